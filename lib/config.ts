@@ -1,0 +1,166 @@
+import { ConfigurationError } from './errors';
+
+/**
+ * Configuration is read from the environment once per cold start, validated,
+ * and frozen. Nothing else in the project reads `process.env`.
+ *
+ * Every variable is documented in README.md ("Configuration"); serverless.yml
+ * sets them from stage parameters.
+ */
+export interface Config {
+  readonly stage: string;
+  readonly dryRun: boolean;
+  readonly computeGroupName: string;
+  /** Empty when the cluster has no managed storage group yet. */
+  readonly storageGroupName: string;
+  readonly targetGroupArn: string;
+  readonly appPort: number;
+  readonly topicArn: string;
+  /** Queue that carries lifecycle events and their delayed continuations. */
+  readonly lifecycleQueueUrl: string;
+  readonly gluster: {
+    /** Static list of Gluster servers; empty = discover from the storage group. */
+    readonly servers: readonly string[];
+    readonly configVolume: string;
+    readonly dataVolume: string;
+    readonly configMount: string;
+    readonly dataMount: string;
+  };
+  readonly app: {
+    readonly profile: 'pydio8';
+    readonly root: string;
+    readonly webUser: string;
+    readonly webService: string;
+  };
+  readonly documents: {
+    readonly mountVolumes: string;
+    readonly configureApp: string;
+    readonly drainNode: string;
+  };
+  readonly timing: {
+    /** First re-delivery delay; doubles each attempt up to retryMaxSeconds. */
+    readonly retryBaseSeconds: number;
+    readonly retryMaxSeconds: number;
+    readonly ssmOnlineTimeoutSeconds: number;
+    readonly commandTimeoutSeconds: number;
+    readonly healthyTimeoutSeconds: number;
+    /** Upper bound on waiting for a drain, whatever the target group says. */
+    readonly drainMaxSeconds: number;
+  };
+}
+
+type Env = Record<string, string | undefined>;
+
+const NAME = /^[A-Za-z0-9._-]{1,255}$/;
+const PATH = /^\/[A-Za-z0-9._\/-]{0,254}$/;
+const HOST = /^[A-Za-z0-9.-]{1,253}$/;
+const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
+const URL_RE = /^https?:\/\/\S+$/;
+
+function required(env: Env, key: string): string {
+  const value = env[key]?.trim();
+  if (value === undefined || value === '') {
+    throw new ConfigurationError(`${key} is required but not set`);
+  }
+  return value;
+}
+
+function optional(env: Env, key: string, fallback: string): string {
+  const value = env[key]?.trim();
+  return value === undefined || value === '' ? fallback : value;
+}
+
+function matching(key: string, value: string, pattern: RegExp, what: string): string {
+  if (!pattern.test(value)) {
+    throw new ConfigurationError(`${key} must be ${what}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, key, String(fallback));
+  if (!/^\d+$/.test(raw)) {
+    throw new ConfigurationError(`${key} must be a whole number, got ${JSON.stringify(raw)}`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigurationError(`${key} must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+function boolean(env: Env, key: string): boolean {
+  const raw = optional(env, key, 'false').toLowerCase();
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigurationError(`${key} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+function serverList(env: Env, key: string): string[] {
+  const raw = optional(env, key, '');
+  if (raw === '') return [];
+  return raw.split(',').map((s) => matching(key, s.trim(), HOST, 'a comma-separated list of host names or IPs'));
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}
+
+export function parseConfig(env: Env): Config {
+  const retryBaseSeconds = integer(env, 'RETRY_BASE_SECONDS', 10, 0, 900);
+  const retryMaxSeconds = integer(env, 'RETRY_MAX_SECONDS', 120, 0, 900);
+  if (retryMaxSeconds < retryBaseSeconds) {
+    throw new ConfigurationError(
+      `RETRY_MAX_SECONDS (${retryMaxSeconds}) must not be below RETRY_BASE_SECONDS (${retryBaseSeconds})`,
+    );
+  }
+  const profile = optional(env, 'APP_PROFILE', 'pydio8');
+  if (profile !== 'pydio8') {
+    throw new ConfigurationError(`APP_PROFILE must be pydio8 (the only profile so far), got ${JSON.stringify(profile)}`);
+  }
+  const config: Config = {
+    stage: matching('STAGE', required(env, 'STAGE'), NAME, 'a stage name'),
+    dryRun: boolean(env, 'DRY_RUN'),
+    computeGroupName: matching('COMPUTE_ASG_NAME', required(env, 'COMPUTE_ASG_NAME'), NAME, 'an Auto Scaling group name'),
+    storageGroupName:
+      env.STORAGE_ASG_NAME?.trim() ? matching('STORAGE_ASG_NAME', env.STORAGE_ASG_NAME.trim(), NAME, 'an Auto Scaling group name') : '',
+    targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), ARN, 'a target group ARN'),
+    appPort: integer(env, 'APP_PORT', 80, 1, 65535),
+    topicArn: matching('TOPIC_ARN', required(env, 'TOPIC_ARN'), ARN, 'an SNS topic ARN'),
+    lifecycleQueueUrl: matching('LIFECYCLE_QUEUE_URL', required(env, 'LIFECYCLE_QUEUE_URL'), URL_RE, 'an SQS queue URL'),
+    gluster: {
+      servers: serverList(env, 'GLUSTER_SERVERS'),
+      configVolume: matching('GLUSTER_CONFIG_VOLUME', optional(env, 'GLUSTER_CONFIG_VOLUME', 'pydio-config'), NAME, 'a volume name'),
+      dataVolume: matching('GLUSTER_DATA_VOLUME', optional(env, 'GLUSTER_DATA_VOLUME', 'pydio-data'), NAME, 'a volume name'),
+      configMount: matching('CONFIG_MOUNT', optional(env, 'CONFIG_MOUNT', '/mnt/pydio-config'), PATH, 'an absolute path'),
+      dataMount: matching('DATA_MOUNT', optional(env, 'DATA_MOUNT', '/mnt/pydio-data'), PATH, 'an absolute path'),
+    },
+    app: {
+      profile: 'pydio8',
+      root: matching('APP_ROOT', optional(env, 'APP_ROOT', '/var/www/pydio'), PATH, 'an absolute path'),
+      webUser: matching('WEB_USER', optional(env, 'WEB_USER', 'www-data'), NAME, 'a user name'),
+      webService: matching('WEB_SERVICE', optional(env, 'WEB_SERVICE', 'apache2'), NAME, 'a service name'),
+    },
+    documents: {
+      mountVolumes: matching('DOC_MOUNT_VOLUMES', required(env, 'DOC_MOUNT_VOLUMES'), NAME, 'an SSM document name'),
+      configureApp: matching('DOC_CONFIGURE_APP', required(env, 'DOC_CONFIGURE_APP'), NAME, 'an SSM document name'),
+      drainNode: matching('DOC_DRAIN_NODE', required(env, 'DOC_DRAIN_NODE'), NAME, 'an SSM document name'),
+    },
+    timing: {
+      retryBaseSeconds,
+      retryMaxSeconds,
+      ssmOnlineTimeoutSeconds: integer(env, 'SSM_ONLINE_TIMEOUT_SECONDS', 600, 1, 7200),
+      commandTimeoutSeconds: integer(env, 'COMMAND_TIMEOUT_SECONDS', 600, 30, 7200),
+      healthyTimeoutSeconds: integer(env, 'HEALTHY_TIMEOUT_SECONDS', 600, 1, 7200),
+      drainMaxSeconds: integer(env, 'DRAIN_MAX_SECONDS', 900, 0, 7200),
+    },
+  };
+  if (config.gluster.servers.length === 0 && config.storageGroupName === '') {
+    throw new ConfigurationError('set GLUSTER_SERVERS, or STORAGE_ASG_NAME to discover the Gluster servers from');
+  }
+  return deepFreeze(config);
+}

@@ -1,0 +1,57 @@
+/**
+ * The one error hierarchy of the project. Every class sets `name`, ends in
+ * `Error` and keeps the `cause`, so callers can catch broadly
+ * (`AutoscalerError`) or narrowly, and logs show the whole chain.
+ */
+export class AutoscalerError extends Error {
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'AutoscalerError';
+  }
+}
+
+/** A required setting is missing or malformed; raised at cold start. */
+export class ConfigurationError extends AutoscalerError {
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'ConfigurationError';
+  }
+}
+
+/** An incoming event (or invoke payload) has a shape we cannot act on. */
+export class MalformedEventError extends AutoscalerError {
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'MalformedEventError';
+  }
+}
+
+/** An AWS call failed in a way the flow cannot absorb. */
+export class AwsCallError extends AutoscalerError {
+  public readonly operation: string;
+  public constructor(operation: string, message: string, options?: { cause?: unknown }) {
+    super(`${operation}: ${message}`, options);
+    this.name = 'AwsCallError';
+    this.operation = operation;
+  }
+}
+
+/** A lifecycle step failed for good: the flow must end (ABANDON for launches). */
+export class StepFailedError extends AutoscalerError {
+  public readonly step: string;
+  public readonly output?: string;
+  public constructor(step: string, message: string, options?: { cause?: unknown; output?: string }) {
+    super(`${step}: ${message}`, options);
+    this.name = 'StepFailedError';
+    this.step = step;
+    this.output = options?.output;
+  }
+}
+
+/** A guard rail refused an action; the reason is meant for a person. */
+export class RefusedError extends AutoscalerError {
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RefusedError';
+  }
+}
