@@ -1,0 +1,97 @@
+import type { CommandInvocation } from '../aws/ssm';
+import type { TargetHealth, TargetGroupSettings } from '../aws/elbv2';
+import type { StepOutcome } from './flow';
+
+/** Last lines of a command's output, for a person to read in a notification. */
+export function outputTail(invocation: Pick<CommandInvocation, 'stdout' | 'stderr'>, lines = 20): string {
+  const pick = (text: string) => text.trimEnd().split('\n').slice(-lines).join('\n');
+  const parts: string[] = [];
+  if (invocation.stderr.trim()) parts.push(`stderr:\n${pick(invocation.stderr)}`);
+  if (invocation.stdout.trim()) parts.push(`stdout:\n${pick(invocation.stdout)}`);
+  return parts.join('\n') || '(no output)';
+}
+
+/** What a document step does with its command's current invocation. */
+export function decideInvocation(
+  invocation: CommandInvocation,
+  document: string,
+  elapsedSeconds: number,
+  timeoutSeconds: number,
+): StepOutcome {
+  switch (invocation.status) {
+    case 'Success':
+      return { kind: 'next' };
+    case 'Pending':
+    case 'InProgress':
+    case 'Delayed':
+    case 'Cancelling':
+      // SSM times the command out itself; the margin covers a lost invocation.
+      if (elapsedSeconds > timeoutSeconds + 120) {
+        return { kind: 'fail', reason: `${document} still ${invocation.status} after ${Math.round(elapsedSeconds)}s (timeout ${timeoutSeconds}s)` };
+      }
+      return { kind: 'wait', reason: `${document} is ${invocation.status}` };
+    case 'TimedOut':
+      return { kind: 'fail', reason: `${document} timed out`, output: outputTail(invocation) };
+    case 'Cancelled':
+      return { kind: 'fail', reason: `${document} was cancelled`, output: outputTail(invocation) };
+    case 'Failed':
+    default:
+      return {
+        kind: 'fail',
+        reason: `${document} failed with exit code ${invocation.exitCode}`,
+        output: outputTail(invocation),
+      };
+  }
+}
+
+/** After registration: wait for `healthy`, within the timeout. */
+export function decideHealthy(health: TargetHealth, elapsedSeconds: number, timeoutSeconds: number): StepOutcome {
+  if (health.state === 'healthy') return { kind: 'next' };
+  if (health.state === 'absent' || health.state === 'unused' || health.state === 'draining') {
+    return { kind: 'fail', reason: `target left the target group while waiting to be healthy (state ${health.state}${health.reason ? `, ${health.reason}` : ''})` };
+  }
+  if (elapsedSeconds > timeoutSeconds) {
+    const why = [health.reason, health.description].filter(Boolean).join(': ');
+    return { kind: 'fail', reason: `target not healthy after ${Math.round(elapsedSeconds)}s (state ${health.state}${why ? `, ${why}` : ''})` };
+  }
+  return { kind: 'wait', reason: `target is ${health.state}` };
+}
+
+/**
+ * After deregistration: wait while the target drains, honouring the target
+ * group's deregistration delay but never past `maxSeconds`.
+ */
+export function decideDrained(
+  health: TargetHealth,
+  elapsedSeconds: number,
+  delaySeconds: number,
+  maxSeconds: number,
+  maxRetrySeconds: number,
+): StepOutcome {
+  if (health.state !== 'draining') return { kind: 'next' };
+  const limit = Math.min(delaySeconds + 30, maxSeconds);
+  if (elapsedSeconds >= limit) {
+    return {
+      kind: 'next',
+      warning: `target still draining after ${Math.round(elapsedSeconds)}s (deregistration delay ${delaySeconds}s, bound ${maxSeconds}s): went on with the drain`,
+    };
+  }
+  const remaining = Math.max(1, Math.ceil(limit - elapsedSeconds));
+  return { kind: 'wait', reason: 'target is draining', delaySeconds: Math.min(remaining, maxRetrySeconds) };
+}
+
+/** Warnings about the target group's settings the cluster relies on. */
+export function stickinessWarnings(settings: TargetGroupSettings, cookieName = 'Pydio'): string[] {
+  if (!settings.stickinessEnabled) {
+    return [`target group stickiness is off: sessions will hop between nodes (enable app_cookie stickiness on ${cookieName})`];
+  }
+  if (settings.stickinessType !== 'app_cookie' || settings.cookieName !== cookieName) {
+    return [`target group stickiness is ${settings.stickinessType}${settings.cookieName ? ` on ${settings.cookieName}` : ''}, expected app_cookie on ${cookieName}`];
+  }
+  return [];
+}
+
+/** The lifecycle state in which the group waits for our hook. */
+export function waitingState(transition: 'launch' | 'terminate'): string {
+  return transition === 'launch' ? 'Pending:Wait' : 'Terminating:Wait';
+}

@@ -1,0 +1,55 @@
+import { parseConfig } from '../../lib/config';
+import { ConfigurationError } from '../../lib/errors';
+
+const valid = {
+  STAGE: 'dev',
+  COMPUTE_ASG_NAME: 'pydio-compute',
+  TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio/0123456789abcdef',
+  TOPIC_ARN: 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev',
+  LIFECYCLE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-lifecycle',
+  GLUSTER_SERVERS: '10.0.1.10, 10.0.2.10',
+  DOC_MOUNT_VOLUMES: 'pydio-autoscaler-dev-mount-volumes',
+  DOC_CONFIGURE_APP: 'pydio-autoscaler-dev-configure-app',
+  DOC_DRAIN_NODE: 'pydio-autoscaler-dev-drain-node',
+};
+
+describe('parseConfig', () => {
+  it('parses a valid environment with defaults and freezes it', () => {
+    const config = parseConfig(valid);
+    expect(config.gluster).toMatchObject({ servers: ['10.0.1.10', '10.0.2.10'], configVolume: 'pydio-config', dataVolume: 'pydio-data', configMount: '/mnt/pydio-config' });
+    expect(config.appPort).toBe(80);
+    expect(config.dryRun).toBe(false);
+    expect(config.timing.retryBaseSeconds).toBe(10);
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.gluster.servers)).toBe(true);
+  });
+
+  it('reads DRY_RUN', () => {
+    expect(parseConfig({ ...valid, DRY_RUN: 'true' }).dryRun).toBe(true);
+  });
+
+  it('accepts discovery from the storage group instead of a server list', () => {
+    const config = parseConfig({ ...valid, GLUSTER_SERVERS: '', STORAGE_ASG_NAME: 'pydio-storage' });
+    expect(config.gluster.servers).toEqual([]);
+    expect(config.storageGroupName).toBe('pydio-storage');
+  });
+
+  it.each([
+    ['STAGE missing', { STAGE: undefined }, 'STAGE is required but not set'],
+    ['COMPUTE_ASG_NAME blank', { COMPUTE_ASG_NAME: '  ' }, 'COMPUTE_ASG_NAME is required but not set'],
+    ['TARGET_GROUP_ARN malformed', { TARGET_GROUP_ARN: 'my-tg' }, 'TARGET_GROUP_ARN must be a target group ARN, got "my-tg"'],
+    ['APP_PORT not a number', { APP_PORT: '80a' }, 'APP_PORT must be a whole number, got "80a"'],
+    ['APP_PORT out of range', { APP_PORT: '70000' }, 'APP_PORT must be between 1 and 65535, got 70000'],
+    ['DRY_RUN unclear', { DRY_RUN: 'maybe' }, 'DRY_RUN must be true or false, got "maybe"'],
+    ['server with shell characters', { GLUSTER_SERVERS: '10.0.0.1;reboot' }, 'GLUSTER_SERVERS must be a comma-separated list of host names or IPs'],
+    ['relative mount', { CONFIG_MOUNT: 'mnt/x' }, 'CONFIG_MOUNT must be an absolute path'],
+    ['no servers and no storage group', { GLUSTER_SERVERS: '' }, 'set GLUSTER_SERVERS, or STORAGE_ASG_NAME'],
+    ['retry max below base', { RETRY_BASE_SECONDS: '60', RETRY_MAX_SECONDS: '30' }, 'RETRY_MAX_SECONDS (30) must not be below RETRY_BASE_SECONDS (60)'],
+    ['unknown app profile', { APP_PROFILE: 'cells' }, 'APP_PROFILE must be pydio8'],
+    ['queue URL', { LIFECYCLE_QUEUE_URL: 'queue' }, 'LIFECYCLE_QUEUE_URL must be an SQS queue URL'],
+  ])('%s -> names the problem', (_name, override, message) => {
+    const env = { ...valid, ...override } as Record<string, string | undefined>;
+    expect(() => parseConfig(env)).toThrow(ConfigurationError);
+    expect(() => parseConfig(env)).toThrow(message);
+  });
+});

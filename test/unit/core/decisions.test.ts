@@ -1,0 +1,99 @@
+import type { CommandInvocation } from '../../../lib/aws/ssm';
+import {
+  decideDrained,
+  decideHealthy,
+  decideInvocation,
+  outputTail,
+  stickinessWarnings,
+  waitingState,
+} from '../../../lib/core/decisions';
+
+const inv = (status: CommandInvocation['status'], exitCode = -1, stdout = '', stderr = ''): CommandInvocation => ({ status, exitCode, stdout, stderr });
+
+describe('decideInvocation', () => {
+  it.each([
+    ['Success', inv('Success', 0), 10, 'next'],
+    ['Pending', inv('Pending'), 10, 'wait'],
+    ['InProgress', inv('InProgress'), 10, 'wait'],
+    ['Delayed', inv('Delayed'), 10, 'wait'],
+    ['InProgress far past the timeout', inv('InProgress'), 600 + 121, 'fail'],
+    ['Failed', inv('Failed', 3, 'out', 'boom'), 10, 'fail'],
+    ['TimedOut', inv('TimedOut'), 10, 'fail'],
+    ['Cancelled', inv('Cancelled'), 10, 'fail'],
+  ] as const)('%s -> %s', (_name, invocation, elapsed, kind) => {
+    expect(decideInvocation(invocation, 'doc', elapsed, 600).kind).toBe(kind);
+  });
+
+  it('reports exit code and output tail of a failed command', () => {
+    const outcome = decideInvocation(inv('Failed', 3, 'line1\nline2', 'mount failed'), 'pydio-mount-volumes', 10, 600);
+    expect(outcome).toEqual({
+      kind: 'fail',
+      reason: 'pydio-mount-volumes failed with exit code 3',
+      output: 'stderr:\nmount failed\nstdout:\nline1\nline2',
+    });
+  });
+});
+
+describe('outputTail', () => {
+  it('keeps only the last lines', () => {
+    const stdout = Array.from({ length: 50 }, (_, i) => `l${i}`).join('\n');
+    expect(outputTail({ stdout, stderr: '' }, 3)).toBe('stdout:\nl47\nl48\nl49');
+  });
+  it('says when there was no output', () => {
+    expect(outputTail({ stdout: ' ', stderr: '' })).toBe('(no output)');
+  });
+});
+
+describe('decideHealthy', () => {
+  it.each([
+    ['healthy', { state: 'healthy' }, 5, 'next'],
+    ['initial in time', { state: 'initial', reason: 'Elb.RegistrationInProgress' }, 5, 'wait'],
+    ['unhealthy in time', { state: 'unhealthy' }, 5, 'wait'],
+    ['unhealthy too long', { state: 'unhealthy', reason: 'Target.FailedHealthChecks' }, 601, 'fail'],
+    ['gone', { state: 'absent' }, 5, 'fail'],
+    ['draining', { state: 'draining' }, 5, 'fail'],
+    ['unused', { state: 'unused' }, 5, 'fail'],
+  ] as const)('%s -> %s', (_name, health, elapsed, kind) => {
+    expect(decideHealthy(health, elapsed, 600).kind).toBe(kind);
+  });
+
+  it('names the reason when giving up', () => {
+    const outcome = decideHealthy({ state: 'unhealthy', reason: 'Target.FailedHealthChecks', description: 'Health checks failed' }, 700, 600);
+    expect(outcome).toMatchObject({ kind: 'fail', reason: expect.stringContaining('Target.FailedHealthChecks: Health checks failed') });
+  });
+});
+
+describe('decideDrained', () => {
+  it.each([
+    ['gone', 'absent', 10, 300, 900, 'next', undefined],
+    ['unused', 'unused', 10, 300, 900, 'next', undefined],
+    ['draining early: waits the remaining delay, capped by the retry max', 'draining', 10, 300, 900, 'wait', 120],
+    ['draining near the end: waits only what remains', 'draining', 300, 300, 900, 'wait', 30],
+    ['delay passed (plus margin)', 'draining', 331, 300, 900, 'next', undefined],
+    ['bounded by DRAIN_MAX_SECONDS', 'draining', 61, 300, 60, 'next', undefined],
+  ] as const)('%s', (_name, state, elapsed, delay, max, kind, waitFor) => {
+    const outcome = decideDrained({ state }, elapsed, delay, max, 120);
+    expect(outcome.kind).toBe(kind);
+    if (outcome.kind === 'wait') expect(outcome.delaySeconds).toBe(waitFor);
+  });
+
+  it('warns when it stops waiting for a drain', () => {
+    expect(decideDrained({ state: 'draining' }, 400, 300, 900, 120)).toMatchObject({ kind: 'next', warning: expect.stringMatching(/still draining/) });
+  });
+});
+
+describe('stickinessWarnings', () => {
+  it.each([
+    ['app cookie on Pydio', { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'Pydio', deregistrationDelaySeconds: 300 }, 0],
+    ['stickiness off', { stickinessEnabled: false, stickinessType: 'lb_cookie', cookieName: '', deregistrationDelaySeconds: 300 }, 1],
+    ['lb cookie', { stickinessEnabled: true, stickinessType: 'lb_cookie', cookieName: '', deregistrationDelaySeconds: 300 }, 1],
+    ['other cookie', { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'PHPSESSID', deregistrationDelaySeconds: 300 }, 1],
+  ])('%s', (_name, settings, count) => {
+    expect(stickinessWarnings(settings)).toHaveLength(count);
+  });
+});
+
+it('waitingState', () => {
+  expect(waitingState('launch')).toBe('Pending:Wait');
+  expect(waitingState('terminate')).toBe('Terminating:Wait');
+});

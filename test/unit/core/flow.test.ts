@@ -1,0 +1,121 @@
+import {
+  advance,
+  backoffSeconds,
+  decodeContinuation,
+  encodeContinuation,
+  heartbeatWarning,
+  isContinuation,
+  needsHeartbeat,
+  startFlow,
+  type FlowState,
+} from '../../../lib/core/flow';
+import type { LifecycleEvent } from '../../../lib/core/lifecycle-event';
+import { MalformedEventError } from '../../../lib/errors';
+
+const launch: LifecycleEvent = {
+  kind: 'lifecycle',
+  transition: 'launch',
+  groupName: 'pydio-compute',
+  hookName: 'launch-hook',
+  instanceId: 'i-0123456789abcdef0',
+  token: 'tok-1',
+  time: '2026-11-21T10:00:00Z',
+};
+const t0 = new Date('2026-11-21T10:00:00Z');
+const at = (seconds: number) => new Date(t0.getTime() + seconds * 1000);
+
+describe('startFlow / advance', () => {
+  it('walks the launch flow in order and ends after complete', () => {
+    let state: FlowState | undefined = startFlow(launch, 'msg-1', 900, t0);
+    const seen: string[] = [];
+    while (state) {
+      seen.push(state.step);
+      state = advance(state, { kind: 'next' }, t0);
+    }
+    expect(seen).toEqual(['await-agent', 'mount-volumes', 'configure-app', 'register-target', 'await-healthy', 'complete']);
+  });
+
+  it('walks the terminate flow in order', () => {
+    const first = startFlow({ ...launch, transition: 'terminate' }, 'msg-1', 900, t0);
+    expect(first.flow).toBe('compute-terminate');
+    expect(first.step).toBe('deregister-target');
+  });
+
+  it('drops the command id, resets attempts and keeps patches and warnings on advance', () => {
+    const state: FlowState = { ...startFlow(launch, 'm', 900, t0), step: 'mount-volumes', commandId: 'c-1', attempt: 4 };
+    const next = advance(state, { kind: 'next', patch: { registered: true }, warning: 'w1' }, at(30));
+    expect(next).toMatchObject({ step: 'configure-app', attempt: 0, registered: true, warnings: ['w1'], stepStartedAt: at(30).toISOString() });
+    expect(next?.commandId).toBeUndefined();
+  });
+
+  it('honours skipTo and refuses a step of another flow', () => {
+    const state = startFlow({ ...launch, transition: 'terminate' }, 'm', 900, t0);
+    expect(advance(state, { kind: 'next', skipTo: 'drain-node' }, t0)?.step).toBe('drain-node');
+    expect(() => advance(state, { kind: 'next', skipTo: 'mount-volumes' }, t0)).toThrow(/not part of flow compute-terminate/);
+  });
+});
+
+describe('backoffSeconds', () => {
+  it.each([
+    [0, 10, 120, 10],
+    [1, 10, 120, 20],
+    [2, 10, 120, 40],
+    [3, 10, 120, 80],
+    [4, 10, 120, 120],
+    [50, 10, 120, 120],
+    [-3, 10, 120, 10],
+    [3, 0, 0, 0],
+  ])('attempt %i with base %i and cap %i waits %is', (attempt, base, max, expected) => {
+    expect(backoffSeconds(attempt, base, max)).toBe(expected);
+  });
+});
+
+describe('needsHeartbeat', () => {
+  const base = startFlow(launch, 'm', 600, t0);
+  it.each([
+    ['fresh flow, short delay', 0, 10, false],
+    ['just under half the timeout', 280, 19, false],
+    ['reaches half the timeout', 280, 20, true],
+    ['long after the last heartbeat', 500, 1, true],
+  ])('%s', (_name, elapsed, delay, expected) => {
+    expect(needsHeartbeat(base, delay, at(elapsed))).toBe(expected);
+  });
+  it('never asks when the hook has no timeout', () => {
+    expect(needsHeartbeat({ ...base, heartbeatTimeoutSeconds: 0 }, 10_000, at(10_000))).toBe(false);
+  });
+});
+
+describe('heartbeatWarning', () => {
+  it('warns when the retry interval is at least half the hook timeout', () => {
+    expect(heartbeatWarning(120, 60)).toMatch(/at least half the hook's heartbeat timeout/);
+    expect(heartbeatWarning(900, 120)).toBeUndefined();
+  });
+});
+
+describe('continuations', () => {
+  it('round-trips a flow state', () => {
+    const state = { ...startFlow(launch, 'm', 900, t0), commandId: 'cmd-1', warnings: ['x'] };
+    const body = JSON.parse(encodeContinuation(state));
+    expect(isContinuation(body)).toBe(true);
+    expect(decodeContinuation(body)).toEqual(state);
+  });
+
+  it('does not mistake an EventBridge event for a continuation', () => {
+    expect(isContinuation({ source: 'aws.autoscaling' })).toBe(false);
+  });
+
+  it.each([
+    ['no state', {}, /state is missing/],
+    ['unknown flow', { state: { flow: 'x' } }, /unknown flow "x"/],
+    ['unknown step', { state: { flow: 'compute-launch', step: 'drain-node' } }, /step "drain-node" is not part of flow compute-launch/],
+    ['missing times', { state: { flow: 'compute-launch', step: 'complete' } }, /startedAt is missing/],
+  ])('rejects %s', (_name, body, message) => {
+    expect(() => decodeContinuation(body as { state: unknown })).toThrow(MalformedEventError);
+    expect(() => decodeContinuation(body as { state: unknown })).toThrow(message);
+  });
+
+  it('rejects an incomplete event inside the state', () => {
+    const state = { ...startFlow(launch, 'm', 900, t0), event: { kind: 'lifecycle' } };
+    expect(() => decodeContinuation({ state })).toThrow(/lifecycle event is incomplete/);
+  });
+});

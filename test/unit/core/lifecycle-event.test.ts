@@ -1,0 +1,78 @@
+import { parseLifecycleSource } from '../../../lib/core/lifecycle-event';
+import { MalformedEventError } from '../../../lib/errors';
+
+const detail = {
+  LifecycleActionToken: '87654321-4321-4321-4321-210987654321',
+  AutoScalingGroupName: 'pydio-compute',
+  LifecycleHookName: 'pydio-autoscaler-dev-compute-launch',
+  EC2InstanceId: 'i-0123456789abcdef0',
+  LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING',
+  NotificationMetadata: 'extra',
+  Origin: 'EC2',
+  Destination: 'AutoScalingGroup',
+};
+
+const eventBridge = (over: Record<string, unknown> = {}, detailOver: Record<string, unknown> = {}) => ({
+  version: '0',
+  id: '12345678-1234-1234-1234-123456789012',
+  'detail-type': 'EC2 Instance-launch Lifecycle Action',
+  source: 'aws.autoscaling',
+  account: '123456789012',
+  time: '2026-11-21T10:00:00Z',
+  region: 'eu-west-1',
+  resources: ['arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:uuid:autoScalingGroupName/pydio-compute'],
+  detail: { ...detail, ...detailOver },
+  ...over,
+});
+
+describe('parseLifecycleSource', () => {
+  it('normalizes an EventBridge launch event', () => {
+    // Act
+    const parsed = parseLifecycleSource(eventBridge());
+    // Assess
+    expect(parsed).toEqual({
+      kind: 'lifecycle',
+      transition: 'launch',
+      groupName: 'pydio-compute',
+      hookName: 'pydio-autoscaler-dev-compute-launch',
+      instanceId: 'i-0123456789abcdef0',
+      token: '87654321-4321-4321-4321-210987654321',
+      time: '2026-11-21T10:00:00Z',
+      metadata: 'extra',
+    });
+  });
+
+  it('normalizes an EventBridge terminate event', () => {
+    const parsed = parseLifecycleSource(
+      eventBridge({ 'detail-type': 'EC2 Instance-terminate Lifecycle Action' }, { LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING' }),
+    );
+    expect(parsed).toMatchObject({ kind: 'lifecycle', transition: 'terminate' });
+  });
+
+  it('normalizes a direct Auto Scaling notification', () => {
+    const parsed = parseLifecycleSource({ ...detail, Time: '2026-11-21T10:00:00Z', Service: 'AWS Auto Scaling' });
+    expect(parsed).toMatchObject({ kind: 'lifecycle', transition: 'launch', instanceId: 'i-0123456789abcdef0', time: '2026-11-21T10:00:00Z' });
+  });
+
+  it('turns a test notification into a typed skip', () => {
+    const parsed = parseLifecycleSource({ Event: 'autoscaling:TEST_NOTIFICATION', AutoScalingGroupName: 'pydio-compute' });
+    expect(parsed).toEqual({ kind: 'skip', reason: 'Auto Scaling test notification', groupName: 'pydio-compute' });
+  });
+
+  it.each([
+    ['not an object', 'hello', /expected a JSON object/],
+    ['an array', [1, 2], /expected a JSON object/],
+    ['another source', eventBridge({ source: 'aws.ec2' }), /source "aws.ec2" is not aws.autoscaling/],
+    ['another detail-type', eventBridge({ 'detail-type': 'EC2 Instance Launch Successful' }), /detail-type "EC2 Instance Launch Successful" is not a lifecycle action/],
+    ['no detail', eventBridge({ detail: undefined }), /detail is missing/],
+    ['missing instance id', eventBridge({}, { EC2InstanceId: undefined }), /EC2InstanceId is missing/],
+    ['bad instance id', eventBridge({}, { EC2InstanceId: 'i-xyz; rm -rf /' }), /EC2InstanceId has an unexpected value/],
+    ['missing token', eventBridge({}, { LifecycleActionToken: '' }), /LifecycleActionToken is missing/],
+    ['unknown transition', eventBridge({}, { LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCH' }), /is not a launch or terminate transition/],
+    ['disagreeing detail-type', eventBridge({}, { LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING' }), /disagrees with LifecycleTransition/],
+    ['unrelated object', { hello: 'world' }, /neither an EventBridge lifecycle event nor an Auto Scaling notification/],
+  ])('rejects %s with a clear error', (_name, input, message) => {
+    expect(() => parseLifecycleSource(input)).toThrow(MalformedEventError);
+    expect(() => parseLifecycleSource(input)).toThrow(message);
+  });
+});
