@@ -31,6 +31,8 @@ export interface AutoScalingPort {
   describeGroup(groupName: string): Promise<GroupDescription | undefined>;
   /** The instance as its group sees it, or undefined when no group knows it. */
   describeInstance(instanceId: string): Promise<(GroupInstance & { groupName: string }) | undefined>;
+  /** The hook's settings (DescribeLifecycleHooks), or undefined when it does not exist. */
+  describeLifecycleHook(groupName: string, hookName: string): Promise<{ heartbeatTimeoutSeconds: number; defaultResult: string } | undefined>;
   /** 'already-completed' when AWS says no such active lifecycle action exists. */
   completeLifecycleAction(ref: LifecycleActionRef, result: LifecycleResult): Promise<'completed' | 'already-completed'>;
   recordHeartbeat(ref: LifecycleActionRef): Promise<'recorded' | 'already-completed'>;

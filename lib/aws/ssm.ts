@@ -36,5 +36,7 @@ export interface SsmPort {
    * false when it already existed (someone else owns the work).
    */
   claim(name: string, owner: string): Promise<boolean>;
+  /** The owner recorded by claim (GetParameter), or undefined when unclaimed. */
+  claimOwner(name: string): Promise<string | undefined>;
   release(name: string): Promise<void>;
 }
