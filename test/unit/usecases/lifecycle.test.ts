@@ -1,0 +1,247 @@
+import { handleLifecycleMessage, type MessageOutcome } from '../../../lib/usecases/lifecycle';
+import { FakeCloud, INSTANCE, lifecycleEvent } from './fake-cloud';
+
+/** Deliver a message, then every continuation it queues (advancing the clock by each delay). */
+async function deliverAll(cloud: FakeCloud, body: string, env: Record<string, string> = {}, max = 50): Promise<MessageOutcome[]> {
+  const deps = cloud.deps(env);
+  const outcomes = [await handleLifecycleMessage({ messageId: 'msg-1', body }, deps)];
+  for (let i = 0; i < max && cloud.queued.length > 0; i += 1) {
+    const next = cloud.queued.shift()!;
+    cloud.now = new Date(cloud.now.getTime() + next.delaySeconds * 1000);
+    outcomes.push(await handleLifecycleMessage({ messageId: next.id, body: next.body }, deps));
+  }
+  return outcomes;
+}
+
+const subjects = (cloud: FakeCloud) => cloud.notifications.map((n) => n.eventType);
+
+describe('scale-out (launch hook)', () => {
+  it('mounts, configures, registers, waits for health and completes with CONTINUE', async () => {
+    // Prepare
+    const cloud = new FakeCloud();
+    cloud.agentOnlineAfter = 2;
+    cloud.commandScript['doc-configure'] = { polls: 3, result: { status: 'Success', exitCode: 0, stdout: 'configured', stderr: '' } };
+    cloud.healthyAfter = 2;
+    // Act
+    const outcomes = await deliverAll(cloud, lifecycleEvent('launch'));
+    // Assess
+    expect(outcomes[0]).toBe('waiting');
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.completed).toBe('CONTINUE');
+    expect(cloud.lifecycleState).toBe('InService');
+    expect(cloud.mutatingCalls()).toEqual(['sendCommand', 'sendCommand', 'registerTarget', 'completeLifecycleAction']);
+    const [mount, configure] = cloud.calls.filter((c) => c.op === 'sendCommand').map((c) => c.args as { documentName: string; parameters: Record<string, string> });
+    expect(mount).toMatchObject({ documentName: 'doc-mount', parameters: { Servers: '10.0.1.10,10.0.2.10', ConfigVolume: 'pydio-config', DataVolume: 'pydio-data' } });
+    expect(configure).toMatchObject({ documentName: 'doc-configure', parameters: { AppRoot: '/var/www/pydio', AppPort: '80' } });
+    expect(subjects(cloud)).toEqual(['lifecycle.started', 'lifecycle.succeeded']);
+    expect(cloud.claims.size).toBe(0);
+  });
+
+  it('never asks the queue for a delay beyond the configured maximum', async () => {
+    const cloud = new FakeCloud();
+    cloud.agentOnlineAfter = 6;
+    const delays: number[] = [];
+    const send = cloud.queue.send;
+    cloud.queue.send = async (url, body, delay) => { delays.push(delay); return send(url, body, delay); };
+    await deliverAll(cloud, lifecycleEvent('launch'));
+    expect(Math.max(...delays)).toBeLessThanOrEqual(60);
+    expect(delays.slice(0, 5)).toEqual([5, 10, 20, 40, 60]);
+  });
+
+  it('records a lifecycle heartbeat when a wait could outlast half the hook timeout', async () => {
+    const cloud = new FakeCloud();
+    cloud.heartbeatTimeout = 120;
+    cloud.agentOnlineAfter = 8;
+    await deliverAll(cloud, lifecycleEvent('launch'));
+    expect(cloud.mutatingCalls().filter((op) => op === 'recordHeartbeat').length).toBeGreaterThan(0);
+    expect(cloud.completed).toBe('CONTINUE');
+  });
+
+  it('abandons when a document fails, and tells ops which step failed with the output tail', async () => {
+    const cloud = new FakeCloud();
+    cloud.commandScript['doc-mount'] = { polls: 1, result: { status: 'Failed', exitCode: 32, stdout: 'mounting pydio-data', stderr: 'mount error: no route to host' } };
+    const outcomes = await deliverAll(cloud, lifecycleEvent('launch'));
+    expect(outcomes.at(-1)).toBe('failed');
+    expect(cloud.completed).toBe('ABANDON');
+    expect(cloud.mutatingCalls()).not.toContain('registerTarget');
+    const failed = cloud.notifications.find((n) => n.eventType === 'lifecycle.failed')!;
+    expect(failed.subject).toContain('FAILED at mount-volumes');
+    expect(failed.body).toContain('exit code 32');
+    expect(failed.body).toContain('no route to host');
+  });
+
+  it('abandons and deregisters when the target never turns healthy', async () => {
+    const cloud = new FakeCloud();
+    cloud.healthyAfter = undefined;
+    await deliverAll(cloud, lifecycleEvent('launch'), { HEALTHY_TIMEOUT_SECONDS: '60' });
+    expect(cloud.completed).toBe('ABANDON');
+    expect(cloud.mutatingCalls().slice(-2)).toEqual(['deregisterTarget', 'completeLifecycleAction']);
+  });
+
+  it('abandons when the SSM agent never comes online', async () => {
+    const cloud = new FakeCloud();
+    cloud.agentOnlineAfter = undefined;
+    await deliverAll(cloud, lifecycleEvent('launch'), { SSM_ONLINE_TIMEOUT_SECONDS: '100' });
+    expect(cloud.completed).toBe('ABANDON');
+    expect(cloud.mutatingCalls()).toEqual(['completeLifecycleAction']);
+    expect(cloud.notifications.at(-1)!.body).toMatch(/SSM agent not online/);
+  });
+
+  it('warns ops when the target group is not sticky on the Pydio cookie', async () => {
+    const cloud = new FakeCloud();
+    cloud.settings = { ...cloud.settings, stickinessEnabled: false };
+    await deliverAll(cloud, lifecycleEvent('launch'));
+    expect(subjects(cloud)).toContain('lifecycle.warning');
+    expect(cloud.completed).toBe('CONTINUE');
+  });
+
+  it('discovers the Gluster servers from the storage group when none are configured', async () => {
+    const cloud = new FakeCloud();
+    cloud.storageGroup = {
+      name: 'pydio-storage', minSize: 2, maxSize: 4, desiredCapacity: 2, targetGroupArns: [], availabilityZones: [],
+      instances: [
+        { instanceId: 'i-000000000000000a1', availabilityZone: 'eu-west-1a', lifecycleState: 'InService', healthStatus: 'Healthy', protectedFromScaleIn: true },
+        { instanceId: 'i-000000000000000b2', availabilityZone: 'eu-west-1b', lifecycleState: 'InService', healthStatus: 'Healthy', protectedFromScaleIn: true },
+        { instanceId: 'i-000000000000000c3', availabilityZone: 'eu-west-1a', lifecycleState: 'Pending:Wait', healthStatus: 'Healthy', protectedFromScaleIn: true },
+      ],
+    };
+    cloud.storageAgents = [
+      { instanceId: 'i-000000000000000a1', online: true, ipAddress: '10.71.1.20' },
+      { instanceId: 'i-000000000000000b2', online: true, ipAddress: '10.71.2.20' },
+      { instanceId: 'i-000000000000000c3', online: true, ipAddress: '10.71.1.30' },
+    ];
+    await deliverAll(cloud, lifecycleEvent('launch'), { GLUSTER_SERVERS: '', STORAGE_ASG_NAME: 'pydio-storage' });
+    const mount = cloud.calls.find((c) => c.op === 'sendCommand')!.args as { parameters: Record<string, string> };
+    expect(mount.parameters.Servers).toBe('10.71.1.20,10.71.2.20');
+  });
+});
+
+describe('scale-in (terminate hook)', () => {
+  it('deregisters, waits for the drain, runs the drain document and completes', async () => {
+    const cloud = new FakeCloud();
+    cloud.lifecycleState = 'Terminating:Wait';
+    cloud.targetState = 'healthy';
+    const outcomes = await deliverAll(cloud, lifecycleEvent('terminate'));
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.mutatingCalls()).toEqual(['deregisterTarget', 'sendCommand', 'completeLifecycleAction']);
+    expect(cloud.completed).toBe('CONTINUE');
+    expect((cloud.calls[1]!.args as { documentName: string }).documentName).toBe('doc-drain');
+  });
+
+  it('honours the deregistration delay when it waits', async () => {
+    const cloud = new FakeCloud();
+    cloud.lifecycleState = 'Terminating:Wait';
+    cloud.targetState = 'healthy';
+    cloud.drainReads = 100;
+    cloud.settings = { ...cloud.settings, deregistrationDelaySeconds: 45 };
+    const start = cloud.now.getTime();
+    await deliverAll(cloud, lifecycleEvent('terminate'));
+    const waited = (cloud.now.getTime() - start) / 1000;
+    expect(waited).toBeGreaterThanOrEqual(45);
+    expect(waited).toBeLessThan(45 + 30 + 60);
+    expect(subjects(cloud)).toContain('lifecycle.warning');
+    expect(cloud.completed).toBe('CONTINUE');
+  });
+
+  it('does not block termination when the agent is gone', async () => {
+    const cloud = new FakeCloud();
+    cloud.lifecycleState = 'Terminating:Wait';
+    cloud.agentOnlineAfter = undefined;
+    await deliverAll(cloud, lifecycleEvent('terminate'));
+    expect(cloud.mutatingCalls()).toEqual(['completeLifecycleAction']);
+    expect(cloud.completed).toBe('CONTINUE');
+    expect(cloud.notifications.some((n) => /SSM agent is not online/.test(n.body))).toBe(true);
+  });
+
+  it('does not block termination when the drain document fails', async () => {
+    const cloud = new FakeCloud();
+    cloud.lifecycleState = 'Terminating:Wait';
+    cloud.commandScript['doc-drain'] = { polls: 1, result: { status: 'Failed', exitCode: 1, stdout: '', stderr: 'umount: target is busy' } };
+    await deliverAll(cloud, lifecycleEvent('terminate'));
+    expect(cloud.completed).toBe('CONTINUE');
+    expect(cloud.notifications.some((n) => /target is busy/.test(n.body))).toBe(true);
+  });
+});
+
+describe('duplicates, late events and foreign events', () => {
+  it('a duplicate delivery (another message id) finds the action owned and changes nothing', async () => {
+    const cloud = new FakeCloud();
+    cloud.agentOnlineAfter = 3;
+    const deps = cloud.deps();
+    expect(await handleLifecycleMessage({ messageId: 'first', body: lifecycleEvent('launch') }, deps)).toBe('waiting');
+    const before = cloud.calls.length;
+    expect(await handleLifecycleMessage({ messageId: 'second', body: lifecycleEvent('launch') }, deps)).toBe('skipped');
+    expect(cloud.calls.length).toBe(before);
+    expect(cloud.queued).toHaveLength(1);
+  });
+
+  it('a re-delivery of the same first message recognises its own claim and goes on', async () => {
+    const cloud = new FakeCloud();
+    const deps = cloud.deps();
+    await cloud.ssm.claim('/pydio-autoscaler/test/lifecycle/i-0123456789abcdef0/b6a3c1f0-0000-4000-8000-000000000001', 'first');
+    expect(await handleLifecycleMessage({ messageId: 'first', body: lifecycleEvent('launch') }, deps)).toBe('waiting');
+  });
+
+  it('a late event for an instance already in service is skipped with a notification', async () => {
+    const cloud = new FakeCloud();
+    cloud.lifecycleState = 'InService';
+    const outcome = await handleLifecycleMessage({ messageId: 'm', body: lifecycleEvent('launch') }, cloud.deps());
+    expect(outcome).toBe('skipped');
+    expect(cloud.calls).toEqual([]);
+    expect(cloud.notifications[0]!.body).toMatch(/already completed or timed out/);
+  });
+
+  it('a continuation whose hook ended elsewhere stops without acting', async () => {
+    const cloud = new FakeCloud();
+    cloud.agentOnlineAfter = 5;
+    const deps = cloud.deps();
+    await handleLifecycleMessage({ messageId: 'm', body: lifecycleEvent('launch') }, deps);
+    cloud.lifecycleState = 'Terminated';
+    expect(await handleLifecycleMessage({ messageId: 'c', body: cloud.queued[0]!.body }, deps)).toBe('skipped');
+    expect(cloud.calls).toEqual([]);
+  });
+
+  it('the Auto Scaling test notification is skipped quietly', async () => {
+    const cloud = new FakeCloud();
+    const outcome = await handleLifecycleMessage({ messageId: 'm', body: JSON.stringify({ Event: 'autoscaling:TEST_NOTIFICATION', AutoScalingGroupName: 'pydio-compute' }) }, cloud.deps());
+    expect(outcome).toBe('skipped');
+    expect(cloud.calls).toEqual([]);
+    expect(cloud.notifications).toEqual([]);
+  });
+
+  it('events of other groups are skipped', async () => {
+    const cloud = new FakeCloud();
+    const outcome = await handleLifecycleMessage({ messageId: 'm', body: lifecycleEvent('launch', { AutoScalingGroupName: 'someone-elses' }) }, cloud.deps());
+    expect(outcome).toBe('skipped');
+    expect(cloud.calls).toEqual([]);
+  });
+
+  it.each([
+    ['not JSON', '{"detail":', /message body is not JSON/],
+    ['a malformed lifecycle event', lifecycleEvent('launch', { EC2InstanceId: 'i-$(reboot)' }), /EC2InstanceId has an unexpected value/],
+    ['a tampered continuation', JSON.stringify({ 'pydio-autoscaler/flow': 1, state: { flow: 'compute-launch', step: 'rm -rf' } }), /step "rm -rf" is not part of flow/],
+  ])('%s is rejected with a notification and no action', async (_name, body, problem) => {
+    const cloud = new FakeCloud();
+    const outcome = await handleLifecycleMessage({ messageId: 'm', body }, cloud.deps());
+    expect(outcome).toBe('rejected');
+    expect(cloud.calls).toEqual([]);
+    expect(cloud.notifications).toHaveLength(1);
+    expect(cloud.notifications[0]).toMatchObject({ eventType: 'event.malformed', severity: 'error' });
+    expect(cloud.notifications[0]!.body).toMatch(problem);
+  });
+
+  it('a transient AWS error is thrown so the queue re-delivers the message', async () => {
+    const cloud = new FakeCloud();
+    cloud.ssm.describeManagedInstances = async () => { throw new Error('Throttling'); };
+    await expect(handleLifecycleMessage({ messageId: 'm', body: lifecycleEvent('launch') }, cloud.deps())).rejects.toThrow('Throttling');
+    expect(cloud.completed).toBeUndefined();
+  });
+});
+
+it('uses the instance id from the event everywhere', async () => {
+  const cloud = new FakeCloud();
+  await deliverAll(cloud, lifecycleEvent('launch'));
+  for (const call of cloud.calls.filter((c) => c.op === 'sendCommand')) {
+    expect((call.args as { instanceId: string }).instanceId).toBe(INSTANCE);
+  }
+});
