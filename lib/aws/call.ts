@@ -1,0 +1,79 @@
+import { AwsCallError } from '../errors';
+import type { Log } from '../logger';
+
+/**
+ * Shared helpers of the adapters: options every factory takes, error
+ * recognition, error wrapping and the dry-run log line. No SDK import here.
+ */
+export interface AdapterOptions {
+  /** When true, mutating calls are logged and not sent; read-only calls still go to AWS. */
+  readonly dryRun: boolean;
+  readonly log: Log;
+}
+
+/** Retries (throttling, 5xx) are done by the SDK itself; see each create*Client. */
+export const MAX_ATTEMPTS = 5;
+
+/** The SDK error name (`error.name`, or `Code` on some older shapes). */
+export function errorName(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return '';
+  const named = error as { name?: unknown; Code?: unknown; code?: unknown };
+  if (typeof named.name === 'string' && named.name !== 'Error') return named.name;
+  if (typeof named.Code === 'string') return named.Code;
+  if (typeof named.code === 'string') return named.code;
+  return typeof named.name === 'string' ? named.name : '';
+}
+
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message;
+  }
+  return String(error);
+}
+
+/** True when `error` carries one of `names` (the SDK maps wire codes to these). */
+export function isAwsError(error: unknown, ...names: readonly string[]): boolean {
+  return names.includes(errorName(error));
+}
+
+/** Wraps anything an SDK call threw into the project's AwsCallError, keeping the cause. */
+export function wrapError(operation: string, error: unknown): AwsCallError {
+  if (error instanceof AwsCallError) return error;
+  const name = errorName(error);
+  const message = errorMessage(error);
+  return new AwsCallError(operation, name && !message.startsWith(name) ? `${name}: ${message}` : message, { cause: error });
+}
+
+/**
+ * Runs one SDK call; `recover` may turn an expected error into a value
+ * (return `undefined` from it to let the error through, wrapped).
+ */
+export async function callAws<T>(
+  operation: string,
+  send: () => Promise<T>,
+  recover?: (error: unknown) => { value: T } | undefined,
+): Promise<T> {
+  try {
+    return await send();
+  } catch (error) {
+    const recovered = recover?.(error);
+    if (recovered) return recovered.value;
+    throw wrapError(operation, error);
+  }
+}
+
+/** The one dry-run log line: what would have been sent, at info. */
+export function logDryRun(log: Log, operation: string, input: object): void {
+  log.info(`dry run: would ${operation}`, { dryRun: true, operation, ...input });
+}
+
+/** Splits `items` into chunks of at most `size` (API list limits). */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const chunks: T[][] = [];
+  for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size));
+  return chunks;
+}
+
+/** Upper bound on pages read by any paginated call: every loop is bounded. */
+export const MAX_PAGES = 100;
