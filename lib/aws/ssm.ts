@@ -1,4 +1,16 @@
-// PORT (interface) — implementation below is filled in by the adapter work.
+import { randomUUID } from 'node:crypto';
+import {
+  DeleteParameterCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  GetParameterCommand,
+  PutParameterCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { AwsCallError } from '../errors';
+import { MAX_ATTEMPTS, MAX_PAGES, callAws, chunk, isAwsError, logDryRun, type AdapterOptions } from './call';
+
 export type InvocationStatus =
   | 'Pending' | 'InProgress' | 'Delayed' | 'Success' | 'Cancelled' | 'TimedOut' | 'Failed' | 'Cancelling';
 
@@ -39,4 +51,153 @@ export interface SsmPort {
   /** The owner recorded by claim (GetParameter), or undefined when unclaimed. */
   claimOwner(name: string): Promise<string | undefined>;
   release(name: string): Promise<void>;
+}
+
+/** Builds the client once per cold start: region and AWS_ENDPOINT_URL come from the standard environment. */
+export function createSsmClient(): SSMClient {
+  return new SSMClient({ maxAttempts: MAX_ATTEMPTS });
+}
+
+/** Command ids handed out in dry run; getInvocation answers them without AWS. */
+export const DRY_RUN_COMMAND_PREFIX = 'dry-run-';
+
+/** SendCommand's Comment is limited to 100 characters. */
+export const COMMENT_MAX = 100;
+
+/** SendCommand's TimeoutSeconds (time allowed to start) must lie in 30..2592000. */
+const TIMEOUT_MIN = 30;
+const TIMEOUT_MAX = 2_592_000;
+
+const STATUSES: ReadonlySet<string> = new Set<InvocationStatus>([
+  'Pending', 'InProgress', 'Delayed', 'Success', 'Cancelled', 'TimedOut', 'Failed', 'Cancelling',
+]);
+
+function isInvocationStatus(value: string): value is InvocationStatus {
+  return STATUSES.has(value);
+}
+
+const PENDING: CommandInvocation = { status: 'Pending', exitCode: -1, stdout: '', stderr: '' };
+
+export function createSsmPort(client: SSMClient, opts: AdapterOptions): SsmPort {
+  const { dryRun, log } = opts;
+
+  async function describeManagedInstances(instanceIds: readonly string[]): Promise<ManagedInstance[]> {
+    const operation = 'DescribeInstanceInformation';
+    const found: ManagedInstance[] = [];
+    // A filter takes at most 50 values; each batch is read page by page.
+    for (const batch of chunk([...new Set(instanceIds)], 50)) {
+      let nextToken: string | undefined;
+      for (let page = 0; page < MAX_PAGES; page += 1) {
+        const output = await callAws(operation, () =>
+          client.send(new DescribeInstanceInformationCommand({
+            InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: batch }],
+            MaxResults: 50,
+            ...(nextToken ? { NextToken: nextToken } : {}),
+          })),
+        );
+        for (const info of output.InstanceInformationList ?? []) {
+          if (!info.InstanceId) continue;
+          found.push({
+            instanceId: info.InstanceId,
+            online: info.PingStatus === 'Online',
+            ...(info.IPAddress ? { ipAddress: info.IPAddress } : {}),
+          });
+        }
+        nextToken = output.NextToken;
+        if (!nextToken) break;
+      }
+    }
+    return found;
+  }
+
+  async function sendCommand(input: SendCommandInput): Promise<string> {
+    const operation = 'SendCommand';
+    if (!Number.isFinite(input.timeoutSeconds) || input.timeoutSeconds <= 0) {
+      throw new RangeError(`${operation}: timeoutSeconds must be a positive number, got ${input.timeoutSeconds}`);
+    }
+    const request = {
+      DocumentName: input.documentName,
+      InstanceIds: [input.instanceId],
+      Parameters: Object.fromEntries(Object.entries(input.parameters).map(([key, value]) => [key, [value]])),
+      TimeoutSeconds: Math.min(TIMEOUT_MAX, Math.max(TIMEOUT_MIN, Math.ceil(input.timeoutSeconds))),
+      Comment: input.comment.slice(0, COMMENT_MAX),
+    };
+    if (dryRun) {
+      const commandId = `${DRY_RUN_COMMAND_PREFIX}${randomUUID()}`;
+      logDryRun(log, operation, { ...request, commandId, instanceId: input.instanceId });
+      return commandId;
+    }
+    const output = await callAws(operation, () => client.send(new SendCommandCommand(request)));
+    const commandId = output.Command?.CommandId;
+    if (!commandId) throw new AwsCallError(operation, `no CommandId returned for ${input.documentName} on ${input.instanceId}`);
+    return commandId;
+  }
+
+  async function getInvocation(commandId: string, instanceId: string): Promise<CommandInvocation> {
+    const operation = 'GetCommandInvocation';
+    if (commandId.startsWith(DRY_RUN_COMMAND_PREFIX)) {
+      return { status: 'Success', exitCode: 0, stdout: '', stderr: '' };
+    }
+    const output = await callAws(
+      operation,
+      () => client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })),
+      // Right after SendCommand the invocation may not be visible yet.
+      (error) => (isAwsError(error, 'InvocationDoesNotExist') ? { value: undefined } : undefined),
+    );
+    if (!output) return PENDING;
+    const status = output.Status ?? 'Pending';
+    if (!isInvocationStatus(status)) {
+      throw new AwsCallError(operation, `unknown invocation status ${JSON.stringify(status)} for command ${commandId} on ${instanceId}`);
+    }
+    return {
+      status,
+      exitCode: typeof output.ResponseCode === 'number' ? output.ResponseCode : -1,
+      stdout: output.StandardOutputContent ?? '',
+      stderr: output.StandardErrorContent ?? '',
+    };
+  }
+
+  async function claim(name: string, owner: string): Promise<boolean> {
+    const operation = 'PutParameter';
+    const request = { Name: name, Value: owner, Type: 'String' as const, Overwrite: false };
+    if (dryRun) {
+      logDryRun(log, operation, request);
+      return true;
+    }
+    return callAws(
+      operation,
+      async () => {
+        await client.send(new PutParameterCommand(request));
+        return true;
+      },
+      (error) => (isAwsError(error, 'ParameterAlreadyExists') ? { value: false } : undefined),
+    );
+  }
+
+  async function claimOwner(name: string): Promise<string | undefined> {
+    const operation = 'GetParameter';
+    return callAws(
+      operation,
+      async () => (await client.send(new GetParameterCommand({ Name: name }))).Parameter?.Value,
+      (error) => (isAwsError(error, 'ParameterNotFound') ? { value: undefined } : undefined),
+    );
+  }
+
+  async function release(name: string): Promise<void> {
+    const operation = 'DeleteParameter';
+    const request = { Name: name };
+    if (dryRun) {
+      logDryRun(log, operation, request);
+      return;
+    }
+    await callAws(
+      operation,
+      async () => {
+        await client.send(new DeleteParameterCommand(request));
+      },
+      (error) => (isAwsError(error, 'ParameterNotFound') ? { value: undefined } : undefined),
+    );
+  }
+
+  return { describeManagedInstances, sendCommand, getInvocation, claim, claimOwner, release };
 }

@@ -1,0 +1,207 @@
+import {
+  DeleteParameterCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  GetParameterCommand,
+  InvocationDoesNotExist,
+  ParameterAlreadyExists,
+  ParameterNotFound,
+  PutParameterCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createSsmClient, createSsmPort, type InvocationStatus } from '../../../lib/aws/ssm';
+import { AwsCallError } from '../../../lib/errors';
+import { awsError, recordingLog } from './helpers';
+
+const ssmMock = mockClient(SSMClient);
+
+function port(dryRun = false) {
+  const log = recordingLog();
+  return { log, ssm: createSsmPort(new SSMClient({ region: 'eu-west-1' }), { dryRun, log }) };
+}
+
+const command = {
+  documentName: 'pydio-mount-volumes',
+  instanceId: 'i-0abc',
+  parameters: { ConfigVolume: 'pydio-config', DataVolume: 'pydio-data' },
+  timeoutSeconds: 600,
+  comment: 'mount volumes on i-0abc for launch hook',
+};
+
+beforeEach(() => ssmMock.reset());
+
+describe('describeManagedInstances', () => {
+  it('filters on the instance ids, follows NextToken and maps PingStatus', async () => {
+    // Prepare
+    ssmMock.on(DescribeInstanceInformationCommand)
+      .resolvesOnce({ InstanceInformationList: [{ InstanceId: 'i-1', PingStatus: 'Online', IPAddress: '10.0.0.11' }], NextToken: 'p2' })
+      .resolvesOnce({ InstanceInformationList: [{ InstanceId: 'i-2', PingStatus: 'ConnectionLost' }, { InstanceId: 'i-3', PingStatus: 'Inactive' }] });
+    const { ssm } = port();
+    // Act
+    const instances = await ssm.describeManagedInstances(['i-1', 'i-2', 'i-3']);
+    // Assess
+    const inputs = ssmMock.commandCalls(DescribeInstanceInformationCommand).map((call) => call.args[0].input);
+    expect(inputs).toEqual([
+      { InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: ['i-1', 'i-2', 'i-3'] }], MaxResults: 50 },
+      { InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: ['i-1', 'i-2', 'i-3'] }], MaxResults: 50, NextToken: 'p2' },
+    ]);
+    expect(instances).toEqual([
+      { instanceId: 'i-1', online: true, ipAddress: '10.0.0.11' },
+      { instanceId: 'i-2', online: false },
+      { instanceId: 'i-3', online: false },
+    ]);
+  });
+
+  it('asks nothing for no instances', async () => {
+    await expect(port().ssm.describeManagedInstances([])).resolves.toEqual([]);
+    expect(ssmMock.calls()).toHaveLength(0);
+  });
+
+  it('splits more than 50 ids over several filters', async () => {
+    ssmMock.on(DescribeInstanceInformationCommand).resolves({ InstanceInformationList: [] });
+    await port().ssm.describeManagedInstances(Array.from({ length: 51 }, (_, i) => `i-${i}`));
+    const sets = ssmMock.commandCalls(DescribeInstanceInformationCommand).map((call) => call.args[0].input.InstanceInformationFilterList?.[0].valueSet?.length);
+    expect(sets).toEqual([50, 1]);
+  });
+});
+
+describe('sendCommand', () => {
+  it('sends one instance, string-array parameters, timeout and comment', async () => {
+    ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-123' } });
+    await expect(port().ssm.sendCommand(command)).resolves.toBe('cmd-123');
+    expect(ssmMock.commandCalls(SendCommandCommand)[0].args[0].input).toEqual({
+      DocumentName: 'pydio-mount-volumes',
+      InstanceIds: ['i-0abc'],
+      Parameters: { ConfigVolume: ['pydio-config'], DataVolume: ['pydio-data'] },
+      TimeoutSeconds: 600,
+      Comment: 'mount volumes on i-0abc for launch hook',
+    });
+  });
+
+  it.each([
+    ['a long comment is cut to 100 characters', { comment: 'x'.repeat(150) }, { Comment: 'x'.repeat(100) }],
+    ['a timeout under 30 s is raised to the API minimum', { timeoutSeconds: 5 }, { TimeoutSeconds: 30 }],
+    ['a fractional timeout is rounded up', { timeoutSeconds: 90.2 }, { TimeoutSeconds: 91 }],
+  ])('%s', async (_case, override, expected) => {
+    ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-1' } });
+    await port().ssm.sendCommand({ ...command, ...override });
+    expect(ssmMock.commandCalls(SendCommandCommand)[0].args[0].input).toMatchObject(expected);
+  });
+
+  it('refuses a non-positive timeout', async () => {
+    await expect(port().ssm.sendCommand({ ...command, timeoutSeconds: 0 })).rejects.toThrow(/timeoutSeconds/);
+    expect(ssmMock.calls()).toHaveLength(0);
+  });
+
+  it('fails clearly when AWS returns no command id', async () => {
+    ssmMock.on(SendCommandCommand).resolves({});
+    await expect(port().ssm.sendCommand(command)).rejects.toThrow(/SendCommand: no CommandId returned for pydio-mount-volumes on i-0abc/);
+  });
+
+  it('wraps an unknown document error', async () => {
+    ssmMock.on(SendCommandCommand).rejects(awsError('InvalidDocument', 'Document pydio-mount-volumes does not exist'));
+    await expect(port().ssm.sendCommand(command)).rejects.toThrow(AwsCallError);
+  });
+
+  it('in dry run returns a dry-run id, logs and sends nothing', async () => {
+    const { ssm, log } = port(true);
+    const commandId = await ssm.sendCommand(command);
+    expect(commandId).toMatch(/^dry-run-[0-9a-f-]{36}$/);
+    expect(ssmMock.calls()).toHaveLength(0);
+    expect(log.infos[0]).toEqual(['dry run: would SendCommand', expect.objectContaining({ dryRun: true, DocumentName: 'pydio-mount-volumes', commandId })]);
+  });
+});
+
+describe('getInvocation', () => {
+  const statuses: InvocationStatus[] = ['Pending', 'InProgress', 'Delayed', 'Success', 'Cancelled', 'TimedOut', 'Failed', 'Cancelling'];
+
+  it.each(statuses)('maps status %s with output and exit code', async (status) => {
+    ssmMock.on(GetCommandInvocationCommand).resolves({
+      Status: status, ResponseCode: status === 'Failed' ? 2 : 0, StandardOutputContent: 'out', StandardErrorContent: 'err',
+    });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({
+      status, exitCode: status === 'Failed' ? 2 : 0, stdout: 'out', stderr: 'err',
+    });
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)[0].args[0].input).toEqual({ CommandId: 'cmd-1', InstanceId: 'i-0abc' });
+  });
+
+  it('reads a missing ResponseCode and output as -1 and empty', async () => {
+    ssmMock.on(GetCommandInvocationCommand).resolves({ Status: 'InProgress' });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({ status: 'InProgress', exitCode: -1, stdout: '', stderr: '' });
+  });
+
+  it('reads InvocationDoesNotExist as Pending', async () => {
+    ssmMock.on(GetCommandInvocationCommand).rejects(new InvocationDoesNotExist({ message: '', $metadata: {} }));
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({ status: 'Pending', exitCode: -1, stdout: '', stderr: '' });
+  });
+
+  it('fails on a status it does not know', async () => {
+    ssmMock.on(GetCommandInvocationCommand).resolves({ Status: 'Exploded' as InvocationStatus });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).rejects.toThrow(/unknown invocation status "Exploded"/);
+  });
+
+  it('answers a dry-run command id as Success without AWS, even outside dry run', async () => {
+    await expect(port().ssm.getInvocation('dry-run-1234', 'i-0abc')).resolves.toEqual({ status: 'Success', exitCode: 0, stdout: '', stderr: '' });
+    expect(ssmMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('claim / claimOwner / release', () => {
+  it('claims with a non-overwriting String parameter holding the owner', async () => {
+    ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
+    await expect(port().ssm.claim('/pydio-autoscaler/prod/claims/i-0abc', 'msg-1')).resolves.toBe(true);
+    expect(ssmMock.commandCalls(PutParameterCommand)[0].args[0].input).toEqual({
+      Name: '/pydio-autoscaler/prod/claims/i-0abc', Value: 'msg-1', Type: 'String', Overwrite: false,
+    });
+  });
+
+  it('reads ParameterAlreadyExists as claimed by someone else', async () => {
+    ssmMock.on(PutParameterCommand).rejects(new ParameterAlreadyExists({ message: 'exists', $metadata: {} }));
+    await expect(port().ssm.claim('/c/i-0abc', 'msg-2')).resolves.toBe(false);
+  });
+
+  it('wraps other PutParameter failures', async () => {
+    ssmMock.on(PutParameterCommand).rejects(awsError('ParameterLimitExceeded', 'too many'));
+    await expect(port().ssm.claim('/c/i-0abc', 'msg-2')).rejects.toThrow(/PutParameter: ParameterLimitExceeded: too many/);
+  });
+
+  it.each([
+    ['the recorded owner', () => ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: '/c/i', Value: 'msg-1' } }), 'msg-1'],
+    ['undefined when unclaimed', () => ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ message: '', $metadata: {} })), undefined],
+  ])('claimOwner returns %s', async (_case, prepare, expected) => {
+    prepare();
+    await expect(port().ssm.claimOwner('/c/i')).resolves.toBe(expected);
+    expect(ssmMock.commandCalls(GetParameterCommand)[0].args[0].input).toEqual({ Name: '/c/i' });
+  });
+
+  it('release deletes the parameter and ignores one already gone', async () => {
+    ssmMock.on(DeleteParameterCommand).resolvesOnce({}).rejectsOnce(new ParameterNotFound({ message: '', $metadata: {} }));
+    await port().ssm.release('/c/i');
+    await port().ssm.release('/c/i');
+    expect(ssmMock.commandCalls(DeleteParameterCommand).map((call) => call.args[0].input)).toEqual([{ Name: '/c/i' }, { Name: '/c/i' }]);
+  });
+
+  it('release wraps other failures', async () => {
+    ssmMock.on(DeleteParameterCommand).rejects(awsError('AccessDeniedException', 'no'));
+    await expect(port().ssm.release('/c/i')).rejects.toThrow(AwsCallError);
+  });
+
+  it('in dry run claim and release send nothing, claimOwner still reads', async () => {
+    ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: 'msg-9' } });
+    const { ssm, log } = port(true);
+    await expect(ssm.claim('/c/i', 'msg-1')).resolves.toBe(true);
+    await ssm.release('/c/i');
+    await expect(ssm.claimOwner('/c/i')).resolves.toBe('msg-9');
+    expect(ssmMock.commandCalls(PutParameterCommand)).toHaveLength(0);
+    expect(ssmMock.commandCalls(DeleteParameterCommand)).toHaveLength(0);
+    expect(log.infos.map(([message]) => message)).toEqual(['dry run: would PutParameter', 'dry run: would DeleteParameter']);
+  });
+});
+
+describe('createSsmClient', () => {
+  it('retries up to 5 attempts', async () => {
+    await expect(createSsmClient().config.maxAttempts()).resolves.toBe(5);
+  });
+});
