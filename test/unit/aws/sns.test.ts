@@ -1,0 +1,99 @@
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { createNotifierPort, createSnsClient } from '../../../lib/aws/sns';
+import type { Notification } from '../../../lib/core/notification';
+import { AwsCallError } from '../../../lib/errors';
+import { awsError, recordingLog } from './helpers';
+
+const snsMock = mockClient(SNSClient);
+const TOPIC = 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-ops';
+
+const notification: Notification = {
+  subject: 'prod: i-0abc joined pydio-compute',
+  body: 'Instance: i-0abc\nGroup: pydio-compute',
+  eventType: 'lifecycle.succeeded',
+  severity: 'info',
+  attributes: { instanceId: 'i-0abc', asgName: 'pydio-compute' },
+};
+
+function port(dryRun = false) {
+  const log = recordingLog();
+  return { log, notifier: createNotifierPort(new SNSClient({ region: 'eu-west-1' }), TOPIC, { dryRun, log }) };
+}
+
+beforeEach(() => snsMock.reset());
+
+it('publishes subject, body and every attribute as a String', async () => {
+  // Prepare
+  snsMock.on(PublishCommand).resolves({ MessageId: 'm-1' });
+  // Act
+  await port().notifier.publish(notification);
+  // Assess
+  expect(snsMock.commandCalls(PublishCommand)[0].args[0].input).toEqual({
+    TopicArn: TOPIC,
+    Subject: 'prod: i-0abc joined pydio-compute',
+    Message: 'Instance: i-0abc\nGroup: pydio-compute',
+    MessageAttributes: {
+      eventType: { DataType: 'String', StringValue: 'lifecycle.succeeded' },
+      severity: { DataType: 'String', StringValue: 'info' },
+      instanceId: { DataType: 'String', StringValue: 'i-0abc' },
+      asgName: { DataType: 'String', StringValue: 'pydio-compute' },
+    },
+  });
+});
+
+it('still publishes in dry run, with the subject marked', async () => {
+  snsMock.on(PublishCommand).resolves({});
+  await port(true).notifier.publish(notification);
+  expect(snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject).toBe('[dry run] prod: i-0abc joined pydio-compute');
+});
+
+it.each([
+  ['a long subject is cut to 100 characters', { subject: 'y'.repeat(140) }, (subject: string) => subject.length === 100 && subject.endsWith('…')],
+  ['line breaks are folded', { subject: 'line one\nline two' }, (subject: string) => subject === 'line one line two'],
+])('%s', async (_case, override, check) => {
+  snsMock.on(PublishCommand).resolves({});
+  await port().notifier.publish({ ...notification, ...override });
+  expect(check(snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject ?? '')).toBe(true);
+});
+
+it('keeps a dry-run subject within 100 characters', async () => {
+  snsMock.on(PublishCommand).resolves({});
+  await port(true).notifier.publish({ ...notification, subject: 'z'.repeat(100) });
+  const subject = snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject ?? '';
+  expect(subject.startsWith('[dry run] ')).toBe(true);
+  expect(subject).toHaveLength(100);
+});
+
+it('does not let an extra attribute override eventType or severity', async () => {
+  snsMock.on(PublishCommand).resolves({});
+  await port().notifier.publish({ ...notification, attributes: { severity: 'info', eventType: 'spoofed' }, severity: 'error' });
+  const attributes = snsMock.commandCalls(PublishCommand)[0].args[0].input.MessageAttributes ?? {};
+  expect(attributes.severity.StringValue).toBe('error');
+  expect(attributes.eventType.StringValue).toBe('lifecycle.succeeded');
+});
+
+it('drops empty values and names SNS refuses, with a warning for the names', async () => {
+  snsMock.on(PublishCommand).resolves({});
+  const { notifier, log } = port();
+  await notifier.publish({ ...notification, attributes: { stage: '', 'AWS.trace': 'x', 'bad name': 'x', 'ok.name-1_x': 'v' } });
+  const attributes = snsMock.commandCalls(PublishCommand)[0].args[0].input.MessageAttributes ?? {};
+  expect(Object.keys(attributes).sort()).toEqual(['eventType', 'ok.name-1_x', 'severity']);
+  expect(log.warn).toHaveBeenCalledTimes(2);
+});
+
+it('sends the subject as the message when the body is empty', async () => {
+  snsMock.on(PublishCommand).resolves({});
+  await port().notifier.publish({ ...notification, body: '  ' });
+  expect(snsMock.commandCalls(PublishCommand)[0].args[0].input.Message).toBe('prod: i-0abc joined pydio-compute');
+});
+
+it('wraps a publish failure', async () => {
+  snsMock.on(PublishCommand).rejects(awsError('NotFound', 'Topic does not exist'));
+  await expect(port().notifier.publish(notification)).rejects.toThrow(AwsCallError);
+  await expect(port().notifier.publish(notification)).rejects.toThrow(/Publish: NotFound: Topic does not exist/);
+});
+
+it('createSnsClient retries up to 5 attempts', async () => {
+  await expect(createSnsClient().config.maxAttempts()).resolves.toBe(5);
+});
