@@ -1,0 +1,391 @@
+/**
+ * The deployable stack: packages serverless.yml offline (no arguments, no
+ * credentials) in a temporary copy of the project, then checks the generated
+ * CloudFormation template - wiring, hooks, documents, least privilege - and
+ * runs cfn-lint on it.
+ */
+import { spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseConfig } from '../../lib/config';
+
+const ROOT = path.resolve(__dirname, '..', '..');
+/** What packaging reads; everything else (tests, sandbox, .git) stays out of the copy. */
+const PROJECT_ENTRIES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'ssm-documents'];
+
+const EXAMPLE = {
+  stage: 'dev',
+  computeGroup: 'pydio-compute-example',
+  targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio-example/0123456789abcdef',
+  glusterServers: '10.0.1.10,10.0.2.10',
+};
+
+const ENV_NAMES = [
+  'STAGE', 'DRY_RUN', 'COMPUTE_ASG_NAME', 'STORAGE_ASG_NAME', 'TARGET_GROUP_ARN', 'APP_PORT', 'TOPIC_ARN',
+  'LIFECYCLE_QUEUE_URL', 'GLUSTER_SERVERS', 'GLUSTER_CONFIG_VOLUME', 'GLUSTER_DATA_VOLUME', 'CONFIG_MOUNT',
+  'DATA_MOUNT', 'APP_ROOT', 'WEB_USER', 'WEB_SERVICE', 'DOC_MOUNT_VOLUMES', 'DOC_CONFIGURE_APP', 'DOC_DRAIN_NODE',
+  'RETRY_BASE_SECONDS', 'RETRY_MAX_SECONDS', 'SSM_ONLINE_TIMEOUT_SECONDS', 'COMMAND_TIMEOUT_SECONDS',
+  'HEALTHY_TIMEOUT_SECONDS', 'DRAIN_MAX_SECONDS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME',
+];
+
+/** Actions allowed on Resource '*': read-only verbs only. */
+const READ_ONLY_PREFIXES = ['Describe', 'Get', 'List'];
+
+type Json = any; // CloudFormation template: checked structurally below
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action: string | string[];
+  Resource: Json;
+  Condition?: Json;
+}
+
+let workDir: string;
+let template: Json;
+let resources: Record<string, Json>;
+
+function copyProject(to: string): void {
+  for (const entry of PROJECT_ENTRIES) {
+    const from = path.join(ROOT, entry);
+    if (!fs.existsSync(from)) throw new Error(`${entry} is missing from ${ROOT}: the stack cannot be packaged`);
+    fs.cpSync(from, path.join(to, entry), { recursive: true });
+  }
+  fs.symlinkSync(path.join(ROOT, 'node_modules'), path.join(to, 'node_modules'), 'dir');
+}
+
+/** `sls` with no AWS credentials reachable: packaging must never need them. */
+function runSls(args: string[]) {
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    AWS_ACCESS_KEY_ID: '',
+    AWS_SECRET_ACCESS_KEY: '',
+    AWS_SESSION_TOKEN: '',
+    AWS_PROFILE: 'h3-no-such-profile',
+    AWS_SHARED_CREDENTIALS_FILE: path.join(workDir, 'no-credentials'),
+    AWS_CONFIG_FILE: path.join(workDir, 'no-config'),
+    SLS_TELEMETRY_DISABLED: '1',
+  };
+  return spawnSync('npx', ['--no-install', 'sls', ...args], { cwd: workDir, env, encoding: 'utf8', timeout: 240_000 });
+}
+
+function asArray<T>(value: T | T[] | undefined): T[] {
+  if (value === undefined) return [];
+  return Array.isArray(value) ? value : [value];
+}
+
+function statements(): Statement[] {
+  const out: Statement[] = [];
+  for (const resource of Object.values(resources)) {
+    if (resource.Type === 'AWS::IAM::Role') {
+      for (const policy of resource.Properties.Policies ?? []) out.push(...policy.PolicyDocument.Statement);
+    } else if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
+      out.push(...resource.Properties.PolicyDocument.Statement);
+    }
+  }
+  return out;
+}
+
+function actionsOf(statement: Statement): string[] {
+  return asArray(statement.Action);
+}
+
+function isReadOnly(action: string): boolean {
+  const verb = action.split(':')[1] ?? '';
+  return READ_ONLY_PREFIXES.some((prefix) => verb.startsWith(prefix)) && !verb.includes('*');
+}
+
+function granting(action: string): Statement[] {
+  return statements().filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+}
+
+/** The single statement granting `action`; its resources as JSON strings (Fn::Sub etc. included). */
+function scopeOf(action: string): { statement: Statement; resources: string[] } {
+  const found = granting(action);
+  expect(found).toHaveLength(1);
+  return { statement: found[0], resources: asArray(found[0].Resource).map((r) => JSON.stringify(r)) };
+}
+
+beforeAll(() => {
+  workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h3-stack-'));
+  copyProject(workDir);
+  const result = runSls(['package']);
+  if (result.status !== 0) {
+    throw new Error(`sls package failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
+  }
+  template = JSON.parse(fs.readFileSync(path.join(workDir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'));
+  resources = template.Resources;
+}, 300_000);
+
+afterAll(() => {
+  if (workDir) fs.rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('packaging', () => {
+  it('builds one zip per function containing only the bundled handler', () => {
+    const zip = path.join(workDir, '.serverless', 'lifecycle.zip');
+    expect(fs.existsSync(zip)).toBe(true);
+    const listing = spawnSync('python3', ['-c', 'import sys,zipfile;print("\\n".join(zipfile.ZipFile(sys.argv[1]).namelist()))', zip], { encoding: 'utf8' });
+    expect(listing.status).toBe(0);
+    const names = listing.stdout.trim().split('\n');
+    expect(names).toContain('functions/lifecycle/handler.js');
+    expect(names.filter((n) => n.startsWith('node_modules/'))).toEqual([]);
+    expect(names.filter((n) => n.endsWith('.map'))).toEqual([]);
+  });
+
+  it('refuses a non-default stage that does not set its own cluster values, naming the missing one', () => {
+    const result = runSls(['print', '--stage', 'h3prod']);
+    expect(result.status).not.toBe(0);
+    const output = `${result.stdout}${result.stderr}`;
+    // osls names where the missing param is used, e.g. the COMPUTE_ASG_NAME variable
+    expect(output).toMatch(/COMPUTE_ASG_NAME": Value not found at "param" source/);
+    expect(output).toMatch(/TARGET_GROUP_ARN": Value not found at "param" source/);
+  }, 120_000);
+});
+
+describe('lifecycle function', () => {
+  const fn = () => resources.LifecycleLambdaFunction;
+
+  it('runs nodejs22.x with 60 s timeout and 256 MB under its own role', () => {
+    expect(fn().Properties).toMatchObject({
+      Handler: 'functions/lifecycle/handler.handler',
+      Runtime: 'nodejs22.x',
+      Timeout: 60,
+      MemorySize: 256,
+      Role: { 'Fn::GetAtt': ['LifecycleFunctionRole', 'Arn'] },
+    });
+    expect(resources.LifecycleFunctionRole.Type).toBe('AWS::IAM::Role');
+    expect(resources.IamRoleLambdaExecution).toBeUndefined();
+  });
+
+  it('consumes LifecycleQueue one message at a time, reporting item failures', () => {
+    const mappings = Object.values(resources).filter((r: Json) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0].Properties).toMatchObject({
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] },
+    });
+  });
+
+  it('sets exactly the documented environment, wired to the stack resources', () => {
+    const vars = fn().Properties.Environment.Variables;
+    expect(Object.keys(vars).sort()).toEqual([...ENV_NAMES].sort());
+    expect(vars).toMatchObject({
+      STAGE: EXAMPLE.stage,
+      COMPUTE_ASG_NAME: EXAMPLE.computeGroup,
+      TARGET_GROUP_ARN: EXAMPLE.targetGroupArn,
+      GLUSTER_SERVERS: EXAMPLE.glusterServers,
+      STORAGE_ASG_NAME: { Ref: 'StorageGroupName' },
+      TOPIC_ARN: { Ref: 'NotificationsTopic' },
+      LIFECYCLE_QUEUE_URL: { Ref: 'LifecycleQueue' },
+      DOC_MOUNT_VOLUMES: { Ref: 'MountVolumesDocument' },
+      DOC_CONFIGURE_APP: { Ref: 'ConfigureAppDocument' },
+      DOC_DRAIN_NODE: { Ref: 'DrainNodeDocument' },
+    });
+  });
+
+  it('has example values that lib/config.ts accepts once the Refs resolve', () => {
+    const resolved: Record<string, Json> = {
+      NotificationsTopic: 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev-notifications',
+      LifecycleQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-lifecycle',
+      MountVolumesDocument: resources.MountVolumesDocument.Properties.Name,
+      ConfigureAppDocument: resources.ConfigureAppDocument.Properties.Name,
+      DrainNodeDocument: resources.DrainNodeDocument.Properties.Name,
+      StorageGroupName: template.Parameters.StorageGroupName.Default,
+    };
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries<Json>(fn().Properties.Environment.Variables)) {
+      if (typeof value === 'string') env[name] = value;
+      else if (value && typeof value.Ref === 'string' && value.Ref in resolved) env[name] = resolved[value.Ref];
+      else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
+    }
+    const config = parseConfig(env);
+    expect(config.computeGroupName).toBe(EXAMPLE.computeGroup);
+    expect(config.gluster.servers).toEqual(EXAMPLE.glusterServers.split(','));
+    expect(config.documents.mountVolumes).toBe('pydio-autoscaler-dev-mount-volumes');
+  });
+});
+
+describe('lifecycle events', () => {
+  it('routes launch and terminate actions of the compute group only to LifecycleQueue', () => {
+    const rule = resources.ComputeLifecycleRule;
+    expect(rule.Type).toBe('AWS::Events::Rule');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.autoscaling'],
+      'detail-type': ['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action'],
+      detail: { AutoScalingGroupName: [EXAMPLE.computeGroup] },
+    });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] } })]);
+  });
+
+  it('lets only that rule send to the queue', () => {
+    const policy = resources.LifecycleQueuePolicy.Properties;
+    expect(policy.Queues).toEqual([{ Ref: 'LifecycleQueue' }]);
+    expect(policy.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ComputeLifecycleRule', 'Arn'] } } },
+      }),
+    ]);
+  });
+
+  it('dead-letters after 5 receives, keeps dead letters 14 days and alarms on the first one', () => {
+    const queue = resources.LifecycleQueue.Properties;
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['LifecycleDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * resources.LifecycleLambdaFunction.Properties.Timeout);
+    expect(resources.LifecycleDeadLetterQueue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(resources.LifecycleDeadLetterAlarm.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['LifecycleDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      AlarmActions: [{ Ref: 'NotificationsTopic' }],
+    });
+  });
+
+  it.each([
+    ['ComputeLaunchHook', 'autoscaling:EC2_INSTANCE_LAUNCHING', 'ABANDON', 'pydio-autoscaler-dev-compute-launch'],
+    ['ComputeTerminateHook', 'autoscaling:EC2_INSTANCE_TERMINATING', 'CONTINUE', 'pydio-autoscaler-dev-compute-terminate'],
+  ])('%s hooks %s on the compute group, default %s', (logicalId, transition, defaultResult, name) => {
+    expect(resources[logicalId]).toMatchObject({
+      Type: 'AWS::AutoScaling::LifecycleHook',
+      Properties: {
+        LifecycleHookName: name,
+        AutoScalingGroupName: EXAMPLE.computeGroup,
+        LifecycleTransition: transition,
+        DefaultResult: defaultResult,
+        HeartbeatTimeout: 900,
+      },
+    });
+    expect(resources[logicalId].Properties.NotificationTargetARN).toBeUndefined(); // EventBridge gets them
+  });
+});
+
+describe('notifications', () => {
+  it('has a topic and an e-mail subscription that exists only when opsEmail is set', () => {
+    expect(resources.NotificationsTopic.Type).toBe('AWS::SNS::Topic');
+    const subscription = resources.OpsEmailSubscription;
+    expect(subscription).toMatchObject({
+      Type: 'AWS::SNS::Subscription',
+      Condition: 'HasOpsEmail',
+      Properties: { TopicArn: { Ref: 'NotificationsTopic' }, Protocol: 'email', Endpoint: { Ref: 'OpsEmail' } },
+    });
+    expect(template.Conditions.HasOpsEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OpsEmail' }, ''] }] });
+    expect(template.Parameters.OpsEmail.Default).toBe(''); // the example stage has no ops e-mail
+  });
+});
+
+describe('SSM documents', () => {
+  const rendered = () => require(path.join(ROOT, 'ssm-documents', 'render.js')).documents;
+
+  it.each([
+    ['MountVolumesDocument', 'mountVolumes', 'pydio-autoscaler-dev-mount-volumes'],
+    ['ConfigureAppDocument', 'configureApp', 'pydio-autoscaler-dev-configure-app'],
+    ['DrainNodeDocument', 'drainNode', 'pydio-autoscaler-dev-drain-node'],
+  ])('%s is the rendered %s document, named %s', (logicalId, key, name) => {
+    const doc = resources[logicalId];
+    expect(doc.Type).toBe('AWS::SSM::Document');
+    expect(doc.Properties).toMatchObject({ Name: name, DocumentType: 'Command', UpdateMethod: 'NewVersion' });
+    expect(['JSON', 'YAML']).toContain(doc.Properties.DocumentFormat);
+    expect(doc.Properties.Content).toEqual(rendered()[key].content);
+  });
+});
+
+describe('least privilege', () => {
+  it('grants no mutating action on Resource "*" and no action wildcard', () => {
+    const offending: string[] = [];
+    for (const s of statements()) {
+      for (const action of actionsOf(s)) {
+        if (action === '*' || action.endsWith(':*')) offending.push(`${s.Sid ?? '?'}: ${action} (wildcard action)`);
+        if (asArray(s.Resource).includes('*') && !isReadOnly(action)) offending.push(`${s.Sid ?? '?'}: ${action} on *`);
+      }
+    }
+    expect(offending).toEqual([]);
+  });
+
+  it('completes and heartbeats hooks of the compute group only', () => {
+    for (const action of ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat']) {
+      const { resources: scoped } = scopeOf(action);
+      expect(scoped[0]).toContain(`autoScalingGroup:*:autoScalingGroupName/${EXAMPLE.computeGroup}`);
+      expect(scoped[0]).toContain('arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}');
+      // the storage group is added only under the HasStorageGroup condition
+      expect(scoped.slice(1).every((r) => r.includes('"Fn::If":["HasStorageGroup"'))).toBe(true);
+    }
+  });
+
+  it('sends commands with the three own documents, to instances tagged with the compute group', () => {
+    const send = granting('ssm:SendCommand');
+    expect(send).toHaveLength(2);
+    const documents = send.find((s) => JSON.stringify(s.Resource).includes(':document/'))!;
+    const docResources = asArray(documents.Resource).map((r) => JSON.stringify(r));
+    expect(docResources).toHaveLength(3);
+    for (const logicalId of ['MountVolumesDocument', 'ConfigureAppDocument', 'DrainNodeDocument']) {
+      expect(docResources.some((r) => r.includes(`:document/\${${logicalId}}`))).toBe(true);
+    }
+    const instances = send.find((s) => JSON.stringify(s.Resource).includes(':instance/*'))!;
+    expect(asArray(instances.Resource)).toHaveLength(1);
+    const allowed = asArray(instances.Condition?.StringEquals?.['ssm:resourceTag/aws:autoscaling:groupName']);
+    expect(allowed[0]).toBe(EXAMPLE.computeGroup);
+  });
+
+  it('writes parameters only under /pydio-autoscaler/<stage>/', () => {
+    for (const action of ['ssm:PutParameter', 'ssm:DeleteParameter']) {
+      const { resources: scoped } = scopeOf(action);
+      expect(scoped).toEqual([expect.stringContaining(':parameter/pydio-autoscaler/dev/*')]);
+    }
+  });
+
+  it('registers targets only in the configured target group', () => {
+    for (const action of ['elasticloadbalancing:RegisterTargets', 'elasticloadbalancing:DeregisterTargets']) {
+      expect(scopeOf(action).resources).toEqual([JSON.stringify(EXAMPLE.targetGroupArn)]);
+    }
+  });
+
+  it('publishes only to the topic and uses only the lifecycle queue', () => {
+    expect(scopeOf('sns:Publish').resources).toEqual([JSON.stringify({ Ref: 'NotificationsTopic' })]);
+    for (const action of ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility']) {
+      expect(scopeOf(action).resources).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] })]);
+    }
+  });
+
+  it('writes logs only to the function log group', () => {
+    for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
+      const { resources: scoped } = scopeOf(action);
+      expect(scoped).toEqual([expect.stringContaining(':log-group:/aws/lambda/pydio-autoscaler-dev-lifecycle:*')]);
+    }
+    expect(resources.LifecycleLogGroup.Properties.LogGroupName).toBe('/aws/lambda/pydio-autoscaler-dev-lifecycle');
+  });
+});
+
+describe('outputs', () => {
+  it('exports the topic, queues, documents and hooks', () => {
+    expect(template.Outputs).toMatchObject({
+      NotificationsTopicArn: { Value: { Ref: 'NotificationsTopic' } },
+      LifecycleQueueUrl: { Value: { Ref: 'LifecycleQueue' } },
+      LifecycleDeadLetterQueueUrl: { Value: { Ref: 'LifecycleDeadLetterQueue' } },
+      MountVolumesDocumentName: { Value: { Ref: 'MountVolumesDocument' } },
+      ConfigureAppDocumentName: { Value: { Ref: 'ConfigureAppDocument' } },
+      DrainNodeDocumentName: { Value: { Ref: 'DrainNodeDocument' } },
+      ComputeLaunchHookName: { Value: { Ref: 'ComputeLaunchHook' } },
+      ComputeTerminateHookName: { Value: { Ref: 'ComputeTerminateHook' } },
+    });
+  });
+});
+
+describe('cfn-lint', () => {
+  it('reports no error on the packaged template', () => {
+    const file = path.join(workDir, '.serverless', 'cloudformation-template-update-stack.json');
+    const result = spawnSync('cfn-lint', ['--format', 'parseable', file], { encoding: 'utf8', timeout: 120_000 });
+    if (result.error) throw new Error(`cfn-lint could not run (${result.error.message}): install cfn-lint (pip install cfn-lint)`);
+    const errors = result.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
+    expect(errors).toEqual([]);
+    // exit status is a bit mask: 2 = error (4 = warning, 8 = informational)
+    expect((result.status ?? 2) & 2).toBe(0);
+  }, 150_000);
+});
