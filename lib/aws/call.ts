@@ -70,6 +70,7 @@ export function logDryRun(log: Log, operation: string, input: object): void {
 
 /** Splits `items` into chunks of at most `size` (API list limits). */
 export function chunk<T>(items: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`chunk size must be a positive integer, got ${size}`);
   const chunks: T[][] = [];
   for (let index = 0; index < items.length; index += size) chunks.push(items.slice(index, index + size));
   return chunks;
