@@ -144,6 +144,29 @@ describe('packaging', () => {
   }, 120_000);
 });
 
+describe('a real stage', () => {
+  it('packages from its own params: a storage group instead of a static Gluster server list', () => {
+    const result = runSls([
+      'print', '--stage', 'h3storage', '--format', 'json',
+      '--param=computeGroupName=pydio-compute',
+      `--param=targetGroupArn=${EXAMPLE.targetGroupArn.replace('pydio-example', 'pydio-real')}`,
+      '--param=storageGroupName=pydio-storage',
+      '--param=opsEmail=ops@example.org',
+    ]);
+    expect(result.status).toBe(0);
+    const config = JSON.parse(result.stdout.slice(result.stdout.indexOf('{')));
+    const env = config.functions.lifecycle.environment;
+    expect(env).toMatchObject({ STAGE: 'h3storage', COMPUTE_ASG_NAME: 'pydio-compute', GLUSTER_SERVERS: '' });
+    expect(config.resources.Parameters.StorageGroupName.Default).toBe('pydio-storage');
+    expect(config.resources.Parameters.OpsEmail.Default).toBe('ops@example.org');
+    const { params: _declared, ...used } = config; // the params block itself lists the dev examples
+    const printed = JSON.stringify(used);
+    for (const exampleValue of [EXAMPLE.computeGroup, EXAMPLE.targetGroupArn, '10.0.1.10']) {
+      expect(printed).not.toContain(exampleValue); // the dev examples never leak into another stage
+    }
+  }, 120_000);
+});
+
 describe('lifecycle function', () => {
   const fn = () => resources.LifecycleLambdaFunction;
 
