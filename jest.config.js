@@ -3,7 +3,7 @@ const common = {
   transform: { '^.+\\.(t|j)s$': ['@swc/jest', { jsc: { target: 'es2022' }, module: { type: 'commonjs' } }] },
   // @middy/core 6+ ships ESM only: let swc turn it into CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!@middy/)'],
-  moduleNameMapper: { '^@middy/core$': '<rootDir>/node_modules/@middy/core/index.js' },
+  moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   testEnvironment: 'node',
 };
 module.exports = {
