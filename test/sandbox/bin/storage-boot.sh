@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# storage-boot.sh <storage-host-id> <storage-host-id> [...]
+# Brings the initial GlusterFS cluster to its desired state: every host a
+# peer of the first, volumes pydio-config and pydio-data created as replica N
+# (one brick per host at /srv/gluster/<volume>/brick) and started, and every
+# brick online. Only the difference is applied; a second run changes nothing.
+set -o errexit -o nounset -o pipefail
+# shellcheck source=lib.sh source-path=SCRIPTDIR
+source "$(dirname "$0")/lib.sh"
+(($# >= 2)) || pas_die "usage: storage-boot.sh <storage-host-id> <storage-host-id> [...]"
+read -r -a VOLUMES <<<"${PAS_VOLUMES:-pydio-config pydio-data}"
+WAIT_TRIES=${PAS_WAIT_TRIES:-150}
+first=$1
+hosts=("$@")
+ips=()
+for id in "${hosts[@]}"; do
+  pas_require_host_id "$id"
+  dir=$(pas_host_dir "$id")
+  [[ -n $(pas_holder_pid "$id") ]] || pas_die "storage host '$id' is not running"
+  [[ $(<"$dir/role") == storage ]] || pas_die "host '$id' is not a storage host"
+  ips+=("$(<"$dir/ip")")
+done
+g() { bash "$PAS_BIN_DIR/hostexec.sh" "$first" gluster --mode=script "$@"; }
+
+# Peers: probe only the missing ones.
+pool=$(g pool list)
+for ip in "${ips[@]:1}"; do
+  if ! awk 'NR > 1 {print $2}' <<<"$pool" | grep -qxF "$ip"; then
+    pas_log "peer probe $ip"
+    g peer probe "$ip" >&2
+  fi
+done
+wanted=${#hosts[@]}
+for ((i = 0; i < WAIT_TRIES; i++)); do
+  connected=$(g pool list | awk 'NR > 1 && $NF == "Connected"' | wc -l)
+  ((connected >= wanted)) && break
+  sleep 0.2
+done
+((connected >= wanted)) || pas_die "only $connected of $wanted peers connected: $(g pool list)"
+
+for vol in "${VOLUMES[@]}"; do
+  if ! g volume info "$vol" >/dev/null 2>&1; then
+    bricks=()
+    for ip in "${ips[@]}"; do bricks+=("$ip:/srv/gluster/$vol/brick"); done
+    pas_log "volume create $vol replica ${#bricks[@]}"
+    g volume create "$vol" replica "${#bricks[@]}" "${bricks[@]}" force >&2
+  fi
+  if ! g volume info "$vol" | grep -q '^Status: Started'; then
+    pas_log "volume start $vol"
+    g volume start "$vol" >&2
+  fi
+done
+for vol in "${VOLUMES[@]}"; do
+  want=$(g volume info "$vol" | grep -c '^Brick[0-9]*:')
+  for ((i = 0; i < WAIT_TRIES; i++)); do
+    online=$(g volume status "$vol" detail | grep -c '^Online.*: Y' || true)
+    ((online >= want)) && break
+    sleep 0.2
+  done
+  ((online >= want)) || pas_die "volume $vol: only $online of $want bricks online"
+  pas_log "volume $vol: $online/$want bricks online"
+done
