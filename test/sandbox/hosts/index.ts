@@ -1,0 +1,575 @@
+/**
+ * The sandbox's real hosts: the seams of test/sandbox/control-plane/types.ts
+ * implemented on this machine.
+ *
+ * - `NamespaceHosts` (HostProvider + HostExecutor): each emulated instance is
+ *   a Linux network namespace on the sandbox bridge carrying the instance's
+ *   private IP, plus a private mount/UTS namespace with its own /run,
+ *   /etc/apache2, /etc/php, /var/www, /mnt, /srv, /var/lib/glusterd, ...
+ *   Storage hosts run glusterd; compute hosts run Apache+PHP serving the
+ *   stand-in app (test/sandbox/app). Run Command steps run inside with bash.
+ * - `HaproxyDataPlane` (DataPlane): one HAProxy in the root namespace, a
+ *   listener on 127.0.0.1 and a backend per target group, servers added and
+ *   drained at runtime through its admin socket.
+ *
+ * The work is done by the scripts in test/sandbox/bin/ (each usable by hand);
+ * this module runs them and keeps the records.
+ */
+import { spawn } from 'node:child_process';
+import { createConnection } from 'node:net';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import * as path from 'node:path';
+import type { CommandResult, DataPlane, DataPlaneState, HostExecutor, HostProvider, LaunchedInstance, Target } from '../control-plane/types';
+
+export const BIN_DIR = path.resolve(__dirname, '../bin');
+export const REPO_DIR = path.resolve(__dirname, '../../..');
+const MAX_OUTPUT_CHARS = 1024 * 1024;
+/** The environment SSM Agent gives a runShellScript step, before SSM_ parameters. */
+const SSM_BASE_ENV: Readonly<Record<string, string>> = {
+  PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin',
+  HOME: '/root',
+  LANG: 'C.UTF-8',
+};
+
+// ---------------------------------------------------------------- errors
+
+/** Any failure of the sandbox hosts. */
+export class SandboxHostError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxHostError';
+  }
+}
+
+/** This machine cannot run the sandbox hosts (not root, no namespaces, no FUSE, missing package). */
+export class SandboxUnavailableError extends SandboxHostError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxUnavailableError';
+  }
+}
+
+/** A sandbox script exited non-zero. */
+export class SandboxScriptError extends SandboxHostError {
+  constructor(
+    readonly script: string,
+    readonly result: CommandResult,
+  ) {
+    super(`${script} failed (exit ${result.exitCode}${result.timedOut ? ', timed out' : ''}): ${lastLines(result.stderr || result.stdout, 5)}`);
+    this.name = 'SandboxScriptError';
+  }
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}
+
+// ---------------------------------------------------------------- options
+
+export interface SandboxOptions {
+  /** Per-run state dir recording everything created (default `<repo>/.sandbox`). */
+  readonly stateDir?: string;
+  /** Bridge in the root namespace (default `pasbr0`). */
+  readonly bridge?: string;
+  /** The bridge's address; its prefix is the hosts' prefix (default `10.71.0.1/16`). */
+  readonly bridgeCidr?: string;
+}
+
+interface ResolvedOptions {
+  readonly stateDir: string;
+  readonly bridge: string;
+  readonly bridgeCidr: string;
+}
+
+function resolveOptions(options: SandboxOptions = {}): ResolvedOptions {
+  const bridge = options.bridge ?? 'pasbr0';
+  if (!/^pasbr[A-Za-z0-9-]{0,10}$/.test(bridge)) throw new SandboxHostError(`bridge name '${bridge}' must start with 'pasbr' and fit in 15 characters`);
+  const bridgeCidr = options.bridgeCidr ?? '10.71.0.1/16';
+  if (!/^\d{1,3}(\.\d{1,3}){3}\/16$/.test(bridgeCidr)) throw new SandboxHostError(`bridge address '${bridgeCidr}' must be an IPv4 address with prefix /16`);
+  return { stateDir: path.resolve(options.stateDir ?? path.join(REPO_DIR, '.sandbox')), bridge, bridgeCidr };
+}
+
+function scriptEnv(o: ResolvedOptions): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+  return { ...env, PAS_STATE_DIR: o.stateDir, PAS_BRIDGE: o.bridge, PAS_BRIDGE_CIDR: o.bridgeCidr };
+}
+
+// ---------------------------------------------------------------- processes
+
+/**
+ * Runs a command in its own process group, collecting output; on timeout the
+ * whole group is killed (daemons that detached into their own session live on).
+ */
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  env: Readonly<Record<string, string>>,
+  timeoutSeconds: number,
+  input?: string,
+): Promise<CommandResult> {
+  if (!(timeoutSeconds > 0)) throw new SandboxHostError(`timeout must be a positive number of seconds, got ${timeoutSeconds}`);
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    let timedOut = false;
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      if (stdout.length < MAX_OUTPUT_CHARS) stdout += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      if (stderr.length < MAX_OUTPUT_CHARS) stderr += d;
+    });
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup(child.pid);
+    }, timeoutSeconds * 1000);
+    child.on('error', (err) => {
+      clearTimeout(timer);
+      reject(new SandboxHostError(`cannot start ${command}: ${err.message}`, { cause: err }));
+    });
+    child.on('close', (code, signal) => {
+      clearTimeout(timer);
+      resolve({ exitCode: timedOut ? 124 : (code ?? (signal ? 128 + 9 : 1)), stdout, stderr, timedOut });
+    });
+    child.stdin.on('error', () => undefined);
+    child.stdin.end(input ?? '');
+  });
+}
+
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+
+class Scripts {
+  constructor(private readonly options: ResolvedOptions) {}
+
+  async run(script: string, args: readonly string[], timeoutSeconds = 120): Promise<CommandResult> {
+    const result = await runProcess('bash', [path.join(BIN_DIR, script), ...args], scriptEnv(this.options), timeoutSeconds);
+    if (result.exitCode !== 0) throw new SandboxScriptError(`${script} ${args.join(' ')}`.trim(), result);
+    return result;
+  }
+
+  /** Like run, but hands back a failed result instead of throwing. */
+  attempt(script: string, args: readonly string[], timeoutSeconds: number, extraEnv: Readonly<Record<string, string>> = {}): Promise<CommandResult> {
+    return runProcess('bash', [path.join(BIN_DIR, script), ...args], { ...scriptEnv(this.options), ...extraEnv }, timeoutSeconds);
+  }
+}
+
+/** Throws SandboxUnavailableError with one sentence when this machine cannot run the hosts. */
+export async function checkSandboxPrerequisites(): Promise<void> {
+  const result = await runProcess('bash', [path.join(BIN_DIR, 'preflight.sh')], scriptEnv(resolveOptions()), 30);
+  if (result.exitCode !== 0) {
+    const line = result.stderr.trim().split('\n').pop() ?? '';
+    throw new SandboxUnavailableError(line.replace(/^.*error: /, '') || 'the sandbox hosts cannot run on this machine');
+  }
+}
+
+/** Removes everything recorded in the state dir (hosts, HAProxy, bridge). Idempotent. */
+export async function teardownSandbox(options: SandboxOptions = {}): Promise<void> {
+  await new Scripts(resolveOptions(options)).run('teardown.sh', [], 180);
+}
+
+// ---------------------------------------------------------------- hosts
+
+export type HostRole = 'compute' | 'storage';
+
+interface HostRecord {
+  readonly instanceId: string;
+  readonly ip: string;
+  readonly role: HostRole;
+  readonly availabilityZone: string;
+}
+
+const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
+
+/** Instances' real hosts, and the executor of Run Command steps on them. */
+export class NamespaceHosts implements HostProvider, HostExecutor {
+  private readonly options: ResolvedOptions;
+  private readonly scripts: Scripts;
+  private readonly records = new Map<string, HostRecord>();
+  /** Host creation and removal are serialized (bridge creation, ids). */
+  private queue: Promise<unknown> = Promise.resolve();
+
+  /**
+   * @param roles Auto Scaling group name -> the kind of host its instances get.
+   * @param dataPlane When given, a terminated instance is also removed from it.
+   */
+  constructor(
+    private readonly roles: Readonly<Record<string, HostRole>>,
+    options: SandboxOptions = {},
+    private readonly dataPlane?: HaproxyDataPlane,
+  ) {
+    for (const [group, role] of Object.entries(roles)) {
+      if (role !== 'compute' && role !== 'storage') throw new SandboxHostError(`group '${group}': role must be 'compute' or 'storage', got '${String(role)}'`);
+    }
+    this.options = resolveOptions(options);
+    this.scripts = new Scripts(this.options);
+  }
+
+  get stateDir(): string {
+    return this.options.stateDir;
+  }
+
+  async onInstanceLaunched(instance: LaunchedInstance): Promise<void> {
+    const role = this.roles[instance.groupName];
+    if (role === undefined) throw new SandboxHostError(`instance ${instance.instanceId}: group '${instance.groupName}' has no host role (known: ${Object.keys(this.roles).join(', ') || 'none'})`);
+    await this.createHost(instance.instanceId, instance.privateIp, role, instance.availabilityZone);
+  }
+
+  /** Creates a host directly (tests, demo); onInstanceLaunched does this per group. */
+  createHost(instanceId: string, privateIp: string, role: HostRole, availabilityZone = ''): Promise<void> {
+    if (!INSTANCE_ID.test(instanceId)) throw new SandboxHostError(`invalid instance id '${instanceId}'`);
+    const m = IPV4.exec(privateIp);
+    if (m === null || m.slice(1).some((o) => Number(o) > 255)) throw new SandboxHostError(`instance ${instanceId}: invalid private IP '${privateIp}'`);
+    const prefix = this.options.bridgeCidr.split('.').slice(0, 2).join('.');
+    if (!privateIp.startsWith(`${prefix}.`)) throw new SandboxHostError(`instance ${instanceId}: private IP ${privateIp} is outside the sandbox network ${prefix}.0.0/16`);
+    return this.serialized(async () => {
+      await this.scripts.run('host-create.sh', [instanceId, privateIp, role], 120);
+      this.records.set(instanceId, { instanceId, ip: privateIp, role, availabilityZone });
+    });
+  }
+
+  async onInstanceTerminated(instanceId: string): Promise<void> {
+    if (!INSTANCE_ID.test(instanceId)) throw new SandboxHostError(`invalid instance id '${instanceId}'`);
+    if (this.dataPlane !== undefined) await this.dataPlane.removeInstance(instanceId);
+    await this.serialized(async () => {
+      await this.scripts.run('host-destroy.sh', [instanceId], 120);
+      this.records.delete(instanceId);
+    });
+  }
+
+  /**
+   * Boots the initial Gluster cluster on these storage hosts (desired state):
+   * peers probed, pydio-config and pydio-data replica N started, bricks online.
+   */
+  async bootStorage(instanceIds: readonly string[]): Promise<void> {
+    if (instanceIds.length < 2) throw new SandboxHostError(`storage boot needs at least 2 storage hosts, got ${instanceIds.length}`);
+    await this.scripts.run('storage-boot.sh', [...instanceIds], 180);
+  }
+
+  async isAgentOnline(instanceId: string): Promise<boolean> {
+    if (!INSTANCE_ID.test(instanceId)) return false;
+    const result = await this.scripts.attempt('hostexec.sh', [instanceId, 'true'], 10);
+    return result.exitCode === 0;
+  }
+
+  async ipAddressOf(instanceId: string): Promise<string | undefined> {
+    const known = this.records.get(instanceId);
+    if (known !== undefined) return known.ip;
+    if (!INSTANCE_ID.test(instanceId)) return undefined;
+    try {
+      return (await readFile(path.join(this.options.stateDir, 'hosts', instanceId, 'ip'), 'utf8')).trim() || undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** One aws:runShellScript step, as root, with SSM Agent's environment plus `env`. */
+  async run(instanceId: string, script: string, env: Readonly<Record<string, string>>, timeoutSeconds: number): Promise<CommandResult> {
+    if (!INSTANCE_ID.test(instanceId)) throw new SandboxHostError(`invalid instance id '${instanceId}'`);
+    const assignments: string[] = [];
+    for (const [name, value] of Object.entries({ ...SSM_BASE_ENV, ...env })) {
+      if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) throw new SandboxHostError(`invalid environment variable name '${name}'`);
+      assignments.push(`${name}=${value}`);
+    }
+    // env -i: the step sees exactly SSM's environment, not ours.
+    return this.scripts.attempt('hostexec.sh', [instanceId, 'env', '-i', ...assignments, 'bash', '-c', script, 'ssm-step'], timeoutSeconds);
+  }
+
+  /** Runs argv inside the host (tests); throws when it fails. */
+  async exec(instanceId: string, argv: readonly string[], timeoutSeconds = 60): Promise<string> {
+    const result = await this.scripts.attempt('hostexec.sh', [instanceId, ...argv], timeoutSeconds);
+    if (result.exitCode !== 0) throw new SandboxScriptError(`hostexec.sh ${instanceId} ${argv.join(' ')}`, result);
+    return result.stdout;
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(work, work);
+    this.queue = next.catch(() => undefined);
+    return next;
+  }
+}
+
+// ---------------------------------------------------------------- data plane
+
+export interface Listener {
+  /** Port on 127.0.0.1 (default 18080 for the first listener). */
+  readonly port: number;
+  /** Target group name (the `name` in `targetgroup/name/id`) served here; unnamed listeners take the first unknown group. */
+  readonly targetGroupName?: string;
+}
+
+export interface HaproxyOptions extends SandboxOptions {
+  readonly listeners?: readonly Listener[];
+  /** Seconds between health checks (default 1), checks to go down/up (default 2/2). */
+  readonly checkIntervalSeconds?: number;
+  readonly fall?: number;
+  readonly rise?: number;
+  /** How long a deregistered server may finish in-flight requests after draining (default 10s). */
+  readonly closeGraceSeconds?: number;
+}
+
+interface StatRow {
+  readonly status: string;
+  readonly checkStatus: string;
+  readonly checkCode: string;
+  readonly currentSessions: number;
+}
+
+/** A target group's data plane: HAProxy with cookie stickiness on `Pydio`. */
+export class HaproxyDataPlane implements DataPlane {
+  private readonly options: ResolvedOptions;
+  private readonly scripts: Scripts;
+  private readonly listeners: readonly Listener[];
+  private readonly bound = new Map<string, string>(); // target group ARN -> backend
+  private readonly draining = new Map<string, NodeJS.Timeout>(); // backend/server -> removal timer
+  private readonly everHealthy = new Set<string>();
+  private readonly check: { inter: number; fall: number; rise: number };
+  private readonly closeGraceSeconds: number;
+
+  constructor(options: HaproxyOptions = {}) {
+    this.options = resolveOptions(options);
+    this.scripts = new Scripts(this.options);
+    this.listeners = options.listeners ?? [{ port: 18080 }];
+    if (this.listeners.length === 0) throw new SandboxHostError('the data plane needs at least one listener');
+    for (const l of this.listeners) {
+      if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) throw new SandboxHostError(`listener port ${l.port} is not a TCP port`);
+    }
+    this.check = { inter: Math.round((options.checkIntervalSeconds ?? 1) * 1000), fall: options.fall ?? 2, rise: options.rise ?? 2 };
+    this.closeGraceSeconds = options.closeGraceSeconds ?? 10;
+  }
+
+  get socketPath(): string {
+    return path.join(this.options.stateDir, 'haproxy', 'admin.sock');
+  }
+
+  /** Writes the config and starts HAProxy (idempotent). */
+  async start(): Promise<void> {
+    const dir = path.join(this.options.stateDir, 'haproxy');
+    await mkdir(dir, { recursive: true });
+    const cfg = path.join(dir, 'haproxy.cfg');
+    await writeFile(cfg, this.config());
+    await this.scripts.run('haproxy.sh', ['start', cfg], 30);
+  }
+
+  async stop(): Promise<void> {
+    for (const timer of this.draining.values()) clearTimeout(timer);
+    this.draining.clear();
+    await this.scripts.run('haproxy.sh', ['stop'], 30);
+  }
+
+  /** The loopback URL of the listener serving this target group (or the first one). */
+  urlOf(targetGroupArn?: string): string {
+    const backend = targetGroupArn === undefined ? undefined : this.bound.get(targetGroupArn);
+    const index = backend === undefined ? 0 : Number(backend.slice('be_'.length));
+    return `http://127.0.0.1:${this.listeners[index]!.port}`;
+  }
+
+  async register(targetGroupArn: string, target: Target): Promise<void> {
+    const backend = this.backendOf(targetGroupArn);
+    const server = serverName(target);
+    if (!IPV4.test(target.ip)) throw new SandboxHostError(`target ${target.instanceId}: invalid IP '${target.ip}'`);
+    const pending = this.draining.get(`${backend}/${server}`);
+    if (pending !== undefined) {
+      // Re-registered while draining: back to service, like ELB.
+      clearTimeout(pending);
+      this.draining.delete(`${backend}/${server}`);
+      await this.command(`set server ${backend}/${server} state ready`);
+      return;
+    }
+    if ((await this.stat(backend, server)) !== undefined) return;
+    const { inter, fall, rise } = this.check;
+    const added = await this.command(`add server ${backend}/${server} ${target.ip}:${target.port} check inter ${inter} fall ${fall} rise ${rise}`);
+    if (!/New server registered/.test(added)) throw new SandboxHostError(`haproxy refused server ${server}: ${added.trim()}`);
+    this.everHealthy.delete(`${backend}/${server}`);
+    await this.command(`enable health ${backend}/${server}`);
+    // Ready and forced down in one go: no traffic before `rise` checks pass.
+    await this.command(`set server ${backend}/${server} state ready;set server ${backend}/${server} health down`);
+  }
+
+  async deregister(targetGroupArn: string, target: Target, delaySeconds: number): Promise<void> {
+    if (!(delaySeconds >= 0)) throw new SandboxHostError(`deregistration delay must be >= 0 seconds, got ${delaySeconds}`);
+    const backend = this.backendOf(targetGroupArn);
+    const server = serverName(target);
+    const key = `${backend}/${server}`;
+    if (this.draining.has(key) || (await this.stat(backend, server)) === undefined) return;
+    await this.command(`set server ${key} state drain`);
+    const timer = setTimeout(() => {
+      void this.removeServer(backend, server).catch(() => undefined);
+    }, delaySeconds * 1000);
+    timer.unref();
+    this.draining.set(key, timer);
+  }
+
+  async health(targetGroupArn: string, instanceId: string, port: number): Promise<{ state: DataPlaneState; reason?: string; description?: string } | undefined> {
+    const backend = this.bound.get(targetGroupArn);
+    if (backend === undefined) return undefined;
+    const server = serverName({ instanceId, port });
+    const row = await this.stat(backend, server);
+    if (row === undefined) return undefined;
+    const key = `${backend}/${server}`;
+    if (this.draining.has(key)) return { state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' };
+    const mapped = mapHealth(row, this.everHealthy.has(key));
+    if (mapped.state === 'healthy') this.everHealthy.add(key);
+    return mapped;
+  }
+
+  /** Drops every server of this instance at once (instance terminated). */
+  async removeInstance(instanceId: string): Promise<void> {
+    if (!existsSync(this.socketPath)) return;
+    const rows = await this.statRows();
+    for (const key of rows.keys()) {
+      const [backend, server] = key.split('/') as [string, string];
+      if (server.startsWith(`${instanceId}-`)) {
+        const timer = this.draining.get(key);
+        if (timer !== undefined) clearTimeout(timer);
+        await this.removeServer(backend, server, 0);
+      }
+    }
+  }
+
+  /** Maintenance (no new requests), let in-flight ones finish, then delete. */
+  private async removeServer(backend: string, server: string, graceSeconds = this.closeGraceSeconds): Promise<void> {
+    const key = `${backend}/${server}`;
+    try {
+      await this.command(`set server ${key} state maint`);
+      const deadline = Date.now() + graceSeconds * 1000;
+      for (let i = 0; i < 10_000; i += 1) {
+        const row = await this.stat(backend, server);
+        if (row === undefined || row.currentSessions === 0 || Date.now() >= deadline) break;
+        await sleep(100);
+      }
+      await this.command(`shutdown sessions server ${key}`);
+      for (let i = 0; i < 50; i += 1) {
+        const answer = await this.command(`del server ${key}`);
+        if (/Server deleted|No such server/i.test(answer)) return;
+        await sleep(100);
+      }
+      throw new SandboxHostError(`haproxy would not delete server ${key}`);
+    } finally {
+      this.draining.delete(key);
+      this.everHealthy.delete(key);
+    }
+  }
+
+  private backendOf(targetGroupArn: string): string {
+    const known = this.bound.get(targetGroupArn);
+    if (known !== undefined) return known;
+    const name = /:targetgroup\/([^/]+)\//.exec(targetGroupArn)?.[1];
+    const taken = new Set(this.bound.values());
+    let index = this.listeners.findIndex((l, i) => l.targetGroupName !== undefined && l.targetGroupName === name && !taken.has(`be_${i}`));
+    if (index < 0) index = this.listeners.findIndex((l, i) => l.targetGroupName === undefined && !taken.has(`be_${i}`));
+    if (index < 0) throw new SandboxHostError(`no free HAProxy listener for target group ${targetGroupArn} (listeners: ${this.listeners.map((l) => `${l.port}${l.targetGroupName ? `=${l.targetGroupName}` : ''}`).join(', ')})`);
+    const backend = `be_${index}`;
+    this.bound.set(targetGroupArn, backend);
+    return backend;
+  }
+
+  private config(): string {
+    const lines = [
+      'global',
+      `  stats socket ${this.socketPath} mode 600 level admin`,
+      '  stats timeout 30s',
+      'defaults',
+      '  mode http',
+      '  timeout connect 2s',
+      '  timeout client 60s',
+      '  timeout server 60s',
+      '  timeout http-keep-alive 2s',
+      '  option redispatch',
+      '  retries 3',
+    ];
+    this.listeners.forEach((l, i) => {
+      lines.push(
+        `frontend fe_${i}`,
+        `  bind 127.0.0.1:${l.port}`,
+        `  default_backend be_${i}`,
+        `backend be_${i}`,
+        '  balance roundrobin',
+        '  option httpchk GET /check.txt',
+        '  http-check expect status 200',
+        '  # application-cookie stickiness on Pydio, as the ELB does it',
+        '  stick-table type string len 128 size 100k expire 1h',
+        '  stick store-response res.cook(Pydio)',
+        '  stick match req.cook(Pydio)',
+      );
+    });
+    return `${lines.join('\n')}\n`;
+  }
+
+  private async stat(backend: string, server: string): Promise<StatRow | undefined> {
+    return (await this.statRows()).get(`${backend}/${server}`);
+  }
+
+  private async statRows(): Promise<Map<string, StatRow>> {
+    return parseStat(await this.command('show stat'));
+  }
+
+  /** One runtime API command (or several, `;`-separated) over the admin socket. */
+  command(line: string): Promise<string> {
+    if (/[\n\r]/.test(line)) throw new SandboxHostError('haproxy command must be one line');
+    return new Promise((resolve, reject) => {
+      const socket = createConnection(this.socketPath);
+      let answer = '';
+      socket.setEncoding('utf8');
+      socket.setTimeout(5000, () => socket.destroy(new SandboxHostError(`haproxy did not answer '${line}'`)));
+      socket.on('connect', () => socket.end(`${line}\n`));
+      socket.on('data', (d: string) => (answer += d));
+      socket.on('error', (err) => reject(new SandboxHostError(`haproxy admin socket ${this.socketPath}: ${err.message}`, { cause: err })));
+      socket.on('close', () => resolve(answer));
+    });
+  }
+}
+
+function serverName(target: { instanceId: string; port: number }): string {
+  if (!INSTANCE_ID.test(target.instanceId)) throw new SandboxHostError(`invalid instance id '${target.instanceId}'`);
+  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535) throw new SandboxHostError(`target ${target.instanceId}: invalid port ${target.port}`);
+  return `${target.instanceId}-${target.port}`;
+}
+
+/** `show stat` CSV -> rows by `backend/server` (servers only). */
+export function parseStat(csv: string): Map<string, StatRow> {
+  const lines = csv.split('\n').filter((l) => l.trim() !== '');
+  const header = lines[0];
+  if (header === undefined || !header.startsWith('# ')) throw new SandboxHostError(`unexpected haproxy 'show stat' answer: ${csv.slice(0, 200)}`);
+  const cols = header.slice(2).split(',');
+  const at = (name: string): number => {
+    const i = cols.indexOf(name);
+    if (i < 0) throw new SandboxHostError(`haproxy 'show stat' has no column ${name}`);
+    return i;
+  };
+  const [px, sv, status, checkStatus, checkCode, scur] = ['pxname', 'svname', 'status', 'check_status', 'check_code', 'scur'].map(at) as [number, number, number, number, number, number];
+  const rows = new Map<string, StatRow>();
+  for (const line of lines.slice(1)) {
+    const f = line.split(',');
+    if (f[sv] === 'FRONTEND' || f[sv] === 'BACKEND') continue;
+    rows.set(`${f[px]}/${f[sv]}`, { status: f[status] ?? '', checkStatus: (f[checkStatus] ?? '').replace(/^\* /, ''), checkCode: f[checkCode] ?? '', currentSessions: Number(f[scur] ?? 0) || 0 });
+  }
+  return rows;
+}
+
+/** HAProxy's view of one server -> the target health ELB would report. */
+export function mapHealth(row: StatRow, wasHealthy: boolean): { state: DataPlaneState; reason?: string; description?: string } {
+  const status = row.status;
+  if (status === 'DRAIN' || status.startsWith('NOLB')) return { state: 'draining', reason: 'Target.DeregistrationInProgress', description: 'Target deregistration is in progress' };
+  if (status === 'UP' || status.startsWith('UP ')) return { state: 'healthy' };
+  if (status.startsWith('MAINT')) return { state: 'unhealthy', reason: 'Target.NotInUse', description: 'Target is in maintenance' };
+  const initial = { state: 'initial' as const, reason: 'Elb.InitialHealthChecking', description: 'Initial health checks in progress' };
+  if (row.checkStatus === '' || row.checkStatus.startsWith('INI')) return initial;
+  if (status.startsWith('DOWN ') && !wasHealthy) return initial; // going up, first time
+  if (/^L7STS/.test(row.checkStatus)) return { state: 'unhealthy', reason: 'Target.ResponseCodeMismatch', description: `Health checks failed with these codes: [${row.checkCode}]` };
+  if (/TOUT$/.test(row.checkStatus)) return { state: 'unhealthy', reason: 'Target.Timeout', description: 'Request timed out' };
+  return { state: 'unhealthy', reason: 'Target.FailedHealthChecks', description: `Health checks failed (${row.checkStatus})` };
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
