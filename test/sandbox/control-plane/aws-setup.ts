@@ -1,0 +1,255 @@
+/**
+ * Create in moto (through the control plane or directly) the AWS environment a
+ * stage expects: network, launch template, compute Auto Scaling group, sticky
+ * target group, and an SNS topic whose messages land in an SQS queue we can read.
+ */
+import {
+  AutoScalingClient,
+  CreateAutoScalingGroupCommand,
+  PutLifecycleHookCommand,
+} from '@aws-sdk/client-auto-scaling';
+import {
+  CreateLaunchTemplateCommand,
+  CreateSubnetCommand,
+  CreateVpcCommand,
+  EC2Client,
+} from '@aws-sdk/client-ec2';
+import {
+  CreateTargetGroupCommand,
+  ElasticLoadBalancingV2Client,
+  ModifyTargetGroupAttributesCommand,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+
+export const REGION = 'eu-west-1';
+export const ACCOUNT_ID = '123456789012';
+
+/** Client settings for any SDK v3 client pointed at the emulator. */
+export function clientConfig(endpoint: string): {
+  region: string;
+  endpoint: string;
+  credentials: { accessKeyId: string; secretAccessKey: string };
+  maxAttempts: number;
+} {
+  return {
+    region: REGION,
+    endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    maxAttempts: 1,
+  };
+}
+
+export interface NetworkSetup {
+  readonly vpcId: string;
+  readonly subnets: readonly { readonly subnetId: string; readonly availabilityZone: string; readonly cidr: string }[];
+}
+
+export async function createNetwork(endpoint: string): Promise<NetworkSetup> {
+  const ec2 = new EC2Client(clientConfig(endpoint));
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.71.0.0/16' }));
+  const vpcId = required(vpc.Vpc?.VpcId, 'CreateVpc returned no VpcId');
+  const wanted = [
+    { availabilityZone: 'eu-west-1a', cidr: '10.71.1.0/24' },
+    { availabilityZone: 'eu-west-1b', cidr: '10.71.2.0/24' },
+  ];
+  const subnets = [];
+  for (const w of wanted) {
+    const s = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: w.cidr, AvailabilityZone: w.availabilityZone }));
+    subnets.push({ ...w, subnetId: required(s.Subnet?.SubnetId, 'CreateSubnet returned no SubnetId') });
+  }
+  return { vpcId, subnets };
+}
+
+export async function createLaunchTemplate(endpoint: string, name: string): Promise<string> {
+  const ec2 = new EC2Client(clientConfig(endpoint));
+  const lt = await ec2.send(
+    new CreateLaunchTemplateCommand({
+      LaunchTemplateName: name,
+      LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.small' },
+    }),
+  );
+  return required(lt.LaunchTemplate?.LaunchTemplateId, 'CreateLaunchTemplate returned no id');
+}
+
+export interface TargetGroupOptions {
+  readonly name: string;
+  readonly vpcId: string;
+  readonly deregistrationDelaySeconds?: number;
+}
+
+/** HTTP:80 target group, health check /check.txt, app_cookie stickiness on cookie `Pydio`. */
+export async function createTargetGroup(endpoint: string, opts: TargetGroupOptions): Promise<string> {
+  const elb = new ElasticLoadBalancingV2Client(clientConfig(endpoint));
+  const tg = await elb.send(
+    new CreateTargetGroupCommand({
+      Name: opts.name,
+      Protocol: 'HTTP',
+      Port: 80,
+      VpcId: opts.vpcId,
+      TargetType: 'instance',
+      HealthCheckProtocol: 'HTTP',
+      HealthCheckPath: '/check.txt',
+      HealthCheckIntervalSeconds: 5,
+      HealthyThresholdCount: 2,
+      UnhealthyThresholdCount: 2,
+      Matcher: { HttpCode: '200' },
+    }),
+  );
+  const arn = required(tg.TargetGroups?.[0]?.TargetGroupArn, 'CreateTargetGroup returned no ARN');
+  await elb.send(
+    new ModifyTargetGroupAttributesCommand({
+      TargetGroupArn: arn,
+      Attributes: [
+        { Key: 'stickiness.enabled', Value: 'true' },
+        { Key: 'stickiness.type', Value: 'app_cookie' },
+        { Key: 'stickiness.app_cookie.cookie_name', Value: 'Pydio' },
+        { Key: 'stickiness.app_cookie.duration_seconds', Value: '86400' },
+        { Key: 'deregistration_delay.timeout_seconds', Value: String(opts.deregistrationDelaySeconds ?? 300) },
+      ],
+    }),
+  );
+  return arn;
+}
+
+export interface GroupOptions {
+  readonly name: string;
+  readonly launchTemplateId: string;
+  readonly subnetIds: readonly string[];
+  readonly min: number;
+  readonly max: number;
+  readonly desired: number;
+  readonly targetGroupArns?: readonly string[];
+}
+
+export async function createComputeGroup(endpoint: string, opts: GroupOptions): Promise<void> {
+  const asg = new AutoScalingClient(clientConfig(endpoint));
+  await asg.send(
+    new CreateAutoScalingGroupCommand({
+      AutoScalingGroupName: opts.name,
+      LaunchTemplate: { LaunchTemplateId: opts.launchTemplateId, Version: '$Latest' },
+      MinSize: opts.min,
+      MaxSize: opts.max,
+      DesiredCapacity: opts.desired,
+      VPCZoneIdentifier: opts.subnetIds.join(','),
+      ...(opts.targetGroupArns !== undefined ? { TargetGroupARNs: [...opts.targetGroupArns] } : {}),
+    }),
+  );
+}
+
+export interface HookOptions {
+  readonly groupName: string;
+  readonly hookName: string;
+  readonly transition: 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
+  readonly heartbeatTimeoutSeconds?: number;
+  readonly defaultResult?: 'CONTINUE' | 'ABANDON';
+  readonly metadata?: string;
+}
+
+export async function putLifecycleHook(endpoint: string, opts: HookOptions): Promise<void> {
+  const asg = new AutoScalingClient(clientConfig(endpoint));
+  await asg.send(
+    new PutLifecycleHookCommand({
+      AutoScalingGroupName: opts.groupName,
+      LifecycleHookName: opts.hookName,
+      LifecycleTransition: opts.transition,
+      HeartbeatTimeout: opts.heartbeatTimeoutSeconds ?? 600,
+      DefaultResult: opts.defaultResult ?? 'ABANDON',
+      ...(opts.metadata !== undefined ? { NotificationMetadata: opts.metadata } : {}),
+    }),
+  );
+}
+
+export async function createQueue(endpoint: string, name: string): Promise<{ queueUrl: string; queueArn: string }> {
+  const sqs = new SQSClient(clientConfig(endpoint));
+  const q = await sqs.send(new CreateQueueCommand({ QueueName: name }));
+  const queueUrl = required(q.QueueUrl, 'CreateQueue returned no QueueUrl');
+  const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }));
+  return { queueUrl, queueArn: required(attrs.Attributes?.QueueArn, 'GetQueueAttributes returned no QueueArn') };
+}
+
+/** The EventBridge rule the stage deploys: lifecycle actions of one group -> the lifecycle queue. */
+export const lifecycleEventPattern = (groupName: string): Record<string, unknown> => ({
+  source: ['aws.autoscaling'],
+  'detail-type': ['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action'],
+  detail: { AutoScalingGroupName: [groupName] },
+});
+
+export async function routeLifecycleEventsToQueue(
+  endpoint: string,
+  opts: { ruleName: string; groupName: string; queueArn: string },
+): Promise<void> {
+  const events = new EventBridgeClient(clientConfig(endpoint));
+  await events.send(
+    new PutRuleCommand({ Name: opts.ruleName, EventPattern: JSON.stringify(lifecycleEventPattern(opts.groupName)), State: 'ENABLED' }),
+  );
+  await events.send(new PutTargetsCommand({ Rule: opts.ruleName, Targets: [{ Id: 'lifecycle-queue', Arn: opts.queueArn }] }));
+}
+
+/** SNS topic (notifications) whose messages are copied to an SQS queue tests can read. */
+export async function createNotificationTopic(
+  endpoint: string,
+  name: string,
+): Promise<{ topicArn: string; queueUrl: string; queueArn: string }> {
+  const sns = new SNSClient(clientConfig(endpoint));
+  const topic = await sns.send(new CreateTopicCommand({ Name: name }));
+  const topicArn = required(topic.TopicArn, 'CreateTopic returned no TopicArn');
+  const queue = await createQueue(endpoint, `${name}-reader`);
+  await sns.send(new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: queue.queueArn, Attributes: { RawMessageDelivery: 'true' } }));
+  return { topicArn, ...queue };
+}
+
+export interface StageEnvironment {
+  readonly network: NetworkSetup;
+  readonly launchTemplateId: string;
+  readonly targetGroupArn: string;
+  readonly groupName: string;
+  readonly lifecycleQueue: { queueUrl: string; queueArn: string };
+  readonly notifications: { topicArn: string; queueUrl: string; queueArn: string };
+}
+
+export interface StageOptions {
+  readonly prefix: string;
+  readonly desired?: number;
+  readonly min?: number;
+  readonly max?: number;
+  readonly deregistrationDelaySeconds?: number;
+  readonly launchHook?: { name: string; heartbeatTimeoutSeconds?: number; defaultResult?: 'CONTINUE' | 'ABANDON' };
+  readonly terminateHook?: { name: string; heartbeatTimeoutSeconds?: number; defaultResult?: 'CONTINUE' | 'ABANDON' };
+}
+
+/** Everything at once, names derived from `prefix`. Hooks are put before capacity is raised. */
+export async function createStageEnvironment(endpoint: string, opts: StageOptions): Promise<StageEnvironment> {
+  const network = await createNetwork(endpoint);
+  const launchTemplateId = await createLaunchTemplate(endpoint, `${opts.prefix}-lt`);
+  const targetGroupArn = await createTargetGroup(endpoint, {
+    name: `${opts.prefix}-tg`,
+    vpcId: network.vpcId,
+    ...(opts.deregistrationDelaySeconds !== undefined ? { deregistrationDelaySeconds: opts.deregistrationDelaySeconds } : {}),
+  });
+  const groupName = `${opts.prefix}-compute`;
+  await createComputeGroup(endpoint, {
+    name: groupName,
+    launchTemplateId,
+    subnetIds: network.subnets.map((s) => s.subnetId),
+    min: opts.min ?? 0,
+    max: opts.max ?? 6,
+    desired: 0,
+  });
+  if (opts.launchHook !== undefined) {
+    await putLifecycleHook(endpoint, { groupName, hookName: opts.launchHook.name, transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', ...opts.launchHook });
+  }
+  if (opts.terminateHook !== undefined) {
+    await putLifecycleHook(endpoint, { groupName, hookName: opts.terminateHook.name, transition: 'autoscaling:EC2_INSTANCE_TERMINATING', ...opts.terminateHook });
+  }
+  const lifecycleQueue = await createQueue(endpoint, `${opts.prefix}-lifecycle`);
+  await routeLifecycleEventsToQueue(endpoint, { ruleName: `${opts.prefix}-lifecycle`, groupName, queueArn: lifecycleQueue.queueArn });
+  const notifications = await createNotificationTopic(endpoint, `${opts.prefix}-notifications`);
+  return { network, launchTemplateId, targetGroupArn, groupName, lifecycleQueue, notifications };
+}
+
+function required<T>(value: T | undefined | null, message: string): T {
+  if (value === undefined || value === null) throw new Error(message);
+  return value;
+}

@@ -1,0 +1,211 @@
+/**
+ * The emulated AWS control plane: an HTTP server on 127.0.0.1 that forwards
+ * every request to moto unchanged, except the ones moto cannot answer
+ * (lifecycle hooks, Run Command, target health). Lambda code reaches it through
+ * AWS_ENDPOINT_URL; the service is read from the SigV4 credential scope.
+ */
+import { EventEmitter } from 'node:events';
+import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { clientConfig } from './aws-setup';
+import { EventBus, type AwsEvent, type Delivery } from './event-bus';
+import { LifecycleService } from './lifecycle';
+import { RunCommandService, type StepRun } from './run-command';
+import { TargetHealthService } from './target-health';
+import type { DataPlane, HostExecutor, HostProvider } from './types';
+import { ApiError, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
+
+export interface Clock {
+  now(): number;
+}
+
+export type Logger = (message: string, fields?: Record<string, unknown>) => void;
+
+export interface ControlPlaneOptions {
+  readonly motoUrl: string;
+  readonly executor: HostExecutor;
+  readonly dataPlane: DataPlane;
+  readonly hosts: HostProvider;
+  readonly clock?: Clock;
+  readonly log?: Logger;
+  /** How often an undelivered command re-checks the agent (default 250 ms). */
+  readonly agentPollMs?: number;
+}
+
+export interface JournalEntry {
+  readonly event: AwsEvent;
+  readonly deliveries: readonly Delivery[];
+}
+
+export interface ControlPlane {
+  readonly url: string;
+  /** 'event' (JournalEntry) for each emitted event, 'step' (StepRun) for each Run Command step started. */
+  readonly events: EventEmitter;
+  /** Every event emitted, in order. */
+  readonly journal: readonly JournalEntry[];
+  /** Every Run Command step started, in order. */
+  readonly steps: readonly StepRun[];
+  /** Overlaid lifecycle state per instance (Pending:Wait / Terminating:Wait). */
+  lifecycleStates(): Record<string, string>;
+  stop(): Promise<void>;
+}
+
+const MAX_BODY = 10 * 1024 * 1024;
+
+async function readBody(req: IncomingMessage): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size > MAX_BODY) throw new ApiError('RequestEntityTooLarge', 'request body above 10 MiB', 413);
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks);
+}
+
+function forwardRaw(motoUrl: string, req: IncomingMessage, body: Buffer): Promise<Reply & { raw: Buffer }> {
+  const target = new URL(req.url ?? '/', motoUrl);
+  const headers: Record<string, string | string[]> = {};
+  for (const [k, v] of Object.entries(req.headers)) if (v !== undefined && k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') headers[k] = v;
+  headers['content-length'] = String(body.length);
+  return new Promise((resolve, reject) => {
+    const out = httpRequest(target, { method: req.method, headers, timeout: 60_000 }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        const h: Record<string, string> = {};
+        for (const [k, v] of Object.entries(res.headers)) if (v !== undefined && k !== 'content-length' && k !== 'transfer-encoding' && k !== 'connection') h[k] = Array.isArray(v) ? v.join(', ') : v;
+        resolve({ status: res.statusCode ?? 502, headers: h, body: raw.toString('utf8'), raw });
+      });
+      res.on('error', reject);
+    });
+    out.on('timeout', () => out.destroy(new Error('moto did not answer within 60 s')));
+    out.on('error', reject);
+    out.end(body);
+  });
+}
+
+function send(res: ServerResponse, reply: Reply, raw?: Buffer): void {
+  const payload = raw ?? Buffer.from(reply.body, 'utf8');
+  res.writeHead(reply.status, { ...reply.headers, 'content-length': String(payload.length) });
+  res.end(payload);
+}
+
+export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
+  const now = options.clock ? () => options.clock!.now() : () => Date.now();
+  const log: Logger = options.log ?? (() => undefined);
+  const motoClients = clientConfig(options.motoUrl);
+  const events = new EventEmitter();
+  const journal: JournalEntry[] = [];
+  const steps: StepRun[] = [];
+  const bus = new EventBus(motoClients);
+
+  const emit = async (event: AwsEvent): Promise<void> => {
+    const deliveries = await bus.publish(event);
+    const entry = { event, deliveries };
+    journal.push(entry);
+    log('event emitted', { detailType: event['detail-type'], instanceId: event.detail.EC2InstanceId, deliveries: deliveries.length });
+    events.emit('event', entry);
+  };
+
+  const runCommand = new RunCommandService(
+    motoClients,
+    options.executor,
+    now,
+    (run) => {
+      steps.push(run);
+      log('run command step', { commandId: run.commandId, instanceId: run.instanceId, step: run.stepName });
+      events.emit('step', run);
+    },
+    options.agentPollMs,
+  );
+  const targets = new TargetHealthService(motoClients, options.dataPlane);
+
+  const lifecycle = new LifecycleService({ clientConfig: motoClients, hosts: options.hosts, now, emit, log });
+
+  const handleQuery = async (service: string, req: IncomingMessage, body: Buffer): Promise<{ reply: Reply; raw?: Buffer }> => {
+    const form = new URLSearchParams(body.toString('utf8'));
+    const action = form.get('Action') ?? '';
+    // Forward this very request, unchanged or with a rewritten form.
+    const forward = async (f: URLSearchParams): Promise<Reply> => forwardRaw(options.motoUrl, req, Buffer.from(f.toString(), 'utf8'));
+    const namespace = service === 'autoscaling' ? NS.autoscaling : NS.elasticloadbalancing;
+    try {
+      if (service === 'autoscaling' && LifecycleService.handles(action)) return { reply: await lifecycle.handle(action, form, forward) };
+      if (service === 'elasticloadbalancing') {
+        if (action === 'DescribeTargetHealth') return { reply: await targets.describeTargetHealth(form) };
+        if (action === 'RegisterTargets' || action === 'DeregisterTargets') {
+          const reply = await forward(form);
+          if (reply.status === 200) {
+            if (action === 'RegisterTargets') await targets.applyRegister(form);
+            else await targets.applyDeregister(form);
+          }
+          return { reply };
+        }
+      }
+      const r = await forwardRaw(options.motoUrl, req, body);
+      return { reply: r, raw: r.raw };
+    } catch (error) {
+      if (error instanceof ApiError) return { reply: queryError(namespace, error) };
+      throw error;
+    }
+  };
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const body = await readBody(req);
+    const service = serviceOf(req.headers.authorization);
+    if (service === 'autoscaling' || service === 'elasticloadbalancing') {
+      const { reply, raw } = await handleQuery(service, req, body);
+      send(res, reply, raw);
+      return;
+    }
+    const target = req.headers['x-amz-target'];
+    if (service === 'ssm' && typeof target === 'string') {
+      const op = target.replace(/^AmazonSSM\./, '');
+      if (RunCommandService.OPERATIONS.has(op)) {
+        try {
+          const input = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+          send(res, jsonReply(await runCommand.handle(op, input)));
+        } catch (error) {
+          if (error instanceof ApiError) send(res, jsonError(error));
+          else if (error instanceof SyntaxError) send(res, jsonError(new ApiError('SerializationException', `request body is not JSON: ${error.message}`)));
+          else throw error;
+        }
+        return;
+      }
+    }
+    const r = await forwardRaw(options.motoUrl, req, body);
+    send(res, r, r.raw);
+  };
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((error: unknown) => {
+      log('control plane error', { error: error instanceof Error ? error.stack : String(error) });
+      if (!res.headersSent) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.end(`control plane error: ${error instanceof Error ? error.message : String(error)}`);
+      } else res.destroy();
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}`;
+  log('control plane listening', { url, motoUrl: options.motoUrl });
+
+  return {
+    url,
+    events,
+    journal,
+    steps,
+    lifecycleStates: () => lifecycle.states(),
+    async stop() {
+      lifecycle.stop();
+      await runCommand.stop();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

@@ -1,0 +1,435 @@
+/**
+ * Auto Scaling lifecycle hooks, emulated on top of moto: an overlay of
+ * Pending:Wait / Terminating:Wait per instance, lifecycle-action events,
+ * CompleteLifecycleAction / RecordLifecycleActionHeartbeat, heartbeat
+ * timeouts applying the hook's DefaultResult, and scale-in that waits for the
+ * terminate hook before moto really terminates anything.
+ */
+import { randomUUID } from 'node:crypto';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  DescribeAutoScalingInstancesCommand,
+  DescribeLifecycleHooksCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
+  type AutoScalingGroup,
+} from '@aws-sdk/client-auto-scaling';
+import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
+import type { AwsEvent } from './event-bus';
+import type { HostProvider } from './types';
+import { ApiError, awsTime, el, NS, queryReply, requiredParam, type Reply } from './wire';
+
+export type Transition = 'autoscaling:EC2_INSTANCE_LAUNCHING' | 'autoscaling:EC2_INSTANCE_TERMINATING';
+
+interface Hook {
+  readonly name: string;
+  readonly heartbeatTimeoutSeconds: number;
+  readonly defaultResult: 'CONTINUE' | 'ABANDON';
+  readonly metadata?: string;
+}
+
+interface Action {
+  readonly token: string;
+  readonly instanceId: string;
+  readonly groupName: string;
+  readonly hook: Hook;
+  readonly transition: Transition;
+  timer?: NodeJS.Timeout;
+  deadline: number;
+}
+
+interface Overlay {
+  readonly instanceId: string;
+  readonly groupName: string;
+  state: 'Pending:Wait' | 'Terminating:Wait';
+  /** hook name -> open action */
+  readonly open: Map<string, Action>;
+  abandoned: boolean;
+  /** terminate: whether the desired capacity drops when it goes */
+  readonly decrement: boolean;
+}
+
+export interface LifecycleDeps {
+  readonly clientConfig: object;
+  readonly hosts: HostProvider;
+  readonly now: () => number;
+  readonly emit: (event: AwsEvent) => Promise<void>;
+  readonly log: (message: string, fields?: Record<string, unknown>) => void;
+}
+
+/** Forward the request being handled to moto, unchanged or with a rewritten form. */
+export type Forward = (form: URLSearchParams) => Promise<Reply>;
+
+const MUTATING = new Set(['CreateAutoScalingGroup', 'AttachInstances', 'DetachInstances', 'ExecutePolicy', 'EnterStandby', 'ExitStandby']);
+
+export class LifecycleService {
+  private readonly asg: AutoScalingClient;
+  private readonly ec2: EC2Client;
+  private readonly overlay = new Map<string, Overlay>();
+  private readonly tokens = new Map<string, Action>();
+  private chain: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+
+  constructor(private readonly deps: LifecycleDeps) {
+    this.asg = new AutoScalingClient(deps.clientConfig);
+    this.ec2 = new EC2Client(deps.clientConfig);
+  }
+
+  static handles(action: string): boolean {
+    return (
+      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups'].includes(action) ||
+      MUTATING.has(action)
+    );
+  }
+
+  /** Serialize everything that diffs moto's view of a group. */
+  private locked<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.chain.then(fn, fn);
+    this.chain = run.catch(() => undefined);
+    return run;
+  }
+
+  async handle(action: string, form: URLSearchParams, forward: Forward): Promise<Reply> {
+    switch (action) {
+      case 'DescribeAutoScalingInstances':
+      case 'DescribeAutoScalingGroups':
+        return this.rewriteDescribe(await forward(form));
+      case 'SetDesiredCapacity':
+        return this.locked(() => this.setDesired(action, form, Number(requiredParam(form, 'DesiredCapacity')), forward));
+      case 'UpdateAutoScalingGroup':
+        return this.locked(() => this.update(form, forward));
+      case 'TerminateInstanceInAutoScalingGroup':
+        return this.locked(() => this.terminateRequest(form));
+      case 'CompleteLifecycleAction':
+        return this.locked(() => this.complete(form));
+      case 'RecordLifecycleActionHeartbeat':
+        return this.locked(() => this.heartbeat(form));
+      default: {
+        const group = form.get('AutoScalingGroupName');
+        if (group === null) return forward(form);
+        return this.locked(async () => {
+          const before = await this.instanceIds(group);
+          const reply = await forward(form);
+          if (reply.status === 200) await this.launched(group, before);
+          return reply;
+        });
+      }
+    }
+  }
+
+  // ---- moto reads -------------------------------------------------------
+
+  private async group(name: string): Promise<AutoScalingGroup> {
+    const out = await this.asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [name] }));
+    const g = out.AutoScalingGroups?.[0];
+    if (g === undefined) throw new ApiError('ValidationError', `AutoScalingGroup name not found - AutoScalingGroup ${name} not found`);
+    return g;
+  }
+
+  private async instanceIds(groupName: string): Promise<Set<string>> {
+    const g = await this.group(groupName).catch(() => undefined);
+    return new Set((g?.Instances ?? []).map((i) => i.InstanceId ?? ''));
+  }
+
+  private async hooks(groupName: string, transition: Transition): Promise<Hook[]> {
+    const out = await this.asg.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName }));
+    return (out.LifecycleHooks ?? [])
+      .filter((h) => h.LifecycleTransition === transition && h.LifecycleHookName !== undefined)
+      .map((h) => ({
+        name: h.LifecycleHookName ?? '',
+        heartbeatTimeoutSeconds: h.HeartbeatTimeout ?? 3600,
+        defaultResult: h.DefaultResult === 'CONTINUE' ? 'CONTINUE' : 'ABANDON',
+        ...(h.NotificationMetadata !== undefined ? { metadata: h.NotificationMetadata } : {}),
+      }));
+  }
+
+  private async ec2Instances(ids: string[]): Promise<Instance[]> {
+    if (ids.length === 0) return [];
+    const out = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+    return (out.Reservations ?? []).flatMap((r) => r.Instances ?? []);
+  }
+
+  private pendingDecrements(groupName: string): number {
+    return [...this.overlay.values()].filter((o) => o.groupName === groupName && o.state === 'Terminating:Wait' && o.decrement).length;
+  }
+
+  // ---- launches ---------------------------------------------------------
+
+  /** Everything in the group now and not in `before` is a new instance. */
+  private async launched(groupName: string, before: Set<string>): Promise<void> {
+    const g = await this.group(groupName);
+    const fresh = (g.Instances ?? []).map((i) => i.InstanceId ?? '').filter((id) => id !== '' && !before.has(id));
+    if (fresh.length === 0) return;
+    const details = await this.ec2Instances(fresh);
+    const hooks = await this.hooks(groupName, 'autoscaling:EC2_INSTANCE_LAUNCHING');
+    for (const id of fresh) {
+      const d = details.find((x) => x.InstanceId === id);
+      await this.deps.hosts.onInstanceLaunched({
+        instanceId: id,
+        privateIp: d?.PrivateIpAddress ?? '',
+        availabilityZone: d?.Placement?.AvailabilityZone ?? '',
+        subnetId: d?.SubnetId ?? '',
+        groupName,
+      });
+      this.deps.log('instance launched', { instanceId: id, asgName: groupName, hooks: hooks.map((h) => h.name) });
+      if (hooks.length > 0) await this.openActions(g, id, 'autoscaling:EC2_INSTANCE_LAUNCHING', hooks, false);
+    }
+  }
+
+  private async openActions(g: AutoScalingGroup, instanceId: string, transition: Transition, hooks: Hook[], decrement: boolean): Promise<void> {
+    const groupName = g.AutoScalingGroupName ?? '';
+    const overlay: Overlay = {
+      instanceId,
+      groupName,
+      state: transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? 'Pending:Wait' : 'Terminating:Wait',
+      open: new Map(),
+      abandoned: false,
+      decrement,
+    };
+    this.overlay.set(instanceId, overlay);
+    for (const hook of hooks) {
+      const action: Action = { token: randomUUID(), instanceId, groupName, hook, transition, deadline: 0 };
+      overlay.open.set(hook.name, action);
+      this.tokens.set(action.token, action);
+      this.arm(action);
+    }
+    for (const action of overlay.open.values()) {
+      const launch = transition === 'autoscaling:EC2_INSTANCE_LAUNCHING';
+      await this.deps.emit({
+        version: '0',
+        id: randomUUID(),
+        'detail-type': launch ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action',
+        source: 'aws.autoscaling',
+        account: /^arn:aws:autoscaling:[^:]*:(\d+):/.exec(g.AutoScalingGroupARN ?? '')?.[1] ?? '123456789012',
+        time: awsTime(this.deps.now()),
+        region: /^arn:aws:autoscaling:([^:]*):/.exec(g.AutoScalingGroupARN ?? '')?.[1] ?? 'eu-west-1',
+        resources: [g.AutoScalingGroupARN ?? ''],
+        detail: {
+          LifecycleActionToken: action.token,
+          AutoScalingGroupName: groupName,
+          LifecycleHookName: action.hook.name,
+          EC2InstanceId: instanceId,
+          LifecycleTransition: transition,
+          ...(action.hook.metadata !== undefined ? { NotificationMetadata: action.hook.metadata } : {}),
+          Origin: launch ? 'EC2' : 'AutoScalingGroup',
+          Destination: launch ? 'AutoScalingGroup' : 'EC2',
+        },
+      });
+    }
+  }
+
+  /** (Re)start the heartbeat timer: when it fires, the hook's DefaultResult applies. */
+  private arm(action: Action): void {
+    if (action.timer !== undefined) clearTimeout(action.timer);
+    action.deadline = this.deps.now() + action.hook.heartbeatTimeoutSeconds * 1000;
+    action.timer = setTimeout(() => {
+      if (this.stopped) return;
+      this.deps.log('heartbeat timeout, applying default result', { instanceId: action.instanceId, hookName: action.hook.name, result: action.hook.defaultResult });
+      void this.locked(() => this.finish(action, action.hook.defaultResult)).catch((error: unknown) =>
+        this.deps.log('applying default result failed', { instanceId: action.instanceId, error: String(error) }),
+      );
+    }, action.hook.heartbeatTimeoutSeconds * 1000);
+  }
+
+  // ---- completion -------------------------------------------------------
+
+  private findAction(form: URLSearchParams): Action {
+    const groupName = requiredParam(form, 'AutoScalingGroupName');
+    const hookName = requiredParam(form, 'LifecycleHookName');
+    const token = form.get('LifecycleActionToken');
+    const instanceId = form.get('InstanceId');
+    if (token === null && instanceId === null) throw new ApiError('ValidationError', 'Either InstanceId or LifecycleActionToken must be specified');
+    let action: Action | undefined;
+    if (token !== null) action = this.tokens.get(token);
+    else action = this.overlay.get(instanceId ?? '')?.open.get(hookName);
+    const live = action !== undefined && this.overlay.get(action.instanceId)?.open.get(action.hook.name) === action;
+    if (action === undefined || !live || action.groupName !== groupName || action.hook.name !== hookName || (instanceId !== null && action.instanceId !== instanceId)) {
+      throw new ApiError(
+        'ValidationError',
+        instanceId !== null ? `No active Lifecycle Action found with instance ID ${instanceId}` : `No active Lifecycle Action found with token ${token ?? ''}`,
+      );
+    }
+    return action;
+  }
+
+  private async complete(form: URLSearchParams): Promise<Reply> {
+    const result = requiredParam(form, 'LifecycleActionResult');
+    if (result !== 'CONTINUE' && result !== 'ABANDON') {
+      throw new ApiError('ValidationError', `LifecycleActionResult ${result} is not valid: use CONTINUE or ABANDON`);
+    }
+    const action = this.findAction(form);
+    await this.finish(action, result);
+    return queryReply('CompleteLifecycleAction', NS.autoscaling, '');
+  }
+
+  private async heartbeat(form: URLSearchParams): Promise<Reply> {
+    const action = this.findAction(form);
+    this.arm(action);
+    return queryReply('RecordLifecycleActionHeartbeat', NS.autoscaling, '');
+  }
+
+  /** One hook answered; when the last open hook of the instance is answered, act. */
+  private async finish(action: Action, result: 'CONTINUE' | 'ABANDON'): Promise<void> {
+    const overlay = this.overlay.get(action.instanceId);
+    if (overlay === undefined || overlay.open.get(action.hook.name) !== action) return;
+    if (action.timer !== undefined) clearTimeout(action.timer);
+    overlay.open.delete(action.hook.name);
+    this.tokens.delete(action.token);
+    if (result === 'ABANDON') overlay.abandoned = true;
+    this.deps.log('lifecycle action completed', { instanceId: action.instanceId, hookName: action.hook.name, result });
+    if (overlay.open.size > 0) return;
+    this.overlay.delete(action.instanceId);
+    if (overlay.state === 'Terminating:Wait') {
+      await this.terminateNow(overlay.groupName, overlay.instanceId, overlay.decrement);
+    } else if (overlay.abandoned) {
+      // Launch abandoned: terminate it and let the group replace it (desired unchanged).
+      await this.terminateNow(overlay.groupName, overlay.instanceId, false);
+    }
+  }
+
+  /** Really terminate in moto, then give any replacement its launch hook. */
+  private async terminateNow(groupName: string, instanceId: string, decrement: boolean): Promise<void> {
+    const before = await this.instanceIds(groupName);
+    await this.asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrement }));
+    await this.deps.hosts.onInstanceTerminated(instanceId);
+    this.deps.log('instance terminated', { instanceId, asgName: groupName, decrement });
+    before.add(instanceId);
+    await this.launched(groupName, before);
+  }
+
+  // ---- capacity changes -------------------------------------------------
+
+  /** Start terminating `instanceId`: Terminating:Wait when the group has a terminate hook, else at once. */
+  private async beginTermination(g: AutoScalingGroup, instanceId: string, decrement: boolean): Promise<void> {
+    const groupName = g.AutoScalingGroupName ?? '';
+    const existing = this.overlay.get(instanceId);
+    if (existing?.state === 'Terminating:Wait') return;
+    if (existing !== undefined) {
+      // A launch still waiting: its launch actions are void now.
+      for (const a of existing.open.values()) {
+        if (a.timer !== undefined) clearTimeout(a.timer);
+        this.tokens.delete(a.token);
+      }
+      this.overlay.delete(instanceId);
+    }
+    const hooks = await this.hooks(groupName, 'autoscaling:EC2_INSTANCE_TERMINATING');
+    if (hooks.length === 0) {
+      await this.terminateNow(groupName, instanceId, decrement);
+      return;
+    }
+    await this.openActions(g, instanceId, 'autoscaling:EC2_INSTANCE_TERMINATING', hooks, decrement);
+  }
+
+  /** AWS default termination policy, approximately: the AZ with most instances, then the oldest launch. */
+  private async chooseVictims(g: AutoScalingGroup, count: number): Promise<string[]> {
+    const candidates = (g.Instances ?? []).filter((i) => i.InstanceId !== undefined && !i.ProtectedFromScaleIn && this.overlay.get(i.InstanceId)?.state !== 'Terminating:Wait');
+    const launchTimes = new Map((await this.ec2Instances(candidates.map((c) => c.InstanceId ?? ''))).map((i) => [i.InstanceId ?? '', i.LaunchTime?.getTime() ?? 0]));
+    const pool = candidates.map((c) => ({ id: c.InstanceId ?? '', az: c.AvailabilityZone ?? '' }));
+    const victims: string[] = [];
+    while (victims.length < count && pool.length > 0) {
+      const perAz = new Map<string, number>();
+      for (const p of pool) perAz.set(p.az, (perAz.get(p.az) ?? 0) + 1);
+      const most = Math.max(...perAz.values());
+      const inAz = pool.filter((p) => perAz.get(p.az) === most);
+      inAz.sort((a, b) => (launchTimes.get(a.id) ?? 0) - (launchTimes.get(b.id) ?? 0) || a.id.localeCompare(b.id));
+      const pick = inAz[0];
+      if (pick === undefined) break;
+      victims.push(pick.id);
+      pool.splice(pool.indexOf(pick), 1);
+    }
+    return victims;
+  }
+
+  private async setDesired(action: string, form: URLSearchParams, wanted: number, forward: Forward): Promise<Reply> {
+    const groupName = requiredParam(form, 'AutoScalingGroupName');
+    if (!Number.isInteger(wanted) || wanted < 0) throw new ApiError('ValidationError', `DesiredCapacity ${form.get('DesiredCapacity') ?? ''} is not a non-negative integer`);
+    const g = await this.group(groupName);
+    const min = Number(form.get('MinSize') ?? g.MinSize ?? 0);
+    const max = Number(form.get('MaxSize') ?? g.MaxSize ?? 0);
+    if (wanted > max) throw new ApiError('ValidationError', `New SetDesiredCapacity value ${wanted} is above max value ${max} for the AutoScalingGroup.`);
+    if (wanted < min) throw new ApiError('ValidationError', `New SetDesiredCapacity value ${wanted} is below min value ${min} for the AutoScalingGroup.`);
+    const pending = this.pendingDecrements(groupName);
+    const effective = (g.DesiredCapacity ?? 0) - pending;
+    if (wanted >= effective) {
+      const rewritten = new URLSearchParams(form);
+      rewritten.set('DesiredCapacity', String(wanted + pending));
+      if (action === 'UpdateAutoScalingGroup' && Number(rewritten.get('MaxSize') ?? max) < wanted + pending) rewritten.set('MaxSize', String(wanted + pending));
+      const before = await this.instanceIds(groupName);
+      const reply = await forward(rewritten);
+      if (reply.status === 200) await this.launched(groupName, before);
+      return reply;
+    }
+    // Scale in: forward any other settings without the capacity change, then terminate through the hooks.
+    if (action === 'UpdateAutoScalingGroup') {
+      const rest = new URLSearchParams(form);
+      rest.delete('DesiredCapacity');
+      // moto would cut instances at once if MaxSize fell below its desired: keep its MaxSize until they are gone.
+      if (Number(rest.get('MaxSize') ?? max) < (g.DesiredCapacity ?? 0)) rest.delete('MaxSize');
+      const reply = await forward(rest);
+      if (reply.status !== 200) return reply;
+    }
+    const victims = await this.chooseVictims(g, effective - wanted);
+    for (const id of victims) await this.beginTermination(g, id, true);
+    return queryReply(action, NS.autoscaling, '');
+  }
+
+  private async update(form: URLSearchParams, forward: Forward): Promise<Reply> {
+    const groupName = requiredParam(form, 'AutoScalingGroupName');
+    const desired = form.get('DesiredCapacity');
+    if (desired !== null) return this.setDesired('UpdateAutoScalingGroup', form, Number(desired), forward);
+    const g = await this.group(groupName);
+    const effective = (g.DesiredCapacity ?? 0) - this.pendingDecrements(groupName);
+    const max = form.get('MaxSize');
+    const min = form.get('MinSize');
+    if (max !== null && Number(max) < effective) return this.setDesired('UpdateAutoScalingGroup', form, Number(max), forward);
+    if (min !== null && Number(min) > effective) return this.setDesired('UpdateAutoScalingGroup', form, Number(min), forward);
+    return forward(form);
+  }
+
+  private async terminateRequest(form: URLSearchParams): Promise<Reply> {
+    const instanceId = requiredParam(form, 'InstanceId');
+    const decrement = requiredParam(form, 'ShouldDecrementDesiredCapacity') === 'true';
+    const out = await this.asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+    const groupName = out.AutoScalingInstances?.[0]?.AutoScalingGroupName;
+    if (groupName === undefined) throw new ApiError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${instanceId}`);
+    const g = await this.group(groupName);
+    if (decrement && (g.DesiredCapacity ?? 0) - this.pendingDecrements(groupName) - 1 < (g.MinSize ?? 0)) {
+      throw new ApiError('ValidationError', `Currently, desiredSize equals minSize (${g.MinSize ?? 0}). Terminating instance without replacement will violate group's min size constraint. Either set shouldDecrementDesiredCapacity flag to false or lower group's min size.`);
+    }
+    await this.beginTermination(g, instanceId, decrement);
+    const activity =
+      `<Activity>${el('ActivityId', randomUUID())}${el('AutoScalingGroupName', groupName)}` +
+      `${el('Description', `Terminating EC2 instance: ${instanceId}`)}${el('Cause', `At ${awsTime(this.deps.now())} instance ${instanceId} was taken out of service in response to a user request.`)}` +
+      `${el('StartTime', new Date(this.deps.now()).toISOString())}${el('StatusCode', 'InProgress')}${el('Progress', 0)}</Activity>`;
+    return queryReply('TerminateInstanceInAutoScalingGroup', NS.autoscaling, activity);
+  }
+
+  // ---- describe rewrites ------------------------------------------------
+
+  /** Show overlaid lifecycle states and the desired capacity net of pending scale-in. */
+  private rewriteDescribe(reply: Reply): Reply {
+    if (reply.status !== 200) return reply;
+    let body = reply.body.replace(
+      /(<InstanceId>(i-[0-9a-f]+)<\/InstanceId>(?:(?!<\/member>)[\s\S])*?<LifecycleState>)([^<]*)(<\/LifecycleState>)/g,
+      (whole, head: string, id: string, _state: string, tail: string) => {
+        const o = this.overlay.get(id);
+        return o === undefined ? whole : `${head}${o.state}${tail}`;
+      },
+    );
+    body = body.replace(/<member><AutoScalingGroupName>([^<]+)<\/AutoScalingGroupName>([\s\S]*?)<DesiredCapacity>(\d+)<\/DesiredCapacity>/g, (whole, name: string, mid: string, n: string) => {
+      const pending = this.pendingDecrements(name);
+      return pending === 0 ? whole : `<member><AutoScalingGroupName>${name}</AutoScalingGroupName>${mid}<DesiredCapacity>${Number(n) - pending}</DesiredCapacity>`;
+    });
+    return { ...reply, body, headers: { ...reply.headers } };
+  }
+
+  /** Lifecycle state of every overlaid instance (for tests and the sandbox). */
+  states(): Record<string, string> {
+    return Object.fromEntries([...this.overlay.values()].map((o) => [o.instanceId, o.state]));
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const a of this.tokens.values()) if (a.timer !== undefined) clearTimeout(a.timer);
+  }
+}
