@@ -1,0 +1,644 @@
+/**
+ * "Deploy" a packaged CloudFormation template into the emulator (moto behind
+ * the control-plane front) the way CloudFormation would for the resources the
+ * stack uses, with plain SDK v3 calls against the emulator URL.
+ *
+ * Resources are created on first reference (a Ref/GetAtt deploys its target
+ * first), so the order follows the template's dependencies. Intrinsics met on
+ * the way are resolved: Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select,
+ * Fn::Split, Fn::If/Equals/Not/And/Or with Conditions, pseudo parameters.
+ *
+ * Lambda functions, IAM, log groups, versions, the deployment bucket and
+ * event source mappings are not created: functions are recorded (resolved
+ * environment, timeout, zip name) with the queue their mapping reads, for the
+ * runner in test/sandbox/lambda.
+ */
+import { AutoScalingClient, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
+import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateDocumentCommand, SSMClient, type DocumentFormat, type DocumentType } from '@aws-sdk/client-ssm';
+
+export const DEFAULT_REGION = 'eu-west-1';
+export const DEFAULT_ACCOUNT = '123456789012';
+
+type Json = unknown;
+type JsonObject = Record<string, Json>;
+
+export class DeployError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'DeployError';
+  }
+}
+
+export interface DeployOptions {
+  /** Emulator URL (the control-plane front). */
+  readonly endpoint: string;
+  /** Parsed CloudFormation template (`cloudformation-template-update-stack.json`). */
+  readonly template: JsonObject;
+  /** Template Parameters (missing ones take their Default). */
+  readonly params?: Readonly<Record<string, string>>;
+  /**
+   * Exact strings replaced everywhere in the template before deploying: stage
+   * params baked in at package time whose real value only exists once the
+   * emulator made it (e.g. a placeholder target group ARN -> moto's ARN).
+   */
+  readonly replace?: Readonly<Record<string, string>>;
+  /** Create e-mail subscriptions too (default false: nobody confirms them). */
+  readonly includeEmailSubscriptions?: boolean;
+  readonly region?: string;
+  readonly accountId?: string;
+}
+
+export interface DeployedResource {
+  readonly logicalId: string;
+  readonly type: string;
+  /** What Ref returns. */
+  readonly physicalId: string;
+  /** Fn::GetAtt values. */
+  readonly attributes: Readonly<Record<string, string>>;
+  /** 'created', or why it was not. */
+  readonly status: 'created' | 'recorded' | 'skipped-condition' | 'skipped-unsupported' | 'skipped-email';
+}
+
+export interface EventSourceMapping {
+  readonly logicalId: string;
+  readonly queueArn: string;
+  readonly queueUrl: string;
+  readonly batchSize: number;
+  readonly functionResponseTypes: readonly string[];
+  readonly enabled: boolean;
+}
+
+export interface DeployedFunction {
+  readonly logicalId: string;
+  readonly functionName: string;
+  /** The zip's file name in the package directory, e.g. `lifecycle.zip`. */
+  readonly zipName: string;
+  readonly handler: string;
+  readonly runtime: string;
+  readonly timeoutSeconds: number;
+  readonly memoryMb: number;
+  readonly environment: Readonly<Record<string, string>>;
+  readonly eventSources: readonly EventSourceMapping[];
+}
+
+export interface DeployedStack {
+  readonly region: string;
+  readonly accountId: string;
+  readonly resources: Readonly<Record<string, DeployedResource>>;
+  /** Keyed by the zip's base name (the serverless function key, e.g. `lifecycle`). */
+  readonly functions: Readonly<Record<string, DeployedFunction>>;
+  readonly outputs: Readonly<Record<string, string>>;
+  /** Physical id of a resource, failing loudly when it was not deployed. */
+  physicalId(logicalId: string): string;
+}
+
+/** Marker for AWS::NoValue: dropped from the enclosing list or object. */
+const NO_VALUE = Symbol('AWS::NoValue');
+
+/** Types recorded (or ignored) rather than created. */
+const NOT_CREATED = new Set([
+  'AWS::IAM::Role',
+  'AWS::IAM::Policy',
+  'AWS::IAM::ManagedPolicy',
+  'AWS::Lambda::Function',
+  'AWS::Lambda::Version',
+  'AWS::Lambda::Permission',
+  'AWS::Lambda::EventSourceMapping',
+  'AWS::Logs::LogGroup',
+  'AWS::S3::Bucket',
+  'AWS::S3::BucketPolicy',
+]);
+
+function isObject(v: Json): v is JsonObject {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function asString(v: Json, where: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new DeployError(`${where}: expected a string, got ${JSON.stringify(v)}`);
+}
+
+function replaceAll(value: Json, replace: Readonly<Record<string, string>>): Json {
+  if (typeof value === 'string') {
+    let out = value;
+    for (const [from, to] of Object.entries(replace)) out = out.split(from).join(to);
+    return out;
+  }
+  if (Array.isArray(value)) return value.map((v) => replaceAll(v, replace));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, replaceAll(v, replace)]));
+  return value;
+}
+
+class Deployer {
+  private readonly region: string;
+  private readonly accountId: string;
+  private readonly resourcesIn: Record<string, JsonObject>;
+  private readonly conditionsIn: Record<string, Json>;
+  private readonly parameters: Record<string, string>;
+  private readonly deployed = new Map<string, DeployedResource>();
+  private readonly inProgress = new Set<string>();
+  private readonly conditionCache = new Map<string, boolean>();
+  private readonly clients: {
+    sns: SNSClient;
+    sqs: SQSClient;
+    ssm: SSMClient;
+    events: EventBridgeClient;
+    autoscaling: AutoScalingClient;
+    cloudwatch: CloudWatchClient;
+  };
+
+  constructor(private readonly opts: DeployOptions, template: JsonObject) {
+    this.region = opts.region ?? DEFAULT_REGION;
+    this.accountId = opts.accountId ?? DEFAULT_ACCOUNT;
+    if (!isObject(template.Resources)) throw new DeployError('template has no Resources object');
+    this.resourcesIn = template.Resources as Record<string, JsonObject>;
+    this.conditionsIn = isObject(template.Conditions) ? template.Conditions : {};
+    this.parameters = this.bindParameters(isObject(template.Parameters) ? template.Parameters : {}, opts.params ?? {});
+    const config = {
+      region: this.region,
+      endpoint: opts.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 2,
+    };
+    this.clients = {
+      sns: new SNSClient(config),
+      sqs: new SQSClient(config),
+      ssm: new SSMClient(config),
+      events: new EventBridgeClient(config),
+      autoscaling: new AutoScalingClient(config),
+      cloudwatch: new CloudWatchClient(config),
+    };
+  }
+
+  private bindParameters(declared: JsonObject, given: Readonly<Record<string, string>>): Record<string, string> {
+    for (const name of Object.keys(given)) {
+      if (!(name in declared)) throw new DeployError(`parameter ${name} is not declared by the template (declared: ${Object.keys(declared).join(', ') || 'none'})`);
+    }
+    const out: Record<string, string> = {};
+    for (const [name, spec] of Object.entries(declared)) {
+      const s = isObject(spec) ? spec : {};
+      const value = given[name] ?? (s.Default !== undefined ? asString(s.Default, `parameter ${name} Default`) : undefined);
+      if (value === undefined) throw new DeployError(`parameter ${name} has no value and no Default`);
+      if (typeof s.AllowedPattern === 'string' && !new RegExp(`^(?:${s.AllowedPattern})$`).test(value)) {
+        throw new DeployError(`parameter ${name}=${JSON.stringify(value)} does not match its AllowedPattern ${s.AllowedPattern}`);
+      }
+      if (Array.isArray(s.AllowedValues) && !s.AllowedValues.includes(value)) {
+        throw new DeployError(`parameter ${name}=${JSON.stringify(value)} is not one of ${JSON.stringify(s.AllowedValues)}`);
+      }
+      out[name] = value;
+    }
+    return out;
+  }
+
+  // ---- intrinsics -----------------------------------------------------------
+
+  private pseudo(name: string): string | typeof NO_VALUE | undefined {
+    switch (name) {
+      case 'AWS::Region':
+        return this.region;
+      case 'AWS::AccountId':
+        return this.accountId;
+      case 'AWS::Partition':
+        return 'aws';
+      case 'AWS::URLSuffix':
+        return 'amazonaws.com';
+      case 'AWS::StackName':
+        return 'h6-emulated-stack';
+      case 'AWS::NoValue':
+        return NO_VALUE;
+      default:
+        return undefined;
+    }
+  }
+
+  condition(name: string): boolean {
+    const cached = this.conditionCache.get(name);
+    if (cached !== undefined) return cached;
+    if (!(name in this.conditionsIn)) throw new DeployError(`condition ${name} is not defined in the template`);
+    const value = this.evalCondition(this.conditionsIn[name], `condition ${name}`);
+    this.conditionCache.set(name, value);
+    return value;
+  }
+
+  private evalCondition(expr: Json, where: string): boolean {
+    if (typeof expr === 'boolean') return expr;
+    if (!isObject(expr)) throw new DeployError(`${where}: not a condition expression: ${JSON.stringify(expr)}`);
+    const [fn, arg] = Object.entries(expr)[0] ?? [];
+    if (fn === 'Condition') return this.condition(asString(arg, where));
+    if (!Array.isArray(arg)) throw new DeployError(`${where}: ${String(fn)} needs a list`);
+    switch (fn) {
+      case 'Fn::Equals': {
+        const [a, b] = arg.map((x) => this.resolve(x, where));
+        return JSON.stringify(a) === JSON.stringify(b);
+      }
+      case 'Fn::Not':
+        return !this.evalCondition(arg[0], where);
+      case 'Fn::And':
+        return arg.every((x) => this.evalCondition(x, where));
+      case 'Fn::Or':
+        return arg.some((x) => this.evalCondition(x, where));
+      default:
+        throw new DeployError(`${where}: unsupported condition function ${String(fn)}`);
+    }
+  }
+
+  private async refOf(name: string, where: string): Promise<string | typeof NO_VALUE> {
+    const p = this.pseudo(name);
+    if (p !== undefined) return p;
+    if (name in this.parameters) return this.parameters[name] as string;
+    if (name in this.resourcesIn) return (await this.ensure(name)).physicalId;
+    throw new DeployError(`${where}: Ref to unknown ${name}`);
+  }
+
+  private async getAtt(logicalId: string, attribute: string, where: string): Promise<string> {
+    if (!(logicalId in this.resourcesIn)) throw new DeployError(`${where}: Fn::GetAtt on unknown resource ${logicalId}`);
+    const r = await this.ensure(logicalId);
+    const value = r.attributes[attribute];
+    if (value === undefined) throw new DeployError(`${where}: ${logicalId} (${r.type}) has no attribute ${attribute} in the emulator (known: ${Object.keys(r.attributes).join(', ')})`);
+    return value;
+  }
+
+  private async sub(template: string, vars: JsonObject, where: string): Promise<string> {
+    const parts = template.split(/(\$\{[^}]*\})/);
+    let out = '';
+    for (const part of parts) {
+      const m = /^\$\{([^}]*)\}$/.exec(part);
+      if (m === null) {
+        out += part;
+        continue;
+      }
+      const name = (m[1] ?? '').trim();
+      if (name.startsWith('!')) {
+        out += `\${${name.slice(1)}}`;
+        continue;
+      }
+      if (name in vars) {
+        out += asString(await this.resolve(vars[name], where), `${where} Fn::Sub variable ${name}`);
+        continue;
+      }
+      const dot = name.indexOf('.');
+      if (dot > 0 && !name.startsWith('AWS::')) {
+        out += await this.getAtt(name.slice(0, dot), name.slice(dot + 1), where);
+        continue;
+      }
+      const ref = await this.refOf(name, where);
+      if (ref === NO_VALUE) throw new DeployError(`${where}: AWS::NoValue inside Fn::Sub`);
+      out += ref;
+    }
+    return out;
+  }
+
+  /** Resolve every intrinsic in `value`; AWS::NoValue entries disappear. */
+  async resolve(value: Json, where: string): Promise<Json> {
+    if (Array.isArray(value)) {
+      const out: Json[] = [];
+      for (const v of value) {
+        const r = await this.resolve(v, where);
+        if (r !== NO_VALUE) out.push(r);
+      }
+      return out;
+    }
+    if (!isObject(value)) return value;
+    const keys = Object.keys(value);
+    if (keys.length === 1) {
+      const fn = keys[0] as string;
+      const arg = value[fn];
+      switch (fn) {
+        case 'Ref':
+          return this.refOf(asString(arg, where), where);
+        case 'Fn::GetAtt': {
+          const [id, attr] = Array.isArray(arg) ? arg : asString(arg, where).split(/\.(.*)/s);
+          return this.getAtt(asString(id, where), asString(attr, where), where);
+        }
+        case 'Fn::Sub': {
+          if (typeof arg === 'string') return this.sub(arg, {}, where);
+          if (Array.isArray(arg) && typeof arg[0] === 'string' && isObject(arg[1])) return this.sub(arg[0], arg[1], where);
+          throw new DeployError(`${where}: malformed Fn::Sub ${JSON.stringify(arg)}`);
+        }
+        case 'Fn::Join': {
+          if (!Array.isArray(arg) || typeof arg[0] !== 'string') throw new DeployError(`${where}: malformed Fn::Join`);
+          const list = await this.resolve(arg[1], where);
+          if (!Array.isArray(list)) throw new DeployError(`${where}: Fn::Join needs a list`);
+          return list.map((x) => asString(x, `${where} Fn::Join item`)).join(arg[0]);
+        }
+        case 'Fn::Select': {
+          if (!Array.isArray(arg)) throw new DeployError(`${where}: malformed Fn::Select`);
+          const index = Number(await this.resolve(arg[0], where));
+          const list = await this.resolve(arg[1], where);
+          if (!Array.isArray(list) || !Number.isInteger(index) || index < 0 || index >= list.length) throw new DeployError(`${where}: Fn::Select index ${index} out of range`);
+          return list[index];
+        }
+        case 'Fn::Split': {
+          if (!Array.isArray(arg) || typeof arg[0] !== 'string') throw new DeployError(`${where}: malformed Fn::Split`);
+          return asString(await this.resolve(arg[1], where), where).split(arg[0]);
+        }
+        case 'Fn::If': {
+          if (!Array.isArray(arg) || arg.length !== 3) throw new DeployError(`${where}: Fn::If needs [condition, then, else]`);
+          return this.resolve(this.condition(asString(arg[0], where)) ? arg[1] : arg[2], where);
+        }
+        case 'Fn::Equals':
+        case 'Fn::Not':
+        case 'Fn::And':
+        case 'Fn::Or':
+        case 'Condition':
+          return this.evalCondition(value, where);
+        default:
+          if (fn.startsWith('Fn::')) throw new DeployError(`${where}: unsupported intrinsic ${fn}`);
+      }
+    }
+    const out: JsonObject = {};
+    for (const [k, v] of Object.entries(value)) {
+      const r = await this.resolve(v, `${where}.${k}`);
+      if (r !== NO_VALUE) out[k] = r;
+    }
+    return out;
+  }
+
+  // ---- resources ------------------------------------------------------------
+
+  async ensure(logicalId: string): Promise<DeployedResource> {
+    const done = this.deployed.get(logicalId);
+    if (done !== undefined) return done;
+    if (this.inProgress.has(logicalId)) throw new DeployError(`circular reference through ${logicalId}`);
+    this.inProgress.add(logicalId);
+    try {
+      const spec = this.resourcesIn[logicalId];
+      if (!isObject(spec) || typeof spec.Type !== 'string') throw new DeployError(`resource ${logicalId} has no Type`);
+      const type = spec.Type;
+      if (typeof spec.Condition === 'string' && !this.condition(spec.Condition)) {
+        return this.record({ logicalId, type, physicalId: '', attributes: {}, status: 'skipped-condition' });
+      }
+      for (const dep of Array.isArray(spec.DependsOn) ? spec.DependsOn : spec.DependsOn !== undefined ? [spec.DependsOn] : []) {
+        await this.ensure(asString(dep, `${logicalId} DependsOn`));
+      }
+      const where = `${logicalId} (${type})`;
+      try {
+        return this.record(await this.create(logicalId, type, isObject(spec.Properties) ? spec.Properties : {}, where));
+      } catch (error) {
+        if (error instanceof DeployError) throw error;
+        throw new DeployError(`${where}: ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+      }
+    } finally {
+      this.inProgress.delete(logicalId);
+    }
+  }
+
+  private record(r: DeployedResource): DeployedResource {
+    this.deployed.set(r.logicalId, r);
+    return r;
+  }
+
+  private arn(service: string, resource: string): string {
+    return `arn:aws:${service}:${this.region}:${this.accountId}:${resource}`;
+  }
+
+  private async create(logicalId: string, type: string, rawProps: JsonObject, where: string): Promise<DeployedResource> {
+    if (NOT_CREATED.has(type)) return this.recordOnly(logicalId, type, rawProps, where);
+    const props = (await this.resolve(rawProps, where)) as JsonObject;
+    const base = { logicalId, type, status: 'created' as const };
+    switch (type) {
+      case 'AWS::SNS::Topic': {
+        const name = props.TopicName !== undefined ? asString(props.TopicName, `${where} TopicName`) : `h6-${logicalId}`;
+        const attributes: Record<string, string> = {};
+        if (props.DisplayName !== undefined) attributes.DisplayName = asString(props.DisplayName, where);
+        const out = await this.clients.sns.send(new CreateTopicCommand({ Name: name, Attributes: attributes }));
+        const arn = required(out.TopicArn, `${where}: CreateTopic returned no TopicArn`);
+        for (const sub of Array.isArray(props.Subscription) ? props.Subscription : []) {
+          if (isObject(sub)) await this.subscribe(arn, sub, where);
+        }
+        return { ...base, physicalId: arn, attributes: { TopicArn: arn, TopicName: name } };
+      }
+      case 'AWS::SNS::Subscription': {
+        const topicArn = asString(props.TopicArn, `${where} TopicArn`);
+        const arn = await this.subscribe(topicArn, props, where);
+        if (arn === undefined) return { ...base, physicalId: '', attributes: {}, status: 'skipped-email' };
+        return { ...base, physicalId: arn, attributes: {} };
+      }
+      case 'AWS::SQS::Queue': {
+        const name = props.QueueName !== undefined ? asString(props.QueueName, `${where} QueueName`) : `h6-${logicalId}`;
+        const attributes: Record<string, string> = {};
+        for (const [k, v] of Object.entries(props)) {
+          if (k === 'QueueName' || k === 'Tags') continue;
+          attributes[k] = isObject(v) || Array.isArray(v) ? JSON.stringify(v) : asString(v, `${where} ${k}`);
+        }
+        const out = await this.clients.sqs.send(new CreateQueueCommand({ QueueName: name, Attributes: attributes }));
+        const url = required(out.QueueUrl, `${where}: CreateQueue returned no QueueUrl`);
+        const got = await this.clients.sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }));
+        const arn = required(got.Attributes?.QueueArn, `${where}: no QueueArn`);
+        return { ...base, physicalId: url, attributes: { Arn: arn, QueueName: name, QueueUrl: url } };
+      }
+      case 'AWS::SQS::QueuePolicy': {
+        const queues = Array.isArray(props.Queues) ? props.Queues : [];
+        const policy = JSON.stringify(props.PolicyDocument);
+        for (const q of queues) await this.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: asString(q, where), Attributes: { Policy: policy } }));
+        return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
+      }
+      case 'AWS::SSM::Document': {
+        const name = asString(props.Name, `${where} Name`);
+        const format = (props.DocumentFormat !== undefined ? asString(props.DocumentFormat, where) : 'JSON') as DocumentFormat;
+        const content = typeof props.Content === 'string' ? props.Content : JSON.stringify(props.Content);
+        await this.clients.ssm.send(
+          new CreateDocumentCommand({
+            Name: name,
+            Content: content,
+            DocumentType: (props.DocumentType !== undefined ? asString(props.DocumentType, where) : 'Command') as DocumentType,
+            DocumentFormat: format,
+          }),
+        );
+        return { ...base, physicalId: name, attributes: {} };
+      }
+      case 'AWS::Events::Rule': {
+        const name = props.Name !== undefined ? asString(props.Name, `${where} Name`) : `h6-${logicalId}`;
+        const out = await this.clients.events.send(
+          new PutRuleCommand({
+            Name: name,
+            ...(props.EventPattern !== undefined ? { EventPattern: typeof props.EventPattern === 'string' ? props.EventPattern : JSON.stringify(props.EventPattern) } : {}),
+            ...(props.ScheduleExpression !== undefined ? { ScheduleExpression: asString(props.ScheduleExpression, where) } : {}),
+            ...(props.Description !== undefined ? { Description: asString(props.Description, where) } : {}),
+            State: props.State !== undefined ? (asString(props.State, where) as 'ENABLED' | 'DISABLED') : 'ENABLED',
+            ...(props.EventBusName !== undefined ? { EventBusName: asString(props.EventBusName, where) } : {}),
+          }),
+        );
+        const arn = out.RuleArn ?? this.arn('events', `rule/${name}`);
+        const targets = (Array.isArray(props.Targets) ? props.Targets : []).filter(isObject).map((t) => ({
+          Id: asString(t.Id, `${where} target Id`),
+          Arn: asString(t.Arn, `${where} target Arn`),
+          ...(t.Input !== undefined ? { Input: asString(t.Input, where) } : {}),
+        }));
+        if (targets.length > 0) {
+          const put = await this.clients.events.send(new PutTargetsCommand({ Rule: name, Targets: targets }));
+          if ((put.FailedEntryCount ?? 0) > 0) throw new DeployError(`${where}: PutTargets failed: ${JSON.stringify(put.FailedEntries)}`);
+        }
+        return { ...base, physicalId: name, attributes: { Arn: arn } };
+      }
+      case 'AWS::AutoScaling::LifecycleHook': {
+        const group = asString(props.AutoScalingGroupName, `${where} AutoScalingGroupName`);
+        const name = props.LifecycleHookName !== undefined ? asString(props.LifecycleHookName, where) : `h6-${logicalId}`;
+        await this.clients.autoscaling.send(
+          new PutLifecycleHookCommand({
+            AutoScalingGroupName: group,
+            LifecycleHookName: name,
+            LifecycleTransition: asString(props.LifecycleTransition, `${where} LifecycleTransition`),
+            ...(props.HeartbeatTimeout !== undefined ? { HeartbeatTimeout: Number(props.HeartbeatTimeout) } : {}),
+            ...(props.DefaultResult !== undefined ? { DefaultResult: asString(props.DefaultResult, where) } : {}),
+            ...(props.NotificationMetadata !== undefined ? { NotificationMetadata: asString(props.NotificationMetadata, where) } : {}),
+            ...(props.NotificationTargetARN !== undefined ? { NotificationTargetARN: asString(props.NotificationTargetARN, where) } : {}),
+            ...(props.RoleARN !== undefined ? { RoleARN: asString(props.RoleARN, where) } : {}),
+          }),
+        );
+        return { ...base, physicalId: name, attributes: {} };
+      }
+      case 'AWS::CloudWatch::Alarm': {
+        const name = props.AlarmName !== undefined ? asString(props.AlarmName, where) : `h6-${logicalId}`;
+        const input = { ...props, AlarmName: name } as unknown as PutMetricAlarmCommandInput;
+        await this.clients.cloudwatch.send(new PutMetricAlarmCommand(input));
+        return { ...base, physicalId: name, attributes: { Arn: this.arn('cloudwatch', `alarm:${name}`) } };
+      }
+      default:
+        return { ...base, physicalId: '', attributes: {}, status: 'skipped-unsupported' };
+    }
+  }
+
+  private async subscribe(topicArn: string, props: JsonObject, where: string): Promise<string | undefined> {
+    const protocol = asString(props.Protocol, `${where} Protocol`);
+    if ((protocol === 'email' || protocol === 'email-json') && this.opts.includeEmailSubscriptions !== true) return undefined;
+    const attributes: Record<string, string> = {};
+    for (const key of ['RawMessageDelivery', 'FilterPolicy', 'FilterPolicyScope', 'RedrivePolicy']) {
+      const v = props[key];
+      if (v !== undefined) attributes[key] = isObject(v) ? JSON.stringify(v) : asString(v, `${where} ${key}`);
+    }
+    const out = await this.clients.sns.send(
+      new SubscribeCommand({ TopicArn: topicArn, Protocol: protocol, Endpoint: asString(props.Endpoint, `${where} Endpoint`), Attributes: attributes, ReturnSubscriptionArn: true }),
+    );
+    return required(out.SubscriptionArn, `${where}: Subscribe returned no SubscriptionArn`);
+  }
+
+  /** Types the emulator does not create: physical ids as CloudFormation would name them. */
+  private async recordOnly(logicalId: string, type: string, rawProps: JsonObject, where: string): Promise<DeployedResource> {
+    const base = { logicalId, type, status: 'recorded' as const };
+    switch (type) {
+      case 'AWS::Lambda::Function': {
+        const name = rawProps.FunctionName !== undefined ? asString(await this.resolve(rawProps.FunctionName, where), where) : `h6-${logicalId}`;
+        const arn = this.arn('lambda', `function:${name}`);
+        return { ...base, physicalId: name, attributes: { Arn: arn } };
+      }
+      case 'AWS::IAM::Role': {
+        const name = rawProps.RoleName !== undefined ? asString(await this.resolve(rawProps.RoleName, where), where) : `h6-${logicalId}`;
+        return { ...base, physicalId: name, attributes: { Arn: `arn:aws:iam::${this.accountId}:role/${name}`, RoleId: `AROA${logicalId.toUpperCase().slice(0, 16)}` } };
+      }
+      case 'AWS::Logs::LogGroup': {
+        const name = rawProps.LogGroupName !== undefined ? asString(await this.resolve(rawProps.LogGroupName, where), where) : `h6-${logicalId}`;
+        return { ...base, physicalId: name, attributes: { Arn: this.arn('logs', `log-group:${name}:*`) } };
+      }
+      case 'AWS::S3::Bucket':
+        return { ...base, physicalId: `h6-${logicalId.toLowerCase()}`, attributes: { Arn: `arn:aws:s3:::h6-${logicalId.toLowerCase()}` } };
+      default:
+        return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
+    }
+  }
+
+  // ---- functions ------------------------------------------------------------
+
+  async functions(): Promise<Record<string, DeployedFunction>> {
+    const mappings = new Map<string, EventSourceMapping[]>();
+    for (const [logicalId, spec] of Object.entries(this.resourcesIn)) {
+      if (spec.Type !== 'AWS::Lambda::EventSourceMapping') continue;
+      if (typeof spec.Condition === 'string' && !this.condition(spec.Condition)) continue;
+      const props = isObject(spec.Properties) ? spec.Properties : {};
+      const where = `${logicalId} (event source mapping)`;
+      const functionRef = await this.resolve(props.FunctionName, where);
+      const functionName = asString(functionRef, where).replace(/^arn:aws:lambda:[^:]*:\d+:function:/, '');
+      const sourceArn = asString(await this.resolve(props.EventSourceArn, where), where);
+      const queue = [...this.deployed.values()].find((r) => r.type === 'AWS::SQS::Queue' && r.attributes.Arn === sourceArn);
+      if (queue === undefined) throw new DeployError(`${where}: only SQS event sources are emulated, and ${sourceArn} is not a queue of this stack`);
+      const list = mappings.get(functionName) ?? [];
+      list.push({
+        logicalId,
+        queueArn: sourceArn,
+        queueUrl: queue.physicalId,
+        batchSize: props.BatchSize !== undefined ? Number(props.BatchSize) : 10,
+        functionResponseTypes: Array.isArray(props.FunctionResponseTypes) ? props.FunctionResponseTypes.map((x) => asString(x, where)) : [],
+        enabled: props.Enabled !== false && props.Enabled !== 'false',
+      });
+      mappings.set(functionName, list);
+    }
+    const out: Record<string, DeployedFunction> = {};
+    for (const [logicalId, spec] of Object.entries(this.resourcesIn)) {
+      if (spec.Type !== 'AWS::Lambda::Function') continue;
+      if (typeof spec.Condition === 'string' && !this.condition(spec.Condition)) continue;
+      const props = isObject(spec.Properties) ? spec.Properties : {};
+      const where = `${logicalId} (function)`;
+      const functionName = (await this.ensure(logicalId)).physicalId;
+      const code = isObject(props.Code) ? props.Code : {};
+      const s3Key = asString(await this.resolve(code.S3Key, `${where} Code.S3Key`), `${where} Code.S3Key`);
+      const zipName = s3Key.split('/').pop() ?? s3Key;
+      const envIn = isObject(props.Environment) && isObject(props.Environment.Variables) ? props.Environment.Variables : {};
+      const envResolved = (await this.resolve(envIn, `${where} Environment`)) as JsonObject;
+      const environment = Object.fromEntries(Object.entries(envResolved).map(([k, v]) => [k, asString(v, `${where} Environment ${k}`)]));
+      const key = zipName.replace(/\.zip$/, '');
+      out[key] = {
+        logicalId,
+        functionName,
+        zipName,
+        handler: asString(props.Handler, `${where} Handler`),
+        runtime: props.Runtime !== undefined ? asString(props.Runtime, where) : 'nodejs22.x',
+        timeoutSeconds: props.Timeout !== undefined ? Number(props.Timeout) : 3,
+        memoryMb: props.MemorySize !== undefined ? Number(props.MemorySize) : 128,
+        environment,
+        eventSources: mappings.get(functionName) ?? [],
+      };
+    }
+    return out;
+  }
+
+  async outputs(outputsIn: JsonObject): Promise<Record<string, string>> {
+    const out: Record<string, string> = {};
+    for (const [name, spec] of Object.entries(outputsIn)) {
+      if (!isObject(spec)) continue;
+      if (typeof spec.Condition === 'string' && !this.condition(spec.Condition)) continue;
+      out[name] = asString(await this.resolve(spec.Value, `output ${name}`), `output ${name}`);
+    }
+    return out;
+  }
+
+  all(): Record<string, DeployedResource> {
+    return Object.fromEntries(this.deployed);
+  }
+
+  logicalIds(): string[] {
+    return Object.keys(this.resourcesIn);
+  }
+}
+
+function required<T>(value: T | undefined, message: string): T {
+  if (value === undefined) throw new DeployError(message);
+  return value;
+}
+
+/** Deploy every resource of `template` into the emulator at `endpoint`. */
+export async function deployStack(opts: DeployOptions): Promise<DeployedStack> {
+  if (!/^https?:\/\//.test(opts.endpoint)) throw new DeployError(`endpoint must be an http(s) URL, got ${JSON.stringify(opts.endpoint)}`);
+  const template = (opts.replace !== undefined ? replaceAll(opts.template, opts.replace) : opts.template) as JsonObject;
+  const deployer = new Deployer(opts, template);
+  for (const id of deployer.logicalIds()) await deployer.ensure(id);
+  const functions = await deployer.functions();
+  const outputs = await deployer.outputs(isObject(template.Outputs) ? template.Outputs : {});
+  const resources = deployer.all();
+  return {
+    region: opts.region ?? DEFAULT_REGION,
+    accountId: opts.accountId ?? DEFAULT_ACCOUNT,
+    resources,
+    functions,
+    outputs,
+    physicalId(logicalId: string): string {
+      const r = resources[logicalId];
+      if (r === undefined || r.physicalId === '') throw new DeployError(`resource ${logicalId} was not deployed (${r?.status ?? 'not in the template'})`);
+      return r.physicalId;
+    },
+  };
+}
