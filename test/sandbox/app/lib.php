@@ -8,12 +8,11 @@ function pas_instance_id()
     if ($env !== false && $env !== "") {
         return $env;
     }
-    foreach (array("/etc/pydio-instance-id", __DIR__ . "/conf/instance-id") as $file) {
-        if (is_readable($file)) {
-            $id = trim((string) file_get_contents($file));
-            if ($id !== "") {
-                return $id;
-            }
+    $file = "/etc/pydio-instance-id";
+    if (is_readable($file)) {
+        $id = trim((string) file_get_contents($file));
+        if ($id !== "") {
+            return $id;
         }
     }
     return gethostname();

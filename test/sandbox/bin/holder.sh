@@ -2,16 +2,20 @@
 # The long-lived process that holds a host's mount (and UTS) namespace.
 # Started by host-create.sh as:
 #   ip netns exec <ns> unshare -m -u --propagation private -- holder.sh <host-dir> <host-id>
-# Mounts a private tmpfs on /run and binds the host's own directories from the
-# state dir over the machine's, then sleeps until killed.
+# Mounts a private tmpfs on /run, an overlay on /etc whose writes land in the
+# host's own <host-dir>/etc-upper (so /etc/fstab, /etc/apache2, /etc/php are
+# the host's and can be replaced by rename, as on a real machine), binds the
+# host's own directories from the state dir over the machine's, then sleeps
+# until killed.
 set -o errexit -o nounset -o pipefail
 dir=$1 id=$2
 log() { printf '%s [holder %s] %s\n' "$(date +%H:%M:%S)" "$id" "$*" >&2; }
 
 mount -t tmpfs -o mode=0755,size=64m pas-run /run
 mkdir -p /run/lock && chmod 1777 /run/lock
+mount -t overlay pas-etc -o "lowerdir=/etc,upperdir=$dir/etc-upper,workdir=$dir/etc-work" /etc
 # Paths bound from <host-dir>/root over the same path on this machine.
-for path in /etc/fstab /etc/apache2 /etc/php /var/www /var/log/apache2 /var/lib/php/sessions \
+for path in /var/www /var/log/apache2 /var/lib/php/sessions \
   /mnt /srv /var/lib/glusterd /var/log/glusterfs; do
   mount --bind "$dir/root$path" "$path"
 done

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # host-create.sh <host-id> <private-ip> <compute|storage>
 # Creates one sandbox host: a network namespace on the sandbox bridge with the
-# instance's private IP, a mount/UTS namespace with its own /run, /etc/apache2,
-# /etc/php, /var/www, /mnt, /srv, /var/lib/glusterd, ... and starts its daemons
+# instance's private IP, a mount/UTS namespace with its own /run, /etc (an
+# overlay: the host's writes stay its own), /var/www, /mnt, /srv, /var/lib/glusterd, ... and starts its daemons
 # (glusterd on storage hosts, Apache+PHP with the stand-in app on compute
 # hosts). Idempotent: exits 0 when the host is already running.
 set -o errexit -o nounset -o pipefail
@@ -29,13 +29,12 @@ fi
 
 # Fresh per-host directories, seeded from the machine (glusterd state empty).
 rm -rf "$dir"
-mkdir -p "$dir/root/etc" "$dir/root/var/lib/php" "$dir/root/var/lib/glusterd" "$dir/root/var/log/glusterfs" \
+mkdir -p "$dir/etc-upper/apache2/sites-available" "$dir/etc-upper/apache2/conf-enabled" "$dir/etc-work" "$dir/root/var/lib/php" "$dir/root/var/lib/glusterd" "$dir/root/var/log/glusterfs" \
   "$dir/root/var/log/apache2" "$dir/root/mnt" "$dir/root/srv"
 printf '%s\n' "$role" >"$dir/role"
 printf '%s\n' "$ip" >"$dir/ip"
-cp -a /etc/fstab "$dir/root/etc/fstab"
-cp -a /etc/apache2 "$dir/root/etc/apache2"
-cp -a /etc/php "$dir/root/etc/php"
+printf '%s\n' "$id" >"$dir/etc-upper/hostname"
+printf '%s\n' "$id" >"$dir/etc-upper/pydio-instance-id"
 cp -a /var/www "$dir/root/var/www"
 cp -a /var/lib/php/sessions "$dir/root/var/lib/php/sessions"
 [[ -d /var/lib/glusterd/groups ]] && cp -a /var/lib/glusterd/groups "$dir/root/var/lib/glusterd/groups"
@@ -78,8 +77,7 @@ case $role in
     mkdir -p "$dir/root/var/www/pydio"
     cp -a "$PAS_REPO_DIR/test/sandbox/app/." "$dir/root/var/www/pydio/"
     chown -R www-data:www-data "$dir/root/var/www/pydio"
-    printf '%s\n' "$id" >"$dir/root/var/www/pydio/conf/instance-id"
-    cat >"$dir/root/etc/apache2/sites-available/000-default.conf" <<CONF
+    cat >"$dir/etc-upper/apache2/sites-available/000-default.conf" <<CONF
 <VirtualHost *:80>
 	ServerName $id
 	DocumentRoot /var/www/pydio
@@ -92,7 +90,7 @@ case $role in
 	CustomLog \${APACHE_LOG_DIR}/access.log combined
 </VirtualHost>
 CONF
-    echo "ServerName $id" >"$dir/root/etc/apache2/conf-enabled/pas-servername.conf"
+    echo "ServerName $id" >"$dir/etc-upper/apache2/conf-enabled/pas-servername.conf"
     hx apachectl start
     for ((i = 0; i < WAIT_TRIES; i++)); do
       [[ -f $dir/root/var/log/apache2/error.log ]] && hx test -s /run/apache2/apache2.pid && break

@@ -4,8 +4,8 @@
  *
  * - `NamespaceHosts` (HostProvider + HostExecutor): each emulated instance is
  *   a Linux network namespace on the sandbox bridge carrying the instance's
- *   private IP, plus a private mount/UTS namespace with its own /run,
- *   /etc/apache2, /etc/php, /var/www, /mnt, /srv, /var/lib/glusterd, ...
+ *   private IP, plus a private mount/UTS namespace with its own /run, /etc
+ *   (an overlay), /var/www, /mnt, /srv, /var/lib/glusterd, ...
  *   Storage hosts run glusterd; compute hosts run Apache+PHP serving the
  *   stand-in app (test/sandbox/app). Run Command steps run inside with bash.
  * - `HaproxyDataPlane` (DataPlane): one HAProxy in the root namespace, a
@@ -225,7 +225,7 @@ export class NamespaceHosts implements HostProvider, HostExecutor {
   }
 
   /** Creates a host directly (tests, demo); onInstanceLaunched does this per group. */
-  createHost(instanceId: string, privateIp: string, role: HostRole, availabilityZone = ''): Promise<void> {
+  async createHost(instanceId: string, privateIp: string, role: HostRole, availabilityZone = ''): Promise<void> {
     if (!INSTANCE_ID.test(instanceId)) throw new SandboxHostError(`invalid instance id '${instanceId}'`);
     const m = IPV4.exec(privateIp);
     if (m === null || m.slice(1).some((o) => Number(o) > 255)) throw new SandboxHostError(`instance ${instanceId}: invalid private IP '${privateIp}'`);
