@@ -1,0 +1,145 @@
+import { AutoScalingClient, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
+import {
+  CreateDocumentCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
+  ListCommandsCommand,
+  SendCommandCommand,
+  SSMClient,
+} from '@aws-sdk/client-ssm';
+import { createStageEnvironment } from '../../sandbox/control-plane/aws-setup';
+import type { MotoServer } from '../../sandbox/control-plane/moto';
+import { eventually, startHarness, startMoto, type Harness } from './harness';
+
+jest.setTimeout(60_000);
+
+let moto: MotoServer;
+let h: Harness;
+let ssm: SSMClient;
+let instanceId: string;
+let otherId: string;
+
+const DOC = 'h4-mount-volumes';
+const content = {
+  schemaVersion: '2.2',
+  description: 'two steps',
+  parameters: {
+    Volume: { type: 'String', allowedPattern: '^[a-z][a-z0-9-]{0,63}$', interpolationType: 'ENV_VAR' },
+    Server: { type: 'String', default: '10.71.1.10', allowedPattern: '^[0-9.]+$', interpolationType: 'ENV_VAR' },
+    Mode: { type: 'String', default: 'rw', allowedValues: ['rw', 'ro'] },
+  },
+  mainSteps: [
+    { action: 'aws:runShellScript', name: 'prepare', inputs: { runCommand: ['set -eu', 'mkdir -p "/mnt/$SSM_Volume"'], timeoutSeconds: 30 } },
+    { action: 'aws:runShellScript', name: 'mount', inputs: { runCommand: ['mount -o {{ Mode }} "$SSM_Server:/$SSM_Volume" "/mnt/$SSM_Volume"'], timeoutSeconds: 1 } },
+  ],
+};
+
+beforeAll(async () => {
+  moto = await startMoto();
+});
+afterAll(async () => {
+  await moto?.stop();
+});
+
+beforeEach(async () => {
+  h = await startHarness(moto);
+  const env = await createStageEnvironment(h.cp.url, { prefix: 'h4r' });
+  await new AutoScalingClient(h.config).send(new SetDesiredCapacityCommand({ AutoScalingGroupName: env.groupName, DesiredCapacity: 2 }));
+  [instanceId, otherId] = h.hosts.launched.map((l) => l.instanceId) as [string, string];
+  ssm = new SSMClient(h.config);
+  await ssm.send(new CreateDocumentCommand({ Name: DOC, DocumentType: 'Command', DocumentFormat: 'JSON', Content: JSON.stringify(content) }));
+});
+afterEach(async () => {
+  await h?.cp.stop();
+});
+
+async function finished(commandId: string, id = instanceId): Promise<Record<string, unknown>> {
+  return eventually(async () => {
+    const out = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: id }));
+    return out.Status === 'Pending' || out.Status === 'InProgress' ? undefined : (out as unknown as Record<string, unknown>);
+  }, `command ${commandId} to finish`);
+}
+
+test('a bad parameter value is refused with InvalidParameters and nothing runs', async () => {
+  await expect(
+    ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['x; rm -rf /'] } })),
+  ).rejects.toMatchObject({ name: 'InvalidParameters', message: expect.stringContaining('Volume') });
+  await expect(ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['data'], Nope: ['1'] } }))).rejects.toMatchObject({
+    name: 'InvalidParameters',
+  });
+  await expect(ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: {} }))).rejects.toMatchObject({ name: 'InvalidParameters' });
+  await expect(ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['data'], Mode: ['rwx'] } }))).rejects.toMatchObject({
+    name: 'InvalidParameters',
+  });
+  expect(h.executor.runs).toEqual([]);
+});
+
+test('steps run in order with SSM_ variables and substitution; success reported', async () => {
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] }, Comment: 'mount' }));
+  const commandId = sent.Command?.CommandId ?? '';
+  expect(sent.Command?.Status).toBe('Pending');
+  const inv = await finished(commandId);
+  expect(inv).toMatchObject({ Status: 'Success', ResponseCode: 0 });
+  expect(h.executor.runs.map((r) => r.script)).toEqual(['set -eu\nmkdir -p "/mnt/$SSM_Volume"', 'mount -o rw "$SSM_Server:/$SSM_Volume" "/mnt/$SSM_Volume"']);
+  expect(h.executor.runs[0]?.env).toEqual({ SSM_Volume: 'pydio-data', SSM_Server: '10.71.1.10' });
+  expect(h.executor.runs.every((r) => r.instanceId === instanceId)).toBe(true);
+  const listed = await ssm.send(new ListCommandsCommand({ CommandId: commandId }));
+  expect(listed.Commands?.[0]).toMatchObject({ Status: 'Success', CompletedCount: 1, ErrorCount: 0 });
+});
+
+test('a failing step stops the next one; Failed with its output, per plugin too', async () => {
+  h.executor.failStep('mount-volumes', 'prepare', { exitCode: 3, stdout: 'creating /mnt/pydio-data\n', stderr: 'mkdir: permission denied\n' });
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } }));
+  const commandId = sent.Command?.CommandId ?? '';
+  const inv = await finished(commandId);
+  expect(inv).toMatchObject({ Status: 'Failed', ResponseCode: 3, StandardOutputContent: 'creating /mnt/pydio-data\n', StandardErrorContent: 'mkdir: permission denied\n' });
+  expect(h.executor.runs).toHaveLength(1);
+  const mount = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: 'mount' }));
+  expect(mount.Status).toBe('Cancelled');
+  const details = await ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: true }));
+  expect(details.CommandInvocations?.[0]?.CommandPlugins?.map((p) => [p.Name, p.Status, p.ResponseCode])).toEqual([
+    ['prepare', 'Failed', 3],
+    ['mount', 'Cancelled', -1],
+  ]);
+});
+
+test('a step that outlives its timeoutSeconds is TimedOut; long output is truncated at 24000', async () => {
+  h.executor.setStepResult('mount-volumes', 'prepare', { stdout: 'x'.repeat(30000) });
+  h.executor.setStepResult('mount-volumes', 'mount', { delayMs: 5000 });
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } }));
+  const commandId = sent.Command?.CommandId ?? '';
+  const inv = await finished(commandId);
+  expect(inv.Status).toBe('TimedOut');
+  const prepare = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: 'prepare' }));
+  expect(prepare.Status).toBe('Success');
+  expect(prepare.StandardOutputContent).toHaveLength(24000);
+});
+
+test('GetCommandInvocation says InvocationDoesNotExist for unknown commands', async () => {
+  await expect(ssm.send(new GetCommandInvocationCommand({ CommandId: '00000000-0000-0000-0000-000000000000', InstanceId: instanceId }))).rejects.toMatchObject({
+    name: 'InvocationDoesNotExist',
+  });
+});
+
+test('an offline agent: command waits, then TimedOut after the delivery timeout; nothing runs', async () => {
+  h.executor.setOffline(instanceId);
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] }, TimeoutSeconds: 1 }));
+  const inv = await finished(sent.Command?.CommandId ?? '');
+  expect(inv).toMatchObject({ Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut' });
+  expect(h.executor.runs).toEqual([]);
+});
+
+test('DescribeInstanceInformation reports agents Online / ConnectionLost with their IP', async () => {
+  const out = await ssm.send(new DescribeInstanceInformationCommand({ InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: [instanceId] }] }));
+  expect(out.InstanceInformationList).toEqual([expect.objectContaining({ InstanceId: instanceId, PingStatus: 'Online', IPAddress: expect.stringMatching(/^10\.71\./) })]);
+  h.executor.setOffline(otherId);
+  const all = await ssm.send(new DescribeInstanceInformationCommand({}));
+  const byId = Object.fromEntries((all.InstanceInformationList ?? []).map((i) => [i.InstanceId, i.PingStatus]));
+  expect(byId).toEqual({ [instanceId]: 'Online' });
+  h.executor.setOffline(otherId, false);
+  await ssm.send(new DescribeInstanceInformationCommand({}));
+  h.executor.setOffline(otherId);
+  const again = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [otherId] }] }));
+  expect(again.InstanceInformationList?.[0]?.PingStatus).toBe('ConnectionLost');
+});
