@@ -29,6 +29,7 @@ const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydi
 const ids = { s1: `i-e2e${run}s1`, s2: `i-e2e${run}s2`, c1: `i-e2e${run}c1`, c2: `i-e2e${run}c2` };
 const ip = { s1: '10.72.1.10', s2: '10.72.2.10', c1: '10.72.1.20', c2: '10.72.2.20' };
 const MOUNT_SCRIPT = path.join(REPO_DIR, 'ssm-documents/scripts/mount-volumes.sh');
+const CONFIGURE_SCRIPT = path.join(REPO_DIR, 'ssm-documents/scripts/configure-app.sh');
 
 const times: Record<string, number> = {};
 async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -76,6 +77,7 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
   let hosts: NamespaceHosts;
   let lb: HaproxyDataPlane;
   let url = '';
+  let reportPath = '';
 
   beforeAll(async () => {
     await checkSandboxPrerequisites();
@@ -176,29 +178,37 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     }
   });
 
-  test('the stand-in app, configured onto the data volume, writes on one node and reads the same bytes on the other', async () => {
-    // What the configure document does on each node (stand-in here): point
-    // AJXP_DATA_PATH at the data volume and publish the health check file.
+  test('the stand-in app, configured onto the volumes, writes on one node and reads the same bytes on the other', async () => {
+    // The configure document's script, run unchanged as SSM would; without it
+    // (not written yet) a stand-in points the repositories at the data volume.
+    const configure = existsSync(CONFIGURE_SCRIPT)
+      ? readFileSync(CONFIGURE_SCRIPT, 'utf8')
+      : 'set -e; mkdir -p /mnt/pydio-data/common; chown www-data: /mnt/pydio-data/common; ' +
+        'sed -i \'s|"AJXP_DATA_PATH/files"|"/mnt/pydio-data/common"|\' /var/www/pydio/conf/bootstrap_repositories.php; echo OK > /var/www/pydio/check.txt';
+    const env = { SSM_AppRoot: '/var/www/pydio', SSM_ConfigMount: '/mnt/pydio-config', SSM_DataMount: '/mnt/pydio-data', SSM_WebUser: 'www-data', SSM_WebService: 'apache2', SSM_AppPort: '80' };
     for (const id of [ids.c1, ids.c2]) {
-      await hosts.exec(id, [
-        'bash',
-        '-c',
-        'set -e; mkdir -p /mnt/pydio-data/data; chown www-data: /mnt/pydio-data/data; ' +
-          'sed -i \'s|define("AJXP_DATA_PATH", .*|define("AJXP_DATA_PATH", "/mnt/pydio-data/data");|\' /var/www/pydio/conf/bootstrap_context.php; ' +
-          'echo OK > /var/www/pydio/check.txt',
-      ]);
+      const result = await timed(`configureApp_${id === ids.c1 ? 'c1' : 'c2'}`, () => hosts.run(id, configure, env, 90));
+      expect({ exitCode: result.exitCode, stderr: result.exitCode === 0 ? '' : result.stderr }).toEqual({ exitCode: 0, stderr: '' });
     }
+    // Apache may be finishing a graceful restart.
+    await until('apache answers after configure', async () => ((await fetch(`http://${ip.c2}/check.txt`)).status === 200 ? true : undefined), 15);
+
     const body = createHash('sha256').update(`payload ${run}`).digest('hex').repeat(500);
-    const put = await fetch(`http://${ip.c1}/files.php?repo=my-files&user=alice&path=docs/report.txt`, { method: 'PUT', body });
+    const put = await fetch(`http://${ip.c1}/files.php?repo=default&path=docs/report-${run}.txt`, { method: 'PUT', body });
     expect(put.status).toBe(200);
     const written = (await put.json()) as { node: string; sha256: string; path: string };
-    expect(written).toMatchObject({ node: ids.c1, path: '/mnt/pydio-data/data/personal/alice/docs/report.txt' });
+    expect(written.node).toBe(ids.c1);
+    expect(written.path).toMatch(new RegExp(`^/mnt/pydio-data/[a-z]+/docs/report-${run}\\.txt$`));
+    reportPath = written.path;
     expect(written.sha256).toBe(createHash('sha256').update(body).digest('hex'));
 
-    const get = await fetch(`http://${ip.c2}/files.php?repo=my-files&user=alice&path=docs/report.txt&raw=1`);
+    const get = await fetch(`http://${ip.c2}/files.php?repo=default&path=docs/report-${run}.txt&raw=1`);
     expect(get.status).toBe(200);
     expect(get.headers.get('x-pydio-node')).toBe(ids.c2);
     expect(await get.text()).toBe(body);
+    // Personal folders resolve AJXP_USER and also land on the data volume.
+    const mine = await fetch(`http://${ip.c2}/files.php?repo=my-files&user=alice&path=notes.txt`, { method: 'PUT', body: 'x' });
+    expect(((await mine.json()) as { path: string }).path).toMatch(/^\/mnt\/pydio-data\/.*alice\/notes\.txt$/);
 
     const bad = await fetch(`http://${ip.c2}/files.php?path=../../etc/passwd`);
     expect(bad.status).toBe(400);
@@ -282,6 +292,6 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     const mine = readFileSync(path.join(sandbox.stateDir, 'hosts', ids.c2, 'netns'), 'utf8').trim();
     expect(netns).not.toContain(mine);
     // The other hosts still work: the data volume is still served.
-    expect((await hosts.exec(ids.c1, ['cat', '/mnt/pydio-data/data/personal/alice/docs/report.txt'])).length).toBe(32_000);
+    expect((await hosts.exec(ids.c1, ['cat', reportPath])).length).toBe(32_000);
   });
 });
