@@ -211,7 +211,6 @@ export interface StageEnvironment {
 
 export interface StageOptions {
   readonly prefix: string;
-  readonly desired?: number;
   readonly min?: number;
   readonly max?: number;
   readonly deregistrationDelaySeconds?: number;
