@@ -64,12 +64,29 @@ function listFiles(root: string, entry: string): string[] {
   return out;
 }
 
+/**
+ * Everything packaging reads: the fixed entries plus the folder of every
+ * `${file(./...)}` source serverless.yml names (e.g. a renderer kept elsewhere).
+ */
+export function packagingEntries(root: string): string[] {
+  const entries = new Set(PROJECT_ENTRIES);
+  const yml = path.join(root, 'serverless.yml');
+  const text = fs.existsSync(yml) ? fs.readFileSync(yml, 'utf8') : '';
+  for (const m of text.matchAll(/\$\{file\(\.\/([^)]+)\)/g)) {
+    const rel = path.normalize(m[1] ?? '');
+    if (rel.startsWith('..') || path.isAbsolute(rel)) throw new PackagingError(`serverless.yml reads ${m[1] ?? ''} from outside the project`);
+    const dir = path.dirname(rel);
+    entries.add(dir === '.' ? rel : dir);
+  }
+  return [...entries];
+}
+
 /** Hash of every file packaging reads (name + content), the stage and its params. */
 export function sourceKey(root: string, stage: string, params: Readonly<Record<string, string>>): string {
   const hash = createHash('sha256');
   hash.update(`stage=${stage}\n`);
   for (const [k, v] of Object.entries(params).sort(([a], [b]) => a.localeCompare(b))) hash.update(`param ${k}=${v}\n`);
-  for (const entry of PROJECT_ENTRIES) {
+  for (const entry of packagingEntries(root)) {
     for (const file of listFiles(root, entry)) {
       hash.update(`file ${file}\n`);
       hash.update(fs.readFileSync(path.join(root, file)));
@@ -128,7 +145,7 @@ export async function packageStack(opts: PackageOptions): Promise<PackagedStack>
   fs.mkdirSync(cacheRoot, { recursive: true });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'h6-sls-work-'));
   try {
-    for (const entry of PROJECT_ENTRIES) {
+    for (const entry of packagingEntries(root)) {
       const from = path.join(root, entry);
       if (fs.existsSync(from)) fs.cpSync(from, path.join(work, entry), { recursive: true });
     }

@@ -1,0 +1,450 @@
+/**
+ * Runs the REAL bundled handlers, unmodified, against the emulator.
+ *
+ * Each function's zip (from the package directory) is unzipped once; each
+ * function runs in its own child Node process (worker.cjs) with the resolved
+ * stack environment plus the emulator endpoint, a region and dummy
+ * credentials - nothing of the parent's environment. SQS event source
+ * mappings are emulated by one poller per mapped queue: long poll (<= 1 s),
+ * build the Lambda SQS event, invoke, delete the records not reported in
+ * batchItemFailures, leave the rest for re-delivery after the visibility
+ * timeout. Every invocation lands in a journal; the functions' stdout (their
+ * structured JSON logs) goes to one log file.
+ */
+import { execFile, fork, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInterface } from 'node:readline';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
+import type { DeployedFunction, DeployedStack, EventSourceMapping } from '../stack/deploy';
+
+export class RunnerError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'RunnerError';
+  }
+}
+
+export interface RunnerOptions {
+  /** Directory holding `<function>.zip` (a `.serverless/` or the package cache). */
+  readonly packageDir: string;
+  readonly stack: DeployedStack;
+  /** AWS_ENDPOINT_URL the functions use (the front, or a recorder in front of it). */
+  readonly functionEndpoint: string;
+  /** Endpoint the event source pollers use (default: functionEndpoint). */
+  readonly pollEndpoint?: string;
+  /** File the functions' stdout/stderr lines are appended to. */
+  readonly logFile: string;
+  readonly region?: string;
+  /** Extra environment per function key (overrides the stack's). */
+  readonly envOverrides?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  /** Long-poll wait of the pollers, 0 or 1 s (default 1). */
+  readonly pollWaitSeconds?: 0 | 1;
+  /** Start the event source pollers (default true). */
+  readonly startPollers?: boolean;
+}
+
+export type Outcome = 'success' | 'error' | 'timeout' | 'partial-failure';
+
+export interface Invocation {
+  readonly functionKey: string;
+  readonly requestId: string;
+  readonly trigger: 'sqs' | 'direct';
+  readonly startedAt: number;
+  readonly durationMs: number;
+  readonly outcome: Outcome;
+  /** Whether this invocation started a fresh execution environment (init in the duration's lead). */
+  readonly coldStart: boolean;
+  readonly messageIds?: readonly string[];
+  readonly failedMessageIds?: readonly string[];
+  readonly error?: string;
+}
+
+export interface InvokeResult {
+  readonly outcome: 'success' | 'error' | 'timeout';
+  readonly result?: unknown;
+  readonly error?: { name: string; message: string; stack?: string };
+  readonly durationMs: number;
+}
+
+interface Pending {
+  resolve(r: InvokeResult): void;
+  timer: NodeJS.Timeout;
+  started: number;
+}
+
+/** One execution environment of one function: a child process, one invocation at a time. */
+class Sandbox {
+  private child: ChildProcess | undefined;
+  private ready: Promise<void> | undefined;
+  private readonly pending = new Map<string, Pending>();
+  private queue: Promise<unknown> = Promise.resolve();
+  private cold = true;
+  private stopped = false;
+
+  constructor(
+    readonly key: string,
+    private readonly fn: DeployedFunction,
+    private readonly codeDir: string,
+    private readonly env: NodeJS.ProcessEnv,
+    private readonly functionArn: string,
+    private readonly log: fs.WriteStream,
+  ) {}
+
+  /** Serialize: a Lambda execution environment runs one invocation at a time. */
+  invoke(event: unknown): Promise<InvokeResult & { coldStart: boolean; requestId: string }> {
+    const run = this.queue.then(() => this.invokeNow(event));
+    this.queue = run.catch(() => undefined);
+    return run;
+  }
+
+  private spawn(): Promise<void> {
+    const child = fork(path.join(__dirname, 'worker.cjs'), [this.codeDir, this.fn.handler], {
+      cwd: this.codeDir,
+      env: this.env,
+      stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
+      execArgv: [],
+    });
+    this.child = child;
+    this.cold = true;
+    const pipe = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') => {
+      if (stream === null) return;
+      createInterface({ input: stream }).on('line', (line) => {
+        if (line.trim() === '') return;
+        // JSON log lines are kept as they are; anything else is wrapped so the file stays JSON lines.
+        const isJson = line.startsWith('{') && (() => { try { JSON.parse(line); return true; } catch { return false; } })();
+        this.log.write(`${isJson ? line : JSON.stringify({ function: this.key, stream: name, message: line })}\n`);
+      });
+    };
+    pipe(child.stdout, 'stdout');
+    pipe(child.stderr, 'stderr');
+    child.on('message', (msg: { type?: string; id?: string; ok?: boolean; result?: unknown; error?: { name: string; message: string; stack?: string } }) => {
+      if (msg?.type !== 'result' || msg.id === undefined) return;
+      const p = this.pending.get(msg.id);
+      if (p === undefined) return;
+      this.pending.delete(msg.id);
+      clearTimeout(p.timer);
+      const durationMs = Date.now() - p.started;
+      p.resolve(msg.ok === true ? { outcome: 'success', result: msg.result, durationMs } : { outcome: 'error', ...(msg.error ? { error: msg.error } : {}), durationMs });
+    });
+    child.once('exit', (code, signal) => {
+      if (this.child === child) {
+        this.child = undefined;
+        this.ready = undefined;
+      }
+      for (const [id, p] of this.pending) {
+        this.pending.delete(id);
+        clearTimeout(p.timer);
+        p.resolve({ outcome: 'error', error: { name: 'Runtime.ExitError', message: `execution environment exited (code ${String(code)}, signal ${String(signal)})` }, durationMs: Date.now() - p.started });
+      }
+    });
+    return new Promise<void>((resolve, reject) => {
+      const onMessage = (msg: { type?: string }) => {
+        if (msg?.type === 'ready') {
+          child.off('message', onMessage);
+          resolve();
+        }
+      };
+      child.on('message', onMessage);
+      child.once('exit', (code) => reject(new RunnerError(`${this.key}: execution environment exited during init (code ${String(code)})`)));
+      child.once('error', (error) => reject(new RunnerError(`${this.key}: cannot start the execution environment: ${error.message}`, { cause: error })));
+    });
+  }
+
+  private async invokeNow(event: unknown): Promise<InvokeResult & { coldStart: boolean; requestId: string }> {
+    if (this.stopped) throw new RunnerError(`${this.key}: runner stopped`);
+    const requestId = randomUUID();
+    const started = Date.now();
+    if (this.ready === undefined) this.ready = this.spawn();
+    await this.ready;
+    const coldStart = this.cold;
+    this.cold = false;
+    const child = this.child;
+    if (child === undefined) throw new RunnerError(`${this.key}: execution environment is gone`);
+    const timeoutMs = this.fn.timeoutSeconds * 1000;
+    const result = await new Promise<InvokeResult>((resolve) => {
+      const id = randomUUID();
+      const timer = setTimeout(() => {
+        // Like Lambda: a timed-out environment is thrown away.
+        this.pending.delete(id);
+        resolve({ outcome: 'timeout', error: { name: 'Sandbox.Timedout', message: `Task timed out after ${this.fn.timeoutSeconds}.00 seconds` }, durationMs: Date.now() - started });
+        this.kill(child);
+      }, timeoutMs);
+      this.pending.set(id, { resolve, timer, started });
+      child.send({ type: 'invoke', id, event, deadlineMs: started + timeoutMs, requestId, functionName: this.fn.functionName, functionArn: this.functionArn, memoryMb: this.fn.memoryMb });
+    });
+    return { ...result, durationMs: Date.now() - started, coldStart, requestId };
+  }
+
+  private kill(child: ChildProcess): void {
+    if (child.pid === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    try {
+      process.kill(child.pid, 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    const child = this.child;
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    if (child.pid !== undefined) {
+      try {
+        process.kill(child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+    }
+    const timer = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), 3000).unref());
+    if ((await Promise.race([gone, timer])) === 'timeout') {
+      this.kill(child);
+      await Promise.race([gone, new Promise((r) => setTimeout(r, 2000).unref())]);
+    }
+  }
+}
+
+function unzip(zip: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    execFile('unzip', ['-q', '-o', zip, '-d', to], { timeout: 60_000 }, (error) => {
+      if (error === null) {
+        resolve();
+        return;
+      }
+      // No unzip binary: python's zipfile does the same.
+      execFile('python3', ['-m', 'zipfile', '-e', zip, to], { timeout: 60_000 }, (error2) =>
+        error2 === null ? resolve() : reject(new RunnerError(`cannot unzip ${zip}: ${error.message}; ${error2.message}`, { cause: error2 })),
+      );
+    });
+  });
+}
+
+/** Lambda's SQS event record for one received message. */
+export function sqsRecord(message: Message, mapping: EventSourceMapping, region: string): Record<string, unknown> {
+  const attributes: Record<string, string> = {};
+  for (const [k, v] of Object.entries(message.Attributes ?? {})) if (v !== undefined) attributes[k] = v;
+  const messageAttributes: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(message.MessageAttributes ?? {})) {
+    messageAttributes[k] = {
+      ...(v.StringValue !== undefined ? { stringValue: v.StringValue } : {}),
+      ...(v.BinaryValue !== undefined ? { binaryValue: Buffer.from(v.BinaryValue).toString('base64') } : {}),
+      stringListValues: v.StringListValues ?? [],
+      binaryListValues: (v.BinaryListValues ?? []).map((b) => Buffer.from(b).toString('base64')),
+      dataType: v.DataType,
+    };
+  }
+  return {
+    messageId: message.MessageId,
+    receiptHandle: message.ReceiptHandle,
+    body: message.Body ?? '',
+    attributes,
+    messageAttributes,
+    md5OfBody: message.MD5OfBody,
+    eventSource: 'aws:sqs',
+    eventSourceARN: mapping.queueArn,
+    awsRegion: region,
+  };
+}
+
+/** The records a batch response asks to keep; undefined = the whole batch failed (invalid response). */
+export function failedIds(result: unknown, batchIds: readonly string[], reportsFailures: boolean): string[] | undefined {
+  if (!reportsFailures) return [];
+  if (result === null || result === undefined) return [];
+  if (typeof result !== 'object') return undefined;
+  const failures = (result as { batchItemFailures?: unknown }).batchItemFailures;
+  if (failures === undefined || failures === null) return [];
+  if (!Array.isArray(failures)) return undefined;
+  const ids: string[] = [];
+  for (const f of failures) {
+    const id = (f as { itemIdentifier?: unknown } | null)?.itemIdentifier;
+    // Lambda: an empty, missing or unknown identifier fails the whole batch.
+    if (typeof id !== 'string' || !batchIds.includes(id)) return undefined;
+    ids.push(id);
+  }
+  return ids;
+}
+
+export class LambdaRunner {
+  readonly journal: Invocation[] = [];
+  private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly pollers: Promise<void>[] = [];
+  private readonly abort = new AbortController();
+  private readonly region: string;
+  private stopped = false;
+  private inFlight = 0;
+
+  private constructor(
+    private readonly opts: RunnerOptions,
+    private readonly workDir: string,
+    private readonly log: fs.WriteStream,
+  ) {
+    this.region = opts.region ?? opts.stack.region;
+  }
+
+  static async start(opts: RunnerOptions): Promise<LambdaRunner> {
+    const functions = Object.entries(opts.stack.functions);
+    if (functions.length === 0) throw new RunnerError('the deployed stack has no functions to run');
+    for (const [, fn] of functions) {
+      const zip = path.join(opts.packageDir, fn.zipName);
+      if (!fs.existsSync(zip)) throw new RunnerError(`${zip} is missing: package the stack first (sls package)`);
+    }
+    const workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h6-lambda-'));
+    fs.mkdirSync(path.dirname(opts.logFile), { recursive: true });
+    const log = fs.createWriteStream(opts.logFile, { flags: 'a' });
+    const runner = new LambdaRunner(opts, workDir, log);
+    try {
+      for (const [key, fn] of functions) {
+        const codeDir = path.join(workDir, key);
+        fs.mkdirSync(codeDir);
+        await unzip(path.join(opts.packageDir, fn.zipName), codeDir);
+        const arn = `arn:aws:lambda:${runner.region}:${opts.stack.accountId}:function:${fn.functionName}`;
+        runner.sandboxes.set(key, new Sandbox(key, fn, codeDir, runner.environment(key, fn, codeDir), arn, log));
+      }
+      if (opts.startPollers !== false) {
+        for (const [key, fn] of functions) for (const mapping of fn.eventSources) if (mapping.enabled) runner.pollers.push(runner.poll(key, mapping));
+      }
+    } catch (error) {
+      await runner.stop();
+      throw error;
+    }
+    return runner;
+  }
+
+  /** What the Lambda service would set, plus the stack's variables; nothing of ours. */
+  private environment(key: string, fn: DeployedFunction, codeDir: string): NodeJS.ProcessEnv {
+    return {
+      PATH: '/usr/local/bin:/usr/bin:/bin',
+      LANG: 'en_US.UTF-8',
+      TZ: 'UTC',
+      LAMBDA_TASK_ROOT: codeDir,
+      AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+      AWS_LAMBDA_FUNCTION_NAME: fn.functionName,
+      AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+      AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memoryMb),
+      AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.functionName}`,
+      AWS_LAMBDA_LOG_STREAM_NAME: 'emulated',
+      AWS_REGION: this.region,
+      AWS_DEFAULT_REGION: this.region,
+      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_SECRET_ACCESS_KEY: 'testing',
+      AWS_SESSION_TOKEN: 'testing',
+      AWS_SHARED_CREDENTIALS_FILE: path.join(codeDir, '.no-credentials'),
+      AWS_CONFIG_FILE: path.join(codeDir, '.no-config'),
+      AWS_ENDPOINT_URL: this.opts.functionEndpoint,
+      ...fn.environment,
+      ...(this.opts.envOverrides?.[key] ?? {}),
+    };
+  }
+
+  private sandbox(key: string): Sandbox {
+    const s = this.sandboxes.get(key);
+    if (s === undefined) throw new RunnerError(`no function ${JSON.stringify(key)} in the stack (have: ${[...this.sandboxes.keys()].join(', ')})`);
+    return s;
+  }
+
+  /** Direct (RequestResponse) invoke. */
+  async invoke(functionKey: string, payload: unknown): Promise<InvokeResult> {
+    const r = await this.tracked(() => this.sandbox(functionKey).invoke(payload));
+    this.journal.push({
+      functionKey,
+      requestId: r.requestId,
+      trigger: 'direct',
+      startedAt: Date.now() - r.durationMs,
+      durationMs: r.durationMs,
+      outcome: r.outcome,
+      coldStart: r.coldStart,
+      ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : {}),
+    });
+    return { outcome: r.outcome, durationMs: r.durationMs, ...(r.result !== undefined ? { result: r.result } : {}), ...(r.error ? { error: r.error } : {}) };
+  }
+
+  private async tracked<T>(fn: () => Promise<T>): Promise<T> {
+    this.inFlight += 1;
+    try {
+      return await fn();
+    } finally {
+      this.inFlight -= 1;
+    }
+  }
+
+  /** Whether no invocation is running right now. */
+  isIdle(): boolean {
+    return this.inFlight === 0;
+  }
+
+  private async poll(key: string, mapping: EventSourceMapping): Promise<void> {
+    const sqs = new SQSClient({
+      region: this.region,
+      endpoint: this.opts.pollEndpoint ?? this.opts.functionEndpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      maxAttempts: 1,
+    });
+    const reportsFailures = mapping.functionResponseTypes.includes('ReportBatchItemFailures');
+    const wait = this.opts.pollWaitSeconds ?? 1;
+    // Bounded by stop(): each round is at most one long poll (<= 1 s) plus one invocation (<= the function timeout).
+    while (!this.stopped) {
+      let messages: Message[];
+      try {
+        const out = await sqs.send(
+          new ReceiveMessageCommand({
+            QueueUrl: mapping.queueUrl,
+            MaxNumberOfMessages: Math.min(10, Math.max(1, mapping.batchSize)),
+            WaitTimeSeconds: wait,
+            MessageSystemAttributeNames: ['All'],
+            MessageAttributeNames: ['All'],
+          }),
+          { abortSignal: this.abort.signal },
+        );
+        messages = out.Messages ?? [];
+      } catch (error) {
+        if (this.stopped) return;
+        this.log.write(`${JSON.stringify({ function: key, stream: 'poller', message: `ReceiveMessage failed: ${error instanceof Error ? error.message : String(error)}` })}\n`);
+        await new Promise((r) => setTimeout(r, 500));
+        continue;
+      }
+      if (messages.length === 0 || this.stopped) continue;
+      const records = messages.map((m) => sqsRecord(m, mapping, this.region));
+      const ids = messages.map((m) => m.MessageId ?? '');
+      let r: InvokeResult & { coldStart: boolean; requestId: string };
+      try {
+        r = await this.tracked(() => this.sandbox(key).invoke({ Records: records }));
+      } catch (error) {
+        if (this.stopped) return;
+        // The environment could not start: an invocation error, the batch stays for re-delivery.
+        const e = error instanceof Error ? error : new Error(String(error));
+        r = { outcome: 'error', error: { name: e.name, message: e.message }, durationMs: 0, coldStart: true, requestId: randomUUID() };
+      }
+      const failed = r.outcome === 'success' ? failedIds(r.result, ids, reportsFailures) : undefined;
+      const keep = failed ?? ids;
+      const done = messages.filter((m) => !keep.includes(m.MessageId ?? ''));
+      if (done.length > 0 && !this.stopped) {
+        await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: mapping.queueUrl, Entries: done.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle ?? '' })) }));
+      }
+      this.journal.push({
+        functionKey: key,
+        requestId: r.requestId,
+        trigger: 'sqs',
+        startedAt: Date.now() - r.durationMs,
+        durationMs: r.durationMs,
+        outcome: r.outcome !== 'success' ? r.outcome : keep.length > 0 ? 'partial-failure' : 'success',
+        coldStart: r.coldStart,
+        messageIds: ids,
+        failedMessageIds: keep,
+        ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : failed === undefined ? { error: 'invalid batch response: the whole batch is retried' } : {}),
+      });
+    }
+  }
+
+  /** Stop the pollers, then end each execution environment by its own PID. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    this.abort.abort();
+    await Promise.all([...this.sandboxes.values()].map((s) => s.stop()));
+    await Promise.allSettled(this.pollers);
+    await new Promise<void>((resolve) => this.log.end(() => resolve()));
+    fs.rmSync(this.workDir, { recursive: true, force: true });
+  }
+}
