@@ -197,7 +197,10 @@ function main() {
   const functions = functionsOf(template);
   if (functions.length === 0) throw new Error(`${TEMPLATE} declares no Lambda function`);
 
+  const load = os.loadavg()[0].toFixed(2);
   console.log(`targets: zip <= ${kb(TARGET_ZIP_BYTES)}, median cold init <= ${TARGET_INIT_MS} ms (${args.runs} runs, node ${process.version})`);
+  // init times scale with machine load: read them against this figure
+  console.log(`machine: ${os.cpus().length} cores, load average (1 min) ${load} at start`);
   console.log(['function', 'bundle', 'zip', 'init(median)', 'zip', 'init'].join('\t'));
   for (const fn of functions) {
     const r = benchFunction(fn, args.runs);
