@@ -38,7 +38,7 @@ jest_rc=$?
 set -o errexit
 if [[ -s $report ]]; then
   read -r p f s <<<"$(node -e '
-    const r = require(process.argv[1]);
+    const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8"));
     console.log(r.numPassedTests, r.numFailedTests + r.numRuntimeErrorTestSuites, r.numPendingTests + r.numTodoTests);
   ' "$report")"
   count "$p" "$f" "$s"
