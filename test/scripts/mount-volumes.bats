@@ -56,7 +56,7 @@ teardown() { common_teardown; }
   export SSM_Servers=gluster-1.internal
   run bash "$SCRIPTS/mount-volumes.sh"
   [ "$status" -eq 0 ]
-  ! grep -q oldhost "$FSTAB"
+  ! grep -q oldhost "$FSTAB" || false
   [ "$(grep -c " $SSM_ConfigMount " "$FSTAB")" -eq 1 ]
   # A single server: no backup-volfile-servers option.
   grep -qxF "gluster-1.internal:/pydio-data $SSM_DataMount glusterfs defaults,_netdev 0 0" "$FSTAB"
