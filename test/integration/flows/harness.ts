@@ -144,20 +144,23 @@ export async function startFlowsEnvironment(opts: FlowsOptions = {}): Promise<Fl
     await createComputeGroup(endpoint, { name: OTHER_GROUP, launchTemplateId, subnetIds, min: 0, max: 2, desired: 0 });
     await putLifecycleHook(endpoint, { groupName: OTHER_GROUP, hookName: 'h6-other-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeoutSeconds: 600 });
 
-    const stack = await deployStack({ endpoint, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
+    // Deployed through the recorder: queue URLs then carry its address, and the
+    // SQS client sends to the QueueUrl's host, so the functions' SQS calls are seen too.
+    const recorder = await startRecorder(endpoint);
+    stoppers.push(() => recorder.stop());
+    const stack = await deployStack({ endpoint: recorder.url, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
 
     // Ops read the topic through an SQS subscription.
     const ops = await createQueue(endpoint, 'h6-ops-reader');
     await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
 
-    const recorder = await startRecorder(endpoint);
-    stoppers.push(() => recorder.stop());
     const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: endpoint, logFile });
     stoppers.push(() => runner.stop());
 
     const asg = new AutoScalingClient(config);
     const elb = new ElasticLoadBalancingV2Client(config);
-    const sqs = new SQSClient(config);
+    // Our own reads and writes go straight to the front, never through the recorder.
+    const sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: false });
     const lifecycleQueueUrl = stack.physicalId('LifecycleQueue');
 
     return {

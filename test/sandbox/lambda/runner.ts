@@ -381,6 +381,8 @@ export class LambdaRunner {
       endpoint: this.opts.pollEndpoint ?? this.opts.functionEndpoint,
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
       maxAttempts: 1,
+      // Poll through pollEndpoint even when the queue URL names another host.
+      useQueueUrlAsEndpoint: false,
     });
     const reportsFailures = mapping.functionResponseTypes.includes('ReportBatchItemFailures');
     const wait = this.opts.pollWaitSeconds ?? 1;
