@@ -20,7 +20,11 @@ setup() {
   fake_mounted "$SSM_DataMount" 10.0.1.10:/pydio-data
 }
 
-teardown() { common_teardown; }
+teardown() {
+  common_teardown
+  # The real-Apache case stops its server; this only catches a failure midway.
+  if [[ -s ${ROOT:-}/logs/httpd.pid ]]; then kill "$(cat "$ROOT/logs/httpd.pid")" 2>/dev/null || true; fi
+}
 
 site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
 
@@ -230,4 +234,36 @@ site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
   done
   [ -z "$(calls_of chown)$(calls_of apachectl)" ]
   cmp "$SSM_AppRoot/conf/bootstrap_context.php" "$REPO_ROOT/test/scripts/fixtures/pydio/conf/bootstrap_context.php"
+}
+
+@test "real Apache accepts the generated site, serves check.txt and leaves it out of the access log" {
+  [ -x /usr/sbin/apache2 ] || skip "apache2 is not installed"
+  port=$((20000 + RANDOM % 20000))
+  SSM_AppPort=$port run bash "$SCRIPTS/configure-app.sh"
+  [ "$status" -eq 0 ]
+  printf 'hello\n' >"$SSM_AppRoot/index.html"
+  mkdir -p "$ROOT/logs"
+  # A minimal server around the generated site: only the modules it needs.
+  cat >"$ROOT/httpd.conf" <<CONF
+ServerRoot /etc/apache2
+ServerName h1-test
+PidFile $ROOT/logs/httpd.pid
+ErrorLog $ROOT/logs/error.log
+LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
+LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
+LoadModule setenvif_module /usr/lib/apache2/modules/mod_setenvif.so
+LogFormat "%h %l %u %t \"%r\" %>s %O" combined
+Include $APACHE_CONF_DIR/sites-enabled/pydio-autoscaler.conf
+CONF
+  export APACHE_LOG_DIR=$ROOT/logs
+  /usr/sbin/apache2 -t -f "$ROOT/httpd.conf"
+  /usr/sbin/apache2 -k start -f "$ROOT/httpd.conf"
+  for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$ROOT/logs/httpd.pid" ] && break; sleep 0.3; done
+  body=$(/usr/bin/curl -fsS --retry 5 --retry-connrefused --retry-delay 1 "http://127.0.0.1:$port/check.txt")
+  /usr/bin/curl -fsS "http://127.0.0.1:$port/index.html" >/dev/null
+  /usr/sbin/apache2 -k stop -f "$ROOT/httpd.conf"
+  [ "$body" = OK ]
+  for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "$ROOT/logs/httpd.pid" ] || break; sleep 0.3; done
+  grep -q 'GET /index.html' "$ROOT/logs/pydio-access.log"
+  ! grep -q 'check.txt' "$ROOT/logs/pydio-access.log" || false
 }
