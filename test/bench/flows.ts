@@ -56,7 +56,7 @@ function print(f: FlowFigures): void {
   console.log(`invocations               ${f.invocations} (${f.failures} not successful)`);
   console.log(`longest invocation        ${f.longestMs} ms (target <= ${MAX_INVOCATION_MS} ms: ${f.longestMs <= MAX_INVOCATION_MS ? 'met' : 'MISSED'})`);
   console.log(`AWS API calls             ${total}`);
-  for (const [op, n] of Object.entries(f.calls).sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${op.padEnd(48)} ${n}`);
+  for (const [op, n] of Object.entries(f.calls).sort(([a], [b]) => a.localeCompare(b))) console.log(`  ${op.padEnd(52)} ${n}`);
 }
 
 async function main(): Promise<number> {
