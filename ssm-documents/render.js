@@ -82,6 +82,24 @@ function renderAll(dir = __dirname) {
   return out;
 }
 
-const documents = renderAll();
+/**
+ * osls re-parses every value a `${file(...)}` source returns for variables, so
+ * a shell `${name:-default}` inside a script would stop packaging
+ * ("Unrecognized configuration variable sources"). Escaping each "${" as
+ * "\${" makes osls emit the literal "${" again: the template content stays
+ * byte-identical to `documents` (test/integration/stack.test.ts checks it).
+ */
+function escapeForOsls(value) {
+  if (typeof value === 'string') return value.replace(/\$\{/g, '\\${');
+  if (Array.isArray(value)) return value.map(escapeForOsls);
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, inner]) => [escapeForOsls(key), escapeForOsls(inner)]));
+  }
+  return value;
+}
 
-module.exports = { documents, renderDocument, renderAll, DOCUMENT_FILES, DocumentRenderError };
+const documents = renderAll();
+/** What serverless.yml embeds: `documents` escaped for osls. */
+const oslsDocuments = escapeForOsls(documents);
+
+module.exports = { documents, oslsDocuments, escapeForOsls, renderDocument, renderAll, DOCUMENT_FILES, DocumentRenderError };

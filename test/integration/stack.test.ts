@@ -12,7 +12,7 @@ import { parseConfig } from '../../lib/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** What packaging reads; everything else (tests, sandbox, .git) stays out of the copy. */
-const PROJECT_ENTRIES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'ssm-documents', 'test/stack'];
+const PROJECT_ENTRIES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'ssm-documents'];
 
 const EXAMPLE = {
   stage: 'dev',
