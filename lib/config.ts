@@ -52,8 +52,22 @@ export interface Config {
 type Env = Record<string, string | undefined>;
 
 const NAME = /^[A-Za-z0-9._-]{1,255}$/;
-const PATH = /^\/[A-Za-z0-9._\/-]{0,254}$/;
-const HOST = /^[A-Za-z0-9.-]{1,253}$/;
+const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+
+/**
+ * Values that travel into SSM document parameters are checked here with the
+ * documents' own allowedPattern (test/unit/config.test.ts proves they are the
+ * same), so a bad value stops the cold start instead of a SendCommand later.
+ */
+export const DOCUMENT_PATTERNS = {
+  volume: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+  path: /^(\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,16}$/,
+  host: new RegExp(`^${LABEL}(\\.${LABEL})*$`),
+  webService: /^(apache2|httpd)$/,
+  webUser: /^[a-z_][a-z0-9_-]{0,31}$/,
+} as const;
+const PATH = DOCUMENT_PATTERNS.path;
+const HOST = DOCUMENT_PATTERNS.host;
 const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
 const URL_RE = /^https?:\/\/\S+$/;
 
@@ -134,16 +148,16 @@ export function parseConfig(env: Env): Config {
     lifecycleQueueUrl: matching('LIFECYCLE_QUEUE_URL', required(env, 'LIFECYCLE_QUEUE_URL'), URL_RE, 'an SQS queue URL'),
     gluster: {
       servers: serverList(env, 'GLUSTER_SERVERS'),
-      configVolume: matching('GLUSTER_CONFIG_VOLUME', optional(env, 'GLUSTER_CONFIG_VOLUME', 'pydio-config'), NAME, 'a volume name'),
-      dataVolume: matching('GLUSTER_DATA_VOLUME', optional(env, 'GLUSTER_DATA_VOLUME', 'pydio-data'), NAME, 'a volume name'),
-      configMount: matching('CONFIG_MOUNT', optional(env, 'CONFIG_MOUNT', '/mnt/pydio-config'), PATH, 'an absolute path'),
-      dataMount: matching('DATA_MOUNT', optional(env, 'DATA_MOUNT', '/mnt/pydio-data'), PATH, 'an absolute path'),
+      configVolume: matching('GLUSTER_CONFIG_VOLUME', optional(env, 'GLUSTER_CONFIG_VOLUME', 'pydio-config'), DOCUMENT_PATTERNS.volume, 'a Gluster volume name ([A-Za-z0-9_-], at most 64)'),
+      dataVolume: matching('GLUSTER_DATA_VOLUME', optional(env, 'GLUSTER_DATA_VOLUME', 'pydio-data'), DOCUMENT_PATTERNS.volume, 'a Gluster volume name ([A-Za-z0-9_-], at most 64)'),
+      configMount: matching('CONFIG_MOUNT', optional(env, 'CONFIG_MOUNT', '/mnt/pydio-config'), PATH, 'an absolute path of [A-Za-z0-9._-] segments'),
+      dataMount: matching('DATA_MOUNT', optional(env, 'DATA_MOUNT', '/mnt/pydio-data'), PATH, 'an absolute path of [A-Za-z0-9._-] segments'),
     },
     app: {
       profile: 'pydio8',
-      root: matching('APP_ROOT', optional(env, 'APP_ROOT', '/var/www/pydio'), PATH, 'an absolute path'),
-      webUser: matching('WEB_USER', optional(env, 'WEB_USER', 'www-data'), NAME, 'a user name'),
-      webService: matching('WEB_SERVICE', optional(env, 'WEB_SERVICE', 'apache2'), NAME, 'a service name'),
+      root: matching('APP_ROOT', optional(env, 'APP_ROOT', '/var/www/pydio'), PATH, 'an absolute path of [A-Za-z0-9._-] segments'),
+      webUser: matching('WEB_USER', optional(env, 'WEB_USER', 'www-data'), DOCUMENT_PATTERNS.webUser, 'a Unix user name'),
+      webService: matching('WEB_SERVICE', optional(env, 'WEB_SERVICE', 'apache2'), DOCUMENT_PATTERNS.webService, 'apache2 or httpd'),
     },
     documents: {
       mountVolumes: matching('DOC_MOUNT_VOLUMES', required(env, 'DOC_MOUNT_VOLUMES'), NAME, 'an SSM document name'),

@@ -1,4 +1,4 @@
-import { parseConfig } from '../../lib/config';
+import { DOCUMENT_PATTERNS, parseConfig } from '../../lib/config';
 import { ConfigurationError } from '../../lib/errors';
 
 const valid = {
@@ -51,5 +51,44 @@ describe('parseConfig', () => {
     const env = { ...valid, ...override } as Record<string, string | undefined>;
     expect(() => parseConfig(env)).toThrow(ConfigurationError);
     expect(() => parseConfig(env)).toThrow(message);
+  });
+});
+
+describe('DOCUMENT_PATTERNS', () => {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { documents } = require('../../ssm-documents/render.js') as { documents: Record<string, { content: { parameters: Record<string, { allowedPattern: string }> } }> };
+  const pattern = (doc: string, param: string) => documents[doc]!.content.parameters[param]!.allowedPattern;
+
+  it.each([
+    ['volume', 'mountVolumes', 'ConfigVolume'],
+    ['volume', 'mountVolumes', 'DataVolume'],
+    ['path', 'mountVolumes', 'ConfigMount'],
+    ['path', 'configureApp', 'AppRoot'],
+    ['path', 'drainNode', 'DataMount'],
+    ['webService', 'configureApp', 'WebService'],
+    ['webService', 'drainNode', 'WebService'],
+    ['webUser', 'configureApp', 'WebUser'],
+  ] as const)('%s is the allowedPattern of %s.%s', (key, doc, param) => {
+    expect(DOCUMENT_PATTERNS[key].source).toBe(new RegExp(pattern(doc, param)).source);
+  });
+
+  it('a server list the config accepts is one the mount document accepts', () => {
+    const servers = new RegExp(pattern('mountVolumes', 'Servers'));
+    for (const list of [['10.0.1.10', '10.0.2.10'], ['gluster-a.internal', 'b'], ['a1']]) {
+      expect(list.every((h) => DOCUMENT_PATTERNS.host.test(h))).toBe(true);
+      expect(servers.test(list.join(','))).toBe(true);
+    }
+    for (const bad of ['-a', 'a..b', 'a_b', '10.0.0.1;reboot']) {
+      expect(DOCUMENT_PATTERNS.host.test(bad)).toBe(false);
+      expect(servers.test(bad)).toBe(false);
+    }
+  });
+
+  it.each([
+    ['volume with a dot', { GLUSTER_DATA_VOLUME: 'pydio.data' }, 'GLUSTER_DATA_VOLUME must be a Gluster volume name'],
+    ['unknown web service', { WEB_SERVICE: 'nginx' }, 'WEB_SERVICE must be apache2 or httpd'],
+    ['server starting with a dash', { GLUSTER_SERVERS: '-a' }, 'GLUSTER_SERVERS must be a comma-separated list'],
+  ])('refuses what SSM would refuse: %s', (_name, override, message) => {
+    expect(() => parseConfig({ ...valid, ...override })).toThrow(message);
   });
 });
