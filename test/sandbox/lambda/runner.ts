@@ -169,6 +169,11 @@ class Sandbox {
       const timer = setTimeout(() => {
         // Like Lambda: a timed-out environment is thrown away.
         this.pending.delete(id);
+        // Discard this environment now: the next invocation must not reach the dying process.
+        if (this.child === child) {
+          this.child = undefined;
+          this.ready = undefined;
+        }
         resolve({ outcome: 'timeout', error: { name: 'Sandbox.Timedout', message: `Task timed out after ${this.fn.timeoutSeconds}.00 seconds` }, durationMs: Date.now() - started });
         this.kill(child);
       }, timeoutMs);

@@ -233,8 +233,9 @@ class Deployer {
     if (!Array.isArray(arg)) throw new DeployError(`${where}: ${String(fn)} needs a list`);
     switch (fn) {
       case 'Fn::Equals': {
-        const [a, b] = arg.map((x) => this.resolve(x, where));
-        return JSON.stringify(a) === JSON.stringify(b);
+        if (arg.length !== 2) throw new DeployError(`${where}: Fn::Equals needs two values`);
+        const [a, b] = arg.map((x) => this.conditionValue(x, where));
+        return a === b;
       }
       case 'Fn::Not':
         return !this.evalCondition(arg[0], where);
@@ -245,6 +246,19 @@ class Deployer {
       default:
         throw new DeployError(`${where}: unsupported condition function ${String(fn)}`);
     }
+  }
+
+  /** Values inside conditions: literals, parameters and pseudo parameters only (as CloudFormation allows). */
+  private conditionValue(value: Json, where: string): string {
+    if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') return String(value);
+    if (isObject(value) && typeof value.Ref === 'string' && Object.keys(value).length === 1) {
+      const name = value.Ref;
+      const p = this.pseudo(name);
+      if (typeof p === 'string') return p;
+      if (name in this.parameters) return this.parameters[name] as string;
+      throw new DeployError(`${where}: a condition can only Ref parameters and pseudo parameters, not ${name}`);
+    }
+    throw new DeployError(`${where}: unsupported value in a condition: ${JSON.stringify(value)}`);
   }
 
   private async refOf(name: string, where: string): Promise<string | typeof NO_VALUE> {
