@@ -91,6 +91,13 @@ export function stickinessWarnings(settings: TargetGroupSettings, cookieName = '
   return [];
 }
 
+/** The target group must not be attached to the group: it would register nodes before they are ready. */
+export function attachmentWarnings(groupTargetGroupArns: readonly string[], targetGroupArn: string): string[] {
+  return groupTargetGroupArns.includes(targetGroupArn)
+    ? ['the target group is attached to the Auto Scaling group itself: Auto Scaling registers new nodes before they are mounted and configured; detach it and let the lifecycle flow register them']
+    : [];
+}
+
 /** The lifecycle state in which the group waits for our hook. */
 export function waitingState(transition: 'launch' | 'terminate'): string {
   return transition === 'launch' ? 'Pending:Wait' : 'Terminating:Wait';

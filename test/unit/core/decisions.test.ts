@@ -1,5 +1,6 @@
 import type { CommandInvocation } from '../../../lib/aws/ssm';
 import {
+  attachmentWarnings,
   decideDrained,
   decideHealthy,
   decideInvocation,
@@ -96,4 +97,12 @@ describe('stickinessWarnings', () => {
 it('waitingState', () => {
   expect(waitingState('launch')).toBe('Pending:Wait');
   expect(waitingState('terminate')).toBe('Terminating:Wait');
+});
+
+describe('attachmentWarnings', () => {
+  it('warns only when the group itself carries our target group', () => {
+    expect(attachmentWarnings(['arn:tg/a', 'arn:tg/b'], 'arn:tg/b')).toHaveLength(1);
+    expect(attachmentWarnings(['arn:tg/a'], 'arn:tg/b')).toEqual([]);
+    expect(attachmentWarnings([], 'arn:tg/b')).toEqual([]);
+  });
 });

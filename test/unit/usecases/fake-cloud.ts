@@ -54,11 +54,14 @@ export class FakeCloud {
   public settings: TargetGroupSettings = { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'Pydio', deregistrationDelaySeconds: 30 };
   public readonly claims = new Map<string, string>();
   public storageGroup: GroupDescription | undefined;
+  public computeGroup: GroupDescription = {
+    name: 'pydio-compute', minSize: 0, maxSize: 4, desiredCapacity: 1, targetGroupArns: [], availabilityZones: ['eu-west-1a', 'eu-west-1b'], instances: [],
+  };
   public storageAgents: ManagedInstance[] = [];
   private nextId = 0;
 
   public readonly autoScaling: AutoScalingPort = {
-    describeGroup: async (name) => (name === this.storageGroup?.name ? this.storageGroup : undefined),
+    describeGroup: async (name) => (name === this.storageGroup?.name ? this.storageGroup : name === 'pydio-compute' ? this.computeGroup : undefined),
     describeInstance: async (id) =>
       id === INSTANCE && this.lifecycleState !== 'Gone'
         ? { instanceId: id, groupName: 'pydio-compute', availabilityZone: 'eu-west-1a', lifecycleState: this.lifecycleState, healthStatus: 'Healthy', protectedFromScaleIn: false }

@@ -95,6 +95,15 @@ describe('scale-out (launch hook)', () => {
     expect(cloud.completed).toBe('CONTINUE');
   });
 
+  it('warns ops when the target group is attached to the group itself', async () => {
+    const cloud = new FakeCloud();
+    cloud.computeGroup = { ...cloud.computeGroup, targetGroupArns: [cloud.deps().config.targetGroupArn] };
+    await deliverAll(cloud, lifecycleEvent('launch'));
+    const warning = cloud.notifications.find((n) => n.eventType === 'lifecycle.warning');
+    expect(warning?.body).toMatch(/attached to the Auto Scaling group itself/);
+    expect(cloud.completed).toBe('CONTINUE');
+  });
+
   it('discovers the Gluster servers from the storage group when none are configured', async () => {
     const cloud = new FakeCloud();
     cloud.storageGroup = {
