@@ -1,0 +1,89 @@
+#!/usr/bin/env bash
+set -o errexit -o nounset -o pipefail
+# storage-gluster-command: one Gluster volume operation from a fixed allow-list.
+#
+# Inputs (SSM parameters, interpolationType ENV_VAR):
+#   SSM_Action   volume-create | volume-start | add-brick | rebalance-start | rebalance-status |
+#                replace-brick | heal-full | remove-brick-start | remove-brick-status |
+#                remove-brick-commit
+#   SSM_Volume   Gluster volume name
+#   SSM_Replica  replica count (0 = not given)
+#   SSM_Bricks   comma-separated host:/path bricks (replace-brick: exactly old,new)
+#   SSM_Force    yes | no: `force` on volume-create/add-brick (bricks on the root fs)
+#
+# Builds the gluster argv itself, as lib/core/storage/plan.ts glusterArgs describes,
+# and runs `gluster --mode=script --xml ...`; the XML goes to stdout for the caller to
+# parse. No eval, no string pasted into a command line. Idempotent where Gluster
+# allows: volume-create of an existing volume and volume-start of a started one exit 0.
+
+step=validate
+log() { printf 'storage-gluster-command[%s]: %s\n' "$step" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+
+VOLUME_RE='^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'
+OCTET='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
+BRICK_RE="^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}:(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,16}\$"
+for name in Action Volume Replica Bricks Force; do
+  var=SSM_$name
+  [[ -n ${!var+set} ]] || die "$var is not set (parameter $name missing)"
+done
+action=${SSM_Action-} volume=${SSM_Volume-} replica=${SSM_Replica-} force=${SSM_Force-}
+case $action in
+  volume-create | volume-start | add-brick | rebalance-start | rebalance-status | replace-brick | heal-full | remove-brick-start | remove-brick-status | remove-brick-commit) ;;
+  *) die "SSM_Action '$action' is not one of the allowed actions" ;;
+esac
+[[ $volume =~ $VOLUME_RE ]] || die "SSM_Volume must be a Gluster volume name, got '$volume'"
+[[ $replica =~ ^(0|[1-9])$ ]] || die "SSM_Replica must be 0 (none) or 1-9, got '$replica'"
+[[ $force == yes || $force == no ]] || die "SSM_Force must be yes or no, got '$force'"
+bricks=()
+if [[ -n ${SSM_Bricks-} ]]; then
+  [[ $SSM_Bricks != *, && $SSM_Bricks != ,* && $SSM_Bricks != *,,* ]] || die "SSM_Bricks has an empty entry: '$SSM_Bricks'"
+  IFS=',' read -r -a bricks <<<"$SSM_Bricks"
+fi
+((${#bricks[@]} <= 64)) || die "SSM_Bricks lists ${#bricks[@]} bricks, at most 64"
+for b in "${bricks[@]}"; do
+  [[ $b =~ $BRICK_RE && $b != *..* ]] || die "SSM_Bricks must be IPv4:/absolute/path entries, bad entry '$b'"
+done
+
+needs_bricks() {
+  ((${#bricks[@]} > 0)) || die "$action needs SSM_Bricks"
+  if ((replica > 0)) && ((${#bricks[@]} % replica != 0)); then
+    die "$action: ${#bricks[@]} bricks do not form whole replica sets of $replica"
+  fi
+}
+no_bricks() { ((${#bricks[@]} == 0)) || die "$action takes no SSM_Bricks"; }
+replica_args=()
+((replica == 0)) || replica_args=(replica "$replica")
+force_args=()
+[[ $force == no ]] || force_args=(force)
+
+case $action in
+  volume-create)
+    needs_bricks
+    ((replica > 0)) || die "volume-create needs SSM_Replica"
+    args=(volume create "$volume" "${replica_args[@]}" "${bricks[@]}" "${force_args[@]}") ;;
+  volume-start) no_bricks; args=(volume start "$volume") ;;
+  add-brick) needs_bricks; args=(volume add-brick "$volume" "${replica_args[@]}" "${bricks[@]}" "${force_args[@]}") ;;
+  rebalance-start) no_bricks; args=(volume rebalance "$volume" start) ;;
+  rebalance-status) no_bricks; args=(volume rebalance "$volume" status) ;;
+  replace-brick)
+    ((${#bricks[@]} == 2)) || die "replace-brick needs exactly two bricks (old,new), got ${#bricks[@]}"
+    [[ ${bricks[0]} != "${bricks[1]}" ]] || die "replace-brick: old and new brick are the same"
+    args=(volume replace-brick "$volume" "${bricks[0]}" "${bricks[1]}" commit force) ;;
+  heal-full) no_bricks; args=(volume heal "$volume" full) ;;
+  remove-brick-start | remove-brick-status | remove-brick-commit)
+    needs_bricks
+    args=(volume remove-brick "$volume" "${replica_args[@]}" "${bricks[@]}" "${action#remove-brick-}") ;;
+esac
+
+step=$action
+if [[ $action == volume-create ]] && gluster --mode=script volume info "$volume" >/dev/null 2>&1; then
+  log "volume $volume already exists: not creating it"
+  exit 0
+fi
+if [[ $action == volume-start ]] && gluster --mode=script volume info "$volume" 2>/dev/null | grep -q '^Status: Started'; then
+  log "volume $volume already started"
+  exit 0
+fi
+log "gluster --mode=script ${args[*]}"
+gluster --mode=script --xml "${args[@]}"

@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+set -o errexit -o nounset -o pipefail
+# storage-gluster-status: everything the storage planner reads, from one member.
+#
+# Inputs (SSM parameters, interpolationType ENV_VAR):
+#   SSM_Volumes  comma-separated Gluster volume names
+#
+# Prints on stdout XML documents of `gluster --mode=script --xml ...`, each after a
+# marker line `### gluster-status <section> [<volume>] rc=<exit> ###` (parsed by
+# lib/core/storage/gluster-parse.ts parseStatusBundle): pool-list, volume-info, then
+# per started volume volume-status-detail, rebalance-status, heal-info-summary.
+# Volumes that do not exist (yet) or are not started get no per-volume sections.
+# Read-only. Exit 0 unless glusterd does not answer.
+
+step=validate
+log() { printf 'storage-gluster-status[%s]: %s\n' "$step" "$*" >&2; }
+die() { log "ERROR: $*"; exit 1; }
+VOLUME_RE='^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'
+[[ -n ${SSM_Volumes+set} ]] || die "SSM_Volumes is not set (parameter Volumes missing)"
+[[ -n $SSM_Volumes && $SSM_Volumes != *, && $SSM_Volumes != ,* ]] || die "SSM_Volumes must be a comma-separated list of volume names, got '$SSM_Volumes'"
+volumes=()
+IFS=',' read -r -a volumes <<<"$SSM_Volumes"
+for v in "${volumes[@]}"; do
+  [[ $v =~ $VOLUME_RE ]] || die "SSM_Volumes has a bad volume name '$v'"
+done
+
+# section <name> [<volume>] -- <gluster args...>: marker, then the XML (whatever the exit status).
+section() {
+  local name=$1 volume='' out rc
+  shift
+  if [[ $1 != -- ]]; then volume=" $1"; shift; fi
+  shift
+  set +o errexit
+  out=$(gluster --mode=script --xml "$@" 2>/dev/null)
+  rc=$?
+  set -o errexit
+  printf '### gluster-status %s%s rc=%s ###\n%s\n' "$name" "$volume" "$rc" "$out"
+  return "$rc"
+}
+
+step=pool
+section pool-list -- pool list || die "gluster pool list failed: is glusterd running?"
+step=volumes
+section volume-info -- volume info || true
+for v in "${volumes[@]}"; do
+  step=$v
+  if ! gluster --mode=script volume info "$v" 2>/dev/null | grep -q '^Status: Started'; then
+    log "volume $v does not exist or is not started: no status sections"
+    continue
+  fi
+  section volume-status-detail "$v" -- volume status "$v" detail || true
+  section rebalance-status "$v" -- volume rebalance "$v" status || true
+  section heal-info-summary "$v" -- volume heal "$v" info summary || true
+done
