@@ -1,0 +1,330 @@
+#!/usr/bin/env bats
+# The storage SSM scripts with lsblk, blkid, mkfs.xfs, mount, findmnt, gluster,
+# glusterd, systemctl and hostname shadowed by one fake (written below). Disks, file
+# systems and the Gluster pool live as files in $FAKE_STATE; nothing real is touched.
+
+load helpers
+
+write_storage_fake() {
+  cat >"$FAKE_BIN/storage-fake" <<'FAKE'
+#!/usr/bin/env bash
+set -o errexit -o nounset -o pipefail
+name=$(basename "$0")
+printf '%s %s\n' "$name" "$*" >>"$FAKE_STATE/calls"
+S=$FAKE_STATE
+last() { local a; for a in "$@"; do :; done; printf '%s' "$a"; }
+base() { basename "$1"; }
+case $name in
+  lsblk)
+    if [[ $* == "-J -d -p -o NAME,TYPE,FSTYPE,MOUNTPOINT" ]]; then cat "$S/lsblk.json"; exit 0; fi
+    dev=$(last "$@")
+    if [[ $* == "-n -d -o TYPE $dev" ]]; then grep -qxF "$dev" "$S/disks" || exit 32; echo disk; exit 0; fi
+    if [[ $* == "-n -o NAME $dev" ]]; then echo "$dev"; [[ ! -f $S/parts-$(base "$dev") ]] || cat "$S/parts-$(base "$dev")"; exit 0; fi
+    echo "fake lsblk: unexpected $*" >&2; exit 99 ;;
+  blkid)
+    dev=$(last "$@") f=$S/fs-$(base "$(last "$@")")
+    case "$*" in
+      "-p -o export $dev") [[ -f $f ]] || exit 2; cat "$f" ;;
+      "-o value -s UUID $dev") [[ -f $f ]] || exit 2; echo "uuid-$(base "$dev")-0001" ;;
+      *) echo "fake blkid: unexpected $*" >&2; exit 99 ;;
+    esac ;;
+  mkfs.xfs) echo "TYPE=xfs" >"$S/fs-$(base "$(last "$@")")" ;;
+  mount)
+    mnt=$(last "$@")
+    uuid=$(awk -v m="$mnt" '$2 == m { sub(/^UUID=uuid-/, "", $1); sub(/-0001$/, "", $1); print $1 }' "$FSTAB")
+    [[ -n $uuid ]] || { echo "mount: $mnt: can't find in $FSTAB." >&2; exit 1; }
+    printf '%s /dev/%s xfs\n' "$mnt" "$uuid" >>"$S/mounts" ;;
+  findmnt)
+    mnt=$(last "$@")
+    line=$(grep "^$mnt " "$S/mounts" 2>/dev/null | tail -n 1) || exit 1
+    read -r _ src _ <<<"$line"; echo "$src" ;;
+  gluster)
+    [[ ! -f $S/glusterd-down ]] || { echo "Connection failed. Please check if gluster daemon is operational." >&2; exit 1; }
+    args=" $* "
+    case $args in
+      *" --xml "*) echo "<cliOutput><opRet>0</opRet><args>$*</args></cliOutput>" ;;
+      *" pool list "*)
+        printf 'UUID\tHostname\tState\n'
+        printf 'aaaa\tlocalhost\tConnected\n'
+        while read -r h st; do printf 'bbbb\t%s\t%s\n' "$h" "$st"; done <"$S/pool" ;;
+      *" peer probe "*)
+        h=$(last "$@")
+        [[ ! -f $S/probe-fails ]] || { echo "peer probe: failed: Probe returned with Transport endpoint is not connected" >&2; exit 1; }
+        echo "$h ${FAKE_PROBE_STATE:-Connected}" >>"$S/pool"; echo "peer probe: success" ;;
+      *" peer status "*)
+        echo "Number of Peers: $(wc -l <"$S/pool")"
+        while read -r h st; do
+          printf '\nHostname: %s\nUuid: bbbb\nState: Peer in Cluster (%s)\n' "$h" "$st"
+        done <"$S/pool" ;;
+      *" volume info "*)
+        v=$(last "$@")
+        [[ -f $S/vol-$v ]] || { echo "Volume $v does not exist" >&2; exit 1; }
+        printf 'Volume Name: %s\nStatus: %s\n' "$v" "$(cat "$S/vol-$v")" ;;
+      *) echo "fake gluster: unexpected $*" >&2; exit 99 ;;
+    esac ;;
+  glusterd) rm -f "$S/glusterd-down" ;;
+  systemctl) rm -f "$S/glusterd-down" ;;
+  hostname) echo "${FAKE_OWN_IPS:-10.0.1.5}" ;;
+  *) echo "storage-fake: no behaviour for $name" >&2; exit 99 ;;
+esac
+FAKE
+  chmod +x "$FAKE_BIN/storage-fake"
+  local cmd
+  for cmd in lsblk blkid mkfs.xfs mount findmnt gluster glusterd systemctl hostname; do
+    ln -sf "$FAKE_BIN/storage-fake" "$FAKE_BIN/$cmd"
+  done
+}
+
+# disks NAME... : unformatted, unmounted disks lsblk reports (plus the root disk, mounted).
+disks() {
+  local d json='{"blockdevices": [{"name": "/dev/nvme0n1", "type": "disk", "fstype": null, "mountpoint": null}'
+  printf '%s\n' /dev/nvme0n1 >"$FAKE_STATE/disks"
+  for d in "$@"; do
+    json+=", {\"name\": \"$d\", \"type\": \"disk\", \"fstype\": null, \"mountpoint\": null}"
+    echo "$d" >>"$FAKE_STATE/disks"
+  done
+  printf '%s\n]}\n' "$json" >"$FAKE_STATE/lsblk.json"
+  # The root disk has partitions (so it is never a candidate).
+  printf '%s\n' /dev/nvme0n1p1 >"$FAKE_STATE/parts-nvme0n1"
+}
+
+setup() {
+  common_setup
+  write_storage_fake
+  export FSTAB=$ROOT/etc/fstab PROBE_WAIT_SLEEP=0 PROBE_WAIT_TRIES=3
+  mkdir -p "$ROOT/etc"
+  printf '%s\n' '# /etc/fstab' 'UUID=root / ext4 defaults 0 1' >"$FSTAB"
+  : >"$FAKE_STATE/pool"
+  export SSM_Device='' SSM_BrickRoot=$ROOT/bricks SSM_Volumes=pydio-config,pydio-data
+}
+
+teardown() { common_teardown; }
+
+# --- storage-prepare-brick ---------------------------------------------------------
+
+@test "prepare-brick: discovers the one empty disk, formats it XFS -i size=512, mounts by UUID, makes brick dirs" {
+  disks /dev/nvme1n1
+  run bash "$SCRIPTS/storage-prepare-brick.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of mkfs.xfs)" = "mkfs.xfs -i size=512 /dev/nvme1n1" ]
+  grep -qxF "UUID=uuid-nvme1n1-0001 $ROOT/bricks xfs defaults,noatime,nofail 0 0" "$FSTAB"
+  [ -d "$ROOT/bricks/pydio-config/brick" ] && [ -d "$ROOT/bricks/pydio-data/brick" ]
+  [ "$(calls_of mount)" = "mount $ROOT/bricks" ]
+}
+
+@test "prepare-brick: a device holding XFS is mounted, never formatted" {
+  disks /dev/nvme1n1
+  echo TYPE=xfs >"$FAKE_STATE/fs-nvme1n1"
+  export SSM_Device=/dev/nvme1n1
+  run bash "$SCRIPTS/storage-prepare-brick.sh"
+  [ "$status" -eq 0 ]
+  [ -z "$(calls_of mkfs.xfs)" ]
+  [[ $output == *"already holds XFS: not formatting it"* ]]
+}
+
+@test "prepare-brick: a device holding any other file system or signature is refused, never formatted" {
+  disks /dev/nvme1n1
+  export SSM_Device=/dev/nvme1n1
+  for sig in 'TYPE=ext4' 'PTTYPE=gpt' 'TYPE=LVM2_member'; do
+    echo "$sig" >"$FAKE_STATE/fs-nvme1n1"
+    run bash "$SCRIPTS/storage-prepare-brick.sh"
+    [ "$status" -eq 1 ]
+    [[ $output == *"/dev/nvme1n1 holds data ($sig"*"never formatted"* ]]
+  done
+  [ -z "$(calls_of mkfs.xfs)" ]
+  [ -z "$(calls_of mount)" ]
+}
+
+@test "prepare-brick: blkid failing to probe is no licence to format" {
+  disks /dev/nvme1n1
+  rm "$FAKE_BIN/blkid"
+  printf '%s\n' '#!/usr/bin/env bash' 'echo "blkid $*" >>"$FAKE_STATE/calls"' 'exit 1' >"$FAKE_BIN/blkid"
+  chmod +x "$FAKE_BIN/blkid"
+  export SSM_Device=/dev/nvme1n1
+  run bash "$SCRIPTS/storage-prepare-brick.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"blkid could not probe /dev/nvme1n1 (exit 1)"* ]]
+  [ -z "$(calls_of mkfs.xfs)" ]
+}
+
+@test "prepare-brick: discovery refuses no candidate and several candidates, naming them" {
+  disks
+  run bash "$SCRIPTS/storage-prepare-brick.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"no unformatted, unmounted disk found"* ]]
+  disks /dev/nvme1n1 /dev/nvme2n1
+  run bash "$SCRIPTS/storage-prepare-brick.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"several unformatted disks found (/dev/nvme1n1 /dev/nvme2n1)"* ]]
+  [ -z "$(calls_of mkfs.xfs)" ]
+}
+
+@test "prepare-brick: a second run leaves fstab byte for byte, formats and mounts nothing" {
+  disks /dev/nvme1n1
+  run bash "$SCRIPTS/storage-prepare-brick.sh"
+  [ "$status" -eq 0 ]
+  cp "$FSTAB" "$BATS_TEST_TMPDIR/fstab.first"
+  inode=$(stat -c %i "$FSTAB")
+  : >"$FAKE_STATE/calls"
+  # The disk now holds XFS, so it is no longer "unformatted": name it as the stage would.
+  export SSM_Device=/dev/nvme1n1
+  run bash "$SCRIPTS/storage-prepare-brick.sh"
+  [ "$status" -eq 0 ]
+  cmp "$FSTAB" "$BATS_TEST_TMPDIR/fstab.first"
+  [ "$(stat -c %i "$FSTAB")" = "$inode" ]
+  [ -z "$(calls_of mkfs.xfs)" ]
+  [ -z "$(calls_of mount)" ]
+  [[ $output == *"already has the entry"* ]]
+}
+
+@test "prepare-brick: starts glusterd directly without systemd, with systemd when present" {
+  disks /dev/nvme1n1
+  touch "$FAKE_STATE/glusterd-down"
+  run bash "$SCRIPTS/storage-prepare-brick.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of glusterd)" = "glusterd " ]
+  touch "$FAKE_STATE/glusterd-down"
+  mkdir -p "$SYSTEMD_RUN_DIR"
+  : >"$FAKE_STATE/calls"
+  export SSM_Device=/dev/nvme1n1
+  run bash "$SCRIPTS/storage-prepare-brick.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of systemctl)" = "systemctl enable --now glusterd" ]
+  [ -z "$(calls_of glusterd)" ]
+}
+
+@test "prepare-brick: refuses bad inputs by name" {
+  disks /dev/nvme1n1
+  for bad in 'SSM_Device=/dev/../etc/x' 'SSM_Device=nvme1n1' 'SSM_Device=/dev/x;id' 'SSM_BrickRoot=/etc' 'SSM_BrickRoot=rel/path' 'SSM_Volumes=a,,b' 'SSM_Volumes=-x' 'SSM_Volumes='; do
+    run env "$bad" bash "$SCRIPTS/storage-prepare-brick.sh"
+    [ "$status" -eq 1 ]
+    [[ $output == *"${bad%%=*}"* ]]
+  done
+  [ -z "$(calls_of mkfs.xfs)" ]
+}
+
+# --- storage-peer-probe ---------------------------------------------------------------
+
+@test "peer-probe: probes only the peers missing from the pool, skips itself, waits until connected" {
+  echo "10.0.2.6 Connected" >"$FAKE_STATE/pool"
+  export SSM_Peers=10.0.1.5,10.0.2.6,10.0.3.7
+  run bash "$SCRIPTS/storage-peer-probe.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of gluster | grep 'peer probe')" = "gluster --mode=script peer probe 10.0.3.7" ]
+  [[ $output == *"10.0.1.5 is this node"* ]]
+  [[ $output == *"10.0.2.6 already in the pool"* ]]
+  [[ $output == *"all 3 peers are in the cluster and connected"* ]]
+}
+
+@test "peer-probe: a second run probes nothing" {
+  printf '%s\n' "10.0.2.6 Connected" "10.0.3.7 Connected" >"$FAKE_STATE/pool"
+  export SSM_Peers=10.0.2.6,10.0.3.7
+  run bash "$SCRIPTS/storage-peer-probe.sh"
+  [ "$status" -eq 0 ]
+  [ -z "$(calls_of gluster | grep 'peer probe')" ]
+}
+
+@test "peer-probe: a peer that never connects fails after the bounded wait, naming it" {
+  export SSM_Peers=10.0.3.7 FAKE_PROBE_STATE=Disconnected
+  run bash "$SCRIPTS/storage-peer-probe.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"after 3 checks, not in cluster and connected: 10.0.3.7 (Peer in Cluster (Disconnected))"* ]]
+  [ "$(calls_of gluster | grep -c 'peer status')" -eq 3 ]
+}
+
+@test "peer-probe: a failing probe fails the script" {
+  touch "$FAKE_STATE/probe-fails"
+  export SSM_Peers=10.0.3.7
+  run bash "$SCRIPTS/storage-peer-probe.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"gluster peer probe 10.0.3.7 failed"* ]]
+}
+
+@test "peer-probe: refuses anything but IPv4 lists" {
+  for bad in '10.0.3.7,' '10.0.3.256' 'host.example' '10.0.3.7;id' '10.0.3.7 10.0.3.8' ''; do
+    run env SSM_Peers="$bad" bash "$SCRIPTS/storage-peer-probe.sh"
+    [ "$status" -eq 1 ]
+    [[ $output == *SSM_Peers* ]]
+  done
+  [ -z "$(calls_of gluster)" ]
+}
+
+# --- storage-gluster-command ---------------------------------------------------------------
+
+cmd_env() { export SSM_Action=$1 SSM_Volume=pydio-data SSM_Replica=${2:-0} SSM_Bricks=${3:-} SSM_Force=${4:-no}; }
+
+@test "gluster-command: builds the argv per action" {
+  B='10.0.1.5:/bricks/pydio-data/brick,10.0.2.6:/bricks/pydio-data/brick'
+  while IFS='|' read -r action replica bricks force expected; do
+    cmd_env "$action" "$replica" "$bricks" "$force"
+    : >"$FAKE_STATE/calls"
+    run bash "$SCRIPTS/storage-gluster-command.sh"
+    [ "$status" -eq 0 ]
+    [ "$(calls_of gluster | tail -n 1)" = "gluster --mode=script --xml $expected" ]
+  done <<EOF
+add-brick|2|$B|no|volume add-brick pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick
+add-brick|2|$B|yes|volume add-brick pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick force
+rebalance-start|0||no|volume rebalance pydio-data start
+rebalance-status|0||no|volume rebalance pydio-data status
+replace-brick|0|10.0.2.6:/bricks/pydio-data/brick,10.0.2.9:/bricks/pydio-data/brick|no|volume replace-brick pydio-data 10.0.2.6:/bricks/pydio-data/brick 10.0.2.9:/bricks/pydio-data/brick commit force
+heal-full|0||no|volume heal pydio-data full
+remove-brick-start|2|$B|no|volume remove-brick pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick start
+remove-brick-commit|2|$B|no|volume remove-brick pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick commit
+volume-create|2|$B|no|volume create pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick
+volume-start|0||no|volume start pydio-data
+EOF
+}
+
+@test "gluster-command: create and start are no-ops on an existing, started volume" {
+  echo Started >"$FAKE_STATE/vol-pydio-data"
+  cmd_env volume-create 2 '10.0.1.5:/bricks/pydio-data/brick,10.0.2.6:/bricks/pydio-data/brick'
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 0 ]
+  [[ $output == *"already exists: not creating it"* ]]
+  cmd_env volume-start
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 0 ]
+  [ -z "$(calls_of gluster | grep -- '--xml')" ]
+}
+
+@test "gluster-command: refuses actions off the list, hostile bricks and inconsistent inputs" {
+  while IFS='|' read -r action replica bricks message; do
+    cmd_env "$action" "$replica" "$bricks"
+    run bash "$SCRIPTS/storage-gluster-command.sh"
+    [ "$status" -eq 1 ]
+    [[ $output == *"$message"* ]]
+  done <<'EOF'
+volume-delete|0||not one of the allowed actions
+add-brick|2|10.0.1.5:/b;id|bad entry
+add-brick|2|10.0.1.5:/b/../etc|bad entry
+add-brick|2|host:/bricks/x|bad entry
+add-brick|2|10.0.1.5:/bricks/x|do not form whole replica sets of 2
+add-brick|2||needs SSM_Bricks
+replace-brick|0|10.0.1.5:/a|exactly two bricks
+heal-full|0|10.0.1.5:/a|takes no SSM_Bricks
+rebalance-start|x||SSM_Replica must be
+EOF
+  [ -z "$(calls_of gluster | grep -- '--xml')" ]
+}
+
+# --- storage-gluster-status ----------------------------------------------------------------
+
+@test "gluster-status: marker + XML per section; per-volume sections only for started volumes" {
+  echo Started >"$FAKE_STATE/vol-pydio-data"
+  run env SSM_Volumes=pydio-config,pydio-data bash -c "bash '$SCRIPTS/storage-gluster-status.sh' 2>/dev/null"
+  [ "$status" -eq 0 ]
+  [ "$(grep '^### ' <<<"$output")" = "$(printf '%s\n' \
+    '### gluster-status pool-list rc=0 ###' \
+    '### gluster-status volume-info rc=0 ###' \
+    '### gluster-status volume-status-detail pydio-data rc=0 ###' \
+    '### gluster-status rebalance-status pydio-data rc=0 ###' \
+    '### gluster-status heal-info-summary pydio-data rc=0 ###')" ]
+  [[ $output == *"<args>--mode=script --xml volume heal pydio-data info summary</args>"* ]]
+}
+
+@test "gluster-status: fails when glusterd does not answer" {
+  touch "$FAKE_STATE/glusterd-down"
+  run env SSM_Volumes=pydio-data bash "$SCRIPTS/storage-gluster-status.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"is glusterd running?"* ]]
+}
