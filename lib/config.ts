@@ -49,9 +49,9 @@ export interface Config {
   };
 }
 
-type Env = Record<string, string | undefined>;
+export type Env = Record<string, string | undefined>;
 
-const NAME = /^[A-Za-z0-9._-]{1,255}$/;
+export const NAME = /^[A-Za-z0-9._-]{1,255}$/;
 const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 
 /**
@@ -68,10 +68,10 @@ export const DOCUMENT_PATTERNS = {
 } as const;
 const PATH = DOCUMENT_PATTERNS.path;
 const HOST = DOCUMENT_PATTERNS.host;
-const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
-const URL_RE = /^https?:\/\/\S+$/;
+export const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
+export const URL_RE = /^https?:\/\/\S+$/;
 
-function required(env: Env, key: string): string {
+export function required(env: Env, key: string): string {
   const value = env[key]?.trim();
   if (value === undefined || value === '') {
     throw new ConfigurationError(`${key} is required but not set`);
@@ -79,19 +79,19 @@ function required(env: Env, key: string): string {
   return value;
 }
 
-function optional(env: Env, key: string, fallback: string): string {
+export function optional(env: Env, key: string, fallback: string): string {
   const value = env[key]?.trim();
   return value === undefined || value === '' ? fallback : value;
 }
 
-function matching(key: string, value: string, pattern: RegExp, what: string): string {
+export function matching(key: string, value: string, pattern: RegExp, what: string): string {
   if (!pattern.test(value)) {
     throw new ConfigurationError(`${key} must be ${what}, got ${JSON.stringify(value)}`);
   }
   return value;
 }
 
-function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+export function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
   const raw = optional(env, key, String(fallback));
   if (!/^\d+$/.test(raw)) {
     throw new ConfigurationError(`${key} must be a whole number, got ${JSON.stringify(raw)}`);
@@ -103,7 +103,7 @@ function integer(env: Env, key: string, fallback: number, min: number, max: numb
   return value;
 }
 
-function boolean(env: Env, key: string): boolean {
+export function boolean(env: Env, key: string): boolean {
   const raw = optional(env, key, 'false').toLowerCase();
   if (raw === 'true' || raw === '1') return true;
   if (raw === 'false' || raw === '0') return false;
@@ -116,7 +116,7 @@ function serverList(env: Env, key: string): string[] {
   return raw.split(',').map((s) => matching(key, s.trim(), HOST, 'a comma-separated list of host names or IPs'));
 }
 
-function deepFreeze<T>(value: T): T {
+export function deepFreeze<T>(value: T): T {
   if (value && typeof value === 'object') {
     for (const inner of Object.values(value)) deepFreeze(inner);
     Object.freeze(value);
