@@ -32,6 +32,20 @@ export interface TargetGroupPort {
   describeSettings(targetGroupArn: string): Promise<TargetGroupSettings>;
 }
 
+export interface RegisteredTarget extends TargetHealth {
+  readonly instanceId: string;
+  readonly port: number;
+}
+
+/**
+ * Listing for the status function. Kept apart from TargetGroupPort so the
+ * lifecycle code and its fakes do not need it; createTargetGroupPort returns both.
+ */
+export interface TargetListPort {
+  /** Every registered target of the group with its health (DescribeTargetHealth without Targets). */
+  describeTargets(targetGroupArn: string): Promise<RegisteredTarget[]>;
+}
+
 /** Builds the client once per cold start: region and AWS_ENDPOINT_URL come from the standard environment. */
 export function createElbv2Client(): ElasticLoadBalancingV2Client {
   return new ElasticLoadBalancingV2Client({ maxAttempts: MAX_ATTEMPTS });
@@ -61,7 +75,7 @@ function parseBoolean(value: string | undefined): boolean {
   return value?.trim().toLowerCase() === 'true';
 }
 
-export function createTargetGroupPort(client: ElasticLoadBalancingV2Client, opts: AdapterOptions): TargetGroupPort {
+export function createTargetGroupPort(client: ElasticLoadBalancingV2Client, opts: AdapterOptions): TargetGroupPort & TargetListPort {
   const { dryRun, log } = opts;
 
   async function registerTarget(targetGroupArn: string, instanceId: string, port: number): Promise<void> {
@@ -141,5 +155,25 @@ export function createTargetGroupPort(client: ElasticLoadBalancingV2Client, opts
     };
   }
 
-  return { registerTarget, deregisterTarget, describeTargetHealth, describeSettings };
+  async function describeTargets(targetGroupArn: string): Promise<RegisteredTarget[]> {
+    const operation = 'DescribeTargetHealth';
+    const output = await callAws(operation, () => client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })));
+    return (output.TargetHealthDescriptions ?? []).map((description) => {
+      const id = description.Target?.Id;
+      const port = description.Target?.Port;
+      if (!id || typeof port !== 'number') throw new AwsCallError(operation, 'a target in the answer has no Id or Port');
+      const health = description.TargetHealth;
+      const state = health?.State ? STATES[health.State as string] : undefined;
+      if (!state) throw new AwsCallError(operation, `unknown target state ${JSON.stringify(health?.State)} for ${id}:${port}`);
+      return {
+        instanceId: id,
+        port,
+        state,
+        ...(health?.Reason ? { reason: health.Reason } : {}),
+        ...(health?.Description ? { description: health.Description } : {}),
+      };
+    });
+  }
+
+  return { registerTarget, deregisterTarget, describeTargetHealth, describeSettings, describeTargets };
 }

@@ -155,3 +155,46 @@ describe('createElbv2Client', () => {
     await expect(createElbv2Client().config.maxAttempts()).resolves.toBe(5);
   });
 });
+
+describe('describeTargets', () => {
+  it('lists every registered target with its health, asking for the whole group', async () => {
+    // Prepare
+    elbMock.on(DescribeTargetHealthCommand).resolves({
+      TargetHealthDescriptions: [
+        { Target: { Id: 'i-0aaa', Port: 80 }, TargetHealth: { State: 'healthy' } },
+        { Target: { Id: 'i-0bbb', Port: 80 }, TargetHealth: { State: 'unhealthy', Reason: 'Target.FailedHealthChecks', Description: 'Health checks failed' } },
+        { Target: { Id: 'i-0ccc', Port: 8080 }, TargetHealth: { State: 'unhealthy.draining' as TargetHealthStateEnum } },
+      ],
+    });
+    // Act
+    const targets = await port().targets.describeTargets(TG);
+    // Assess
+    expect(elbMock.commandCalls(DescribeTargetHealthCommand)[0].args[0].input).toEqual({ TargetGroupArn: TG });
+    expect(targets).toEqual([
+      { instanceId: 'i-0aaa', port: 80, state: 'healthy' },
+      { instanceId: 'i-0bbb', port: 80, state: 'unhealthy', reason: 'Target.FailedHealthChecks', description: 'Health checks failed' },
+      { instanceId: 'i-0ccc', port: 8080, state: 'draining' },
+    ]);
+  });
+
+  it('answers an empty group with an empty list', async () => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({});
+    await expect(port().targets.describeTargets(TG)).resolves.toEqual([]);
+  });
+
+  it.each([
+    ['an unknown state', { Target: { Id: 'i-0aaa', Port: 80 }, TargetHealth: { State: 'bogus' as TargetHealthStateEnum } }, /unknown target state "bogus"/],
+    ['a target without port', { Target: { Id: 'i-0aaa' }, TargetHealth: { State: 'healthy' as TargetHealthStateEnum } }, /no Id or Port/],
+  ])('refuses %s', async (_what, description, message) => {
+    elbMock.on(DescribeTargetHealthCommand).resolves({ TargetHealthDescriptions: [description] });
+    const error = await port().targets.describeTargets(TG).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AwsCallError);
+    expect((error as Error).message).toMatch(message);
+  });
+
+  it('wraps a failing call, naming the operation', async () => {
+    elbMock.on(DescribeTargetHealthCommand).rejects(awsError('TargetGroupNotFound', 'One or more target groups not found'));
+    const error = await port().targets.describeTargets(TG).catch((e: unknown) => e);
+    expect((error as AwsCallError).operation).toBe('DescribeTargetHealth');
+  });
+});
