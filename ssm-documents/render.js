@@ -20,6 +20,10 @@ const DOCUMENT_FILES = {
   mountVolumes: 'pydio-mount-volumes.yml',
   configureApp: 'pydio-configure-app.yml',
   drainNode: 'pydio-drain-node.yml',
+  storagePrepareBrick: 'storage-prepare-brick.yml',
+  storagePeerProbe: 'storage-peer-probe.yml',
+  storageGlusterStatus: 'storage-gluster-status.yml',
+  storageGlusterCommand: 'storage-gluster-command.yml',
 };
 
 class DocumentRenderError extends Error {
@@ -73,7 +77,7 @@ function renderDocument(ymlPath) {
   return { ...content, mainSteps };
 }
 
-/** Every document: { name, content } keyed by logical name (mountVolumes, configureApp, drainNode). */
+/** Every document: { name, content } keyed by logical name (mountVolumes, configureApp, drainNode, storage*). */
 function renderAll(dir = __dirname) {
   const out = {};
   for (const [key, file] of Object.entries(DOCUMENT_FILES)) {

@@ -6,6 +6,7 @@ interface Parameter {
   description?: string;
   default?: string;
   allowedPattern?: string;
+  allowedValues?: string[];
   interpolationType?: string;
 }
 interface Step {
@@ -20,7 +21,7 @@ interface Content {
   mainSteps: Step[];
 }
 interface RenderModule {
-  documents: Record<'mountVolumes' | 'configureApp' | 'drainNode', { name: string; content: Content }>;
+  documents: Record<Key, { name: string; content: Content }>;
   renderDocument(ymlPath: string): Content;
   DOCUMENT_FILES: Record<string, string>;
 }
@@ -45,6 +46,26 @@ const CONTRACT = {
     name: 'pydio-drain-node',
     steps: { drainNode: 'drain-node.sh' },
     parameters: ['ConfigMount', 'DataMount', 'WebService'],
+  },
+  storagePrepareBrick: {
+    name: 'storage-prepare-brick',
+    steps: { prepareBrick: 'storage-prepare-brick.sh' },
+    parameters: ['Device', 'BrickRoot', 'Volumes'],
+  },
+  storagePeerProbe: {
+    name: 'storage-peer-probe',
+    steps: { peerProbe: 'storage-peer-probe.sh' },
+    parameters: ['Peers'],
+  },
+  storageGlusterStatus: {
+    name: 'storage-gluster-status',
+    steps: { glusterStatus: 'storage-gluster-status.sh' },
+    parameters: ['Volumes'],
+  },
+  storageGlusterCommand: {
+    name: 'storage-gluster-command',
+    steps: { glusterCommand: 'storage-gluster-command.sh' },
+    parameters: ['Action', 'Volume', 'Replica', 'Bricks', 'Force'],
   },
 } as const;
 type Key = keyof typeof CONTRACT;
@@ -71,10 +92,41 @@ const TABLE: Record<string, { good: string[]; bad: string[] }> = {
   WebUser: { good: ['www-data', 'apache', '_www', 'nginx'], bad: ['root:x', 'WWW', '1user', 'a'.repeat(33), 'www data'] },
   WebService: { good: ['apache2', 'httpd'], bad: ['nginx', 'apache2.service', 'apache2 ', 'httpd;id'] },
   AppPort: { good: ['80', '8080', '1', '65535', '443'], bad: ['0', '080', '65536', '99999', '-1', '80a', '8 0'] },
+  Device: { good: ['', '/dev/nvme1n1', '/dev/xvdb', '/dev/disk/by-id/nvme-Amazon_EBS'], bad: ['/dev/../etc', 'xvdb', '/dev/', '/dev/sd b', '/dev/.x', '/tmp/x'] },
+  BrickRoot: { good: PATH_GOOD, bad: PATH_BAD },
+  Volumes: {
+    good: ['pydio-config,pydio-data', 'pydio-data', 'a,b,c,d,e,f,g,h'],
+    bad: ['pydio-config,', ',pydio-data', 'a,,b', 'a, b', 'a,b,c,d,e,f,g,h,i', 'pydio.data', '-x'],
+  },
+  Peers: {
+    good: ['10.0.1.10', '10.0.1.10,10.0.2.10', Array.from({ length: 32 }, (_, i) => `10.0.0.${i + 1}`).join(',')],
+    bad: ['10.0.1.10,', 'host.internal', '10.0.1', '10.0.1.10 10.0.2.10', Array.from({ length: 33 }, (_, i) => `10.0.0.${i + 1}`).join(',')],
+  },
+  Action: { good: ['add-brick', 'rebalance-start', 'replace-brick', 'remove-brick-commit', 'volume-create'], bad: ['volume-delete', 'peer-detach', 'add-brick ', 'ADD-BRICK', 'add-brick;id'] },
+  Volume: { good: ['pydio-config', 'pydio-data', 'V'], bad: ['-x', 'pydio.data', 'a/b', 'a'.repeat(65), 'a,b'] },
+  Replica: { good: ['0', '2', '3'], bad: ['10', '-1', '2a', 'two'] },
+  Bricks: {
+    good: ['', '10.0.1.10:/bricks/pydio-data/brick', '10.0.1.10:/bricks/pydio-data/brick,10.0.2.10:/bricks/pydio-data/brick'],
+    bad: ['10.0.1.10:bricks', 'host:/bricks/x', '10.0.1.10:/bricks/../etc', '10.0.1.10:/bricks/x,', '10.0.1.10:/a b'],
+  },
+  Force: { good: ['yes', 'no'], bad: ['true', 'YES', 'force', 'no '] },
 };
 
+/** Optional parameters whose empty value has a meaning (discover the device, no bricks). */
+const EMPTY_ALLOWED = new Set(['Device', 'Bricks']);
+
+/** What AWS checks a value against: allowedValues when given, else allowedPattern. */
+function accepts(p: Parameter): (value: string) => boolean {
+  if (p.allowedValues) {
+    const values = p.allowedValues;
+    return (value) => values.includes(value);
+  }
+  const pattern = new RegExp(p.allowedPattern!);
+  return (value) => pattern.test(value);
+}
+
 describe('SSM documents', () => {
-  it('renders exactly the three documents of the contract', () => {
+  it('renders exactly the documents of the contract', () => {
     expect(Object.keys(render.documents).sort()).toEqual([...KEYS].sort());
     for (const key of KEYS) expect(render.documents[key].name).toBe(CONTRACT[key].name);
   });
@@ -104,12 +156,17 @@ describe('SSM documents', () => {
       }
     });
 
-    it('declares every parameter as a String with description, anchored allowedPattern and ENV_VAR', () => {
+    it('declares every parameter as a String with description, anchored allowedPattern (or allowedValues) and ENV_VAR', () => {
       for (const [name, p] of Object.entries(content.parameters)) {
         expect({ name, type: p.type, interpolationType: p.interpolationType }).toEqual({ name, type: 'String', interpolationType: 'ENV_VAR' });
         expect(p.description).toEqual(expect.any(String));
-        expect(p.allowedPattern).toMatch(/^\^.*\$$/);
-        if (p.default !== undefined) expect(p.default).toMatch(new RegExp(p.allowedPattern!));
+        if (p.allowedValues) {
+          expect(p.allowedPattern).toBeUndefined();
+          expect(p.allowedValues.length).toBeGreaterThan(0);
+        } else {
+          expect(p.allowedPattern).toMatch(/^\^.*\$$/);
+        }
+        if (p.default !== undefined) expect(accepts(p)(p.default)).toBe(true);
       }
     });
 
@@ -124,14 +181,19 @@ describe('SSM documents', () => {
 
   describe('parameter patterns', () => {
     const params = KEYS.flatMap((key) =>
-      Object.entries(render.documents[key].content.parameters).map(([name, p]) => ({ doc: key, name, pattern: new RegExp(p.allowedPattern!) })),
+      Object.entries(render.documents[key].content.parameters).map(([name, p]) => ({
+        doc: key,
+        name,
+        pattern: { test: accepts(p) },
+        source: p.allowedValues ? `values:${p.allowedValues.join('|')}` : p.allowedPattern!,
+      })),
     );
 
     it('has a table row for every parameter', () => {
       for (const { name } of params) expect(Object.keys(TABLE)).toContain(name);
     });
 
-    it.each(params.flatMap(({ doc, name, pattern }) => HOSTILE.map((value) => ({ doc, name, pattern, value, label: JSON.stringify(value), param: `${doc}.${name}` }))))(
+    it.each(params.flatMap(({ doc, name, pattern }) => HOSTILE.filter((value) => !(value === '' && EMPTY_ALLOWED.has(name))).map((value) => ({ doc, name, pattern, value, label: JSON.stringify(value), param: `${doc}.${name}` }))))(
       '$param refuses hostile value $label',
       ({ pattern, value }) => {
         expect(pattern.test(value)).toBe(false);
@@ -154,7 +216,7 @@ describe('SSM documents', () => {
 
     it('gives a parameter shared by several documents the same pattern everywhere', () => {
       const byName = new Map<string, Set<string>>();
-      for (const { name, pattern } of params) byName.set(name, (byName.get(name) ?? new Set()).add(pattern.source));
+      for (const { name, source } of params) byName.set(name, (byName.get(name) ?? new Set()).add(source));
       for (const [, patterns] of byName) expect(patterns.size).toBe(1);
     });
   });
