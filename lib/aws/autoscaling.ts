@@ -8,6 +8,7 @@ import {
   RecordLifecycleActionHeartbeatCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
   type Instance,
 } from '@aws-sdk/client-auto-scaling';
 import { AwsCallError } from '../errors';
@@ -79,6 +80,18 @@ export interface ScalingPort {
   describeScalingActivities(groupName: string, max: number): Promise<ScalingActivity[]>;
 }
 
+/**
+ * Letting a member go (storage shrink). Kept apart from ScalingPort, like
+ * ScalingPort from AutoScalingPort, so existing fakes need not grow.
+ */
+export interface TerminationPort {
+  /**
+   * TerminateInstanceInAutoScalingGroup. 'not-found' when the group no longer
+   * knows the instance (already terminated).
+   */
+  terminateInstance(instanceId: string, decrementDesiredCapacity: boolean): Promise<'terminating' | 'not-found'>;
+}
+
 /** Builds the client once per cold start: region and AWS_ENDPOINT_URL come from the standard environment. */
 export function createAutoScalingClient(): AutoScalingClient {
   return new AutoScalingClient({ maxAttempts: MAX_ATTEMPTS });
@@ -111,7 +124,7 @@ function lifecycleInput(ref: LifecycleActionRef) {
   };
 }
 
-export function createAutoScalingPort(client: AutoScalingClient, opts: AdapterOptions): AutoScalingPort & ScalingPort {
+export function createAutoScalingPort(client: AutoScalingClient, opts: AdapterOptions): AutoScalingPort & ScalingPort & TerminationPort {
   const { dryRun, log } = opts;
 
   async function describeGroup(groupName: string): Promise<GroupDescription | undefined> {
@@ -263,6 +276,24 @@ export function createAutoScalingPort(client: AutoScalingClient, opts: AdapterOp
     return activities.slice(0, max);
   }
 
+  async function terminateInstance(instanceId: string, decrementDesiredCapacity: boolean): Promise<'terminating' | 'not-found'> {
+    const operation = 'TerminateInstanceInAutoScalingGroup';
+    const input = { InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrementDesiredCapacity };
+    if (dryRun) {
+      logDryRun(log, operation, input);
+      return 'terminating';
+    }
+    return callAws<'terminating' | 'not-found'>(
+      operation,
+      async () => {
+        await client.send(new TerminateInstanceInAutoScalingGroupCommand(input));
+        return 'terminating';
+      },
+      // An instance no group knows any more: "Instance Id not found".
+      (error) => (isAwsError(error, 'ValidationError') && /not found/i.test(errorMessage(error)) ? { value: 'not-found' } : undefined),
+    );
+  }
+
   return {
     describeGroup,
     describeInstance,
@@ -272,5 +303,6 @@ export function createAutoScalingPort(client: AutoScalingClient, opts: AdapterOp
     setDesiredCapacity,
     setInstanceProtection,
     describeScalingActivities,
+    terminateInstance,
   };
 }

@@ -4,6 +4,7 @@ import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   GetParameterCommand,
+  GetParametersByPathCommand,
   PutParameterCommand,
   SendCommandCommand,
   SSMClient,
@@ -53,6 +54,17 @@ export interface SsmPort {
   release(name: string): Promise<void>;
 }
 
+/**
+ * Plain Parameter Store records (storage member states, recorded volume
+ * health). Kept apart from SsmPort so existing fakes need not grow.
+ */
+export interface ParameterPort {
+  /** PutParameter with Overwrite (a String parameter). */
+  putParameter(name: string, value: string): Promise<void>;
+  /** Every parameter under `path` (recursive), name and value. */
+  listParameters(path: string): Promise<Array<{ name: string; value: string }>>;
+}
+
 /** Builds the client once per cold start: region and AWS_ENDPOINT_URL come from the standard environment. */
 export function createSsmClient(): SSMClient {
   return new SSMClient({ maxAttempts: MAX_ATTEMPTS });
@@ -78,7 +90,7 @@ function isInvocationStatus(value: string): value is InvocationStatus {
 
 const PENDING: CommandInvocation = { status: 'Pending', exitCode: -1, stdout: '', stderr: '' };
 
-export function createSsmPort(client: SSMClient, opts: AdapterOptions): SsmPort {
+export function createSsmPort(client: SSMClient, opts: AdapterOptions): SsmPort & ParameterPort {
   const { dryRun, log } = opts;
 
   async function describeManagedInstances(instanceIds: readonly string[]): Promise<ManagedInstance[]> {
@@ -199,5 +211,34 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions): SsmPort 
     );
   }
 
-  return { describeManagedInstances, sendCommand, getInvocation, claim, claimOwner, release };
+  async function putParameter(name: string, value: string): Promise<void> {
+    const operation = 'PutParameter';
+    const request = { Name: name, Value: value, Type: 'String' as const, Overwrite: true };
+    if (dryRun) {
+      logDryRun(log, operation, request);
+      return;
+    }
+    await callAws(operation, async () => {
+      await client.send(new PutParameterCommand(request));
+    });
+  }
+
+  async function listParameters(path: string): Promise<Array<{ name: string; value: string }>> {
+    const operation = 'GetParametersByPath';
+    const found: Array<{ name: string; value: string }> = [];
+    let nextToken: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const output = await callAws(operation, () =>
+        client.send(new GetParametersByPathCommand({ Path: path, Recursive: true, MaxResults: 10, ...(nextToken ? { NextToken: nextToken } : {}) })),
+      );
+      for (const parameter of output.Parameters ?? []) {
+        if (parameter.Name && parameter.Value !== undefined) found.push({ name: parameter.Name, value: parameter.Value });
+      }
+      nextToken = output.NextToken;
+      if (!nextToken) break;
+    }
+    return found;
+  }
+
+  return { describeManagedInstances, sendCommand, getInvocation, claim, claimOwner, release, putParameter, listParameters };
 }

@@ -8,6 +8,7 @@ import {
   RecordLifecycleActionHeartbeatCommand,
   SetDesiredCapacityCommand,
   SetInstanceProtectionCommand,
+  TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createAutoScalingClient, createAutoScalingPort } from '../../../lib/aws/autoscaling';
@@ -259,5 +260,30 @@ describe('createAutoScalingClient', () => {
   it('retries up to 5 attempts', async () => {
     const client = createAutoScalingClient();
     await expect(client.config.maxAttempts()).resolves.toBe(5);
+  });
+});
+
+describe('terminateInstance', () => {
+  it('terminates with or without decrementing the desired capacity', async () => {
+    asMock.on(TerminateInstanceInAutoScalingGroupCommand).resolves({});
+    await expect(port().asg.terminateInstance('i-1', true)).resolves.toBe('terminating');
+    await port().asg.terminateInstance('i-2', false);
+    expect(asMock.commandCalls(TerminateInstanceInAutoScalingGroupCommand).map((call) => call.args[0].input)).toEqual([
+      { InstanceId: 'i-1', ShouldDecrementDesiredCapacity: true },
+      { InstanceId: 'i-2', ShouldDecrementDesiredCapacity: false },
+    ]);
+  });
+
+  it('answers not-found for an instance no group knows, and wraps other errors', async () => {
+    asMock.on(TerminateInstanceInAutoScalingGroupCommand)
+      .rejectsOnce(awsError('ValidationError', 'Instance Id not found - No managed instance found for instance ID: i-9'))
+      .rejectsOnce(awsError('ResourceContentionFault', 'busy'));
+    await expect(port().asg.terminateInstance('i-9', true)).resolves.toBe('not-found');
+    await expect(port().asg.terminateInstance('i-9', true)).rejects.toThrow(AwsCallError);
+  });
+
+  it('sends nothing in dry run', async () => {
+    await expect(port(true).asg.terminateInstance('i-1', true)).resolves.toBe('terminating');
+    expect(asMock.calls()).toHaveLength(0);
   });
 });

@@ -3,6 +3,7 @@ import {
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
   GetParameterCommand,
+  GetParametersByPathCommand,
   InvocationDoesNotExist,
   ParameterAlreadyExists,
   ParameterNotFound,
@@ -203,5 +204,42 @@ describe('claim / claimOwner / release', () => {
 describe('createSsmClient', () => {
   it('retries up to 5 attempts', async () => {
     await expect(createSsmClient().config.maxAttempts()).resolves.toBe(5);
+  });
+});
+
+describe('putParameter', () => {
+  it('overwrites a String parameter', async () => {
+    ssmMock.on(PutParameterCommand).resolves({});
+    await port().ssm.putParameter('/pydio-autoscaler/test/storage/health', '{"healthy":true}');
+    expect(ssmMock.commandCalls(PutParameterCommand)[0]?.args[0].input).toEqual({
+      Name: '/pydio-autoscaler/test/storage/health', Value: '{"healthy":true}', Type: 'String', Overwrite: true,
+    });
+  });
+
+  it('writes nothing in dry run', async () => {
+    await port(true).ssm.putParameter('/x', 'y');
+    expect(ssmMock.calls()).toHaveLength(0);
+  });
+});
+
+describe('listParameters', () => {
+  it('reads the path recursively, page by page', async () => {
+    ssmMock.on(GetParametersByPathCommand)
+      .resolvesOnce({ Parameters: [{ Name: '/p/members/i-1', Value: 'a' }], NextToken: 't2' })
+      .resolvesOnce({ Parameters: [{ Name: '/p/members/i-2', Value: 'b' }, { Name: undefined, Value: 'x' }] });
+    await expect(port().ssm.listParameters('/p/members')).resolves.toEqual([
+      { name: '/p/members/i-1', value: 'a' },
+      { name: '/p/members/i-2', value: 'b' },
+    ]);
+    const inputs = ssmMock.commandCalls(GetParametersByPathCommand).map((call) => call.args[0].input);
+    expect(inputs).toEqual([
+      { Path: '/p/members', Recursive: true, MaxResults: 10 },
+      { Path: '/p/members', Recursive: true, MaxResults: 10, NextToken: 't2' },
+    ]);
+  });
+
+  it('wraps errors', async () => {
+    ssmMock.on(GetParametersByPathCommand).rejects(awsError('AccessDeniedException', 'no'));
+    await expect(port().ssm.listParameters('/p')).rejects.toThrow(AwsCallError);
   });
 });
