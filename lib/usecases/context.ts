@@ -6,6 +6,13 @@ import { createSsmClient, createSsmPort } from '../aws/ssm';
 import { parseConfig, type Config } from '../config';
 import { logger } from '../logger';
 import type { LifecycleDeps } from './lifecycle';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import { createCloudWatchClient, createMetricsPort } from '../aws/cloudwatch';
+import { parseScalingConfig, parseStatusConfig, type ScalingConfig, type StatusConfig } from '../config-scaling';
+import { METRICS_NAMESPACE, METRICS_SERVICE } from '../core/scaling/metric-names';
+import type { AlarmDeps } from './alarm';
+import { storageNotDeployed, type MetricsSink } from './ports';
+import type { StatusDeps } from './status';
 
 /**
  * Composition root, run once per cold start: the only place that reads the
@@ -25,6 +32,60 @@ export function buildLifecycleDeps(config: Config = loadConfig()): LifecycleDeps
     targets: createTargetGroupPort(createElbv2Client(), opts),
     notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
     queue: createQueuePort(createSqsClient(), opts),
+    log: logger,
+    now: () => new Date(),
+  };
+}
+
+// --- alarm (scaling decision) and status functions ----------------------------
+
+/**
+ * Our own metrics as embedded metric format log lines (Powertools), in the
+ * PydioAutoscaler namespace with the default `service` dimension. Counts add
+ * up within an invocation; `flush` writes them (nothing when none were counted).
+ */
+export function createEmfMetrics(): MetricsSink {
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  let pending = 0;
+  return {
+    count(name, value) {
+      metrics.addMetric(name, MetricUnit.Count, value);
+      pending += 1;
+    },
+    flush() {
+      if (pending === 0) return;
+      metrics.publishStoredMetrics();
+      pending = 0;
+    },
+  };
+}
+
+export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig(process.env)): AlarmDeps {
+  const opts = { dryRun: config.dryRun, log: logger };
+  logger.appendKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
+  return {
+    config,
+    autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
+    alarms: createMetricsPort(createCloudWatchClient(), opts),
+    // Until the storage tier provides its adapter: refuses expansions, health unknown (ports.ts).
+    storage: storageNotDeployed,
+    notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
+    queue: createQueuePort(createSqsClient(), opts),
+    metrics: createEmfMetrics(),
+    log: logger,
+    now: () => new Date(),
+  };
+}
+
+export function buildStatusDeps(config: StatusConfig = parseStatusConfig(process.env)): StatusDeps {
+  const opts = { dryRun: config.dryRun, log: logger };
+  logger.appendKeys({ stage: config.stage });
+  return {
+    config,
+    autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
+    targets: createTargetGroupPort(createElbv2Client(), opts),
+    // Until the storage tier provides its adapter: { available: false, reason }.
+    storage: storageNotDeployed,
     log: logger,
     now: () => new Date(),
   };

@@ -1,0 +1,119 @@
+import { formatDuration } from '../messages';
+import { fitSubject, type Notification } from '../notification';
+import type { AlarmSignal } from './alarm-event';
+import { cooldownLeftSeconds, type ScalingDecision, type ScalingSnapshot } from './decide';
+
+/**
+ * One notification per scaling decision: acted (scaling.decided) or
+ * suppressed and why (scaling.suppressed). The subject says what, the body
+ * lists the facts one per line.
+ */
+export interface DecisionReport {
+  readonly stage: string;
+  readonly dryRun: boolean;
+  readonly signal: AlarmSignal;
+  readonly snapshot: ScalingSnapshot;
+  readonly cooldownSeconds: number;
+  readonly decision: ScalingDecision;
+  /**
+   * 'acted': the action was taken (or, in dry run, would have been);
+   * 'refused': the decision was to act but AWS or the storage tier refused
+   * (outcomeNote says why); 'no-action': suppressed or none.
+   */
+  readonly outcome: 'acted' | 'refused' | 'no-action';
+  readonly outcomeNote?: string;
+  /** Extra facts a person must know (e.g. the storage tier is not deployed). */
+  readonly notes: readonly string[];
+}
+
+function facts(rows: ReadonlyArray<readonly [string, string | undefined]>): string {
+  return rows
+    .filter((row): row is readonly [string, string] => row[1] !== undefined && row[1] !== '')
+    .map(([key, value]) => `${key}: ${value}`)
+    .join('\n');
+}
+
+function num(value: number | undefined): string {
+  return value === undefined ? 'unknown' : String(Math.round(value * 100) / 100);
+}
+
+/** Short subject line of a decision (before the stage prefix). */
+export function decisionHeadline(report: DecisionReport): string {
+  const { decision, signal } = report;
+  const refused = report.outcome === 'refused' ? ' REFUSED' : '';
+  switch (decision.kind) {
+    case 'scale':
+      return `scale-${decision.direction}${refused} ${decision.group} ${decision.from}->${decision.to} (${signal.alarmName})`;
+    case 'expand-storage':
+      return `storage expansion${refused ? ' not started' : ' requested'} for ${decision.volume} (${signal.alarmName})`;
+    case 'suppressed':
+      return `scaling suppressed (${decision.rule}): ${signal.alarmName}`;
+    case 'none':
+      return `no scaling: ${signal.alarmName} is ${signal.state}`;
+  }
+}
+
+export function isSuppressed(report: DecisionReport): boolean {
+  return report.decision.kind === 'suppressed' || report.outcome === 'refused';
+}
+
+export function scalingNotification(report: DecisionReport): Notification {
+  const { decision, signal, snapshot } = report;
+  const suppressed = isSuppressed(report);
+  const group = snapshot.group;
+  const after = decision.kind === 'scale' && report.outcome === 'acted' ? decision.to : group?.desired;
+  const left = cooldownLeftSeconds(snapshot.lastActivityEnd, report.cooldownSeconds, snapshot.now);
+  const body = facts([
+    ['Decision', decision.kind === 'suppressed' ? `suppressed (${decision.rule})` : decision.kind],
+    ['Why', decision.why],
+    ['Outcome', report.outcome === 'refused' ? `not done: ${report.outcomeNote ?? 'refused'}` : report.outcomeNote],
+    ['Alarm', `${signal.alarmName} is ${signal.state} (${signal.source === 'recheck' ? `re-check ${signal.attempt}` : 'state change event'}, ${signal.at})`],
+    ['Alarm reason', signal.reason],
+    ['Value vs threshold', `${num(snapshot.metricValue)} vs ${num(snapshot.threshold)}`],
+    ['Group', group ? `${group.name} min ${group.min} / max ${group.max}` : undefined],
+    ['Desired before', group ? String(group.desired) : undefined],
+    ['Desired after', after !== undefined ? String(after) : undefined],
+    ['Cooldown left', group ? (left > 0 ? `${formatDuration(left)} of ${formatDuration(report.cooldownSeconds)}` : 'none') : undefined],
+    ['Next re-check', decision.recheckAfterSeconds !== undefined ? `in ${formatDuration(decision.recheckAfterSeconds)} if still ALARM` : 'none'],
+    ['Notes', report.notes.length > 0 ? report.notes.join('; ') : undefined],
+    ['Dry run', report.dryRun ? 'yes: decided and reported, nothing changed' : undefined],
+  ]);
+  return {
+    subject: fitSubject(`[${report.stage}] ${decisionHeadline(report)}`),
+    body,
+    eventType: suppressed ? 'scaling.suppressed' : 'scaling.decided',
+    severity: report.outcome === 'refused' || (decision.kind === 'suppressed' && decision.rule === 'storage-unhealthy') ? 'warning' : 'info',
+    attributes: {
+      stage: report.stage,
+      alarmName: signal.alarmName,
+      decision: decision.kind,
+      ...(group ? { asgName: group.name } : {}),
+      ...(decision.kind === 'suppressed' ? { rule: decision.rule } : {}),
+    },
+  };
+}
+
+/** The one structured log line of a decision (keys, not prose). */
+export function decisionLogFields(report: DecisionReport): Record<string, unknown> {
+  const { decision, signal, snapshot } = report;
+  return {
+    alarmName: signal.alarmName,
+    alarmState: signal.state,
+    source: signal.source,
+    attempt: signal.attempt,
+    alarmRole: snapshot.alarmRole,
+    metricValue: snapshot.metricValue,
+    threshold: snapshot.threshold,
+    ...(snapshot.group ? { asgName: snapshot.group.name, min: snapshot.group.min, max: snapshot.group.max, desired: snapshot.group.desired } : {}),
+    decision: decision.kind,
+    ...(decision.kind === 'scale' ? { from: decision.from, to: decision.to, direction: decision.direction } : {}),
+    ...(decision.kind === 'suppressed' ? { rule: decision.rule } : {}),
+    ...(decision.kind === 'expand-storage' ? { volume: decision.volume, sets: decision.sets } : {}),
+    outcome: report.outcome,
+    ...(report.outcomeNote ? { outcomeNote: report.outcomeNote } : {}),
+    why: decision.why,
+    recheckAfterSeconds: decision.recheckAfterSeconds,
+    ...(report.notes.length ? { notes: report.notes } : {}),
+    dryRun: report.dryRun,
+  };
+}
