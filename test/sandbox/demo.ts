@@ -1,0 +1,172 @@
+/**
+ * The sandbox demo: boot (compute 0 -> 1 through the real flow), scale out
+ * 1 -> 3, a sticky browser session, scale in 3 -> 2 with a drain that breaks
+ * no session, files written through one node and read through another, then
+ * the timeline, the SNS messages and a summary table. Tears down at the end
+ * (also on Ctrl-C or failure); `--keep` leaves it running until Ctrl-C.
+ *
+ *   npx tsx test/sandbox/demo.ts [--keep]
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import { CookieSession, describeStatus, isSteady, requestLoop, startSandbox, type Sandbox, type TimelineEntry } from './sandbox';
+import { serveControl } from './cli';
+
+const keep = process.argv.includes('--keep');
+const unknown = process.argv.slice(2).filter((a) => a !== '--keep');
+if (unknown.length > 0) {
+  process.stderr.write(`demo: unknown argument(s) ${unknown.join(' ')}; usage: npx tsx test/sandbox/demo.ts [--keep]\n`);
+  process.exit(2);
+}
+
+const t0 = Date.now();
+const out = (line = '') => process.stdout.write(`${line}\n`);
+const title = (text: string) => out(`\n=== ${text} ${'='.repeat(Math.max(0, 70 - text.length))}`);
+const clock = (at: number) => `+${((at - t0) / 1000).toFixed(1).padStart(6)}s`;
+
+class DemoFailure extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'DemoFailure';
+  }
+}
+
+function check(ok: boolean, what: string): void {
+  out(`  ${ok ? 'OK  ' : 'FAIL'} ${what}`);
+  if (!ok) throw new DemoFailure(what);
+}
+
+async function stickySession(sb: Sandbox): Promise<void> {
+  title('sticky browser session (cookie jar, 25 requests through the LB)');
+  const session = new CookieSession(sb.lbUrl);
+  const answers = [];
+  for (let i = 0; i < 25; i += 1) answers.push(await session.get());
+  const nodes = [...new Set(answers.map((a) => a.node))];
+  out(`  cookie: ${session.cookie}`);
+  out(`  answers: ${answers.map((a) => `${a.status}/${a.node.slice(-6)}#${a.count}`).join(' ')}`);
+  check(answers.every((a) => a.status === 200), 'every request answered 200');
+  check(nodes.length === 1, `all 25 requests answered by one node (${nodes.join(', ')})`);
+  check(answers.every((a, i) => a.count === i + 1), 'the PHP session counter went 1..25 on that node');
+  // Without the cookie the LB spreads requests: show that the nodes really differ.
+  const fresh = [];
+  for (let i = 0; i < 6; i += 1) fresh.push((await new CookieSession(sb.lbUrl).get()).node);
+  out(`  six cookie-less requests landed on: ${[...new Set(fresh)].join(', ')}`);
+}
+
+async function scaleInWithDrain(sb: Sandbox): Promise<void> {
+  title('scale in 3 -> 2 while 4 sticky sessions keep requesting');
+  const before = await sb.status();
+  let release: () => void = () => undefined;
+  const finished = new Promise<void>((r) => (release = r));
+  const loop = requestLoop(sb.lbUrl, 4, finished, 300);
+  await new Promise((r) => setTimeout(r, 1500));
+  let victim = '';
+  try {
+    await sb.phase('scale-in 3->2 (drain)', async () => {
+      await sb.setDesiredCapacity(2);
+      const after = await sb.waitForState((s) => isSteady(s, sb.computeGroup, 2), 300_000, 'two compute instances InService and healthy');
+      victim = before.instances.find((i) => i.role === 'compute' && !after.instances.some((a) => a.instanceId === i.instanceId))?.instanceId ?? '';
+    });
+  } finally {
+    release();
+  }
+  const report = await loop;
+  out(`  drained and terminated: ${victim}`);
+  out(`  requests during the drain: ${report.requests}, failures: ${report.failures}${report.failureSamples.length ? ` (${report.failureSamples.join('; ')})` : ''}`);
+  report.nodesPerSession.forEach((n, i) => out(`  session ${i}: answered by ${n.join(' -> ')}`));
+  const status = await sb.status();
+  check(victim !== '' && !status.targets.some((t) => t.instanceId === victim), 'the drained node is gone from the load balancer');
+  check(report.failures === 0, 'no request failed during the drain');
+  check(report.countersMonotonic, 'every session kept its PHP session (counters only went up, sessions are shared on the config volume)');
+}
+
+async function filesAcrossNodes(sb: Sandbox): Promise<void> {
+  title('write through one node, read through another (GlusterFS replica 2)');
+  const status = await sb.status();
+  const nodes = status.instances.filter((i) => i.role === 'compute' && i.lifecycleState === 'InService');
+  const [a, b] = nodes;
+  if (a === undefined || b === undefined) throw new DemoFailure(`need two compute nodes, have ${nodes.length}`);
+  for (let i = 0; i < 3; i += 1) {
+    const body = randomBytes(256 * 1024 * (i + 1));
+    const name = `demo/file-${Date.now()}-${i}.bin`;
+    const put = await fetch(`http://${a.privateIp}/files.php?repo=default&path=${name}`, { method: 'PUT', body, signal: AbortSignal.timeout(30_000) });
+    const written = (await put.json()) as { sha256?: string; node?: string };
+    const got = await fetch(`http://${b.privateIp}/files.php?repo=default&path=${name}&raw=1`, { signal: AbortSignal.timeout(30_000) });
+    const bytes = Buffer.from(await got.arrayBuffer());
+    const local = createHash('sha256').update(body).digest('hex');
+    const read = createHash('sha256').update(bytes).digest('hex');
+    out(`  ${name}: ${body.length} bytes written by ${written.node ?? '?'} sha256 ${local.slice(0, 16)}..., read by ${got.headers.get('x-pydio-node') ?? '?'} sha256 ${read.slice(0, 16)}...`);
+    check(put.status === 200 && got.status === 200 && written.sha256 === local && read === local, `${name}: byte-identical on the other node`);
+  }
+}
+
+function printTimeline(entries: readonly TimelineEntry[]): void {
+  title('timeline');
+  for (const e of entries) {
+    const d = e.durationMs !== undefined && e.kind !== 'action' ? ` [${(e.durationMs / 1000).toFixed(1)}s]` : '';
+    out(`  ${clock(e.at)} ${e.kind.padEnd(7)} ${e.text}${d}`);
+  }
+}
+
+async function main(): Promise<void> {
+  title('boot: moto + control plane + namespace hosts + HAProxy + GlusterFS + stack + real handlers');
+  const sb = await startSandbox({ log: (l) => out(`  ${clock(Date.now())} ${l}`) });
+  let kept = false;
+  try {
+    out(`  load balancer: ${sb.lbUrl}   emulator: ${sb.endpoint}   function logs: ${sb.logFile}`);
+    out(`  ${describeStatus(await sb.status())}`);
+
+    title('scale out 1 -> 3 (two launches through the real flow)');
+    await sb.phase('scale-out 1->3', async () => {
+      await sb.setDesiredCapacity(3);
+      await sb.waitForState((s) => isSteady(s, sb.computeGroup, 3), 300_000, 'three compute instances InService and healthy');
+    });
+    out(`  ${describeStatus(await sb.status())}`);
+
+    await stickySession(sb);
+    await scaleInWithDrain(sb);
+    await filesAcrossNodes(sb);
+
+    printTimeline(await sb.timeline());
+
+    title('what ops received (SNS)');
+    for (const n of await sb.notifications()) {
+      out(`  ${clock(n.at)} ${n.subject}`);
+      for (const line of n.message.split('\n').filter((l) => l.trim() !== '').slice(0, 3)) out(`             ${line}`);
+    }
+
+    title('summary');
+    out(`  ${'phase'.padEnd(26)} ${'seconds'.padStart(8)} ${'docs (sum)'.padStart(11)} ${'docs (wall)'.padStart(12)} ${'control plane'.padStart(14)}`);
+    for (const p of await sb.phases()) {
+      out(`  ${p.name.padEnd(26)} ${p.seconds.toFixed(1).padStart(8)} ${p.documentsSeconds.toFixed(1).padStart(11)} ${p.documentsWallSeconds.toFixed(1).padStart(12)} ${p.overheadSeconds.toFixed(1).padStart(14)}`);
+    }
+    out('  docs (sum): every Run Command step added up; docs (wall): time any step was running;');
+    out('  control plane: wall time minus docs (wall) - events, queue, Lambda, polling delays, registration, health checks.');
+
+    if (keep) {
+      const control = await serveControl(sb);
+      title('kept running (Ctrl-C tears everything down)');
+      out(`  open ${sb.lbUrl}/index.php in a browser (cookie Pydio keeps you on one node)`);
+      out('  npx tsx test/sandbox/cli.ts status | scale <n> | invoke lifecycle \'<json>\' | alarm <name> <OK|ALARM> | lb');
+      out(`  AWS CLI/SDK endpoint: ${sb.endpoint} (region eu-west-1, any credentials); control: ${control}`);
+      kept = true;
+      await new Promise<void>(() => undefined); // until a signal; the sandbox's handler tears down and exits
+    }
+  } finally {
+    if (!kept) {
+      title('teardown');
+      await sb.stop();
+      out('  everything stopped: runner, front, moto, hosts, HAProxy, bridge');
+    }
+  }
+}
+
+main().then(
+  () => {
+    out(`\ndemo finished in ${((Date.now() - t0) / 1000).toFixed(0)} s`);
+    process.exit(0);
+  },
+  (error: unknown) => {
+    process.stderr.write(`\ndemo FAILED: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

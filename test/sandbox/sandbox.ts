@@ -1,0 +1,722 @@
+/**
+ * The whole sandbox as one emulator: moto + the control-plane front with the
+ * REAL seams (namespace hosts, HAProxy), a storage group whose two instances
+ * (two zones) boot GlusterFS, the packaged stack deployed into the emulator,
+ * the REAL bundled handlers run by the Lambda runner, and the ops reader of
+ * the notifications topic. Boot ends by scaling compute 0 -> 1 through the
+ * real scale-out flow.
+ *
+ * Everything started is stopped by `stop()` (idempotent), also on SIGINT,
+ * SIGTERM and an uncaught failure when `handleSignals` is on.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import {
+  AutoScalingClient,
+  DescribeAutoScalingGroupsCommand,
+  SetDesiredCapacityCommand,
+  UpdateAutoScalingGroupCommand,
+} from '@aws-sdk/client-auto-scaling';
+import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ListCommandInvocationsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup } from './control-plane/aws-setup';
+import { startControlPlane, type ControlPlane, type JournalEntry } from './control-plane/front';
+import { startMoto, freePort, type MotoServer } from './control-plane/moto';
+import type { StepRun } from './control-plane/run-command';
+import type { HostProvider, LaunchedInstance } from './control-plane/types';
+import { checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, REPO_DIR, teardownSandbox } from './hosts';
+import { LambdaRunner, type InvokeResult } from './lambda/runner';
+import { startRecorder, type Recorder } from './lambda/recorder';
+import { deployStack, type DeployedStack } from './stack/deploy';
+import { packageStack } from './stack/package';
+
+// ---------------------------------------------------------------- errors
+
+export class SandboxError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxError';
+  }
+}
+
+/** A bounded wait ended before the cluster reached the wanted state. */
+export class SandboxTimeoutError extends SandboxError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'SandboxTimeoutError';
+  }
+}
+
+// ---------------------------------------------------------------- options and shapes
+
+export interface StartSandboxOptions {
+  /** Names: bridge `pasbr<name>`, groups `<name>-compute`, `<name>-storage` (default 'pas', 1-8 of [a-z0-9]). */
+  readonly name?: string;
+  /** Second octet of the sandbox network 10.<octet>.0.0/16 (default 71; pick another to run beside a sandbox on 71). */
+  readonly networkOctet?: number;
+  /** Hosts' state dir (default <repo>/.sandbox); removed by stop(). */
+  readonly stateDir?: string;
+  /** HAProxy listener port on 127.0.0.1 (default 18080; 0 = any free port). */
+  readonly lbPort?: number;
+  /** Target group deregistration delay (default 6 s). */
+  readonly deregistrationDelaySeconds?: number;
+  /** Compute group MaxSize (default 4). */
+  readonly computeMax?: number;
+  /** Where the functions' JSON logs go (default a temp file, kept after stop). */
+  readonly logFile?: string;
+  /** Progress lines (default: none). */
+  readonly log?: (line: string) => void;
+  /** Tear down on SIGINT/SIGTERM/uncaught failure, then exit (default true). */
+  readonly handleSignals?: boolean;
+  /** Skip the initial 0 -> 1 scale-out (default false). */
+  readonly skipInitialScaleOut?: boolean;
+}
+
+export interface InstanceStatus {
+  readonly instanceId: string;
+  readonly groupName: string;
+  readonly role: 'compute' | 'storage';
+  readonly lifecycleState: string;
+  readonly health: string;
+  readonly availabilityZone: string;
+  readonly privateIp: string;
+}
+
+export interface TargetStatus {
+  readonly instanceId: string;
+  readonly port: number;
+  readonly state: string;
+  readonly reason?: string;
+}
+
+export interface HostStatus {
+  readonly instanceId: string;
+  readonly role: string;
+  readonly ip: string;
+  readonly running: boolean;
+}
+
+export interface SandboxStatus {
+  readonly groups: readonly { name: string; role: 'compute' | 'storage'; desired: number; min: number; max: number }[];
+  readonly instances: readonly InstanceStatus[];
+  readonly targets: readonly TargetStatus[];
+  readonly hosts: readonly HostStatus[];
+}
+
+export interface SnsNotification {
+  readonly at: number;
+  readonly subject: string;
+  readonly message: string;
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+export type TimelineKind = 'phase' | 'event' | 'action' | 'command' | 'sns' | 'host';
+
+export interface TimelineEntry {
+  readonly at: number;
+  readonly kind: TimelineKind;
+  readonly text: string;
+  readonly durationMs?: number;
+}
+
+export interface StepTiming {
+  readonly commandId: string;
+  readonly instanceId: string;
+  readonly documentName: string;
+  readonly stepName: string;
+  readonly status: string;
+  readonly start: number;
+  readonly end?: number;
+}
+
+export interface PhaseReport {
+  readonly name: string;
+  readonly start: number;
+  readonly seconds: number;
+  /** Sum of every Run Command step's duration in the phase (instances run in parallel: may exceed `seconds`). */
+  readonly documentsSeconds: number;
+  /** Time during which at least one document step was running (union of the step intervals). */
+  readonly documentsWallSeconds: number;
+  /** The rest of the wall time: our control plane (events, queue, Lambda, polling, registration, health checks). */
+  readonly overheadSeconds: number;
+}
+
+export interface Sandbox {
+  /** The load balancer (HAProxy) URL, on 127.0.0.1. */
+  readonly lbUrl: string;
+  /** The emulated AWS endpoint (the control-plane front). */
+  readonly endpoint: string;
+  readonly motoUrl: string;
+  readonly stateDir: string;
+  readonly logFile: string;
+  readonly computeGroup: string;
+  readonly storageGroup: string;
+  readonly targetGroupArn: string;
+  readonly stage: string;
+  readonly stack: DeployedStack;
+  readonly hosts: NamespaceHosts;
+  readonly dataPlane: HaproxyDataPlane;
+  readonly controlPlane: ControlPlane;
+  setDesiredCapacity(n: number): Promise<void>;
+  /** Polls status() until `predicate` holds (bounded by `timeoutMs`); returns that status. */
+  waitForState(predicate: (s: SandboxStatus) => boolean, timeoutMs: number, what?: string): Promise<SandboxStatus>;
+  status(): Promise<SandboxStatus>;
+  invoke(fn: string, payload: unknown): Promise<InvokeResult>;
+  notifications(): Promise<SnsNotification[]>;
+  timeline(): Promise<TimelineEntry[]>;
+  /** Runs `work` as a named phase and measures it (wall time vs document run time). */
+  phase<T>(name: string, work: () => Promise<T>): Promise<T>;
+  phases(): Promise<PhaseReport[]>;
+  stepTimings(): Promise<StepTiming[]>;
+  /** Host-level fault: the next compute host launched loses the file `pathInHost` before any document runs. */
+  injectFaultOnNextLaunch(fault: { removeFile: string }): void;
+  stop(): Promise<void>;
+}
+
+// ---------------------------------------------------------------- helpers
+
+export const STAGE = 'pasbox';
+const TARGET_GROUP_PLACEHOLDER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pas-placeholder/0000000000000000';
+const NAME = /^[a-z0-9]{1,8}$/;
+const MUTATING_ACTIONS = new Set([
+  'CompleteLifecycleAction',
+  'RecordLifecycleActionHeartbeat',
+  'RegisterTargets',
+  'DeregisterTargets',
+  'SendCommand',
+  'Publish',
+  'PutParameter',
+  'DeleteParameter',
+]);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+/** Union length of [start, end) intervals, in ms. */
+export function unionMs(intervals: readonly (readonly [number, number])[]): number {
+  const sorted = [...intervals].filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
+  let total = 0;
+  let curStart = -Infinity;
+  let curEnd = -Infinity;
+  for (const [a, b] of sorted) {
+    if (a > curEnd) {
+      if (curEnd > curStart) total += curEnd - curStart;
+      curStart = a;
+      curEnd = b;
+    } else if (b > curEnd) curEnd = b;
+  }
+  if (curEnd > curStart) total += curEnd - curStart;
+  return total;
+}
+
+/** Wall time vs document time for one phase window, from the step timings. */
+export function measurePhase(name: string, start: number, end: number, steps: readonly StepTiming[]): PhaseReport {
+  const inWindow = steps
+    .filter((s) => s.start >= start && s.start <= end)
+    .map((s) => [s.start, Math.min(s.end ?? end, end)] as const);
+  const documentsMs = inWindow.reduce((sum, [a, b]) => sum + Math.max(0, b - a), 0);
+  const wallDocsMs = unionMs(inWindow);
+  const seconds = (end - start) / 1000;
+  return {
+    name,
+    start,
+    seconds,
+    documentsSeconds: documentsMs / 1000,
+    documentsWallSeconds: wallDocsMs / 1000,
+    overheadSeconds: Math.max(0, seconds - wallDocsMs / 1000),
+  };
+}
+
+/** Gives namespace hosts to launched instances, records them, and applies injected host faults. */
+class RecordingHosts implements HostProvider {
+  readonly launched: (LaunchedInstance & { at: number })[] = [];
+  readonly terminated: { instanceId: string; at: number }[] = [];
+  private fault: { removeFile: string } | undefined;
+
+  constructor(
+    private readonly hosts: NamespaceHosts,
+    private readonly computeGroup: string,
+  ) {}
+
+  injectOnNextLaunch(fault: { removeFile: string }): void {
+    if (!/^(\/[A-Za-z0-9._-]+)+$/.test(fault.removeFile) || fault.removeFile.includes('/../')) {
+      throw new SandboxError(`fault removeFile must be an absolute path of [A-Za-z0-9._-] segments, got '${fault.removeFile}'`);
+    }
+    this.fault = fault;
+  }
+
+  async onInstanceLaunched(instance: LaunchedInstance): Promise<void> {
+    await this.hosts.onInstanceLaunched(instance);
+    this.launched.push({ ...instance, at: Date.now() });
+    const fault = this.fault;
+    if (fault !== undefined && instance.groupName === this.computeGroup) {
+      this.fault = undefined;
+      // Before the lifecycle event is emitted: no document can have run yet.
+      await this.hosts.exec(instance.instanceId, ['rm', '-f', '--', fault.removeFile], 30);
+    }
+  }
+
+  async onInstanceTerminated(instanceId: string): Promise<void> {
+    await this.hosts.onInstanceTerminated(instanceId);
+    this.terminated.push({ instanceId, at: Date.now() });
+  }
+}
+
+async function createNetwork(endpoint: string, octet: number): Promise<{ vpcId: string; subnets: { subnetId: string; az: string }[] }> {
+  const ec2 = new EC2Client(clientConfig(endpoint));
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: `10.${octet}.0.0/16` }));
+  const vpcId = vpc.Vpc?.VpcId;
+  if (vpcId === undefined) throw new SandboxError('CreateVpc returned no VpcId');
+  const subnets = [];
+  for (const [i, az] of ['eu-west-1a', 'eu-west-1b'].entries()) {
+    const s = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.${octet}.${i + 1}.0/24`, AvailabilityZone: az }));
+    if (s.Subnet?.SubnetId === undefined) throw new SandboxError('CreateSubnet returned no SubnetId');
+    subnets.push({ subnetId: s.Subnet.SubnetId, az });
+  }
+  return { vpcId, subnets };
+}
+
+// ---------------------------------------------------------------- start
+
+export async function startSandbox(options: StartSandboxOptions = {}): Promise<Sandbox> {
+  const name = options.name ?? 'pas';
+  if (!NAME.test(name)) throw new SandboxError(`sandbox name '${name}' must be 1-8 lower-case letters or digits`);
+  const octet = options.networkOctet ?? 71;
+  if (!Number.isInteger(octet) || octet < 1 || octet > 254) throw new SandboxError(`networkOctet must be an integer 1-254, got ${octet}`);
+  const delay = options.deregistrationDelaySeconds ?? 6;
+  if (!(delay >= 0 && delay <= 3600)) throw new SandboxError(`deregistrationDelaySeconds must be 0-3600, got ${delay}`);
+  const computeMax = options.computeMax ?? 4;
+  if (!Number.isInteger(computeMax) || computeMax < 1 || computeMax > 10) throw new SandboxError(`computeMax must be an integer 1-10, got ${computeMax}`);
+  const say = options.log ?? (() => undefined);
+  const hostOptions = {
+    stateDir: path.resolve(options.stateDir ?? path.join(REPO_DIR, '.sandbox')),
+    bridge: name === 'pas' ? 'pasbr0' : `pasbr${name}`,
+    bridgeCidr: `10.${octet}.0.1/16`,
+  };
+  const computeGroup = `${name}-compute`;
+  const storageGroup = `${name}-storage`;
+  const logFile = options.logFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), `${name}-sandbox-`)), 'functions.log');
+
+  await checkSandboxPrerequisites();
+  // Leftovers of an interrupted run with the same state dir (hosts, HAProxy, bridge).
+  await teardownSandbox(hostOptions);
+
+  const marks: TimelineEntry[] = [];
+  const phaseWindows: { name: string; start: number; end: number }[] = [];
+  const stoppers: { what: string; stop: () => Promise<void> }[] = [];
+  let stopping: Promise<void> | undefined;
+  const signalHandlers: [string, (...args: unknown[]) => void][] = [];
+
+  const stopAll = (): Promise<void> => {
+    if (stopping !== undefined) return stopping;
+    // Some stop() calls wait on unref'd children and timers: keep the process alive until all are done.
+    const keepAlive = setInterval(() => undefined, 1000);
+    stopping = (async () => {
+      for (const [signal, handler] of signalHandlers) process.off(signal, handler);
+      const errors: string[] = [];
+      for (const s of stoppers.reverse()) {
+        try {
+          await s.stop();
+        } catch (error) {
+          errors.push(`${s.what}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+      }
+      if (errors.length > 0) throw new SandboxError(`teardown was incomplete: ${errors.join('; ')}`);
+    })().finally(() => clearInterval(keepAlive));
+    return stopping;
+  };
+
+  if (options.handleSignals !== false) {
+    const onSignal = (signal: unknown) => {
+      process.stderr.write(`\nsandbox: ${String(signal)} received, tearing down...\n`);
+      stopAll()
+        .catch((error: unknown) => process.stderr.write(`sandbox: ${String(error)}\n`))
+        .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    };
+    const onFailure = (error: unknown) => {
+      process.stderr.write(`sandbox: uncaught failure, tearing down: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+      stopAll()
+        .catch(() => undefined)
+        .finally(() => process.exit(1));
+    };
+    signalHandlers.push(['SIGINT', onSignal], ['SIGTERM', onSignal], ['uncaughtException', onFailure], ['unhandledRejection', onFailure]);
+    for (const [signal, handler] of signalHandlers) process.on(signal, handler);
+  }
+
+  try {
+    const bootStart = Date.now();
+    say('packaging the stack (sls package, cached per source state)...');
+    const packaged = await packageStack({
+      stage: STAGE,
+      params: {
+        computeGroupName: computeGroup,
+        storageGroupName: storageGroup,
+        targetGroupArn: TARGET_GROUP_PLACEHOLDER,
+        retryBaseSeconds: '1',
+        retryMaxSeconds: '2',
+        ssmOnlineTimeoutSeconds: '120',
+        commandTimeoutSeconds: '300',
+        healthyTimeoutSeconds: '120',
+        drainMaxSeconds: '120',
+        launchHeartbeatTimeout: '600',
+        terminateHeartbeatTimeout: '600',
+      },
+    });
+    marks.push({ at: Date.now(), kind: 'phase', text: `stack packaged (${packaged.packagedNow ? 'sls package ran' : 'from cache'})` });
+
+    say('starting moto...');
+    const moto: MotoServer = await startMoto();
+    stoppers.push({ what: 'moto', stop: () => moto.stop() });
+    // The hosts and the load balancer are one teardown (recorded in the state dir).
+    stoppers.push({ what: 'hosts, HAProxy and bridge', stop: () => teardownSandbox(hostOptions) });
+
+    const lbPort = options.lbPort === 0 ? await freePort() : (options.lbPort ?? 18080);
+    const dataPlane = new HaproxyDataPlane({ ...hostOptions, listeners: [{ port: lbPort }], checkIntervalSeconds: 1, fall: 2, rise: 2, closeGraceSeconds: 10 });
+    await dataPlane.start();
+    stoppers.push({ what: 'HAProxy', stop: () => dataPlane.stop() });
+    const hosts = new NamespaceHosts({ [computeGroup]: 'compute', [storageGroup]: 'storage' }, hostOptions, dataPlane);
+    const recording = new RecordingHosts(hosts, computeGroup);
+
+    const cpEvents: { at: number; entry: JournalEntry }[] = [];
+    const cpSteps: { at: number; step: StepRun }[] = [];
+    const cp = await startControlPlane({ motoUrl: moto.url, executor: hosts, dataPlane, hosts: recording });
+    stoppers.push({ what: 'control plane', stop: () => cp.stop() });
+    cp.events.on('event', (entry: JournalEntry) => cpEvents.push({ at: Date.now(), entry }));
+    cp.events.on('step', (step: StepRun) => cpSteps.push({ at: Date.now(), step }));
+    const endpoint = cp.url;
+    const config = clientConfig(endpoint);
+    const asg = new AutoScalingClient(config);
+    const elb = new ElasticLoadBalancingV2Client(config);
+    const ec2 = new EC2Client(config);
+    const ssm = new SSMClient(config);
+    const sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: false });
+
+    say(`creating the AWS environment (VPC 10.${octet}.0.0/16, two zones, target group, groups)...`);
+    const network = await createNetwork(endpoint, octet);
+    const subnetA = network.subnets[0];
+    const subnetB = network.subnets[1];
+    if (subnetA === undefined || subnetB === undefined) throw new SandboxError('the sandbox network needs two subnets');
+    const launchTemplateId = await createLaunchTemplate(endpoint, `${name}-lt`);
+    const targetGroupArn = await createTargetGroup(endpoint, { name: `${name}-tg`, vpcId: network.vpcId, deregistrationDelaySeconds: delay });
+    await createComputeGroup(endpoint, { name: computeGroup, launchTemplateId, subnetIds: [subnetA.subnetId, subnetB.subnetId], min: 0, max: computeMax, desired: 0 });
+
+    // Storage: moto puts a group's instances in its first subnet, so launch one per zone.
+    say('launching the storage group (2 instances, two zones) and booting GlusterFS...');
+    const storageStart = Date.now();
+    await createComputeGroup(endpoint, { name: storageGroup, launchTemplateId, subnetIds: [subnetA.subnetId], min: 0, max: 2, desired: 1 });
+    await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: storageGroup, VPCZoneIdentifier: `${subnetB.subnetId},${subnetA.subnetId}`, DesiredCapacity: 2 }));
+    const storageIds = recording.launched.filter((l) => l.groupName === storageGroup).map((l) => l.instanceId);
+    if (storageIds.length !== 2) throw new SandboxError(`the storage group launched ${storageIds.length} instances, expected 2`);
+    await hosts.bootStorage(storageIds);
+    marks.push({ at: Date.now(), kind: 'phase', text: `storage booted: ${storageIds.join(', ')} (replica 2, pydio-config + pydio-data)`, durationMs: Date.now() - storageStart });
+
+    say('deploying the stack into the emulator...');
+    const recorder: Recorder = await startRecorder(endpoint);
+    stoppers.push({ what: 'recorder', stop: () => recorder.stop() });
+    const stack = await deployStack({ endpoint: recorder.url, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
+    const ops = await createQueue(endpoint, `${name}-ops-reader`);
+    await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
+
+    const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: endpoint, logFile });
+    stoppers.push({ what: 'lambda runner', stop: () => runner.stop() });
+
+    // ---- handles -------------------------------------------------------
+
+    const received: SnsNotification[] = [];
+    const notifications = async (): Promise<SnsNotification[]> => {
+      for (let round = 0; round < 20; round += 1) {
+        const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: ops.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 0 }));
+        const messages = out.Messages ?? [];
+        if (messages.length === 0) break;
+        for (const m of messages) {
+          const envelope = JSON.parse(m.Body ?? '{}') as { Subject?: string; Message?: string; Timestamp?: string; MessageAttributes?: Record<string, { Value?: string }> };
+          const attributes: Record<string, string> = {};
+          for (const [k, v] of Object.entries(envelope.MessageAttributes ?? {})) if (typeof v?.Value === 'string') attributes[k] = v.Value;
+          const at = envelope.Timestamp !== undefined ? Date.parse(envelope.Timestamp) : Date.now();
+          received.push({ at: Number.isNaN(at) ? Date.now() : at, subject: envelope.Subject ?? '', message: envelope.Message ?? '', attributes });
+          await sqs.send(new DeleteMessageCommand({ QueueUrl: ops.queueUrl, ReceiptHandle: m.ReceiptHandle }));
+        }
+      }
+      return [...received].sort((a, b) => a.at - b.at);
+    };
+
+    const stepTimings = async (): Promise<StepTiming[]> => {
+      const out = await ssm.send(new ListCommandInvocationsCommand({ Details: true }));
+      const timings: StepTiming[] = [];
+      for (const inv of out.CommandInvocations ?? []) {
+        for (const p of inv.CommandPlugins ?? []) {
+          if (p.ResponseStartDateTime === undefined) continue;
+          timings.push({
+            commandId: inv.CommandId ?? '',
+            instanceId: inv.InstanceId ?? '',
+            documentName: inv.DocumentName ?? '',
+            stepName: p.Name ?? '',
+            status: p.Status ?? '',
+            start: p.ResponseStartDateTime.getTime(),
+            ...(p.ResponseFinishDateTime !== undefined ? { end: p.ResponseFinishDateTime.getTime() } : {}),
+          });
+        }
+      }
+      return timings.sort((a, b) => a.start - b.start);
+    };
+
+    const status = async (): Promise<SandboxStatus> => {
+      const groupsOut = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [computeGroup, storageGroup] }));
+      const groups = groupsOut.AutoScalingGroups ?? [];
+      const ids = groups.flatMap((g) => (g.Instances ?? []).map((i) => i.InstanceId ?? '')).filter((id) => id !== '');
+      const ips = new Map<string, string>();
+      if (ids.length > 0) {
+        const d = await ec2.send(new DescribeInstancesCommand({ InstanceIds: ids }));
+        for (const i of (d.Reservations ?? []).flatMap((r) => r.Instances ?? [])) ips.set(i.InstanceId ?? '', i.PrivateIpAddress ?? '');
+      }
+      const roleOf = (g: string): 'compute' | 'storage' => (g === storageGroup ? 'storage' : 'compute');
+      const th = await elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
+      const hostsNow: HostStatus[] = [];
+      const hostsDir = path.join(hostOptions.stateDir, 'hosts');
+      for (const id of fs.existsSync(hostsDir) ? fs.readdirSync(hostsDir).sort() : []) {
+        const dir = path.join(hostsDir, id);
+        const read = (f: string) => (fs.existsSync(path.join(dir, f)) ? fs.readFileSync(path.join(dir, f), 'utf8').trim() : '');
+        hostsNow.push({ instanceId: id, role: read('role'), ip: read('ip'), running: fs.existsSync(path.join(dir, 'ready')) });
+      }
+      return {
+        groups: groups.map((g) => ({ name: g.AutoScalingGroupName ?? '', role: roleOf(g.AutoScalingGroupName ?? ''), desired: g.DesiredCapacity ?? 0, min: g.MinSize ?? 0, max: g.MaxSize ?? 0 })),
+        instances: groups.flatMap((g) =>
+          (g.Instances ?? []).map((i) => ({
+            instanceId: i.InstanceId ?? '',
+            groupName: g.AutoScalingGroupName ?? '',
+            role: roleOf(g.AutoScalingGroupName ?? ''),
+            lifecycleState: i.LifecycleState ?? '',
+            health: i.HealthStatus ?? '',
+            availabilityZone: i.AvailabilityZone ?? '',
+            privateIp: ips.get(i.InstanceId ?? '') ?? '',
+          })),
+        ),
+        targets: (th.TargetHealthDescriptions ?? []).map((t) => ({
+          instanceId: t.Target?.Id ?? '',
+          port: t.Target?.Port ?? 0,
+          state: t.TargetHealth?.State ?? 'unknown',
+          ...(t.TargetHealth?.Reason !== undefined ? { reason: t.TargetHealth.Reason } : {}),
+        })),
+        hosts: hostsNow,
+      };
+    };
+
+    const waitForState = async (predicate: (s: SandboxStatus) => boolean, timeoutMs: number, what = 'the wanted cluster state'): Promise<SandboxStatus> => {
+      if (!(timeoutMs > 0)) throw new SandboxError(`waitForState timeout must be > 0 ms, got ${timeoutMs}`);
+      const deadline = Date.now() + timeoutMs;
+      let last: SandboxStatus | undefined;
+      let lastError: unknown;
+      for (let i = 0; i < 100_000; i += 1) {
+        try {
+          last = await status();
+          if (predicate(last)) return last;
+        } catch (error) {
+          lastError = error;
+        }
+        if (Date.now() >= deadline) break;
+        await sleep(500);
+      }
+      throw new SandboxTimeoutError(
+        `timed out after ${timeoutMs / 1000}s waiting for ${what}; last status: ${last === undefined ? 'none' : describeStatus(last)}${lastError !== undefined ? `; last error: ${String(lastError)}` : ''}`,
+      );
+    };
+
+    const setDesiredCapacity = async (n: number): Promise<void> => {
+      if (!Number.isInteger(n) || n < 0 || n > computeMax) throw new SandboxError(`desired capacity must be an integer 0-${computeMax}, got ${n}`);
+      marks.push({ at: Date.now(), kind: 'action', text: `operator: SetDesiredCapacity ${computeGroup} -> ${n}` });
+      await asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: computeGroup, DesiredCapacity: n }));
+    };
+
+    const phase = async <T>(phaseName: string, work: () => Promise<T>): Promise<T> => {
+      const start = Date.now();
+      marks.push({ at: start, kind: 'phase', text: `phase ${phaseName} begins` });
+      try {
+        return await work();
+      } finally {
+        const end = Date.now();
+        phaseWindows.push({ name: phaseName, start, end });
+        marks.push({ at: end, kind: 'phase', text: `phase ${phaseName} ends`, durationMs: end - start });
+      }
+    };
+
+    const phases = async (): Promise<PhaseReport[]> => {
+      const steps = await stepTimings();
+      return phaseWindows.map((w) => measurePhase(w.name, w.start, w.end, steps));
+    };
+
+    const timeline = async (): Promise<TimelineEntry[]> => {
+      const entries: TimelineEntry[] = [...marks];
+      for (const { at, entry } of cpEvents) {
+        const d = entry.event.detail;
+        entries.push({ at, kind: 'event', text: `${entry.event['detail-type']} ${d.EC2InstanceId ?? ''} (hook ${String(d.LifecycleHookName ?? '')}) -> ${entry.deliveries.length} delivery(ies)` });
+      }
+      for (const l of recording.launched) entries.push({ at: l.at, kind: 'host', text: `host up: ${l.instanceId} ${l.privateIp} ${l.availabilityZone} (${l.groupName})` });
+      for (const t of recording.terminated) entries.push({ at: t.at, kind: 'host', text: `host gone: ${t.instanceId}` });
+      for (const c of recorder.calls) {
+        if (c.status !== 200 || !MUTATING_ACTIONS.has(c.operation)) continue;
+        entries.push({ at: c.at, kind: 'action', text: `lambda: ${c.service}:${c.operation}`, durationMs: c.durationMs });
+      }
+      for (const s of await stepTimings()) {
+        entries.push({ at: s.start, kind: 'command', text: `${s.documentName.replace(`pydio-autoscaler-${STAGE}-`, '')}/${s.stepName} on ${s.instanceId}: ${s.status}`, ...(s.end !== undefined ? { durationMs: s.end - s.start } : {}) });
+      }
+      for (const n of await notifications()) {
+        const first = n.message.split('\n').filter((l) => l.trim() !== '').slice(0, 2).join(' | ');
+        entries.push({ at: n.at, kind: 'sns', text: `${n.attributes.eventType ?? ''} "${n.subject}" — ${first}` });
+      }
+      return entries.sort((a, b) => a.at - b.at);
+    };
+
+    const sandbox: Sandbox = {
+      lbUrl: dataPlane.urlOf(targetGroupArn),
+      endpoint,
+      motoUrl: moto.url,
+      stateDir: hostOptions.stateDir,
+      logFile,
+      computeGroup,
+      storageGroup,
+      targetGroupArn,
+      stage: STAGE,
+      stack,
+      hosts,
+      dataPlane,
+      controlPlane: cp,
+      setDesiredCapacity,
+      waitForState,
+      status,
+      invoke: (fn, payload) => runner.invoke(fn, payload),
+      notifications,
+      timeline,
+      phase,
+      phases,
+      stepTimings,
+      injectFaultOnNextLaunch: (fault) => recording.injectOnNextLaunch(fault),
+      stop: stopAll,
+    };
+    marks.push({ at: Date.now(), kind: 'phase', text: 'emulator, storage, stack and runner ready', durationMs: Date.now() - bootStart });
+
+    if (options.skipInitialScaleOut !== true) {
+      say('scaling compute 0 -> 1 through the real scale-out flow...');
+      await phase('boot scale-out 0->1', async () => {
+        await setDesiredCapacity(1);
+        await waitForState((s) => isSteady(s, computeGroup, 1), 240_000, 'one compute instance InService with a healthy target');
+      });
+    }
+    return sandbox;
+  } catch (error) {
+    await stopAll().catch((e: unknown) => say(`teardown after a failed start: ${String(e)}`));
+    throw error;
+  }
+}
+
+/** `n` compute instances InService, each one's target healthy, and no other target in the group. */
+export function isSteady(s: SandboxStatus, computeGroup: string, n: number): boolean {
+  const compute = s.instances.filter((i) => i.groupName === computeGroup);
+  if (compute.length !== n || compute.some((i) => i.lifecycleState !== 'InService')) return false;
+  if (s.targets.length !== n) return false;
+  return compute.every((i) => s.targets.some((t) => t.instanceId === i.instanceId && t.state === 'healthy'));
+}
+
+export function describeStatus(s: SandboxStatus): string {
+  const inst = s.instances.map((i) => `${i.instanceId}(${i.role} ${i.lifecycleState})`).join(', ') || 'no instances';
+  const tg = s.targets.map((t) => `${t.instanceId}=${t.state}${t.reason ? `/${t.reason}` : ''}`).join(', ') || 'no targets';
+  return `${inst}; targets: ${tg}`;
+}
+
+// ---------------------------------------------------------------- browser-like clients
+
+export interface Answer {
+  readonly status: number;
+  readonly node: string;
+  readonly sessionId: string;
+  readonly count: number;
+}
+
+/** A browser session: one cookie jar, requests through the load balancer. */
+export class CookieSession {
+  private readonly jar = new Map<string, string>();
+
+  constructor(private readonly baseUrl: string) {}
+
+  get cookie(): string {
+    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+
+  /** GET `path` (default the app's index) with the jar; keeps any Set-Cookie. */
+  async get(pathAndQuery = '/index.php', timeoutMs = 10_000): Promise<Answer> {
+    const res = await fetch(`${this.baseUrl}${pathAndQuery}`, {
+      headers: this.jar.size > 0 ? { cookie: this.cookie } : {},
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    for (const line of res.headers.getSetCookie()) {
+      const m = /^([^=;\s]+)=([^;]*)/.exec(line);
+      if (m?.[1] !== undefined && m[2] !== undefined) this.jar.set(m[1], m[2]);
+    }
+    const text = await res.text();
+    let body: { node?: string; sessionId?: string; count?: number } = {};
+    try {
+      body = JSON.parse(text) as typeof body;
+    } catch {
+      // not JSON (e.g. HAProxy's 503 page): status tells
+    }
+    return { status: res.status, node: body.node ?? res.headers.get('x-pydio-node') ?? '', sessionId: body.sessionId ?? '', count: body.count ?? 0 };
+  }
+}
+
+export interface LoopReport {
+  readonly requests: number;
+  readonly failures: number;
+  readonly failureSamples: readonly string[];
+  /** Per session: the nodes that answered, in order of first answer. */
+  readonly nodesPerSession: readonly (readonly string[])[];
+  /** Whether every session's counter only went up (its PHP session survived). */
+  readonly countersMonotonic: boolean;
+}
+
+/**
+ * `sessions` cookie sessions sending requests back to back through the LB
+ * until `stop()` resolves or `maxSeconds` pass (bounded either way).
+ */
+export async function requestLoop(baseUrl: string, sessions: number, until: Promise<unknown>, maxSeconds = 300): Promise<LoopReport> {
+  let done = false;
+  void until.finally(() => {
+    done = true;
+  });
+  const deadline = Date.now() + maxSeconds * 1000;
+  let requests = 0;
+  let failures = 0;
+  const samples: string[] = [];
+  const nodes: string[][] = [];
+  let monotonic = true;
+  await Promise.all(
+    Array.from({ length: sessions }, async (_, index) => {
+      const s = new CookieSession(baseUrl);
+      const seen: string[] = [];
+      nodes[index] = seen;
+      let last = 0;
+      for (let i = 0; i < 100_000 && !done && Date.now() < deadline; i += 1) {
+        requests += 1;
+        try {
+          const a = await s.get();
+          if (a.status !== 200) {
+            failures += 1;
+            if (samples.length < 5) samples.push(`session ${index}: HTTP ${a.status}`);
+          } else {
+            if (!seen.includes(a.node)) seen.push(a.node);
+            if (a.count <= last) monotonic = false;
+            last = a.count;
+          }
+        } catch (error) {
+          failures += 1;
+          if (samples.length < 5) samples.push(`session ${index}: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        await sleep(50);
+      }
+    }),
+  );
+  return { requests, failures, failureSamples: samples, nodesPerSession: nodes, countersMonotonic: monotonic };
+}
