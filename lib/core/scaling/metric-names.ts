@@ -19,6 +19,8 @@ export const METRIC = {
   lifecycleDuration: 'LifecycleDurationSeconds',
   /** Count: lifecycle flows that failed (published by the lifecycle function). */
   lifecycleFailures: 'LifecycleFailures',
+  /** Gauge: bricks offline across the Gluster volumes (published by the storage tier; 0 = healthy). */
+  glusterBricksOffline: 'GlusterBricksOffline',
 } as const;
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
