@@ -1,0 +1,56 @@
+import { DOCUMENT_PATTERNS } from '../../config';
+import { MalformedEventError } from '../../errors';
+import type { StorageRequest } from './state';
+
+const FIELDS = {
+  expand: ['action', 'volume', 'sets', 'dryRun', 'allowSameZone', 'reason'],
+  shrink: ['action', 'volume', 'dryRun', 'reason'],
+} as const;
+
+/**
+ * A manual invoke or an alarm's request, validated field by field:
+ *   {"volume":"pydio-data","sets":1,"dryRun":true}           grow (action "expand" implied)
+ *   {"action":"shrink","volume":"pydio-data"}                 remove the last replica set
+ * Anything else is a MalformedEventError naming the field.
+ */
+export function parseStorageRequest(input: unknown, defaultReason: string): StorageRequest {
+  const where = 'storage request';
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new MalformedEventError(`${where}: expected a JSON object like {"volume":"pydio-data","sets":1,"dryRun":true}`);
+  }
+  const o = input as Record<string, unknown>;
+  const action = o.action ?? 'expand';
+  if (action !== 'expand' && action !== 'shrink') {
+    throw new MalformedEventError(`${where}: field action must be "expand" or "shrink", got ${JSON.stringify(action)}`);
+  }
+  const allowed: readonly string[] = FIELDS[action];
+  for (const key of Object.keys(o)) {
+    if (!allowed.includes(key)) throw new MalformedEventError(`${where}: unknown field ${JSON.stringify(key)} for ${action} (allowed: ${allowed.join(', ')})`);
+  }
+  if (typeof o.volume !== 'string' || !DOCUMENT_PATTERNS.volume.test(o.volume)) {
+    throw new MalformedEventError(`${where}: field volume must be a Gluster volume name, got ${JSON.stringify(o.volume)}`);
+  }
+  const flag = (key: string): boolean => {
+    if (o[key] === undefined) return false;
+    if (typeof o[key] !== 'boolean') throw new MalformedEventError(`${where}: field ${key} must be true or false, got ${JSON.stringify(o[key])}`);
+    return o[key] as boolean;
+  };
+  let sets = 0;
+  if (action === 'expand') {
+    if (typeof o.sets !== 'number' || !Number.isInteger(o.sets) || o.sets < 1 || o.sets > 16) {
+      throw new MalformedEventError(`${where}: field sets must be a whole number from 1 to 16, got ${JSON.stringify(o.sets)}`);
+    }
+    sets = o.sets;
+  }
+  if (o.reason !== undefined && (typeof o.reason !== 'string' || o.reason.length > 200)) {
+    throw new MalformedEventError(`${where}: field reason must be a string of at most 200 characters`);
+  }
+  return {
+    action,
+    volume: o.volume,
+    sets,
+    allowSameZone: action === 'expand' ? flag('allowSameZone') : false,
+    dryRun: flag('dryRun'),
+    reason: (o.reason as string | undefined) ?? defaultReason,
+  };
+}
