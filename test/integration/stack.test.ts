@@ -9,6 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../lib/config';
+import { parseScalingConfig } from '../../lib/config-scaling';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** What packaging reads; everything else (tests, sandbox, .git) stays out of the copy. */
@@ -75,9 +76,10 @@ function asArray<T>(value: T | T[] | undefined): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function statements(): Statement[] {
+function statements(role?: string): Statement[] {
   const out: Statement[] = [];
-  for (const resource of Object.values(resources)) {
+  for (const [logicalId, resource] of Object.entries(resources)) {
+    if (role !== undefined && logicalId !== role) continue;
     if (resource.Type === 'AWS::IAM::Role') {
       for (const policy of resource.Properties.Policies ?? []) out.push(...policy.PolicyDocument.Statement);
     } else if (resource.Type === 'AWS::IAM::Policy' || resource.Type === 'AWS::IAM::ManagedPolicy') {
@@ -96,13 +98,13 @@ function isReadOnly(action: string): boolean {
   return READ_ONLY_PREFIXES.some((prefix) => verb.startsWith(prefix)) && !verb.includes('*');
 }
 
-function granting(action: string): Statement[] {
-  return statements().filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+function granting(action: string, role?: string): Statement[] {
+  return statements(role).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
 }
 
 /** The single statement granting `action`; its resources as JSON strings (Fn::Sub etc. included). */
-function scopeOf(action: string): { statement: Statement; resources: string[] } {
-  const found = granting(action);
+function scopeOf(action: string, role?: string): { statement: Statement; resources: string[] } {
+  const found = granting(action, role);
   expect(found).toHaveLength(1);
   return { statement: found[0], resources: asArray(found[0].Resource).map((r) => JSON.stringify(r)) };
 }
@@ -183,7 +185,9 @@ describe('lifecycle function', () => {
   });
 
   it('consumes LifecycleQueue one message at a time, reporting item failures', () => {
-    const mappings = Object.values(resources).filter((r: Json) => r.Type === 'AWS::Lambda::EventSourceMapping');
+    const mappings = Object.values(resources).filter(
+      (r: Json) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.FunctionName).includes('LifecycleLambdaFunction'),
+    );
     expect(mappings).toHaveLength(1);
     expect(mappings[0].Properties).toMatchObject({
       BatchSize: 1,
@@ -371,15 +375,15 @@ describe('least privilege', () => {
   });
 
   it('publishes only to the topic and uses only the lifecycle queue', () => {
-    expect(scopeOf('sns:Publish').resources).toEqual([JSON.stringify({ Ref: 'NotificationsTopic' })]);
+    expect(scopeOf('sns:Publish', 'LifecycleFunctionRole').resources).toEqual([JSON.stringify({ Ref: 'NotificationsTopic' })]);
     for (const action of ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility']) {
-      expect(scopeOf(action).resources).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] })]);
+      expect(scopeOf(action, 'LifecycleFunctionRole').resources).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] })]);
     }
   });
 
   it('writes logs only to the function log group', () => {
     for (const action of ['logs:CreateLogStream', 'logs:PutLogEvents']) {
-      const { resources: scoped } = scopeOf(action);
+      const { resources: scoped } = scopeOf(action, 'LifecycleFunctionRole');
       expect(scoped).toEqual([expect.stringContaining(':log-group:/aws/lambda/pydio-autoscaler-dev-lifecycle:*')]);
     }
     expect(resources.LifecycleLogGroup.Properties.LogGroupName).toBe('/aws/lambda/pydio-autoscaler-dev-lifecycle');
@@ -397,6 +401,140 @@ describe('outputs', () => {
       DrainNodeDocumentName: { Value: { Ref: 'DrainNodeDocument' } },
       ComputeLaunchHookName: { Value: { Ref: 'ComputeLaunchHook' } },
       ComputeTerminateHookName: { Value: { Ref: 'ComputeTerminateHook' } },
+    });
+  });
+});
+
+describe('alarm-driven scaling', () => {
+  const names = {
+    cpuHigh: 'pydio-autoscaler-dev-compute-cpu-high',
+    cpuLow: 'pydio-autoscaler-dev-compute-cpu-low',
+    diskHigh: 'pydio-autoscaler-dev-brick-disk-high',
+  };
+
+  it('alarm function consumes DecisionQueue one message at a time, under its own role', () => {
+    expect(resources.AlarmLambdaFunction.Properties).toMatchObject({
+      Handler: 'functions/alarm/handler.handler',
+      Runtime: 'nodejs22.x',
+      Role: { 'Fn::GetAtt': ['AlarmFunctionRole', 'Arn'] },
+    });
+    const mappings = Object.values(resources).filter(
+      (r: Json) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.FunctionName).includes('AlarmLambdaFunction'),
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0].Properties).toMatchObject({
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: { 'Fn::GetAtt': ['DecisionQueue', 'Arn'] },
+    });
+    const queue = resources.DecisionQueue.Properties;
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['DecisionDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * resources.AlarmLambdaFunction.Properties.Timeout);
+    expect(resources.DecisionDeadLetterAlarm.Properties.AlarmActions).toEqual([{ Ref: 'NotificationsTopic' }]);
+  });
+
+  it('alarm function environment is what lib/config-scaling.ts accepts once the Refs resolve', () => {
+    const vars = resources.AlarmLambdaFunction.Properties.Environment.Variables;
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries<Json>(vars)) {
+      if (typeof value === 'string') env[name] = value;
+      else if (value?.Ref === 'NotificationsTopic') env[name] = 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev-notifications';
+      else if (value?.Ref === 'DecisionQueue') env[name] = 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-decision';
+      else if (value?.Ref === 'StorageGroupName') env[name] = template.Parameters.StorageGroupName.Default;
+      else if (value?.['Fn::If']?.[0] === 'HasStorageGroup') env[name] = value['Fn::If'][2]; // the example stage has no storage group
+      else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
+    }
+    const config = parseScalingConfig(env);
+    expect(config.alarms).toEqual({ cpuHigh: names.cpuHigh, cpuLow: names.cpuLow, diskHigh: '' });
+    expect(config.scaling).toMatchObject({ stepOut: 1, largeStepOut: 2, largeStepFactor: 1.5, cooldownSeconds: 300 });
+    expect(vars.DISK_HIGH_ALARM_NAME).toEqual({ 'Fn::If': ['HasStorageGroup', names.diskHigh, ''] });
+  });
+
+  it.each([
+    ['ComputeCpuHighAlarm', names.cpuHigh, 'GreaterThanThreshold', 70, 300, 2],
+    ['ComputeCpuLowAlarm', names.cpuLow, 'LessThanThreshold', 25, 300, 3],
+  ])('%s: group average CPU of the compute group (%s)', (logicalId, name, operator, threshold, period, evaluations) => {
+    expect(resources[logicalId].Properties).toMatchObject({
+      AlarmName: name, Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', Statistic: 'Average',
+      Dimensions: [{ Name: 'AutoScalingGroupName', Value: EXAMPLE.computeGroup }],
+      ComparisonOperator: operator, Threshold: threshold, Period: period, EvaluationPeriods: evaluations,
+    });
+    expect(resources[logicalId].Properties.AlarmActions).toBeUndefined(); // EventBridge carries the state change
+  });
+
+  it('brick disk alarm: fullest brick of the storage group, only with a storage group', () => {
+    expect(resources.BrickDiskHighAlarm).toMatchObject({
+      Condition: 'HasStorageGroup',
+      Properties: {
+        AlarmName: names.diskHigh, Namespace: 'CWAgent', MetricName: 'disk_used_percent', Statistic: 'Maximum',
+        Dimensions: [{ Name: 'AutoScalingGroupName', Value: { Ref: 'StorageGroupName' } }, { Name: 'path', Value: '/bricks' }],
+        Threshold: 80, Period: 300, EvaluationPeriods: 1,
+      },
+    });
+  });
+
+  it('routes state changes of our three alarms only, to DecisionQueue, and only that rule may send', () => {
+    expect(resources.AlarmStateRule.Properties.EventPattern).toEqual({
+      source: ['aws.cloudwatch'],
+      'detail-type': ['CloudWatch Alarm State Change'],
+      detail: { alarmName: [names.cpuHigh, names.cpuLow, names.diskHigh] },
+    });
+    expect(resources.AlarmStateRule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['DecisionQueue', 'Arn'] } })]);
+    expect(resources.DecisionQueuePolicy.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Action: 'sqs:SendMessage', Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['AlarmStateRule', 'Arn'] } } } }),
+    ]);
+  });
+
+  it('alarm role: sets capacity of the compute (and storage) group only, reads only its alarms, own topic and queue', () => {
+    const role = 'AlarmFunctionRole';
+    const { resources: scaled } = scopeOf('autoscaling:SetDesiredCapacity', role);
+    expect(granting('autoscaling:SetDesiredCapacity')).toHaveLength(1);
+    expect(scaled[0]).toContain(`autoScalingGroupName/${EXAMPLE.computeGroup}`);
+    expect(scaled.slice(1).every((r) => r.includes('"Fn::If":["HasStorageGroup"'))).toBe(true);
+    const alarms = scopeOf('cloudwatch:DescribeAlarms', role).resources;
+    expect(alarms).toHaveLength(3);
+    for (const name of Object.values(names)) expect(alarms.some((r) => r.includes(`:alarm:${name}`))).toBe(true);
+    expect(scopeOf('sns:Publish', role).resources).toEqual([JSON.stringify({ Ref: 'NotificationsTopic' })]);
+    for (const action of ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']) {
+      expect(scopeOf(action, role).resources).toEqual([JSON.stringify({ 'Fn::GetAtt': ['DecisionQueue', 'Arn'] })]);
+    }
+    expect(scopeOf('logs:PutLogEvents', role).resources).toEqual([expect.stringContaining(':log-group:/aws/lambda/pydio-autoscaler-dev-alarm:*')]);
+    expect(scopeOf('autoscaling:DescribeScalingActivities', role).resources).toEqual(['"*"']);
+  });
+
+  it('status function is read-only: only Describe on "*" and its own logs', () => {
+    expect(resources.StatusLambdaFunction.Properties).toMatchObject({ Handler: 'functions/status/handler.handler', Role: { 'Fn::GetAtt': ['StatusFunctionRole', 'Arn'] } });
+    const actions = statements('StatusFunctionRole').flatMap((st) => actionsOf(st)).sort();
+    expect(actions).toEqual(['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetHealth', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+  });
+
+  it('dashboard: a valid body with CPU, healthy targets, brick disk, volume health and our metrics', () => {
+    const [body, vars] = resources.ClusterDashboard.Properties.DashboardBody['Fn::Sub'];
+    expect(vars.TargetGroupDimension).toEqual({ 'Fn::Select': [5, { 'Fn::Split': [':', EXAMPLE.targetGroupArn] }] });
+    const resolved = String(body).replace(/\$\{([A-Za-z:]+)\}/g, (_m: string, name: string) => {
+      const known: Record<string, string> = {
+        'AWS::Region': 'eu-west-1', StorageGroupName: '', TargetGroupDimension: 'targetgroup/pydio-example/0123456789abcdef',
+      };
+      if (name in known) return known[name];
+      if (typeof vars[name] === 'string') return vars[name];
+      throw new Error(`dashboard uses \${${name}}, which nothing defines`);
+    });
+    const dashboard = JSON.parse(resolved);
+    const metrics = JSON.stringify(dashboard.widgets.map((w: Json) => w.properties.metrics));
+    for (const needle of ['CPUUtilization', 'HealthyHostCount', 'disk_used_percent', 'GlusterBricksOffline', 'ScaleOut', 'ScaleIn', 'LifecycleDurationSeconds', 'LifecycleFailures']) {
+      expect(metrics).toContain(needle);
+    }
+    expect(metrics).toContain('PydioAutoscaler');
+  });
+
+  it('exports the decision queue, alarms, dashboard and status function', () => {
+    expect(template.Outputs).toMatchObject({
+      DecisionQueueUrl: { Value: { Ref: 'DecisionQueue' } },
+      ComputeCpuHighAlarmName: { Value: { Ref: 'ComputeCpuHighAlarm' } },
+      ComputeCpuLowAlarmName: { Value: { Ref: 'ComputeCpuLowAlarm' } },
+      BrickDiskHighAlarmName: { Condition: 'HasStorageGroup', Value: { Ref: 'BrickDiskHighAlarm' } },
+      DashboardName: { Value: { Ref: 'ClusterDashboard' } },
+      StatusFunctionName: { Value: { Ref: 'StatusLambdaFunction' } },
     });
   });
 });
