@@ -6,6 +6,8 @@ import { createSsmClient, createSsmPort } from '../aws/ssm';
 import { parseConfig, type Config } from '../config';
 import { logger } from '../logger';
 import type { LifecycleDeps } from './lifecycle';
+import type { StorageDeps } from './storage/cluster';
+import { parseStorageConfig } from './storage/config';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createCloudWatchClient, createMetricsPort } from '../aws/cloudwatch';
 import { parseScalingConfig, parseStatusConfig, type ScalingConfig, type StatusConfig } from '../config-scaling';
@@ -88,5 +90,22 @@ export function buildStatusDeps(config: StatusConfig = parseStatusConfig(process
     storage: storageNotDeployed,
     log: logger,
     now: () => new Date(),
+  };
+}
+
+/** Composition root of the storage function: the lifecycle ports plus capacity, termination and Parameter Store records. */
+export function buildStorageDeps(config: Config = loadConfig(), env: Record<string, string | undefined> = process.env): StorageDeps {
+  const opts = { dryRun: config.dryRun, log: logger };
+  logger.appendKeys({ stage: config.stage, tier: 'storage', ...(config.dryRun ? { dryRun: true } : {}) });
+  return {
+    config,
+    storage: parseStorageConfig(env, config),
+    autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
+    ssm: createSsmPort(createSsmClient(), opts),
+    notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
+    queue: createQueuePort(createSqsClient(), opts),
+    log: logger,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   };
 }

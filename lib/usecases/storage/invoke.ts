@@ -1,0 +1,129 @@
+import { decideInvocation } from '../../core/decisions';
+import { malformedEvent } from '../../core/messages';
+import * as storageMessages from '../../core/storage/messages';
+import { planExpansion, planShrink, type ExpansionPlan, type ShrinkPlan } from '../../core/storage/plan';
+import { MalformedEventError } from '../../errors';
+import { healthName, pickMember, snapshotFromStatus, type HealthRecord, type StorageDeps } from './cluster';
+import { lockHolder } from './flows';
+import { parseStorageRequest } from './requests';
+import { encodeStorageRequest, type StorageRequest } from './state';
+
+/** What a direct invoke answers, synchronously. */
+export type InvokeAnswer =
+  | { readonly outcome: 'planned'; readonly dryRun: true; readonly plan: ExpansionPlan | ShrinkPlan; readonly commands: readonly string[] }
+  | { readonly outcome: 'accepted'; readonly dryRun: false; readonly request: StorageRequest; readonly note: string }
+  | { readonly outcome: 'refused'; readonly reason: string }
+  | { readonly outcome: 'rejected'; readonly error: string };
+
+const POLL_MS = 2000;
+
+/**
+ * A manual operation invoked directly on the storage function.
+ * Dry run: the Gluster status is read synchronously (SendCommand, then at
+ * most storage.timing.syncStatusSeconds of polling, since the operator
+ * waits), planned and answered; nothing changes. A real run is checked
+ * against the lock and queued: the expand/shrink flow plans again from its
+ * own status read (the plan arrives by notification).
+ */
+export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, requestId: string): Promise<InvokeAnswer> {
+  let request: StorageRequest;
+  try {
+    request = parseStorageRequest(payload, 'manual invoke');
+  } catch (error) {
+    if (!(error instanceof MalformedEventError)) throw error;
+    deps.log.error('rejected malformed storage invoke', { error });
+    await deps.notifier.publish(malformedEvent(deps.config.stage, error.message, JSON.stringify(payload) ?? String(payload)));
+    return { outcome: 'rejected', error: error.message };
+  }
+  const refuse = async (reason: string): Promise<InvokeAnswer> => {
+    await deps.notifier.publish(storageMessages.storageRefused(deps.config.stage, request.action, request.volume, reason));
+    return { outcome: 'refused', reason };
+  };
+
+  const holder = await lockHolder(deps, requestId);
+  if (!request.dryRun) {
+    if (holder?.kind === 'held') return refuse(`another storage operation holds the cluster lock (${holder.holder}): one storage operation at a time`);
+    await deps.queue.send(deps.storage.queueUrl, encodeStorageRequest(request), 0);
+    return { outcome: 'accepted', dryRun: false, request, note: 'queued: the plan (or the refusal) follows by notification' };
+  }
+
+  const via = await pickMember(deps);
+  if (!via) return refuse(`no in-service storage member with an online agent in ${deps.storage.groupName} to read the volumes from`);
+  const commandId = await deps.ssm.sendCommand({
+    documentName: deps.storage.documents.glusterStatus,
+    instanceId: via.instanceId,
+    parameters: { Volumes: deps.storage.volumes.join(',') },
+    timeoutSeconds: deps.config.timing.commandTimeoutSeconds,
+    comment: `pydio-autoscaler dry-run ${request.action} ${request.volume}`,
+  });
+  const polls = Math.max(1, Math.floor((deps.storage.timing.syncStatusSeconds * 1000) / POLL_MS));
+  let stdout: string | undefined;
+  for (let poll = 0; poll < polls && stdout === undefined; poll += 1) {
+    await deps.sleep(POLL_MS);
+    const invocation = await deps.ssm.getInvocation(commandId, via.instanceId);
+    const decided = decideInvocation(invocation, 'gluster status', 0, deps.config.timing.commandTimeoutSeconds);
+    if (decided.kind === 'fail') return refuse(`the Gluster status could not be read on ${via.instanceId}: ${decided.reason}`);
+    if (decided.kind === 'next') stdout = invocation.stdout;
+  }
+  if (stdout === undefined) return refuse(`the Gluster status of ${via.instanceId} did not arrive within ${deps.storage.timing.syncStatusSeconds}s; retry, or drop dryRun to go through the queue`);
+  const read = await snapshotFromStatus(deps, stdout, via);
+  if (read.kind !== 'snapshot') return refuse('the Gluster status could not be read');
+  const lockHeldBy = holder?.kind === 'held' ? holder.holder : undefined;
+
+  if (request.action === 'shrink') {
+    const plan = planShrink(read.snapshot, request.volume, { headroom: deps.storage.settings.shrinkHeadroom, ...(lockHeldBy ? { lockHeldBy } : {}) });
+    if (plan.kind === 'refused') return refuse(plan.reason);
+    await deps.notifier.publish(storageMessages.shrinkPlanned(deps.config.stage, plan, true));
+    return { outcome: 'planned', dryRun: true, plan, commands: plan.commands };
+  }
+  const plan = planExpansion(read.snapshot, { volume: request.volume, sets: request.sets, allowSameZone: request.allowSameZone, strategy: 'add-bricks', ...(lockHeldBy ? { lockHeldBy } : {}) }, deps.storage.settings);
+  if (plan.kind === 'refused') return refuse(plan.reason);
+  await deps.notifier.publish(storageMessages.expansionPlanned(deps.config.stage, plan, true));
+  return { outcome: 'planned', dryRun: true, plan, commands: plan.commands };
+}
+
+/**
+ * The alarm side's view of the storage tier (StorageExpansionPort of
+ * lib/usecases/ports.ts, declared by the scaling issue; the shape is
+ * repeated here so this file does not depend on its arrival).
+ */
+export interface StorageExpansion {
+  requestExpansion(request: { volume: string; sets: number; reason: string; dryRun: boolean }): Promise<{ accepted: boolean; reason?: string }>;
+  volumesHealth(): Promise<{ healthy: boolean; reason?: string }>;
+}
+
+/** Recorded health older than this is not trusted (the flow re-checks anyway). */
+const HEALTH_MAX_AGE_SECONDS = 3600;
+
+export function createStorageExpansion(deps: Pick<StorageDeps, 'config' | 'storage' | 'ssm' | 'queue' | 'log' | 'now'>): StorageExpansion {
+  return {
+    async requestExpansion(input) {
+      let request: StorageRequest;
+      try {
+        request = parseStorageRequest({ volume: input.volume, sets: input.sets, dryRun: input.dryRun, reason: input.reason.slice(0, 200) }, 'alarm');
+      } catch (error) {
+        if (error instanceof MalformedEventError) return { accepted: false, reason: error.message };
+        throw error;
+      }
+      await deps.queue.send(deps.storage.queueUrl, encodeStorageRequest(request), 0);
+      deps.log.info('storage expansion requested', { volume: request.volume, sets: request.sets, reason: request.reason });
+      return { accepted: true };
+    },
+    async volumesHealth() {
+      const raw = await deps.ssm.claimOwner(healthName(deps.config.stage));
+      // Unknown or old health does not block a request: the expand flow checks every guard rail on a fresh status.
+      if (raw === undefined) return { healthy: true, reason: 'no storage status recorded yet; the expansion flow checks the volumes itself' };
+      let record: Partial<HealthRecord>;
+      try {
+        record = JSON.parse(raw) as Partial<HealthRecord>;
+      } catch {
+        return { healthy: false, reason: 'the recorded storage status is unreadable' };
+      }
+      const at = typeof record.at === 'string' ? Date.parse(record.at) : NaN;
+      if (!Number.isFinite(at) || typeof record.healthy !== 'boolean') return { healthy: false, reason: 'the recorded storage status is incomplete' };
+      const age = (deps.now().getTime() - at) / 1000;
+      if (age > HEALTH_MAX_AGE_SECONDS) return { healthy: true, reason: `the recorded storage status is ${Math.round(age / 60)} minutes old; the expansion flow checks the volumes itself` };
+      return record.healthy ? { healthy: true } : { healthy: false, reason: record.reason ?? 'unhealthy' };
+    },
+  };
+}
