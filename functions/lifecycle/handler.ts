@@ -25,6 +25,7 @@ async function consumeLifecycleQueue(event: SQSEvent): Promise<SQSBatchResponse>
       batchItemFailures.push({ itemIdentifier: record.messageId });
     }
   }
+  deps.metrics.flush();
   return { batchItemFailures };
 }
 

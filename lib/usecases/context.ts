@@ -34,6 +34,7 @@ export function buildLifecycleDeps(config: Config = loadConfig()): LifecycleDeps
     targets: createTargetGroupPort(createElbv2Client(), opts),
     notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
     queue: createQueuePort(createSqsClient(), opts),
+    metrics: createEmfMetrics(),
     log: logger,
     now: () => new Date(),
   };
@@ -52,6 +53,10 @@ export function createEmfMetrics(): MetricsSink {
   return {
     count(name, value) {
       metrics.addMetric(name, MetricUnit.Count, value);
+      pending += 1;
+    },
+    seconds(name, value) {
+      metrics.addMetric(name, MetricUnit.Seconds, value);
       pending += 1;
     },
     flush() {

@@ -29,6 +29,8 @@ import { parseLifecycleSource, type LifecycleEvent } from '../core/lifecycle-eve
 import * as messages from '../core/messages';
 import { MalformedEventError, StepFailedError } from '../errors';
 import type { Log } from '../logger';
+import { METRIC } from '../core/scaling/metric-names';
+import type { MetricsSink } from './ports';
 
 export interface LifecycleDeps {
   readonly config: Config;
@@ -37,6 +39,8 @@ export interface LifecycleDeps {
   readonly targets: TargetGroupPort;
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
+  /** Lifecycle durations and failures, as embedded metric format (flushed by the handler). */
+  readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => Date;
 }
@@ -193,6 +197,7 @@ async function runFlow(initial: FlowState, deps: LifecycleDeps, redelivered: boo
     const next = advance(state, outcome, deps.now());
     if (next === undefined) {
       // 'complete' was the last step.
+      deps.metrics.seconds(METRIC.lifecycleDuration, secondsSince(state.startedAt, deps.now()));
       return 'completed';
     }
     state = next;
@@ -345,6 +350,8 @@ async function failFlow(state: FlowState, reason: string, output: string | undef
   const { config, log } = deps;
   const result = state.flow === 'compute-launch' ? 'ABANDON' : 'CONTINUE';
   log.error('flow failed', { ...logKeys(state), reason });
+  deps.metrics.count(METRIC.lifecycleFailures, 1);
+  deps.metrics.seconds(METRIC.lifecycleDuration, secondsSince(state.startedAt, deps.now()));
   if (state.flow === 'compute-launch' && state.registered) {
     try {
       await deps.targets.deregisterTarget(config.targetGroupArn, state.event.instanceId, config.appPort);

@@ -63,6 +63,7 @@ export interface StorageStatusPort {
 /** Our own metrics (EMF). `flush` writes them; call it once per invocation. */
 export interface MetricsSink {
   count(name: MetricName, value: number): void;
+  seconds(name: MetricName, value: number): void;
   flush(): void;
 }
 

@@ -74,7 +74,7 @@ class FakeScalingCloud {
       storage,
       notifier: { publish: async (n) => void this.notifications.push(n) },
       queue: { send: async (url, body, delaySeconds) => void this.queued.push({ url, body, delaySeconds }) },
-      metrics: { count: (name, value) => void this.counted.push([name, value]), flush: () => undefined },
+      metrics: { count: (name, value) => void this.counted.push([name, value]), seconds: () => undefined, flush: () => undefined },
       log,
       now: () => this.now,
     };

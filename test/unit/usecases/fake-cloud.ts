@@ -145,6 +145,8 @@ export class FakeCloud {
     },
   };
 
+  public readonly metrics: Array<[string, number]> = [];
+
   public readonly log: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Log;
 
   public deps(env: Record<string, string> = {}): LifecycleDeps {
@@ -156,6 +158,11 @@ export class FakeCloud {
       targets: this.targets,
       notifier: this.notifier,
       queue: this.queue,
+      metrics: {
+        count: (name, value) => void this.metrics.push([name, value]),
+        seconds: (name, value) => void this.metrics.push([name, value]),
+        flush: () => undefined,
+      },
       log: this.log,
       now: () => this.now,
     };

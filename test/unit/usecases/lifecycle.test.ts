@@ -35,6 +35,7 @@ describe('scale-out (launch hook)', () => {
     expect(configure).toMatchObject({ documentName: 'doc-configure', parameters: { AppRoot: '/var/www/pydio', AppPort: '80' } });
     expect(subjects(cloud)).toEqual(['lifecycle.started', 'lifecycle.succeeded']);
     expect(cloud.claims.size).toBe(0);
+    expect(cloud.metrics).toEqual([['LifecycleDurationSeconds', expect.any(Number)]]);
   });
 
   it('never asks the queue for a delay beyond the configured maximum', async () => {
@@ -68,6 +69,7 @@ describe('scale-out (launch hook)', () => {
     expect(failed.subject).toContain('FAILED at mount-volumes');
     expect(failed.body).toContain('exit code 32');
     expect(failed.body).toContain('no route to host');
+    expect(cloud.metrics.map(([name]) => name)).toEqual(['LifecycleFailures', 'LifecycleDurationSeconds']);
   });
 
   it('abandons and deregisters when the target never turns healthy', async () => {
