@@ -124,8 +124,11 @@ export function decodeStorageContinuation(body: { state: unknown }): StorageFlow
   return { ...(s as StorageFlowState), warnings: Array.isArray(s.warnings) ? s.warnings : [] };
 }
 
+/** The request as its payload form (what parseStorageRequest reads back): shrink carries no sets. */
 export function encodeStorageRequest(request: StorageRequest): string {
-  return JSON.stringify({ [REQUEST_MARK]: 1, request });
+  const { action, volume, sets, allowSameZone, dryRun, reason } = request;
+  const payload = action === 'expand' ? { action, volume, sets, allowSameZone, dryRun, reason } : { action, volume, dryRun, reason };
+  return JSON.stringify({ [REQUEST_MARK]: 1, request: payload });
 }
 
 export function isStorageRequestMessage(body: unknown): body is { request: unknown } {

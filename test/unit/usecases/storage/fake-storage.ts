@@ -1,0 +1,442 @@
+/**
+ * An in-memory storage tier behind the ports, in the style of fake-cloud.ts:
+ * an Auto Scaling group of storage nodes, SSM Run Command that executes the
+ * four storage documents against a Gluster MODEL (pool, volumes, bricks,
+ * rebalance, heal, remove-brick), Parameter Store, a delayed queue and the
+ * ops topic. The status document answers with Gluster XML generated from the
+ * model in the shape of the captured fixtures, and goes through the real
+ * parsers. Lifecycle events are queued the way the EventBridge rule would.
+ */
+import type { GroupDescription, LifecycleActionRef, LifecycleResult } from '../../../../lib/aws/autoscaling';
+import type { CommandInvocation, SendCommandInput } from '../../../../lib/aws/ssm';
+import { parseConfig } from '../../../../lib/config';
+import type { Notification } from '../../../../lib/core/notification';
+import type { Log } from '../../../../lib/logger';
+import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
+import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
+import { handleStorageMessage, type StorageMessageOutcome } from '../../../../lib/usecases/storage/flows';
+import { ENV } from '../fake-cloud';
+
+export const GiB = 1024 ** 3;
+export const A = 'eu-west-1a';
+export const B = 'eu-west-1b';
+export const C = 'eu-west-1c';
+
+export const STORAGE_ENV: Record<string, string> = {
+  ...ENV,
+  STORAGE_ASG_NAME: 'pydio-storage',
+  STORAGE_QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/storage',
+  DOC_STORAGE_PREPARE_BRICK: 'doc-prepare-brick',
+  DOC_STORAGE_PEER_PROBE: 'doc-peer-probe',
+  DOC_STORAGE_GLUSTER_STATUS: 'doc-gluster-status',
+  DOC_STORAGE_GLUSTER_COMMAND: 'doc-gluster-command',
+  STORAGE_PROGRESS_SECONDS: '60',
+};
+
+export interface FakeNode {
+  instanceId: string;
+  ip: string;
+  zone: string;
+  lifecycleState: string;
+  protected: boolean;
+  online: boolean;
+  /** Its glusterd answers (false: the node died). */
+  alive: boolean;
+  token?: string;
+}
+
+export interface FakeVolume {
+  name: string;
+  replica: number;
+  bricks: Array<{ host: string; path: string }>;
+  started: boolean;
+  usedBytes: number;
+  /** Status reads until a running rebalance completes. */
+  rebalance?: { reads: number; until: number; failures: number };
+  heal: number;
+  removing?: { bricks: string[]; reads: number; until: number };
+}
+
+export interface Call { readonly op: string; readonly args: unknown }
+
+const xml = (inner: string) => `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n${inner}\n</cliOutput>`;
+const refused = (message: string) => `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <opRet>-1</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr>${message}</opErrstr>\n</cliOutput>`;
+const uuid = (ip: string) => `00000000-0000-4000-8000-${ip.split('.').map((o) => o.padStart(3, '0')).join('')}`;
+
+export class FakeStorage {
+  public now = new Date('2026-11-21T10:00:00Z');
+  public readonly calls: Call[] = [];
+  public readonly notifications: Notification[] = [];
+  public readonly queue: Array<{ body: string; due: number; id: string }> = [];
+  public readonly params = new Map<string, string>();
+  public readonly nodes: FakeNode[] = [];
+  public readonly pool = new Set<string>();
+  public volumes: FakeVolume[] = [];
+  public group = { name: 'pydio-storage', min: 2, max: 6, desired: 0, zones: [A, B] };
+  public diskBytes = 100 * GiB;
+  /** Polls before a command ends. */
+  public commandPolls = 1;
+  /** Per document name: a forced failure. */
+  public failDocument: Record<string, CommandInvocation> = {};
+  public rebalanceReads = 3;
+  public removeReads = 3;
+  public healEntries = 30;
+  public readonly commands = new Map<string, { input: SendCommandInput; polls: number; result?: CommandInvocation }>();
+  private nextId = 0;
+  private nextIp = 10;
+
+  // --- cluster building ---------------------------------------------------------------
+
+  public addNode(zone: string, over: Partial<FakeNode> = {}): FakeNode {
+    this.nextId += 1;
+    const subnet = zone === A ? 1 : zone === B ? 2 : 3;
+    const node: FakeNode = {
+      instanceId: `i-${this.nextId.toString(16).padStart(17, '0')}`,
+      ip: `10.0.${subnet}.${this.nextIp++}`,
+      zone, lifecycleState: 'InService', protected: true, online: true, alive: true, ...over,
+    };
+    this.nodes.push(node);
+    if (!node.lifecycleState.startsWith('Pending')) this.group.desired += 1;
+    return node;
+  }
+
+  /** A running cluster: members in the pool and both volumes over their bricks (replica sets in order). */
+  public cluster(members: FakeNode[], setsOf: FakeNode[][] = [members.slice(0, 2)], usedBytes = 40 * GiB): void {
+    for (const m of members) {
+      this.pool.add(m.ip);
+      this.params.set(`/pydio-autoscaler/test/storage/members/${m.instanceId}`, JSON.stringify({ instanceId: m.instanceId, host: m.ip, zone: m.zone, state: 'joined', lastSeen: '2026-11-21T09:00:00.000Z' }));
+    }
+    this.volumes = ['pydio-config', 'pydio-data'].map((name) => ({
+      name, replica: 2, started: true, heal: 0, usedBytes: name === 'pydio-data' ? usedBytes : GiB,
+      bricks: setsOf.flat().map((m) => ({ host: m.ip, path: `/bricks/${name}/brick` })),
+    }));
+  }
+
+  public node(id: string): FakeNode {
+    const found = this.nodes.find((n) => n.instanceId === id);
+    if (!found) throw new Error(`no node ${id}`);
+    return found;
+  }
+
+  /** Launch a node the way the group does: Pending:Wait and its lifecycle event on the queue. */
+  public launch(zone: string): FakeNode {
+    const node = this.addNode(zone, { lifecycleState: 'Pending:Wait', protected: false });
+    node.token = `tok-${node.instanceId}`;
+    this.enqueue(this.event('launch', node), 0);
+    return node;
+  }
+
+  public event(transition: 'launch' | 'terminate', node: FakeNode): string {
+    return JSON.stringify({
+      version: '0', id: `evt-${node.instanceId}`, source: 'aws.autoscaling', account: '123456789012', time: this.now.toISOString(), region: 'eu-west-1', resources: [],
+      'detail-type': transition === 'launch' ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action',
+      detail: {
+        LifecycleActionToken: node.token ?? `tok-${node.instanceId}`,
+        AutoScalingGroupName: this.group.name,
+        LifecycleHookName: `pydio-autoscaler-test-storage-${transition}`,
+        EC2InstanceId: node.instanceId,
+        LifecycleTransition: transition === 'launch' ? 'autoscaling:EC2_INSTANCE_LAUNCHING' : 'autoscaling:EC2_INSTANCE_TERMINATING',
+      },
+    });
+  }
+
+  public enqueue(body: string, delaySeconds: number): void {
+    this.queue.push({ body, due: this.now.getTime() + delaySeconds * 1000, id: `msg-${++this.nextId}` });
+  }
+
+  // --- ports -------------------------------------------------------------------------------
+
+  private record(op: string, args: unknown): void {
+    this.calls.push({ op, args });
+  }
+
+  private describe(): GroupDescription {
+    return {
+      name: this.group.name, minSize: this.group.min, maxSize: this.group.max, desiredCapacity: this.group.desired,
+      availabilityZones: this.group.zones, targetGroupArns: [],
+      instances: this.nodes.filter((n) => n.lifecycleState !== 'Gone').map((n) => ({
+        instanceId: n.instanceId, availabilityZone: n.zone, lifecycleState: n.lifecycleState, healthStatus: 'Healthy', protectedFromScaleIn: n.protected,
+      })),
+    };
+  }
+
+  public readonly autoScaling: StorageDeps['autoScaling'] = {
+    describeGroup: async (name) => (name === this.group.name ? this.describe() : undefined),
+    describeInstance: async (id) => {
+      const n = this.nodes.find((x) => x.instanceId === id && x.lifecycleState !== 'Gone');
+      return n ? { instanceId: id, groupName: this.group.name, availabilityZone: n.zone, lifecycleState: n.lifecycleState, healthStatus: 'Healthy', protectedFromScaleIn: n.protected } : undefined;
+    },
+    describeLifecycleHook: async () => ({ heartbeatTimeoutSeconds: 900, defaultResult: 'ABANDON' }),
+    completeLifecycleAction: async (ref: LifecycleActionRef, result: LifecycleResult) => {
+      this.record('completeLifecycleAction', { ...ref, result });
+      const n = this.node(ref.instanceId);
+      if (!n.lifecycleState.endsWith(':Wait')) return 'already-completed';
+      if (n.lifecycleState === 'Pending:Wait') n.lifecycleState = result === 'CONTINUE' ? 'InService' : 'Terminated';
+      else n.lifecycleState = 'Terminated';
+      return 'completed';
+    },
+    recordHeartbeat: async (ref) => {
+      this.record('recordHeartbeat', ref);
+      return 'recorded';
+    },
+    setDesiredCapacity: async (name, desired) => {
+      this.record('setDesiredCapacity', { name, desired });
+      const launches = desired - this.group.desired;
+      for (let i = 0; i < launches; i += 1) {
+        const perZone = this.group.zones.map((z) => [z, this.nodes.filter((n) => n.zone === z && !/Terminat|Gone/.test(n.lifecycleState)).length] as const);
+        const zone = [...perZone].sort((a, b) => a[1] - b[1])[0]![0];
+        this.launch(zone);
+      }
+      this.group.desired = desired;
+      return 'set';
+    },
+    setInstanceProtection: async (name, ids, protect) => {
+      this.record('setInstanceProtection', { name, ids, protect });
+      for (const id of ids) this.node(id).protected = protect;
+    },
+    describeScalingActivities: async () => [],
+    terminateInstance: async (id, decrement) => {
+      this.record('terminateInstance', { id, decrement });
+      const n = this.node(id);
+      n.lifecycleState = 'Terminating:Wait';
+      if (decrement) this.group.desired -= 1;
+      this.enqueue(this.event('terminate', n), 0);
+      return 'terminating';
+    },
+  };
+
+  public readonly ssm: StorageDeps['ssm'] = {
+    describeManagedInstances: async (ids) =>
+      this.nodes.filter((n) => ids.includes(n.instanceId) && n.lifecycleState !== 'Gone').map((n) => ({ instanceId: n.instanceId, online: n.online, ...(n.online ? { ipAddress: n.ip } : {}) })),
+    sendCommand: async (input) => {
+      const id = `cmd-${++this.nextId}`;
+      this.record('sendCommand', input);
+      this.commands.set(id, { input, polls: 0 });
+      return id;
+    },
+    getInvocation: async (commandId) => {
+      const command = this.commands.get(commandId);
+      if (!command) return { status: 'Pending', exitCode: -1, stdout: '', stderr: '' };
+      command.polls += 1;
+      if (command.polls < this.commandPolls) return { status: 'InProgress', exitCode: -1, stdout: '', stderr: '' };
+      // A document runs once, when it ends; later reads see the same result.
+      command.result ??= this.execute(command.input);
+      return command.result;
+    },
+    claim: async (name, owner) => {
+      this.record('claim', { name, owner });
+      if (this.params.has(name)) return false;
+      this.params.set(name, owner);
+      return true;
+    },
+    claimOwner: async (name) => this.params.get(name),
+    release: async (name) => {
+      this.record('release', { name });
+      this.params.delete(name);
+    },
+    putParameter: async (name, value) => {
+      this.params.set(name, value);
+    },
+    listParameters: async (path) => [...this.params.entries()].filter(([name]) => name.startsWith(`${path}/`)).map(([name, value]) => ({ name, value })),
+  };
+
+  public readonly notifier: StorageDeps['notifier'] = {
+    publish: async (n) => {
+      this.notifications.push(n);
+    },
+  };
+
+  public readonly queuePort: StorageDeps['queue'] = {
+    send: async (_url, body, delaySeconds) => {
+      this.enqueue(body, delaySeconds);
+    },
+  };
+
+  public readonly log: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Log;
+
+  public deps(env: Record<string, string> = {}): StorageDeps {
+    const config = parseConfig({ ...STORAGE_ENV, ...env });
+    return {
+      config,
+      storage: parseStorageConfig({ ...STORAGE_ENV, ...env }, config),
+      autoScaling: this.autoScaling,
+      ssm: this.ssm,
+      notifier: this.notifier,
+      queue: this.queuePort,
+      log: this.log,
+      now: () => this.now,
+      sleep: async (ms) => {
+        this.now = new Date(this.now.getTime() + ms);
+      },
+    };
+  }
+
+  /** Delivers queued messages in due order (the clock jumps to each), at most `max`. */
+  public async drain(deps: StorageDeps = this.deps(), max = 400): Promise<StorageMessageOutcome[]> {
+    const outcomes = await this.deliver(deps, max);
+    if (this.queue.length > 0) throw new Error(`queue not drained after ${max} deliveries`);
+    return outcomes;
+  }
+
+  /** Delivers at most `max` queued messages in due order. */
+  public async deliver(deps: StorageDeps, max: number): Promise<StorageMessageOutcome[]> {
+    const outcomes: StorageMessageOutcome[] = [];
+    for (let i = 0; i < max && this.queue.length > 0; i += 1) {
+      this.queue.sort((a, b) => a.due - b.due);
+      const next = this.queue.shift()!;
+      if (next.due > this.now.getTime()) this.now = new Date(next.due);
+      outcomes.push(await handleStorageMessage({ messageId: next.id, body: next.body }, deps));
+    }
+    return outcomes;
+  }
+
+  public ops(): string[] {
+    return this.calls.map((c) => c.op);
+  }
+
+  public sent(document: string): SendCommandInput[] {
+    return this.calls.filter((c) => c.op === 'sendCommand').map((c) => c.args as SendCommandInput).filter((i) => i.documentName === document);
+  }
+
+  public glusterActions(): string[] {
+    return this.sent('doc-gluster-command').map((i) => `${i.parameters.Action} ${i.parameters.Volume}${i.parameters.Bricks ? ` ${i.parameters.Bricks}` : ''}`);
+  }
+
+  public events(): string[] {
+    return this.notifications.map((n) => n.eventType);
+  }
+
+  // --- the documents against the model -----------------------------------------------------
+
+  private execute(input: SendCommandInput): CommandInvocation {
+    const forced = this.failDocument[input.documentName];
+    if (forced) return forced;
+    const on = this.node(input.instanceId);
+    const ok = (stdout = '') => ({ status: 'Success' as const, exitCode: 0, stdout, stderr: '' });
+    const p = input.parameters;
+    switch (input.documentName) {
+      case 'doc-prepare-brick':
+        return ok();
+      case 'doc-peer-probe': {
+        for (const ip of (p.Peers ?? '').split(',')) this.pool.add(ip);
+        this.pool.add(on.ip);
+        return ok();
+      }
+      case 'doc-gluster-status':
+        return ok(this.statusBundle(on, (p.Volumes ?? '').split(',')));
+      case 'doc-gluster-command': {
+        const out = this.glusterCommand(p);
+        return out.startsWith('<?xml') && out.includes('<opRet>-1') ? { status: 'Failed', exitCode: 1, stdout: out, stderr: '' } : ok(out);
+      }
+      default:
+        return { status: 'Failed', exitCode: 1, stdout: '', stderr: `unknown document ${input.documentName}` };
+    }
+  }
+
+  private alive(ip: string): boolean {
+    return this.nodes.some((n) => n.ip === ip && n.alive && n.lifecycleState !== 'Gone');
+  }
+
+  private glusterCommand(p: Readonly<Record<string, string>>): string {
+    const volume = this.volumes.find((v) => v.name === p.Volume);
+    const bricks = (p.Bricks ?? '').split(',').filter(Boolean).map((b) => ({ host: b.slice(0, b.indexOf(':')), path: b.slice(b.indexOf(':') + 1) }));
+    const done = (tag: string) => xml(`  <${tag}/>`);
+    switch (p.Action) {
+      case 'volume-create':
+        if (volume) return '';
+        this.volumes.push({ name: p.Volume!, replica: Number(p.Replica), bricks, started: false, usedBytes: 0, heal: 0 });
+        return done('volCreate');
+      case 'volume-start':
+        if (!volume) return refused(`Volume ${p.Volume} does not exist`);
+        volume.started = true;
+        return done('volStart');
+      case 'add-brick':
+        if (!volume) return refused(`Volume ${p.Volume} does not exist`);
+        for (const b of bricks) if (!this.pool.has(b.host)) return refused(`Host ${b.host} is not in 'Peer in Cluster' state`);
+        volume.bricks.push(...bricks);
+        return done('volAddBrick');
+      case 'rebalance-start':
+        if (!volume) return refused(`Volume ${p.Volume} does not exist`);
+        volume.rebalance = { reads: 0, until: this.rebalanceReads, failures: 0 };
+        return xml('  <volRebalance>\n    <task-id>15397bf7-08b1-4cd4-837d-0878f1b48c00</task-id>\n    <op>1</op>\n  </volRebalance>');
+      case 'rebalance-status': {
+        if (!volume?.rebalance) return refused('Rebalance not started for volume');
+        volume.rebalance.reads += 1;
+        const complete = volume.rebalance.reads >= volume.rebalance.until;
+        return this.taskXml('volRebalance', volume, complete ? 3 : 1, complete ? 'completed' : 'in progress', volume.rebalance.reads * 10, volume.rebalance.failures);
+      }
+      case 'replace-brick': {
+        if (!volume || bricks.length !== 2) return refused('replace-brick needs old,new');
+        const at = volume.bricks.findIndex((b) => b.host === bricks[0]!.host && b.path === bricks[0]!.path);
+        if (at < 0) return refused(`brick ${p.Bricks} is not part of volume`);
+        volume.bricks[at] = bricks[1]!;
+        volume.heal = this.healEntries;
+        return done('volReplaceBrick');
+      }
+      case 'heal-full':
+        return done('volHeal');
+      case 'remove-brick-start':
+        if (!volume) return refused(`Volume ${p.Volume} does not exist`);
+        volume.removing = { bricks: p.Bricks!.split(','), reads: 0, until: this.removeReads };
+        return done('volRemoveBrick');
+      case 'remove-brick-status': {
+        if (!volume?.removing) return refused('remove-brick not started');
+        volume.removing.reads += 1;
+        const complete = volume.removing.reads >= volume.removing.until;
+        return this.taskXml('volRemoveBrick', volume, complete ? 3 : 1, complete ? 'completed' : 'in progress', volume.removing.reads * 7, 0);
+      }
+      case 'remove-brick-commit': {
+        if (!volume?.removing) return refused('remove-brick not started');
+        if (volume.removing.reads < volume.removing.until) return refused('remove-brick migration not complete: committing now loses data');
+        const gone = new Set(volume.removing.bricks);
+        volume.bricks = volume.bricks.filter((b) => !gone.has(`${b.host}:${b.path}`));
+        delete volume.removing;
+        return done('volRemoveBrick');
+      }
+      default:
+        return refused(`unknown action ${p.Action}`);
+    }
+  }
+
+  private taskXml(tag: string, volume: FakeVolume, code: number, text: string, files: number, failures: number): string {
+    const hosts = [...new Set(volume.bricks.map((b) => b.host))];
+    const node = (name: string) => `    <node>\n      <nodeName>${name}</nodeName>\n      <id>${uuid(name)}</id>\n      <files>${files}</files>\n      <size>${files * 1024}</size>\n      <lookups>${files * 3}</lookups>\n      <failures>${failures}</failures>\n      <skipped>0</skipped>\n      <status>${code}</status>\n      <statusStr>${text}</statusStr>\n      <runtime>${files}.00</runtime>\n    </node>`;
+    const aggregate = `    <aggregate>\n      <files>${files * hosts.length}</files>\n      <size>${files * 1024 * hosts.length}</size>\n      <lookups>0</lookups>\n      <failures>${failures}</failures>\n      <skipped>0</skipped>\n      <status>${code}</status>\n      <statusStr>${text}</statusStr>\n      <runtime>${files}.00</runtime>\n    </aggregate>`;
+    return xml(`  <${tag}>\n    <task-id>7f30491e-1d0a-499a-b5a7-00e5fec383cb</task-id>\n    <nodeCount>${hosts.length}</nodeCount>\n${hosts.map(node).join('\n')}\n${aggregate}\n  </${tag}>`);
+  }
+
+  /** What storage-gluster-status.sh prints on `on`: marker lines, then gluster's XML. */
+  public statusBundle(on: FakeNode, wanted: readonly string[]): string {
+    const parts: string[] = [];
+    const peers = [...this.pool].filter((ip) => ip !== on.ip).map((ip) =>
+      `    <peer>\n      <uuid>${uuid(ip)}</uuid>\n      <hostname>${ip}</hostname>\n      <hostnames>\n        <hostname>${ip}</hostname>\n      </hostnames>\n      <connected>${this.alive(ip) ? 1 : 0}</connected>\n      <state>3</state>\n      <stateStr>Peer in Cluster</stateStr>\n    </peer>`);
+    peers.push(`    <peer>\n      <uuid>${uuid(on.ip)}</uuid>\n      <hostname>localhost</hostname>\n      <connected>1</connected>\n    </peer>`);
+    parts.push('### gluster-status pool-list rc=0 ###', xml(`  <peerStatus>\n${peers.join('\n')}\n  </peerStatus>`));
+    const vols = this.volumes.map((v) => {
+      const sets = v.bricks.length / v.replica;
+      const bricks = v.bricks.map((b) => `          <brick uuid="${uuid(b.host)}">${b.host}:${b.path}<name>${b.host}:${b.path}</name><hostUuid>${uuid(b.host)}</hostUuid><isArbiter>0</isArbiter></brick>`).join('\n');
+      return `      <volume>\n        <name>${v.name}</name>\n        <id>8913606e-a106-4a51-b7a9-d0d7188b6b1f</id>\n        <status>${v.started ? 1 : 0}</status>\n        <statusStr>${v.started ? 'Started' : 'Created'}</statusStr>\n        <brickCount>${v.bricks.length}</brickCount>\n        <distCount>${sets}</distCount>\n        <replicaCount>${v.replica}</replicaCount>\n        <arbiterCount>0</arbiterCount>\n        <disperseCount>0</disperseCount>\n        <type>${sets > 1 ? 7 : 2}</type>\n        <typeStr>${sets > 1 ? 'Distributed-Replicate' : 'Replicate'}</typeStr>\n        <bricks>\n${bricks}\n        </bricks>\n        <optCount>0</optCount>\n        <options/>\n      </volume>`;
+    });
+    parts.push('### gluster-status volume-info rc=0 ###', xml(`  <volInfo>\n    <volumes>\n${vols.join('\n')}\n      <count>${vols.length}</count>\n    </volumes>\n  </volInfo>`));
+    for (const v of this.volumes.filter((x) => x.started && wanted.includes(x.name))) {
+      const sets = v.bricks.length / v.replica;
+      const used = Math.round(v.usedBytes / sets);
+      const nodes = v.bricks.filter((b) => this.alive(b.host)).map((b) =>
+        `        <node>\n          <hostname>${b.host}</hostname>\n          <path>${b.path}</path>\n          <peerid>${uuid(b.host)}</peerid>\n          <status>1</status>\n          <port>49152</port>\n          <pid>1400</pid>\n          <sizeTotal>${this.diskBytes}</sizeTotal>\n          <sizeFree>${this.diskBytes - used}</sizeFree>\n          <device>/dev/nvme1n1</device>\n          <fsName>xfs</fsName>\n        </node>`);
+      parts.push(`### gluster-status volume-status-detail ${v.name} rc=0 ###`, xml(`  <volStatus>\n    <volumes>\n      <volume>\n        <volName>${v.name}</volName>\n        <nodeCount>${nodes.length}</nodeCount>\n${nodes.join('\n')}\n      </volume>\n    </volumes>\n  </volStatus>`));
+      if (v.rebalance && v.rebalance.reads < v.rebalance.until) {
+        parts.push(`### gluster-status rebalance-status ${v.name} rc=0 ###`, this.taskXml('volRebalance', v, 1, 'in progress', 1, 0));
+      } else {
+        parts.push(`### gluster-status rebalance-status ${v.name} rc=1 ###`, refused(`Volume ${v.name} is not a distribute volume or contains only 1 brick.`));
+      }
+      const pendingPerBrick = v.heal;
+      const heal = v.bricks.map((b) => this.alive(b.host)
+        ? `      <brick hostUuid="${uuid(b.host)}">\n        <name>${b.host}:${b.path}</name>\n        <status>Connected</status>\n        <totalNumberOfEntries>${pendingPerBrick}</totalNumberOfEntries>\n        <numberOfEntriesInHealPending>${pendingPerBrick}</numberOfEntriesInHealPending>\n        <numberOfEntriesInSplitBrain>0</numberOfEntriesInSplitBrain>\n        <numberOfEntriesPossiblyHealing>0</numberOfEntriesPossiblyHealing>\n      </brick>`
+        : `      <brick hostUuid="-">\n        <name>${b.host}:${b.path}</name>\n        <status>Transport endpoint is not connected</status>\n      </brick>`);
+      parts.push(`### gluster-status heal-info-summary ${v.name} rc=0 ###`, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n${heal.join('\n')}\n    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>`);
+      // Self-heal moves on between two reads.
+      v.heal = Math.max(0, v.heal - 15);
+    }
+    return `${parts.join('\n')}\n`;
+  }
+}

@@ -1,0 +1,353 @@
+import { parseStatusBundle } from '../../../../lib/core/storage/gluster-parse';
+import { encodeStorageRequest } from '../../../../lib/usecases/storage/state';
+import { A, B, FakeStorage, GiB } from './fake-storage';
+
+const request = (over: Record<string, unknown> = {}) =>
+  encodeStorageRequest({ action: 'expand', volume: 'pydio-data', sets: 1, allowSameZone: false, dryRun: false, reason: 'test', ...over });
+
+const subjectsOf = (cloud: FakeStorage, type: string) => cloud.notifications.filter((n) => n.eventType === type).map((n) => n.subject);
+
+describe('the fake Gluster answers what the real parsers read', () => {
+  it('produces a status bundle parseStatusBundle accepts', () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    const bundle = parseStatusBundle(cloud.statusBundle(m1!, ['pydio-config', 'pydio-data']));
+    expect(bundle.pool.map((p) => p.isLocal || p.connected)).toEqual([true, true]);
+    expect(bundle.volumes.map((v) => [v.name, v.replicaCount, v.bricks.length])).toEqual([['pydio-config', 2, 2], ['pydio-data', 2, 2]]);
+    expect(bundle.details['pydio-data']!.bricks[0]!.sizeFree).toBe(60 * GiB);
+    expect(bundle.rebalance['pydio-data']!.state).toBe('none');
+  });
+});
+
+describe('storage-launch', () => {
+  it('joins a new node: prepares its brick, probes it from a healthy member until connected, protects, records and completes', async () => {
+    // Prepare
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    cloud.commandPolls = 2;
+    const node = cloud.launch(A);
+    // Act
+    const outcomes = await cloud.drain();
+    // Assess
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.node(node.instanceId).lifecycleState).toBe('InService');
+    expect(cloud.sent('doc-prepare-brick')[0]).toMatchObject({ instanceId: node.instanceId, parameters: { BrickRoot: '/bricks', Volumes: 'pydio-config,pydio-data', Device: '' } });
+    expect(cloud.sent('doc-peer-probe')).toEqual([expect.objectContaining({ instanceId: m1!.instanceId, parameters: { Peers: node.ip } })]);
+    expect(cloud.pool.has(node.ip)).toBe(true);
+    expect(cloud.node(node.instanceId).protected).toBe(true);
+    expect(JSON.parse(cloud.params.get(`/pydio-autoscaler/test/storage/members/${node.instanceId}`)!)).toMatchObject({ host: node.ip, zone: A, state: 'joined' });
+    expect(cloud.ops().filter((op) => op === 'completeLifecycleAction')).toHaveLength(1);
+    expect(cloud.glusterActions()).toEqual([]);
+    expect(subjectsOf(cloud, 'lifecycle.succeeded')[0]).toContain(`storage node ${node.instanceId} joined`);
+    // Only the lifecycle claim was taken, and it is given back.
+    expect([...cloud.params.keys()].filter((k) => k.includes('/lifecycle/'))).toEqual([]);
+  });
+
+  it('abandons and notifies when the brick cannot be prepared', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    cloud.failDocument['doc-prepare-brick'] = { status: 'Failed', exitCode: 3, stdout: '', stderr: 'refusing to format /dev/nvme1n1: it holds data' };
+    const node = cloud.launch(B);
+    await cloud.drain();
+    expect(cloud.calls.find((c) => c.op === 'completeLifecycleAction')!.args).toMatchObject({ instanceId: node.instanceId, result: 'ABANDON' });
+    const failed = cloud.notifications.find((n) => n.eventType === 'lifecycle.failed')!;
+    expect(failed.subject).toContain('FAILED at prepare-brick');
+    expect(failed.body).toContain('holds data');
+    expect(cloud.ops()).not.toContain('setInstanceProtection');
+  });
+
+  it('bootstraps the volumes once, when the second member in a second zone joined', async () => {
+    const cloud = new FakeStorage();
+    // First node: a pool of one, no volume yet.
+    const first = cloud.launch(A);
+    await cloud.drain();
+    expect(cloud.volumes).toEqual([]);
+    expect(cloud.node(first.instanceId).lifecycleState).toBe('InService');
+    const joined = cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!;
+    expect(joined.body).toMatch(/volumes not created yet: 2 connected members in distinct zones are needed/);
+
+    // Second node in another zone: probed by the first, then both volumes are created and started.
+    const second = cloud.launch(B);
+    await cloud.drain();
+    expect(cloud.glusterActions()).toEqual([
+      `volume-create pydio-config ${first.ip}:/bricks/pydio-config/brick,${second.ip}:/bricks/pydio-config/brick`,
+      'volume-start pydio-config',
+      `volume-create pydio-data ${first.ip}:/bricks/pydio-data/brick,${second.ip}:/bricks/pydio-data/brick`,
+      'volume-start pydio-data',
+    ]);
+    expect(cloud.volumes.map((v) => [v.name, v.started, v.replica])).toEqual([['pydio-config', true, 2], ['pydio-data', true, 2]]);
+    expect(subjectsOf(cloud, 'storage.succeeded')[0]).toContain('bootstrap of pydio-config, pydio-data done');
+
+    // A third node finds the volumes and creates nothing.
+    cloud.launch(A);
+    await cloud.drain();
+    expect(cloud.glusterActions()).toHaveLength(4);
+  });
+
+  it('waits with the bootstrap while both members are in the same zone', async () => {
+    const cloud = new FakeStorage();
+    cloud.launch(A);
+    await cloud.drain();
+    cloud.launch(A);
+    await cloud.drain();
+    expect(cloud.volumes).toEqual([]);
+    expect(cloud.glusterActions()).toEqual([]);
+  });
+
+  it('replaces a dead member in the same zone: replace-brick per volume, full heal watched, one-replica time reported', async () => {
+    // Prepare: m1 (zone a) died at 09:00 and was terminated by the group.
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    m1!.alive = false;
+    m1!.lifecycleState = 'Gone';
+    cloud.params.set(`/pydio-autoscaler/test/storage/members/${m1!.instanceId}`, JSON.stringify({ instanceId: m1!.instanceId, host: m1!.ip, zone: A, state: 'departed', lastSeen: '2026-11-21T09:30:00.000Z' }));
+    // Act: the group launches the replacement in zone a.
+    const fresh = cloud.launch(A);
+    const outcomes = await cloud.drain();
+    // Assess
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.glusterActions()).toEqual([
+      `replace-brick pydio-config ${m1!.ip}:/bricks/pydio-config/brick,${fresh.ip}:/bricks/pydio-config/brick`,
+      `replace-brick pydio-data ${m1!.ip}:/bricks/pydio-data/brick,${fresh.ip}:/bricks/pydio-data/brick`,
+      'heal-full pydio-config',
+      'heal-full pydio-data',
+    ]);
+    expect(cloud.sent('doc-peer-probe')[0]!.instanceId).toBe(m2!.instanceId);
+    expect(cloud.volumes.every((v) => v.heal === 0 && v.bricks.some((b) => b.host === fresh.ip))).toBe(true);
+    const done = cloud.notifications.find((n) => n.eventType === 'storage.succeeded')!;
+    expect(done.subject).toContain(`${fresh.instanceId} replaced ${m1!.instanceId} in ${A}`);
+    // From the recorded last-seen time (09:30) to the end of the heal.
+    const degraded = Math.round((cloud.now.getTime() - Date.parse('2026-11-21T09:30:00Z')) / 1000);
+    expect(degraded).toBeGreaterThan(1800);
+    expect(done.body).toMatch(/ran with one replica less for \d+m/);
+    expect(cloud.params.has(`/pydio-autoscaler/test/storage/members/${m1!.instanceId}`)).toBe(false);
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.node(fresh.instanceId).lifecycleState).toBe('InService');
+  });
+
+  it('does not take over a dead member of another zone', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    m1!.alive = false;
+    m1!.lifecycleState = 'Gone';
+    cloud.launch(B);
+    await cloud.drain();
+    expect(cloud.glusterActions()).toEqual([]);
+  });
+});
+
+describe('storage-terminate', () => {
+  it('says loudly that a node leaving with bricks leaves its data on the surviving replica', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    m2!.lifecycleState = 'Terminating:Wait';
+    cloud.enqueue(cloud.event('terminate', m2!), 0);
+    await cloud.drain();
+    expect(cloud.calls.find((c) => c.op === 'completeLifecycleAction')!.args).toMatchObject({ result: 'CONTINUE' });
+    const warning = cloud.notifications.find((n) => n.eventType === 'lifecycle.warning')!;
+    expect(warning.severity).toBe('warning');
+    expect(warning.subject).toContain('LEAVES WITH 2 BRICK(S)');
+    expect(warning.body).toContain('relies on the surviving replica');
+    expect(warning.body).toContain(`replacement launched in ${B}`);
+    expect(JSON.parse(cloud.params.get(`/pydio-autoscaler/test/storage/members/${m2!.instanceId}`)!)).toMatchObject({ state: 'departed', lastSeen: cloud.now.toISOString() });
+  });
+});
+
+describe('expand', () => {
+  const twoNodes = () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    return { cloud, m1: m1!, m2: m2! };
+  };
+
+  it('launches a replica set in two zones, waits for it to join, adds the bricks, rebalances with progress, unlocks', async () => {
+    const { cloud } = twoNodes();
+    cloud.rebalanceReads = 4;
+    cloud.enqueue(request(), 0);
+    const outcomes = await cloud.drain();
+    expect(outcomes).not.toContain('failed');
+    expect(cloud.calls.find((c) => c.op === 'setDesiredCapacity')!.args).toEqual({ name: 'pydio-storage', desired: 4 });
+    const fresh = cloud.nodes.slice(2);
+    expect(fresh.map((n) => [n.zone, n.lifecycleState, n.protected])).toEqual([[A, 'InService', true], [B, 'InService', true]]);
+    const actions = cloud.glusterActions();
+    expect(actions[0]).toBe(`add-brick pydio-data ${fresh.map((n) => `${n.ip}:/bricks/pydio-data/brick`).join(',')}`);
+    expect(actions[1]).toBe('rebalance-start pydio-data');
+    expect(actions.slice(2).every((a) => a === 'rebalance-status pydio-data')).toBe(true);
+    expect(cloud.volumes.find((v) => v.name === 'pydio-data')!.bricks).toHaveLength(4);
+    expect(cloud.events()).toEqual(expect.arrayContaining(['storage.planned', 'storage.started', 'storage.progress', 'storage.succeeded']));
+    expect(subjectsOf(cloud, 'storage.started')).toEqual(['[test] rebalance of pydio-data started']);
+    expect(subjectsOf(cloud, 'storage.progress')[0]).toMatch(/rebalance of pydio-data: in progress, \d+ files moved/);
+    expect(subjectsOf(cloud, 'storage.succeeded').at(-1)).toMatch(/expand of pydio-data done/);
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+  });
+
+  it('uses spare members without launching when they are there', async () => {
+    const cloud = new FakeStorage();
+    const nodes = [cloud.addNode(A), cloud.addNode(B), cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster(nodes, [nodes.slice(0, 2)]);
+    cloud.enqueue(request(), 0);
+    await cloud.drain();
+    expect(cloud.ops()).not.toContain('setDesiredCapacity');
+    expect(cloud.glusterActions()[0]).toBe(`add-brick pydio-data ${nodes[2]!.ip}:/bricks/pydio-data/brick,${nodes[3]!.ip}:/bricks/pydio-data/brick`);
+  });
+
+  it('dry run answers the plan and changes nothing', async () => {
+    const { cloud } = twoNodes();
+    cloud.enqueue(request({ dryRun: true }), 0);
+    await cloud.drain();
+    expect(cloud.ops().filter((op) => !['sendCommand', 'claim', 'release'].includes(op))).toEqual([]);
+    expect(cloud.sent('doc-gluster-command')).toEqual([]);
+    const planned = cloud.notifications.find((n) => n.eventType === 'storage.planned')!;
+    expect(planned.subject).toContain('dry run: pydio-data expansion planned');
+    expect(planned.body).toContain('Dry run: nothing was changed.');
+    expect(planned.body).toContain('desired 2 -> 4');
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+  });
+
+  it('two requests at once (an alarm and an operator): exactly one expansion, the other refused with the lock', async () => {
+    const { cloud } = twoNodes();
+    cloud.enqueue(request({ reason: 'alarm pydio-data-disk-usage' }), 0);
+    cloud.enqueue(request({ reason: 'manual invoke' }), 0);
+    await cloud.drain();
+    expect(cloud.ops().filter((op) => op === 'setDesiredCapacity')).toHaveLength(1);
+    expect(cloud.glusterActions().filter((a) => a.startsWith('add-brick'))).toHaveLength(1);
+    const refusals = cloud.notifications.filter((n) => n.eventType === 'storage.refused');
+    expect(refusals).toHaveLength(1);
+    expect(refusals[0]!.body).toMatch(/another storage operation holds the cluster lock/);
+    expect(cloud.volumes.find((v) => v.name === 'pydio-data')!.bricks).toHaveLength(4);
+  });
+
+  it('breaks a stale lock with a notification and goes on', async () => {
+    const { cloud } = twoNodes();
+    cloud.params.set('/pydio-autoscaler/test/storage/lock', 'msg-dead 2026-11-21T07:00:00.000Z');
+    cloud.enqueue(request({ dryRun: true }), 0);
+    await cloud.drain();
+    expect(subjectsOf(cloud, 'storage.started')[0]).toContain('stale storage lock broken (held by msg-dead)');
+    expect(cloud.events()).toContain('storage.planned');
+  });
+
+  it.each<[string, (cloud: FakeStorage, nodes: { m1: ReturnType<FakeStorage['addNode']>; m2: ReturnType<FakeStorage['addNode']> }) => void, Record<string, unknown>, RegExp]>([
+    ['a rebalance is in progress', (c) => { c.volumes[1]!.rebalance = { reads: 0, until: 99, failures: 0 }; }, {}, /a rebalance of pydio-data is in progress/],
+    ['a heal is in progress', (c) => { c.volumes[1]!.heal = 45; }, {}, /a heal of pydio-data is in progress \(90 entries pending\)/],
+    ['a member is disconnected', (_c, { m2 }) => { m2.alive = false; }, {}, /disconnected from the Gluster pool/],
+    ['it would go above the maximum', (c) => { c.group.max = 3; }, {}, /desired 2 -> 4 is above the maximum 3/],
+    ['the group spans one zone', (c) => { c.group.zones = [A]; }, {}, /spans 1 zone .*allowSameZone/],
+    ['the volume is unknown', () => undefined, { volume: 'pydio-other' }, /unknown volume "pydio-other"/],
+  ])('refuses when %s, says why, changes nothing and unlocks', async (_name, arrange, over, reason) => {
+    const { cloud, m1, m2 } = twoNodes();
+    arrange(cloud, { m1, m2 });
+    cloud.enqueue(request(over), 0);
+    await cloud.drain();
+    const refusal = cloud.notifications.find((n) => n.eventType === 'storage.refused')!;
+    expect(refusal.body).toMatch(reason);
+    expect(cloud.ops()).not.toContain('setDesiredCapacity');
+    expect(cloud.sent('doc-gluster-command')).toEqual([]);
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+  });
+
+  it('fails loudly and unlocks when the rebalance fails', async () => {
+    const { cloud } = twoNodes();
+    cloud.enqueue(request(), 0);
+    const deps = cloud.deps();
+    // Run until the rebalance started, then make it fail.
+    for (let i = 0; i < 200 && !cloud.volumes[1]!.rebalance; i += 1) await cloud.deliver(deps, 1);
+    cloud.volumes[1]!.rebalance!.failures = 2;
+    await cloud.drain(deps);
+    const failed = cloud.notifications.find((n) => n.eventType === 'storage.failed')!;
+    expect(failed.subject).toContain('expand of pydio-data FAILED');
+    expect(failed.body).toContain('rebalance completed with 2 failure(s)');
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+  });
+});
+
+describe('shrink', () => {
+  const fourNodes = (usedGiB: number) => {
+    const cloud = new FakeStorage();
+    const nodes = [cloud.addNode(A), cloud.addNode(B), cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster(nodes, [nodes.slice(0, 2), nodes.slice(2, 4)], usedGiB * GiB);
+    // pydio-config lives on the first set only.
+    cloud.volumes[0]!.bricks = cloud.volumes[0]!.bricks.slice(0, 2);
+    return { cloud, nodes };
+  };
+  const shrink = (over: Record<string, unknown> = {}) => encodeStorageRequest({ action: 'shrink', volume: 'pydio-data', sets: 0, allowSameZone: false, dryRun: false, reason: 'manual invoke', ...over });
+
+  it('starts remove-brick, watches the migration, commits only once it completed, then lets the members go', async () => {
+    const { cloud, nodes } = fourNodes(40);
+    cloud.removeReads = 3;
+    let commitSeenAfter = -1;
+    const send = cloud.ssm.sendCommand;
+    cloud.ssm.sendCommand = async (input) => {
+      if (input.parameters.Action === 'remove-brick-commit') commitSeenAfter = cloud.volumes[1]!.removing!.reads;
+      return send(input);
+    };
+    cloud.enqueue(shrink(), 0);
+    await cloud.drain();
+    const removed = `${nodes[2]!.ip}:/bricks/pydio-data/brick,${nodes[3]!.ip}:/bricks/pydio-data/brick`;
+    const actions = cloud.glusterActions();
+    expect(actions[0]).toBe(`remove-brick-start pydio-data ${removed}`);
+    expect(actions.filter((a) => a.startsWith('remove-brick-status'))).toHaveLength(3);
+    expect(actions.at(-1)).toBe(`remove-brick-commit pydio-data ${removed}`);
+    expect(commitSeenAfter).toBe(3);
+    expect(cloud.volumes[1]!.bricks).toHaveLength(2);
+    const terminated = cloud.calls.filter((c) => c.op === 'terminateInstance').map((c) => c.args);
+    expect(terminated).toEqual([{ id: nodes[2]!.instanceId, decrement: true }, { id: nodes[3]!.instanceId, decrement: true }]);
+    expect(cloud.calls.find((c) => c.op === 'setInstanceProtection')!.args).toMatchObject({ protect: false });
+    expect(cloud.group.desired).toBe(2);
+    // Their terminate hooks found no brick left on them.
+    expect(subjectsOf(cloud, 'lifecycle.succeeded').filter((s) => s.includes('left (no bricks)'))).toHaveLength(2);
+    expect(subjectsOf(cloud, 'storage.succeeded').at(-1)).toMatch(/shrink of pydio-data done/);
+  });
+
+  it('never commits when the migration fails', async () => {
+    const { cloud } = fourNodes(40);
+    const deps = cloud.deps();
+    cloud.enqueue(shrink(), 0);
+    for (let i = 0; i < 200 && !cloud.volumes[1]!.removing; i += 1) await cloud.deliver(deps, 1);
+    cloud.failDocument['doc-gluster-command'] = { status: 'Failed', exitCode: 1, stdout: '', stderr: 'remove-brick status: failed on 10.0.1.12' };
+    await cloud.drain(deps);
+    expect(cloud.glusterActions().some((a) => a.startsWith('remove-brick-commit'))).toBe(false);
+    expect(cloud.events()).toContain('storage.failed');
+    expect(cloud.ops()).not.toContain('terminateInstance');
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+  });
+
+  it('refuses without headroom: the remaining bricks could not hold the data', async () => {
+    const { cloud } = fourNodes(150);
+    cloud.enqueue(shrink(), 0);
+    await cloud.drain();
+    const refusal = cloud.notifications.find((n) => n.eventType === 'storage.refused')!;
+    expect(refusal.body).toMatch(/holds 150 GiB; without its last replica set it would have 100 GiB usable/);
+    expect(cloud.sent('doc-gluster-command')).toEqual([]);
+    expect(cloud.ops()).not.toContain('terminateInstance');
+  });
+
+  it('dry run answers the shrink plan and changes nothing', async () => {
+    const { cloud } = fourNodes(40);
+    cloud.enqueue(shrink({ dryRun: true }), 0);
+    await cloud.drain();
+    expect(cloud.sent('doc-gluster-command')).toEqual([]);
+    expect(subjectsOf(cloud, 'storage.planned')[0]).toContain('dry run: pydio-data shrinks by one replica set');
+  });
+});
+
+describe('malformed messages', () => {
+  it.each([
+    ['not JSON', '{nope', /not JSON/],
+    ['a request without sets', JSON.stringify({ 'pydio-autoscaler/storage-request': 1, request: { volume: 'pydio-data' } }), /field sets must be a whole number/],
+    ['a continuation of an unknown flow', JSON.stringify({ 'pydio-autoscaler/storage-flow': 1, state: { flow: 'explode' } }), /unknown flow "explode"/],
+  ])('rejects %s with a notification, no action', async (_name, body, reason) => {
+    const cloud = new FakeStorage();
+    cloud.enqueue(body, 0);
+    expect(await cloud.drain()).toEqual(['rejected']);
+    const note = cloud.notifications.find((n) => n.eventType === 'event.malformed')!;
+    expect(note.body).toMatch(reason);
+    expect(cloud.ops().filter((op) => op !== 'claim')).toEqual([]);
+  });
+});
