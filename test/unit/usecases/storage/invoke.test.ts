@@ -1,0 +1,140 @@
+import { parseConfig } from '../../../../lib/config';
+import { ConfigurationError } from '../../../../lib/errors';
+import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
+import { createStorageExpansion, handleStorageInvoke } from '../../../../lib/usecases/storage/invoke';
+import { parseStorageRequest } from '../../../../lib/usecases/storage/requests';
+import { A, B, FakeStorage, STORAGE_ENV } from './fake-storage';
+
+const twoNodes = () => {
+  const cloud = new FakeStorage();
+  const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+  cloud.cluster([m1!, m2!]);
+  return cloud;
+};
+
+describe('direct invoke', () => {
+  it('dry run: reads the status synchronously (bounded), answers the plan, changes nothing, queues nothing', async () => {
+    const cloud = twoNodes();
+    cloud.commandPolls = 3;
+    const started = cloud.now.getTime();
+    const answer = await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-1');
+    expect(answer).toMatchObject({ outcome: 'planned', dryRun: true });
+    expect(answer.outcome === 'planned' && answer.plan).toMatchObject({ volume: 'pydio-data', desiredBefore: 2, desiredAfter: 4, awaitsLaunch: true });
+    expect(answer.outcome === 'planned' && answer.commands.join('\n')).toContain('set desired capacity to 4');
+    expect(cloud.ops()).toEqual(['sendCommand']);
+    expect(cloud.queue).toEqual([]);
+    expect(cloud.now.getTime() - started).toBeLessThanOrEqual(20_000);
+    expect(cloud.events()).toEqual(['storage.planned']);
+  });
+
+  it('dry run gives up after the bound when the status does not arrive', async () => {
+    const cloud = twoNodes();
+    cloud.commandPolls = 1000;
+    const started = cloud.now.getTime();
+    const answer = await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps({ STORAGE_SYNC_STATUS_SECONDS: '10' }), 'req-1');
+    expect(answer).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/did not arrive within 10s/) });
+    expect(cloud.now.getTime() - started).toBe(10_000);
+  });
+
+  it('dry run shrink answers the refusal when the data would not fit', async () => {
+    const cloud = twoNodes();
+    const answer = await handleStorageInvoke({ action: 'shrink', volume: 'pydio-data', dryRun: true }, cloud.deps(), 'req-1');
+    expect(answer).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/single replica set/) });
+    expect(cloud.events()).toEqual(['storage.refused']);
+  });
+
+  it('a real run is queued for the storage flow', async () => {
+    const cloud = twoNodes();
+    const answer = await handleStorageInvoke({ volume: 'pydio-data', sets: 1 }, cloud.deps(), 'req-1');
+    expect(answer).toMatchObject({ outcome: 'accepted', dryRun: false });
+    expect(cloud.queue).toHaveLength(1);
+    await cloud.drain();
+    expect(cloud.volumes[1]!.bricks).toHaveLength(4);
+  });
+
+  it('a real run is refused at once while another operation holds the lock', async () => {
+    const cloud = twoNodes();
+    cloud.params.set('/pydio-autoscaler/test/storage/lock', `msg-other ${cloud.now.toISOString()}`);
+    const answer = await handleStorageInvoke({ action: 'shrink', volume: 'pydio-data' }, cloud.deps(), 'req-1');
+    expect(answer).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/holds the cluster lock \(msg-other\)/) });
+    expect(cloud.queue).toEqual([]);
+  });
+
+  it.each([
+    [[1, 2], /expected a JSON object/],
+    [{ volume: 'pydio-data' }, /field sets must be a whole number from 1 to 16/],
+    [{ volume: 'pydio data', sets: 1 }, /field volume must be a Gluster volume name/],
+    [{ volume: 'pydio-data', sets: 1, dryRun: 'yes' }, /field dryRun must be true or false/],
+    [{ action: 'delete', volume: 'pydio-data' }, /field action must be "expand" or "shrink"/],
+    [{ action: 'shrink', volume: 'pydio-data', sets: 1 }, /unknown field "sets" for shrink/],
+  ])('rejects %j naming the field, with a notification and no action', async (payload, reason) => {
+    const cloud = twoNodes();
+    const answer = await handleStorageInvoke(payload, cloud.deps(), 'req-1');
+    expect(answer).toMatchObject({ outcome: 'rejected', error: expect.stringMatching(reason) });
+    expect(cloud.events()).toEqual(['event.malformed']);
+    expect(cloud.ops()).toEqual([]);
+    expect(cloud.queue).toEqual([]);
+  });
+});
+
+describe('StorageExpansionPort implementation', () => {
+  it('queues an expansion request that the storage flow carries out', async () => {
+    const cloud = twoNodes();
+    const port = createStorageExpansion(cloud.deps());
+    await expect(port.requestExpansion({ volume: 'pydio-data', sets: 1, reason: 'alarm pydio-data-disk-usage', dryRun: true })).resolves.toEqual({ accepted: true });
+    await cloud.drain();
+    expect(cloud.notifications.find((n) => n.eventType === 'storage.planned')!.subject).toContain('dry run');
+  });
+
+  it('refuses a malformed request without queueing it', async () => {
+    const cloud = twoNodes();
+    const answer = await createStorageExpansion(cloud.deps()).requestExpansion({ volume: 'pydio-data', sets: 0, reason: 'alarm', dryRun: false });
+    expect(answer).toEqual({ accepted: false, reason: expect.stringMatching(/field sets/) });
+    expect(cloud.queue).toEqual([]);
+  });
+
+  it('reports the health recorded by the last status read', async () => {
+    const cloud = twoNodes();
+    const port = createStorageExpansion(cloud.deps());
+    await expect(port.volumesHealth()).resolves.toMatchObject({ healthy: true, reason: expect.stringMatching(/no storage status recorded/) });
+    cloud.volumes[1]!.heal = 10;
+    await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-1');
+    await expect(port.volumesHealth()).resolves.toEqual({ healthy: false, reason: 'a heal of pydio-data is in progress (20 entries pending)' });
+    cloud.volumes[1]!.heal = 0;
+    await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-2');
+    await expect(port.volumesHealth()).resolves.toEqual({ healthy: true });
+  });
+});
+
+describe('storage configuration', () => {
+  const base = () => parseConfig(STORAGE_ENV);
+
+  it('reads defaults and the documents', () => {
+    const config = parseStorageConfig(STORAGE_ENV, base());
+    expect(config).toMatchObject({ groupName: 'pydio-storage', volumes: ['pydio-config', 'pydio-data'], replicaCount: 2, settings: { brickRoot: '/bricks', shrinkHeadroom: 0.2 } });
+    expect(Object.isFrozen(config.settings)).toBe(true);
+  });
+
+  it.each([
+    [{ STORAGE_QUEUE_URL: '' }, /STORAGE_QUEUE_URL is required/],
+    [{ DOC_STORAGE_PEER_PROBE: 'a b' }, /DOC_STORAGE_PEER_PROBE must be an SSM document name/],
+    [{ STORAGE_BRICK_ROOT: '/bricks/../etc' }, /STORAGE_BRICK_ROOT must be an absolute path/],
+    [{ STORAGE_BRICK_DEVICE: 'xvdb' }, /STORAGE_BRICK_DEVICE must be empty or a \/dev/],
+    [{ STORAGE_REPLICA_COUNT: '1' }, /STORAGE_REPLICA_COUNT must be between 2 and 9/],
+  ])('refuses %j naming the variable', (over, message) => {
+    expect(() => parseStorageConfig({ ...STORAGE_ENV, ...over }, base())).toThrow(message);
+  });
+
+  it('needs the storage group', () => {
+    const noGroup = parseConfig({ ...STORAGE_ENV, STORAGE_ASG_NAME: '' });
+    expect(() => parseStorageConfig(STORAGE_ENV, noGroup)).toThrow(ConfigurationError);
+  });
+});
+
+describe('parseStorageRequest', () => {
+  it('defaults to an expansion that is not a dry run', () => {
+    expect(parseStorageRequest({ volume: 'pydio-data', sets: 2 }, 'manual invoke')).toEqual({
+      action: 'expand', volume: 'pydio-data', sets: 2, allowSameZone: false, dryRun: false, reason: 'manual invoke',
+    });
+  });
+});
