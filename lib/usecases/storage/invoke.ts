@@ -2,7 +2,10 @@ import { decideInvocation } from '../../core/decisions';
 import { malformedEvent } from '../../core/messages';
 import * as storageMessages from '../../core/storage/messages';
 import { planExpansion, planShrink, type ExpansionPlan, type ShrinkPlan } from '../../core/storage/plan';
+import type { QueuePort } from '../../aws/sqs';
+import type { SsmPort } from '../../aws/ssm';
 import { MalformedEventError } from '../../errors';
+import type { Log } from '../../logger';
 import { healthName, pickMember, snapshotFromStatus, type HealthRecord, type StorageDeps } from './cluster';
 import { lockHolder } from './flows';
 import { parseStorageRequest } from './requests';
@@ -95,7 +98,18 @@ export interface StorageExpansion {
 /** Recorded health older than this is not trusted (the flow re-checks anyway). */
 const HEALTH_MAX_AGE_SECONDS = 3600;
 
-export function createStorageExpansion(deps: Pick<StorageDeps, 'config' | 'storage' | 'ssm' | 'queue' | 'log' | 'now'>): StorageExpansion {
+export interface StorageExpansionDeps {
+  readonly stage: string;
+  /** STORAGE_QUEUE_URL: where the storage function reads its requests. */
+  readonly queueUrl: string;
+  readonly ssm: Pick<SsmPort, 'claimOwner'>;
+  readonly queue: QueuePort;
+  readonly log: Log;
+  readonly now: () => Date;
+}
+
+/** Needs only the queue URL and GetParameter: the alarm function builds it without the storage configuration. */
+export function createStorageExpansion(deps: StorageExpansionDeps): StorageExpansion {
   return {
     async requestExpansion(input) {
       let request: StorageRequest;
@@ -105,12 +119,12 @@ export function createStorageExpansion(deps: Pick<StorageDeps, 'config' | 'stora
         if (error instanceof MalformedEventError) return { accepted: false, reason: error.message };
         throw error;
       }
-      await deps.queue.send(deps.storage.queueUrl, encodeStorageRequest(request), 0);
+      await deps.queue.send(deps.queueUrl, encodeStorageRequest(request), 0);
       deps.log.info('storage expansion requested', { volume: request.volume, sets: request.sets, reason: request.reason });
       return { accepted: true };
     },
     async volumesHealth() {
-      const raw = await deps.ssm.claimOwner(healthName(deps.config.stage));
+      const raw = await deps.ssm.claimOwner(healthName(deps.stage));
       // Unknown or old health does not block a request: the expand flow checks every guard rail on a fresh status.
       if (raw === undefined) return { healthy: true, reason: 'no storage status recorded yet; the expansion flow checks the volumes itself' };
       let record: Partial<HealthRecord>;

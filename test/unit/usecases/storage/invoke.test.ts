@@ -77,10 +77,15 @@ describe('direct invoke', () => {
   });
 });
 
+const portDeps = (cloud: FakeStorage) => {
+  const deps = cloud.deps();
+  return { stage: deps.config.stage, queueUrl: deps.storage.queueUrl, ssm: deps.ssm, queue: deps.queue, log: deps.log, now: deps.now };
+};
+
 describe('StorageExpansionPort implementation', () => {
   it('queues an expansion request that the storage flow carries out', async () => {
     const cloud = twoNodes();
-    const port = createStorageExpansion(cloud.deps());
+    const port = createStorageExpansion(portDeps(cloud));
     await expect(port.requestExpansion({ volume: 'pydio-data', sets: 1, reason: 'alarm pydio-data-disk-usage', dryRun: true })).resolves.toEqual({ accepted: true });
     await cloud.drain();
     expect(cloud.notifications.find((n) => n.eventType === 'storage.planned')!.subject).toContain('dry run');
@@ -88,14 +93,14 @@ describe('StorageExpansionPort implementation', () => {
 
   it('refuses a malformed request without queueing it', async () => {
     const cloud = twoNodes();
-    const answer = await createStorageExpansion(cloud.deps()).requestExpansion({ volume: 'pydio-data', sets: 0, reason: 'alarm', dryRun: false });
+    const answer = await createStorageExpansion(portDeps(cloud)).requestExpansion({ volume: 'pydio-data', sets: 0, reason: 'alarm', dryRun: false });
     expect(answer).toEqual({ accepted: false, reason: expect.stringMatching(/field sets/) });
     expect(cloud.queue).toEqual([]);
   });
 
   it('reports the health recorded by the last status read', async () => {
     const cloud = twoNodes();
-    const port = createStorageExpansion(cloud.deps());
+    const port = createStorageExpansion(portDeps(cloud));
     await expect(port.volumesHealth()).resolves.toMatchObject({ healthy: true, reason: expect.stringMatching(/no storage status recorded/) });
     cloud.volumes[1]!.heal = 10;
     await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-1');
