@@ -6,6 +6,7 @@ import type { QueuePort } from '../../aws/sqs';
 import type { SsmPort } from '../../aws/ssm';
 import { MalformedEventError } from '../../errors';
 import type { Log } from '../../logger';
+import type { StorageExpansionPort } from '../ports';
 import { healthName, pickMember, snapshotFromStatus, type HealthRecord, type StorageDeps } from './cluster';
 import { lockHolder } from './flows';
 import { parseStorageRequest } from './requests';
@@ -85,15 +86,8 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
   return { outcome: 'planned', dryRun: true, plan, commands: plan.commands };
 }
 
-/**
- * The alarm side's view of the storage tier (StorageExpansionPort of
- * lib/usecases/ports.ts, declared by the scaling issue; the shape is
- * repeated here so this file does not depend on its arrival).
- */
-export interface StorageExpansion {
-  requestExpansion(request: { volume: string; sets: number; reason: string; dryRun: boolean }): Promise<{ accepted: boolean; reason?: string }>;
-  volumesHealth(): Promise<{ healthy: boolean; reason?: string }>;
-}
+/** The alarm side's view of the storage tier: StorageExpansionPort of lib/usecases/ports.ts. */
+export type StorageExpansion = StorageExpansionPort;
 
 /** Recorded health older than this is not trusted (the flow re-checks anyway). */
 const HEALTH_MAX_AGE_SECONDS = 3600;
