@@ -11,5 +11,8 @@ if ! ip link show "$PAS_BRIDGE" >/dev/null 2>&1; then
   echo "$PAS_BRIDGE" >"$PAS_STATE_DIR/net/bridge"
   pas_log "created bridge $PAS_BRIDGE"
 fi
-ip addr show dev "$PAS_BRIDGE" | grep -q "inet ${PAS_BRIDGE_CIDR} " || ip addr add "$PAS_BRIDGE_CIDR" dev "$PAS_BRIDGE"
+# Read the addresses first: `ip ... | grep -q` under pipefail fails when grep
+# exits early (SIGPIPE), and adding the address again then errors out.
+addrs=$(ip -4 addr show dev "$PAS_BRIDGE")
+grep -qF "inet ${PAS_BRIDGE_CIDR} " <<<"$addrs" || ip addr add "$PAS_BRIDGE_CIDR" dev "$PAS_BRIDGE"
 ip link set "$PAS_BRIDGE" up
