@@ -384,7 +384,19 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
 
     const cpEvents: { at: number; entry: JournalEntry }[] = [];
     const cpSteps: { at: number; step: StepRun }[] = [];
-    const cp = await startControlPlane({ motoUrl: moto.url, executor: hosts, dataPlane, hosts: recording });
+    // The front's own log (its errors would otherwise only reach the SDK as an unparsable 500).
+    const cpLog = fs.createWriteStream(path.join(path.dirname(logFile), 'control-plane.log'), { flags: 'a' });
+    stoppers.push({ what: 'control plane log', stop: () => new Promise<void>((r) => cpLog.end(() => r())) });
+    const cp = await startControlPlane({
+      motoUrl: moto.url,
+      executor: hosts,
+      dataPlane,
+      hosts: recording,
+      log: (message, fields) => {
+        cpLog.write(`${JSON.stringify({ at: new Date().toISOString(), message, ...fields })}\n`);
+        if (message === 'control plane error') say(`control plane error: ${String(fields?.error ?? '')}`);
+      },
+    });
     stoppers.push({ what: 'control plane', stop: () => cp.stop() });
     cp.events.on('event', (entry: JournalEntry) => cpEvents.push({ at: Date.now(), entry }));
     cp.events.on('step', (step: StepRun) => cpSteps.push({ at: Date.now(), step }));
