@@ -3,7 +3,8 @@ import { createElbv2Client, createTargetGroupPort } from '../aws/elbv2';
 import { createNotifierPort, createSnsClient } from '../aws/sns';
 import { createQueuePort, createSqsClient } from '../aws/sqs';
 import { createSsmClient, createSsmPort } from '../aws/ssm';
-import { parseConfig, type Config } from '../config';
+import { matching, parseConfig, URL_RE, type Config, type Env } from '../config';
+import { ConfigurationError } from '../errors';
 import { logger } from '../logger';
 import type { LifecycleDeps } from './lifecycle';
 import type { StorageDeps } from './storage/cluster';
@@ -13,7 +14,9 @@ import { createCloudWatchClient, createMetricsPort } from '../aws/cloudwatch';
 import { parseScalingConfig, parseStatusConfig, type ScalingConfig, type StatusConfig } from '../config-scaling';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../core/scaling/metric-names';
 import type { AlarmDeps } from './alarm';
-import { storageNotDeployed, type MetricsSink } from './ports';
+import { storageNotDeployed, type MetricsSink, type StorageExpansionPort } from './ports';
+import { createStorageExpansion } from './storage/invoke';
+import { createStorageStatus } from './storage/status';
 import type { StatusDeps } from './status';
 
 /**
@@ -67,17 +70,34 @@ export function createEmfMetrics(): MetricsSink {
   };
 }
 
-export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig(process.env)): AlarmDeps {
+/**
+ * STORAGE_QUEUE_URL of the alarm function: empty when the stage deploys no
+ * storage tier; otherwise it must be a queue URL, and needs STORAGE_ASG_NAME.
+ */
+export function storageQueueUrl(env: Env, storageGroupName: string | undefined): string | undefined {
+  const raw = (env.STORAGE_QUEUE_URL ?? '').trim();
+  if (raw === '') return undefined;
+  const url = matching('STORAGE_QUEUE_URL', raw, URL_RE, 'an SQS queue URL');
+  if (!storageGroupName) throw new ConfigurationError('STORAGE_QUEUE_URL is set but STORAGE_ASG_NAME is not: storage expansion needs the storage group');
+  return url;
+}
+
+export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig(process.env), env: Env = process.env): AlarmDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
+  const queue = createQueuePort(createSqsClient(), opts);
+  const queueUrl = storageQueueUrl(env, config.storageGroupName);
+  // Without a storage tier: refuses expansions, health unknown (storageNotDeployed in ports.ts).
+  const storage: StorageExpansionPort = queueUrl
+    ? createStorageExpansion({ stage: config.stage, queueUrl, ssm: createSsmPort(createSsmClient(), opts), queue, log: logger, now: () => new Date() })
+    : storageNotDeployed;
   return {
     config,
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
     alarms: createMetricsPort(createCloudWatchClient(), opts),
-    // Until the storage tier provides its adapter: refuses expansions, health unknown (ports.ts).
-    storage: storageNotDeployed,
+    storage,
     notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
-    queue: createQueuePort(createSqsClient(), opts),
+    queue,
     metrics: createEmfMetrics(),
     log: logger,
     now: () => new Date(),
@@ -91,8 +111,10 @@ export function buildStatusDeps(config: StatusConfig = parseStatusConfig(process
     config,
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
     targets: createTargetGroupPort(createElbv2Client(), opts),
-    // Until the storage tier provides its adapter: { available: false, reason }.
-    storage: storageNotDeployed,
+    // Read-only, from the storage tier's Parameter Store records; without a storage group: { available: false, reason }.
+    storage: config.storageGroupName
+      ? createStorageStatus({ stage: config.stage, ssm: createSsmPort(createSsmClient(), opts), log: logger, now: () => new Date() })
+      : storageNotDeployed,
     log: logger,
     now: () => new Date(),
   };

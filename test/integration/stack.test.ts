@@ -10,6 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../lib/config';
 import { parseScalingConfig } from '../../lib/config-scaling';
+import { parseStorageConfig } from '../../lib/usecases/storage/config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** What packaging reads; everything else (tests, sandbox, .git) stays out of the copy. */
@@ -46,6 +47,61 @@ interface Statement {
 let workDir: string;
 let template: Json;
 let resources: Record<string, Json>;
+/** The default (example) stage as CloudFormation deploys it: conditions evaluated with the parameter defaults. */
+let deployed: Record<string, Json>;
+/** A stage that sets a storage group, packaged the same way, raw and as deployed. */
+const STORAGE_GROUP = 'pydio-storage-example';
+let storageTemplate: Json;
+let storageDeployed: Record<string, Json>;
+
+/**
+ * The template as CloudFormation would deploy it with its parameter defaults:
+ * resources whose condition is false dropped, Fn::If replaced by the chosen
+ * branch, AWS::NoValue removed. Knows the intrinsics our conditions use.
+ */
+function deployedWithDefaults(raw: Json): { resources: Record<string, Json>; conditions: Record<string, boolean> } {
+  const parameters: Record<string, string> = {};
+  for (const [name, p] of Object.entries<Json>(raw.Parameters ?? {})) parameters[name] = String(p.Default ?? '');
+  const value = (node: Json): Json => {
+    if (node && typeof node === 'object' && typeof node.Ref === 'string' && node.Ref in parameters) return parameters[node.Ref];
+    if (typeof node === 'string') return node;
+    throw new Error(`condition uses ${JSON.stringify(node)}, which this evaluator does not know`);
+  };
+  const evaluate = (node: Json): boolean => {
+    if (node['Fn::Not']) return !evaluate(node['Fn::Not'][0]);
+    if (node['Fn::Equals']) return value(node['Fn::Equals'][0]) === value(node['Fn::Equals'][1]);
+    if (node['Fn::And']) return node['Fn::And'].every(evaluate);
+    if (node['Fn::Or']) return node['Fn::Or'].some(evaluate);
+    if (typeof node.Condition === 'string') return evaluate(raw.Conditions[node.Condition]);
+    throw new Error(`condition ${JSON.stringify(node)} is not understood`);
+  };
+  const conditions: Record<string, boolean> = {};
+  for (const [name, node] of Object.entries<Json>(raw.Conditions ?? {})) conditions[name] = evaluate(node);
+  const NO_VALUE = Symbol('AWS::NoValue');
+  const resolve = (node: Json): Json => {
+    if (Array.isArray(node)) return node.map(resolve).filter((n) => n !== NO_VALUE);
+    if (!node || typeof node !== 'object') return node;
+    if (node.Ref === 'AWS::NoValue') return NO_VALUE;
+    if (typeof node.Ref === 'string' && node.Ref in parameters) return parameters[node.Ref];
+    if (Array.isArray(node['Fn::If'])) {
+      const [name, yes, no] = node['Fn::If'];
+      if (!(name in conditions)) throw new Error(`Fn::If names an unknown condition ${name}`);
+      return resolve(conditions[name] ? yes : no);
+    }
+    const out: Record<string, Json> = {};
+    for (const [key, child] of Object.entries<Json>(node)) {
+      const resolved = resolve(child);
+      if (resolved !== NO_VALUE) out[key] = resolved;
+    }
+    return out;
+  };
+  const kept: Record<string, Json> = {};
+  for (const [logicalId, resource] of Object.entries<Json>(raw.Resources)) {
+    if (resource.Condition !== undefined && !conditions[resource.Condition]) continue;
+    kept[logicalId] = resolve(resource);
+  }
+  return { resources: kept, conditions };
+}
 
 function copyProject(to: string): void {
   for (const entry of PROJECT_ENTRIES) {
@@ -76,9 +132,10 @@ function asArray<T>(value: T | T[] | undefined): T[] {
   return Array.isArray(value) ? value : [value];
 }
 
-function statements(role?: string): Statement[] {
+/** Statements of the deployed roles (default stage unless `from` says otherwise). */
+function statements(role?: string, from: Record<string, Json> = deployed): Statement[] {
   const out: Statement[] = [];
-  for (const [logicalId, resource] of Object.entries(resources)) {
+  for (const [logicalId, resource] of Object.entries(from)) {
     if (role !== undefined && logicalId !== role) continue;
     if (resource.Type === 'AWS::IAM::Role') {
       for (const policy of resource.Properties.Policies ?? []) out.push(...policy.PolicyDocument.Statement);
@@ -98,26 +155,38 @@ function isReadOnly(action: string): boolean {
   return READ_ONLY_PREFIXES.some((prefix) => verb.startsWith(prefix)) && !verb.includes('*');
 }
 
-function granting(action: string, role?: string): Statement[] {
-  return statements(role).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
+function granting(action: string, role?: string, from: Record<string, Json> = deployed): Statement[] {
+  return statements(role, from).filter((s) => s.Effect === 'Allow' && actionsOf(s).includes(action));
 }
 
 /** The single statement granting `action`; its resources as JSON strings (Fn::Sub etc. included). */
-function scopeOf(action: string, role?: string): { statement: Statement; resources: string[] } {
-  const found = granting(action, role);
+function scopeOf(action: string, role?: string, from: Record<string, Json> = deployed): { statement: Statement; resources: string[] } {
+  const found = granting(action, role, from);
   expect(found).toHaveLength(1);
   return { statement: found[0], resources: asArray(found[0].Resource).map((r) => JSON.stringify(r)) };
+}
+
+function readTemplate(dir: string): Json {
+  return JSON.parse(fs.readFileSync(path.join(workDir, dir, 'cloudformation-template-update-stack.json'), 'utf8'));
 }
 
 beforeAll(() => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h3-stack-'));
   copyProject(workDir);
+  // Same example stage with a storage group, into its own folder first: packaging cleans .serverless.
+  const withStorage = runSls(['package', '--package', '.serverless-storage', `--param=storageGroupName=${STORAGE_GROUP}`]);
+  if (withStorage.status !== 0) {
+    throw new Error(`sls package with a storage group failed (exit ${withStorage.status}):\n${withStorage.stdout}\n${withStorage.stderr}`);
+  }
+  storageTemplate = readTemplate('.serverless-storage');
+  storageDeployed = deployedWithDefaults(storageTemplate).resources;
   const result = runSls(['package']);
   if (result.status !== 0) {
     throw new Error(`sls package failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
   }
-  template = JSON.parse(fs.readFileSync(path.join(workDir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'));
+  template = readTemplate('.serverless');
   resources = template.Resources;
+  deployed = deployedWithDefaults(template).resources;
 }, 300_000);
 
 afterAll(() => {
@@ -506,6 +575,12 @@ describe('alarm-driven scaling', () => {
     expect(resources.StatusLambdaFunction.Properties).toMatchObject({ Handler: 'functions/status/handler.handler', Role: { 'Fn::GetAtt': ['StatusFunctionRole', 'Arn'] } });
     const actions = statements('StatusFunctionRole').flatMap((st) => actionsOf(st)).sort();
     expect(actions).toEqual(['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetHealth', 'logs:CreateLogStream', 'logs:PutLogEvents']);
+    // with a storage group: also reads the storage records (Get only, nothing else)
+    const withStorage = statements('StatusFunctionRole', storageDeployed).flatMap((st) => actionsOf(st)).sort();
+    expect(withStorage).toEqual([...actions, 'ssm:GetParameter', 'ssm:GetParametersByPath'].sort());
+    const records = scopeOf('ssm:GetParametersByPath', 'StatusFunctionRole', storageDeployed).resources;
+    expect(records).toHaveLength(4);
+    for (const r of records) expect(r).toContain(':parameter/pydio-autoscaler/dev/storage/');
   });
 
   it('dashboard: a valid body with CPU, healthy targets, brick disk, volume health and our metrics', () => {
@@ -539,9 +614,231 @@ describe('alarm-driven scaling', () => {
   });
 });
 
+describe('storage tier', () => {
+  const STORAGE_IDS = [
+    'StorageLambdaFunction', 'StorageLogGroup', 'StorageEventSourceMappingSQSStorageQueue', 'StorageFunctionRole',
+    'StorageQueue', 'StorageDeadLetterQueue', 'StorageQueuePolicy', 'StorageDeadLetterAlarm', 'StorageLifecycleRule',
+    'StorageLaunchHook', 'StorageTerminateHook', 'StoragePrepareBrickDocument', 'StoragePeerProbeDocument',
+    'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument',
+  ];
+  const fn = () => storageDeployed.StorageLambdaFunction;
+
+  it('the default stage deploys no storage resource and nothing refers to one', () => {
+    expect(template.Parameters.StorageGroupName.Default).toBe('');
+    for (const logicalId of STORAGE_IDS) {
+      expect([logicalId, resources[logicalId]?.Condition]).toEqual([logicalId, 'HasStorageGroup']); // packaged, conditional
+      expect(deployed[logicalId]).toBeUndefined();
+    }
+    expect(Object.keys(deployed).filter((id) => id.startsWith('Storage'))).toEqual([]);
+    const rest = JSON.stringify(deployed);
+    for (const logicalId of STORAGE_IDS) expect(rest).not.toContain(`"${logicalId}"`);
+    expect(rest).not.toContain('/storage/');
+    expect(deployed.AlarmLambdaFunction.Properties.Environment.Variables.STORAGE_QUEUE_URL).toBe('');
+    // no Lambda version (hashed logical id) would outlive the conditional function
+    expect(Object.values<Json>(resources).filter((r) => r.Type === 'AWS::Lambda::Version' && JSON.stringify(r).includes('StorageLambdaFunction'))).toEqual([]);
+  });
+
+  it('a stage with a storage group deploys every storage resource', () => {
+    expect(storageTemplate.Parameters.StorageGroupName.Default).toBe(STORAGE_GROUP);
+    for (const logicalId of STORAGE_IDS) expect([logicalId, storageDeployed[logicalId] !== undefined]).toEqual([logicalId, true]);
+  });
+
+  it('storage function: own role, 60 s, consumes StorageQueue one message at a time reporting item failures', () => {
+    expect(fn().Properties).toMatchObject({
+      Handler: 'functions/storage/handler.handler',
+      Runtime: 'nodejs22.x',
+      Timeout: 60,
+      MemorySize: 256,
+      Role: { 'Fn::GetAtt': ['StorageFunctionRole', 'Arn'] },
+    });
+    const mappings = Object.values<Json>(storageDeployed).filter(
+      (r) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.FunctionName).includes('StorageLambdaFunction'),
+    );
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0].Properties).toMatchObject({
+      BatchSize: 1,
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      EventSourceArn: { 'Fn::GetAtt': ['StorageQueue', 'Arn'] },
+    });
+    expect(storageDeployed.StorageLogGroup.Properties.LogGroupName).toBe('/aws/lambda/pydio-autoscaler-dev-storage');
+  });
+
+  it('storage function environment is what lib/config.ts and the storage config accept once the Refs resolve', () => {
+    const vars = fn().Properties.Environment.Variables;
+    const refs: Record<string, string> = {
+      NotificationsTopic: 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev-notifications',
+      LifecycleQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-lifecycle',
+      StorageQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-storage',
+    };
+    for (const id of ['MountVolumesDocument', 'ConfigureAppDocument', 'DrainNodeDocument', 'StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument']) {
+      refs[id] = storageDeployed[id].Properties.Name;
+    }
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries<Json>(vars)) {
+      if (typeof value === 'string') env[name] = value;
+      else if (value && typeof value.Ref === 'string' && value.Ref in refs) env[name] = refs[value.Ref];
+      else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
+    }
+    expect(env.STORAGE_ASG_NAME).toBe(STORAGE_GROUP);
+    expect(vars.STORAGE_QUEUE_URL).toEqual({ Ref: 'StorageQueue' });
+    const config = parseConfig(env);
+    const storage = parseStorageConfig(env, config);
+    expect(storage.groupName).toBe(STORAGE_GROUP);
+    expect(storage.documents).toEqual({
+      prepareBrick: 'pydio-autoscaler-dev-storage-prepare-brick',
+      peerProbe: 'pydio-autoscaler-dev-storage-peer-probe',
+      glusterStatus: 'pydio-autoscaler-dev-storage-gluster-status',
+      glusterCommand: 'pydio-autoscaler-dev-storage-gluster-command',
+    });
+  });
+
+  it('routes lifecycle actions of the storage group only to StorageQueue, and only that rule may send', () => {
+    const rule = storageDeployed.StorageLifecycleRule.Properties;
+    expect(rule.EventPattern).toEqual({
+      source: ['aws.autoscaling'],
+      'detail-type': ['EC2 Instance-launch Lifecycle Action', 'EC2 Instance-terminate Lifecycle Action'],
+      detail: { AutoScalingGroupName: [STORAGE_GROUP] },
+    });
+    expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['StorageQueue', 'Arn'] } })]);
+    expect(storageDeployed.StorageQueuePolicy.Properties.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sqs:SendMessage',
+        Resource: { 'Fn::GetAtt': ['StorageQueue', 'Arn'] },
+        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['StorageLifecycleRule', 'Arn'] } } },
+      }),
+    ]);
+  });
+
+  it('dead-letters after 5 receives, keeps dead letters 14 days and alarms on the first one', () => {
+    const queue = storageDeployed.StorageQueue.Properties;
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: { 'Fn::GetAtt': ['StorageDeadLetterQueue', 'Arn'] }, maxReceiveCount: 5 });
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * fn().Properties.Timeout);
+    expect(storageDeployed.StorageDeadLetterQueue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
+    expect(storageDeployed.StorageDeadLetterAlarm.Properties).toMatchObject({
+      MetricName: 'ApproximateNumberOfMessagesVisible',
+      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': ['StorageDeadLetterQueue', 'QueueName'] } }],
+      Threshold: 1,
+      AlarmActions: [{ Ref: 'NotificationsTopic' }],
+    });
+  });
+
+  it.each([
+    ['StorageLaunchHook', 'autoscaling:EC2_INSTANCE_LAUNCHING', 'ABANDON', 1800, 'pydio-autoscaler-dev-storage-launch'],
+    ['StorageTerminateHook', 'autoscaling:EC2_INSTANCE_TERMINATING', 'CONTINUE', 600, 'pydio-autoscaler-dev-storage-terminate'],
+  ])('%s hooks %s on the storage group, default %s', (logicalId, transition, defaultResult, timeout, name) => {
+    expect(storageDeployed[logicalId].Properties).toEqual({
+      LifecycleHookName: name,
+      AutoScalingGroupName: STORAGE_GROUP,
+      LifecycleTransition: transition,
+      DefaultResult: defaultResult,
+      HeartbeatTimeout: timeout,
+    });
+  });
+
+  it.each([
+    ['StoragePrepareBrickDocument', 'storagePrepareBrick', 'pydio-autoscaler-dev-storage-prepare-brick'],
+    ['StoragePeerProbeDocument', 'storagePeerProbe', 'pydio-autoscaler-dev-storage-peer-probe'],
+    ['StorageGlusterStatusDocument', 'storageGlusterStatus', 'pydio-autoscaler-dev-storage-gluster-status'],
+    ['StorageGlusterCommandDocument', 'storageGlusterCommand', 'pydio-autoscaler-dev-storage-gluster-command'],
+  ])('%s is the rendered %s document, named %s', (logicalId, key, name) => {
+    const doc = storageDeployed[logicalId];
+    expect(doc.Type).toBe('AWS::SSM::Document');
+    expect(doc.Properties).toMatchObject({ Name: name, DocumentType: 'Command', UpdateMethod: 'NewVersion', DocumentFormat: 'JSON' });
+    const rendered = require(path.join(ROOT, 'ssm-documents', 'render.js')).documents;
+    expect(doc.Properties.Content).toEqual(rendered[key].content);
+  });
+
+  describe('least privilege of the storage function', () => {
+    const role = 'StorageFunctionRole';
+    const groupArn = `autoScalingGroup:*:autoScalingGroupName/\${StorageGroupName}`;
+
+    it('no mutating action on "*" and no wildcard action in any role of the storage stage', () => {
+      const offending: string[] = [];
+      for (const st of statements(undefined, storageDeployed)) {
+        for (const action of actionsOf(st)) {
+          if (action === '*' || action.endsWith(':*')) offending.push(`${st.Sid ?? '?'}: ${action} (wildcard action)`);
+          if (asArray(st.Resource).includes('*') && !isReadOnly(action)) offending.push(`${st.Sid ?? '?'}: ${action} on *`);
+        }
+      }
+      expect(offending).toEqual([]);
+    });
+
+    it.each([
+      'autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat', 'autoscaling:SetDesiredCapacity',
+      'autoscaling:SetInstanceProtection', 'autoscaling:TerminateInstanceInAutoScalingGroup',
+    ])('%s only on the storage group', (action) => {
+      const { resources: scoped } = scopeOf(action, role, storageDeployed);
+      expect(scoped).toEqual([expect.stringContaining(groupArn)]);
+      expect(storageTemplate.Parameters.StorageGroupName.Default).toBe(STORAGE_GROUP);
+    });
+
+    it('sends commands with the four storage documents only, to instances tagged with the storage group only', () => {
+      const send = granting('ssm:SendCommand', role, storageDeployed);
+      expect(send).toHaveLength(2);
+      const documents = send.find((st) => JSON.stringify(st.Resource).includes(':document/'))!;
+      const docs = asArray(documents.Resource).map((r) => JSON.stringify(r));
+      expect(docs).toHaveLength(4);
+      for (const id of ['StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument']) {
+        expect(docs.some((r) => r.includes(`:document/\${${id}}`))).toBe(true);
+      }
+      expect(documents.Condition).toBeUndefined();
+      const instances = send.find((st) => JSON.stringify(st.Resource).includes(':instance/*'))!;
+      expect(asArray(instances.Resource)).toHaveLength(1);
+      expect(instances.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': [STORAGE_GROUP] } });
+    });
+
+    it('parameters only under /pydio-autoscaler/<stage>/storage', () => {
+      for (const action of ['ssm:PutParameter', 'ssm:DeleteParameter', 'ssm:GetParameter', 'ssm:GetParametersByPath']) {
+        const { resources: scoped } = scopeOf(action, role, storageDeployed);
+        expect(scoped).toHaveLength(2);
+        expect(scoped[0]).toMatch(/:parameter\/pydio-autoscaler\/dev\/storage"\}$/);
+        expect(scoped[1]).toMatch(/:parameter\/pydio-autoscaler\/dev\/storage\/\*"\}$/);
+      }
+    });
+
+    it('publishes only to the topic, uses only StorageQueue, writes only its own logs', () => {
+      expect(scopeOf('sns:Publish', role, storageDeployed).resources).toEqual([JSON.stringify({ Ref: 'NotificationsTopic' })]);
+      for (const action of ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ChangeMessageVisibility']) {
+        expect(scopeOf(action, role, storageDeployed).resources).toEqual([JSON.stringify({ 'Fn::GetAtt': ['StorageQueue', 'Arn'] })]);
+      }
+      expect(scopeOf('logs:PutLogEvents', role, storageDeployed).resources).toEqual([expect.stringContaining(':log-group:/aws/lambda/pydio-autoscaler-dev-storage:*')]);
+      expect(granting('elasticloadbalancing:RegisterTargets', role, storageDeployed)).toEqual([]);
+    });
+
+    it('the other roles gain no storage mutation', () => {
+      for (const action of ['autoscaling:TerminateInstanceInAutoScalingGroup', 'autoscaling:SetInstanceProtection']) {
+        expect(granting(action, undefined, storageDeployed).map((st) => st.Sid)).toEqual(['HooksCapacityAndProtectionOfStorageGroup']);
+      }
+    });
+  });
+
+  it('alarm function: may send expansion requests to StorageQueue and read the recorded health, nothing more', () => {
+    const vars = storageDeployed.AlarmLambdaFunction.Properties.Environment.Variables;
+    expect(vars.STORAGE_QUEUE_URL).toEqual({ Ref: 'StorageQueue' });
+    expect(vars.DISK_HIGH_ALARM_NAME).toBe('pydio-autoscaler-dev-brick-disk-high');
+    const send = granting('sqs:SendMessage', 'AlarmFunctionRole', storageDeployed).map((st) => asArray(st.Resource));
+    expect(send).toEqual(expect.arrayContaining([[{ 'Fn::GetAtt': ['DecisionQueue', 'Arn'] }], [{ 'Fn::GetAtt': ['StorageQueue', 'Arn'] }]]));
+    expect(send).toHaveLength(2);
+    expect(granting('sqs:ReceiveMessage', 'AlarmFunctionRole', storageDeployed).map((st) => st.Resource)).toEqual([[{ 'Fn::GetAtt': ['DecisionQueue', 'Arn'] }]]);
+    expect(scopeOf('ssm:GetParameter', 'AlarmFunctionRole', storageDeployed).resources).toEqual([expect.stringContaining(':parameter/pydio-autoscaler/dev/storage/health')]);
+    // default stage: neither
+    expect(granting('ssm:GetParameter', 'AlarmFunctionRole')).toEqual([]);
+    expect(granting('sqs:SendMessage', 'AlarmFunctionRole')).toHaveLength(1);
+  });
+
+  it('exports the storage queue and function only with a storage group', () => {
+    expect(storageTemplate.Outputs).toMatchObject({
+      StorageQueueUrl: { Condition: 'HasStorageGroup', Value: { Ref: 'StorageQueue' } },
+      StorageDeadLetterQueueUrl: { Condition: 'HasStorageGroup', Value: { Ref: 'StorageDeadLetterQueue' } },
+      StorageFunctionName: { Condition: 'HasStorageGroup', Value: { Ref: 'StorageLambdaFunction' } },
+    });
+  });
+});
+
 describe('cfn-lint', () => {
-  it('reports no error on the packaged template', () => {
-    const file = path.join(workDir, '.serverless', 'cloudformation-template-update-stack.json');
+  it.each([['.serverless'], ['.serverless-storage']])('reports no error on the packaged template (%s)', (dir) => {
+    const file = path.join(workDir, dir, 'cloudformation-template-update-stack.json');
     const result = spawnSync('cfn-lint', ['--format', 'parseable', file], { encoding: 'utf8', timeout: 120_000 });
     if (result.error) throw new Error(`cfn-lint could not run (${result.error.message}): install cfn-lint (pip install cfn-lint)`);
     const errors = result.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));

@@ -12,6 +12,7 @@ import { AutoscalerError } from '../../errors';
 import type { Log } from '../../logger';
 import type { StorageConfig } from './config';
 import type { StorageFlowState, StorageOutcome } from './state';
+import { encodeSummary, summarizeSnapshot, summaryName } from './status';
 
 /**
  * Everything the storage use cases touch, through ports. `sleep` is only used
@@ -213,11 +214,14 @@ async function recordHealth(deps: StorageDeps, snapshot: ClusterSnapshot): Promi
   const refusal = clusterGuard(snapshot, undefined);
   const missing = deps.storage.volumes.filter((v) => !snapshot.volumes.some((s) => s.name === v));
   const reason = refusal?.reason ?? (missing.length ? `volume${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not created yet` : undefined);
-  const record: HealthRecord = { healthy: reason === undefined, ...(reason ? { reason } : {}), at: deps.now().toISOString() };
+  const now = deps.now();
+  const record: HealthRecord = { healthy: reason === undefined, ...(reason ? { reason } : {}), at: now.toISOString() };
   try {
     await deps.ssm.putParameter(healthName(deps.config.stage), JSON.stringify(record));
+    // What the status function shows (peers, volumes, bricks, rebalance/heal), read-only there.
+    await deps.ssm.putParameter(summaryName(deps.config.stage), encodeSummary(summarizeSnapshot(snapshot, now)));
   } catch (error) {
-    // The record only informs the alarm side; the operation goes on.
-    deps.log.warn('could not record the storage health', { error });
+    // The records only inform the alarm side and the status; the operation goes on.
+    deps.log.warn('could not record the storage health and status summary', { error });
   }
 }
