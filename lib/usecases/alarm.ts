@@ -3,12 +3,11 @@ import type { AlarmDescription, MetricsPort } from '../aws/cloudwatch';
 import type { NotifierPort } from '../aws/sns';
 import type { QueuePort } from '../aws/sqs';
 import type { ScalingConfig } from '../config-scaling';
-import { malformedEvent } from '../core/messages';
+import { parseJsonBody, rejectMalformed } from './intake';
 import { encodeRecheck, metricValueFromReason, parseAlarmMessage, type AlarmSignal } from '../core/scaling/alarm-event';
 import { alarmRoleOf, decideScaling, type ScalingDecision, type ScalingSnapshot } from '../core/scaling/decide';
 import { decisionLogFields, scalingNotification, type DecisionReport } from '../core/scaling/messages';
 import { METRIC } from '../core/scaling/metric-names';
-import { MalformedEventError } from '../errors';
 import type { Log } from '../logger';
 import type { MetricsSink, StorageExpansionPort } from './ports';
 
@@ -73,11 +72,8 @@ export function currentSignal(signal: AlarmSignal, alarm: AlarmDescription | und
   };
 }
 
-async function reject(deps: AlarmDeps, error: unknown, body: string): Promise<AlarmOutcome> {
-  if (!(error instanceof MalformedEventError)) throw error;
-  deps.log.error('rejected malformed alarm message: no action', { error });
-  await deps.notifier.publish(malformedEvent(deps.config.stage, error.message, body));
-  return 'rejected';
+function reject(deps: AlarmDeps, error: unknown, body: string): Promise<AlarmOutcome> {
+  return rejectMalformed(deps, error, body, 'alarm message');
 }
 
 async function gatherSnapshot(signal: AlarmSignal, deps: AlarmDeps): Promise<{ signal: AlarmSignal; snapshot: ScalingSnapshot; notes: string[] }> {
@@ -164,9 +160,9 @@ export async function handleAlarmMessage(message: AlarmMessage, deps: AlarmDeps)
   const { config, log } = deps;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(message.body);
+    parsed = parseJsonBody(message.body);
   } catch (error) {
-    return reject(deps, new MalformedEventError('message body is not JSON', { cause: error }), message.body);
+    return reject(deps, error, message.body);
   }
   let received: AlarmSignal;
   try {

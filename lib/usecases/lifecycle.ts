@@ -27,7 +27,8 @@ import {
 } from '../core/flow';
 import { parseLifecycleSource, type LifecycleEvent } from '../core/lifecycle-event';
 import * as messages from '../core/messages';
-import { MalformedEventError, StepFailedError } from '../errors';
+import { StepFailedError } from '../errors';
+import { parseJsonBody, rejectMalformed } from './intake';
 import type { Log } from '../logger';
 import { METRIC } from '../core/scaling/metric-names';
 import type { MetricsSink } from './ports';
@@ -67,9 +68,9 @@ export async function handleLifecycleMessage(message: QueueMessage, deps: Lifecy
   const { config, log } = deps;
   let parsed: unknown;
   try {
-    parsed = JSON.parse(message.body);
+    parsed = parseJsonBody(message.body);
   } catch (error) {
-    return reject(deps, new MalformedEventError('message body is not JSON', { cause: error }), message.body);
+    return reject(deps, error, message.body);
   }
 
   if (isContinuation(parsed)) {
@@ -129,11 +130,8 @@ export async function handleLifecycleMessage(message: QueueMessage, deps: Lifecy
   return runFlow(state, deps, false);
 }
 
-async function reject(deps: LifecycleDeps, error: unknown, body: string): Promise<MessageOutcome> {
-  if (!(error instanceof MalformedEventError)) throw error;
-  deps.log.error('rejected malformed message', { error });
-  await deps.notifier.publish(messages.malformedEvent(deps.config.stage, error.message, body));
-  return 'rejected';
+function reject(deps: LifecycleDeps, error: unknown, body: string): Promise<MessageOutcome> {
+  return rejectMalformed(deps, error, body, 'lifecycle message');
 }
 
 function logKeys(state: FlowState): Record<string, unknown> {

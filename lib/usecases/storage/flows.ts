@@ -1,7 +1,7 @@
 import { waitingState } from '../../core/decisions';
 import { backoffSeconds, secondsSince } from '../../core/flow';
 import { parseLifecycleSource, type LifecycleEvent } from '../../core/lifecycle-event';
-import { malformedEvent } from '../../core/messages';
+import { parseJsonBody, rejectMalformed } from '../intake';
 import { parseRebalanceStatus, parseRemoveBrickStatus, type TaskStatus } from '../../core/storage/gluster-parse';
 import * as storageMessages from '../../core/storage/messages';
 import {
@@ -67,9 +67,9 @@ export function storageClaimName(stage: string, event: LifecycleEvent): string {
 export async function handleStorageMessage(message: QueueMessage, deps: StorageDeps): Promise<StorageMessageOutcome> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(message.body);
+    parsed = parseJsonBody(message.body);
   } catch (error) {
-    return reject(deps, new MalformedEventError('message body is not JSON', { cause: error }), message.body);
+    return reject(deps, error, message.body);
   }
 
   if (isStorageContinuation(parsed)) {
@@ -108,11 +108,8 @@ export async function handleStorageMessage(message: QueueMessage, deps: StorageD
   return startLifecycleFlow(source, message.messageId, deps);
 }
 
-async function reject(deps: StorageDeps, error: unknown, body: string): Promise<StorageMessageOutcome> {
-  if (!(error instanceof MalformedEventError)) throw error;
-  deps.log.error('rejected malformed storage message', { error });
-  await deps.notifier.publish(malformedEvent(deps.config.stage, error.message, body));
-  return 'rejected';
+function reject(deps: StorageDeps, error: unknown, body: string): Promise<StorageMessageOutcome> {
+  return rejectMalformed(deps, error, body, 'storage message');
 }
 
 async function startLifecycleFlow(event: LifecycleEvent, messageId: string, deps: StorageDeps): Promise<StorageMessageOutcome> {
