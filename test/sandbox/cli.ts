@@ -1,32 +1,36 @@
 /**
  * Drive the sandbox from a shell:
  *
- *   npx tsx test/sandbox/cli.ts up                 boot in the background (state in .sandbox/cli-state.json)
- *   npx tsx test/sandbox/cli.ts status             groups, instances + lifecycle states, targets + health, hosts
- *   npx tsx test/sandbox/cli.ts scale <n>          set the compute group's desired capacity
+ *   npx tsx test/sandbox/cli.ts up                 boot a daemon; returns once it is ready (or failed: log tail)
+ *   npx tsx test/sandbox/cli.ts status [--json]    groups, instances + lifecycle states, targets + health, hosts
+ *   npx tsx test/sandbox/cli.ts scale <n> [--wait] set the compute group's desired capacity (--wait: until steady)
  *   npx tsx test/sandbox/cli.ts invoke <function> '<json>'
  *   npx tsx test/sandbox/cli.ts alarm <name> <OK|ALARM>
  *   npx tsx test/sandbox/cli.ts timeline           events, actions, commands, SNS messages so far
  *   npx tsx test/sandbox/cli.ts lb                 the load balancer URL (open it in a browser)
  *   npx tsx test/sandbox/cli.ts down               tear everything down
  *
+ * Every command takes `--name <n>` (default pas), `--octet <n>` (10.<n>.0.0/16,
+ * default 71), `--lb-port <n>` (default 18080, 0 = any free port) and
+ * `--state-dir <dir>` (default <repo>/.sandbox for pas, $TMPDIR/pas-cli-<name>
+ * otherwise); `up` also takes `--timeout <s>` (default 600).
+ *
  * `up` starts a daemon (this file, command `serve`) that owns the sandbox and
  * answers the other commands on a loopback-only control port.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import { CloudWatchClient, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { clientConfig } from './control-plane/aws-setup';
 import { REPO_DIR, teardownSandbox } from './hosts';
-import { describeStatus, SandboxError, startSandbox, type Sandbox, type SandboxStatus } from './sandbox';
+import { describeStatus, isSteady, SandboxError, startSandbox, type Sandbox, type SandboxStatus } from './sandbox';
 
 export const STATE_DIR = path.join(REPO_DIR, '.sandbox');
-const STATE_FILE = path.join(STATE_DIR, 'cli-state.json');
-const DAEMON_LOG = path.join(os.tmpdir(), 'pas-sandbox-daemon.log');
+const STATE_FILE_NAME = 'cli-state.json';
 
 export interface CliState {
   readonly pid: number;
@@ -55,7 +59,7 @@ function readBody(req: IncomingMessage): Promise<string> {
 }
 
 /** Serve the running sandbox on 127.0.0.1 (status, scale, invoke, timeline) and record it in .sandbox/cli-state.json. */
-export async function serveControl(sb: Sandbox): Promise<string> {
+export async function serveControl(sb: Sandbox, stateFile = path.join(STATE_DIR, STATE_FILE_NAME)): Promise<string> {
   const reply = (res: ServerResponse, status: number, value: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
     res.end(`${JSON.stringify(value, null, 2)}\n`);
@@ -63,12 +67,17 @@ export async function serveControl(sb: Sandbox): Promise<string> {
   const server = createServer((req, res) => {
     void (async () => {
       const url = new URL(req.url ?? '/', 'http://control');
-      const body = req.method === 'POST' ? JSON.parse((await readBody(req)) || '{}') as Record<string, unknown> : {};
+      const body = req.method === 'POST' ? (JSON.parse((await readBody(req)) || '{}') as Record<string, unknown>) : {};
       if (req.method === 'GET' && url.pathname === '/status') return reply(res, 200, await sb.status());
       if (req.method === 'GET' && url.pathname === '/timeline') return reply(res, 200, await sb.timeline());
       if (req.method === 'POST' && url.pathname === '/scale') {
-        await sb.setDesiredCapacity(Number(body.desired));
-        return reply(res, 200, { desired: Number(body.desired) });
+        const desired = Number(body.desired);
+        await sb.setDesiredCapacity(desired);
+        if (typeof body.waitSeconds === 'number' && body.waitSeconds > 0) {
+          const s = await sb.waitForState((st) => isSteady(st, sb.computeGroup, desired), body.waitSeconds * 1000, `${desired} compute instance(s) InService with healthy targets`);
+          return reply(res, 200, { desired, status: s });
+        }
+        return reply(res, 200, { desired });
       }
       if (req.method === 'POST' && url.pathname === '/invoke') {
         if (typeof body.function !== 'string') return reply(res, 400, { error: 'function (string) is required' });
@@ -95,15 +104,96 @@ export async function serveControl(sb: Sandbox): Promise<string> {
     logFile: sb.logFile,
     startedAt: new Date().toISOString(),
   };
-  fs.mkdirSync(path.dirname(STATE_FILE), { recursive: true });
-  fs.writeFileSync(`${STATE_FILE}.tmp`, JSON.stringify(state, null, 2));
-  fs.renameSync(`${STATE_FILE}.tmp`, STATE_FILE);
+  fs.mkdirSync(path.dirname(stateFile), { recursive: true });
+  fs.writeFileSync(`${stateFile}.tmp`, JSON.stringify(state, null, 2));
+  fs.renameSync(`${stateFile}.tmp`, stateFile);
   return control;
 }
 
-function readState(): CliState {
-  if (!fs.existsSync(STATE_FILE)) throw new SandboxError(`no sandbox is up (${STATE_FILE} is missing): run 'npx tsx test/sandbox/cli.ts up' first`);
-  const state = JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as CliState;
+// ---------------------------------------------------------------- options
+
+export interface CliOptions {
+  readonly name: string;
+  readonly octet: number;
+  readonly lbPort: number;
+  readonly stateDir: string;
+  readonly timeoutSeconds: number;
+  readonly json: boolean;
+  readonly wait: boolean;
+}
+
+const VALUE_FLAGS = new Set(['--name', '--octet', '--lb-port', '--state-dir', '--timeout']);
+const BOOLEAN_FLAGS = new Set(['--json', '--wait']);
+
+function intOption(flag: string, raw: string, min: number, max: number): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw) || !Number.isInteger(n) || n < min || n > max) throw new SandboxError(`${flag} must be an integer ${min}-${max}, got '${raw}'`);
+  return n;
+}
+
+/** Splits argv into the command, its positional arguments and the options (flags may appear anywhere). */
+export function parseCli(argv: readonly string[]): { cmd: string | undefined; args: string[]; options: CliOptions } {
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < argv.length; i += 1) {
+    const a = argv[i] ?? '';
+    if (VALUE_FLAGS.has(a)) {
+      const v = argv[i + 1];
+      if (v === undefined) throw new SandboxError(`${a} needs a value`);
+      values.set(a, v);
+      i += 1;
+    } else if (BOOLEAN_FLAGS.has(a)) flags.add(a);
+    else if (a.startsWith('--')) throw new SandboxError(`unknown option '${a}'; ${USAGE}`);
+    else positional.push(a);
+  }
+  const name = values.get('--name') ?? 'pas';
+  if (!/^[a-z0-9]{1,8}$/.test(name)) throw new SandboxError(`--name must be 1-8 lower-case letters or digits, got '${name}'`);
+  const stateDir = path.resolve(values.get('--state-dir') ?? (name === 'pas' ? STATE_DIR : path.join(os.tmpdir(), `pas-cli-${name}`)));
+  const [cmd, ...args] = positional;
+  return {
+    cmd,
+    args,
+    options: {
+      name,
+      octet: intOption('--octet', values.get('--octet') ?? '71', 1, 254),
+      lbPort: intOption('--lb-port', values.get('--lb-port') ?? '18080', 0, 65535),
+      stateDir,
+      timeoutSeconds: intOption('--timeout', values.get('--timeout') ?? '600', 10, 3600),
+      json: flags.has('--json'),
+      wait: flags.has('--wait'),
+    },
+  };
+}
+
+function stateFileOf(o: CliOptions): string {
+  return path.join(o.stateDir, STATE_FILE_NAME);
+}
+
+/** Outside the state dir: teardown removes that dir, the log must survive a failed boot. */
+function daemonLogOf(o: CliOptions): string {
+  return path.join(os.tmpdir(), o.name === 'pas' ? 'pas-sandbox-daemon.log' : `pas-${o.name}-sandbox-daemon.log`);
+}
+
+function optionArgs(o: CliOptions): string[] {
+  return ['--name', o.name, '--octet', String(o.octet), '--lb-port', String(o.lbPort), '--state-dir', o.stateDir];
+}
+
+// ---------------------------------------------------------------- daemon access
+
+function readStateFile(file: string): CliState | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  try {
+    return JSON.parse(fs.readFileSync(file, 'utf8')) as CliState;
+  } catch (error) {
+    throw new SandboxError(`${file} is not valid JSON (${error instanceof Error ? error.message : String(error)}); run 'down' to clean up`);
+  }
+}
+
+function readState(o: CliOptions): CliState {
+  const file = stateFileOf(o);
+  const state = readStateFile(file);
+  if (state === undefined) throw new SandboxError(`no sandbox '${o.name}' is up (${file} is missing): run 'npx tsx test/sandbox/cli.ts up' first`);
   if (!isAlive(state.pid)) throw new SandboxError(`the sandbox daemon (pid ${state.pid}) is gone; run 'npx tsx test/sandbox/cli.ts down' to clean up, then 'up'`);
   return state;
 }
@@ -117,16 +207,46 @@ function isAlive(pid: number): boolean {
   }
 }
 
-async function call(method: 'GET' | 'POST', route: string, body?: unknown): Promise<unknown> {
-  const state = readState();
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function logTail(file: string, lines = 30): string {
+  if (!fs.existsSync(file)) return `(no log at ${file})`;
+  const all = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+  return all.slice(-lines).map((l) => `  | ${l}`).join('\n');
+}
+
+async function call(o: CliOptions, method: 'GET' | 'POST', route: string, body?: unknown, timeoutMs = 120_000): Promise<unknown> {
+  const state = readState(o);
   const res = await fetch(`${state.control}${route}`, {
     method,
     ...(body !== undefined ? { body: JSON.stringify(body), headers: { 'content-type': 'application/json' } } : {}),
-    signal: AbortSignal.timeout(120_000),
+    signal: AbortSignal.timeout(timeoutMs),
   });
   const value = (await res.json()) as unknown;
   if (!res.ok) throw new SandboxError(`${route}: ${(value as { error?: string }).error ?? `HTTP ${res.status}`}`);
   return value;
+}
+
+/** SIGTERM (the daemon's handler tears the sandbox down), then wait for it to exit; false if it outlived the bound. */
+async function stopDaemon(pid: number, seconds: number): Promise<boolean> {
+  if (!isAlive(pid)) return true;
+  process.kill(pid, 'SIGTERM');
+  for (let i = 0; i < seconds * 2 && isAlive(pid); i += 1) await sleep(500);
+  return !isAlive(pid);
+}
+
+/** The pid of the moto server listening on `motoUrl`'s port, if one still runs (a SIGKILLed daemon leaves it). */
+function motoPidOf(motoUrl: string): number | undefined {
+  const port = new URL(motoUrl).port;
+  if (!/^\d+$/.test(port)) return undefined;
+  const ps = spawnSync('ps', ['-eo', 'pid=,args='], { encoding: 'utf8' }).stdout;
+  for (const line of ps.split('\n')) {
+    const m = /^\s*(\d+)\s+(.*)$/.exec(line);
+    if (m?.[1] !== undefined && m[2] !== undefined && m[2].includes('moto.server') && m[2].includes('-H 127.0.0.1') && new RegExp(`-p ${port}(\\s|$)`).test(m[2])) return Number(m[1]);
+  }
+  return undefined;
 }
 
 function printStatus(s: SandboxStatus): void {
@@ -139,51 +259,107 @@ function printStatus(s: SandboxStatus): void {
   process.stdout.write(`${describeStatus(s)}\n`);
 }
 
-const USAGE = "usage: npx tsx test/sandbox/cli.ts up | status | scale <n> | invoke <function> '<json>' | alarm <name> <OK|ALARM> | timeline | lb | down";
+const USAGE =
+  "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> | timeline | lb | down" +
+  ' [--name <n>] [--octet <n>] [--lb-port <n>] [--state-dir <dir>]';
 
-async function main(argv: readonly string[]): Promise<void> {
-  const [cmd, ...args] = argv;
+// ---------------------------------------------------------------- commands
+
+async function up(o: CliOptions): Promise<void> {
+  const stateFile = stateFileOf(o);
+  const previous = readStateFile(stateFile);
+  if (previous !== undefined && isAlive(previous.pid)) {
+    process.stdout.write(`already up: load balancer ${previous.lbUrl}, emulator ${previous.endpoint} (daemon pid ${previous.pid})\n`);
+    return;
+  }
+  const logPath = daemonLogOf(o);
+  const log = fs.openSync(logPath, 'w');
+  const child = spawn(process.execPath, [...process.execArgv, __filename, 'serve', ...optionArgs(o)], { detached: true, stdio: ['ignore', log, log], cwd: REPO_DIR });
+  fs.closeSync(log);
+  child.unref();
+  const pid = child.pid;
+  if (pid === undefined) throw new SandboxError(`the sandbox daemon could not be started:\n${logTail(logPath)}`);
+  process.stdout.write(`booting '${o.name}' (daemon pid ${pid}, log ${logPath}); waiting up to ${o.timeoutSeconds} s...\n`);
+  const deadline = Date.now() + o.timeoutSeconds * 1000;
+  while (Date.now() < deadline) {
+    const state = readStateFile(stateFile);
+    if (state?.pid === pid) {
+      process.stdout.write(`up: load balancer ${state.lbUrl}, emulator ${state.endpoint}, function logs ${state.logFile}\n`);
+      return;
+    }
+    if (!isAlive(pid)) throw new SandboxError(`the sandbox daemon exited during boot; log tail (${logPath}):\n${logTail(logPath)}`);
+    await sleep(500);
+  }
+  const stopped = await stopDaemon(pid, 120);
+  throw new SandboxError(
+    `the sandbox did not come up within ${o.timeoutSeconds} s; ${stopped ? 'the daemon was stopped (it tore down what it started)' : `the daemon (pid ${pid}) did not stop within 120 s: run 'down'`}; log tail (${logPath}):\n${logTail(logPath)}`,
+  );
+}
+
+async function serve(o: CliOptions): Promise<void> {
+  const stamp = (l: string) => process.stdout.write(`${new Date().toISOString()} ${l}\n`);
+  const sb = await startSandbox({ name: o.name, networkOctet: o.octet, lbPort: o.lbPort, stateDir: o.stateDir, log: stamp });
+  await serveControl(sb, stateFileOf(o));
+  stamp(`ready: ${sb.lbUrl}`);
+  await new Promise<void>(() => undefined); // until SIGTERM/SIGINT: the sandbox's handler tears down and exits
+}
+
+async function alarm(o: CliOptions, args: readonly string[]): Promise<void> {
+  const [name, value] = args;
+  if (args.length !== 2 || name === undefined || (value !== 'OK' && value !== 'ALARM' && value !== 'INSUFFICIENT_DATA')) {
+    throw new SandboxError(`alarm needs <name> <OK|ALARM|INSUFFICIENT_DATA>, got '${args.join(' ')}'`);
+  }
+  const cw = new CloudWatchClient(clientConfig(readState(o).endpoint));
+  const found = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
+  if ((found.MetricAlarms ?? []).length === 0 && (found.CompositeAlarms ?? []).length === 0) {
+    const known = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'pydio-autoscaler-' }));
+    const names = (known.MetricAlarms ?? []).map((a) => a.AlarmName ?? '').filter((n) => n !== '');
+    throw new SandboxError(`no alarm named '${name}' in the emulator${names.length > 0 ? `; the stack's alarms include: ${names.join(', ')}` : ''}`);
+  }
+  await cw.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: value, StateReason: 'set by the sandbox CLI' }));
+  process.stdout.write(
+    `alarm ${name} -> ${value} (in moto). The emulator emits no "CloudWatch Alarm State Change" events, so the stack's alarm rule and function do not react to it; invoke the alarm function to exercise it.\n`,
+  );
+}
+
+async function down(o: CliOptions): Promise<void> {
+  const state = readStateFile(stateFileOf(o));
+  if (state !== undefined) {
+    if (!(await stopDaemon(state.pid, 120))) throw new SandboxError(`the sandbox daemon (pid ${state.pid}) did not stop within 120 s`);
+    // A daemon killed without its teardown leaves its moto server (own process group).
+    const moto = motoPidOf(state.motoUrl);
+    if (moto !== undefined) {
+      process.kill(moto, 'SIGTERM');
+      for (let i = 0; i < 20 && isAlive(moto); i += 1) await sleep(250);
+      process.stdout.write(`stopped the leftover moto server (pid ${moto})\n`);
+    }
+  }
+  // Whatever an interrupted daemon left (hosts, HAProxy, bridge), as recorded in the state dir.
+  await teardownSandbox({ stateDir: o.stateDir, bridge: o.name === 'pas' ? 'pasbr0' : `pasbr${o.name}`, bridgeCidr: `10.${o.octet}.0.1/16` });
+  process.stdout.write(`down: sandbox '${o.name}' torn down\n`);
+}
+
+export async function main(argv: readonly string[]): Promise<void> {
+  const { cmd, args, options: o } = parseCli(argv);
   switch (cmd) {
-    case 'up': {
-      if (fs.existsSync(STATE_FILE) && isAlive((JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as CliState).pid)) {
-        process.stdout.write(`already up: ${readState().lbUrl}\n`);
-        return;
-      }
-      const log = fs.openSync(DAEMON_LOG, 'w');
-      const child = spawn(process.execPath, [...process.execArgv, __filename, 'serve'], { detached: true, stdio: ['ignore', log, log], cwd: REPO_DIR });
-      child.unref();
-      process.stdout.write(`booting (daemon pid ${child.pid ?? '?'}, log ${DAEMON_LOG})...\n`);
-      const deadline = Date.now() + 600_000;
-      while (Date.now() < deadline) {
-        if (fs.existsSync(STATE_FILE)) {
-          const state = JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as CliState;
-          if (state.pid === child.pid) {
-            process.stdout.write(`up: load balancer ${state.lbUrl}, emulator ${state.endpoint}, function logs ${state.logFile}\n`);
-            return;
-          }
-        }
-        if (child.exitCode !== null || (child.pid !== undefined && !isAlive(child.pid))) {
-          throw new SandboxError(`the sandbox daemon exited during boot: ${fs.readFileSync(DAEMON_LOG, 'utf8').trim().split('\n').slice(-5).join(' | ')}`);
-        }
-        await new Promise((r) => setTimeout(r, 1000));
-      }
-      throw new SandboxError(`the sandbox did not come up within 10 minutes (see ${DAEMON_LOG}); run 'down'`);
-    }
-    case 'serve': {
-      const sb = await startSandbox({ stateDir: STATE_DIR, log: (l) => process.stdout.write(`${new Date().toISOString()} ${l}\n`) });
-      await serveControl(sb);
-      process.stdout.write(`${new Date().toISOString()} ready: ${sb.lbUrl}\n`);
-      await new Promise<void>(() => undefined); // until SIGTERM/SIGINT: the sandbox's handler tears down and exits
+    case 'up':
+      return up(o);
+    case 'serve':
+      return serve(o);
+    case 'status': {
+      const s = (await call(o, 'GET', '/status')) as SandboxStatus;
+      if (o.json) process.stdout.write(`${JSON.stringify(s, null, 2)}\n`);
+      else printStatus(s);
       return;
     }
-    case 'status':
-      printStatus((await call('GET', '/status')) as SandboxStatus);
-      return;
     case 'scale': {
-      const n = Number(args[0]);
-      if (args.length !== 1 || !Number.isInteger(n) || n < 0) throw new SandboxError(`scale needs one non-negative integer, got '${args.join(' ')}'`);
-      await call('POST', '/scale', { desired: n });
-      process.stdout.write(`compute desired capacity -> ${n}; watch it with 'status'\n`);
+      const raw = args[0] ?? '';
+      if (args.length !== 1 || !/^\d+$/.test(raw)) throw new SandboxError(`scale needs one non-negative integer, got '${args.join(' ')}'`);
+      const n = Number(raw);
+      const waitSeconds = o.wait ? 240 : 0;
+      const out = (await call(o, 'POST', '/scale', { desired: n, waitSeconds }, (waitSeconds + 60) * 1000)) as { status?: SandboxStatus };
+      if (out.status !== undefined) process.stdout.write(`compute desired capacity -> ${n}; steady: ${describeStatus(out.status)}\n`);
+      else process.stdout.write(`compute desired capacity -> ${n}; watch it with 'status'\n`);
       return;
     }
     case 'invoke': {
@@ -194,43 +370,33 @@ async function main(argv: readonly string[]): Promise<void> {
       } catch (error) {
         throw new SandboxError(`invoke payload is not JSON: ${error instanceof Error ? error.message : String(error)}`);
       }
-      process.stdout.write(`${JSON.stringify(await call('POST', '/invoke', { function: args[0], payload }), null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify(await call(o, 'POST', '/invoke', { function: args[0], payload }), null, 2)}\n`);
       return;
     }
-    case 'alarm': {
-      const [name, value] = args;
-      if (name === undefined || (value !== 'OK' && value !== 'ALARM' && value !== 'INSUFFICIENT_DATA')) throw new SandboxError('alarm needs <name> <OK|ALARM|INSUFFICIENT_DATA>');
-      const state = readState();
-      await new CloudWatchClient(clientConfig(state.endpoint)).send(new SetAlarmStateCommand({ AlarmName: name, StateValue: value, StateReason: 'set by the sandbox CLI' }));
-      process.stdout.write(`alarm ${name} -> ${value} (in moto). Alarm-driven scaling is a later issue: nothing reacts to it yet.\n`);
-      return;
-    }
+    case 'alarm':
+      return alarm(o, args);
     case 'timeline':
-      for (const e of (await call('GET', '/timeline')) as { at: number; kind: string; text: string; durationMs?: number }[]) {
+      for (const e of (await call(o, 'GET', '/timeline')) as { at: number; kind: string; text: string; durationMs?: number }[]) {
         process.stdout.write(`${new Date(e.at).toISOString().slice(11, 23)} ${e.kind.padEnd(7)} ${e.text}${e.durationMs !== undefined ? ` [${(e.durationMs / 1000).toFixed(1)}s]` : ''}\n`);
       }
       return;
     case 'lb':
-      process.stdout.write(`${readState().lbUrl}/index.php\n`);
+      process.stdout.write(`${readState(o).lbUrl}/index.php\n`);
       return;
-    case 'down': {
-      const state = fs.existsSync(STATE_FILE) ? (JSON.parse(fs.readFileSync(STATE_FILE, 'utf8')) as CliState) : undefined;
-      if (state !== undefined && isAlive(state.pid)) {
-        process.kill(state.pid, 'SIGTERM');
-        for (let i = 0; i < 240 && isAlive(state.pid); i += 1) await new Promise((r) => setTimeout(r, 500));
-        if (isAlive(state.pid)) throw new SandboxError(`the sandbox daemon (pid ${state.pid}) did not stop within 120 s`);
-      }
-      // Whatever an interrupted daemon left (hosts, HAProxy, bridge).
-      await teardownSandbox({ stateDir: STATE_DIR });
-      process.stdout.write('down: everything torn down\n');
-      return;
-    }
+    case 'down':
+      return down(o);
     default:
       throw new SandboxError(cmd === undefined ? USAGE : `unknown command '${cmd}'; ${USAGE}`);
   }
 }
 
+/** The SDK's Node-version notice is noise on every command and in the daemon log (the SDK's own switch; the daemon inherits it). */
+function quietNodeVersionNotice(): void {
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+}
+
 if (require.main === module) {
+  quietNodeVersionNotice();
   main(process.argv.slice(2)).then(
     () => {
       if (process.argv[2] !== 'serve') process.exit(0);
