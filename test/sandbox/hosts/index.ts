@@ -197,6 +197,7 @@ export class NamespaceHosts implements HostProvider, HostExecutor {
   private readonly records = new Map<string, HostRecord>();
   /** Host creation and removal are serialized (bridge creation, ids). */
   private queue: Promise<unknown> = Promise.resolve();
+  private closed = false;
 
   /**
    * @param roles Auto Scaling group name -> the kind of host its instances get.
@@ -232,6 +233,7 @@ export class NamespaceHosts implements HostProvider, HostExecutor {
     const prefix = this.options.bridgeCidr.split('.').slice(0, 2).join('.');
     if (!privateIp.startsWith(`${prefix}.`)) throw new SandboxHostError(`instance ${instanceId}: private IP ${privateIp} is outside the sandbox network ${prefix}.0.0/16`);
     return this.serialized(async () => {
+      if (this.closed) throw new SandboxHostError(`instance ${instanceId}: the sandbox is stopping, no new host is created`);
       await this.scripts.run('host-create.sh', [instanceId, privateIp, role], 120);
       this.records.set(instanceId, { instanceId, ip: privateIp, role, availabilityZone });
     });
@@ -289,6 +291,16 @@ export class NamespaceHosts implements HostProvider, HostExecutor {
     const result = await this.scripts.attempt('hostexec.sh', [instanceId, ...argv], timeoutSeconds);
     if (result.exitCode !== 0) throw new SandboxScriptError(`hostexec.sh ${instanceId} ${argv.join(' ')}`, result);
     return result.stdout;
+  }
+
+  /**
+   * Refuses further host creation and waits for the host operations already
+   * under way: a launch still in flight when the sandbox stops would otherwise
+   * create its host (and the bridge) again after the teardown removed them.
+   */
+  async close(): Promise<void> {
+    this.closed = true;
+    await this.queue;
   }
 
   private serialized<T>(work: () => Promise<T>): Promise<T> {
