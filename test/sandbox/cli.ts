@@ -5,7 +5,7 @@
  *   npx tsx test/sandbox/cli.ts status [--json]    groups, instances + lifecycle states, targets + health, hosts
  *   npx tsx test/sandbox/cli.ts scale <n> [--wait] set the compute group's desired capacity (--wait: until steady)
  *   npx tsx test/sandbox/cli.ts invoke <function> '<json>'
- *   npx tsx test/sandbox/cli.ts alarm <name> <OK|ALARM>
+ *   npx tsx test/sandbox/cli.ts alarm <name> <OK|ALARM> [--value <n>]   set it in moto and deliver its state-change event
  *   npx tsx test/sandbox/cli.ts timeline           events, actions, commands, SNS messages so far
  *   npx tsx test/sandbox/cli.ts lb                 the load balancer URL (open it in a browser)
  *   npx tsx test/sandbox/cli.ts down               tear everything down
@@ -20,12 +20,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { clientConfig } from './control-plane/aws-setup';
+import { EventBus, type AwsEvent } from './control-plane/event-bus';
 import { REPO_DIR, teardownSandbox } from './hosts';
 import { describeStatus, isSteady, SandboxError, startSandbox, type Sandbox, type SandboxStatus } from './sandbox';
 
@@ -120,9 +122,11 @@ export interface CliOptions {
   readonly timeoutSeconds: number;
   readonly json: boolean;
   readonly wait: boolean;
+  /** `alarm --value`: the datapoint written into the state reason. */
+  readonly value?: number;
 }
 
-const VALUE_FLAGS = new Set(['--name', '--octet', '--lb-port', '--state-dir', '--timeout']);
+const VALUE_FLAGS = new Set(['--name', '--octet', '--lb-port', '--state-dir', '--timeout', '--value']);
 const BOOLEAN_FLAGS = new Set(['--json', '--wait']);
 
 function intOption(flag: string, raw: string, min: number, max: number): number {
@@ -151,6 +155,9 @@ export function parseCli(argv: readonly string[]): { cmd: string | undefined; ar
   if (!/^[a-z0-9]{1,8}$/.test(name)) throw new SandboxError(`--name must be 1-8 lower-case letters or digits, got '${name}'`);
   const stateDir = path.resolve(values.get('--state-dir') ?? (name === 'pas' ? STATE_DIR : path.join(os.tmpdir(), `pas-cli-${name}`)));
   const [cmd, ...args] = positional;
+  const rawValue = values.get('--value');
+  const value = rawValue === undefined ? undefined : Number(rawValue);
+  if (value !== undefined && (rawValue?.trim() === '' || !Number.isFinite(value))) throw new SandboxError(`--value must be a number, got '${rawValue ?? ''}'`);
   return {
     cmd,
     args,
@@ -162,6 +169,7 @@ export function parseCli(argv: readonly string[]): { cmd: string | undefined; ar
       timeoutSeconds: intOption('--timeout', values.get('--timeout') ?? '600', 10, 3600),
       json: flags.has('--json'),
       wait: flags.has('--wait'),
+      ...(value !== undefined ? { value } : {}),
     },
   };
 }
@@ -260,7 +268,7 @@ function printStatus(s: SandboxStatus): void {
 }
 
 const USAGE =
-  "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> | timeline | lb | down" +
+  "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> [--value <n>] | timeline | lb | down" +
   ' [--name <n>] [--octet <n>] [--lb-port <n>] [--state-dir <dir>]';
 
 // ---------------------------------------------------------------- commands
@@ -304,22 +312,69 @@ async function serve(o: CliOptions): Promise<void> {
   await new Promise<void>(() => undefined); // until SIGTERM/SIGINT: the sandbox's handler tears down and exits
 }
 
+/** The "CloudWatch Alarm State Change" event CloudWatch sends to EventBridge, for one alarm's transition. */
+export function alarmStateChangeEvent(input: {
+  alarmArn: string;
+  alarmName: string;
+  description?: string;
+  state: { value: string; reason: string; reasonData?: string; timestamp: string };
+  previousState: { value: string; reason: string; timestamp: string };
+}): AwsEvent {
+  const account = /^arn:aws:cloudwatch:[^:]+:(\d+):/.exec(input.alarmArn)?.[1] ?? '123456789012';
+  const region = /^arn:aws:cloudwatch:([^:]+):/.exec(input.alarmArn)?.[1] ?? 'eu-west-1';
+  return {
+    version: '0',
+    id: randomUUID(),
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account,
+    time: input.state.timestamp,
+    region,
+    resources: [input.alarmArn],
+    detail: {
+      alarmName: input.alarmName,
+      state: input.state,
+      previousState: input.previousState,
+      configuration: { description: input.description ?? '' },
+    },
+  };
+}
+
 async function alarm(o: CliOptions, args: readonly string[]): Promise<void> {
   const [name, value] = args;
   if (args.length !== 2 || name === undefined || (value !== 'OK' && value !== 'ALARM' && value !== 'INSUFFICIENT_DATA')) {
-    throw new SandboxError(`alarm needs <name> <OK|ALARM|INSUFFICIENT_DATA>, got '${args.join(' ')}'`);
+    throw new SandboxError(`alarm needs <name> <OK|ALARM|INSUFFICIENT_DATA> [--value <datapoint>], got '${args.join(' ')}'`);
   }
-  const cw = new CloudWatchClient(clientConfig(readState(o).endpoint));
+  const state = readState(o);
+  const cw = new CloudWatchClient(clientConfig(state.endpoint));
   const found = await cw.send(new DescribeAlarmsCommand({ AlarmNames: [name] }));
-  if ((found.MetricAlarms ?? []).length === 0 && (found.CompositeAlarms ?? []).length === 0) {
+  const before = found.MetricAlarms?.[0];
+  if (before === undefined) {
     const known = await cw.send(new DescribeAlarmsCommand({ AlarmNamePrefix: 'pydio-autoscaler-' }));
     const names = (known.MetricAlarms ?? []).map((a) => a.AlarmName ?? '').filter((n) => n !== '');
-    throw new SandboxError(`no alarm named '${name}' in the emulator${names.length > 0 ? `; the stack's alarms include: ${names.join(', ')}` : ''}`);
+    throw new SandboxError(`no metric alarm named '${name}' in the emulator${names.length > 0 ? `; the stack's alarms include: ${names.join(', ')}` : ''}`);
   }
-  await cw.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: value, StateReason: 'set by the sandbox CLI' }));
-  process.stdout.write(
-    `alarm ${name} -> ${value} (in moto). The emulator emits no "CloudWatch Alarm State Change" events, so the stack's alarm rule and function do not react to it; invoke the alarm function to exercise it.\n`,
-  );
+  const now = new Date();
+  // With --value, the reason CloudWatch would write (the alarm function reads the datapoint from it).
+  const reason =
+    o.value === undefined
+      ? 'set by the sandbox CLI'
+      : `Threshold Crossed: 1 datapoint [${o.value} (${now.toISOString()})] was ${value === 'ALARM' ? 'beyond' : 'within'} the threshold (${before.Threshold ?? '?'}).`;
+  const reasonData = o.value === undefined ? undefined : JSON.stringify({ version: '1.0', queryDate: now.toISOString(), recentDatapoints: [o.value], threshold: before.Threshold });
+  await cw.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: value, StateReason: reason, ...(reasonData !== undefined ? { StateReasonData: reasonData } : {}) }));
+  // moto changes the state but emits no event: deliver the one CloudWatch would send, to every matching rule's queue.
+  const event = alarmStateChangeEvent({
+    alarmArn: before.AlarmArn ?? `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${name}`,
+    alarmName: name,
+    ...(before.AlarmDescription !== undefined ? { description: before.AlarmDescription } : {}),
+    state: { value, reason, ...(reasonData !== undefined ? { reasonData } : {}), timestamp: now.toISOString() },
+    previousState: { value: before.StateValue ?? 'INSUFFICIENT_DATA', reason: before.StateReason ?? '', timestamp: (before.StateUpdatedTimestamp ?? now).toISOString() },
+  });
+  const deliveries = await new EventBus(clientConfig(state.motoUrl)).publish(event);
+  const failed = deliveries.filter((d) => !d.ok);
+  if (failed.length > 0) throw new SandboxError(`alarm ${name} -> ${value}, but delivering its state-change event failed: ${failed.map((d) => `${d.ruleName} -> ${d.targetArn}: ${d.error ?? ''}`).join('; ')}`);
+  const to = deliveries.map((d) => `${d.ruleName} -> ${d.targetArn.split(':').pop() ?? d.targetArn}`).join(', ');
+  process.stdout.write(`alarm ${name}: ${before.StateValue ?? '?'} -> ${value}; state-change event delivered to ${deliveries.length === 0 ? 'no rule (no rule matches this alarm)' : to}\n`);
 }
 
 async function down(o: CliOptions): Promise<void> {

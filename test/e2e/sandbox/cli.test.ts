@@ -1,7 +1,7 @@
 /**
  * The sandbox CLI as an operator uses it: each command a child process,
  * asserted on the cluster state it reports (`status --json`) and on what the
- * load balancer answers. Its own name, network (10.78.0.0/16) and state dir,
+ * load balancer answers; `alarm` drives the real alarm function. Its own name, network (10.78.0.0/16) and state dir,
  * so it runs beside the other sandbox tests; `down` always runs in afterAll.
  */
 import { execFile } from 'node:child_process';
@@ -41,7 +41,7 @@ async function status(): Promise<SandboxStatus> {
   return JSON.parse(run.stdout) as SandboxStatus;
 }
 
-describeWithSandbox('cli.test.ts')('sandbox CLI (up, status, lb, scale, invoke, down as child processes)', () => {
+describeWithSandbox('cli.test.ts')('sandbox CLI (up, status, lb, scale, invoke, alarm, down as child processes)', () => {
   let upRun: Run | undefined;
 
   beforeAll(async () => {
@@ -111,8 +111,25 @@ describeWithSandbox('cli.test.ts')('sandbox CLI (up, status, lb, scale, invoke, 
     expect(tooMany.stderr).toContain('desired capacity must be an integer 0-4, got 9');
     const alarm = await cli(['alarm', 'no-such-alarm', 'ALARM']);
     expect(alarm.code).toBe(1);
-    expect(alarm.stderr).toContain("no alarm named 'no-such-alarm'");
+    expect(alarm.stderr).toContain("no metric alarm named 'no-such-alarm'");
     const s = await status();
     expect(s.groups.find((g) => g.name === `${NAME}-compute`)?.desired).toBe(2);
+  });
+
+  test('alarm cpu-high ALARM with a datapoint above the threshold makes the alarm function scale compute out by one through the real flow', async () => {
+    const run = await cli(['alarm', 'pydio-autoscaler-pasbox-compute-cpu-high', 'ALARM', '--value', '91']);
+    expect(run.stderr.split('\n').filter((l) => l.startsWith('sandbox:'))).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('state-change event delivered to pydio-autoscaler-pasbox-alarm-state');
+    const deadline = Date.now() + 180_000;
+    let last: SandboxStatus | undefined;
+    for (let i = 0; i < 200 && Date.now() < deadline; i += 1) {
+      last = await status();
+      if (isSteady(last, `${NAME}-compute`, 3)) break;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+    expect(last !== undefined && isSteady(last, `${NAME}-compute`, 3)).toBe(true);
+    const timeline = await cli(['timeline']);
+    expect(timeline.stdout).toMatch(/scaling\.decided .*scale-out cli-compute 2->3/);
   });
 });
