@@ -183,6 +183,11 @@ function daemonLogOf(o: CliOptions): string {
   return path.join(os.tmpdir(), o.name === 'pas' ? 'pas-sandbox-daemon.log' : `pas-${o.name}-sandbox-daemon.log`);
 }
 
+/** The daemon's pid from `up` until the state file names it (a daemon killed while booting writes none). */
+function daemonPidFileOf(o: CliOptions): string {
+  return `${daemonLogOf(o).slice(0, -'.log'.length)}.pid`;
+}
+
 function optionArgs(o: CliOptions): string[] {
   return ['--name', o.name, '--octet', String(o.octet), '--lb-port', String(o.lbPort), '--state-dir', o.stateDir];
 }
@@ -202,7 +207,7 @@ function readState(o: CliOptions): CliState {
   const file = stateFileOf(o);
   const state = readStateFile(file);
   if (state === undefined) throw new SandboxError(`no sandbox '${o.name}' is up (${file} is missing): run 'npx tsx test/sandbox/cli.ts up' first`);
-  if (!isAlive(state.pid)) throw new SandboxError(`the sandbox daemon (pid ${state.pid}) is gone; run 'npx tsx test/sandbox/cli.ts down' to clean up, then 'up'`);
+  if (!isOurDaemon(state.pid, o.name)) throw new SandboxError(`the sandbox daemon (pid ${state.pid}) is gone; run 'npx tsx test/sandbox/cli.ts down' to clean up, then 'up'`);
   return state;
 }
 
@@ -237,12 +242,56 @@ async function call(o: CliOptions, method: 'GET' | 'POST', route: string, body?:
   return value;
 }
 
-/** SIGTERM (the daemon's handler tears the sandbox down), then wait for it to exit; false if it outlived the bound. */
-async function stopDaemon(pid: number, seconds: number): Promise<boolean> {
-  if (!isAlive(pid)) return true;
-  process.kill(pid, 'SIGTERM');
-  for (let i = 0; i < seconds * 2 && isAlive(pid); i += 1) await sleep(500);
-  return !isAlive(pid);
+function cmdlineOf(pid: number): string {
+  try {
+    return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').join(' ');
+  } catch {
+    return '';
+  }
+}
+
+/** Whether `pid` is this CLI's daemon for sandbox `name`, or `demo.ts --keep` serving it (a recorded pid may have been reused since). */
+function isOurDaemon(pid: number, name: string): boolean {
+  const cmdline = cmdlineOf(pid);
+  return new RegExp(`cli\\.ts serve --name ${name} `).test(cmdline) || (name === 'pas' && /sandbox\/demo\.ts/.test(cmdline));
+}
+
+/** What a daemon starts that can outlive it: packaging (npm exec, sls, esbuild), moto, Lambda runner children. */
+const DAEMON_CHILD = /\bsls\b|esbuild|npm exec|moto\.server|h6-sls|\/lambda\//;
+
+/** Processes still in process group `pgid` that a daemon starts (the detached daemon leads its own group; children inherit it). */
+function groupMembers(pgid: number): number[] {
+  const ps = spawnSync('ps', ['-eo', 'pid=,pgid='], { encoding: 'utf8' }).stdout;
+  const pids: number[] = [];
+  for (const line of ps.split('\n')) {
+    const m = /^\s*(\d+)\s+(\d+)\s*$/.exec(line);
+    const pid = Number(m?.[1]);
+    if (m !== null && Number(m[2]) === pgid && pid !== process.pid && DAEMON_CHILD.test(cmdlineOf(pid))) pids.push(pid);
+  }
+  return pids;
+}
+
+/**
+ * SIGTERM our daemon (its handler tears the sandbox down) and wait for it to
+ * exit; then end what it left in its process group (e.g. an `sls package` it
+ * was waiting for, which its teardown does not know about). A live pid that
+ * is not our daemon is left alone. False if the daemon outlived the bound.
+ */
+async function stopDaemon(pid: number, name: string, seconds: number): Promise<boolean> {
+  if (isAlive(pid)) {
+    if (!isOurDaemon(pid, name)) return true;
+    process.kill(pid, 'SIGTERM');
+    for (let i = 0; i < seconds * 2 && isAlive(pid); i += 1) await sleep(500);
+    if (isAlive(pid)) return false;
+  }
+  const orphans = groupMembers(pid);
+  if (orphans.length > 0) {
+    for (const p of orphans) process.kill(p, 'SIGTERM');
+    for (let i = 0; i < 20 && orphans.some(isAlive); i += 1) await sleep(250);
+    for (const p of orphans.filter(isAlive)) process.kill(p, 'SIGKILL');
+    process.stdout.write(`ended ${orphans.length} leftover process(es) of the daemon's group: ${orphans.join(', ')}\n`);
+  }
+  return true;
 }
 
 /** The pid of the moto server listening on `motoUrl`'s port, if one still runs (a SIGKILLed daemon leaves it). */
@@ -276,7 +325,7 @@ const USAGE =
 async function up(o: CliOptions): Promise<void> {
   const stateFile = stateFileOf(o);
   const previous = readStateFile(stateFile);
-  if (previous !== undefined && isAlive(previous.pid)) {
+  if (previous !== undefined && isOurDaemon(previous.pid, o.name)) {
     process.stdout.write(`already up: load balancer ${previous.lbUrl}, emulator ${previous.endpoint} (daemon pid ${previous.pid})\n`);
     return;
   }
@@ -287,6 +336,7 @@ async function up(o: CliOptions): Promise<void> {
   child.unref();
   const pid = child.pid;
   if (pid === undefined) throw new SandboxError(`the sandbox daemon could not be started:\n${logTail(logPath)}`);
+  fs.writeFileSync(daemonPidFileOf(o), `${pid}\n`);
   process.stdout.write(`booting '${o.name}' (daemon pid ${pid}, log ${logPath}); waiting up to ${o.timeoutSeconds} s...\n`);
   const deadline = Date.now() + o.timeoutSeconds * 1000;
   while (Date.now() < deadline) {
@@ -295,10 +345,13 @@ async function up(o: CliOptions): Promise<void> {
       process.stdout.write(`up: load balancer ${state.lbUrl}, emulator ${state.endpoint}, function logs ${state.logFile}\n`);
       return;
     }
-    if (!isAlive(pid)) throw new SandboxError(`the sandbox daemon exited during boot; log tail (${logPath}):\n${logTail(logPath)}`);
+    if (!isAlive(pid)) {
+      await stopDaemon(pid, o.name, 0);
+      throw new SandboxError(`the sandbox daemon exited during boot; log tail (${logPath}):\n${logTail(logPath)}`);
+    }
     await sleep(500);
   }
-  const stopped = await stopDaemon(pid, 120);
+  const stopped = await stopDaemon(pid, o.name, 120);
   throw new SandboxError(
     `the sandbox did not come up within ${o.timeoutSeconds} s; ${stopped ? 'the daemon was stopped (it tore down what it started)' : `the daemon (pid ${pid}) did not stop within 120 s: run 'down'`}; log tail (${logPath}):\n${logTail(logPath)}`,
   );
@@ -379,8 +432,11 @@ async function alarm(o: CliOptions, args: readonly string[]): Promise<void> {
 
 async function down(o: CliOptions): Promise<void> {
   const state = readStateFile(stateFileOf(o));
+  const pidFile = daemonPidFileOf(o);
+  const bootingPid = fs.existsSync(pidFile) ? Number(fs.readFileSync(pidFile, 'utf8').trim()) : undefined;
+  const daemonPid = state?.pid ?? (bootingPid !== undefined && Number.isInteger(bootingPid) && bootingPid > 1 ? bootingPid : undefined);
+  if (daemonPid !== undefined && !(await stopDaemon(daemonPid, o.name, 120))) throw new SandboxError(`the sandbox daemon (pid ${daemonPid}) did not stop within 120 s`);
   if (state !== undefined) {
-    if (!(await stopDaemon(state.pid, 120))) throw new SandboxError(`the sandbox daemon (pid ${state.pid}) did not stop within 120 s`);
     // A daemon killed without its teardown leaves its moto server (own process group).
     const moto = motoPidOf(state.motoUrl);
     if (moto !== undefined) {
@@ -391,6 +447,7 @@ async function down(o: CliOptions): Promise<void> {
   }
   // Whatever an interrupted daemon left (hosts, HAProxy, bridge), as recorded in the state dir.
   await teardownSandbox({ stateDir: o.stateDir, bridge: o.name === 'pas' ? 'pasbr0' : `pasbr${o.name}`, bridgeCidr: `10.${o.octet}.0.1/16` });
+  fs.rmSync(pidFile, { force: true });
   process.stdout.write(`down: sandbox '${o.name}' torn down\n`);
 }
 
