@@ -1,8 +1,9 @@
 /**
  * The sandbox CLI as an operator uses it: each command a child process,
  * asserted on the cluster state it reports (`status --json`) and on what the
- * load balancer answers; `alarm` drives the real alarm function. Its own name, network (10.78.0.0/16) and state dir,
- * so it runs beside the other sandbox tests; `down` always runs in afterAll.
+ * load balancer answers; `alarm` drives the real alarm function. Its own
+ * name, network (10.78.0.0/16) and state dir, so it runs beside the other
+ * sandbox tests; `down` always runs in afterAll.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
