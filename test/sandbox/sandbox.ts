@@ -28,7 +28,7 @@ import { startControlPlane, type ControlPlane, type JournalEntry } from './contr
 import { startMoto, freePort, type MotoServer } from './control-plane/moto';
 import type { StepRun } from './control-plane/run-command';
 import type { HostProvider, LaunchedInstance } from './control-plane/types';
-import { checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, REPO_DIR, teardownSandbox } from './hosts';
+import { BIN_DIR, checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, REPO_DIR, runProcess, teardownSandbox } from './hosts';
 import { LambdaRunner, type InvokeResult } from './lambda/runner';
 import { startRecorder, type Recorder } from './lambda/recorder';
 import { deployStack, type DeployedStack } from './stack/deploy';
@@ -74,6 +74,14 @@ export interface StartSandboxOptions {
   readonly handleSignals?: boolean;
   /** Skip the initial 0 -> 1 scale-out (default false). */
   readonly skipInitialScaleOut?: boolean;
+  /** Storage group MaxSize (default 2: no room to expand). */
+  readonly storageMax?: number;
+  /**
+   * Storage tier tests (default off): every storage host launched after boot gets a data disk of
+   * this many MiB (a sparse loop device, `bin/storage-disk.sh`) at /dev/shm/pas-brick inside the
+   * host, and the stage's storageBrickDevice points there. Detached at stop().
+   */
+  readonly storageDataDiskMiB?: number;
 }
 
 export interface InstanceStatus {
@@ -181,6 +189,8 @@ export interface Sandbox {
 
 export const STAGE = 'pasbox';
 const TARGET_GROUP_PLACEHOLDER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pas-placeholder/0000000000000000';
+/** Where a storage host's data disk appears inside the host (bin/storage-disk.sh). */
+const STORAGE_DATA_DEVICE = '/dev/shm/pas-brick';
 const NAME = /^[a-z0-9]{1,8}$/;
 const MUTATING_ACTIONS = new Set([
   'CompleteLifecycleAction',
@@ -241,6 +251,8 @@ class RecordingHosts implements HostProvider {
   constructor(
     private readonly hosts: NamespaceHosts,
     private readonly computeGroup: string,
+    /** Runs after the host exists and before the lifecycle event (storage data disks). */
+    private readonly afterLaunch?: (instance: LaunchedInstance) => Promise<void>,
   ) {}
 
   injectOnNextLaunch(fault: { removeFile: string }): void {
@@ -252,6 +264,7 @@ class RecordingHosts implements HostProvider {
 
   async onInstanceLaunched(instance: LaunchedInstance): Promise<void> {
     await this.hosts.onInstanceLaunched(instance);
+    if (this.afterLaunch !== undefined) await this.afterLaunch(instance);
     this.launched.push({ ...instance, at: Date.now() });
     const fault = this.fault;
     if (fault !== undefined && instance.groupName === this.computeGroup) {
@@ -292,6 +305,12 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
   if (!(delay >= 0 && delay <= 3600)) throw new SandboxError(`deregistrationDelaySeconds must be 0-3600, got ${delay}`);
   const computeMax = options.computeMax ?? 4;
   if (!Number.isInteger(computeMax) || computeMax < 1 || computeMax > 10) throw new SandboxError(`computeMax must be an integer 1-10, got ${computeMax}`);
+  const storageMax = options.storageMax ?? 2;
+  if (!Number.isInteger(storageMax) || storageMax < 2 || storageMax > 8) throw new SandboxError(`storageMax must be an integer 2-8, got ${storageMax}`);
+  const dataDiskMiB = options.storageDataDiskMiB;
+  if (dataDiskMiB !== undefined && !(Number.isInteger(dataDiskMiB) && dataDiskMiB >= 300 && dataDiskMiB <= 4096)) {
+    throw new SandboxError(`storageDataDiskMiB must be an integer 300-4096 (XFS needs 300 MiB; the file is sparse), got ${dataDiskMiB}`);
+  }
   const say = options.log ?? (() => undefined);
   const hostOptions = {
     stateDir: path.resolve(options.stateDir ?? path.join(REPO_DIR, '.sandbox')),
@@ -365,6 +384,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         drainMaxSeconds: '120',
         launchHeartbeatTimeout: '600',
         terminateHeartbeatTimeout: '600',
+        ...(dataDiskMiB !== undefined ? { storageBrickDevice: STORAGE_DATA_DEVICE } : {}),
       },
     });
     marks.push({ at: Date.now(), kind: 'phase', text: `stack packaged (${packaged.packagedNow ? 'sls package ran' : 'from cache'})` });
@@ -372,6 +392,19 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     say('starting moto...');
     const moto: MotoServer = await startMoto();
     stoppers.push({ what: 'moto', stop: () => moto.stop() });
+    // Storage data disks: detached after the hosts (their mount namespaces hold the XFS mounts) are gone.
+    const diskDir = `${hostOptions.stateDir}-disks`;
+    const diskEnv = (): Record<string, string> => ({ ...(process.env as Record<string, string>), PAS_STATE_DIR: hostOptions.stateDir, PAS_BRIDGE: hostOptions.bridge, PAS_BRIDGE_CIDR: hostOptions.bridgeCidr });
+    const diskScript = path.join(BIN_DIR, 'storage-disk.sh');
+    if (dataDiskMiB !== undefined) {
+      stoppers.push({
+        what: 'storage data disks',
+        stop: async () => {
+          const r = await runProcess('bash', [diskScript, 'detach', diskDir], diskEnv(), 60);
+          if (r.exitCode !== 0) throw new SandboxError(`storage-disk.sh detach failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+        },
+      });
+    }
     // The hosts and the load balancer are one teardown (recorded in the state dir).
     stoppers.push({ what: 'hosts, HAProxy and bridge', stop: () => teardownSandbox(hostOptions) });
 
@@ -380,7 +413,18 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await dataPlane.start();
     stoppers.push({ what: 'HAProxy', stop: () => dataPlane.stop() });
     const hosts = new NamespaceHosts({ [computeGroup]: 'compute', [storageGroup]: 'storage' }, hostOptions, dataPlane);
-    const recording = new RecordingHosts(hosts, computeGroup);
+    let storageBooted = false;
+    const recording = new RecordingHosts(
+      hosts,
+      computeGroup,
+      dataDiskMiB === undefined
+        ? undefined
+        : async (instance) => {
+            if (instance.groupName !== storageGroup || !storageBooted) return;
+            const r = await runProcess('bash', [diskScript, 'attach', instance.instanceId, String(dataDiskMiB), diskDir], diskEnv(), 60);
+            if (r.exitCode !== 0) throw new SandboxError(`storage-disk.sh attach ${instance.instanceId} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+          },
+    );
 
     const cpEvents: { at: number; entry: JournalEntry }[] = [];
     const cpSteps: { at: number; step: StepRun }[] = [];
@@ -420,11 +464,12 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     // Storage: moto puts a group's instances in its first subnet, so launch one per zone.
     say('launching the storage group (2 instances, two zones) and booting GlusterFS...');
     const storageStart = Date.now();
-    await createComputeGroup(endpoint, { name: storageGroup, launchTemplateId, subnetIds: [subnetA.subnetId], min: 0, max: 2, desired: 1 });
+    await createComputeGroup(endpoint, { name: storageGroup, launchTemplateId, subnetIds: [subnetA.subnetId], min: 0, max: storageMax, desired: 1 });
     await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: storageGroup, VPCZoneIdentifier: `${subnetB.subnetId},${subnetA.subnetId}`, DesiredCapacity: 2 }));
     const storageIds = recording.launched.filter((l) => l.groupName === storageGroup).map((l) => l.instanceId);
     if (storageIds.length !== 2) throw new SandboxError(`the storage group launched ${storageIds.length} instances, expected 2`);
     await hosts.bootStorage(storageIds);
+    storageBooted = true;
     marks.push({ at: Date.now(), kind: 'phase', text: `storage booted: ${storageIds.join(', ')} (replica 2, pydio-config + pydio-data)`, durationMs: Date.now() - storageStart });
 
     say('deploying the stack into the emulator...');
