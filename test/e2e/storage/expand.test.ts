@@ -203,8 +203,8 @@ describeExpand()('storage expansion (real Gluster, real storage handler, loop-de
     times.controlPlaneOverhead = phase?.overheadSeconds ?? NaN;
     console.info(
       `expansion: ${times.expansion}s wall; Gluster commands (add-brick, rebalance start/status) ${glusterCommands.toFixed(1)}s; ` +
-        `all documents (prepare-brick, peer-probe, status, gluster) ${phase?.documentsSeconds}s sum / ${phase?.documentsWallSeconds}s wall; ` +
-        `control plane ${phase?.overheadSeconds}s`,
+        `all documents (prepare-brick, peer-probe, status, gluster) ${phase?.documentsSeconds.toFixed(1)}s sum / ${phase?.documentsWallSeconds.toFixed(1)}s wall; ` +
+        `control plane ${phase?.overheadSeconds.toFixed(1)}s`,
     );
     expect(glusterCommands).toBeGreaterThan(0);
   });
