@@ -413,6 +413,9 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await dataPlane.start();
     stoppers.push({ what: 'HAProxy', stop: () => dataPlane.stop() });
     const hosts = new NamespaceHosts({ [computeGroup]: 'compute', [storageGroup]: 'storage' }, hostOptions, dataPlane);
+    // Runs after the control plane stopped (stoppers run in reverse) and before the teardown:
+    // a launch still in flight must not recreate its host and the bridge after teardown.
+    stoppers.push({ what: 'host operations in flight', stop: () => hosts.close() });
     let storageBooted = false;
     const recording = new RecordingHosts(
       hosts,

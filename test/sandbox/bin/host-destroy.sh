@@ -36,6 +36,12 @@ if [[ -e /run/netns/$ns ]]; then
 fi
 link=$(pas_veth_root "$id")
 [[ -f $dir/link ]] && link=$(<"$dir/link")
-if [[ $link == pasv-* ]] && ip link show "$link" >/dev/null 2>&1; then ip link delete "$link"; fi
+# Deleting the namespace removes the veth peer, and the kernel then removes our end
+# on its own: a delete that loses that race is fine as long as the link is gone.
+if [[ $link == pasv-* ]] && ip link show "$link" >/dev/null 2>&1; then
+  if ! ip link delete "$link" 2>/dev/null && ip link show "$link" >/dev/null 2>&1; then
+    pas_die "could not delete link $link"
+  fi
+fi
 rm -f "$dir/ready" "$dir/holder.pid"
 pas_log "host $id destroyed"
