@@ -8,7 +8,7 @@ import { secondsSince } from '../../core/flow';
 import { parseCommandResult, parseStatusBundle, type StatusBundle } from '../../core/storage/gluster-parse';
 import { clusterGuard, commandParameters, commandLine, type GlusterStep } from '../../core/storage/plan';
 import { buildClusterSnapshot, type ClusterSnapshot, type GroupInstance } from '../../core/storage/snapshot';
-import { AutoscalerError } from '../../errors';
+import { AutoscalerError, StepFailedError } from '../../errors';
 import type { Log } from '../../logger';
 import type { StorageConfig } from './config';
 import type { StorageFlowState, StorageOutcome } from './state';
@@ -159,6 +159,21 @@ export async function runDocumentStep(
   return readInvocation(invocation, state, deps, what);
 }
 
+/** glusterd's cluster-wide transaction lock is busy: another member's command holds it for a moment. */
+export const GLUSTER_BUSY = /Another transaction is in progress|Locking failed on|has been locked by another/i;
+
+/**
+ * A command refused only because glusterd was busy is sent again on a later
+ * delivery (the command is forgotten so the step re-sends it), within the
+ * step's command timeout; after that it is a failure like any other.
+ */
+function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: string, fail: DocumentResult): DocumentResult {
+  if (!GLUSTER_BUSY.test(message)) return fail;
+  if (secondsSince(state.stepStartedAt, deps.now()) > deps.config.timing.commandTimeoutSeconds) return fail;
+  deps.log.info('glusterd busy with another transaction: retrying', { flow: state.flow, step: state.step });
+  return { kind: 'wait', reason: 'glusterd is busy with another transaction', patch: { command: undefined } };
+}
+
 function readInvocation(invocation: CommandInvocation, state: StorageFlowState, deps: StorageDeps, what: string): DocumentResult {
   const elapsed = secondsSince(state.command?.sentAt ?? state.stepStartedAt, deps.now());
   const decided = decideInvocation(invocation, what, elapsed, deps.config.timing.commandTimeoutSeconds);
@@ -166,7 +181,8 @@ function readInvocation(invocation: CommandInvocation, state: StorageFlowState, 
   if (decided.kind === 'wait') return { kind: 'wait', reason: decided.reason, patch: { command: state.command } };
   // Gluster explains a refusal in its XML answer: say that, not only the exit code.
   const gluster = glusterMessage(invocation.stdout);
-  return { kind: 'fail', reason: gluster ? `${decided.reason}: gluster says ${JSON.stringify(gluster)}` : decided.reason, output: decided.output ?? outputTail(invocation) };
+  const fail: DocumentResult = { kind: 'fail', reason: gluster ? `${decided.reason}: gluster says ${JSON.stringify(gluster)}` : decided.reason, output: decided.output ?? outputTail(invocation) };
+  return busyOrFail(state, deps, `${gluster ?? ''}\n${invocation.stdout}\n${invocation.stderr}`, fail);
 }
 
 function glusterMessage(stdout: string): string | undefined {
@@ -186,7 +202,10 @@ export async function runGlusterStep(state: StorageFlowState, deps: StorageDeps,
   // Idempotent skips (volume already created/started) print no XML.
   if (result.stdout.trim() === '') return result;
   const parsed = parseCommandResult(result.stdout, commandLine(step));
-  if (!parsed.ok) return { kind: 'fail', reason: `${commandLine(step)}: gluster refused: ${parsed.message || `errno ${parsed.errno}`}` };
+  if (!parsed.ok) {
+    const reason = `${commandLine(step)}: gluster refused: ${parsed.message || `errno ${parsed.errno}`}`;
+    return busyOrFail(state, deps, reason, { kind: 'fail', reason });
+  }
   return result;
 }
 
@@ -198,7 +217,14 @@ export type SnapshotResult =
 export async function readSnapshotStep(state: StorageFlowState, deps: StorageDeps, on: Node): Promise<SnapshotResult> {
   const result = await runDocumentStep(state, deps, deps.storage.documents.glusterStatus, on, { Volumes: deps.storage.volumes.join(',') }, 'gluster status');
   if (result.kind !== 'result') return result;
-  return snapshotFromStatus(deps, result.stdout, on);
+  try {
+    return await snapshotFromStatus(deps, result.stdout, on);
+  } catch (error) {
+    if (!(error instanceof StepFailedError)) throw error;
+    const busy = busyOrFail(state, deps, error.message, { kind: 'fail', reason: error.message });
+    if (busy.kind === 'wait') return busy;
+    throw error;
+  }
 }
 
 export async function snapshotFromStatus(deps: StorageDeps, stdout: string, on: Node): Promise<SnapshotResult> {

@@ -63,6 +63,10 @@ const xml = (inner: string) => `<?xml version="1.0" encoding="UTF-8" standalone=
 const refused = (message: string) => `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <opRet>-1</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr>${message}</opErrstr>\n</cliOutput>`;
 const uuid = (ip: string) => `00000000-0000-4000-8000-${ip.split('.').map((o) => o.padStart(3, '0')).join('')}`;
 
+
+/** What glusterd answers (exit 1) while another member holds its transaction lock. */
+const BUSY_XML = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <opRet>-1</opRet>\n  <opErrno>30800</opErrno>\n  <opErrstr>Another transaction is in progress for pydio-data. Please try again after some time.</opErrstr>\n</cliOutput>\n';
+
 export class FakeStorage {
   public now = new Date('2026-11-21T10:00:00Z');
   public readonly calls: Call[] = [];
@@ -78,6 +82,8 @@ export class FakeStorage {
   public commandPolls = 1;
   /** Per document name: a forced failure. */
   public failDocument: Record<string, CommandInvocation> = {};
+  /** The next N runs of a document find glusterd busy with another member's transaction. */
+  public busyRuns: Record<string, number> = {};
   public rebalanceReads = 3;
   public removeReads = 3;
   public healEntries = 30;
@@ -311,6 +317,10 @@ export class FakeStorage {
   private execute(input: SendCommandInput): CommandInvocation {
     const forced = this.failDocument[input.documentName];
     if (forced) return forced;
+    if ((this.busyRuns[input.documentName] ?? 0) > 0) {
+      this.busyRuns[input.documentName]! -= 1;
+      return { status: 'Failed', exitCode: 1, stdout: BUSY_XML, stderr: '' };
+    }
     const on = this.node(input.instanceId);
     const ok = (stdout = '') => ({ status: 'Success' as const, exitCode: 0, stdout, stderr: '' });
     const p = input.parameters;

@@ -188,6 +188,27 @@ describe('expand', () => {
     expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
   });
 
+  it('retries a Gluster command and a status read that found glusterd busy with another transaction', async () => {
+    const { cloud } = twoNodes();
+    cloud.busyRuns = { 'doc-gluster-command': 2, 'doc-gluster-status': 2 };
+    cloud.enqueue(request(), 0);
+    const outcomes = await cloud.drain();
+    expect(outcomes).not.toContain('failed');
+    expect(cloud.busyRuns).toEqual({ 'doc-gluster-command': 0, 'doc-gluster-status': 0 });
+    expect(cloud.volumes.find((v) => v.name === 'pydio-data')!.bricks).toHaveLength(4);
+    expect(cloud.events()).toContain('storage.succeeded');
+  });
+
+  it('fails once glusterd stays busy past the command timeout', async () => {
+    const { cloud } = twoNodes();
+    cloud.busyRuns = { 'doc-gluster-command': 10_000 };
+    cloud.enqueue(request(), 0);
+    const outcomes = await cloud.drain(cloud.deps({ COMMAND_TIMEOUT_SECONDS: '60' }), 2000);
+    expect(outcomes).toContain('failed');
+    expect(cloud.notifications.find((n) => n.eventType === 'storage.failed')!.body).toMatch(/Another transaction is in progress/);
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+  });
+
   it('uses spare members without launching when they are there', async () => {
     const cloud = new FakeStorage();
     const nodes = [cloud.addNode(A), cloud.addNode(B), cloud.addNode(A), cloud.addNode(B)];
