@@ -13,11 +13,10 @@
  * and joined, the volume is 2 x 2 with every brick online, the rebalance
  * completed, and every file's sha256 is unchanged.
  *
- * Limit (recorded, not hidden): moto launches all instances of one
- * SetDesiredCapacity in the group's first subnet, so both new members land in
- * ONE zone. The dry run shows the planner puts the new set in two zones; the
- * real requests pass allowSameZone (without it the flow would, correctly,
- * wait for members in distinct zones until its join timeout).
+ * Zones: moto alone would launch every instance of one SetDesiredCapacity in
+ * the group's first subnet; the emulator's front launches them one at a time,
+ * least used subnet first, as AWS spreads them, so the new set's two members
+ * land in two zones and the requests need no allowSameZone.
  *
  * OPT-IN (PAS_E2E_STORAGE_EXPAND=1) while its reliability is established:
  * before the fix, in 1 of 5 runs two storage-launch flows and the expansion
@@ -124,7 +123,7 @@ describeExpand()('storage expansion (real Gluster, real storage handler, loop-de
   });
 
   test('two concurrent real requests make exactly one expansion: 2 x 2 bricks online on two new joined members, rebalance completed, every checksum unchanged', async () => {
-    const request = { volume: VOLUME, sets: 1, allowSameZone: true };
+    const request = { volume: VOLUME, sets: 1 };
     const start = Date.now();
     const answers = await sb.phase('expand pydio-data by one replica set', async () => {
       const both = await Promise.all([sb.invoke('storage', request), sb.invoke('storage', request)]);
@@ -157,7 +156,9 @@ describeExpand()('storage expansion (real Gluster, real storage handler, loop-de
     expect(fresh).toHaveLength(2);
     const joined = (await notes('lifecycle.succeeded')).map((n) => n.attributes.instanceId);
     expect(joined).toEqual(expect.arrayContaining(fresh.map((i) => i.instanceId)));
-    console.info(`new storage members: ${fresh.map((i) => `${i.instanceId} ${i.privateIp} ${i.availabilityZone}`).join(', ')} (moto: one subnet per launch)`);
+    console.info(`new storage members: ${fresh.map((i) => `${i.instanceId} ${i.privateIp} ${i.availabilityZone}`).join(', ')}`);
+    // The new replica set's two members are in different zones (the front spreads launches as AWS does).
+    expect(fresh.map((i) => i.availabilityZone).sort()).toEqual(['eu-west-1a', 'eu-west-1b']);
 
     // Each new member's brick root is the XFS its prepare-brick made on its own disk.
     for (const m of fresh) {

@@ -72,6 +72,8 @@ test('desired 0 -> 2 gives two Pending:Wait instances and two launch events thro
   }
   expect(h.hosts.launched.map((l) => l.instanceId).sort()).toEqual(Object.keys(s).sort());
   expect(h.hosts.launched[0]?.privateIp).toMatch(/^10\.71\.[12]\.\d+$/);
+  // Spread over the group's two zones, as AWS does (moto alone puts both in the first subnet).
+  expect(h.hosts.launched.map((l) => l.availabilityZone).sort()).toEqual(['eu-west-1a', 'eu-west-1b']);
   expect(h.cp.journal).toHaveLength(2);
   expect(h.cp.journal[0]?.deliveries).toEqual([expect.objectContaining({ ok: true, ruleName: 'h4t-lifecycle' })]);
 });

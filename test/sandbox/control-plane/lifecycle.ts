@@ -12,6 +12,7 @@ import {
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
   TerminateInstanceInAutoScalingGroupCommand,
+  UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
@@ -351,6 +352,12 @@ export class LifecycleService {
     const pending = this.pendingDecrements(groupName);
     const effective = (g.DesiredCapacity ?? 0) - pending;
     if (wanted >= effective) {
+      const subnets = (g.VPCZoneIdentifier ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+      const current = g.DesiredCapacity ?? 0;
+      if (action === 'SetDesiredCapacity' && subnets.length > 1 && wanted + pending > current) {
+        await this.launchBalanced(groupName, subnets, current, wanted + pending);
+        return queryReply(action, NS.autoscaling, '');
+      }
       const rewritten = new URLSearchParams(form);
       rewritten.set('DesiredCapacity', String(wanted + pending));
       if (action === 'UpdateAutoScalingGroup' && Number(rewritten.get('MaxSize') ?? max) < wanted + pending) rewritten.set('MaxSize', String(wanted + pending));
@@ -371,6 +378,27 @@ export class LifecycleService {
     const victims = await this.chooseVictims(g, effective - wanted);
     for (const id of victims) await this.beginTermination(g, id, true);
     return queryReply(action, NS.autoscaling, '');
+  }
+
+  /**
+   * AWS spreads a group's new instances over its zones; moto puts every one in
+   * the group's first subnet. Launch one at a time with the least used subnet
+   * first (moto leaves running instances alone when the list changes), then
+   * put the group's subnet list back as it was.
+   */
+  private async launchBalanced(groupName: string, subnets: readonly string[], from: number, to: number): Promise<void> {
+    for (let desired = from + 1; desired <= to; desired += 1) {
+      const before = await this.instanceIds(groupName);
+      const inUse = new Map(subnets.map((s) => [s, 0]));
+      for (const i of await this.ec2Instances([...before].filter((id) => id !== ''))) {
+        if (i.SubnetId !== undefined && inUse.has(i.SubnetId)) inUse.set(i.SubnetId, (inUse.get(i.SubnetId) ?? 0) + 1);
+      }
+      // Stable sort: ties keep the group's own order.
+      const order = [...subnets].sort((a, b) => (inUse.get(a) ?? 0) - (inUse.get(b) ?? 0));
+      await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: order.join(','), DesiredCapacity: desired }));
+      await this.launched(groupName, before);
+    }
+    await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: subnets.join(',') }));
   }
 
   private async update(form: URLSearchParams, forward: Forward): Promise<Reply> {
