@@ -1,4 +1,5 @@
 import { ARN, NAME, URL_RE, boolean, deepFreeze, integer, matching, optional, required, type Env, DOCUMENT_PATTERNS } from './config';
+import type { ScalingSettings } from './core/scaling/decide';
 import { ConfigurationError } from './errors';
 
 /**
@@ -20,14 +21,8 @@ export interface ScalingConfig {
     /** Empty when there is no storage group (the disk alarm exists only with one). */
     readonly diskHigh: string;
   };
-  readonly scaling: {
-    readonly stepOut: number;
-    readonly largeStepOut: number;
-    readonly largeStepFactor: number;
-    readonly cooldownSeconds: number;
-    readonly busyRecheckSeconds: number;
-    readonly maxRechecks: number;
-  };
+  /** Handed as it is to decideScaling. */
+  readonly scaling: ScalingSettings;
 }
 
 export interface StatusConfig {
