@@ -138,8 +138,13 @@ test('a direct invoke runs the bundle with the stack environment, a Lambda conte
   const remaining = (r.result as { remaining: number }).remaining;
   expect(remaining).toBeGreaterThan(0);
   expect(remaining).toBeLessThanOrEqual(1000);
-  const lines = fs.readFileSync(path.join(dir, 'functions.log'), 'utf8').trim().split('\n').map((l) => JSON.parse(l) as { message?: string; echo?: string });
-  expect(lines).toContainEqual(expect.objectContaining({ message: 'direct', echo: 'hello' }));
+  // The function's stdout and the IPC result travel on different pipes: the log line may land a moment after the result.
+  const logged = await eventually(async () => {
+    const text = fs.readFileSync(path.join(dir, 'functions.log'), 'utf8');
+    const lines = text.split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as { message?: string; echo?: string });
+    return lines.find((l) => l.message === 'direct' && l.echo === 'hello');
+  }, 'the direct invocation log line', 5_000, 25);
+  expect(logged).toMatchObject({ message: 'direct', echo: 'hello' });
 });
 
 test('a timeout ends the invocation at the function timeout and the next one gets a fresh environment', async () => {
