@@ -20,14 +20,14 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { CloudWatchClient, DescribeAlarmsCommand, SetAlarmStateCommand } from '@aws-sdk/client-cloudwatch';
 import { clientConfig } from './control-plane/aws-setup';
-import { EventBus, type AwsEvent } from './control-plane/event-bus';
+import { alarmStateChangeEvent } from './control-plane/alarm-events';
+import { EventBus } from './control-plane/event-bus';
 import { REPO_DIR, teardownSandbox } from './hosts';
 import { describeStatus, isSteady, SandboxError, startSandbox, type Sandbox, type SandboxStatus } from './sandbox';
 
@@ -366,33 +366,6 @@ async function serve(o: CliOptions): Promise<void> {
 }
 
 /** The "CloudWatch Alarm State Change" event CloudWatch sends to EventBridge, for one alarm's transition. */
-export function alarmStateChangeEvent(input: {
-  alarmArn: string;
-  alarmName: string;
-  description?: string;
-  state: { value: string; reason: string; reasonData?: string; timestamp: string };
-  previousState: { value: string; reason: string; timestamp: string };
-}): AwsEvent {
-  const account = /^arn:aws:cloudwatch:[^:]+:(\d+):/.exec(input.alarmArn)?.[1] ?? '123456789012';
-  const region = /^arn:aws:cloudwatch:([^:]+):/.exec(input.alarmArn)?.[1] ?? 'eu-west-1';
-  return {
-    version: '0',
-    id: randomUUID(),
-    'detail-type': 'CloudWatch Alarm State Change',
-    source: 'aws.cloudwatch',
-    account,
-    time: input.state.timestamp,
-    region,
-    resources: [input.alarmArn],
-    detail: {
-      alarmName: input.alarmName,
-      state: input.state,
-      previousState: input.previousState,
-      configuration: { description: input.description ?? '' },
-    },
-  };
-}
-
 async function alarm(o: CliOptions, args: readonly string[]): Promise<void> {
   const [name, value] = args;
   if (args.length !== 2 || name === undefined || (value !== 'OK' && value !== 'ALARM' && value !== 'INSUFFICIENT_DATA')) {
