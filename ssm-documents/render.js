@@ -24,6 +24,7 @@ const DOCUMENT_FILES = {
   storagePeerProbe: 'storage-peer-probe.yml',
   storageGlusterStatus: 'storage-gluster-status.yml',
   storageGlusterCommand: 'storage-gluster-command.yml',
+  storageGrowBrick: 'storage-grow-brick.yml',
 };
 
 class DocumentRenderError extends Error {

@@ -67,6 +67,11 @@ const CONTRACT = {
     steps: { glusterCommand: 'storage-gluster-command.sh' },
     parameters: ['Action', 'Volume', 'Replica', 'Bricks', 'Force'],
   },
+  storageGrowBrick: {
+    name: 'storage-grow-brick',
+    steps: { growBrick: 'storage-grow-brick.sh' },
+    parameters: ['BrickRoot', 'ExpectBytes'],
+  },
 } as const;
 type Key = keyof typeof CONTRACT;
 const KEYS = Object.keys(CONTRACT) as Key[];
@@ -110,6 +115,7 @@ const TABLE: Record<string, { good: string[]; bad: string[] }> = {
     bad: ['10.0.1.10:bricks', 'host:/bricks/x', '10.0.1.10:/bricks/../etc', '10.0.1.10:/bricks/x,', '10.0.1.10:/a b'],
   },
   Force: { good: ['yes', 'no'], bad: ['true', 'YES', 'force', 'no '] },
+  ExpectBytes: { good: ['1', '214748364800', '1099511627776'], bad: ['0', '0100', '12GiB', '-1', '1e9', '12345678901234567'] },
 };
 
 /** Optional parameters whose empty value has a meaning (discover the device, no bricks). */
