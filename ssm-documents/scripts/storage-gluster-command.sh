@@ -5,16 +5,19 @@ set -o errexit -o nounset -o pipefail
 # Inputs (SSM parameters, interpolationType ENV_VAR):
 #   SSM_Action   volume-create | volume-start | add-brick | rebalance-start | rebalance-status |
 #                replace-brick | heal-full | remove-brick-start | remove-brick-status |
-#                remove-brick-commit
-#   SSM_Volume   Gluster volume name
+#                remove-brick-commit | peer-detach
+#   SSM_Volume   Gluster volume name ('' for peer-detach, required otherwise)
 #   SSM_Replica  replica count (0 = not given)
 #   SSM_Bricks   comma-separated host:/path bricks (replace-brick: exactly old,new)
 #   SSM_Force    yes | no: `force` on volume-create/add-brick (bricks on the root fs)
+#   SSM_Peer     peer-detach only: the IPv4 address of the peer to detach ('' otherwise)
 #
 # Builds the gluster argv itself, as lib/core/storage/plan.ts glusterArgs describes,
 # and runs `gluster --mode=script --xml ...`; the XML goes to stdout for the caller to
 # parse. No eval, no string pasted into a command line. Idempotent where Gluster
-# allows: volume-create of an existing volume and volume-start of a started one exit 0.
+# allows: volume-create of an existing volume and volume-start of a started one exit 0,
+# and so does peer-detach of a peer no longer in the pool. peer-detach refuses a peer
+# that a volume still names in a brick (gluster would too; this says so first).
 
 step=validate
 log() { printf 'storage-gluster-command[%s]: %s\n' "$step" "$*" >&2; }
@@ -23,16 +26,23 @@ die() { log "ERROR: $*"; exit 1; }
 VOLUME_RE='^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'
 OCTET='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
 BRICK_RE="^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}:(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,16}\$"
+IP_RE="^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}\$"
 for name in Action Volume Replica Bricks Force; do
   var=SSM_$name
   [[ -n ${!var+set} ]] || die "$var is not set (parameter $name missing)"
 done
-action=${SSM_Action-} volume=${SSM_Volume-} replica=${SSM_Replica-} force=${SSM_Force-}
+action=${SSM_Action-} volume=${SSM_Volume-} replica=${SSM_Replica-} force=${SSM_Force-} peer=${SSM_Peer-}
 case $action in
-  volume-create | volume-start | add-brick | rebalance-start | rebalance-status | replace-brick | heal-full | remove-brick-start | remove-brick-status | remove-brick-commit) ;;
+  volume-create | volume-start | add-brick | rebalance-start | rebalance-status | replace-brick | heal-full | remove-brick-start | remove-brick-status | remove-brick-commit | peer-detach) ;;
   *) die "SSM_Action '$action' is not one of the allowed actions" ;;
 esac
-[[ $volume =~ $VOLUME_RE ]] || die "SSM_Volume must be a Gluster volume name, got '$volume'"
+if [[ $action == peer-detach ]]; then
+  [[ -z $volume ]] || die "peer-detach takes no SSM_Volume (a pool operation), got '$volume'"
+  [[ $peer =~ $IP_RE ]] || die "peer-detach needs SSM_Peer, an IPv4 address, got '$peer'"
+else
+  [[ $volume =~ $VOLUME_RE ]] || die "SSM_Volume must be a Gluster volume name, got '$volume'"
+  [[ -z $peer ]] || die "$action takes no SSM_Peer"
+fi
 [[ $replica =~ ^(0|[1-9])$ ]] || die "SSM_Replica must be 0 (none) or 1-9, got '$replica'"
 [[ $force == yes || $force == no ]] || die "SSM_Force must be yes or no, got '$force'"
 bricks=()
@@ -74,6 +84,11 @@ case $action in
   remove-brick-start | remove-brick-status | remove-brick-commit)
     needs_bricks
     args=(volume remove-brick "$volume" "${replica_args[@]}" "${bricks[@]}" "${action#remove-brick-}") ;;
+  peer-detach)
+    no_bricks
+    ((replica == 0)) || die "peer-detach takes no SSM_Replica"
+    [[ $force == no ]] || die "peer-detach does not take SSM_Force (a peer holding bricks must not be forced out)"
+    args=(peer detach "$peer") ;;
 esac
 
 step=$action
@@ -84,6 +99,16 @@ fi
 if [[ $action == volume-start ]] && gluster --mode=script volume info "$volume" 2>/dev/null | grep -q '^Status: Started'; then
   log "volume $volume already started"
   exit 0
+fi
+if [[ $action == peer-detach ]]; then
+  pool=$(gluster --mode=script pool list) || die "gluster pool list failed: is glusterd running?"
+  if ! awk 'NR > 1 { print $2 }' <<<"$pool" | grep -qxF "$peer"; then
+    log "peer $peer is not in the pool: nothing to detach"
+    exit 0
+  fi
+  if gluster --mode=script volume info 2>/dev/null | grep -qE "^Brick[0-9]+: ${peer//./\\.}:"; then
+    die "peer $peer still holds a brick (gluster volume info): replace or remove its bricks first"
+  fi
 fi
 log "gluster --mode=script ${args[*]}"
 gluster --mode=script --xml "${args[@]}"

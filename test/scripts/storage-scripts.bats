@@ -56,6 +56,9 @@ case $name in
         while read -r h st; do
           printf '\nHostname: %s\nUuid: bbbb\nState: Peer in Cluster (%s)\n' "$h" "$st"
         done <"$S/pool" ;;
+      *" volume info ")
+        # Every volume: the brick lines the test wrote (none when the file is missing).
+        [[ ! -f $S/volinfo-all ]] || cat "$S/volinfo-all" ;;
       *" volume info "*)
         v=$(last "$@")
         [[ -f $S/vol-$v ]] || { echo "Volume $v does not exist" >&2; exit 1; }
@@ -303,6 +306,54 @@ add-brick|2||needs SSM_Bricks
 replace-brick|0|10.0.1.5:/a|exactly two bricks
 heal-full|0|10.0.1.5:/a|takes no SSM_Bricks
 rebalance-start|x||SSM_Replica must be
+EOF
+  [ -z "$(calls_of gluster | grep -- '--xml')" ]
+}
+
+peer_env() { export SSM_Action=peer-detach SSM_Volume= SSM_Replica=0 SSM_Bricks= SSM_Force=no SSM_Peer=$1; }
+
+@test "gluster-command: peer-detach detaches a disconnected peer that holds no brick" {
+  printf '%s\n' "10.0.2.6 Connected" "10.0.1.9 Disconnected" >"$FAKE_STATE/pool"
+  printf 'Brick1: 10.0.2.6:/bricks/pydio-data/brick\nBrick2: 10.0.1.12:/bricks/pydio-data/brick\n' >"$FAKE_STATE/volinfo-all"
+  peer_env 10.0.1.9
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of gluster | tail -n 1)" = "gluster --mode=script --xml peer detach 10.0.1.9" ]
+}
+
+@test "gluster-command: peer-detach of a peer no longer in the pool changes nothing" {
+  echo "10.0.2.6 Connected" >"$FAKE_STATE/pool"
+  peer_env 10.0.1.9
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 0 ]
+  [[ $output == *"peer 10.0.1.9 is not in the pool: nothing to detach"* ]]
+  [ -z "$(calls_of gluster | grep -- '--xml')" ]
+}
+
+@test "gluster-command: peer-detach refuses a peer that still holds a brick" {
+  printf '%s\n' "10.0.2.6 Connected" "10.0.1.9 Disconnected" >"$FAKE_STATE/pool"
+  printf 'Brick1: 10.0.2.6:/bricks/pydio-data/brick\nBrick2: 10.0.1.9:/srv/gluster/pydio-data/brick\n' >"$FAKE_STATE/volinfo-all"
+  peer_env 10.0.1.9
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"peer 10.0.1.9 still holds a brick"* ]]
+  [ -z "$(calls_of gluster | grep -- '--xml')" ]
+}
+
+@test "gluster-command: peer-detach refuses a volume, a missing or hostile peer, forcing; other actions refuse a peer" {
+  while IFS='|' read -r action volume peer force message; do
+    export SSM_Action=$action SSM_Volume=$volume SSM_Replica=0 SSM_Bricks= SSM_Force=$force SSM_Peer=$peer
+    run bash "$SCRIPTS/storage-gluster-command.sh"
+    [ "$status" -eq 1 ]
+    [[ $output == *"$message"* ]]
+  done <<'EOF'
+peer-detach|pydio-data|10.0.1.9|no|peer-detach takes no SSM_Volume
+peer-detach|||no|peer-detach needs SSM_Peer
+peer-detach||10.0.1.9;id|no|peer-detach needs SSM_Peer
+peer-detach||host.internal|no|peer-detach needs SSM_Peer
+peer-detach||10.0.1.9|yes|does not take SSM_Force
+heal-full|pydio-data|10.0.1.9|no|heal-full takes no SSM_Peer
+heal-full||||SSM_Volume must be a Gluster volume name
 EOF
   [ -z "$(calls_of gluster | grep -- '--xml')" ]
 }

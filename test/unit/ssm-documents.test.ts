@@ -65,7 +65,7 @@ const CONTRACT = {
   storageGlusterCommand: {
     name: 'storage-gluster-command',
     steps: { glusterCommand: 'storage-gluster-command.sh' },
-    parameters: ['Action', 'Volume', 'Replica', 'Bricks', 'Force'],
+    parameters: ['Action', 'Volume', 'Replica', 'Bricks', 'Force', 'Peer'],
   },
   storageGrowBrick: {
     name: 'storage-grow-brick',
@@ -107,8 +107,9 @@ const TABLE: Record<string, { good: string[]; bad: string[] }> = {
     good: ['10.0.1.10', '10.0.1.10,10.0.2.10', Array.from({ length: 32 }, (_, i) => `10.0.0.${i + 1}`).join(',')],
     bad: ['10.0.1.10,', 'host.internal', '10.0.1', '10.0.1.10 10.0.2.10', Array.from({ length: 33 }, (_, i) => `10.0.0.${i + 1}`).join(',')],
   },
-  Action: { good: ['add-brick', 'rebalance-start', 'replace-brick', 'remove-brick-commit', 'volume-create'], bad: ['volume-delete', 'peer-detach', 'add-brick ', 'ADD-BRICK', 'add-brick;id'] },
-  Volume: { good: ['pydio-config', 'pydio-data', 'V'], bad: ['-x', 'pydio.data', 'a/b', 'a'.repeat(65), 'a,b'] },
+  Action: { good: ['add-brick', 'rebalance-start', 'replace-brick', 'remove-brick-commit', 'volume-create', 'peer-detach'], bad: ['volume-delete', 'peer-probe', 'add-brick ', 'ADD-BRICK', 'add-brick;id'] },
+  Volume: { good: ['pydio-config', 'pydio-data', 'V', ''], bad: ['-x', 'pydio.data', 'a/b', 'a'.repeat(65), 'a,b'] },
+  Peer: { good: ['', '10.0.1.10', '255.255.255.255'], bad: ['10.0.1.10,10.0.2.10', 'host.internal', '10.0.1', '256.0.0.1', '10.0.1.10 ', '010.0.1.10', '10.0.1.10:24007'] },
   Replica: { good: ['0', '2', '3'], bad: ['10', '-1', '2a', 'two'] },
   Bricks: {
     good: ['', '10.0.1.10:/bricks/pydio-data/brick', '10.0.1.10:/bricks/pydio-data/brick,10.0.2.10:/bricks/pydio-data/brick'],
@@ -118,8 +119,8 @@ const TABLE: Record<string, { good: string[]; bad: string[] }> = {
   ExpectBytes: { good: ['1', '214748364800', '1099511627776'], bad: ['0', '0100', '12GiB', '-1', '1e9', '12345678901234567'] },
 };
 
-/** Optional parameters whose empty value has a meaning (discover the device, no bricks). */
-const EMPTY_ALLOWED = new Set(['Device', 'Bricks']);
+/** Optional parameters whose empty value has a meaning (discover the device, no bricks, a pool action without volume, no peer). */
+const EMPTY_ALLOWED = new Set(['Device', 'Bricks', 'Volume', 'Peer']);
 
 /** What AWS checks a value against: allowedValues when given, else allowedPattern. */
 function accepts(p: Parameter): (value: string) => boolean {

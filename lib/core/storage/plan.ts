@@ -20,18 +20,22 @@ export type GlusterAction =
   | 'heal-full'
   | 'remove-brick-start'
   | 'remove-brick-status'
-  | 'remove-brick-commit';
+  | 'remove-brick-commit'
+  | 'peer-detach';
 
 /** One Gluster step: what the command document receives as parameters. */
 export interface GlusterStep {
   readonly kind: 'gluster';
   readonly action: GlusterAction;
+  /** The volume; '' for peer-detach (a pool operation). */
   readonly volume: string;
   readonly replica?: number;
   /** host:/path, in Gluster's order. For replace-brick: [old, new]. */
   readonly bricks?: readonly string[];
   /** Bricks on the root file system (sandboxes only). */
   readonly force?: boolean;
+  /** peer-detach only: the IPv4 address of the peer leaving the pool. */
+  readonly peer?: string;
 }
 
 export type PlanStep =
@@ -125,6 +129,7 @@ export function glusterArgs(step: GlusterStep): string[] {
     case 'remove-brick-start': return ['volume', 'remove-brick', step.volume, ...replica, ...bricks, 'start'];
     case 'remove-brick-status': return ['volume', 'remove-brick', step.volume, ...replica, ...bricks, 'status'];
     case 'remove-brick-commit': return ['volume', 'remove-brick', step.volume, ...replica, ...bricks, 'commit'];
+    case 'peer-detach': return ['peer', 'detach', step.peer ?? ''];
   }
 }
 
@@ -140,6 +145,7 @@ export function commandParameters(step: GlusterStep): Record<string, string> {
     Replica: step.replica !== undefined ? String(step.replica) : '0',
     Bricks: (step.bricks ?? []).join(','),
     Force: step.force ? 'yes' : 'no',
+    ...(step.peer !== undefined ? { Peer: step.peer } : {}),
   };
 }
 
@@ -566,4 +572,31 @@ export function bootstrapPlan(
     { kind: 'gluster', action: 'volume-start', volume },
   ]);
   return { kind: 'plan', members: chosen, steps, commands: steps.map(commandLine) };
+}
+
+// --- the dead member's peer ----------------------------------------------------------
+
+export type PeerDetachDecision =
+  | { readonly kind: 'detach'; readonly step: GlusterStep }
+  | { readonly kind: 'skip'; readonly reason: string }
+  | Refusal;
+
+/**
+ * After a replacement healed: the dead member's peer leaves the pool (else it
+ * stays "Peer in Cluster (Disconnected)" and every later operation refuses to
+ * run), but only once no volume names a brick on it, it is no live member of
+ * the group, and it is still disconnected.
+ */
+export function planPeerDetach(snapshot: ClusterSnapshot, host: string): PeerDetachDecision {
+  const member = snapshot.members.find((m) => m.host === host);
+  if (member && !member.lifecycleState.startsWith('Terminat')) {
+    return refused(`${host} is ${member.instanceId}, a ${member.lifecycleState} member of ${snapshot.group.name}: not detaching it`);
+  }
+  const holding = snapshot.volumes.filter((v) => v.bricks.some((b) => b.host === host)).map((v) => v.name);
+  if (holding.length) return refused(`${host} still holds bricks of ${holding.join(', ')}: not detaching a peer that holds bricks`);
+  const stray = snapshot.strayPeers?.find((p) => p.host === host);
+  const inPool = stray !== undefined || (member !== undefined && member.peerState !== 'absent');
+  if (!inPool) return { kind: 'skip', reason: `${host} is not in the Gluster pool any more` };
+  if (stray?.connected || member?.peerState === 'connected') return refused(`${host} is connected to the pool again: not detaching a live peer`);
+  return { kind: 'detach', step: { kind: 'gluster', action: 'peer-detach', volume: '', peer: host } };
 }
