@@ -10,6 +10,7 @@ import {
   decideHeal,
   decideRebalance,
   planExpansion,
+  planPeerDetach,
   planReplacement,
   planShrink,
   type GlusterStep,
@@ -30,6 +31,7 @@ import {
   type Node,
   type StorageDeps,
 } from './cluster';
+import { growStep, grownFacts, startGrowProgress } from './grow';
 import * as notices from './notices';
 import { parseStorageRequest } from './requests';
 import {
@@ -405,9 +407,12 @@ async function launchStep(state: StorageFlowState, deps: StorageDeps): Promise<S
       const degraded = secondsSince(replacement.lastSeen, now);
       await deps.notifier.publish(storageMessages.replacementSucceeded(config.stage, replacement.plan, degraded));
       await deps.ssm.release(memberName(config.stage, replacement.plan.dead.instanceId));
-      await deps.ssm.release(lockName(config.stage));
-      return { kind: 'next', skipTo: 'protect', patch: { lockHeld: false } };
+      // The lock is kept for the pool change of the next step.
+      return { kind: 'next' };
     }
+
+    case 'detach-dead-peer':
+      return detachDeadPeer(state, deps);
 
     case 'bootstrap': {
       const read = await readSnapshotStep(state, deps, viaOf(state));
@@ -487,6 +492,45 @@ async function replacementCheck(state: StorageFlowState, deps: StorageDeps, snap
   return { kind: 'next', patch: { lockHeld: true, pending: plan.steps, replacement: { plan, lastSeen: dead.lastSeen } } };
 }
 
+/**
+ * After the heal: the dead member's peer leaves the pool (else it stays
+ * "Peer in Cluster (Disconnected)" and every later storage operation refuses
+ * to start), only when no volume names a brick on it any more. Ends the
+ * replacement: the lock is released, whatever the outcome (a refusal is a
+ * warning of the join, the replacement itself is done).
+ */
+async function detachDeadPeer(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const replacement = state.replacement;
+  if (!replacement) return { kind: 'next', skipTo: 'protect' };
+  const host = replacement.plan.dead.host;
+  const finish = async (warning?: string): Promise<StorageOutcome> => {
+    await deps.ssm.release(lockName(deps.config.stage));
+    return { kind: 'next', skipTo: 'protect', patch: { lockHeld: false, pending: [] }, ...(warning ? { warning } : {}) };
+  };
+  if (state.pending?.length) {
+    const ran = await runPending(state, deps);
+    // The bricks are taken over and healed: a failed detach must not abandon the replacement.
+    if (ran.kind === 'fail') return finish(`dead peer ${host} left in the Gluster pool: the detach failed: ${ran.reason}`);
+    if (ran.kind !== 'next' || ran.skipTo !== undefined) return ran;
+    deps.log.info('dead peer detached from the Gluster pool', { ...logKeys(state), peer: host });
+    return finish();
+  }
+  let read;
+  try {
+    read = await readSnapshotStep(state, deps, viaOf(state));
+  } catch (error) {
+    if (!(error instanceof StepFailedError)) throw error;
+    return finish(`dead peer ${host} left in the Gluster pool: the status read failed: ${error.message}`);
+  }
+  if (read.kind === 'fail') return finish(`dead peer ${host} left in the Gluster pool: the status read failed: ${read.reason}`);
+  if (read.kind !== 'snapshot') return read;
+  const decided = planPeerDetach(read.snapshot, host);
+  if (decided.kind === 'skip') return finish();
+  if (decided.kind === 'refused') return finish(`dead peer ${host} left in the Gluster pool: ${decided.reason}`);
+  // Same step again, now with the command to run.
+  return { kind: 'next', skipTo: 'detach-dead-peer', patch: { pending: [decided.step] } };
+}
+
 async function terminateStep(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const { config } = deps;
   const now = deps.now();
@@ -495,7 +539,9 @@ async function terminateStep(state: StorageFlowState, deps: StorageDeps): Promis
     case 'inspect': {
       const records = await readMembers(deps);
       const record = records.find((r) => r.instanceId === self.instanceId);
-      const host = record?.host ?? self.host;
+      // No record (a member that never joined through this function): the address its
+      // agent last reported, which SSM keeps for an instance whose agent went silent.
+      const host = record?.host || self.host || ((await deps.ssm.describeManagedInstances([self.instanceId]))[0]?.ipAddress ?? '');
       const me = { ...self, host };
       const departed = async () => {
         if (host) await recordMember(deps, { instanceId: self.instanceId, host, zone: self.zone, state: 'departed', lastSeen: now.toISOString() });
@@ -586,7 +632,8 @@ async function finishStep(state: StorageFlowState, deps: StorageDeps, facts: rea
 async function expandStep(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const { config, storage } = deps;
   const request = requestOf(state);
-  const expansionRequest = { volume: request.volume, sets: request.sets, allowSameZone: request.allowSameZone, strategy: 'add-bricks' as const };
+  // The request's strategy (unset: the stage's preference) until planned; then the plan's, so a re-plan keeps it.
+  const expansionRequest = { volume: request.volume, sets: request.sets, allowSameZone: request.allowSameZone, strategy: state.expansion?.strategy ?? request.strategy };
   const inStep = secondsSince(state.stepStartedAt, deps.now());
 
   switch (state.step) {
@@ -604,8 +651,15 @@ async function expandStep(state: StorageFlowState, deps: StorageDeps): Promise<S
       await deps.notifier.publish(storageMessages.expansionPlanned(config.stage, plan, request.dryRun));
       if (request.dryRun) return { kind: 'done' };
       const patch = { expansion: plan, via: ready.via };
-      return plan.awaitsLaunch ? { kind: 'next', patch } : { kind: 'next', skipTo: 'add-brick', patch };
+      if (plan.strategy === 'grow-in-place') return { kind: 'next', skipTo: 'grow-volumes', patch: { ...patch, grow: startGrowProgress(plan) } };
+      return plan.awaitsLaunch ? { kind: 'next', skipTo: 'launch-members', patch } : { kind: 'next', skipTo: 'add-brick', patch };
     }
+
+    case 'grow-volumes':
+    case 'await-volumes':
+    case 'grow-filesystems':
+    case 'verify-grown':
+      return growStep(state, deps);
 
     case 'launch-members': {
       const plan = state.expansion;
@@ -648,6 +702,7 @@ async function expandStep(state: StorageFlowState, deps: StorageDeps): Promise<S
       return watchTask(state, deps, { kind: 'gluster', action: 'rebalance-status', volume: request.volume }, parseRebalanceStatus, 'rebalance');
 
     case 'finish':
+      if (state.expansion?.strategy === 'grow-in-place') return finishStep(state, deps, grownFacts(state));
       return finishStep(state, deps, state.expansion ? [storageMessages.describeExpansion(state.expansion), 'Rebalance completed.'] : []);
   }
   throw new StepFailedError(state.step, `step ${state.step} is not part of ${state.flow}`);

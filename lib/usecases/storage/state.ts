@@ -1,6 +1,7 @@
 import type { LifecycleEvent } from '../../core/lifecycle-event';
-import type { ExpansionPlan, GlusterStep, ReplacementPlan, ShrinkPlan } from '../../core/storage/plan';
+import type { ExpansionPlan, GlusterStep, ReplacementPlan, ShrinkPlan, Strategy } from '../../core/storage/plan';
 import { MalformedEventError } from '../../errors';
+import type { GrowProgress } from './grow';
 
 /**
  * Storage flows, in the shape of lib/core/flow.ts (steps; the whole state
@@ -11,9 +12,9 @@ import { MalformedEventError } from '../../errors';
 export type StorageFlowKind = 'storage-launch' | 'storage-terminate' | 'expand' | 'shrink';
 
 export const STORAGE_STEPS = {
-  'storage-launch': ['await-agent', 'prepare-brick', 'peer-probe', 'await-connected', 'replace-bricks', 'await-healed', 'bootstrap', 'create-volumes', 'protect', 'complete'],
+  'storage-launch': ['await-agent', 'prepare-brick', 'peer-probe', 'await-connected', 'replace-bricks', 'await-healed', 'detach-dead-peer', 'bootstrap', 'create-volumes', 'protect', 'complete'],
   'storage-terminate': ['inspect', 'complete'],
-  expand: ['lock', 'plan', 'launch-members', 'await-members', 'add-brick', 'rebalance-start', 'await-rebalanced', 'finish'],
+  expand: ['lock', 'plan', 'grow-volumes', 'await-volumes', 'grow-filesystems', 'verify-grown', 'launch-members', 'await-members', 'add-brick', 'rebalance-start', 'await-rebalanced', 'finish'],
   shrink: ['lock', 'plan', 'remove-brick-start', 'await-migrated', 'remove-brick-commit', 'release-members', 'finish'],
 } as const satisfies Record<StorageFlowKind, readonly string[]>;
 
@@ -26,6 +27,8 @@ export interface StorageRequest {
   /** expand only */
   readonly sets: number;
   readonly allowSameZone: boolean;
+  /** expand only: add-bricks or grow-in-place; unset: the stage's preference. */
+  readonly strategy?: Strategy;
   readonly dryRun: boolean;
   /** Who asked and why (alarm name, "manual invoke"). */
   readonly reason: string;
@@ -54,6 +57,8 @@ export interface StorageFlowState {
   /** Gluster commands still to run, in order. */
   readonly pending?: readonly GlusterStep[];
   readonly expansion?: ExpansionPlan;
+  /** Grow in place: each brick's volume, modification and file system. */
+  readonly grow?: GrowProgress;
   readonly shrinkPlan?: ShrinkPlan;
   readonly replacement?: { readonly plan: ReplacementPlan; readonly lastSeen: string };
   /** Bricks the terminating node still held. */
@@ -126,8 +131,8 @@ export function decodeStorageContinuation(body: { state: unknown }): StorageFlow
 
 /** The request as its payload form (what parseStorageRequest reads back): shrink carries no sets. */
 export function encodeStorageRequest(request: StorageRequest): string {
-  const { action, volume, sets, allowSameZone, dryRun, reason } = request;
-  const payload = action === 'expand' ? { action, volume, sets, allowSameZone, dryRun, reason } : { action, volume, dryRun, reason };
+  const { action, volume, sets, allowSameZone, dryRun, reason, strategy } = request;
+  const payload = action === 'expand' ? { action, volume, sets, allowSameZone, dryRun, reason, ...(strategy ? { strategy } : {}) } : { action, volume, dryRun, reason };
   return JSON.stringify({ [REQUEST_MARK]: 1, request: payload });
 }
 

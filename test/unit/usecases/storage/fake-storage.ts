@@ -42,6 +42,8 @@ export interface FakeNode {
   online: boolean;
   /** Its glusterd answers (false: the node died). */
   alive: boolean;
+  /** SSM keeps reporting its last IP address while the agent is silent (as DescribeInstanceInformation does for ConnectionLost). */
+  keepsIpOffline?: boolean;
   token?: string;
 }
 
@@ -213,7 +215,7 @@ export class FakeStorage {
 
   public readonly ssm: StorageDeps['ssm'] = {
     describeManagedInstances: async (ids) =>
-      this.nodes.filter((n) => ids.includes(n.instanceId) && n.lifecycleState !== 'Gone').map((n) => ({ instanceId: n.instanceId, online: n.online, ...(n.online ? { ipAddress: n.ip } : {}) })),
+      this.nodes.filter((n) => ids.includes(n.instanceId) && n.lifecycleState !== 'Gone').map((n) => ({ instanceId: n.instanceId, online: n.online, ...(n.online || n.keepsIpOffline ? { ipAddress: n.ip } : {}) })),
     sendCommand: async (input) => {
       const id = `cmd-${++this.nextId}`;
       this.record('sendCommand', input);
@@ -305,7 +307,9 @@ export class FakeStorage {
   }
 
   public glusterActions(): string[] {
-    return this.sent('doc-gluster-command').map((i) => `${i.parameters.Action} ${i.parameters.Volume}${i.parameters.Bricks ? ` ${i.parameters.Bricks}` : ''}`);
+    return this.sent('doc-gluster-command').map((i) => i.parameters.Action === 'peer-detach'
+      ? `peer-detach ${i.parameters.Peer ?? ''}`
+      : `${i.parameters.Action} ${i.parameters.Volume}${i.parameters.Bricks ? ` ${i.parameters.Bricks}` : ''}`);
   }
 
   public events(): string[] {
@@ -402,6 +406,13 @@ export class FakeStorage {
         volume.bricks = volume.bricks.filter((b) => !gone.has(`${b.host}:${b.path}`));
         delete volume.removing;
         return done('volRemoveBrick');
+      }
+      case 'peer-detach': {
+        const peer = p.Peer ?? '';
+        if (!this.pool.has(peer)) return '';
+        if (this.volumes.some((v) => v.bricks.some((b) => b.host === peer))) return refused(`peer detach: failed: Peer ${peer} hosts one or more bricks.`);
+        this.pool.delete(peer);
+        return done('peerDetach');
       }
       default:
         return refused(`unknown action ${p.Action}`);

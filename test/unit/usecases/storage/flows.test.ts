@@ -115,6 +115,7 @@ describe('storage-launch', () => {
       `replace-brick pydio-data ${m1!.ip}:/bricks/pydio-data/brick,${fresh.ip}:/bricks/pydio-data/brick`,
       'heal-full pydio-config',
       'heal-full pydio-data',
+      `peer-detach ${m1!.ip}`,
     ]);
     expect(cloud.sent('doc-peer-probe')[0]!.instanceId).toBe(m2!.instanceId);
     expect(cloud.volumes.every((v) => v.heal === 0 && v.bricks.some((b) => b.host === fresh.ip))).toBe(true);
