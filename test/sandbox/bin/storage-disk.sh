@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# storage-disk.sh attach <host-id> <size-MiB> <disk-dir>
+# storage-disk.sh attach <host-id> <size-MiB> <disk-dir> [--preformat-ext4 <marker>]
 # storage-disk.sh detach <disk-dir>
 # A data disk for a storage host launched after boot (the storage tier's
 # prepare-brick document formats and mounts it):
@@ -11,6 +11,10 @@
 #   scanning is off): the host's /usr/local/sbin gets an lsblk that answers
 #   `disk` for `lsblk -n -d -o TYPE /dev/shm/pas-brick` only and runs the real
 #   lsblk otherwise. blkid, mkfs.xfs, fstab, mount are the real ones.
+#   --preformat-ext4 <marker>: the disk is NOT blank: before it is attached, the
+#   image becomes ext4 (label pas-preformat) holding one file, /pas-marker, whose
+#   content is <marker> ([A-Za-z0-9._-], at most 64). It stands for a disk that
+#   already holds someone's data: prepare-brick must refuse it and leave it as is.
 # - detach: every loop device recorded in <disk-dir> whose backing file is
 #   still that file is detached (run after the hosts are gone: their mount
 #   namespaces hold the XFS mounts), then <disk-dir> is removed. Idempotent.
@@ -20,9 +24,10 @@ source "$(dirname "$0")/lib.sh"
 DEVICE_PATH=/dev/shm/pas-brick
 
 attach() {
-  local id=$1 size=$2 disks=$3
+  local id=$1 size=$2 disks=$3 marker=${4:-}
   pas_require_host_id "$id"
   [[ $size =~ ^[0-9]{3,5}$ ]] || pas_die "size must be 100-99999 MiB, got '$size'"
+  [[ -z $marker || $marker =~ ^[A-Za-z0-9._-]{1,64}$ ]] || pas_die "marker must be 1-64 of [A-Za-z0-9._-], got '$marker'"
   [[ $disks == /* ]] || pas_die "disk dir must be absolute, got '$disks'"
   [[ -n $(pas_holder_pid "$id") ]] || pas_die "storage host '$id' is not running"
   local dir
@@ -35,6 +40,16 @@ attach() {
     return 0
   fi
   truncate -s "${size}M" "$img"
+  if [[ -n $marker ]]; then
+    # mkfs.ext4 -d copies a directory into the new file system: no mount needed.
+    local seed=$disks/$id.seed
+    rm -rf "$seed"
+    mkdir -p "$seed"
+    printf '%s\n' "$marker" >"$seed/pas-marker"
+    mkfs.ext4 -q -F -L pas-preformat -d "$seed" "$img" >&2 || pas_die "mkfs.ext4 of $img failed"
+    rm -rf "$seed"
+    pas_log "host $id: data disk pre-formatted ext4 with /pas-marker '$marker'"
+  fi
   local dev
   dev=$(losetup --find --show "$img")
   printf '%s\n' "$dev" >"$disks/$id.loop"
@@ -84,7 +99,13 @@ detach() {
 }
 
 case ${1:-} in
-  attach) (($# == 4)) || pas_die "usage: storage-disk.sh attach <host-id> <size-MiB> <disk-dir>"; attach "$2" "$3" "$4" ;;
+  attach)
+    if (($# == 6)) && [[ $5 == --preformat-ext4 ]]; then
+      attach "$2" "$3" "$4" "$6"
+    else
+      (($# == 4)) || pas_die "usage: storage-disk.sh attach <host-id> <size-MiB> <disk-dir> [--preformat-ext4 <marker>]"
+      attach "$2" "$3" "$4"
+    fi ;;
   detach) (($# == 2)) || pas_die "usage: storage-disk.sh detach <disk-dir>"; detach "$2" ;;
-  *) pas_die "usage: storage-disk.sh attach <host-id> <size-MiB> <disk-dir> | detach <disk-dir>" ;;
+  *) pas_die "usage: storage-disk.sh attach <host-id> <size-MiB> <disk-dir> [--preformat-ext4 <marker>] | detach <disk-dir>" ;;
 esac
