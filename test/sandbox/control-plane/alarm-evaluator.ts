@@ -222,6 +222,9 @@ function ruleOf(alarm: MetricAlarm): AlarmRule {
   };
 }
 
+/** moto's reason for an alarm never evaluated (its state is OK then). */
+const MOTO_INITIAL_REASON = 'Unchecked: Initial alarm creation';
+
 function isState(value: string | undefined): value is AlarmState {
   return value === 'OK' || value === 'ALARM' || value === 'INSUFFICIENT_DATA';
 }
@@ -346,7 +349,8 @@ export class AlarmEvaluator {
     const rule = ruleOf(alarm);
     const queryTime = this.now();
     const periods = await this.readPeriods(alarm, rule, queryTime);
-    const from = isState(alarm.StateValue) ? alarm.StateValue : 'INSUFFICIENT_DATA';
+    // moto creates alarms in OK; CloudWatch starts them in INSUFFICIENT_DATA until the first evaluation.
+    const from = alarm.StateReason === MOTO_INITIAL_REASON || !isState(alarm.StateValue) ? 'INSUFFICIENT_DATA' : alarm.StateValue;
     const result = evaluateAlarm(rule, periods, from, queryTime);
     if (result.state === from) return undefined;
 

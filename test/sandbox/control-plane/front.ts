@@ -11,6 +11,7 @@ import { clientConfig } from './aws-setup';
 import { EventBus, type AwsEvent, type Delivery } from './event-bus';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
+import { factOf, ScalingActivities } from './scaling-activities';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
 import { ApiError, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
@@ -47,6 +48,10 @@ export interface ControlPlane {
   readonly steps: readonly StepRun[];
   /** Overlaid lifecycle state per instance (Pending:Wait / Terminating:Wait). */
   lifecycleStates(): Record<string, string>;
+  /** The instance failed its EC2 status checks: its group marks it Unhealthy, terminates it through its hooks and replaces it. */
+  instanceFailed(instanceId: string): Promise<void>;
+  /** Launch and termination activities per group (moto records none): DescribeScalingActivities answers from here. */
+  readonly scalingActivities: ScalingActivities;
   stop(): Promise<void>;
 }
 
@@ -122,7 +127,24 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   );
   const targets = new TargetHealthService(motoClients, options.dataPlane);
 
-  const lifecycle = new LifecycleService({ clientConfig: motoClients, hosts: options.hosts, now, emit, log });
+  const scalingActivities = new ScalingActivities(now);
+  const lifecycle = new LifecycleService({
+    clientConfig: motoClients,
+    hosts: options.hosts,
+    now,
+    emit: async (event) => {
+      const d = event.detail;
+      if (event['detail-type'] === 'EC2 Instance-terminate Lifecycle Action' && typeof d.EC2InstanceId === 'string' && typeof d.AutoScalingGroupName === 'string') {
+        scalingActivities.observe({ kind: 'terminating', instanceId: d.EC2InstanceId, groupName: d.AutoScalingGroupName });
+      }
+      await emit(event);
+    },
+    log: (message, fields) => {
+      const fact = factOf(message, fields);
+      if (fact !== undefined) scalingActivities.observe(fact);
+      log(message, fields);
+    },
+  });
 
   const handleQuery = async (service: string, req: IncomingMessage, body: Buffer): Promise<{ reply: Reply; raw?: Buffer }> => {
     const form = new URLSearchParams(body.toString('utf8'));
@@ -132,6 +154,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const namespace = service === 'autoscaling' ? NS.autoscaling : NS.elasticloadbalancing;
     try {
       if (service === 'autoscaling' && LifecycleService.handles(action)) return { reply: await lifecycle.handle(action, form, forward) };
+      if (service === 'autoscaling' && action === ScalingActivities.ACTION) return { reply: scalingActivities.describe(form) };
       if (service === 'elasticloadbalancing') {
         if (action === 'DescribeTargetHealth') return { reply: await targets.describeTargetHealth(form) };
         if (action === 'RegisterTargets' || action === 'DeregisterTargets') {
@@ -201,6 +224,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     journal,
     steps,
     lifecycleStates: () => lifecycle.states(),
+    instanceFailed: (instanceId) => lifecycle.instanceFailed(instanceId),
+    scalingActivities,
     async stop() {
       lifecycle.stop();
       await runCommand.stop();
