@@ -1,4 +1,6 @@
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createAutoScalingClient, createAutoScalingPort } from '../aws/autoscaling';
+import { createEc2Transport, createVolumePort, ec2Endpoint } from '../aws/ec2-volumes';
 import { createElbv2Client, createTargetGroupPort } from '../aws/elbv2';
 import { createNotifierPort, createSnsClient } from '../aws/sns';
 import { createQueuePort, createSqsClient } from '../aws/sqs';
@@ -124,9 +126,12 @@ export function buildStatusDeps(config: StatusConfig = parseStatusConfig(process
 export function buildStorageDeps(config: Config = loadConfig(), env: Record<string, string | undefined> = process.env): StorageDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage, tier: 'storage', ...(config.dryRun ? { dryRun: true } : {}) });
+  const storage = parseStorageConfig(env, config);
   return {
     config,
-    storage: parseStorageConfig(env, config),
+    storage,
+    // Grow in place only: a signed EC2 Query call of our own (client-ec2 is too large for the zip).
+    ...(storage.growInPlace.mode === 'off' ? {} : { volumes: createVolumePort(createEc2Transport(ec2Endpoint(env), { credentials: defaultProvider() }), opts) }),
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
     ssm: createSsmPort(createSsmClient(), opts),
     notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),

@@ -1,4 +1,5 @@
 import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../aws/autoscaling';
+import type { VolumePort } from '../../aws/ec2-volumes';
 import type { NotifierPort } from '../../aws/sns';
 import type { QueuePort } from '../../aws/sqs';
 import type { CommandInvocation, ParameterPort, SsmPort } from '../../aws/ssm';
@@ -25,6 +26,8 @@ export interface StorageDeps {
   readonly ssm: SsmPort & ParameterPort;
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
+  /** EBS volumes, for grow in place only (built when STORAGE_GROW_IN_PLACE is not off). */
+  readonly volumes?: VolumePort;
   readonly log: Log;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;

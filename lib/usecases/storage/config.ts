@@ -15,11 +15,25 @@ export interface StorageConfig {
   readonly replicaCount: number;
   readonly brickDevice: string;
   readonly settings: StorageSettings;
+  /**
+   * Grow in place (issue 4): off | allowed (only when a request asks for it) |
+   * preferred (the default strategy for one replica set). settings.growInPlace
+   * carries the same choice for the planner.
+   */
+  readonly growInPlace: {
+    readonly mode: GrowInPlaceMode;
+    /** The size bricks grow to (GiB); 0 when off. */
+    readonly toGiB: number;
+    /** The launch template's device name of the brick's EBS volume (e.g. /dev/sdf). */
+    readonly ebsDevice: string;
+  };
   readonly documents: {
     readonly prepareBrick: string;
     readonly peerProbe: string;
     readonly glusterStatus: string;
     readonly glusterCommand: string;
+    /** storage-grow-brick; '' when grow in place is off. */
+    readonly growBrick: string;
   };
   readonly timing: {
     /** A lock not refreshed for this long may be broken (with a notification); holders refresh it on every delivery. */
@@ -33,7 +47,25 @@ export interface StorageConfig {
     readonly progressEverySeconds: number;
     /** Direct invoke (dry run): total bound on reading the Gluster status synchronously. */
     readonly syncStatusSeconds: number;
+    /** Grow in place: the EBS modifications must reach optimizing, and the bricks show the new size, within this. */
+    readonly growTimeoutSeconds: number;
   };
+}
+
+export type GrowInPlaceMode = 'off' | 'allowed' | 'preferred';
+
+/** Launch template device names of an EBS volume (/dev/sdf, /dev/xvdf); Nitro shows them as nvme, the EC2 API keeps this name. */
+const EBS_DEVICE = /^\/dev\/(sd|xvd)[b-z][a-z]?$/;
+
+function growInPlaceOf(env: Env): StorageConfig['growInPlace'] {
+  const mode = optional(env, 'STORAGE_GROW_IN_PLACE', 'off');
+  if (mode !== 'off' && mode !== 'allowed' && mode !== 'preferred') {
+    throw new ConfigurationError(`STORAGE_GROW_IN_PLACE must be off, allowed or preferred, got ${JSON.stringify(mode)}`);
+  }
+  const ebsDevice = matching('STORAGE_BRICK_EBS_DEVICE', optional(env, 'STORAGE_BRICK_EBS_DEVICE', '/dev/sdf'), EBS_DEVICE, 'the EBS device name of the brick volume in the launch template, like /dev/sdf');
+  if (mode === 'off') return { mode, toGiB: 0, ebsDevice };
+  if (optional(env, 'STORAGE_GROW_TO_GIB', '') === '') throw new ConfigurationError(`STORAGE_GROW_TO_GIB is required when STORAGE_GROW_IN_PLACE is ${mode} (the size bricks grow to, GiB)`);
+  return { mode, toGiB: integer(env, 'STORAGE_GROW_TO_GIB', 0, 1, 65536), ebsDevice };
 }
 
 const GiB = 1024 ** 3;
@@ -44,6 +76,7 @@ export function parseStorageConfig(env: Env, base: Config): StorageConfig {
   }
   const doc = (key: string) => matching(key, required(env, key), NAME, 'an SSM document name');
   const headroomPercent = integer(env, 'STORAGE_SHRINK_HEADROOM_PERCENT', 20, 0, 90);
+  const growInPlace = growInPlaceOf(env);
   const config: StorageConfig = {
     groupName: base.storageGroupName,
     queueUrl: matching('STORAGE_QUEUE_URL', required(env, 'STORAGE_QUEUE_URL'), URL_RE, 'an SQS queue URL'),
@@ -56,12 +89,15 @@ export function parseStorageConfig(env: Env, base: Config): StorageConfig {
       maxSetsPerRequest: integer(env, 'STORAGE_MAX_SETS_PER_REQUEST', 2, 1, 16),
       shrinkHeadroom: headroomPercent / 100,
       forceBricks: boolean(env, 'STORAGE_FORCE_BRICKS'),
+      ...(growInPlace.mode === 'off' ? {} : { growInPlace: { enabled: true, toBytes: growInPlace.toGiB * GiB, preferred: growInPlace.mode === 'preferred' } }),
     },
+    growInPlace,
     documents: {
       prepareBrick: doc('DOC_STORAGE_PREPARE_BRICK'),
       peerProbe: doc('DOC_STORAGE_PEER_PROBE'),
       glusterStatus: doc('DOC_STORAGE_GLUSTER_STATUS'),
       glusterCommand: doc('DOC_STORAGE_GLUSTER_COMMAND'),
+      growBrick: growInPlace.mode === 'off' ? optional(env, 'DOC_STORAGE_GROW_BRICK', '') : doc('DOC_STORAGE_GROW_BRICK'),
     },
     timing: {
       lockStaleSeconds: integer(env, 'STORAGE_LOCK_STALE_SECONDS', 3600, 60, 30 * 86400),
@@ -70,6 +106,7 @@ export function parseStorageConfig(env: Env, base: Config): StorageConfig {
       migrationTimeoutSeconds: integer(env, 'STORAGE_MIGRATION_TIMEOUT_SECONDS', 7 * 86400, 60, 30 * 86400),
       progressEverySeconds: integer(env, 'STORAGE_PROGRESS_SECONDS', 900, 0, 86400),
       syncStatusSeconds: integer(env, 'STORAGE_SYNC_STATUS_SECONDS', 20, 1, 25),
+      growTimeoutSeconds: integer(env, 'STORAGE_GROW_TIMEOUT_SECONDS', 3600, 60, 86400),
     },
   };
   return deepFreeze(config);

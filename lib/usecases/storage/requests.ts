@@ -3,7 +3,7 @@ import { MalformedEventError } from '../../errors';
 import type { StorageRequest } from './state';
 
 const FIELDS = {
-  expand: ['action', 'volume', 'sets', 'dryRun', 'allowSameZone', 'reason'],
+  expand: ['action', 'volume', 'sets', 'dryRun', 'allowSameZone', 'reason', 'strategy'],
   shrink: ['action', 'volume', 'dryRun', 'reason'],
 } as const;
 
@@ -11,6 +11,7 @@ const FIELDS = {
  * A manual invoke or an alarm's request, validated field by field:
  *   {"volume":"pydio-data","sets":1,"dryRun":true}           grow (action "expand" implied)
  *   {"action":"shrink","volume":"pydio-data"}                 remove the last replica set
+ *   {"volume":"pydio-data","sets":1,"strategy":"grow-in-place"} grow one replica set's volumes
  * Anything else is a MalformedEventError naming the field.
  */
 export function parseStorageRequest(input: unknown, defaultReason: string): StorageRequest {
@@ -42,6 +43,9 @@ export function parseStorageRequest(input: unknown, defaultReason: string): Stor
     }
     sets = o.sets;
   }
+  if (o.strategy !== undefined && o.strategy !== 'add-bricks' && o.strategy !== 'grow-in-place') {
+    throw new MalformedEventError(`${where}: field strategy must be "add-bricks" or "grow-in-place", got ${JSON.stringify(o.strategy)}`);
+  }
   if (o.reason !== undefined && (typeof o.reason !== 'string' || o.reason.length > 200)) {
     throw new MalformedEventError(`${where}: field reason must be a string of at most 200 characters`);
   }
@@ -50,6 +54,7 @@ export function parseStorageRequest(input: unknown, defaultReason: string): Stor
     volume: o.volume,
     sets,
     allowSameZone: action === 'expand' ? flag('allowSameZone') : false,
+    ...(o.strategy !== undefined ? { strategy: o.strategy as 'add-bricks' | 'grow-in-place' } : {}),
     dryRun: flag('dryRun'),
     reason: (o.reason as string | undefined) ?? defaultReason,
   };

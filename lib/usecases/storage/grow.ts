@@ -1,0 +1,263 @@
+import type { VolumePort } from '../../aws/ec2-volumes';
+import { secondsSince } from '../../core/flow';
+import { describeExpansion } from '../../core/storage/messages';
+import { formatBytes, type ExpansionPlan, type PlanStep } from '../../core/storage/plan';
+import { AwsCallError, StepFailedError } from '../../errors';
+import { readSnapshotStep, runDocumentStep, type StorageDeps } from './cluster';
+import type { StorageFlowState, StorageOutcome } from './state';
+
+/**
+ * Grow in place (issue 4): the bricks of one replica set get larger EBS
+ * volumes and their XFS file systems grow; no new bricks, no rebalance.
+ *
+ *   grow-volumes      ModifyVolume(Size) on each brick's EBS volume (the one
+ *                     attached at the stage's brick device), all in one pass
+ *   await-volumes     each modification optimizing or completed (the size
+ *                     change is visible to the instance from optimizing on)
+ *   grow-filesystems  storage-grow-brick on each member, one per pass
+ *   verify-grown      a Gluster status read shows every brick of the set at
+ *                     the new size; then the flow's finish step notifies
+ *
+ * Every step re-reads what EC2 says, so a re-delivered message never
+ * modifies a volume twice.
+ */
+
+const GiB = 1024 ** 3;
+
+export const GROW_STEPS = ['grow-volumes', 'await-volumes', 'grow-filesystems', 'verify-grown'] as const;
+export type GrowStep = (typeof GROW_STEPS)[number];
+
+export function isGrowStep(step: string): step is GrowStep {
+  return (GROW_STEPS as readonly string[]).includes(step);
+}
+
+/** What the flow knows about one brick being grown (travels in the continuation). */
+export interface GrowingBrick {
+  readonly instanceId: string;
+  readonly host: string;
+  readonly volumeId?: string;
+  readonly sizeBeforeGiB?: number;
+  /** ModifyVolume sent (or found done by an earlier delivery). */
+  readonly modified?: boolean;
+  /** The modification reached optimizing/completed. */
+  readonly ready?: boolean;
+  /** storage-grow-brick report: file system bytes before/after. */
+  readonly fsBefore?: number;
+  readonly fsAfter?: number;
+  readonly fsGrown?: boolean;
+  /** What Gluster reported for the brick once grown (bytes). */
+  readonly verifiedBytes?: number;
+  readonly dryRun?: boolean;
+}
+
+export interface GrowProgress {
+  readonly toGiB: number;
+  readonly bricks: readonly GrowingBrick[];
+}
+
+/**
+ * A brick file system counts as grown when Gluster reports at least this
+ * share of the new size (XFS keeps its internal log and metadata out of the
+ * free/total figures: at most 2 GiB of log, a little metadata).
+ */
+export const GROWN_SHARE = 0.97;
+
+/** EC2 refusals that no re-delivery can fix: the flow fails with EC2's words. */
+const FINAL_EC2_CODES = new Set([
+  'IncorrectModificationState',
+  'VolumeModificationRateExceeded',
+  'InvalidParameterValue',
+  'InvalidParameterCombination',
+  'UnauthorizedOperation',
+  'InvalidVolume.NotFound',
+  'VolumeLimitExceeded',
+]);
+
+function volumesOf(deps: StorageDeps, state: StorageFlowState): VolumePort {
+  if (!deps.volumes) throw new StepFailedError(state.step, 'grow in place needs the EC2 volume port, and this function was built without it (STORAGE_GROW_IN_PLACE off?)');
+  return deps.volumes;
+}
+
+function planOf(state: StorageFlowState): ExpansionPlan {
+  const plan = state.expansion;
+  if (!plan || plan.strategy !== 'grow-in-place') throw new StepFailedError(state.step, 'no grow-in-place plan');
+  return plan;
+}
+
+/** The grow-brick steps of a plan as the progress the flow starts with. */
+export function startGrowProgress(plan: ExpansionPlan): GrowProgress {
+  const steps = plan.steps.filter((s): s is Extract<PlanStep, { kind: 'grow-brick' }> => s.kind === 'grow-brick');
+  if (steps.length === 0) throw new StepFailedError('plan', 'the grow-in-place plan has no grow-brick step');
+  const toBytes = Math.max(...steps.map((s) => s.toBytes));
+  return { toGiB: Math.ceil(toBytes / GiB), bricks: steps.map((s) => ({ instanceId: s.instanceId, host: s.host })) };
+}
+
+function progressOf(state: StorageFlowState): GrowProgress {
+  return state.grow ?? startGrowProgress(planOf(state));
+}
+
+function withBrick(progress: GrowProgress, index: number, patch: Partial<GrowingBrick>): GrowProgress {
+  return { ...progress, bricks: progress.bricks.map((b, i) => (i === index ? { ...b, ...patch } : b)) };
+}
+
+function finalEc2(error: unknown): string | undefined {
+  if (!(error instanceof AwsCallError)) return undefined;
+  const code = (error as AwsCallError & { code?: string }).code;
+  return code !== undefined && FINAL_EC2_CODES.has(code) ? error.message : undefined;
+}
+
+export async function growStep(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  switch (state.step) {
+    case 'grow-volumes': return growVolumes(state, deps);
+    case 'await-volumes': return awaitVolumes(state, deps);
+    case 'grow-filesystems': return growFilesystems(state, deps);
+    case 'verify-grown': return verifyGrown(state, deps);
+  }
+  throw new StepFailedError(state.step, `step ${state.step} is not a grow-in-place step`);
+}
+
+async function growVolumes(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const volumes = volumesOf(deps, state);
+  const device = deps.storage.growInPlace.ebsDevice;
+  let progress = progressOf(state);
+  const target = progress.toGiB;
+  for (const [index, brick] of progress.bricks.entries()) {
+    if (brick.modified) continue;
+    const volume = await volumes.findAttachedVolume(brick.instanceId, device);
+    if (!volume) {
+      return { kind: 'fail', reason: `no EBS volume is attached to ${brick.instanceId} (${brick.host}) at ${device}: check STORAGE_BRICK_EBS_DEVICE against the storage launch template` };
+    }
+    const keys = { instanceId: brick.instanceId, volumeId: volume.volumeId, sizeGiB: volume.sizeGiB, targetGiB: target };
+    if (volume.sizeGiB >= target) {
+      // An earlier delivery modified it (or someone did by hand): nothing to send.
+      deps.log.info('brick volume already at the target size', keys);
+      progress = withBrick(progress, index, { volumeId: volume.volumeId, sizeBeforeGiB: brick.sizeBeforeGiB ?? volume.sizeGiB, modified: true });
+      continue;
+    }
+    const current = await volumes.latestModification(volume.volumeId);
+    if (current && (current.state === 'modifying' || current.state === 'optimizing') && current.targetSizeGiB >= target) {
+      deps.log.info('brick volume modification already under way', { ...keys, modificationState: current.state });
+      progress = withBrick(progress, index, { volumeId: volume.volumeId, sizeBeforeGiB: current.originalSizeGiB ?? volume.sizeGiB, modified: true });
+      continue;
+    }
+    try {
+      const started = await volumes.modifyVolumeSize(volume.volumeId, target);
+      deps.log.info('brick volume modification started', { ...keys, modificationState: started.state, ...(started.dryRun ? { dryRun: true } : {}) });
+      progress = withBrick(progress, index, { volumeId: volume.volumeId, sizeBeforeGiB: volume.sizeGiB, modified: true, ...(started.dryRun ? { dryRun: true } : {}) });
+    } catch (error) {
+      const final = finalEc2(error);
+      if (final) return { kind: 'fail', reason: `EC2 refused to grow ${volume.volumeId} of ${brick.instanceId} to ${target} GiB: ${final}` };
+      throw error;
+    }
+  }
+  return { kind: 'next', patch: { grow: progress } };
+}
+
+async function awaitVolumes(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const volumes = volumesOf(deps, state);
+  let progress = progressOf(state);
+  const target = progress.toGiB;
+  const waiting: string[] = [];
+  for (const [index, brick] of progress.bricks.entries()) {
+    if (brick.ready) continue;
+    if (!brick.volumeId) throw new StepFailedError(state.step, `no volume recorded for ${brick.instanceId}`);
+    if (brick.dryRun) {
+      progress = withBrick(progress, index, { ready: true });
+      continue;
+    }
+    const modification = await volumes.latestModification(brick.volumeId);
+    if (modification?.state === 'failed') {
+      return { kind: 'fail', reason: `the modification of ${brick.volumeId} (${brick.instanceId}) to ${target} GiB failed: ${modification.statusMessage ?? 'EC2 gave no reason'}` };
+    }
+    if (modification && (modification.state === 'optimizing' || modification.state === 'completed') && modification.targetSizeGiB >= target) {
+      progress = withBrick(progress, index, { ready: true });
+      continue;
+    }
+    if (!modification || modification.targetSizeGiB < target) {
+      // No modification to watch: only a volume already at the size goes on.
+      const volume = await volumes.describeVolume(brick.volumeId);
+      if (volume && volume.sizeGiB >= target) {
+        progress = withBrick(progress, index, { ready: true });
+        continue;
+      }
+      return { kind: 'fail', reason: `${brick.volumeId} (${brick.instanceId}) is ${volume ? `${volume.sizeGiB} GiB` : 'gone'} and no modification to ${target} GiB is under way` };
+    }
+    waiting.push(`${brick.volumeId} ${modification.state}${modification.progress !== undefined ? ` ${modification.progress}%` : ''}`);
+  }
+  if (waiting.length === 0) return { kind: 'next', patch: { grow: progress } };
+  const inStep = secondsSince(state.stepStartedAt, deps.now());
+  const bound = deps.storage.timing.growTimeoutSeconds;
+  if (inStep > bound) return { kind: 'fail', reason: `EBS modifications not optimizing after ${Math.round(inStep)}s (bound ${bound}s): ${waiting.join(', ')}` };
+  return { kind: 'wait', reason: `waiting for the EBS modifications: ${waiting.join(', ')}`, patch: { grow: progress } };
+}
+
+const REPORT = /^grow-brick device=(\S+) device_bytes=(\d+) fs_bytes_before=(\d+) fs_bytes_after=(\d+) grown=(yes|no)$/m;
+
+/** The storage-grow-brick report line, or undefined. */
+export function parseGrowReport(stdout: string): { device: string; deviceBytes: number; before: number; after: number; grown: boolean } | undefined {
+  const m = REPORT.exec(stdout);
+  if (!m) return undefined;
+  return { device: m[1] as string, deviceBytes: Number(m[2]), before: Number(m[3]), after: Number(m[4]), grown: m[5] === 'yes' };
+}
+
+async function growFilesystems(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const progress = progressOf(state);
+  const index = progress.bricks.findIndex((b) => b.fsGrown === undefined);
+  if (index < 0) return { kind: 'next' };
+  const brick = progress.bricks[index] as GrowingBrick;
+  const document = deps.storage.documents.growBrick;
+  if (!document) throw new StepFailedError(state.step, 'DOC_STORAGE_GROW_BRICK is not configured');
+  const result = await runDocumentStep(state, deps, document, { instanceId: brick.instanceId, host: brick.host }, {
+    BrickRoot: deps.storage.settings.brickRoot,
+    ExpectBytes: String(progress.toGiB * GiB),
+  }, `grow brick file system on ${brick.instanceId}`);
+  if (result.kind !== 'result') return result.kind === 'wait' ? { ...result, patch: { ...result.patch, grow: progress } } : result;
+  const report = parseGrowReport(result.stdout);
+  if (!report && !deps.config.dryRun) {
+    return { kind: 'fail', reason: `storage-grow-brick on ${brick.instanceId} printed no report line`, output: result.stdout.slice(-1000) };
+  }
+  const next = withBrick(progress, index, report ? { fsBefore: report.before, fsAfter: report.after, fsGrown: report.grown } : { fsGrown: false });
+  deps.log.info('brick file system grown', { instanceId: brick.instanceId, ...(report ?? { dryRun: true }) });
+  const more = next.bricks.some((b) => b.fsGrown === undefined);
+  return more ? { kind: 'next', skipTo: 'grow-filesystems', patch: { grow: next } } : { kind: 'next', patch: { grow: next } };
+}
+
+async function verifyGrown(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const plan = planOf(state);
+  const progress = progressOf(state);
+  if (deps.config.dryRun) return { kind: 'next', skipTo: 'finish', warning: 'dry run: the brick sizes were not checked' };
+  const via = state.via;
+  if (!via) throw new StepFailedError(state.step, 'no member to read the Gluster status from');
+  const read = await readSnapshotStep(state, deps, via);
+  if (read.kind !== 'snapshot') return read;
+  const volume = read.snapshot.volumes.find((v) => v.name === plan.volume);
+  if (!volume) return { kind: 'fail', reason: `${plan.volume} is missing from the Gluster status` };
+  const wanted = Math.floor(progress.toGiB * GiB * GROWN_SHARE);
+  const hosts = new Set(progress.bricks.map((b) => b.host));
+  const bricks = volume.bricks.filter((b) => hosts.has(b.host));
+  const unknown = bricks.filter((b) => b.sizeTotal === 0).map((b) => b.host);
+  const small = bricks.filter((b) => b.sizeTotal > 0 && b.sizeTotal < wanted);
+  if (small.length) {
+    return { kind: 'fail', reason: `after the grow, ${small.map((b) => `${b.host}:${b.path} has ${formatBytes(b.sizeTotal)}`).join(', ')}; expected at least ${formatBytes(wanted)}` };
+  }
+  if (unknown.length || bricks.length < hosts.size) {
+    const inStep = secondsSince(state.stepStartedAt, deps.now());
+    const why = `bricks on ${unknown.join(', ') || 'some members'} did not report their size`;
+    if (inStep > deps.storage.timing.growTimeoutSeconds) return { kind: 'fail', reason: `${why} within ${deps.storage.timing.growTimeoutSeconds}s` };
+    return { kind: 'wait', reason: why };
+  }
+  return { kind: 'next', skipTo: 'finish', patch: { grow: { ...progress, bricks: progress.bricks.map((b) => ({ ...b, verifiedBytes: bricks.find((x) => x.host === b.host)?.sizeTotal })) } } };
+}
+
+/** What the success notification says about a grow in place. */
+export function grownFacts(state: StorageFlowState): string[] {
+  const plan = state.expansion;
+  const progress = state.grow;
+  if (!plan || !progress) return [];
+  const lines = progress.bricks.map((b) => {
+    const ebs = `${b.volumeId ?? 'volume ?'} ${b.sizeBeforeGiB ?? '?'} -> ${progress.toGiB} GiB`;
+    const fs = b.fsBefore !== undefined && b.fsAfter !== undefined ? `, XFS ${formatBytes(b.fsBefore)} -> ${formatBytes(b.fsAfter)}${b.fsGrown ? '' : ' (already grown)'}` : '';
+    return `${b.instanceId} (${b.host}): ${ebs}${fs}${b.verifiedBytes ? `; Gluster reports ${formatBytes(b.verifiedBytes)}` : ''}`;
+  });
+  return [describeExpansion(plan), `Strategy: grow-in-place - ${plan.why}`, ...lines, 'No rebalance: the bricks grew in place, no file moved.'];
+}

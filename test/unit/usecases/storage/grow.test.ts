@@ -1,0 +1,327 @@
+import type { EbsVolume, VolumeModification, VolumePort } from '../../../../lib/aws/ec2-volumes';
+import type { CommandInvocation, SendCommandInput } from '../../../../lib/aws/ssm';
+import { parseConfig } from '../../../../lib/config';
+import { AwsCallError, ConfigurationError } from '../../../../lib/errors';
+import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
+import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
+import { parseGrowReport } from '../../../../lib/usecases/storage/grow';
+import { parseStorageRequest } from '../../../../lib/usecases/storage/requests';
+import { encodeStorageRequest, type StorageRequest } from '../../../../lib/usecases/storage/state';
+import { A, B, FakeStorage, GiB, STORAGE_ENV, type FakeNode } from './fake-storage';
+
+/**
+ * Grow in place through the storage flow: the fake storage tier of
+ * fake-storage.ts plus EBS volumes (one per member at /dev/sdf) behind the
+ * VolumePort, and storage-grow-brick executed against the model (the file
+ * system takes the volume's size; a volume not grown fails with exit 3).
+ * Gluster reports each brick at its file system's size.
+ */
+const GROW_ENV = { STORAGE_GROW_IN_PLACE: 'preferred', STORAGE_GROW_TO_GIB: '200', DOC_STORAGE_GROW_BRICK: 'doc-grow-brick' };
+
+interface FakeEbs { volumeId: string; sizeGiB: number; modifications: Array<VolumeModification & { reads: number }> }
+
+class GrowCloud extends FakeStorage {
+  public readonly ebs = new Map<string, FakeEbs>();
+  /** Brick file system size per host (bytes); diskBytes when unset. */
+  public readonly fsBytes = new Map<string, number>();
+  /** Reads of a modification while it stays "modifying". */
+  public modifyingReads = 2;
+  public failModification?: string;
+  public modifyError?: AwsCallError;
+  /** storage-grow-brick leaves the file system as it is (a device that did not grow it). */
+  public growfsStuck = false;
+  public readonly ec2Calls: string[] = [];
+  private readonly growCommands = new Map<string, { input: SendCommandInput; result?: CommandInvocation }>();
+  private growId = 0;
+
+  public attachVolumes(nodes: FakeNode[], sizeGiB = 100): void {
+    for (const [i, n] of nodes.entries()) this.ebs.set(n.instanceId, { volumeId: `vol-0000000000000000${i + 1}`, sizeGiB, modifications: [] });
+  }
+
+  private byVolume(volumeId: string): [string, FakeEbs] {
+    const found = [...this.ebs.entries()].find(([, v]) => v.volumeId === volumeId);
+    if (!found) throw Object.assign(new AwsCallError('DescribeVolumes', `InvalidVolume.NotFound: ${volumeId}`), { code: 'InvalidVolume.NotFound' });
+    return found;
+  }
+
+  private describeEbs(instanceId: string, v: FakeEbs): EbsVolume {
+    return { volumeId: v.volumeId, sizeGiB: v.sizeGiB, state: 'in-use', zone: A, volumeType: 'gp3', attachments: [{ instanceId, device: '/dev/sdf', state: 'attached' }] };
+  }
+
+  public readonly volumesPort: VolumePort = {
+    findAttachedVolume: async (instanceId, device) => {
+      this.ec2Calls.push(`DescribeVolumes ${instanceId} ${device}`);
+      const v = device === '/dev/sdf' ? this.ebs.get(instanceId) : undefined;
+      return v ? this.describeEbs(instanceId, v) : undefined;
+    },
+    describeVolume: async (volumeId) => {
+      const [instanceId, v] = this.byVolume(volumeId);
+      return this.describeEbs(instanceId, v);
+    },
+    modifyVolumeSize: async (volumeId, sizeGiB) => {
+      this.ec2Calls.push(`ModifyVolume ${volumeId} ${sizeGiB}`);
+      if (this.modifyError) throw this.modifyError;
+      const [, v] = this.byVolume(volumeId);
+      const m = { volumeId, state: 'modifying' as const, targetSizeGiB: sizeGiB, originalSizeGiB: v.sizeGiB, progress: 0, startTime: this.now.toISOString(), reads: 0 };
+      v.modifications.push(m);
+      return { ...m };
+    },
+    latestModification: async (volumeId) => {
+      const [, v] = this.byVolume(volumeId);
+      const m = v.modifications.at(-1);
+      if (!m) return undefined;
+      m.reads += 1;
+      if (m.state === 'modifying' && m.reads > this.modifyingReads) {
+        if (this.failModification) Object.assign(m, { state: 'failed', statusMessage: this.failModification });
+        else {
+          Object.assign(m, { state: 'optimizing', progress: 50 });
+          v.sizeGiB = m.targetSizeGiB;
+        }
+      }
+      const { reads: _reads, ...out } = m;
+      return out;
+    },
+  };
+
+  public override statusBundle(on: FakeNode, wanted: readonly string[]): string {
+    let out = super.statusBundle(on, wanted);
+    for (const [host, bytes] of this.fsBytes) {
+      const node = new RegExp(`(<hostname>${host.replace(/\./g, '\\.')}</hostname>[\\s\\S]*?<sizeTotal>)(\\d+)(</sizeTotal>\\s*<sizeFree>)(\\d+)`, 'g');
+      out = out.replace(node, (_m, a: string, total: string, b: string, free: string) => `${a}${bytes}${b}${Number(free) + bytes - Number(total)}`);
+    }
+    return out;
+  }
+
+  private runGrow(input: SendCommandInput): CommandInvocation {
+    const node = this.node(input.instanceId);
+    const v = this.ebs.get(node.instanceId);
+    const expect = Number(input.parameters.ExpectBytes);
+    const device = (v?.sizeGiB ?? 0) * GiB;
+    const before = this.fsBytes.get(node.ip) ?? this.diskBytes;
+    if (device < expect) {
+      return { status: 'Failed', exitCode: 3, stdout: '', stderr: `storage-grow-brick[size]: ERROR: /dev/nvme1n1 did not grow: it is ${device} bytes, the volume was grown to ${expect}` };
+    }
+    const after = this.growfsStuck ? before : device;
+    this.fsBytes.set(node.ip, after);
+    return { status: 'Success', exitCode: 0, stdout: `grow-brick device=/dev/nvme1n1 device_bytes=${device} fs_bytes_before=${before} fs_bytes_after=${after} grown=${after > before ? 'yes' : 'no'}\n`, stderr: '' };
+  }
+
+  public override deps(env: Record<string, string> = {}): StorageDeps {
+    const base = super.deps({ ...GROW_ENV, ...env });
+    const ssm: StorageDeps['ssm'] = {
+      ...base.ssm,
+      sendCommand: async (input) => {
+        if (input.documentName !== 'doc-grow-brick') return base.ssm.sendCommand(input);
+        const id = `grow-${++this.growId}`;
+        this.calls.push({ op: 'sendCommand', args: input });
+        this.growCommands.set(id, { input });
+        return id;
+      },
+      getInvocation: async (commandId, instanceId) => {
+        const command = this.growCommands.get(commandId);
+        if (!command) return base.ssm.getInvocation(commandId, instanceId);
+        command.result ??= this.runGrow(command.input);
+        return command.result;
+      },
+    };
+    return { ...base, ssm, volumes: this.volumesPort };
+  }
+}
+
+const request = (over: Partial<StorageRequest> = {}) =>
+  encodeStorageRequest({ action: 'expand', volume: 'pydio-data', sets: 1, allowSameZone: false, dryRun: false, reason: 'test', ...over });
+
+function twoMembers(): { cloud: GrowCloud; m1: FakeNode; m2: FakeNode } {
+  const cloud = new GrowCloud();
+  const m1 = cloud.addNode(A);
+  const m2 = cloud.addNode(B);
+  cloud.cluster([m1, m2]);
+  cloud.attachVolumes([m1, m2]);
+  return { cloud, m1, m2 };
+}
+
+const ofType = (cloud: FakeStorage, type: string) => cloud.notifications.filter((n) => n.eventType === type);
+
+describe('grow in place through the expand flow', () => {
+  it('enlarges both volumes of the set, waits for optimizing, grows each XFS, verifies, and does not rebalance', async () => {
+    // Prepare
+    const { cloud, m1, m2 } = twoMembers();
+    cloud.enqueue(request(), 0);
+    // Act
+    const outcomes = await cloud.drain();
+    // Assess
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.ec2Calls.filter((c) => c.startsWith('ModifyVolume'))).toEqual(['ModifyVolume vol-00000000000000001 200', 'ModifyVolume vol-00000000000000002 200']);
+    expect(cloud.sent('doc-grow-brick').map((i) => [i.instanceId, i.parameters])).toEqual([
+      [m1.instanceId, { BrickRoot: '/bricks', ExpectBytes: String(200 * GiB) }],
+      [m2.instanceId, { BrickRoot: '/bricks', ExpectBytes: String(200 * GiB) }],
+    ]);
+    // The documents ran only once the modifications were optimizing.
+    expect(outcomes.filter((o) => o === 'waiting').length).toBeGreaterThanOrEqual(2);
+    expect(cloud.fsBytes.get(m1.ip)).toBe(200 * GiB);
+    expect(cloud.glusterActions()).toEqual([]);
+    expect(cloud.ops()).not.toContain('setDesiredCapacity');
+    const planned = ofType(cloud, 'storage.planned')[0]!;
+    expect(planned.subject).toContain('expansion planned (grow-in-place)');
+    expect(planned.body).toContain('the stage prefers growing in place');
+    const done = ofType(cloud, 'storage.succeeded')[0]!;
+    expect(done.body).toContain('No rebalance');
+    expect(done.body).toContain(`${m1.instanceId} (${m1.ip}): vol-00000000000000001 100 -> 200 GiB, XFS 100 GiB -> 200 GiB; Gluster reports 200 GiB`);
+    expect(done.body).toMatch(/Gluster reports 200(\.0)? GiB/);
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+  });
+
+  it('a request may ask for grow-in-place when the stage only allows it; without asking it adds bricks', async () => {
+    const { cloud } = twoMembers();
+    const deps = cloud.deps({ STORAGE_GROW_IN_PLACE: 'allowed' });
+    cloud.enqueue(request({ strategy: 'grow-in-place' }), 0);
+    expect((await cloud.drain(deps)).at(-1)).toBe('completed');
+    expect(cloud.ec2Calls.filter((c) => c.startsWith('ModifyVolume'))).toHaveLength(2);
+
+    const other = twoMembers().cloud;
+    other.enqueue(request({ dryRun: true }), 0);
+    await other.drain(other.deps({ STORAGE_GROW_IN_PLACE: 'allowed' }));
+    expect(ofType(other, 'storage.planned')[0]!.subject).toContain('(add-bricks)');
+    expect(other.ec2Calls).toEqual([]);
+  });
+
+  it('refuses grow-in-place asked for on a stage where it is off', async () => {
+    const { cloud } = twoMembers();
+    cloud.enqueue(request({ strategy: 'grow-in-place' }), 0);
+    await cloud.drain(cloud.deps({ STORAGE_GROW_IN_PLACE: 'off' }));
+    expect(ofType(cloud, 'storage.refused')[0]!.body).toContain('grow-in-place was asked for but is not enabled');
+    expect(cloud.ec2Calls).toEqual([]);
+  });
+
+  it('does not modify a volume already at the size (a re-delivered flow), and still grows its file system', async () => {
+    const { cloud, m1 } = twoMembers();
+    cloud.ebs.get(m1.instanceId)!.sizeGiB = 200;
+    cloud.enqueue(request(), 0);
+    expect((await cloud.drain()).at(-1)).toBe('completed');
+    expect(cloud.ec2Calls.filter((c) => c.startsWith('ModifyVolume'))).toEqual(['ModifyVolume vol-00000000000000002 200']);
+    expect(cloud.sent('doc-grow-brick')).toHaveLength(2);
+  });
+
+  it('fails clearly, releasing the lock, when EC2 reports the modification failed', async () => {
+    const { cloud } = twoMembers();
+    cloud.failModification = 'Volume size exceeds the account limit';
+    cloud.enqueue(request(), 0);
+    expect((await cloud.drain()).at(-1)).toBe('failed');
+    const failed = ofType(cloud, 'storage.failed')[0]!;
+    expect(failed.subject).toContain('await-volumes');
+    expect(failed.body).toContain('failed: Volume size exceeds the account limit');
+    expect(cloud.sent('doc-grow-brick')).toEqual([]);
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+  });
+
+  it('fails naming the device when no EBS volume is attached there', async () => {
+    const { cloud, m2 } = twoMembers();
+    cloud.ebs.delete(m2.instanceId);
+    cloud.enqueue(request(), 0);
+    expect((await cloud.drain()).at(-1)).toBe('failed');
+    expect(ofType(cloud, 'storage.failed')[0]!.body).toContain(`no EBS volume is attached to ${m2.instanceId} (${m2.ip}) at /dev/sdf: check STORAGE_BRICK_EBS_DEVICE`);
+  });
+
+  it('turns a final EC2 refusal of ModifyVolume into a failure with EC2 words', async () => {
+    const { cloud } = twoMembers();
+    cloud.modifyError = Object.assign(new AwsCallError('ModifyVolume', 'VolumeModificationRateExceeded: wait at least 6 hours between modifications per EBS volume'), { code: 'VolumeModificationRateExceeded' });
+    cloud.enqueue(request(), 0);
+    expect((await cloud.drain()).at(-1)).toBe('failed');
+    expect(ofType(cloud, 'storage.failed')[0]!.body).toContain('wait at least 6 hours');
+  });
+
+  it('fails when the member says its device did not grow (exit 3), with its output', async () => {
+    const { cloud, m1 } = twoMembers();
+    cloud.modifyingReads = 0;
+    // The volume shows the new size to EC2 but the member's device does not.
+    const origLatest = cloud.volumesPort.latestModification;
+    (cloud.volumesPort as { latestModification: VolumePort['latestModification'] }).latestModification = async (id) => {
+      const m = await origLatest(id);
+      if (id === 'vol-00000000000000001') cloud.ebs.get(m1.instanceId)!.sizeGiB = 100;
+      return m;
+    };
+    cloud.enqueue(request(), 0);
+    expect((await cloud.drain()).at(-1)).toBe('failed');
+    const failed = ofType(cloud, 'storage.failed')[0]!;
+    expect(failed.subject).toContain('grow-filesystems');
+    expect(failed.body).toContain('did not grow');
+  });
+
+  it('fails when Gluster still reports the old brick size after the grow', async () => {
+    const { cloud } = twoMembers();
+    cloud.growfsStuck = true;
+    cloud.enqueue(request(), 0);
+    expect((await cloud.drain()).at(-1)).toBe('failed');
+    const failed = ofType(cloud, 'storage.failed')[0]!;
+    expect(failed.subject).toContain('verify-grown');
+    expect(failed.body).toMatch(/has 100(\.0)? GiB; expected at least 194/);
+  });
+
+  it('a dry-run request plans and changes nothing', async () => {
+    const { cloud } = twoMembers();
+    cloud.enqueue(request({ dryRun: true }), 0);
+    await cloud.drain();
+    expect(ofType(cloud, 'storage.planned')[0]!.body).toContain('Dry run: nothing was changed.');
+    expect(cloud.ec2Calls).toEqual([]);
+    expect(cloud.sent('doc-grow-brick')).toEqual([]);
+  });
+
+  it('gives up waiting for optimizing after the grow timeout', async () => {
+    const { cloud } = twoMembers();
+    cloud.modifyingReads = 10_000;
+    cloud.enqueue(request(), 0);
+    expect((await cloud.drain(cloud.deps({ STORAGE_GROW_TIMEOUT_SECONDS: '120' }), 2000)).at(-1)).toBe('failed');
+    expect(ofType(cloud, 'storage.failed')[0]!.body).toMatch(/EBS modifications not optimizing after \d+s \(bound 120s\): vol-00000000000000001 modifying 0%/);
+  });
+});
+
+describe('grow-in-place settings', () => {
+  const parse = (env: Record<string, string>) => {
+    const all = { ...STORAGE_ENV, ...env };
+    return parseStorageConfig(all, parseConfig(all));
+  };
+
+  it('is off by default: no planner setting, no document needed', () => {
+    const config = parse({});
+    expect(config.growInPlace).toEqual({ mode: 'off', toGiB: 0, ebsDevice: '/dev/sdf' });
+    expect(config.settings.growInPlace).toBeUndefined();
+  });
+
+  it.each([
+    ['allowed', false],
+    ['preferred', true],
+  ])('%s gives the planner the size and the preference', (mode, preferred) => {
+    const config = parse({ ...GROW_ENV, STORAGE_GROW_IN_PLACE: mode, STORAGE_BRICK_EBS_DEVICE: '/dev/xvdg' });
+    expect(config.settings.growInPlace).toEqual({ enabled: true, toBytes: 200 * GiB, preferred });
+    expect(config.growInPlace.ebsDevice).toBe('/dev/xvdg');
+    expect(config.documents.growBrick).toBe('doc-grow-brick');
+  });
+
+  it.each([
+    [{ STORAGE_GROW_IN_PLACE: 'yes' }, /STORAGE_GROW_IN_PLACE must be off, allowed or preferred/],
+    [{ STORAGE_GROW_IN_PLACE: 'preferred', DOC_STORAGE_GROW_BRICK: 'd' }, /STORAGE_GROW_TO_GIB is required when STORAGE_GROW_IN_PLACE is preferred/],
+    [{ ...GROW_ENV, STORAGE_GROW_TO_GIB: '0' }, /STORAGE_GROW_TO_GIB must be between 1 and 65536/],
+    [{ ...GROW_ENV, DOC_STORAGE_GROW_BRICK: '' }, /DOC_STORAGE_GROW_BRICK is required/],
+    [{ STORAGE_BRICK_EBS_DEVICE: '/dev/nvme1n1' }, /STORAGE_BRICK_EBS_DEVICE must be the EBS device name/],
+    [{ STORAGE_BRICK_EBS_DEVICE: '/dev/sda' }, /STORAGE_BRICK_EBS_DEVICE must be/],
+  ])('refuses %j', (env, message) => {
+    expect(() => parse(env)).toThrow(ConfigurationError);
+    expect(() => parse(env)).toThrow(message);
+  });
+});
+
+describe('requests and reports', () => {
+  it('reads strategy from a request, and refuses an unknown one', () => {
+    expect(parseStorageRequest({ volume: 'pydio-data', sets: 1, strategy: 'grow-in-place' }, 'manual').strategy).toBe('grow-in-place');
+    expect(parseStorageRequest({ volume: 'pydio-data', sets: 1 }, 'manual').strategy).toBeUndefined();
+    expect(() => parseStorageRequest({ volume: 'pydio-data', sets: 1, strategy: 'bigger' }, 'manual')).toThrow(/field strategy must be "add-bricks" or "grow-in-place"/);
+    expect(() => parseStorageRequest({ action: 'shrink', volume: 'pydio-data', strategy: 'grow-in-place' }, 'manual')).toThrow(/unknown field "strategy" for shrink/);
+  });
+
+  it('parses the storage-grow-brick report line among logs', () => {
+    expect(parseGrowReport('noise\ngrow-brick device=/dev/nvme1n1 device_bytes=214748364800 fs_bytes_before=107374182400 fs_bytes_after=214748364800 grown=yes\n')).toEqual({
+      device: '/dev/nvme1n1', deviceBytes: 214748364800, before: 107374182400, after: 214748364800, grown: true,
+    });
+    expect(parseGrowReport('grow-brick device=/dev/x grown=yes')).toBeUndefined();
+  });
+});
