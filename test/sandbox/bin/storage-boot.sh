@@ -4,12 +4,20 @@
 # peer of the first, volumes pydio-config and pydio-data created as replica N
 # (one brick per host at /srv/gluster/<volume>/brick) and started, and every
 # brick online. Only the difference is applied; a second run changes nothing.
+# Opt-in (sandbox option storageBootDisks): with PAS_BRICK_DEVICE set, each
+# host's data disk at that path (bin/storage-disk.sh attach) becomes XFS
+# mounted at PAS_BRICK_ROOT (default /bricks then) and the bricks live at
+# <root>/<volume>/brick, the layout prepare-brick makes on later members.
 set -o errexit -o nounset -o pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 (($# >= 2)) || pas_die "usage: storage-boot.sh <storage-host-id> <storage-host-id> [...]"
 read -r -a VOLUMES <<<"${PAS_VOLUMES:-pydio-config pydio-data}"
 WAIT_TRIES=${PAS_WAIT_TRIES:-150}
+BRICK_DEVICE=${PAS_BRICK_DEVICE:-}
+if [[ -n $BRICK_DEVICE ]]; then BRICK_ROOT=${PAS_BRICK_ROOT:-/bricks}; else BRICK_ROOT=${PAS_BRICK_ROOT:-/srv/gluster}; fi
+[[ $BRICK_ROOT =~ ^(/[A-Za-z0-9._-]+)+$ ]] || pas_die "PAS_BRICK_ROOT must be an absolute path of [A-Za-z0-9._-] segments, got '$BRICK_ROOT'"
+[[ -z $BRICK_DEVICE || $BRICK_DEVICE =~ ^(/[A-Za-z0-9._-]+)+$ ]] || pas_die "PAS_BRICK_DEVICE must be an absolute path, got '$BRICK_DEVICE'"
 first=$1
 hosts=("$@")
 ips=()
@@ -21,6 +29,25 @@ for id in "${hosts[@]}"; do
   ips+=("$(<"$dir/ip")")
 done
 g() { bash "$PAS_BIN_DIR/hostexec.sh" "$first" gluster --mode=script "$@"; }
+
+# Brick file systems (opt-in): format only a disk with no file system, mount only what is not mounted.
+if [[ -n $BRICK_DEVICE ]]; then
+  for id in "${hosts[@]}"; do
+    pas_log "host $id: bricks on $BRICK_DEVICE at $BRICK_ROOT"
+    bash "$PAS_BIN_DIR/hostexec.sh" "$id" bash -c '
+      set -o errexit -o nounset
+      root=$1 dev=$2
+      shift 2
+      if ! mountpoint -q "$root"; then
+        [[ -b $dev ]] || { echo "no data disk at $dev" >&2; exit 1; }
+        if [[ -z $(blkid -o value -s TYPE "$dev" || true) ]]; then mkfs.xfs -q "$dev"; fi
+        mkdir -p "$root"
+        mount "$dev" "$root"
+      fi
+      for vol in "$@"; do mkdir -p "$root/$vol/brick"; done
+    ' storage-boot "$BRICK_ROOT" "$BRICK_DEVICE" "${VOLUMES[@]}" >&2
+  done
+fi
 
 # Peers: probe only the missing ones.
 pool=$(g pool list)
@@ -41,7 +68,7 @@ done
 for vol in "${VOLUMES[@]}"; do
   if ! g volume info "$vol" >/dev/null 2>&1; then
     bricks=()
-    for ip in "${ips[@]}"; do bricks+=("$ip:/srv/gluster/$vol/brick"); done
+    for ip in "${ips[@]}"; do bricks+=("$ip:$BRICK_ROOT/$vol/brick"); done
     pas_log "volume create $vol replica ${#bricks[@]}"
     g volume create "$vol" replica "${#bricks[@]}" "${bricks[@]}" force >&2
   fi
