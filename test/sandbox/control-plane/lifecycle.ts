@@ -11,6 +11,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
+  SetInstanceHealthCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
   type AutoScalingGroup,
@@ -291,11 +292,57 @@ export class LifecycleService {
   /** Really terminate in moto, then give any replacement its launch hook. */
   private async terminateNow(groupName: string, instanceId: string, decrement: boolean): Promise<void> {
     const before = await this.instanceIds(groupName);
-    await this.asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrement }));
+    // Without decrement moto launches the replacement at once, in the group's first subnet.
+    const restore = decrement ? undefined : await this.replacementSubnetFirst(groupName, instanceId);
+    try {
+      await this.asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrement }));
+    } finally {
+      if (restore !== undefined) await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: restore }));
+    }
     await this.deps.hosts.onInstanceTerminated(instanceId);
     this.deps.log('instance terminated', { instanceId, asgName: groupName, decrement });
     before.add(instanceId);
     await this.launched(groupName, before);
+  }
+
+  /**
+   * AWS launches a replacement where the group is short (AZ balance: the zone
+   * the leaving instance was in); moto uses the group's first subnet. Puts the
+   * least used subnet, counting the instances that stay, first; returns the
+   * group's own list to put back (undefined: nothing changed).
+   */
+  private async replacementSubnetFirst(groupName: string, leaving: string): Promise<string | undefined> {
+    const g = await this.group(groupName);
+    const subnets = (g.VPCZoneIdentifier ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+    if (subnets.length < 2) return undefined;
+    const staying = (g.Instances ?? []).map((i) => i.InstanceId ?? '').filter((id) => id !== '' && id !== leaving);
+    const inUse = new Map(subnets.map((x) => [x, 0]));
+    for (const i of await this.ec2Instances(staying)) {
+      if (i.SubnetId !== undefined && inUse.has(i.SubnetId)) inUse.set(i.SubnetId, (inUse.get(i.SubnetId) ?? 0) + 1);
+    }
+    // Stable sort: ties keep the group's own order.
+    const order = [...subnets].sort((a, b) => (inUse.get(a) ?? 0) - (inUse.get(b) ?? 0));
+    if (order.join(',') === subnets.join(',')) return undefined;
+    await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: order.join(',') }));
+    return subnets.join(',');
+  }
+
+  /**
+   * What AWS does about an instance that failed its EC2 status checks: the
+   * group's health check marks it Unhealthy and terminates it (through its
+   * terminate hooks, desired capacity unchanged), then launches a replacement
+   * in the zone that now lacks one. Scale-in protection does not apply.
+   */
+  instanceFailed(instanceId: string): Promise<void> {
+    return this.locked(async () => {
+      const out = await this.asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
+      const groupName = out.AutoScalingInstances?.[0]?.AutoScalingGroupName;
+      if (groupName === undefined) throw new ApiError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${instanceId}`);
+      if (this.overlay.get(instanceId)?.state === 'Terminating:Wait') return;
+      await this.asg.send(new SetInstanceHealthCommand({ InstanceId: instanceId, HealthStatus: 'Unhealthy' }));
+      this.deps.log('instance failed its status checks: marked Unhealthy, terminating', { instanceId, asgName: groupName });
+      await this.beginTermination(await this.group(groupName), instanceId, false);
+    });
   }
 
   // ---- capacity changes -------------------------------------------------
