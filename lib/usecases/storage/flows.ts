@@ -732,7 +732,15 @@ async function shrinkStep(state: StorageFlowState, deps: StorageDeps): Promise<S
       }
       await deps.notifier.publish(storageMessages.shrinkPlanned(config.stage, planned, request.dryRun));
       if (request.dryRun) return { kind: 'done' };
-      return { kind: 'next', patch: { shrinkPlan: planned, via: ready.via } };
+      const released = planned.releasedInstanceIds;
+      // Gluster commands run on a member that stays: a released one could not detach itself.
+      const via = released.includes(ready.via.instanceId) ? await pickMember(deps, released) : ready.via;
+      if (!via) {
+        const reason = `no in-service storage member outside the set to release (${released.join(', ')}) with an online agent to run the shrink on`;
+        await deps.notifier.publish(storageMessages.storageRefused(config.stage, 'shrink', request.volume, reason));
+        return { kind: 'done' };
+      }
+      return { kind: 'next', patch: { shrinkPlan: planned, via, pending: shrinkDetachSteps(ready.snapshot, released) } };
     }
 
     case 'remove-brick-start': {
@@ -753,6 +761,18 @@ async function shrinkStep(state: StorageFlowState, deps: StorageDeps): Promise<S
     }
 
     case 'release-members': {
+      // First their peers leave the pool (one per pass), else they would stay behind
+      // "Peer in Cluster (Disconnected)" and every later storage operation would refuse.
+      if (state.pending?.length) {
+        const peer = state.pending[0]?.peer ?? 'a peer';
+        const ran = await runPending(state, deps);
+        if (ran.kind === 'fail') {
+          return { kind: 'fail', reason: `remove-brick committed (the data is on the remaining bricks), but the peer detach of ${peer} failed, so no member was terminated: ${ran.reason}` };
+        }
+        if (ran.kind !== 'next') return ran;
+        deps.log.info('released member detached from the Gluster pool', { ...logKeys(state), peer });
+        return { kind: 'next', skipTo: 'release-members', patch: { pending: ran.patch?.pending ?? [] } };
+      }
       const ids = plan?.releasedInstanceIds ?? [];
       if (ids.length) {
         await deps.autoScaling.setInstanceProtection(storage.groupName, ids, false);
@@ -762,7 +782,14 @@ async function shrinkStep(state: StorageFlowState, deps: StorageDeps): Promise<S
     }
 
     case 'finish':
-      return finishStep(state, deps, plan ? [`Removed ${plan.removed.join(' + ')}; released ${plan.releasedInstanceIds.join(', ') || 'no member'}.`] : []);
+      return finishStep(state, deps, plan ? [`Removed ${plan.removed.join(' + ')}; released ${plan.releasedInstanceIds.join(', ') || 'no member'} (their peers detached from the pool).`] : []);
   }
   throw new StepFailedError(state.step, `step ${state.step} is not part of ${state.flow}`);
+}
+
+/** peer-detach of every released member still in the pool (shrinkStep's release-members runs them). */
+function shrinkDetachSteps(snapshot: ClusterSnapshot, released: readonly string[]): GlusterStep[] {
+  return snapshot.members
+    .filter((m) => released.includes(m.instanceId) && m.peerState !== 'absent' && m.host !== '')
+    .map((m): GlusterStep => ({ kind: 'gluster', action: 'peer-detach', volume: '', peer: m.host }));
 }

@@ -315,16 +315,54 @@ describe('shrink', () => {
     const actions = cloud.glusterActions();
     expect(actions[0]).toBe(`remove-brick-start pydio-data ${removed}`);
     expect(actions.filter((a) => a.startsWith('remove-brick-status'))).toHaveLength(3);
-    expect(actions.at(-1)).toBe(`remove-brick-commit pydio-data ${removed}`);
+    // Commit after the migration, then the released members' peers leave the pool.
+    expect(actions.slice(-3)).toEqual([`remove-brick-commit pydio-data ${removed}`, `peer-detach ${nodes[2]!.ip}`, `peer-detach ${nodes[3]!.ip}`]);
     expect(commitSeenAfter).toBe(3);
     expect(cloud.volumes[1]!.bricks).toHaveLength(2);
+    expect([...cloud.pool].sort()).toEqual([nodes[0]!.ip, nodes[1]!.ip].sort());
     const terminated = cloud.calls.filter((c) => c.op === 'terminateInstance').map((c) => c.args);
     expect(terminated).toEqual([{ id: nodes[2]!.instanceId, decrement: true }, { id: nodes[3]!.instanceId, decrement: true }]);
+    // Detached before they were terminated.
+    const lastDetach = cloud.calls.map((c, i) => ({ c, i })).filter(({ c }) => c.op === 'sendCommand' && (c.args as { parameters: Record<string, string> }).parameters.Action === 'peer-detach').at(-1)!.i;
+    expect(cloud.calls.findIndex((c) => c.op === 'terminateInstance')).toBeGreaterThan(lastDetach);
     expect(cloud.calls.find((c) => c.op === 'setInstanceProtection')!.args).toMatchObject({ protect: false });
     expect(cloud.group.desired).toBe(2);
     // Their terminate hooks found no brick left on them.
     expect(subjectsOf(cloud, 'lifecycle.succeeded').filter((s) => s.includes('left (no bricks)'))).toHaveLength(2);
     expect(subjectsOf(cloud, 'storage.succeeded').at(-1)).toMatch(/shrink of pydio-data done/);
+  });
+
+  it('runs its Gluster commands on a member that stays when the status was read on one it releases', async () => {
+    const cloud = new FakeStorage();
+    const nodes = [cloud.addNode(A), cloud.addNode(B), cloud.addNode(A), cloud.addNode(B)];
+    // The last set is on the first two instances: the ones a member pick (sorted ids) meets first.
+    cloud.cluster(nodes, [nodes.slice(2, 4), nodes.slice(0, 2)], 40 * GiB);
+    cloud.volumes[0]!.bricks = cloud.volumes[0]!.bricks.slice(0, 2);
+    cloud.enqueue(shrink(), 0);
+    await cloud.drain();
+    const released = [nodes[0]!.instanceId, nodes[1]!.instanceId];
+    const runOn = cloud.sent('doc-gluster-command').map((i) => i.instanceId);
+    expect(runOn.length).toBeGreaterThan(0);
+    expect(runOn.filter((id) => released.includes(id))).toEqual([]);
+    expect(cloud.glusterActions().filter((a) => a.startsWith('peer-detach'))).toEqual([`peer-detach ${nodes[0]!.ip}`, `peer-detach ${nodes[1]!.ip}`]);
+    expect(cloud.calls.filter((c) => c.op === 'terminateInstance').map((c) => (c.args as { id: string }).id)).toEqual(released);
+    expect(subjectsOf(cloud, 'storage.succeeded').at(-1)).toMatch(/shrink of pydio-data done/);
+  });
+
+  it('terminates no member when a peer detach fails after the commit, and says the data is safe', async () => {
+    const { cloud } = fourNodes(40);
+    const deps = cloud.deps();
+    cloud.enqueue(shrink(), 0);
+    // Until the commit took effect (the volume lost the set).
+    for (let i = 0; i < 200 && cloud.volumes[1]!.bricks.length > 2; i += 1) await cloud.deliver(deps, 1);
+    cloud.failDocument['doc-gluster-command'] = { status: 'Failed', exitCode: 1, stdout: '', stderr: 'peer detach: failed: glusterd unreachable' };
+    await cloud.drain(deps);
+    const failed = cloud.notifications.find((n) => n.eventType === 'storage.failed')!;
+    expect(failed.subject).toContain('shrink of pydio-data FAILED');
+    expect(failed.body).toMatch(/remove-brick committed \(the data is on the remaining bricks\), but the peer detach of 10\.0\.\d+\.\d+ failed, so no member was terminated/);
+    expect(cloud.ops()).not.toContain('terminateInstance');
+    expect(cloud.volumes[1]!.bricks).toHaveLength(2);
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
   });
 
   it('never commits when the migration fails', async () => {
