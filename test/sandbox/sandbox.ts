@@ -23,6 +23,7 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ListCommandInvocationsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { alarmStageParams, resolveAlarmOptions, startAlarms, type SandboxAlarmOptions, type SandboxAlarms } from './alarms';
 import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup } from './control-plane/aws-setup';
 import { startControlPlane, type ControlPlane, type JournalEntry } from './control-plane/front';
 import { startMoto, freePort, type MotoServer } from './control-plane/moto';
@@ -54,6 +55,12 @@ export class SandboxTimeoutError extends SandboxError {
 // ---------------------------------------------------------------- options and shapes
 
 export interface StartSandboxOptions {
+  /**
+   * Alarm-driven scaling (default off): a metrics agent publishes the hosts' real CPU and brick disk
+   * usage, an evaluator turns them into alarm states and state-change events (alarms.ts); the stack
+   * is packaged with these periods, thresholds and cooldown.
+   */
+  readonly alarms?: SandboxAlarmOptions;
   /** Names: bridge `pasbr<name>`, groups `<name>-compute`, `<name>-storage` (default 'pas', 1-8 of [a-z0-9]). */
   readonly name?: string;
   /** Second octet of the sandbox network 10.<octet>.0.0/16 (default 71; pick another to run beside a sandbox on 71). */
@@ -82,6 +89,13 @@ export interface StartSandboxOptions {
    * host, and the stage's storageBrickDevice points there. Detached at stop().
    */
   readonly storageDataDiskMiB?: number;
+  /**
+   * Needs storageDataDiskMiB (default off): the two boot storage hosts get such a data disk too,
+   * formatted XFS and mounted at /bricks with their bricks at /bricks/<volume>/brick (the layout
+   * prepare-brick makes), instead of bricks on the host file system under /srv/gluster. Then
+   * `df /bricks` in every storage host is its brick disk (the disk-usage alarm's metric).
+   */
+  readonly storageBootDisks?: boolean;
 }
 
 export interface InstanceStatus {
@@ -166,9 +180,13 @@ export interface Sandbox {
   readonly targetGroupArn: string;
   readonly stage: string;
   readonly stack: DeployedStack;
+  /** The packaged CloudFormation template as deployed (e.g. the dashboard renderer resolves ClusterDashboard from it). */
+  readonly template: Readonly<Record<string, unknown>>;
   readonly hosts: NamespaceHosts;
   readonly dataPlane: HaproxyDataPlane;
   readonly controlPlane: ControlPlane;
+  /** The metrics agent and alarm evaluator, when started with the `alarms` option. */
+  readonly alarms: SandboxAlarms | undefined;
   setDesiredCapacity(n: number): Promise<void>;
   /** Polls status() until `predicate` holds (bounded by `timeoutMs`); returns that status. */
   waitForState(predicate: (s: SandboxStatus) => boolean, timeoutMs: number, what?: string): Promise<SandboxStatus>;
@@ -182,7 +200,30 @@ export interface Sandbox {
   stepTimings(): Promise<StepTiming[]>;
   /** Host-level fault: the next compute host launched loses the file `pathInHost` before any document runs. */
   injectFaultOnNextLaunch(fault: { removeFile: string }): void;
+  /**
+   * A storage instance fails: its host crashes at once (`bin/host-crash.sh`: every process killed, then its
+   * network gone; moto keeps the instance), and after `noticeAfterSeconds` (default 5) the group notices as AWS
+   * would (EC2 status check failed -> Unhealthy -> terminate hook -> a replacement in the zone that lost it).
+   * Resolves once the host is down; `noticed` resolves when the group started terminating it.
+   */
+  killStorageHost(instanceId: string, options?: { noticeAfterSeconds?: number }): Promise<StorageHostKill>;
+  /**
+   * Storage tier (needs storageDataDiskMiB): the data disk of the NEXT storage host launched is
+   * not blank but ext4 holding /pas-marker with `marker` ([A-Za-z0-9._-], 1-64), as a disk with
+   * someone's data would be. Its image stays at `<stateDir>-disks/<instanceId>.img` until stop().
+   */
+  preformatNextStorageDisk(marker: string): void;
   stop(): Promise<void>;
+}
+
+export interface StorageHostKill {
+  readonly instanceId: string;
+  readonly availabilityZone: string;
+  readonly privateIp: string;
+  /** When the host went down (ms since the epoch). */
+  readonly crashedAt: number;
+  /** Resolves when the group noticed (marked Unhealthy, terminate hook open); rejects if the sandbox stopped first. */
+  readonly noticed: Promise<void>;
 }
 
 // ---------------------------------------------------------------- helpers
@@ -305,12 +346,15 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
   if (!(delay >= 0 && delay <= 3600)) throw new SandboxError(`deregistrationDelaySeconds must be 0-3600, got ${delay}`);
   const computeMax = options.computeMax ?? 4;
   if (!Number.isInteger(computeMax) || computeMax < 1 || computeMax > 10) throw new SandboxError(`computeMax must be an integer 1-10, got ${computeMax}`);
+  const alarmSettings = options.alarms === undefined ? undefined : resolveAlarmOptions(options.alarms, computeMax);
   const storageMax = options.storageMax ?? 2;
   if (!Number.isInteger(storageMax) || storageMax < 2 || storageMax > 8) throw new SandboxError(`storageMax must be an integer 2-8, got ${storageMax}`);
   const dataDiskMiB = options.storageDataDiskMiB;
   if (dataDiskMiB !== undefined && !(Number.isInteger(dataDiskMiB) && dataDiskMiB >= 300 && dataDiskMiB <= 4096)) {
     throw new SandboxError(`storageDataDiskMiB must be an integer 300-4096 (XFS needs 300 MiB; the file is sparse), got ${dataDiskMiB}`);
   }
+  const bootDisks = options.storageBootDisks === true;
+  if (bootDisks && dataDiskMiB === undefined) throw new SandboxError('storageBootDisks needs storageDataDiskMiB (the size of every storage host\'s data disk)');
   const say = options.log ?? (() => undefined);
   const hostOptions = {
     stateDir: path.resolve(options.stateDir ?? path.join(REPO_DIR, '.sandbox')),
@@ -383,6 +427,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         healthyTimeoutSeconds: '120',
         drainMaxSeconds: '120',
         launchHeartbeatTimeout: '600',
+        ...(alarmSettings !== undefined ? alarmStageParams(alarmSettings) : {}),
         terminateHeartbeatTimeout: '600',
         ...(dataDiskMiB !== undefined ? { storageBrickDevice: STORAGE_DATA_DEVICE } : {}),
       },
@@ -417,14 +462,18 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     // a launch still in flight must not recreate its host and the bridge after teardown.
     stoppers.push({ what: 'host operations in flight', stop: () => hosts.close() });
     let storageBooted = false;
+    let preformatMarker: string | undefined;
     const recording = new RecordingHosts(
       hosts,
       computeGroup,
       dataDiskMiB === undefined
         ? undefined
         : async (instance) => {
-            if (instance.groupName !== storageGroup || !storageBooted) return;
-            const r = await runProcess('bash', [diskScript, 'attach', instance.instanceId, String(dataDiskMiB), diskDir], diskEnv(), 60);
+            if (instance.groupName !== storageGroup || (!storageBooted && !bootDisks)) return;
+            const marker = preformatMarker;
+            preformatMarker = undefined;
+            const preformat = marker === undefined ? [] : ['--preformat-ext4', marker];
+            const r = await runProcess('bash', [diskScript, 'attach', instance.instanceId, String(dataDiskMiB), diskDir, ...preformat], diskEnv(), 60);
             if (r.exitCode !== 0) throw new SandboxError(`storage-disk.sh attach ${instance.instanceId} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
           },
     );
@@ -471,7 +520,13 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: storageGroup, VPCZoneIdentifier: `${subnetB.subnetId},${subnetA.subnetId}`, DesiredCapacity: 2 }));
     const storageIds = recording.launched.filter((l) => l.groupName === storageGroup).map((l) => l.instanceId);
     if (storageIds.length !== 2) throw new SandboxError(`the storage group launched ${storageIds.length} instances, expected 2`);
-    await hosts.bootStorage(storageIds);
+    if (bootDisks) {
+      // Same script, bricks on each host's data disk (XFS at /bricks) instead of /srv/gluster.
+      const r = await runProcess('bash', [path.join(BIN_DIR, 'storage-boot.sh'), ...storageIds], { ...diskEnv(), PAS_BRICK_DEVICE: STORAGE_DATA_DEVICE, PAS_BRICK_ROOT: '/bricks' }, 180);
+      if (r.exitCode !== 0) throw new SandboxError(`storage-boot.sh with boot disks failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+    } else {
+      await hosts.bootStorage(storageIds);
+    }
     storageBooted = true;
     marks.push({ at: Date.now(), kind: 'phase', text: `storage booted: ${storageIds.join(', ')} (replica 2, pydio-config + pydio-data)`, durationMs: Date.now() - storageStart });
 
@@ -484,6 +539,21 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
 
     const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: endpoint, logFile });
     stoppers.push({ what: 'lambda runner', stop: () => runner.stop() });
+
+    const alarms =
+      alarmSettings === undefined
+        ? undefined
+        : await startAlarms({
+            settings: alarmSettings,
+            motoUrl: moto.url,
+            stage: STAGE,
+            stateDir: hostOptions.stateDir,
+            groups: { compute: computeGroup, storage: storageGroup },
+            exec: (id, argv, timeoutSeconds) => hosts.exec(id, argv, timeoutSeconds),
+            lbUrl: dataPlane.urlOf(targetGroupArn),
+            log: (message, fields) => cpLog.write(`${JSON.stringify({ at: new Date().toISOString(), message, ...fields })}\n`),
+          });
+    if (alarms !== undefined) stoppers.push({ what: 'metrics agent and alarm evaluator', stop: () => alarms.stop() });
 
     // ---- handles -------------------------------------------------------
 
@@ -586,6 +656,41 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       );
     };
 
+    // Instance failures the group has not noticed yet: ended (rejected) when the sandbox stops first.
+    const unnoticed = new Map<NodeJS.Timeout, (error: Error) => void>();
+    stoppers.push({
+      what: 'storage host failures not noticed yet',
+      stop: async () => {
+        for (const [timer, fail] of unnoticed) {
+          clearTimeout(timer);
+          fail(new SandboxError('the sandbox stopped before the group noticed the failed instance'));
+        }
+        unnoticed.clear();
+      },
+    });
+    const killStorageHost = async (instanceId: string, killOptions: { noticeAfterSeconds?: number } = {}): Promise<StorageHostKill> => {
+      const notice = killOptions.noticeAfterSeconds ?? 5;
+      if (!(Number.isFinite(notice) && notice >= 0 && notice <= 600)) throw new SandboxError(`noticeAfterSeconds must be 0-600, got ${notice}`);
+      const instance = (await status()).instances.find((i) => i.instanceId === instanceId);
+      if (instance === undefined) throw new SandboxError(`killStorageHost: ${instanceId} is no instance of ${storageGroup}`);
+      if (instance.role !== 'storage') throw new SandboxError(`killStorageHost: ${instanceId} belongs to ${instance.groupName}, not the storage group ${storageGroup}`);
+      const crash = await runProcess('bash', [path.join(BIN_DIR, 'host-crash.sh'), instanceId], diskEnv(), 60);
+      if (crash.exitCode !== 0) throw new SandboxError(`host-crash.sh ${instanceId} failed: ${crash.stderr.trim().split('\n').pop() ?? ''}`);
+      const crashedAt = Date.now();
+      marks.push({ at: crashedAt, kind: 'host', text: `host crashed: ${instanceId} ${instance.privateIp} ${instance.availabilityZone} (processes killed, network gone)` });
+      const noticed = new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          unnoticed.delete(timer);
+          marks.push({ at: Date.now(), kind: 'event', text: `EC2 status check failed: ${instanceId} Unhealthy in ${storageGroup} -> terminate hook, replacement` });
+          cp.instanceFailed(instanceId).then(resolve, reject);
+        }, notice * 1000);
+        unnoticed.set(timer, reject);
+      });
+      // A caller that never awaits `noticed` must not see an unhandled rejection at stop.
+      noticed.catch(() => undefined);
+      return { instanceId, availabilityZone: instance.availabilityZone, privateIp: instance.privateIp, crashedAt, noticed };
+    };
+
     const setDesiredCapacity = async (n: number): Promise<void> => {
       if (!Number.isInteger(n) || n < 0 || n > computeMax) throw new SandboxError(`desired capacity must be an integer 0-${computeMax}, got ${n}`);
       marks.push({ at: Date.now(), kind: 'action', text: `operator: SetDesiredCapacity ${computeGroup} -> ${n}` });
@@ -642,9 +747,11 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       targetGroupArn,
       stage: STAGE,
       stack,
+      template: packaged.template,
       hosts,
       dataPlane,
       controlPlane: cp,
+      alarms,
       setDesiredCapacity,
       waitForState,
       status,
@@ -655,6 +762,12 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       phases,
       stepTimings,
       injectFaultOnNextLaunch: (fault) => recording.injectOnNextLaunch(fault),
+      killStorageHost,
+      preformatNextStorageDisk: (marker) => {
+        if (dataDiskMiB === undefined) throw new SandboxError('preformatNextStorageDisk needs the storageDataDiskMiB option (no storage data disks otherwise)');
+        if (!/^[A-Za-z0-9._-]{1,64}$/.test(marker)) throw new SandboxError(`preformat marker must be 1-64 of [A-Za-z0-9._-], got '${marker}'`);
+        preformatMarker = marker;
+      },
       stop: stopAll,
     };
     marks.push({ at: Date.now(), kind: 'phase', text: 'emulator, storage, stack and runner ready', durationMs: Date.now() - bootStart });
@@ -665,6 +778,12 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         await setDesiredCapacity(1);
         await waitForState((s) => isSteady(s, computeGroup, 1), 240_000, 'one compute instance InService with a healthy target');
       });
+      if (alarmSettings !== undefined && alarmSettings.computeMin > 0) {
+        // Alarm-driven scale-in must stop at the group's minimum.
+        marks.push({ at: Date.now(), kind: 'action', text: `operator: MinSize ${computeGroup} -> ${alarmSettings.computeMin}` });
+        await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: computeGroup, MinSize: alarmSettings.computeMin }));
+        if (alarmSettings.computeMin > 1) await waitForState((s) => isSteady(s, computeGroup, alarmSettings.computeMin), 240_000, `${alarmSettings.computeMin} compute instances (MinSize)`);
+      }
     }
     return sandbox;
   } catch (error) {
