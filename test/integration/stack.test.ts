@@ -670,7 +670,7 @@ describe('storage tier', () => {
       LifecycleQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-lifecycle',
       StorageQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-storage',
     };
-    for (const id of ['MountVolumesDocument', 'ConfigureAppDocument', 'DrainNodeDocument', 'StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument']) {
+    for (const id of ['MountVolumesDocument', 'ConfigureAppDocument', 'DrainNodeDocument', 'StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument', 'StorageGrowBrickDocument']) {
       refs[id] = storageDeployed[id].Properties.Name;
     }
     const env: Record<string, string> = {};
@@ -689,7 +689,9 @@ describe('storage tier', () => {
       peerProbe: 'pydio-autoscaler-dev-storage-peer-probe',
       glusterStatus: 'pydio-autoscaler-dev-storage-gluster-status',
       glusterCommand: 'pydio-autoscaler-dev-storage-gluster-command',
+      growBrick: 'pydio-autoscaler-dev-storage-grow-brick',
     });
+    expect(storage.growInPlace).toEqual({ mode: 'off', toGiB: 0, ebsDevice: '/dev/sdf' });
   });
 
   it('routes lifecycle actions of the storage group only to StorageQueue, and only that rule may send', () => {
@@ -773,19 +775,37 @@ describe('storage tier', () => {
       expect(storageTemplate.Parameters.StorageGroupName.Default).toBe(STORAGE_GROUP);
     });
 
-    it('sends commands with the four storage documents only, to instances tagged with the storage group only', () => {
+    it('sends commands with the five storage documents only, to instances tagged with the storage group only', () => {
       const send = granting('ssm:SendCommand', role, storageDeployed);
       expect(send).toHaveLength(2);
       const documents = send.find((st) => JSON.stringify(st.Resource).includes(':document/'))!;
       const docs = asArray(documents.Resource).map((r) => JSON.stringify(r));
-      expect(docs).toHaveLength(4);
-      for (const id of ['StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument']) {
+      expect(docs).toHaveLength(5);
+      for (const id of ['StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument', 'StorageGrowBrickDocument']) {
         expect(docs.some((r) => r.includes(`:document/\${${id}}`))).toBe(true);
       }
       expect(documents.Condition).toBeUndefined();
       const instances = send.find((st) => JSON.stringify(st.Resource).includes(':instance/*'))!;
       expect(asArray(instances.Resource)).toHaveLength(1);
       expect(instances.Condition).toEqual({ StringEquals: { 'ssm:resourceTag/aws:autoscaling:groupName': [STORAGE_GROUP] } });
+    });
+
+    it('may enlarge EBS volumes only on a stage that grows in place: ModifyVolume on this account and region\'s volumes, the Describe calls read-only', () => {
+      // The storage stage keeps the default (off): no EC2 action at all.
+      expect(statements(role, storageDeployed).flatMap(actionsOf).filter((a) => a.startsWith('ec2:'))).toEqual([]);
+      // The same template with the parameter set to preferred.
+      const growing = JSON.parse(JSON.stringify(storageTemplate));
+      growing.Parameters.StorageGrowInPlace.Default = 'preferred';
+      const grown = deployedWithDefaults(growing).resources;
+      const { statement, resources: scoped } = scopeOf('ec2:ModifyVolume', role, grown);
+      expect(actionsOf(statement)).toEqual(['ec2:ModifyVolume']);
+      expect(scoped).toEqual([JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:volume/*' })]);
+      for (const action of ['ec2:DescribeVolumes', 'ec2:DescribeVolumesModifications']) expect(scopeOf(action, role, grown).resources).toEqual([JSON.stringify('*')]);
+      expect(storageTemplate.Parameters.StorageGrowInPlace.AllowedValues).toEqual(['off', 'allowed', 'preferred']);
+      const vars = grown.StorageLambdaFunction.Properties.Environment.Variables;
+      expect(vars).toMatchObject({ STORAGE_BRICK_EBS_DEVICE: '/dev/sdf', DOC_STORAGE_GROW_BRICK: { Ref: 'StorageGrowBrickDocument' } });
+      // The function reads the same param the parameter's default comes from.
+      expect(storageDeployed.StorageLambdaFunction.Properties.Environment.Variables.STORAGE_GROW_IN_PLACE).toBe(storageTemplate.Parameters.StorageGrowInPlace.Default);
     });
 
     it('parameters only under /pydio-autoscaler/<stage>/storage', () => {
