@@ -97,7 +97,9 @@ export function parseStorageConfig(env: Env, base: Config): StorageConfig {
       peerProbe: doc('DOC_STORAGE_PEER_PROBE'),
       glusterStatus: doc('DOC_STORAGE_GLUSTER_STATUS'),
       glusterCommand: doc('DOC_STORAGE_GLUSTER_COMMAND'),
-      growBrick: growInPlace.mode === 'off' ? optional(env, 'DOC_STORAGE_GROW_BRICK', '') : doc('DOC_STORAGE_GROW_BRICK'),
+      growBrick: growInPlace.mode === 'off'
+        ? matching('DOC_STORAGE_GROW_BRICK', optional(env, 'DOC_STORAGE_GROW_BRICK', ''), /^$|^[A-Za-z0-9._-]{1,255}$/, 'empty or an SSM document name')
+        : doc('DOC_STORAGE_GROW_BRICK'),
     },
     timing: {
       lockStaleSeconds: integer(env, 'STORAGE_LOCK_STALE_SECONDS', 3600, 60, 30 * 86400),
