@@ -43,6 +43,9 @@ case $name in
     args=" $* "
     case $args in
       *" --xml "*) echo "<cliOutput><opRet>0</opRet><args>$*</args></cliOutput>" ;;
+      *" volume heal "*" full ")
+        [[ ! -f $S/heal-fails ]] || { echo "Launching heal operation to perform full self heal on volume $4 has been unsuccessful" >&2; exit 1; }
+        printf 'Launching heal operation to perform full self heal on volume %s has been successful \nUse heal info commands to check status.\n' "$4" ;;
       *" pool list "*)
         printf 'UUID\tHostname\tState\n'
         printf 'aaaa\tlocalhost\tConnected\n'
@@ -270,7 +273,6 @@ add-brick|2|$B|yes|volume add-brick pydio-data replica 2 10.0.1.5:/bricks/pydio-
 rebalance-start|0||no|volume rebalance pydio-data start
 rebalance-status|0||no|volume rebalance pydio-data status
 replace-brick|0|10.0.2.6:/bricks/pydio-data/brick,10.0.2.9:/bricks/pydio-data/brick|no|volume replace-brick pydio-data 10.0.2.6:/bricks/pydio-data/brick 10.0.2.9:/bricks/pydio-data/brick commit force
-heal-full|0||no|volume heal pydio-data full
 remove-brick-start|2|$B|no|volume remove-brick pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick start
 remove-brick-commit|2|$B|no|volume remove-brick pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick commit
 volume-create|2|$B|no|volume create pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick
@@ -308,6 +310,20 @@ heal-full|0|10.0.1.5:/a|takes no SSM_Bricks
 rebalance-start|x||SSM_Replica must be
 EOF
   [ -z "$(calls_of gluster | grep -- '--xml')" ]
+}
+
+@test "gluster-command: heal-full runs without --xml (gluster answers it in plain text), logs the answer, prints nothing on stdout" {
+  cmd_env heal-full
+  run env SSM_Action=heal-full bash -c "bash '$SCRIPTS/storage-gluster-command.sh' 2>/dev/null"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+  [ "$(calls_of gluster | tail -n 1)" = "gluster --mode=script volume heal pydio-data full" ]
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [[ $output == *"has been successful"* ]]
+  touch "$FAKE_STATE/heal-fails"
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"has been unsuccessful"* ]]
 }
 
 peer_env() { export SSM_Action=peer-detach SSM_Volume= SSM_Replica=0 SSM_Bricks= SSM_Force=no SSM_Peer=$1; }

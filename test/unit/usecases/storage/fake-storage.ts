@@ -388,7 +388,8 @@ export class FakeStorage {
         return done('volReplaceBrick');
       }
       case 'heal-full':
-        return done('volHeal');
+        // The script prints nothing on stdout: gluster answers heal full in plain text, logged to stderr.
+        return '';
       case 'remove-brick-start':
         if (!volume) return refused(`Volume ${p.Volume} does not exist`);
         volume.removing = { bricks: p.Bricks!.split(','), reads: 0, until: this.removeReads };
