@@ -5,11 +5,21 @@
  * the timeline, the SNS messages and a summary table. Tears down at the end
  * (also on Ctrl-C or failure); `--keep` leaves it running until Ctrl-C.
  *
+ * Then the alarm scene, in a second sandbox of its own (its alarms evaluate
+ * by themselves: in the first one an idle CPU-low alarm would scale in under
+ * the scenes above): real CPU load through the load balancer -> the metrics
+ * agent's datapoints -> CPU-high ALARM -> the alarm function scales out ->
+ * the load stops -> CPU-low ALARM -> scale in; the SNS decisions and the
+ * dashboard, rendered as an SVG from the emulator's metrics.
+ *
  *   npx tsx test/sandbox/demo.ts [--keep]
  */
 import { createHash, randomBytes } from 'node:crypto';
+import os from 'node:os';
+import path from 'node:path';
 import { CookieSession, describeStatus, isSteady, requestLoop, startSandbox, type Sandbox, type TimelineEntry } from './sandbox';
 import { serveControl } from './cli';
+import { renderSandboxDashboard } from './dashboard/render';
 
 const keep = process.argv.includes('--keep');
 const unknown = process.argv.slice(2).filter((a) => a !== '--keep');
@@ -99,6 +109,63 @@ async function filesAcrossNodes(sb: Sandbox): Promise<void> {
   }
 }
 
+/** The facts lines of a scaling message worth showing (the body lists one fact per line). */
+function decisionLines(message: string): string[] {
+  return message.split('\n').filter((l) => /^(Why|Value vs threshold|Desired before|Desired after|Outcome|Cooldown left):/.test(l));
+}
+
+async function alarmScene(): Promise<void> {
+  title('alarm scene: CPU load -> CPU-high alarm -> scale out -> load stops -> CPU-low alarm -> scale in');
+  out('  a second sandbox (pasalm, 10.72.0.0/16) with the metrics agent and the alarm evaluator: alarm period 10 s,');
+  out('  CPU high > 60 % for 2 periods, CPU low < 20 % for 3 periods, cooldown 20 s, compute minimum 1');
+  const sb = await startSandbox({
+    name: 'pasalm',
+    networkOctet: 72,
+    lbPort: 0,
+    stateDir: path.join(os.tmpdir(), `pas-demo-alarms-${process.pid}`),
+    deregistrationDelaySeconds: 3,
+    alarms: { periodSeconds: 10, cpuHighThreshold: 60, cpuLowThreshold: 20, cooldownSeconds: 20, agentIntervalMs: 2000, computeMin: 1 },
+    log: (l) => out(`  ${clock(Date.now())} ${l}`),
+  });
+  const alarms = sb.alarms;
+  try {
+    if (alarms === undefined) throw new DemoFailure('the sandbox started without its alarms');
+    const start = new Date();
+    out(`  ${describeStatus(await sb.status())}`);
+    const load = alarms.cpuLoad({ sessions: 6, seconds: 120 });
+    out(`  ${clock(Date.now())} CPU load: 6 cookie sessions requesting the CPU-work page through the load balancer`);
+    await sb.phase('alarm: load -> scale out', async () => {
+      await sb.waitForState((s) => isSteady(s, sb.computeGroup, 2), 180_000, 'the alarm-driven scale-out to 2 (InService, healthy)');
+    });
+    const report = await load.stop();
+    out(`  ${clock(Date.now())} load stopped: ${report.requests} requests in ${report.seconds.toFixed(0)} s, ${report.failures} failed`);
+    await sb.phase('alarm: idle -> scale in', async () => {
+      await sb.waitForState((s) => isSteady(s, sb.computeGroup, 1), 180_000, 'the alarm-driven scale-in back to 1');
+    });
+    const transitions = alarms.transitions();
+    out('  alarm transitions (evaluated from the agent\'s datapoints):');
+    for (const t of transitions) out(`    ${clock(t.at)} ${t.alarmName.replace(`pydio-autoscaler-${sb.stage}-`, '')} ${t.from} -> ${t.to} [${t.datapoints.map((v) => v.toFixed(1)).join(', ')}]`);
+    out('  the alarm function\'s decisions (SNS):');
+    const decisions = (await sb.notifications()).filter((n) => (n.attributes.eventType ?? '').startsWith('scaling.'));
+    for (const n of decisions) {
+      out(`    ${clock(n.at)} ${n.subject}`);
+      for (const line of decisionLines(n.message)) out(`               ${line}`);
+    }
+    check(transitions.some((t) => t.alarmName.endsWith('-compute-cpu-high') && t.to === 'ALARM'), 'CPU-high went to ALARM from real load');
+    check(decisions.some((n) => /scale-out .*1->2/.test(n.subject)), 'the alarm function scaled out 1 -> 2');
+    check(transitions.some((t) => t.alarmName.endsWith('-compute-cpu-low') && t.to === 'ALARM'), 'CPU-low went to ALARM once the load stopped');
+    check(decisions.some((n) => /scale-in .*2->1/.test(n.subject)), 'the alarm function scaled in 2 -> 1');
+    const svg = path.join(os.tmpdir(), `pydio-autoscaler-dashboard-${new Date().toISOString().replace(/[:.]/g, '-')}.svg`);
+    const rendered = await renderSandboxDashboard(sb, { out: svg, start, periodOverride: 10 });
+    out(`  dashboard written to ${rendered.out}`);
+    out(`    datapoints per widget: ${Object.entries(rendered.pointsPerWidget).map(([t, n]) => `${t}: ${n}`).join('; ')}`);
+    for (const p of await sb.phases()) out(`  ${p.name.padEnd(26)} ${p.seconds.toFixed(1).padStart(6)} s`);
+  } finally {
+    await sb.stop();
+    out('  alarm sandbox stopped');
+  }
+}
+
 function printTimeline(entries: readonly TimelineEntry[]): void {
   title('timeline');
   for (const e of entries) {
@@ -158,6 +225,7 @@ async function main(): Promise<void> {
       out('  everything stopped: runner, front, moto, hosts, HAProxy, bridge');
     }
   }
+  await alarmScene();
 }
 
 main().then(
