@@ -56,11 +56,13 @@ export interface GrowProgress {
 }
 
 /**
- * A brick file system counts as grown when Gluster reports at least this
- * share of the new size (XFS keeps its internal log and metadata out of the
- * free/total figures: at most 2 GiB of log, a little metadata).
+ * The least size Gluster may report for a brick whose XFS now spans
+ * `fsBytes`: XFS keeps its internal log (at least 64 MiB, at most 2 GiB) and
+ * some metadata out of the total statvfs reports.
  */
-export const GROWN_SHARE = 0.97;
+export function leastGrownBytes(fsBytes: number): number {
+  return Math.floor(fsBytes - Math.min(2 * GiB, fsBytes * 0.05) - fsBytes * 0.01);
+}
 
 /** EC2 refusals that no re-delivery can fix: the flow fails with EC2's words. */
 const FINAL_EC2_CODES = new Set([
@@ -232,13 +234,14 @@ async function verifyGrown(state: StorageFlowState, deps: StorageDeps): Promise<
   if (read.kind !== 'snapshot') return read;
   const volume = read.snapshot.volumes.find((v) => v.name === plan.volume);
   if (!volume) return { kind: 'fail', reason: `${plan.volume} is missing from the Gluster status` };
-  const wanted = Math.floor(progress.toGiB * GiB * GROWN_SHARE);
   const hosts = new Set(progress.bricks.map((b) => b.host));
+  // storage-grow-brick checked that each device reached the size and its XFS fills it.
+  const wanted = (_host: string) => leastGrownBytes(progress.toGiB * GiB);
   const bricks = volume.bricks.filter((b) => hosts.has(b.host));
   const unknown = bricks.filter((b) => b.sizeTotal === 0).map((b) => b.host);
-  const small = bricks.filter((b) => b.sizeTotal > 0 && b.sizeTotal < wanted);
+  const small = bricks.filter((b) => b.sizeTotal > 0 && b.sizeTotal < wanted(b.host));
   if (small.length) {
-    return { kind: 'fail', reason: `after the grow, ${small.map((b) => `${b.host}:${b.path} has ${formatBytes(b.sizeTotal)}`).join(', ')}; expected at least ${formatBytes(wanted)}` };
+    return { kind: 'fail', reason: `after the grow, ${small.map((b) => `${b.host}:${b.path} has ${formatBytes(b.sizeTotal)}, expected at least ${formatBytes(wanted(b.host))}`).join('; ')}` };
   }
   if (unknown.length || bricks.length < hosts.size) {
     const inStep = secondsSince(state.stepStartedAt, deps.now());

@@ -4,7 +4,7 @@ import { parseConfig } from '../../../../lib/config';
 import { AwsCallError, ConfigurationError } from '../../../../lib/errors';
 import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
-import { parseGrowReport } from '../../../../lib/usecases/storage/grow';
+import { leastGrownBytes, parseGrowReport } from '../../../../lib/usecases/storage/grow';
 import { parseStorageRequest } from '../../../../lib/usecases/storage/requests';
 import { encodeStorageRequest, type StorageRequest } from '../../../../lib/usecases/storage/state';
 import { A, B, FakeStorage, GiB, STORAGE_ENV, type FakeNode } from './fake-storage';
@@ -254,7 +254,7 @@ describe('grow in place through the expand flow', () => {
     expect((await cloud.drain()).at(-1)).toBe('failed');
     const failed = ofType(cloud, 'storage.failed')[0]!;
     expect(failed.subject).toContain('verify-grown');
-    expect(failed.body).toMatch(/has 100(\.0)? GiB; expected at least 194/);
+    expect(failed.body).toMatch(/has 100 GiB, expected at least 196 GiB/);
   });
 
   it('a dry-run request plans and changes nothing', async () => {
@@ -316,6 +316,15 @@ describe('requests and reports', () => {
     expect(parseStorageRequest({ volume: 'pydio-data', sets: 1 }, 'manual').strategy).toBeUndefined();
     expect(() => parseStorageRequest({ volume: 'pydio-data', sets: 1, strategy: 'bigger' }, 'manual')).toThrow(/field strategy must be "add-bricks" or "grow-in-place"/);
     expect(() => parseStorageRequest({ action: 'shrink', volume: 'pydio-data', strategy: 'grow-in-place' }, 'manual')).toThrow(/unknown field "strategy" for shrink/);
+  });
+
+  it.each([
+    ['a 2 GiB sandbox disk (64 MiB log)', 2 * GiB, 2 * GiB - 64 * 1024 ** 2, true],
+    ['a 2 GiB disk still at 1 GiB', 2 * GiB, 1 * GiB, false],
+    ['200 GiB with a 2 GiB log', 200 * GiB, 198 * GiB, true],
+    ['200 GiB still at 100 GiB', 200 * GiB, 100 * GiB, false],
+  ])('counts %s as grown: %s', (_case, fs, reported, grown) => {
+    expect(reported >= leastGrownBytes(fs)).toBe(grown);
   });
 
   it('parses the storage-grow-brick report line among logs', () => {
