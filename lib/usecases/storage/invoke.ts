@@ -80,7 +80,7 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
     await deps.notifier.publish(storageMessages.shrinkPlanned(deps.config.stage, plan, true));
     return { outcome: 'planned', dryRun: true, plan, commands: plan.commands };
   }
-  const plan = planExpansion(read.snapshot, { volume: request.volume, sets: request.sets, allowSameZone: request.allowSameZone, strategy: 'add-bricks', ...(lockHeldBy ? { lockHeldBy } : {}) }, deps.storage.settings);
+  const plan = planExpansion(read.snapshot, { volume: request.volume, sets: request.sets, allowSameZone: request.allowSameZone, strategy: request.strategy, ...(lockHeldBy ? { lockHeldBy } : {}) }, deps.storage.settings);
   if (plan.kind === 'refused') return refuse(plan.reason);
   await deps.notifier.publish(storageMessages.expansionPlanned(deps.config.stage, plan, true));
   return { outcome: 'planned', dryRun: true, plan, commands: plan.commands };

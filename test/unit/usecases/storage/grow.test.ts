@@ -5,6 +5,7 @@ import { AwsCallError, ConfigurationError } from '../../../../lib/errors';
 import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
 import { leastGrownBytes, parseGrowReport } from '../../../../lib/usecases/storage/grow';
+import { handleStorageInvoke } from '../../../../lib/usecases/storage/invoke';
 import { parseStorageRequest } from '../../../../lib/usecases/storage/requests';
 import { encodeStorageRequest, type StorageRequest } from '../../../../lib/usecases/storage/state';
 import { A, B, FakeStorage, GiB, STORAGE_ENV, type FakeNode } from './fake-storage';
@@ -255,6 +256,15 @@ describe('grow in place through the expand flow', () => {
     const failed = ofType(cloud, 'storage.failed')[0]!;
     expect(failed.subject).toContain('verify-grown');
     expect(failed.body).toMatch(/has 100 GiB, expected at least 196 GiB/);
+  });
+
+  it('a dry-run invoke plans with the stage preference (or the strategy asked for) and changes nothing', async () => {
+    const { cloud } = twoMembers();
+    const preferred = await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-1');
+    expect(JSON.stringify(preferred)).toContain('"strategy":"grow-in-place"');
+    const asked = await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true, strategy: 'add-bricks' }, cloud.deps(), 'req-2');
+    expect(JSON.stringify(asked)).toContain('"strategy":"add-bricks"');
+    expect(cloud.ec2Calls).toEqual([]);
   });
 
   it('a dry-run request plans and changes nothing', async () => {
