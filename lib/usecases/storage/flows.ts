@@ -543,8 +543,8 @@ async function terminateStep(state: StorageFlowState, deps: StorageDeps): Promis
       // agent last reported, which SSM keeps for an instance whose agent went silent.
       const host = record?.host || self.host || ((await deps.ssm.describeManagedInstances([self.instanceId]))[0]?.ipAddress ?? '');
       const me = { ...self, host };
-      const departed = async () => {
-        if (host) await recordMember(deps, { instanceId: self.instanceId, host, zone: self.zone, state: 'departed', lastSeen: now.toISOString() });
+      const departed = async (lastSeen: string = now.toISOString()) => {
+        if (host) await recordMember(deps, { instanceId: self.instanceId, host, zone: self.zone, state: 'departed', lastSeen });
       };
       const via = state.command ? { instanceId: state.command.instanceId, host: state.command.host } : await pickMember(deps, [self.instanceId]);
       if (!via) {
@@ -553,10 +553,16 @@ async function terminateStep(state: StorageFlowState, deps: StorageDeps): Promis
       }
       const read = await readSnapshotStep(state, deps, via);
       if (read.kind === 'wait') return read;
-      await departed();
-      if (read.kind === 'fail') return { kind: 'next', patch: { self: me }, warning: `could not read the volumes (${read.reason}): bricks of this node unknown` };
-      const bricks = host ? read.snapshot.volumes.flatMap((v) => v.bricks.filter((b) => b.host === host).map((b) => `${v.name}: ${b.host}:${b.path}`)) : [];
-      return { kind: 'next', patch: { self: me, bricksHeld: bricks } };
+      if (read.kind === 'fail') {
+        await departed();
+        return { kind: 'next', patch: { self: me }, warning: `could not read the volumes (${read.reason}): bricks of this node unknown` };
+      }
+      const held = host ? read.snapshot.volumes.flatMap((v) => v.bricks.filter((b) => b.host === host).map((b) => ({ volume: v.name, brick: b }))) : [];
+      // A dead node's bricks stopped serving before the hook fired: its last moment known to be
+      // serving is at latest when the group started terminating it (the start of this flow), not now.
+      const dead = held.length > 0 && held.every((h) => !h.brick.online);
+      await departed(dead ? state.startedAt : now.toISOString());
+      return { kind: 'next', patch: { self: me, bricksHeld: held.map((h) => `${h.volume}: ${h.brick.host}:${h.brick.path}`) } };
     }
     case 'complete': {
       const event = state.event as LifecycleEvent;

@@ -49,8 +49,11 @@ describe('replacing a dead storage member', () => {
     const { cloud, m1, m2 } = deadMemberCluster();
     cloud.params.delete(`${MEMBERS}/${m1.instanceId}`);
     m1.keepsIpOffline = true;
+    const hookFiredAt = cloud.now.toISOString();
     await groupTerminates(cloud, m1);
-    expect(JSON.parse(cloud.params.get(`${MEMBERS}/${m1.instanceId}`)!)).toMatchObject({ host: m1.ip, zone: A, state: 'departed' });
+    // Its bricks were offline: last known serving when the hook fired, not when the inspection ended.
+    expect(cloud.now.toISOString() > hookFiredAt).toBe(true);
+    expect(JSON.parse(cloud.params.get(`${MEMBERS}/${m1.instanceId}`)!)).toEqual({ instanceId: m1.instanceId, host: m1.ip, zone: A, state: 'departed', lastSeen: hookFiredAt });
     // Act: the group launches the replacement in the dead member's zone.
     const fresh = cloud.launch(A);
     const outcomes = await cloud.drain();
