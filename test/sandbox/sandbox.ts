@@ -96,6 +96,13 @@ export interface StartSandboxOptions {
    * `df /bricks` in every storage host is its brick disk (the disk-usage alarm's metric).
    */
   readonly storageBootDisks?: boolean;
+  /**
+   * Needs storageDataDiskMiB (default off): the stage grows in place (storageGrowInPlace,
+   * storageGrowToGib). The launch template maps a /dev/sdf EBS volume of ceil(MiB/1024) GiB
+   * (moto creates one per instance) and a ModifyVolume of a storage host's volume grows
+   * its loop disk to the new size first (`storage-disk.sh grow`), as EBS would.
+   */
+  readonly storageGrowInPlace?: { readonly mode: 'allowed' | 'preferred'; readonly toGiB: number };
 }
 
 export interface InstanceStatus {
@@ -230,6 +237,9 @@ export interface StorageHostKill {
 
 export const STAGE = 'pasbox';
 const TARGET_GROUP_PLACEHOLDER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pas-placeholder/0000000000000000';
+/** The launch template's device name of the brick EBS volume (grow in place). */
+const STORAGE_EBS_DEVICE = '/dev/sdf';
+
 /** Where a storage host's data disk appears inside the host (bin/storage-disk.sh). */
 const STORAGE_DATA_DEVICE = '/dev/shm/pas-brick';
 const NAME = /^[a-z0-9]{1,8}$/;
@@ -354,6 +364,11 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     throw new SandboxError(`storageDataDiskMiB must be an integer 300-4096 (XFS needs 300 MiB; the file is sparse), got ${dataDiskMiB}`);
   }
   const bootDisks = options.storageBootDisks === true;
+  const growInPlace = options.storageGrowInPlace;
+  if (growInPlace !== undefined) {
+    if (dataDiskMiB === undefined) throw new SandboxError('storageGrowInPlace needs storageDataDiskMiB (the disks it grows)');
+    if (!Number.isInteger(growInPlace.toGiB) || growInPlace.toGiB < 1 || growInPlace.toGiB > 4) throw new SandboxError(`storageGrowInPlace.toGiB must be an integer 1-4 (sparse loop disks), got ${growInPlace.toGiB}`);
+  }
   if (bootDisks && dataDiskMiB === undefined) throw new SandboxError('storageBootDisks needs storageDataDiskMiB (the size of every storage host\'s data disk)');
   const say = options.log ?? (() => undefined);
   const hostOptions = {
@@ -430,6 +445,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         ...(alarmSettings !== undefined ? alarmStageParams(alarmSettings) : {}),
         terminateHeartbeatTimeout: '600',
         ...(dataDiskMiB !== undefined ? { storageBrickDevice: STORAGE_DATA_DEVICE } : {}),
+        ...(growInPlace !== undefined ? { storageGrowInPlace: growInPlace.mode, storageGrowToGib: String(growInPlace.toGiB), storageBrickEbsDevice: STORAGE_EBS_DEVICE } : {}),
       },
     });
     marks.push({ at: Date.now(), kind: 'phase', text: `stack packaged (${packaged.packagedNow ? 'sls package ran' : 'from cache'})` });
@@ -488,6 +504,16 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       executor: hosts,
       dataPlane,
       hosts: recording,
+      ...(growInPlace !== undefined
+        ? {
+            volumeResized: async (instanceId: string, sizeGiB: number) => {
+              // Only storage hosts have a disk behind their volume; other volumes just change size in moto.
+              if (!fs.existsSync(path.join(diskDir, `${instanceId}.loop`))) return;
+              const r = await runProcess('bash', [diskScript, 'grow', instanceId, String(sizeGiB * 1024), diskDir], diskEnv(), 60);
+              if (r.exitCode !== 0) throw new SandboxError(`storage-disk.sh grow ${instanceId} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
+            },
+          }
+        : {}),
       log: (message, fields) => {
         cpLog.write(`${JSON.stringify({ at: new Date().toISOString(), message, ...fields })}\n`);
         if (message === 'control plane error') say(`control plane error: ${String(fields?.error ?? '')}`);
@@ -509,7 +535,11 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const subnetA = network.subnets[0];
     const subnetB = network.subnets[1];
     if (subnetA === undefined || subnetB === undefined) throw new SandboxError('the sandbox network needs two subnets');
-    const launchTemplateId = await createLaunchTemplate(endpoint, `${name}-lt`);
+    const launchTemplateId = await createLaunchTemplate(
+      endpoint,
+      `${name}-lt`,
+      growInPlace !== undefined && dataDiskMiB !== undefined ? { device: STORAGE_EBS_DEVICE, sizeGiB: Math.ceil(dataDiskMiB / 1024) } : undefined,
+    );
     const targetGroupArn = await createTargetGroup(endpoint, { name: `${name}-tg`, vpcId: network.vpcId, deregistrationDelaySeconds: delay });
     await createComputeGroup(endpoint, { name: computeGroup, launchTemplateId, subnetIds: [subnetA.subnetId, subnetB.subnetId], min: 0, max: computeMax, desired: 0 });
 

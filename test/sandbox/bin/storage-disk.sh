@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # storage-disk.sh attach <host-id> <size-MiB> <disk-dir> [--preformat-ext4 <marker>]
 # storage-disk.sh detach <disk-dir>
+# storage-disk.sh grow <host-id> <size-MiB> <disk-dir>
 # A data disk for a storage host launched after boot (the storage tier's
 # prepare-brick document formats and mounts it):
 # - attach: a loop device backed by a sparse file <disk-dir>/<host-id>.img,
@@ -15,6 +16,10 @@
 #   image becomes ext4 (label pas-preformat) holding one file, /pas-marker, whose
 #   content is <marker> ([A-Za-z0-9._-], at most 64). It stands for a disk that
 #   already holds someone's data: prepare-brick must refuse it and leave it as is.
+# - grow: what EBS ModifyVolume does to an attached volume: the host's sparse
+#   image becomes <size-MiB> (never smaller) and its loop device re-reads the
+#   size (losetup -c); the device node inside the host sees the new size at
+#   once. The file system on it is left alone (storage-grow-brick grows it).
 # - detach: every loop device recorded in <disk-dir> whose backing file is
 #   still that file is detached (run after the hosts are gone: their mount
 #   namespaces hold the XFS mounts), then <disk-dir> is removed. Idempotent.
@@ -74,6 +79,25 @@ EOF
   pas_log "host $id: data disk $dev (${size} MiB, sparse) at $DEVICE_PATH"
 }
 
+grow() {
+  local id=$1 size=$2 disks=$3
+  pas_require_host_id "$id"
+  [[ $size =~ ^[0-9]{3,6}$ ]] || pas_die "size must be 100-999999 MiB, got '$size'"
+  [[ $disks == /* ]] || pas_die "disk dir must be absolute, got '$disks'"
+  local img=$disks/$id.img rec=$disks/$id.loop dev
+  [[ -f $rec && -f $img ]] || pas_die "host '$id' has no data disk in $disks"
+  dev=$(<"$rec")
+  [[ $(losetup -l -n -O BACK-FILE "$dev" 2>/dev/null) == "$img" ]] || pas_die "$dev is no longer backed by $img"
+  local have want
+  have=$(stat -c %s "$img")
+  want=$((size * 1024 * 1024))
+  if ((want < have)); then pas_die "host $id: its disk is $have bytes, $want would shrink it (EBS volumes only grow)"; fi
+  if ((want == have)); then pas_log "host $id: data disk already $size MiB"; return 0; fi
+  truncate -s "${size}M" "$img"
+  losetup -c "$dev"
+  pas_log "host $id: data disk $dev grown to $size MiB"
+}
+
 detach() {
   local disks=$1
   [[ $disks == /* ]] || pas_die "disk dir must be absolute, got '$disks'"
@@ -107,5 +131,6 @@ case ${1:-} in
       attach "$2" "$3" "$4"
     fi ;;
   detach) (($# == 2)) || pas_die "usage: storage-disk.sh detach <disk-dir>"; detach "$2" ;;
+  grow) (($# == 4)) || pas_die "usage: storage-disk.sh grow <host-id> <size-MiB> <disk-dir>"; grow "$2" "$3" "$4" ;;
   *) pas_die "usage: storage-disk.sh attach <host-id> <size-MiB> <disk-dir> [--preformat-ext4 <marker>] | detach <disk-dir>" ;;
 esac

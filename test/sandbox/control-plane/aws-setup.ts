@@ -62,12 +62,17 @@ export async function createNetwork(endpoint: string): Promise<NetworkSetup> {
   return { vpcId, subnets };
 }
 
-export async function createLaunchTemplate(endpoint: string, name: string): Promise<string> {
+/** dataVolume: an extra EBS volume per instance (moto creates and attaches it at launch), as a storage launch template maps the brick disk. */
+export async function createLaunchTemplate(endpoint: string, name: string, dataVolume?: { device: string; sizeGiB: number }): Promise<string> {
   const ec2 = new EC2Client(clientConfig(endpoint));
   const lt = await ec2.send(
     new CreateLaunchTemplateCommand({
       LaunchTemplateName: name,
-      LaunchTemplateData: { ImageId: 'ami-12c6146b', InstanceType: 't3.small' },
+      LaunchTemplateData: {
+        ImageId: 'ami-12c6146b',
+        InstanceType: 't3.small',
+        ...(dataVolume ? { BlockDeviceMappings: [{ DeviceName: dataVolume.device, Ebs: { VolumeSize: dataVolume.sizeGiB, VolumeType: 'gp3', DeleteOnTermination: true } }] } : {}),
+      },
     }),
   );
   return required(lt.LaunchTemplate?.LaunchTemplateId, 'CreateLaunchTemplate returned no id');

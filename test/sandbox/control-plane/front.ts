@@ -14,7 +14,9 @@ import { RunCommandService, type StepRun } from './run-command';
 import { factOf, ScalingActivities } from './scaling-activities';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
-import { ApiError, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
+import { ApiError, escapeXml, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
+import type { Log } from '../../../lib/logger';
+import { createEc2Transport, createVolumePort, ec2Endpoint } from '../../../lib/aws/ec2-volumes';
 
 export interface Clock {
   now(): number;
@@ -31,6 +33,12 @@ export interface ControlPlaneOptions {
   readonly log?: Logger;
   /** How often an undelivered command re-checks the agent (default 250 ms). */
   readonly agentPollMs?: number;
+  /**
+   * EBS ModifyVolume(Size) of a volume attached to an instance: called with the
+   * instance and the new size BEFORE moto records it, so the disk behind the
+   * volume (a sandbox storage host's loop device) is as large as EC2 says.
+   */
+  readonly volumeResized?: (instanceId: string, sizeGiB: number) => Promise<void>;
 }
 
 export interface JournalEntry {
@@ -174,9 +182,42 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
   };
 
+  // ModifyVolume: the volume's attachment, read from moto with the same EC2 port the storage function uses.
+  const motoVolumes = createVolumePort(
+    createEc2Transport(ec2Endpoint({ AWS_REGION: motoClients.region, AWS_ENDPOINT_URL_EC2: options.motoUrl }), { credentials: motoClients.credentials }),
+    { dryRun: false, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Log },
+  );
+  const resizeVolume = async (form: URLSearchParams): Promise<Reply | undefined> => {
+    const volumeId = form.get('VolumeId') ?? '';
+    const size = Number(form.get('Size') ?? '');
+    if (!options.volumeResized || !Number.isInteger(size) || size < 1) return undefined;
+    const volume = await motoVolumes.describeVolume(volumeId).catch(() => undefined);
+    const attached = volume?.attachments.find((a) => a.state === 'attached' || a.state === '');
+    if (!volume || !attached || size <= volume.sizeGiB) return undefined; // moto answers (not found, no growth)
+    try {
+      await options.volumeResized(attached.instanceId, size);
+      log('volume resized', { volumeId, instanceId: attached.instanceId, sizeGiB: size });
+      return undefined;
+    } catch (error) {
+      log('volume resize failed', { volumeId, error: error instanceof Error ? error.message : String(error) });
+      const message = escapeXml(`the disk behind ${volumeId} could not grow: ${error instanceof Error ? error.message : String(error)}`);
+      return { status: 500, headers: { 'content-type': 'text/xml' }, body: `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error><Code>InternalError</Code><Message>${message}</Message></Error></Errors><RequestID>sandbox</RequestID></Response>` };
+    }
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
     const service = serviceOf(req.headers.authorization);
+    if (service === 'ec2' && options.volumeResized) {
+      const form = new URLSearchParams(body.toString('utf8'));
+      if (form.get('Action') === 'ModifyVolume') {
+        const refused = await resizeVolume(form);
+        if (refused) {
+          send(res, refused);
+          return;
+        }
+      }
+    }
     if (service === 'autoscaling' || service === 'elasticloadbalancing') {
       const { reply, raw } = await handleQuery(service, req, body);
       send(res, reply, raw);
