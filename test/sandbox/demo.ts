@@ -124,6 +124,9 @@ async function alarmScene(): Promise<void> {
     lbPort: 0,
     stateDir: path.join(os.tmpdir(), `pas-demo-alarms-${process.pid}`),
     deregistrationDelaySeconds: 3,
+    // Bricks on the storage hosts' own small disks (XFS at /bricks): the agent reports their df, the dashboard shows it.
+    storageDataDiskMiB: 320,
+    storageBootDisks: true,
     alarms: { periodSeconds: 10, cpuHighThreshold: 60, cpuLowThreshold: 20, cooldownSeconds: 20, agentIntervalMs: 2000, computeMin: 1 },
     log: (l) => out(`  ${clock(Date.now())} ${l}`),
   });

@@ -173,3 +173,15 @@ describe('the stack dashboard and the README', () => {
     expect(readme).toContain(layoutTable(dashboard));
   });
 });
+
+describe('the committed example picture', () => {
+  const svg = fs.readFileSync(path.join(REPO, 'test', 'sandbox', 'dashboard', 'example.svg'), 'utf8');
+  const dashboard = dashboardFromServerlessYml(fs.readFileSync(path.join(REPO, 'serverless.yml'), 'utf8'));
+
+  it('is referenced from README and shows the template\'s widgets at their grid places', () => {
+    expect(fs.readFileSync(path.join(REPO, 'README.md'), 'utf8')).toContain('(test/sandbox/dashboard/example.svg)');
+    const grids = [...svg.matchAll(/<g class="widget" data-index="\d+" data-grid="([\d,]+)">/g)].map((m) => m[1]);
+    expect(grids).toEqual(dashboard.widgets.map((w) => `${w.x},${w.y},${w.width},${w.height}`));
+    for (const w of dashboard.widgets) if (w.type === 'metric') expect(svg).toContain(escapeXml(w.title));
+  });
+});
