@@ -282,7 +282,7 @@ export function resolveDashboardBody(template: Json, options: ResolveOptions, lo
           }
           if (name.includes('.')) throw new DashboardError(`${where}: Fn::Sub \${${name}} (GetAtt) is not supported for dashboards`);
           return refOf(name, where);
-        });
+        }).replace(/\$\{!/g, '${'); // ${!Literal} is a literal ${Literal}
       }
       case 'Fn::Select': {
         if (!Array.isArray(arg) || arg.length !== 2) throw new DashboardError(`${where}: malformed Fn::Select`);

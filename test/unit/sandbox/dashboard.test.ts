@@ -88,6 +88,11 @@ describe('resolveDashboardBody', () => {
     expect(resolveDashboardBody(template, { region: 'us-east-1', parameters: { StorageGroupName: 'given' } })).toBe('us-east-1|given|targetgroup/PLACE/0|compute');
   });
 
+  it('keeps ${!Literal} as a literal ${Literal}', () => {
+    const literal = { Resources: { ClusterDashboard: { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardBody: { 'Fn::Sub': '${!Not}-${AWS::Region}' } } } } };
+    expect(resolveDashboardBody(literal, { region: 'eu-west-1' })).toBe('${Not}-eu-west-1');
+  });
+
   it('names what it cannot resolve', () => {
     const bad = { Resources: { ClusterDashboard: { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardBody: { 'Fn::Sub': '${Nowhere}' } } } } };
     expect(() => resolveDashboardBody(bad, { region: 'eu-west-1' })).toThrow(/Ref Nowhere is neither a parameter/);
