@@ -5,7 +5,11 @@
  * `require()` the bundle in a fresh `node` process with the function's
  * environment set to dummy values - and PASS/FAIL against the targets
  * (zip <= 200 KB, median init <= 80 ms). Then, if test/bench/flows.ts exists,
- * runs it (AWS API calls per flow) and prints its output.
+ * runs it (AWS API calls per flow) and prints its output. Then
+ * test/bench/expansion.ts: one storage expansion in a real sandbox, its time
+ * split into Gluster's own work and our control plane's overhead (skipped with
+ * the reason printed when the machine cannot run the sandbox, or with
+ * PAS_BENCH_EXPANSION=0; about 2 minutes otherwise).
  *
  * Figures only: nothing here asserts on time. Exit code is non-zero only when
  * the package cannot be built or read.
@@ -219,6 +223,23 @@ function main() {
     console.log('\nAWS API calls per flow (test/bench/flows.ts):');
     const out = execFileSync('npx', ['--no-install', 'tsx', flows], { cwd: ROOT, encoding: 'utf8', timeout: 300_000 });
     process.stdout.write(out);
+  }
+
+  const expansion = path.join(__dirname, 'expansion.ts');
+  if (fs.existsSync(expansion)) {
+    console.log('\nStorage expansion in the sandbox, Gluster vs control plane (test/bench/expansion.ts):');
+    if (process.env.PAS_BENCH_EXPANSION === '0') {
+      console.log('skipped: PAS_BENCH_EXPANSION=0');
+    } else {
+      // tsx relays a timeout's SIGTERM to the bench, whose sandbox stops on it (handleSignals).
+      const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+      const r = spawnSync(tsx, [expansion], { cwd: ROOT, encoding: 'utf8', timeout: 900_000, killSignal: 'SIGTERM' });
+      process.stdout.write(r.stdout ?? '');
+      if (r.status !== 0) {
+        const tail = (r.stderr ?? '').trim().split('\n').slice(-5).join('\n');
+        console.log(`expansion bench FAILED (${r.error ? r.error.message : `exit ${r.status}`}):\n${tail}`);
+      }
+    }
   }
 }
 
