@@ -1,30 +1,39 @@
 /**
- * The storage tier's expansion end to end, asserted on cluster STATES: the
- * sandbox (moto + front, real namespace hosts, GlusterFS, the deployed stack,
- * the REAL bundled storage handler fed by direct invokes and by the storage
- * group's lifecycle rule through StorageQueue) with the storage group allowed
- * to grow to 4 and a data disk (sparse loop device) for every storage host
- * launched after boot.
+ * The storage tier's expansion and shrink end to end, asserted on cluster
+ * STATES: the sandbox (moto + front, real namespace hosts, GlusterFS, the
+ * deployed stack, the REAL bundled storage handler fed by direct invokes and
+ * by the storage group's lifecycle rule through StorageQueue) with the
+ * storage group allowed to grow to 4 and a data disk (sparse loop device) for
+ * every storage host launched after boot. One sandbox, tests in order:
  *
- * 2000 small files are written to pydio-data through a FUSE mount in a
- * storage host, then: a dry run answers a plan and changes nothing; two
- * concurrent real requests make exactly one expansion (the other is refused:
- * lock held); after it the group has two more members that prepared bricks
- * and joined, the volume is 2 x 2 with every brick online, the rebalance
- * completed, and every file's sha256 is unchanged.
+ * 1. expansion: 2000 small files are written to pydio-data through a FUSE
+ *    mount; a dry run answers a plan and changes nothing; two concurrent real
+ *    requests make exactly one expansion (the other is refused: lock held);
+ *    after it the group has two more members that prepared bricks and joined
+ *    (in two zones), the volume is 2 x 2 with every brick online, the
+ *    rebalance completed, and every file's sha256 is unchanged. Its time is
+ *    split into Gluster's own work and our control plane (the bench's split).
+ * 2. shrink: a dry run shows the plan (the new set, its two members, desired
+ *    4 -> 2) and changes nothing; the real one runs remove-brick start, status
+ *    until the migration completed, commit, then detaches the two peers; the
+ *    members leave through their terminate hooks, the volume is 1 x 2 on the
+ *    original members, the pool holds only them, every sha256 is unchanged.
+ *    A shrink below one set is refused (dry run and queued) with its reason.
+ * 3. a storage launch on a data disk that already holds ext4 (with a marker
+ *    file): prepare-brick refuses, the hook is ABANDONed, ops get a message
+ *    naming the device and why, and the image is still ext4 with the marker.
  *
  * Zones: moto alone would launch every instance of one SetDesiredCapacity in
  * the group's first subnet; the emulator's front launches them one at a time,
  * least used subnet first, as AWS spreads them, so the new set's two members
  * land in two zones and the requests need no allowSameZone.
  *
- * OPT-IN (PAS_E2E_STORAGE_EXPAND=1) while its reliability is established:
- * before the fix, in 1 of 5 runs two storage-launch flows and the expansion
- * read the Gluster status at the same moment, glusterd answered "Another
- * transaction is in progress" and the joining member was ABANDONed. The
- * storage flows now wait and retry on that answer (lib/usecases/storage/
- * cluster.ts, GLUSTER_BUSY); since then 3 of 3 runs passed. Enable it in CI
- * after more clean runs. See NOTES.md.
+ * OPT-IN (PAS_E2E_STORAGE_EXPAND=1): see NOTES.md for the runs. The glusterd
+ * "Another transaction is in progress" race is retried since last session;
+ * this session one run in five lost a joining member at peer-probe (exit 1
+ * within a second of the probe, two members probed from the same member at
+ * once); the test now prints the ops message with its output tail when that
+ * happens.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
