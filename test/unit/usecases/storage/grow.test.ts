@@ -203,6 +203,16 @@ describe('grow in place through the expand flow', () => {
     expect(cloud.sent('doc-grow-brick')).toHaveLength(2);
   });
 
+  it('does not send a second ModifyVolume for a modification already under way (a delivery lost after sending it)', async () => {
+    const { cloud, m2 } = twoMembers();
+    const v = cloud.ebs.get(m2.instanceId)!;
+    v.modifications.push({ volumeId: v.volumeId, state: 'modifying', targetSizeGiB: 200, originalSizeGiB: 100, progress: 10, startTime: cloud.now.toISOString(), reads: 0 });
+    cloud.enqueue(request(), 0);
+    expect((await cloud.drain()).at(-1)).toBe('completed');
+    expect(cloud.ec2Calls.filter((c) => c.startsWith('ModifyVolume'))).toEqual(['ModifyVolume vol-00000000000000001 200']);
+    expect(ofType(cloud, 'storage.succeeded')[0]!.body).toContain(`${m2.instanceId} (${m2.ip}): vol-00000000000000002 100 -> 200 GiB`);
+  });
+
   it('fails clearly, releasing the lock, when EC2 reports the modification failed', async () => {
     const { cloud } = twoMembers();
     cloud.failModification = 'Volume size exceeds the account limit';
