@@ -84,7 +84,7 @@ export async function renderSandboxDashboard(sb: SandboxLike, req: RenderRequest
 
 // ---------------------------------------------------------------- CLI
 
-interface CliArgs {
+export interface CliArgs {
   from: string;
   template: string;
   out: string;
@@ -92,7 +92,7 @@ interface CliArgs {
   period?: number;
 }
 
-function parseArgs(argv: readonly string[]): CliArgs {
+export function parseArgs(argv: readonly string[]): CliArgs {
   const args: Partial<CliArgs> = { minutes: 15 };
   for (let i = 0; i < argv.length; i += 1) {
     const flag = argv[i];

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { DashboardError, parseDashboardBody, resolveDashboardBody } from '../../sandbox/dashboard/body';
 import { parseSearch, type DashboardData } from '../../sandbox/dashboard/data';
 import { dashboardFromServerlessYml, layoutGrid, layoutTable } from '../../sandbox/dashboard/layout';
+import { parseArgs } from '../../sandbox/dashboard/render';
 import { COLUMN_PX, escapeXml, HEADER_PX, renderDashboardSvg, ROW_PX, widgetBox } from '../../sandbox/dashboard/svg';
 
 const REPO = path.resolve(__dirname, '..', '..', '..');
@@ -188,5 +189,21 @@ describe('the committed example picture', () => {
     const grids = [...svg.matchAll(/<g class="widget" data-index="\d+" data-grid="([\d,]+)">/g)].map((m) => m[1]);
     expect(grids).toEqual(dashboard.widgets.map((w) => `${w.x},${w.y},${w.width},${w.height}`));
     for (const w of dashboard.widgets) if (w.type === 'metric') expect(svg).toContain(escapeXml(w.title));
+  });
+});
+
+describe('render.ts command line', () => {
+  it('reads the options, minutes default 15', () => {
+    expect(parseArgs(['--from', '.sandbox', '--template', 't.json', '--out', 'd.svg', '--period', '10'])).toEqual({ from: '.sandbox', template: 't.json', out: 'd.svg', minutes: 15, period: 10 });
+  });
+
+  it.each([
+    [['--from', 'x', '--out', 'y'], /--template is required/],
+    [['--from', 'x', '--template', 't', '--out', 'y', '--minutes', 'ten'], /--minutes must be 0-1440, got 'ten'/],
+    [['--from', 'x', '--template', 't', '--out', 'y', '--period', '2.5'], /--period must be a positive integer of seconds, got '2.5'/],
+    [['--out'], /--out needs a value/],
+    [['--colour', 'red'], /unknown option '--colour'/],
+  ])('refuses %j naming the problem', (argv, message) => {
+    expect(() => parseArgs(argv)).toThrow(message);
   });
 });
