@@ -30,6 +30,8 @@ export interface SandboxAlarmOptions {
   readonly agentIntervalMs?: number;
   /** Compute group MinSize once booted (default 1). */
   readonly computeMin?: number;
+  /** largeStepFactor stage param: value >= threshold x factor scales out by the large step (default: the stack's 1.5). */
+  readonly largeStepFactor?: number;
 }
 
 export interface ResolvedAlarmOptions {
@@ -40,6 +42,7 @@ export interface ResolvedAlarmOptions {
   readonly cooldownSeconds: number;
   readonly agentIntervalMs: number;
   readonly computeMin: number;
+  readonly largeStepFactor?: number;
 }
 
 export interface LoadReport {
@@ -81,6 +84,7 @@ export function resolveAlarmOptions(o: SandboxAlarmOptions, computeMax: number):
     cooldownSeconds: o.cooldownSeconds ?? 30,
     agentIntervalMs: o.agentIntervalMs ?? 5000,
     computeMin: o.computeMin ?? 1,
+    ...(o.largeStepFactor !== undefined ? { largeStepFactor: o.largeStepFactor } : {}),
   };
   const p = r.periodSeconds;
   if (!(p === 10 || p === 30 || (Number.isInteger(p) && p >= 60 && p % 60 === 0 && p <= 3600))) {
@@ -94,6 +98,9 @@ export function resolveAlarmOptions(o: SandboxAlarmOptions, computeMax: number):
   if (!Number.isInteger(r.cooldownSeconds) || r.cooldownSeconds < 0 || r.cooldownSeconds > 3600) throw new SandboxAlarmsError(`alarms.cooldownSeconds must be a whole number 0-3600, got ${r.cooldownSeconds}`);
   if (!Number.isInteger(r.agentIntervalMs) || r.agentIntervalMs < 500 || r.agentIntervalMs > 60_000) throw new SandboxAlarmsError(`alarms.agentIntervalMs must be a whole number 500-60000, got ${r.agentIntervalMs}`);
   if (!Number.isInteger(r.computeMin) || r.computeMin < 0 || r.computeMin > computeMax) throw new SandboxAlarmsError(`alarms.computeMin must be a whole number 0-${computeMax} (computeMax), got ${r.computeMin}`);
+  if (r.largeStepFactor !== undefined && !(Number.isFinite(r.largeStepFactor) && r.largeStepFactor > 1 && r.largeStepFactor <= 100 && /^\d+(\.\d+)?$/.test(String(r.largeStepFactor)))) {
+    throw new SandboxAlarmsError(`alarms.largeStepFactor must be a decimal above 1 and at most 100, got ${r.largeStepFactor}`);
+  }
   return r;
 }
 
@@ -111,6 +118,7 @@ export function alarmStageParams(r: ResolvedAlarmOptions): Record<string, string
     diskHighPeriod: period,
     diskHighEvaluationPeriods: '1',
     scaleCooldownSeconds: String(r.cooldownSeconds),
+    ...(r.largeStepFactor !== undefined ? { largeStepFactor: String(r.largeStepFactor) } : {}),
   };
 }
 
