@@ -134,17 +134,26 @@ describeWithSandbox('alarms/disk.test.ts')('brick disk alarm -> storage expansio
     times.toAlarm = (Date.now() - t0) / 1000;
     expect(alarm.datapoints.some((v) => v > THRESHOLD)).toBe(true);
     const requested = await waitFor('the expansion decision', 60_000, async () =>
-      (await sb.notifications()).find((n) => n.attributes.eventType === 'scaling.decided' && n.attributes.alarmName === diskAlarm),
+      // (the alarm's first evaluation, INSUFFICIENT_DATA -> OK, is a 'no scaling' decision before it)
+      (await sb.notifications()).find((n) => n.attributes.eventType === 'scaling.decided' && n.attributes.alarmName === diskAlarm && n.attributes.decision === 'expand-storage'),
     );
     expect(requested.subject).toBe(`[pasbox] storage expansion requested for ${VOLUME} (${diskAlarm})`);
   });
 
   test('the storage function adds a replica set on two new members in two zones and rebalances: 2 x 2 bricks, more capacity, every checksum unchanged', async () => {
     const t0 = Date.now();
+    // Ends on success, or at once when the expansion itself failed (its whole message is the assertion's output).
+    // A joining member that fails is replaced by the group and the expansion waits for it: not an end.
     const done = await waitFor('the expansion to finish', 240_000, async () =>
-      (await sb.notifications()).find((n) => n.attributes.eventType === 'storage.succeeded' && n.attributes.operation === 'expand' && n.attributes.volume === VOLUME),
-    );
+      (await sb.notifications()).find(
+        (n) => (n.attributes.eventType === 'storage.succeeded' && n.attributes.operation === 'expand' && n.attributes.volume === VOLUME) || n.attributes.eventType === 'storage.failed',
+      ),
+    ).catch(async (error: unknown) => {
+      const failures = (await sb.notifications()).filter((n) => n.attributes.severity === 'error' || n.attributes.eventType === 'lifecycle.failed');
+      throw new Error(`${String(error)}; failures ops were told about: ${failures.map((n) => `${n.subject}\n${n.message}`).join('\n---\n') || 'none'}`);
+    });
     times.expansion = (Date.now() - t0) / 1000;
+    expect(`${done.attributes.eventType}: ${done.subject}\n${done.message}`).toMatch(/^storage\.succeeded: /);
     expect(done.message).toContain('Rebalance completed.');
     expect(await brickCount()).toBe('2 x 2 = 4');
     const s = await sb.status();
