@@ -56,7 +56,7 @@ describeWithSandbox('storage/replace.test.ts')('a killed storage host is replace
 
   beforeAll(async () => {
     const start = Date.now();
-    sb = await startSandbox({ name: NAME, networkOctet: 81, stateDir, lbPort: 0, handleSignals: false, skipInitialScaleOut: true, storageDataDiskMiB: 512 });
+    sb = await startSandbox({ name: NAME, networkOctet: 81, stateDir, lbPort: 0, handleSignals: false, skipInitialScaleOut: true, storageMax: 4, storageDataDiskMiB: 512 });
     times.boot = seconds(Date.now() - start);
     const storage = storageOf(await sb.status());
     expect(storage.map((i) => i.availabilityZone).sort()).toEqual(['eu-west-1a', 'eu-west-1b']);
@@ -86,8 +86,9 @@ describeWithSandbox('storage/replace.test.ts')('a killed storage host is replace
     console.info(`storage replace e2e times (s): ${JSON.stringify(times)}`);
   }, 200_000);
 
-  test(`${FILES} files are on pydio-data over both original hosts before anything happens`, async () => {
+  test(`${FILES} files are on pydio-data over both original hosts before anything happens; a kill of no storage instance is refused by id`, async () => {
     expect(beforeSums.trim().split('\n')).toHaveLength(FILES);
+    await expect(sb.killStorageHost('i-00000000000000000')).rejects.toThrow(`i-00000000000000000 is no instance of ${sb.storageGroup}`);
     const onVictim = await exec(victim.instanceId, 'find /srv/gluster/pydio-data/brick/rpl -type f | wc -l');
     expect(Number(onVictim.trim())).toBe(FILES);
   });
@@ -175,6 +176,11 @@ describeWithSandbox('storage/replace.test.ts')('a killed storage host is replace
     expect(pool.map((c) => c[1])).not.toContain(victim.privateIp);
     expect(pool.map((c) => (c[1] === 'localhost' ? survivor.privateIp : c[1])).sort()).toEqual([fresh.privateIp, survivor.privateIp].sort());
     expect(pool.every((c) => c[c.length - 1] === 'Connected')).toBe(true);
+
+    // The next storage operation is not blocked by the dead peer any more: a dry-run expansion plans.
+    const dry = (await sb.invoke('storage', { volume: 'pydio-data', sets: 1, dryRun: true })) as { outcome: string; result?: { outcome: string; reason?: string } };
+    expect(dry.outcome).toBe('success');
+    expect({ outcome: dry.result?.outcome, reason: dry.result?.reason }).toEqual({ outcome: 'planned', reason: undefined });
 
     // Every file through the surviving mount, as before plus the outage file.
     const after = await exec(survivor.instanceId, `cd ${MOUNT}/rpl && find . -type f ! -name outage.bin -print0 | sort -z | xargs -0 sha256sum`);
