@@ -53,6 +53,10 @@ case $name in
       *" peer probe "*)
         h=$(last "$@")
         [[ ! -f $S/probe-fails ]] || { echo "peer probe: failed: Probe returned with Transport endpoint is not connected" >&2; exit 1; }
+        if [[ -s $S/probe-busy ]]; then
+          n=$(cat "$S/probe-busy"); echo $((n - 1)) >"$S/probe-busy"
+          ((n <= 0)) || { echo "peer probe: failed: Another transaction is in progress. Please try again after some time." >&2; exit 1; }
+        fi
         echo "$h ${FAKE_PROBE_STATE:-Connected}" >>"$S/pool"; echo "peer probe: success" ;;
       *" peer status "*)
         echo "Number of Peers: $(wc -l <"$S/pool")"
@@ -97,7 +101,7 @@ disks() {
 setup() {
   common_setup
   write_storage_fake
-  export FSTAB=$ROOT/etc/fstab PROBE_WAIT_SLEEP=0 PROBE_WAIT_TRIES=3
+  export FSTAB=$ROOT/etc/fstab PROBE_WAIT_SLEEP=0 PROBE_WAIT_TRIES=3 PROBE_RETRY_SLEEP=0
   mkdir -p "$ROOT/etc"
   printf '%s\n' '# /etc/fstab' 'UUID=root / ext4 defaults 0 1' >"$FSTAB"
   : >"$FAKE_STATE/pool"
@@ -238,12 +242,31 @@ teardown() { common_teardown; }
   [ "$(calls_of gluster | grep -c 'peer status')" -eq 3 ]
 }
 
-@test "peer-probe: a failing probe fails the script" {
+@test "peer-probe: a probe that keeps failing fails the script after PROBE_TRIES, with gluster's own words" {
   touch "$FAKE_STATE/probe-fails"
-  export SSM_Peers=10.0.3.7
+  export SSM_Peers=10.0.3.7 PROBE_TRIES=3
   run bash "$SCRIPTS/storage-peer-probe.sh"
   [ "$status" -eq 1 ]
-  [[ $output == *"gluster peer probe 10.0.3.7 failed"* ]]
+  [ "$(calls_of gluster | grep -c 'peer probe')" -eq 3 ]
+  [[ $output == *"gluster peer probe 10.0.3.7 failed 3 times; last answer: peer probe: failed: Probe returned with Transport endpoint is not connected"* ]]
+}
+
+@test "peer-probe: glusterd busy with another member's transaction is waited out, then the probe goes on" {
+  echo 2 >"$FAKE_STATE/probe-busy"
+  export SSM_Peers=10.0.3.7
+  run bash "$SCRIPTS/storage-peer-probe.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of gluster | grep -c 'peer probe')" -eq 3 ]
+  [[ $output == *"Another transaction is in progress"* ]]
+  [[ $output == *"all 1 peers are in the cluster and connected"* ]]
+}
+
+@test "peer-probe: refuses a bad PROBE_TRIES by name" {
+  export SSM_Peers=10.0.3.7 PROBE_TRIES=0
+  run bash "$SCRIPTS/storage-peer-probe.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"PROBE_TRIES must be at least 1"* ]]
+  [ -z "$(calls_of gluster)" ]
 }
 
 @test "peer-probe: refuses anything but IPv4 lists" {
