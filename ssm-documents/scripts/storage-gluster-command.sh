@@ -11,6 +11,8 @@ set -o errexit -o nounset -o pipefail
 #   SSM_Bricks   comma-separated host:/path bricks (replace-brick: exactly old,new)
 #   SSM_Force    yes | no: `force` on volume-create/add-brick (bricks on the root fs)
 #   SSM_Peer     peer-detach only: the IPv4 address of the peer to detach ('' otherwise)
+# Knobs: HEAL_FULL_TRIES (10), HEAL_FULL_SLEEP (3): heal-full retries while gluster says it
+# could not launch the heal (self-heal daemons restarting after a replace-brick).
 #
 # Builds the gluster argv itself, as lib/core/storage/plan.ts glusterArgs describes,
 # and runs `gluster --mode=script --xml ...`; the XML goes to stdout for the caller to
@@ -19,6 +21,8 @@ set -o errexit -o nounset -o pipefail
 # and so does peer-detach of a peer no longer in the pool. peer-detach refuses a peer
 # that a volume still names in a brick (gluster would too; this says so first).
 
+HEAL_FULL_TRIES=${HEAL_FULL_TRIES:-10}
+HEAL_FULL_SLEEP=${HEAL_FULL_SLEEP:-3}
 step=validate
 log() { printf 'storage-gluster-command[%s]: %s\n' "$step" "$*" >&2; }
 die() { log "ERROR: $*"; exit 1; }
@@ -27,6 +31,10 @@ VOLUME_RE='^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$'
 OCTET='(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])'
 BRICK_RE="^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}:(/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,16}\$"
 IP_RE="^${OCTET}\\.${OCTET}\\.${OCTET}\\.${OCTET}\$"
+for knob in HEAL_FULL_TRIES HEAL_FULL_SLEEP; do
+  [[ ${!knob} =~ ^[0-9]{1,3}$ ]] || die "$knob must be a whole number, got '${!knob}'"
+done
+((HEAL_FULL_TRIES >= 1)) || die "HEAL_FULL_TRIES must be at least 1"
 for name in Action Volume Replica Bricks Force; do
   var=SSM_$name
   [[ -n ${!var+set} ]] || die "$var is not set (parameter $name missing)"
@@ -114,8 +122,17 @@ log "gluster --mode=script ${args[*]}"
 if [[ $action == heal-full ]]; then
   # gluster answers `volume heal <v> full` in plain text even with --xml ("Launching heal
   # operation ... has been successful"): that text goes to the log, success is the exit code,
-  # and stdout stays empty like the idempotent skips above.
-  gluster --mode=script "${args[@]}" >&2
-  exit 0
+  # and stdout stays empty like the idempotent skips above. Right after a replace-brick the
+  # self-heal daemons restart with the new graph and a heal launched then is "unsuccessful"
+  # for a moment: retried, bounded (heal full is idempotent).
+  for ((try = 1; try <= HEAL_FULL_TRIES; try++)); do
+    if answer=$(gluster --mode=script "${args[@]}" 2>&1); then
+      log "$answer"
+      exit 0
+    fi
+    log "try $try of $HEAL_FULL_TRIES: $answer"
+    ((try == HEAL_FULL_TRIES)) || sleep "$HEAL_FULL_SLEEP"
+  done
+  die "gluster volume heal $volume full failed $HEAL_FULL_TRIES times: $answer"
 fi
 gluster --mode=script --xml "${args[@]}"

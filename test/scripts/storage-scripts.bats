@@ -44,7 +44,12 @@ case $name in
     case $args in
       *" --xml "*) echo "<cliOutput><opRet>0</opRet><args>$*</args></cliOutput>" ;;
       *" volume heal "*" full ")
-        [[ ! -f $S/heal-fails ]] || { echo "Launching heal operation to perform full self heal on volume $4 has been unsuccessful" >&2; exit 1; }
+        if [[ -f $S/heal-fails ]] && (($(<"$S/heal-fails") > 0)); then
+          echo $(($(<"$S/heal-fails") - 1)) >"$S/heal-fails"
+          echo "Launching heal operation to perform full self heal on volume $4 has been unsuccessful:" >&2
+          echo "Self-heal daemon is not running. Check self-heal daemon log file." >&2
+          exit 1
+        fi
         printf 'Launching heal operation to perform full self heal on volume %s has been successful \nUse heal info commands to check status.\n' "$4" ;;
       *" pool list "*)
         printf 'UUID\tHostname\tState\n'
@@ -343,10 +348,24 @@ EOF
   [ "$(calls_of gluster | tail -n 1)" = "gluster --mode=script volume heal pydio-data full" ]
   run bash "$SCRIPTS/storage-gluster-command.sh"
   [[ $output == *"has been successful"* ]]
-  touch "$FAKE_STATE/heal-fails"
-  run bash "$SCRIPTS/storage-gluster-command.sh"
+}
+
+@test "gluster-command: heal-full retries while the self-heal daemons restart, bounded, then fails naming gluster's answer" {
+  cmd_env heal-full
+  echo 2 >"$FAKE_STATE/heal-fails"
+  run env HEAL_FULL_SLEEP=0 bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of gluster | grep -c 'volume heal pydio-data full')" -eq 3 ]
+  [[ $output == *"try 2 of 10: Launching heal operation"*"Self-heal daemon is not running"* ]]
+  : >"$FAKE_STATE/calls"
+  echo 99 >"$FAKE_STATE/heal-fails"
+  run env HEAL_FULL_SLEEP=0 HEAL_FULL_TRIES=4 bash "$SCRIPTS/storage-gluster-command.sh"
   [ "$status" -eq 1 ]
-  [[ $output == *"has been unsuccessful"* ]]
+  [ "$(calls_of gluster | grep -c 'volume heal pydio-data full')" -eq 4 ]
+  [[ $output == *"failed 4 times: Launching heal operation to perform full self heal on volume pydio-data has been unsuccessful"* ]]
+  run env HEAL_FULL_TRIES=x bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"HEAL_FULL_TRIES must be a whole number"* ]]
 }
 
 peer_env() { export SSM_Action=peer-detach SSM_Volume= SSM_Replica=0 SSM_Bricks= SSM_Force=no SSM_Peer=$1; }
