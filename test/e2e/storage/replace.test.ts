@@ -118,7 +118,7 @@ describeWithSandbox('storage/replace.test.ts')('a killed storage host is replace
     await sb.phase('replace a killed storage host', async () => {
       for (let i = 0; i < 500 && done === undefined; i += 1) {
         const failed = [...(await notes('storage.failed')), ...(await notes('lifecycle.failed'))];
-        if (failed.length > 0) throw new Error(`the replacement failed: ${failed.map(brief).join(' || ')}`);
+        if (failed.length > 0) throw new Error(`the replacement failed:\n${failed.map((n) => `${n.subject}\n${n.message}`).join('\n---\n')}`);
         done = (await notes('storage.succeeded')).find((n) => n.subject.includes(`replaced ${victim.instanceId}`));
         if (done === undefined) await sleep(500);
       }
