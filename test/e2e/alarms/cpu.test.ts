@@ -187,8 +187,9 @@ describeWithSandbox('alarms/cpu.test.ts')('CPU alarms drive compute scaling (rea
 
   test('no load: cpu-low ALARM scales in by one through the real drain (terminate hook, drain document, target and host gone)', async () => {
     const start = Date.now();
-    const n = times.scaledOutTo ?? 3;
     const before = (await sb.status()).instances.filter((i) => i.groupName === sb.computeGroup).map((i) => i.instanceId);
+    const n = before.length;
+    expect(n).toBeGreaterThanOrEqual(3);
     await sb.phase(`no load -> cpu-low ALARM -> scale-in ${n}->${n - 1} (drain)`, async () => {
       const alarm = await waitFor(() => sb.alarms!.transitions().find((t) => t.alarmName === LOW && t.to === 'ALARM' && t.at >= start), 'cpu-low ALARM once the load stopped', 240_000);
       expect(alarm.datapoints.every((v) => v < 25)).toBe(true);
