@@ -117,7 +117,8 @@ function decisionLines(message: string): string[] {
 async function alarmScene(): Promise<void> {
   title('alarm scene: CPU load -> CPU-high alarm -> scale out -> load stops -> CPU-low alarm -> scale in');
   out('  a second sandbox (pasalm, 10.72.0.0/16) with the metrics agent and the alarm evaluator: alarm period 10 s,');
-  out('  CPU high > 60 % for 2 periods, CPU low < 20 % for 3 periods, cooldown 20 s, compute minimum 1');
+  out('  CPU high > 70 % for 2 periods (a large step needs 1.5 x 70: never, so one node at a time), CPU low < 20 % for 3 periods,');
+  out('  cooldown 20 s, compute minimum 1');
   const sb = await startSandbox({
     name: 'pasalm',
     networkOctet: 72,
@@ -127,7 +128,7 @@ async function alarmScene(): Promise<void> {
     // Bricks on the storage hosts' own small disks (XFS at /bricks): the agent reports their df, the dashboard shows it.
     storageDataDiskMiB: 320,
     storageBootDisks: true,
-    alarms: { periodSeconds: 10, cpuHighThreshold: 60, cpuLowThreshold: 20, cooldownSeconds: 20, agentIntervalMs: 2000, computeMin: 1 },
+    alarms: { periodSeconds: 10, cpuHighThreshold: 70, cpuLowThreshold: 20, cooldownSeconds: 20, agentIntervalMs: 2000, computeMin: 1 },
     log: (l) => out(`  ${clock(Date.now())} ${l}`),
   });
   const alarms = sb.alarms;
@@ -135,15 +136,27 @@ async function alarmScene(): Promise<void> {
     if (alarms === undefined) throw new DemoFailure('the sandbox started without its alarms');
     const start = new Date();
     out(`  ${describeStatus(await sb.status())}`);
-    const load = alarms.cpuLoad({ sessions: 6, seconds: 120 });
-    out(`  ${clock(Date.now())} CPU load: 6 cookie sessions requesting the CPU-work page through the load balancer`);
-    await sb.phase('alarm: load -> scale out', async () => {
-      await sb.waitForState((s) => isSteady(s, sb.computeGroup, 2), 180_000, 'the alarm-driven scale-out to 2 (InService, healthy)');
-    });
-    const report = await load.stop();
-    out(`  ${clock(Date.now())} load stopped: ${report.requests} requests in ${report.seconds.toFixed(0)} s, ${report.failures} failed`);
+    const load = alarms.cpuLoad({ sessions: 8, seconds: 240 });
+    out(`  ${clock(Date.now())} CPU load: 8 cookie sessions requesting the CPU-work page through the load balancer`);
+    let size = 0;
+    try {
+      await sb.phase('alarm: load -> scale out', async () => {
+        // The alarm function decides the size: read it from its decision, then wait for that many healthy nodes.
+        const deadline = Date.now() + 180_000;
+        while (size === 0 && Date.now() < deadline) {
+          const decided = (await sb.notifications()).map((n) => /scale-out \S+ 1->(\d+) /.exec(n.subject)).find((m) => m !== null);
+          if (decided?.[1] !== undefined) size = Number(decided[1]);
+          else await new Promise((r) => setTimeout(r, 1000));
+        }
+        if (size === 0) throw new DemoFailure('no alarm-driven scale-out within 180 s of load');
+        await sb.waitForState((s) => isSteady(s, sb.computeGroup, size), 180_000, `the alarm-driven scale-out to ${size} (InService, healthy)`);
+      });
+    } finally {
+      const report = await load.stop();
+      out(`  ${clock(Date.now())} load stopped: ${report.requests} requests in ${report.seconds.toFixed(0)} s, ${report.failures} failed`);
+    }
     await sb.phase('alarm: idle -> scale in', async () => {
-      await sb.waitForState((s) => isSteady(s, sb.computeGroup, 1), 180_000, 'the alarm-driven scale-in back to 1');
+      await sb.waitForState((s) => isSteady(s, sb.computeGroup, 1), 240_000, 'the alarm-driven scale-in back to 1');
     });
     const transitions = alarms.transitions();
     out('  alarm transitions (evaluated from the agent\'s datapoints):');
@@ -155,9 +168,9 @@ async function alarmScene(): Promise<void> {
       for (const line of decisionLines(n.message)) out(`               ${line}`);
     }
     check(transitions.some((t) => t.alarmName.endsWith('-compute-cpu-high') && t.to === 'ALARM'), 'CPU-high went to ALARM from real load');
-    check(decisions.some((n) => /scale-out .*1->2/.test(n.subject)), 'the alarm function scaled out 1 -> 2');
+    check(size > 1, `the alarm function scaled out 1 -> ${size}`);
     check(transitions.some((t) => t.alarmName.endsWith('-compute-cpu-low') && t.to === 'ALARM'), 'CPU-low went to ALARM once the load stopped');
-    check(decisions.some((n) => /scale-in .*2->1/.test(n.subject)), 'the alarm function scaled in 2 -> 1');
+    check(decisions.some((n) => /scale-in \S+ 2->1 /.test(n.subject)), `the alarm function scaled in ${size} -> 1, one node at a time after each cooldown`);
     const svg = path.join(os.tmpdir(), `pydio-autoscaler-dashboard-${new Date().toISOString().replace(/[:.]/g, '-')}.svg`);
     const rendered = await renderSandboxDashboard(sb, { out: svg, start, periodOverride: 10 });
     out(`  dashboard written to ${rendered.out}`);
