@@ -442,6 +442,8 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         healthyTimeoutSeconds: '120',
         drainMaxSeconds: '120',
         launchHeartbeatTimeout: '600',
+        // The front records scaling activities, so the alarm function's cooldown applies here as on AWS: short, like every sandbox wait.
+        scaleCooldownSeconds: '30',
         ...(alarmSettings !== undefined ? alarmStageParams(alarmSettings) : {}),
         terminateHeartbeatTimeout: '600',
         ...(dataDiskMiB !== undefined ? { storageBrickDevice: STORAGE_DATA_DEVICE } : {}),
