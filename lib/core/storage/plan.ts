@@ -490,6 +490,11 @@ export function planShrink(
     { ...common, action: 'remove-brick-start' },
     { ...common, action: 'remove-brick-status' },
     { ...common, action: 'remove-brick-commit' },
+    // Released members' peers leave the pool before their instances go: left behind
+    // "Disconnected", they would make every later storage operation refuse.
+    ...released
+      .filter((m) => m.peerState !== 'absent' && m.host !== '')
+      .map((m): PlanStep => ({ kind: 'gluster', action: 'peer-detach', volume: '', peer: m.host })),
     ...(released.length ? [{ kind: 'release-members' as const, instanceIds: released.map((m) => m.instanceId), desired: desiredAfter }] : []),
   ];
   return {

@@ -746,7 +746,7 @@ async function shrinkStep(state: StorageFlowState, deps: StorageDeps): Promise<S
         await deps.notifier.publish(storageMessages.storageRefused(config.stage, 'shrink', request.volume, reason));
         return { kind: 'done' };
       }
-      return { kind: 'next', patch: { shrinkPlan: planned, via, pending: shrinkDetachSteps(ready.snapshot, released) } };
+      return { kind: 'next', patch: { shrinkPlan: planned, via, pending: planned.steps.filter((st): st is GlusterStep => st.kind === 'gluster' && st.action === 'peer-detach') } };
     }
 
     case 'remove-brick-start': {
@@ -793,9 +793,3 @@ async function shrinkStep(state: StorageFlowState, deps: StorageDeps): Promise<S
   throw new StepFailedError(state.step, `step ${state.step} is not part of ${state.flow}`);
 }
 
-/** peer-detach of every released member still in the pool (shrinkStep's release-members runs them). */
-function shrinkDetachSteps(snapshot: ClusterSnapshot, released: readonly string[]): GlusterStep[] {
-  return snapshot.members
-    .filter((m) => released.includes(m.instanceId) && m.peerState !== 'absent' && m.host !== '')
-    .map((m): GlusterStep => ({ kind: 'gluster', action: 'peer-detach', volume: '', peer: m.host }));
-}

@@ -269,6 +269,7 @@ describeWithSandbox('storage/expand.test.ts')('storage expansion (real Gluster, 
       expect.arrayContaining([
         expect.stringMatching(new RegExp(`^gluster --mode=script volume remove-brick ${VOLUME} .* start$`)),
         expect.stringMatching(new RegExp(`^gluster --mode=script volume remove-brick ${VOLUME} .* commit$`)),
+        ...fresh.map((i) => `gluster --mode=script peer detach ${i.privateIp}`),
       ]),
     );
     await new Promise((r) => setTimeout(r, 4000));

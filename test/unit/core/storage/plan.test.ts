@@ -198,7 +198,7 @@ describe('planShrink', () => {
     volumes: [data([brick(m1, { sizeFree: free }), brick(m2, { sizeFree: free }), brick(m3, { sizeFree: free }), brick(m4, { sizeFree: free })])],
     ...over,
   });
-  it('removes the last set, watches, commits, then releases its members', () => {
+  it('removes the last set, watches, commits, detaches the released peers, then releases its members', () => {
     const plan = planShrink(four(80 * GiB), 'pydio-data');
     expect(plan.kind).toBe('plan');
     if (plan.kind !== 'plan') return;
@@ -209,6 +209,8 @@ describe('planShrink', () => {
       'gluster --mode=script volume remove-brick pydio-data replica 2 10.71.1.3:/bricks/pydio-data/brick 10.71.2.4:/bricks/pydio-data/brick start',
       'gluster --mode=script volume remove-brick pydio-data replica 2 10.71.1.3:/bricks/pydio-data/brick 10.71.2.4:/bricks/pydio-data/brick status',
       'gluster --mode=script volume remove-brick pydio-data replica 2 10.71.1.3:/bricks/pydio-data/brick 10.71.2.4:/bricks/pydio-data/brick commit',
+      'gluster --mode=script peer detach 10.71.1.3',
+      'gluster --mode=script peer detach 10.71.2.4',
       'release i-3, i-4 (desired capacity 2)',
     ]);
   });
