@@ -10,7 +10,7 @@ import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwa
 import { AlarmEvaluator, type AlarmTransition } from './control-plane/alarm-evaluator';
 import { clientConfig } from './control-plane/aws-setup';
 import { EventBus } from './control-plane/event-bus';
-import { MetricsAgent, type MetricSample } from './control-plane/metrics-agent';
+import { MetricsAgent, targetGroupDimension, type MetricSample } from './control-plane/metrics-agent';
 
 export type { AlarmTransition } from './control-plane/alarm-evaluator';
 export type { MetricSample } from './control-plane/metrics-agent';
@@ -131,6 +131,8 @@ export interface StartAlarmsOptions {
   readonly groups: { readonly compute: string; readonly storage: string };
   readonly exec: (instanceId: string, argv: readonly string[], timeoutSeconds: number) => Promise<string>;
   readonly lbUrl: string;
+  /** The target group whose health the agent publishes (HealthyHostCount), and the front that runs its health checks. */
+  readonly targetGroup?: { readonly arn: string; readonly frontUrl: string };
   /** The stage's brick mount (default /bricks). */
   readonly brickPath?: string;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
@@ -156,6 +158,10 @@ export async function startAlarms(o: StartAlarmsOptions): Promise<StartedAlarms>
     exec: o.exec,
     intervalMs: o.settings.agentIntervalMs,
     ...(o.brickPath !== undefined ? { brickPath: o.brickPath } : {}),
+    // HAProxy plays the load balancer: its ELB dimension is named after the target group.
+    ...(o.targetGroup !== undefined
+      ? { targetGroup: { arn: o.targetGroup.arn, loadBalancer: `app/${targetGroupDimension(o.targetGroup.arn).split('/')[1] ?? 'sandbox'}-haproxy/0000000000000000`, clientConfig: clientConfig(o.targetGroup.frontUrl) } }
+      : {}),
     log,
   });
   const evaluator = new AlarmEvaluator({ clientConfig: config, bus: new EventBus(config), alarmNamePrefix: prefix, intervalSeconds: o.settings.periodSeconds, log });

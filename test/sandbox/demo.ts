@@ -116,12 +116,12 @@ function decisionLines(message: string): string[] {
 
 async function alarmScene(): Promise<void> {
   title('alarm scene: CPU load -> CPU-high alarm -> scale out -> load stops -> CPU-low alarm -> scale in');
-  out('  a second sandbox (pasalm, 10.72.0.0/16) with the metrics agent and the alarm evaluator: alarm period 10 s,');
+  out('  a second sandbox (pasalm, 10.76.0.0/16) with the metrics agent and the alarm evaluator: alarm period 10 s,');
   out('  CPU high > 70 % for 2 periods (a large step needs 1.5 x 70: never, so one node at a time), CPU low < 20 % for 3 periods,');
   out('  cooldown 20 s, compute minimum 1');
   const sb = await startSandbox({
     name: 'pasalm',
-    networkOctet: 72,
+    networkOctet: 76,
     lbPort: 0,
     stateDir: path.join(os.tmpdir(), `pas-demo-alarms-${process.pid}`),
     deregistrationDelaySeconds: 3,

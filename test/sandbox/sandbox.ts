@@ -583,6 +583,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
             groups: { compute: computeGroup, storage: storageGroup },
             exec: (id, argv, timeoutSeconds) => hosts.exec(id, argv, timeoutSeconds),
             lbUrl: dataPlane.urlOf(targetGroupArn),
+            targetGroup: { arn: targetGroupArn, frontUrl: endpoint },
             log: (message, fields) => cpLog.write(`${JSON.stringify({ at: new Date().toISOString(), message, ...fields })}\n`),
           });
     if (alarms !== undefined) stoppers.push({ what: 'metrics agent and alarm evaluator', stop: () => alarms.stop() });

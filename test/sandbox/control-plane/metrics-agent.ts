@@ -13,6 +13,10 @@
  *   host's mount namespace (used / (used + available), as the agent computes
  *   it); published only when that path is a mount point, as the agent reports
  *   per mount. One datapoint per storage host: Maximum = the fullest brick.
+ * - `AWS/ApplicationELB HealthyHostCount` and `UnHealthyHostCount`, dimensions
+ *   LoadBalancer, TargetGroup (`targetgroup/<name>/<id>`, as ELB names it):
+ *   the target group's health as the front's health checks see it (when a
+ *   target group is given). Draining and unused targets count in neither.
  *
  * Bounded (every command has a timeout, one sample at a time), errors are
  * logged and never thrown from the timer, hosts that are gone are skipped.
@@ -21,6 +25,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type StandardUnit } from '@aws-sdk/client-cloudwatch';
+import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 
 export interface MetricSample {
   readonly at: number;
@@ -53,6 +58,25 @@ export interface MetricsAgentOptions {
   readonly procRoot?: string;
   /** Where named network namespaces are (default /run/netns). */
   readonly netnsRoot?: string;
+  /** The target group whose health is published as ELB metrics; `clientConfig` must reach the emulator that runs the health checks (the front). */
+  readonly targetGroup?: { readonly arn: string; readonly loadBalancer: string; readonly clientConfig: object };
+}
+
+/** ELB's TargetGroup dimension of a target group ARN: `targetgroup/<name>/<id>`. */
+export function targetGroupDimension(arn: string): string {
+  const m = /^arn:aws[a-z-]*:elasticloadbalancing:[^:]*:\d*:(targetgroup\/[^/]+\/[^/]+)$/.exec(arn);
+  if (m?.[1] === undefined) throw new MetricsAgentError(`not a target group ARN: '${arn}'`);
+  return m[1];
+}
+
+/** HealthyHostCount and UnHealthyHostCount from target health states, as ELB counts them. */
+export function targetHealthSamples(states: readonly string[], dimensions: Readonly<Record<string, string>>, at: number, id: string): MetricSample[] {
+  const healthy = states.filter((st) => st === 'healthy').length;
+  const unhealthy = states.filter((st) => st === 'unhealthy').length;
+  return [
+    { at, instanceId: id, namespace: 'AWS/ApplicationELB', metricName: 'HealthyHostCount', dimensions, value: healthy, unit: 'Count' },
+    { at, instanceId: id, namespace: 'AWS/ApplicationELB', metricName: 'UnHealthyHostCount', dimensions, value: unhealthy, unit: 'Count' },
+  ];
 }
 
 export class MetricsAgentError extends Error {
@@ -291,8 +315,27 @@ export class MetricsAgent {
       }
     }
 
+    const tg = this.options.targetGroup;
+    if (tg !== undefined && !this.stopped) {
+      try {
+        const out = await this.elb(tg.clientConfig).send(new DescribeTargetHealthCommand({ TargetGroupArn: tg.arn }));
+        const states = (out.TargetHealthDescriptions ?? []).map((d) => d.TargetHealth?.State ?? 'unknown');
+        const name = targetGroupDimension(tg.arn);
+        samples.push(...targetHealthSamples(states, { LoadBalancer: tg.loadBalancer, TargetGroup: name }, this.now(), name));
+      } catch (error) {
+        this.logOnce('target-health', 'target health not sampled', { why: error instanceof Error ? error.message.slice(0, 300) : String(error) });
+      }
+    }
+
     await this.publish(samples);
     return samples;
+  }
+
+  private elbClient: ElasticLoadBalancingV2Client | undefined;
+
+  private elb(config: object): ElasticLoadBalancingV2Client {
+    this.elbClient ??= new ElasticLoadBalancingV2Client(config);
+    return this.elbClient;
   }
 
   private logOnce(key: string, message: string, fields: Record<string, unknown>): void {

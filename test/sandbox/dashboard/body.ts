@@ -261,8 +261,12 @@ export function resolveDashboardBody(template: Json, options: ResolveOptions, lo
     if (physical !== undefined) return physical;
     throw new DashboardError(`${where}: Ref ${name} is neither a parameter, a pseudo parameter nor a known resource`);
   };
+  // Placeholders baked in at package time are swapped in the template's strings before
+  // resolving (a placeholder ARN inside Fn::Split would otherwise never reach the body whole).
+  const swap = (text: string): string => Object.entries(options.replace ?? {}).reduce((t, [from, to]) => t.split(from).join(to), text);
   const resolve = (value: Json, where: string): Json => {
     if (Array.isArray(value)) return value.map((v, i) => resolve(v, `${where}[${i}]`));
+    if (typeof value === 'string') return swap(value);
     if (!isObject(value)) return value;
     const keys = Object.keys(value);
     if (keys.length !== 1) return Object.fromEntries(keys.map((k) => [k, resolve(value[k], `${where}.${k}`)]));
@@ -274,7 +278,7 @@ export function resolveDashboardBody(template: Json, options: ResolveOptions, lo
       case 'Fn::Sub': {
         const [text, vars] = Array.isArray(arg) ? [arg[0], arg[1] ?? {}] : [arg, {}];
         if (typeof text !== 'string' || !isObject(vars)) throw new DashboardError(`${where}: malformed Fn::Sub`);
-        return text.replace(/\$\{([^}!][^}]*)\}/g, (_m, name: string) => {
+        return swap(text).replace(/\$\{([^}!][^}]*)\}/g, (_m, name: string) => {
           if (name in vars) {
             const v = resolve(vars[name], `${where} Fn::Sub variable ${name}`);
             if (typeof v !== 'string' && typeof v !== 'number') throw new DashboardError(`${where}: Fn::Sub variable ${name} is not a string`);

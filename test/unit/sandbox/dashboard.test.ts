@@ -89,6 +89,11 @@ describe('resolveDashboardBody', () => {
     expect(resolveDashboardBody(template, { region: 'us-east-1', parameters: { StorageGroupName: 'given' } })).toBe('us-east-1|given|targetgroup/PLACE/0|compute');
   });
 
+  it('swaps a placeholder ARN before Select/Split take it apart (as the sandbox deploy replaces it)', () => {
+    const real = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pas-tg/1234abcd';
+    expect(resolveDashboardBody(template, { region: 'eu-west-1', replace: { 'arn:aws:elb:eu-west-1:1:targetgroup/PLACE/0': real } })).toBe('eu-west-1|st-group|targetgroup/pas-tg/1234abcd|compute');
+  });
+
   it('keeps ${!Literal} as a literal ${Literal}', () => {
     const literal = { Resources: { ClusterDashboard: { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardBody: { 'Fn::Sub': '${!Not}-${AWS::Region}' } } } } };
     expect(resolveDashboardBody(literal, { region: 'eu-west-1' })).toBe('${Not}-eu-west-1');

@@ -1,4 +1,4 @@
-import { cpuPercent, parseDf, parseProcStat } from '../../sandbox/control-plane/metrics-agent';
+import { cpuPercent, parseDf, parseProcStat, targetGroupDimension, targetHealthSamples } from '../../sandbox/control-plane/metrics-agent';
 
 describe('parseProcStat', () => {
   it('reads utime+stime, cutime+cstime and the start time, also with spaces and parentheses in comm', () => {
@@ -36,5 +36,21 @@ describe('parseDf: disk_used_percent of the brick mount', () => {
   });
   it('skips unreadable output', () => {
     expect('skip' in parseDf('df: /bricks: No such file or directory', '/bricks')).toBe(true);
+  });
+});
+
+describe('target group health as ELB metrics', () => {
+  it('names the TargetGroup dimension as ELB does, and refuses anything but a target group ARN', () => {
+    expect(targetGroupDimension('arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pas-tg/50dc6c495c0c9188')).toBe('targetgroup/pas-tg/50dc6c495c0c9188');
+    expect(() => targetGroupDimension('arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/x/1')).toThrow(/not a target group ARN/);
+  });
+  it('counts healthy and unhealthy targets; draining, initial and unused count in neither', () => {
+    const dims = { LoadBalancer: 'app/pas-haproxy/0', TargetGroup: 'targetgroup/pas-tg/1' };
+    const samples = targetHealthSamples(['healthy', 'healthy', 'unhealthy', 'draining', 'initial', 'unused'], dims, 1000, 'tg');
+    expect(samples.map((s) => [s.metricName, s.value, s.unit])).toEqual([
+      ['HealthyHostCount', 2, 'Count'],
+      ['UnHealthyHostCount', 1, 'Count'],
+    ]);
+    expect(samples.every((s) => s.namespace === 'AWS/ApplicationELB' && s.dimensions === dims)).toBe(true);
   });
 });
