@@ -54,6 +54,12 @@ export interface VolumePort {
   latestModification(volumeId: string): Promise<VolumeModification | undefined>;
 }
 
+/** Instance tags: where ops see a storage member's state in the EC2 console (CreateTags). */
+export interface InstanceTagPort {
+  /** Sets (adds or overwrites) these tags on the instance. */
+  tagInstance(instanceId: string, tags: Readonly<Record<string, string>>): Promise<void>;
+}
+
 export interface Ec2Endpoint {
   readonly region: string;
   /** Full URL, e.g. https://ec2.eu-west-1.amazonaws.com or http://127.0.0.1:5000 */
@@ -339,4 +345,33 @@ export function createVolumePort(call: Ec2Call, opts: AdapterOptions): VolumePor
   }
 
   return { findAttachedVolume, describeVolume, modifyVolumeSize, latestModification };
+}
+
+// --- instance tags --------------------------------------------------------------------------
+
+const TAG_KEY = /^[A-Za-z0-9 _.:/=+@-]{1,127}$/;
+
+export function createInstanceTagPort(call: Ec2Call, opts: AdapterOptions): InstanceTagPort {
+  const { dryRun, log } = opts;
+
+  async function tagInstance(instanceId: string, tags: Readonly<Record<string, string>>): Promise<void> {
+    const operation = 'CreateTags';
+    if (!INSTANCE_ID.test(instanceId)) throw new AwsCallError(operation, `not an instance id: ${JSON.stringify(instanceId)}`);
+    const entries = Object.entries(tags);
+    if (entries.length < 1 || entries.length > 10) throw new AwsCallError(operation, `1 to 10 tags per call, got ${entries.length}`);
+    for (const [key, value] of entries) {
+      if (!TAG_KEY.test(key) || key.startsWith('aws:')) throw new AwsCallError(operation, `tag key ${JSON.stringify(key)} is not allowed (1-127 characters, not aws:)`);
+      if (value.length > 255) throw new AwsCallError(operation, `tag ${key}: value longer than 255 characters`);
+    }
+    if (dryRun) {
+      logDryRun(log, operation, { instanceId, tags });
+      return;
+    }
+    const params: Array<readonly [string, string]> = [['ResourceId.1', instanceId]];
+    entries.forEach(([key, value], i) => params.push([`Tag.${i + 1}.Key`, key], [`Tag.${i + 1}.Value`, value]));
+    // CreateTags overwrites: sending it again after a 5xx changes nothing twice.
+    await call(operation, params);
+  }
+
+  return { tagInstance };
 }

@@ -1,6 +1,6 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createAutoScalingClient, createAutoScalingPort } from '../aws/autoscaling';
-import { createEc2Transport, createVolumePort, ec2Endpoint } from '../aws/ec2-volumes';
+import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Endpoint } from '../aws/ec2-volumes';
 import { createElbv2Client, createTargetGroupPort } from '../aws/elbv2';
 import { createNotifierPort, createSnsClient } from '../aws/sns';
 import { createQueuePort, createSqsClient } from '../aws/sqs';
@@ -127,11 +127,13 @@ export function buildStorageDeps(config: Config = loadConfig(), env: Record<stri
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage, tier: 'storage', ...(config.dryRun ? { dryRun: true } : {}) });
   const storage = parseStorageConfig(env, config);
+  // EC2 through a signed Query call of our own (client-ec2 is too large for the zip).
+  const ec2 = createEc2Transport(ec2Endpoint(env), { credentials: defaultProvider() });
   return {
     config,
     storage,
-    // Grow in place only: a signed EC2 Query call of our own (client-ec2 is too large for the zip).
-    ...(storage.growInPlace.mode === 'off' ? {} : { volumes: createVolumePort(createEc2Transport(ec2Endpoint(env), { credentials: defaultProvider() }), opts) }),
+    ...(storage.growInPlace.mode === 'off' ? {} : { volumes: createVolumePort(ec2, opts) }),
+    tags: createInstanceTagPort(ec2, opts),
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
     ssm: createSsmPort(createSsmClient(), opts),
     notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),

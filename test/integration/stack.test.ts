@@ -791,8 +791,8 @@ describe('storage tier', () => {
     });
 
     it('may enlarge EBS volumes only on a stage that grows in place: ModifyVolume on this account and region\'s volumes, the Describe calls read-only', () => {
-      // The storage stage keeps the default (off): no EC2 action at all.
-      expect(statements(role, storageDeployed).flatMap(actionsOf).filter((a) => a.startsWith('ec2:'))).toEqual([]);
+      // The storage stage keeps the default (off): no EC2 action but tagging its members.
+      expect(statements(role, storageDeployed).flatMap(actionsOf).filter((a) => a.startsWith('ec2:'))).toEqual(['ec2:CreateTags']);
       // The same template with the parameter set to preferred.
       const growing = JSON.parse(JSON.stringify(storageTemplate));
       growing.Parameters.StorageGrowInPlace.Default = 'preferred';
@@ -806,6 +806,16 @@ describe('storage tier', () => {
       expect(vars).toMatchObject({ STORAGE_BRICK_EBS_DEVICE: '/dev/sdf', DOC_STORAGE_GROW_BRICK: { Ref: 'StorageGrowBrickDocument' } });
       // The function reads the same param the parameter's default comes from.
       expect(storageDeployed.StorageLambdaFunction.Properties.Environment.Variables.STORAGE_GROW_IN_PLACE).toBe(storageTemplate.Parameters.StorageGrowInPlace.Default);
+    });
+
+    it('tags only instances of the storage group, and only with its two state keys', () => {
+      const { statement, resources: scoped } = scopeOf('ec2:CreateTags', role, storageDeployed);
+      expect(actionsOf(statement)).toEqual(['ec2:CreateTags']);
+      expect(scoped).toEqual([JSON.stringify({ 'Fn::Sub': 'arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:instance/*' })]);
+      expect(statement.Condition).toEqual({
+        StringEquals: { 'aws:ResourceTag/aws:autoscaling:groupName': STORAGE_GROUP },
+        'ForAllValues:StringEquals': { 'aws:TagKeys': ['pydio-autoscaler:storage-state', 'pydio-autoscaler:storage-state-since'] },
+      });
     });
 
     it('parameters only under /pydio-autoscaler/<stage>/storage', () => {

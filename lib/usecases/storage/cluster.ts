@@ -1,5 +1,5 @@
 import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../aws/autoscaling';
-import type { VolumePort } from '../../aws/ec2-volumes';
+import type { InstanceTagPort, VolumePort } from '../../aws/ec2-volumes';
 import type { NotifierPort } from '../../aws/sns';
 import type { QueuePort } from '../../aws/sqs';
 import type { CommandInvocation, ParameterPort, SsmPort } from '../../aws/ssm';
@@ -28,6 +28,8 @@ export interface StorageDeps {
   readonly queue: QueuePort;
   /** EBS volumes, for grow in place only (built when STORAGE_GROW_IN_PLACE is not off). */
   readonly volumes?: VolumePort;
+  /** Instance tags (the member's state, for ops in the EC2 console); absent: members are not tagged. */
+  readonly tags?: InstanceTagPort;
   readonly log: Log;
   readonly now: () => Date;
   readonly sleep: (ms: number) => Promise<void>;

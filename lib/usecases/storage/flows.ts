@@ -46,6 +46,10 @@ import {
   type StorageRequest,
 } from './state';
 
+/** Tags a joined storage member carries (its state for ops; the flows read the Parameter Store record). */
+export const MEMBER_STATE_TAG = 'pydio-autoscaler:storage-state';
+export const MEMBER_SINCE_TAG = 'pydio-autoscaler:storage-state-since';
+
 export interface QueueMessage {
   readonly messageId: string;
   readonly body: string;
@@ -447,6 +451,12 @@ async function launchStep(state: StorageFlowState, deps: StorageDeps): Promise<S
     case 'protect': {
       await deps.autoScaling.setInstanceProtection(storage.groupName, [self.instanceId], true);
       await recordMember(deps, { instanceId: self.instanceId, host: self.host, zone: self.zone, state: 'joined', lastSeen: now.toISOString() });
+      // The tag is for people (the record above is what the flows read): a refused tag is a warning of the join.
+      try {
+        await deps.tags?.tagInstance(self.instanceId, { [MEMBER_STATE_TAG]: 'joined', [MEMBER_SINCE_TAG]: now.toISOString() });
+      } catch (error) {
+        return { kind: 'next', warning: `could not tag ${self.instanceId} with its state (${error instanceof Error ? error.message : String(error)}); it is protected and recorded` };
+      }
       return { kind: 'next' };
     }
 

@@ -1,4 +1,4 @@
-import { createEc2Transport, createVolumePort, ec2Endpoint, type Ec2Call, type VolumePort } from '../../../lib/aws/ec2-volumes';
+import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Endpoint, type Ec2Call, type VolumePort } from '../../../lib/aws/ec2-volumes';
 import { child, childrenNamed, textOf } from '../../../lib/core/storage/xml';
 import type { Log } from '../../../lib/logger';
 import { startMoto, type MotoServer } from '../../sandbox/control-plane/moto';
@@ -69,4 +69,14 @@ it('dry run does not modify the volume', async () => {
   const volume = await dry.findAttachedVolume(instanceId, '/dev/sdf');
   await dry.modifyVolumeSize(volume!.volumeId, 30);
   expect((await volumes.describeVolume(volume!.volumeId))?.sizeGiB).toBe(10);
+});
+
+it('tags an instance with its storage state, overwriting the previous value (CreateTags read back with DescribeTags)', async () => {
+  const instanceId = await launch(10);
+  const tags = createInstanceTagPort(call, { dryRun: false, log: quiet });
+  await tags.tagInstance(instanceId, { 'pydio-autoscaler:storage-state': 'joining' });
+  await tags.tagInstance(instanceId, { 'pydio-autoscaler:storage-state': 'joined', 'pydio-autoscaler:storage-state-since': '2026-11-21T10:00:00.000Z' });
+  const root = await call('DescribeTags', [['Filter.1.Name', 'resource-id'], ['Filter.1.Value.1', instanceId]]);
+  const found = childrenNamed(child(root, 'tagSet', 'DescribeTags'), 'item').map((i) => [textOf(i, 'key', 'tag'), textOf(i, 'value', 'tag')]);
+  expect(Object.fromEntries(found)).toEqual({ 'pydio-autoscaler:storage-state': 'joined', 'pydio-autoscaler:storage-state-since': '2026-11-21T10:00:00.000Z' });
 });

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   createEc2Transport,
+  createInstanceTagPort,
   createVolumePort,
   ec2Endpoint,
   ec2Error,
@@ -312,5 +313,47 @@ describe('ec2Error', () => {
   it('keeps a non-XML body as the message', () => {
     const e = ec2Error('DescribeVolumes', 502, '<html>Bad gateway</html>');
     expect(e.message).toBe('DescribeVolumes: HTTP502: <html>Bad gateway</html>');
+  });
+});
+
+describe('tagInstance (CreateTags)', () => {
+  const tagPort = (dryRun = false) => {
+    const call = createEc2Transport({ region: 'eu-west-1', url }, { credentials: CREDS, sleep: async () => undefined });
+    const log = recordingLog();
+    return { tags: createInstanceTagPort(call, { dryRun, log }), log };
+  };
+  const CREATED = '<?xml version="1.0" encoding="UTF-8"?>\n<CreateTagsResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>7a62c49f-347e-4fc4-9331-6e8eEXAMPLE</requestId><return>true</return></CreateTagsResponse>';
+
+  it('sends the instance and each tag as numbered Key/Value pairs', async () => {
+    answers.push(ok(CREATED));
+    await tagPort().tags.tagInstance(INSTANCE, { 'pydio-autoscaler:storage-state': 'joined', 'pydio-autoscaler:storage-state-since': '2026-11-21T10:00:00.000Z' });
+    const p = seen[0]!.params;
+    expect([p.get('Action'), p.get('ResourceId.1'), p.get('Tag.1.Key'), p.get('Tag.1.Value'), p.get('Tag.2.Key'), p.get('Tag.2.Value')]).toEqual([
+      'CreateTags', INSTANCE, 'pydio-autoscaler:storage-state', 'joined', 'pydio-autoscaler:storage-state-since', '2026-11-21T10:00:00.000Z',
+    ]);
+  });
+
+  it('in dry run logs what it would send and sends nothing', async () => {
+    const { tags, log } = tagPort(true);
+    await tags.tagInstance(INSTANCE, { 'pydio-autoscaler:storage-state': 'joined' });
+    expect(seen).toHaveLength(0);
+    expect(log.infos[0]).toEqual(['dry run: would CreateTags', expect.objectContaining({ instanceId: INSTANCE, dryRun: true })]);
+  });
+
+  it.each<[string, string, Record<string, string>, RegExp]>([
+    ['not an instance id', 'vol-1', { a: 'b' }, /not an instance id/],
+    ['no tag', INSTANCE, {}, /1 to 10 tags/],
+    ['a reserved aws: key', INSTANCE, { 'aws:autoscaling:groupName': 'x' }, /not allowed/],
+    ['a value over 255 characters', INSTANCE, { k: 'x'.repeat(256) }, /longer than 255/],
+  ])('refuses %s before sending anything', async (_name, id, tags, message) => {
+    await expect(tagPort().tags.tagInstance(id, tags)).rejects.toThrow(message);
+    expect(seen).toHaveLength(0);
+  });
+
+  it('turns an EC2 refusal into AwsCallError with its code', async () => {
+    answers.push(error(403, 'UnauthorizedOperation', 'You are not authorized to perform this operation.'));
+    const failure = await tagPort().tags.tagInstance(INSTANCE, { 'pydio-autoscaler:storage-state': 'joined' }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(AwsCallError);
+    expect(String((failure as Error).message)).toContain('UnauthorizedOperation');
   });
 });

@@ -260,6 +260,17 @@ export class FakeStorage {
     },
   };
 
+  /** Instance tags as CreateTags left them; `tagError` makes CreateTags fail. */
+  public readonly tags = new Map<string, Record<string, string>>();
+  public tagError: Error | undefined;
+  public readonly tagsPort = {
+    tagInstance: async (instanceId: string, tags: Readonly<Record<string, string>>): Promise<void> => {
+      this.record('tagInstance', { instanceId, tags });
+      if (this.tagError !== undefined) throw this.tagError;
+      this.tags.set(instanceId, { ...this.tags.get(instanceId), ...tags });
+    },
+  };
+
   public readonly log: Log = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Log;
 
   public deps(env: Record<string, string> = {}): StorageDeps {
@@ -271,6 +282,7 @@ export class FakeStorage {
       ssm: this.ssm,
       notifier: this.notifier,
       queue: this.queuePort,
+      tags: this.tagsPort,
       log: this.log,
       now: () => this.now,
       sleep: async (ms) => {

@@ -38,11 +38,28 @@ describe('storage-launch', () => {
     expect(cloud.pool.has(node.ip)).toBe(true);
     expect(cloud.node(node.instanceId).protected).toBe(true);
     expect(JSON.parse(cloud.params.get(`/pydio-autoscaler/test/storage/members/${node.instanceId}`)!)).toMatchObject({ host: node.ip, zone: A, state: 'joined' });
+    expect(cloud.tags.get(node.instanceId)).toEqual({ 'pydio-autoscaler:storage-state': 'joined', 'pydio-autoscaler:storage-state-since': expect.stringMatching(/^\d{4}-\d\d-\d\dT/) });
     expect(cloud.ops().filter((op) => op === 'completeLifecycleAction')).toHaveLength(1);
     expect(cloud.glusterActions()).toEqual([]);
     expect(subjectsOf(cloud, 'lifecycle.succeeded')[0]).toContain(`storage node ${node.instanceId} joined`);
     // Only the lifecycle claim was taken, and it is given back.
     expect([...cloud.params.keys()].filter((k) => k.includes('/lifecycle/'))).toEqual([]);
+  });
+
+  it('a refused tag does not stop the join: the node is protected, recorded, completed, and ops read the warning', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    cloud.tagError = new Error('CreateTags: UnauthorizedOperation: You are not authorized to perform this operation.');
+    const node = cloud.launch(B);
+    const outcomes = await cloud.drain();
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.node(node.instanceId).protected).toBe(true);
+    expect(cloud.calls.find((c) => c.op === 'completeLifecycleAction')!.args).toMatchObject({ instanceId: node.instanceId, result: 'CONTINUE' });
+    expect(cloud.tags.has(node.instanceId)).toBe(false);
+    const joined = cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!;
+    expect(joined.body).toContain(`could not tag ${node.instanceId} with its state`);
+    expect(joined.body).toContain('UnauthorizedOperation');
   });
 
   it('abandons and notifies when the brick cannot be prepared', async () => {
