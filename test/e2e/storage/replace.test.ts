@@ -106,9 +106,10 @@ describeWithSandbox('storage/replace.test.ts')('a killed storage host is replace
       120,
     );
     times.outageWrite = seconds(Date.now() - writeStart);
-    // Written before the group even noticed (8 s after the crash): the volume had one replica then.
-    const writtenAt = Date.now();
-    expect(writtenAt - kill.crashedAt).toBeLessThan(8000);
+    // Begun before the group even noticed (8 s after the crash): the volume had one replica then.
+    // (How long the write itself takes is Gluster's business: on a busy machine a client that
+    // missed the reset waits out its ping timeout; the replacement is over a minute away either way.)
+    expect(writeStart - kill.crashedAt).toBeLessThan(8000);
     await kill.noticed;
     const noticedAt = Date.now();
     times.crashToNoticed = seconds(noticedAt - kill.crashedAt);

@@ -7,10 +7,11 @@
 # reporting an agent's last address) so host-destroy.sh still cleans up when the
 # group terminates the instance. Idempotent: exits 0 when the host is already down.
 #
-# Order: processes first, then the network. Their sockets close as the kernel
-# reaps them, so peers and FUSE clients see the connections drop at once (as
-# after a kernel panic that resets connections) instead of waiting out
-# Gluster's 42 s ping timeout.
+# Order: processes first, then (after PAS_CRASH_RESET_GRACE s, default 2) the
+# network. Their sockets close as the kernel reaps them, and for that grace the
+# host's kernel answers with resets, so peers and FUSE clients see the
+# connections drop at once (as after a kernel panic that resets connections)
+# instead of waiting out Gluster's 42 s ping timeout.
 set -o errexit -o nounset -o pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
@@ -36,6 +37,10 @@ if [[ -e /run/netns/$ns ]]; then
   done
   left=$(ip netns pids "$ns" || true)
   [[ -z $left ]] || pas_die "host $id: processes survived SIGKILL: $(tr '\n' ' ' <<<"$left")"
+  # A moment with the kernel still up and nothing listening: a peer that had not yet
+  # seen the FIN (a busy machine) gets a reset instead of silence and marks the brick
+  # down at once, not after Gluster's 42 s ping timeout.
+  sleep "${PAS_CRASH_RESET_GRACE:-2}"
   ip netns delete "$ns"
 fi
 link=$(pas_veth_root "$id")
