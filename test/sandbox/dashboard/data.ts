@@ -97,9 +97,15 @@ async function seriesOf(cw: CloudWatchClient, spec: SeriesSpec, window: Window):
       Dimensions: Object.entries(search.filters).map(([Name, Value]) => ({ Name, Value })),
     }),
   );
+  // One series per metric: moto's ListMetrics repeats a metric once per PutMetricData.
+  const seen = new Set<string>();
   const matches = (listed.Metrics ?? []).filter((m) => {
     const names = (m.Dimensions ?? []).map((d) => d.Name ?? '').sort();
-    return names.join(',') === [...search.schema].sort().join(',');
+    if (names.join(',') !== [...search.schema].sort().join(',')) return false;
+    const key = JSON.stringify([m.MetricName, [...(m.Dimensions ?? [])].map((d) => [d.Name, d.Value]).sort()]);
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
   });
   if (matches.length === 0) return [{ label: spec.label, yAxis: spec.yAxis, points: [] }];
   const out: SeriesData[] = [];

@@ -212,3 +212,23 @@ describe('render.ts command line', () => {
     expect(() => parseArgs(argv)).toThrow(message);
   });
 });
+
+describe('fetchDashboardData: a SEARCH widget', () => {
+  it('draws one series per metric even when ListMetrics repeats a metric (moto lists it once per PutMetricData)', async () => {
+    const { CloudWatchClient, GetMetricStatisticsCommand, ListMetricsCommand } = await import('@aws-sdk/client-cloudwatch');
+    const { mockClient } = await import('aws-sdk-client-mock');
+    const { fetchDashboardData } = await import('../../sandbox/dashboard/data');
+    const cw = mockClient(CloudWatchClient);
+    const dims = [{ Name: 'LoadBalancer', Value: 'app/pas-haproxy/0' }, { Name: 'TargetGroup', Value: 'targetgroup/pas-tg/1' }];
+    const metric = { Namespace: 'AWS/ApplicationELB', MetricName: 'HealthyHostCount', Dimensions: dims };
+    cw.on(ListMetricsCommand).resolves({ Metrics: [metric, metric, { ...metric, Dimensions: [...dims].reverse() }] });
+    cw.on(GetMetricStatisticsCommand).resolves({ Datapoints: [{ Timestamp: new Date('2026-11-21T10:00:00Z'), Minimum: 2 }] });
+    const dashboard = parseDashboardBody({
+      widgets: [{ type: 'metric', x: 0, y: 0, width: 12, height: 6, properties: { title: 'Healthy targets', period: 60, stat: 'Minimum', metrics: [[{ expression: `SEARCH('{AWS/ApplicationELB,LoadBalancer,TargetGroup} MetricName="HealthyHostCount" TargetGroup="targetgroup/pas-tg/1"', 'Minimum', 60)`, id: 'healthy', label: 'HealthyHostCount' }]] } }],
+    });
+    const data = await fetchDashboardData(new CloudWatchClient({ region: 'eu-west-1' }), dashboard, { start: new Date('2026-11-21T09:59:00Z'), end: new Date('2026-11-21T10:05:00Z') });
+    expect(data[0]).toHaveLength(1);
+    expect(data[0]![0]).toMatchObject({ label: 'HealthyHostCount', points: [{ v: 2 }] });
+    cw.restore();
+  });
+});
