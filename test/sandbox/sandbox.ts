@@ -830,7 +830,10 @@ export function isSteady(s: SandboxStatus, computeGroup: string, n: number): boo
   const compute = s.instances.filter((i) => i.groupName === computeGroup);
   if (compute.length !== n || compute.some((i) => i.lifecycleState !== 'InService')) return false;
   if (s.targets.length !== n) return false;
-  return compute.every((i) => s.targets.some((t) => t.instanceId === i.instanceId && t.state === 'healthy'));
+  if (!compute.every((i) => s.targets.some((t) => t.instanceId === i.instanceId && t.state === 'healthy'))) return false;
+  // The group forgets a terminated instance before its host has finished stopping: steady means that host is gone too.
+  const ids = new Set(compute.map((i) => i.instanceId));
+  return s.hosts.filter((h) => h.role === 'compute' && h.running).every((h) => ids.has(h.instanceId));
 }
 
 export function describeStatus(s: SandboxStatus): string {
