@@ -6,7 +6,7 @@ import type { ScalingConfig } from '../config-scaling';
 import { parseJsonBody, rejectMalformed } from './intake';
 import { encodeRecheck, metricValueFromReason, parseAlarmMessage, type AlarmSignal } from '../core/scaling/alarm-event';
 import { alarmRoleOf, decideScaling, type ScalingDecision, type ScalingSnapshot } from '../core/scaling/decide';
-import { decisionLogFields, scalingNotification, type DecisionReport } from '../core/scaling/messages';
+import { decisionLogFields, isWorthTelling, scalingNotification, type DecisionReport } from '../core/scaling/messages';
 import { METRIC } from '../core/scaling/metric-names';
 import type { Log } from '../logger';
 import type { MetricsSink, StorageExpansionPort } from './ports';
@@ -62,7 +62,8 @@ export function currentSignal(signal: AlarmSignal, alarm: AlarmDescription | und
   const newer = alarm.stateUpdated.getTime() > Date.parse(signal.at);
   if (signal.source === 'event' && !newer) return signal;
   const metricValue = metricValueFromReason(alarm.stateReason);
-  const { metricValue: _stale, ...rest } = signal;
+  // What the event says the alarm left no longer applies to the state read now.
+  const { metricValue: _stale, previousState: _left, ...rest } = signal;
   return {
     ...rest,
     state: alarm.state,
@@ -76,7 +77,10 @@ function reject(deps: AlarmDeps, error: unknown, body: string): Promise<AlarmOut
   return rejectMalformed(deps, error, body, 'alarm message');
 }
 
-async function gatherSnapshot(signal: AlarmSignal, deps: AlarmDeps): Promise<{ signal: AlarmSignal; snapshot: ScalingSnapshot; notes: string[] }> {
+async function gatherSnapshot(
+  signal: AlarmSignal,
+  deps: AlarmDeps,
+): Promise<{ signal: AlarmSignal; snapshot: ScalingSnapshot; notes: string[]; alarmFound: boolean }> {
   const { config } = deps;
   const notes: string[] = [];
   const role = alarmRoleOf(signal.alarmName, config.alarms);
@@ -91,7 +95,8 @@ async function gatherSnapshot(signal: AlarmSignal, deps: AlarmDeps): Promise<{ s
     storageHealthy: { healthy: true },
     dataVolume: config.dataVolume,
   };
-  if (current.state !== 'ALARM' || role === 'unknown') return { signal: current, snapshot: base, notes };
+  const alarmFound = alarm !== undefined;
+  if (current.state !== 'ALARM' || role === 'unknown') return { signal: current, snapshot: base, notes, alarmFound };
 
   const groupName = role === 'disk-high' ? config.storageGroupName : config.computeGroupName;
   const group = groupName ? await deps.autoScaling.describeGroup(groupName) : undefined;
@@ -118,7 +123,7 @@ async function gatherSnapshot(signal: AlarmSignal, deps: AlarmDeps): Promise<{ s
     if (health.healthy && health.reason) notes.push(health.reason);
   }
   if (role === 'disk-high' && deps.storage.deployed === false) notes.push('storage tier not deployed in this stage: expansion cannot start');
-  return { signal: current, snapshot, notes };
+  return { signal: current, snapshot, notes, alarmFound };
 }
 
 async function act(
@@ -171,7 +176,7 @@ export async function handleAlarmMessage(message: AlarmMessage, deps: AlarmDeps)
     return reject(deps, error, message.body);
   }
 
-  const { signal, snapshot, notes } = await gatherSnapshot(received, deps);
+  const { signal, snapshot, notes, alarmFound } = await gatherSnapshot(received, deps);
   const decision = decideScaling(signal, snapshot, config.scaling);
   const { outcome, outcomeNote } = await act(decision, deps);
   // AWS refusing a scale (activity in progress) is retried like a busy group.
@@ -190,8 +195,9 @@ export async function handleAlarmMessage(message: AlarmMessage, deps: AlarmDeps)
     notes,
   };
 
-  await deps.notifier.publish(scalingNotification(report));
-  log.info('scaling decision', { messageId: message.messageId, ...decisionLogFields(report) });
+  const notify = isWorthTelling(report, received, alarmFound);
+  if (notify) await deps.notifier.publish(scalingNotification(report));
+  log.info('scaling decision', { messageId: message.messageId, ...decisionLogFields(report), notified: notify });
   recordMetrics(report, deps.metrics);
   if (recheckAfterSeconds !== undefined) {
     await deps.queue.send(config.decisionQueueUrl, encodeRecheck(signal.alarmName, signal.attempt + 1, deps.now()), recheckAfterSeconds);

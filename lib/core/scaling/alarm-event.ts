@@ -20,6 +20,8 @@ export interface AlarmSignal {
   readonly metricValue?: number;
   /** The alarm's threshold, when the event carries it. */
   readonly threshold?: number;
+  /** The state the alarm left (event: detail.previousState.value, when present and valid). */
+  readonly previousState?: AlarmStateValue;
 }
 
 export const RECHECK_KIND = 'pydio-autoscaler/alarm-recheck';
@@ -133,6 +135,9 @@ function fromStateChange(event: Record<string, unknown>): AlarmSignal {
   const facts = readReasonData(state.reasonData);
   const reason = typeof reasonValue === 'string' ? reasonValue : '';
   const metricValue = facts.metricValue ?? metricValueFromReason(reason);
+  // Optional: an event without a readable previous state is still a state change.
+  const previous = isObject(detail.previousState) ? detail.previousState.value : undefined;
+  const previousState = typeof previous === 'string' && STATES.has(previous) ? (previous as AlarmStateValue) : undefined;
   return {
     alarmName: alarmName(detail, 'alarmName', 'detail'),
     state: stateValue(state, 'detail.state'),
@@ -142,6 +147,7 @@ function fromStateChange(event: Record<string, unknown>): AlarmSignal {
     attempt: 0,
     ...(metricValue !== undefined ? { metricValue } : {}),
     ...(facts.threshold !== undefined ? { threshold: facts.threshold } : {}),
+    ...(previousState !== undefined ? { previousState } : {}),
   };
 }
 

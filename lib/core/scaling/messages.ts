@@ -53,6 +53,25 @@ export function decisionHeadline(report: DecisionReport): string {
   }
 }
 
+/**
+ * Whether ops hear about a decision (it is logged either way). Every action,
+ * suppression, refusal and note is told, and so is anything about an alarm in
+ * ALARM. Doing nothing about an alarm out of ALARM is told when it is news: the
+ * alarm recovered (ALARM -> OK), lost its data (-> INSUFFICIENT_DATA), or no
+ * longer exists. Not told: the alarm's first evaluation (INSUFFICIENT_DATA -> OK),
+ * and a re-check or a stale event finding the alarm already out of ALARM (that
+ * change has its own event, told on its own).
+ */
+export function isWorthTelling(report: DecisionReport, received: AlarmSignal, alarmFound: boolean): boolean {
+  const { signal } = report;
+  if (report.decision.kind !== 'none' || report.outcome !== 'no-action' || report.notes.length > 0) return true;
+  if (signal.state === 'ALARM' || !alarmFound) return true;
+  // Re-checks, and events the alarm's state has moved on from since.
+  if (received.source === 'recheck' || received.at !== signal.at || received.state !== signal.state) return false;
+  if (signal.state === 'INSUFFICIENT_DATA') return true;
+  return received.previousState !== 'INSUFFICIENT_DATA';
+}
+
 export function isSuppressed(report: DecisionReport): boolean {
   return report.decision.kind === 'suppressed' || report.outcome === 'refused';
 }

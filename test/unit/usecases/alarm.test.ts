@@ -130,7 +130,9 @@ describe('compute scaling', () => {
     expect(outcome).toBe('no-action');
     expect(cloud.setCalls).toHaveLength(2);
     expect(cloud.queued).toHaveLength(2);
-    expect(cloud.notifications.map((n) => n.eventType)).toEqual(['scaling.decided', 'scaling.decided', 'scaling.decided']);
+    // The re-check finding OK is logged, not told: the ALARM -> OK change is an event of its own.
+    expect(cloud.notifications.map((n) => n.eventType)).toEqual(['scaling.decided', 'scaling.decided']);
+    expect(cloud.logged.filter(([m]) => m === 'scaling decision').map(([, f]) => (f as { notified?: boolean }).notified)).toEqual([true, true, false]);
   });
 
   it('a re-check early in the cooldown is suppressed with the seconds left and waits the rest', async () => {
@@ -206,6 +208,38 @@ describe('compute scaling', () => {
     await handleAlarmMessage(message(event(CPU_HIGH, 'ALARM')), cloud.deps({ DRY_RUN: 'true' }));
     expect(cloud.notifications[0].body).toContain('Dry run: yes');
     expect(cloud.notifications[0].body).toContain('dry run: would set desired capacity to 3');
+  });
+});
+
+describe('which decisions to do nothing reach ops (all are logged)', () => {
+  const change = (value: string, previous: string | undefined) =>
+    JSON.stringify(stateChange({ detail: { alarmName: CPU_HIGH, previousState: previous === undefined ? undefined : { value: previous } }, state: { value } }));
+  it.each<[string, string, string | undefined, boolean]>([
+    ['the first evaluation, INSUFFICIENT_DATA -> OK: not told', 'OK', 'INSUFFICIENT_DATA', false],
+    ['a recovery, ALARM -> OK: told', 'OK', 'ALARM', true],
+    ['OK with no previous state in the event: told', 'OK', undefined, true],
+    ['data lost, OK -> INSUFFICIENT_DATA: told', 'INSUFFICIENT_DATA', 'OK', true],
+    ['data lost in ALARM, ALARM -> INSUFFICIENT_DATA: told', 'INSUFFICIENT_DATA', 'ALARM', true],
+  ])('%s', async (_what, value, previous, told) => {
+    cloud.alarm(CPU_HIGH, value as AlarmDescription['state'], 70);
+    const outcome = await handleAlarmMessage(message(change(value, previous)), cloud.deps());
+    expect(outcome).toBe('no-action');
+    expect(cloud.notifications.map((n) => n.subject)).toEqual(told ? [`[test] no scaling: ${CPU_HIGH} is ${value}`] : []);
+    expect(cloud.logged.filter(([m]) => m === 'scaling decision').map(([, f]) => f.notified)).toEqual([told]);
+    expect(cloud.setCalls).toEqual([]);
+    expect(cloud.queued).toEqual([]);
+  });
+
+  it('a stale event whose alarm has left that state since is not told (the newer change is)', async () => {
+    cloud.alarm(CPU_HIGH, 'OK', 70, 'back to normal', new Date('2026-11-21T10:00:30Z'));
+    await handleAlarmMessage(message(change('ALARM', 'OK')), cloud.deps());
+    expect(cloud.notifications).toEqual([]);
+  });
+
+  it('an alarm in ALARM that is not ours is still told', async () => {
+    cloud.alarm('someone-elses-alarm', 'ALARM', 70);
+    await handleAlarmMessage(message(JSON.stringify(stateChange({ detail: { alarmName: 'someone-elses-alarm' } }))), cloud.deps());
+    expect(cloud.notifications).toHaveLength(1);
   });
 });
 

@@ -18,7 +18,18 @@ describe('parseAlarmMessage: state change events', () => {
       attempt: 0,
       metricValue: 91.5,
       threshold: 70,
+      previousState: 'OK',
     });
+  });
+
+  it.each<[string, unknown]>([
+    ['absent', undefined],
+    ['not an object', 'OK'],
+    ['an unknown value', { value: 'SOMETHING' }],
+  ])('a previous state that is %s is left out, and the event still parses', (_what, previousState) => {
+    const signal = parseAlarmMessage(stateChange({ detail: { previousState } }));
+    expect(signal.state).toBe('ALARM');
+    expect(signal).not.toHaveProperty('previousState');
   });
 
   it.each(['OK', 'INSUFFICIENT_DATA'])('keeps state %s', (value) => {
