@@ -11,7 +11,7 @@ import { clientConfig } from './aws-setup';
 import { EventBus, type AwsEvent, type Delivery } from './event-bus';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
-import { factOf, ScalingActivities } from './scaling-activities';
+import { ScalingActivities } from './scaling-activities';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
 import { ApiError, escapeXml, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
@@ -140,18 +140,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     clientConfig: motoClients,
     hosts: options.hosts,
     now,
-    emit: async (event) => {
-      const d = event.detail;
-      if (event['detail-type'] === 'EC2 Instance-terminate Lifecycle Action' && typeof d.EC2InstanceId === 'string' && typeof d.AutoScalingGroupName === 'string') {
-        scalingActivities.observe({ kind: 'terminating', instanceId: d.EC2InstanceId, groupName: d.AutoScalingGroupName });
-      }
-      await emit(event);
-    },
-    log: (message, fields) => {
-      const fact = factOf(message, fields);
-      if (fact !== undefined) scalingActivities.observe(fact);
-      log(message, fields);
-    },
+    emit,
+    log,
+    onFact: (fact) => scalingActivities.observe(fact),
   });
 
   const handleQuery = async (service: string, req: IncomingMessage, body: Buffer): Promise<{ reply: Reply; raw?: Buffer }> => {

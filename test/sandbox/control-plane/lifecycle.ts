@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import type { AwsEvent } from './event-bus';
+import type { LifecycleFact } from './scaling-activities';
 import type { HostProvider } from './types';
 import { ApiError, awsTime, el, NS, queryReply, requiredParam, type Reply } from './wire';
 
@@ -57,6 +58,8 @@ export interface LifecycleDeps {
   readonly now: () => number;
   readonly emit: (event: AwsEvent) => Promise<void>;
   readonly log: (message: string, fields?: Record<string, unknown>) => void;
+  /** Launches, terminate actions, hook completions and terminations, as they happen (the emulated scaling activities). */
+  readonly onFact?: (fact: LifecycleFact) => void;
 }
 
 /** Forward the request being handled to moto, unchanged or with a rewritten form. */
@@ -174,6 +177,7 @@ export class LifecycleService {
         groupName,
       });
       this.deps.log('instance launched', { instanceId: id, asgName: groupName, hooks: hooks.map((h) => h.name) });
+      this.deps.onFact?.({ kind: 'launched', instanceId: id, groupName, hooks: hooks.map((h) => h.name) });
       if (hooks.length > 0) await this.openActions(g, id, 'autoscaling:EC2_INSTANCE_LAUNCHING', hooks, false);
     }
   }
@@ -195,6 +199,7 @@ export class LifecycleService {
       this.tokens.set(action.token, action);
       this.arm(action);
     }
+    if (transition !== 'autoscaling:EC2_INSTANCE_LAUNCHING') this.deps.onFact?.({ kind: 'terminating', instanceId, groupName });
     for (const action of overlay.open.values()) {
       const launch = transition === 'autoscaling:EC2_INSTANCE_LAUNCHING';
       await this.deps.emit({
@@ -279,6 +284,7 @@ export class LifecycleService {
     this.tokens.delete(action.token);
     if (result === 'ABANDON') overlay.abandoned = true;
     this.deps.log('lifecycle action completed', { instanceId: action.instanceId, hookName: action.hook.name, result });
+    this.deps.onFact?.({ kind: 'hook-completed', instanceId: action.instanceId, hookName: action.hook.name, result });
     if (overlay.open.size > 0) return;
     this.overlay.delete(action.instanceId);
     if (overlay.state === 'Terminating:Wait') {
@@ -301,6 +307,7 @@ export class LifecycleService {
     }
     await this.deps.hosts.onInstanceTerminated(instanceId);
     this.deps.log('instance terminated', { instanceId, asgName: groupName, decrement });
+    this.deps.onFact?.({ kind: 'terminated', instanceId, groupName });
     before.add(instanceId);
     await this.launched(groupName, before);
   }

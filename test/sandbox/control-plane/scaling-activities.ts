@@ -29,7 +29,7 @@ export interface ScalingActivity {
   statusMessage?: string;
 }
 
-/** Lifecycle facts, as the lifecycle emulation logs them (control-plane/lifecycle.ts). */
+/** Lifecycle facts, as the lifecycle emulation reports them (control-plane/lifecycle.ts, deps.onFact). */
 export type LifecycleFact =
   | { readonly kind: 'launched'; readonly instanceId: string; readonly groupName: string; readonly hooks: readonly string[] }
   | { readonly kind: 'terminating'; readonly instanceId: string; readonly groupName: string }
@@ -40,21 +40,6 @@ const MAX_KEPT = 1000;
 
 function awsIso(ms: number): string {
   return new Date(ms).toISOString();
-}
-
-/** The lifecycle emulation's log lines and events -> facts (undefined for anything else). */
-export function factOf(message: string, fields: Record<string, unknown> | undefined): LifecycleFact | undefined {
-  const f = fields ?? {};
-  const instanceId = typeof f.instanceId === 'string' ? f.instanceId : undefined;
-  if (instanceId === undefined) return undefined;
-  if (message === 'instance launched' && typeof f.asgName === 'string') {
-    return { kind: 'launched', instanceId, groupName: f.asgName, hooks: Array.isArray(f.hooks) ? f.hooks.filter((h): h is string => typeof h === 'string') : [] };
-  }
-  if (message === 'lifecycle action completed' && typeof f.hookName === 'string' && typeof f.result === 'string') {
-    return { kind: 'hook-completed', instanceId, hookName: f.hookName, result: f.result };
-  }
-  if (message === 'instance terminated' && typeof f.asgName === 'string') return { kind: 'terminated', instanceId, groupName: f.asgName };
-  return undefined;
 }
 
 export class ScalingActivities {

@@ -1,4 +1,4 @@
-import { factOf, ScalingActivities, type LifecycleFact } from '../../sandbox/control-plane/scaling-activities';
+import { ScalingActivities, type LifecycleFact } from '../../sandbox/control-plane/scaling-activities';
 
 function run(facts: readonly LifecycleFact[]): Array<[string, string, string, boolean]> {
   let t = 1000;
@@ -57,16 +57,6 @@ describe('ScalingActivities: one activity per launch and termination, with AWS t
   ];
   it.each(cases)('%s', (_name, facts, expected) => {
     expect(run(facts)).toEqual(expected);
-  });
-});
-
-describe('factOf: the lifecycle emulation log lines it understands', () => {
-  it('reads launches, hook completions and terminations; ignores the rest', () => {
-    expect(factOf('instance launched', { instanceId: 'i-1', asgName: 'g', hooks: ['h'] })).toEqual({ kind: 'launched', instanceId: 'i-1', groupName: 'g', hooks: ['h'] });
-    expect(factOf('lifecycle action completed', { instanceId: 'i-1', hookName: 'h', result: 'CONTINUE' })).toEqual({ kind: 'hook-completed', instanceId: 'i-1', hookName: 'h', result: 'CONTINUE' });
-    expect(factOf('instance terminated', { instanceId: 'i-1', asgName: 'g', decrement: true })).toEqual({ kind: 'terminated', instanceId: 'i-1', groupName: 'g' });
-    expect(factOf('event emitted', { instanceId: 'i-1' })).toBeUndefined();
-    expect(factOf('instance launched', {})).toBeUndefined();
   });
 });
 
