@@ -90,8 +90,14 @@ function isInvocationStatus(value: string): value is InvocationStatus {
 
 const PENDING: CommandInvocation = { status: 'Pending', exitCode: -1, stdout: '', stderr: '' };
 
-export function createSsmPort(client: SSMClient, opts: AdapterOptions): SsmPort & ParameterPort {
+/**
+ * `readOnlyDocuments`: documents that only read (the Gluster status). They are
+ * sent in dry run too, like every other read: a dry run plans from the real
+ * cluster. Every other document is mutating, logged and not sent in dry run.
+ */
+export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyDocuments: readonly string[] = []): SsmPort & ParameterPort {
   const { dryRun, log } = opts;
+  const readOnly = new Set(readOnlyDocuments.filter((name) => name !== ''));
 
   async function describeManagedInstances(instanceIds: readonly string[]): Promise<ManagedInstance[]> {
     const operation = 'DescribeInstanceInformation';
@@ -134,7 +140,7 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions): SsmPort 
       TimeoutSeconds: Math.min(TIMEOUT_MAX, Math.max(TIMEOUT_MIN, Math.ceil(input.timeoutSeconds))),
       Comment: input.comment.slice(0, COMMENT_MAX),
     };
-    if (dryRun) {
+    if (dryRun && !readOnly.has(input.documentName)) {
       const commandId = `${DRY_RUN_COMMAND_PREFIX}${randomUUID()}`;
       logDryRun(log, operation, { ...request, commandId, instanceId: input.instanceId });
       return commandId;

@@ -10,7 +10,7 @@ import { ConfigurationError } from '../errors';
 import { logger } from '../logger';
 import type { LifecycleDeps } from './lifecycle';
 import type { StorageDeps } from './storage/cluster';
-import { parseStorageConfig } from './storage/config';
+import { parseStorageConfig, readOnlyDocuments } from './storage/config';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createCloudWatchClient, createMetricsPort } from '../aws/cloudwatch';
 import { parseScalingConfig, parseStatusConfig, type ScalingConfig, type StatusConfig } from '../config-scaling';
@@ -135,7 +135,7 @@ export function buildStorageDeps(config: Config = loadConfig(), env: Record<stri
     ...(storage.growInPlace.mode === 'off' ? {} : { volumes: createVolumePort(ec2, opts) }),
     tags: createInstanceTagPort(ec2, opts),
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
-    ssm: createSsmPort(createSsmClient(), opts),
+    ssm: createSsmPort(createSsmClient(), opts, readOnlyDocuments(storage)),
     notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
     queue: createQueuePort(createSqsClient(), opts),
     log: logger,

@@ -54,6 +54,11 @@ export interface StorageConfig {
 
 export type GrowInPlaceMode = 'off' | 'allowed' | 'preferred';
 
+/** The storage documents that only read: sent in dry run too (the SSM adapter's readOnlyDocuments), so a dry run plans from the real cluster. */
+export function readOnlyDocuments(storage: Pick<StorageConfig, 'documents'>): string[] {
+  return [storage.documents.glusterStatus];
+}
+
 /** Launch template device names of an EBS volume (/dev/sdf, /dev/xvdf); Nitro shows them as nvme, the EC2 API keeps this name. */
 const EBS_DEVICE = /^\/dev\/(sd|xvd)[b-z][a-z]?$/;
 

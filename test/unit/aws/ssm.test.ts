@@ -113,6 +113,16 @@ describe('sendCommand', () => {
     expect(ssmMock.calls()).toHaveLength(0);
     expect(log.infos[0]).toEqual(['dry run: would SendCommand', expect.objectContaining({ dryRun: true, DocumentName: 'pydio-mount-volumes', commandId })]);
   });
+
+  it('in dry run still sends a read-only document (a dry run plans from the real cluster), and only that one', async () => {
+    ssmMock.on(SendCommandCommand).resolves({ Command: { CommandId: 'cmd-status' } });
+    const log = recordingLog();
+    const ssm = createSsmPort(new SSMClient({ region: 'eu-west-1' }), { dryRun: true, log }, ['pydio-storage-gluster-status', '']);
+    await expect(ssm.sendCommand({ ...command, documentName: 'pydio-storage-gluster-status' })).resolves.toBe('cmd-status');
+    expect(ssmMock.commandCalls(SendCommandCommand).map((c) => c.args[0].input.DocumentName)).toEqual(['pydio-storage-gluster-status']);
+    await expect(ssm.sendCommand(command)).resolves.toMatch(/^dry-run-/);
+    expect(ssmMock.commandCalls(SendCommandCommand)).toHaveLength(1);
+  });
 });
 
 describe('getInvocation', () => {

@@ -1,13 +1,27 @@
-import type { EbsVolume, VolumeModification, VolumePort } from '../../../../lib/aws/ec2-volumes';
-import type { CommandInvocation, SendCommandInput } from '../../../../lib/aws/ssm';
+import {
+  DeleteParameterCommand,
+  DescribeInstanceInformationCommand,
+  GetCommandInvocationCommand,
+  GetParameterCommand,
+  GetParametersByPathCommand,
+  PutParameterCommand,
+  SendCommandCommand,
+  type SSMClient,
+} from '@aws-sdk/client-ssm';
+import type { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { createVolumePort, type Ec2Call, type EbsVolume, type VolumeModification, type VolumePort } from '../../../../lib/aws/ec2-volumes';
+import { createNotifierPort } from '../../../../lib/aws/sns';
+import { createSsmPort, type CommandInvocation, type SendCommandInput } from '../../../../lib/aws/ssm';
+import { parseXml } from '../../../../lib/core/storage/xml';
 import { parseConfig } from '../../../../lib/config';
 import { AwsCallError, ConfigurationError } from '../../../../lib/errors';
-import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
+import { parseStorageConfig, readOnlyDocuments } from '../../../../lib/usecases/storage/config';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
 import { leastGrownBytes, parseGrowReport } from '../../../../lib/usecases/storage/grow';
 import { handleStorageInvoke } from '../../../../lib/usecases/storage/invoke';
 import { parseStorageRequest } from '../../../../lib/usecases/storage/requests';
 import { encodeStorageRequest, type StorageRequest } from '../../../../lib/usecases/storage/state';
+import { awsError, recordingLog } from '../../aws/helpers';
 import { A, B, FakeStorage, GiB, STORAGE_ENV, type FakeNode } from './fake-storage';
 
 /**
@@ -142,6 +156,121 @@ function twoMembers(): { cloud: GrowCloud; m1: FakeNode; m2: FakeNode } {
 }
 
 const ofType = (cloud: FakeStorage, type: string) => cloud.notifications.filter((n) => n.eventType === type);
+
+// --- the stage-wide dry run (DRY_RUN=true) --------------------------------------------------
+
+/**
+ * DRY_RUN=true builds every adapter with dryRun (lib/usecases/context.ts). So
+ * that the fake cloud sees exactly what the real adapters would send, these
+ * tests put the REAL adapters in front of it: createVolumePort over an EC2
+ * transport answering from the model, createSsmPort over an SSM client that
+ * hands each command to the fake's ports, createNotifierPort over an SNS
+ * client that records what is published. Whatever reaches the fake reached
+ * AWS; whatever the adapters swallowed (and logged as "dry run: would ...")
+ * did not.
+ */
+interface Published { readonly subject: string; readonly body: string; readonly eventType: string }
+
+const volumeXml = (v: EbsVolume) => `<item><volumeId>${v.volumeId}</volumeId><size>${v.sizeGiB}</size><availabilityZone>${v.zone}</availabilityZone><status>${v.state}</status>`
+  + `<attachmentSet>${v.attachments.map((a) => `<item><volumeId>${v.volumeId}</volumeId><instanceId>${a.instanceId}</instanceId><device>${a.device}</device><status>${a.state}</status></item>`).join('')}</attachmentSet>`
+  + `<volumeType>${v.volumeType}</volumeType></item>`;
+const modificationXml = (tag: string, m: VolumeModification) => `<${tag}><volumeId>${m.volumeId}</volumeId><modificationState>${m.state}</modificationState><targetSize>${m.targetSizeGiB}</targetSize>`
+  + `${m.originalSizeGiB !== undefined ? `<originalSize>${m.originalSizeGiB}</originalSize>` : ''}${m.progress !== undefined ? `<progress>${m.progress}</progress>` : ''}`
+  + `${m.startTime ? `<startTime>${m.startTime}</startTime>` : ''}</${tag}>`;
+
+/** The EC2 Query API over the fake's volumes: every action that reaches it is listed in `wire`. */
+function ec2Wire(cloud: GrowCloud, wire: string[]): Ec2Call {
+  const answer = (action: string, inner: string) => parseXml(`<?xml version="1.0" encoding="UTF-8"?>\n<${action}Response xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>r-1</requestId>${inner}</${action}Response>`, `${action} answer`);
+  return async (action, params) => {
+    wire.push(action);
+    const p = new Map(params);
+    switch (action) {
+      case 'DescribeVolumes': {
+        const id = p.get('VolumeId.1');
+        const found = id ? await cloud.volumesPort.describeVolume(id) : await cloud.volumesPort.findAttachedVolume(p.get('Filter.1.Value.1') ?? '', p.get('Filter.2.Value.1') ?? '');
+        return answer(action, `<volumeSet>${found ? volumeXml(found) : ''}</volumeSet>`);
+      }
+      case 'DescribeVolumesModifications': {
+        const m = await cloud.volumesPort.latestModification(p.get('VolumeId.1') ?? '');
+        if (!m) throw Object.assign(new AwsCallError(action, 'InvalidVolumeModification.NotFound: never modified'), { code: 'InvalidVolumeModification.NotFound' });
+        return answer(action, `<volumeModificationSet>${modificationXml('item', m)}</volumeModificationSet>`);
+      }
+      case 'ModifyVolume':
+        return answer(action, modificationXml('volumeModification', await cloud.volumesPort.modifyVolumeSize(p.get('VolumeId') ?? '', Number(p.get('Size')))));
+      default:
+        throw new Error(`the fake EC2 does not know ${action}`);
+    }
+  };
+}
+
+/** An SSMClient whose commands go to the fake's SSM port (the only way anything reaches the fake). */
+function ssmWire(ssm: StorageDeps['ssm']): SSMClient {
+  const send = async (command: unknown): Promise<unknown> => {
+    if (command instanceof DescribeInstanceInformationCommand) {
+      const agents = await ssm.describeManagedInstances(command.input.InstanceInformationFilterList?.[0]?.valueSet ?? []);
+      return { InstanceInformationList: agents.map((a) => ({ InstanceId: a.instanceId, PingStatus: a.online ? 'Online' : 'ConnectionLost', ...(a.ipAddress ? { IPAddress: a.ipAddress } : {}) })) };
+    }
+    if (command instanceof SendCommandCommand) {
+      const i = command.input;
+      const parameters = Object.fromEntries(Object.entries(i.Parameters ?? {}).map(([k, v]) => [k, v[0] ?? '']));
+      const id = await ssm.sendCommand({ documentName: i.DocumentName ?? '', instanceId: i.InstanceIds?.[0] ?? '', parameters, timeoutSeconds: i.TimeoutSeconds ?? 0, comment: i.Comment ?? '' });
+      return { Command: { CommandId: id } };
+    }
+    if (command instanceof GetCommandInvocationCommand) {
+      const r = await ssm.getInvocation(command.input.CommandId ?? '', command.input.InstanceId ?? '');
+      return { Status: r.status, ResponseCode: r.exitCode, StandardOutputContent: r.stdout, StandardErrorContent: r.stderr };
+    }
+    if (command instanceof PutParameterCommand) {
+      const { Name = '', Value = '', Overwrite } = command.input;
+      if (Overwrite) return ssm.putParameter(Name, Value).then(() => ({}));
+      if (!(await ssm.claim(Name, Value))) throw awsError('ParameterAlreadyExists', `${Name} exists`);
+      return {};
+    }
+    if (command instanceof GetParameterCommand) {
+      const value = await ssm.claimOwner(command.input.Name ?? '');
+      if (value === undefined) throw awsError('ParameterNotFound', 'not found');
+      return { Parameter: { Value: value } };
+    }
+    if (command instanceof DeleteParameterCommand) return ssm.release(command.input.Name ?? '').then(() => ({}));
+    if (command instanceof GetParametersByPathCommand) {
+      return { Parameters: (await ssm.listParameters(command.input.Path ?? '')).map((x) => ({ Name: x.name, Value: x.value })) };
+    }
+    throw new Error(`the fake SSM does not know ${String((command as object).constructor.name)}`);
+  };
+  return { send } as unknown as SSMClient;
+}
+
+function snsWire(published: Published[]): SNSClient {
+  const send = async (command: PublishCommand): Promise<unknown> => {
+    const { Subject = '', Message = '', MessageAttributes = {} } = command.input;
+    published.push({ subject: Subject, body: Message, eventType: MessageAttributes.eventType?.StringValue ?? '' });
+    return { MessageId: 'm-1' };
+  };
+  return { send } as unknown as SNSClient;
+}
+
+/**
+ * The storage function of a stage with DRY_RUN=true, as buildStorageDeps wires
+ * it, over the fake: the SSM adapter in dry run with the storage tier's
+ * read-only documents (the Gluster status read still reaches the cluster).
+ */
+function dryRunStage(cloud: GrowCloud): { deps: StorageDeps; ec2: string[]; published: Published[]; log: ReturnType<typeof recordingLog> } {
+  const base = cloud.deps({ DRY_RUN: 'true' });
+  expect(base.config.dryRun).toBe(true);
+  const log = recordingLog();
+  const ec2: string[] = [];
+  const published: Published[] = [];
+  const ssm = createSsmPort(ssmWire(base.ssm), { dryRun: true, log }, readOnlyDocuments(base.storage));
+  const deps: StorageDeps = {
+    ...base,
+    ssm,
+    volumes: createVolumePort(ec2Wire(cloud, ec2), { dryRun: true, log }),
+    notifier: createNotifierPort(snsWire(published), base.config.topicArn, { dryRun: true, log }),
+  };
+  return { deps, ec2, published, log };
+}
+
+const dryRunLines = (log: ReturnType<typeof recordingLog>, operation: string) => log.infos.filter(([message]) => message === `dry run: would ${operation}`).map(([, extra]) => extra);
 
 describe('grow in place through the expand flow', () => {
   it('enlarges both volumes of the set, waits for optimizing, grows each XFS, verifies, and does not rebalance', async () => {
@@ -292,6 +421,73 @@ describe('grow in place through the expand flow', () => {
     cloud.enqueue(request(), 0);
     expect((await cloud.drain(cloud.deps({ STORAGE_GROW_TIMEOUT_SECONDS: '120' }), 2000)).at(-1)).toBe('failed');
     expect(ofType(cloud, 'storage.failed')[0]!.body).toMatch(/EBS modifications not optimizing after \d+s \(bound 120s\): vol-00000000000000001 modifying 0%/);
+  });
+});
+
+describe('grow in place under dry run', () => {
+  const LOCK = '/pydio-autoscaler/test/storage/lock';
+
+  it.each<[string, Partial<StorageRequest>, string]>([
+    ['grow in place (the stage prefers it)', {}, 'expansion planned (grow-in-place)'],
+    ['add bricks', { strategy: 'add-bricks' }, 'expansion planned (add-bricks)'],
+  ])('stage-wide DRY_RUN, %s: plans from the real Gluster status, tells ops, stops; nothing modified, no lock written', async (_what, over, planned) => {
+    // Prepare
+    const { cloud } = twoMembers();
+    const stage = dryRunStage(cloud);
+    cloud.enqueue(request(over), 0);
+    // Act
+    const outcomes = await cloud.drain(stage.deps, 20);
+    // Assess: ended after the plan, not failed, nothing left queued.
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(outcomes).not.toContain('failed');
+    expect(cloud.queue).toEqual([]);
+    // The read-only status document reached the cluster; nothing else did.
+    expect(cloud.ops()).toEqual(['sendCommand']);
+    expect(cloud.sent('doc-gluster-status')).toHaveLength(1);
+    expect(cloud.glusterActions()).toEqual([]);
+    expect(stage.ec2.filter((a) => a === 'ModifyVolume')).toEqual([]);
+    expect(dryRunLines(stage.log, 'ModifyVolume')).toEqual([]);
+    expect([...cloud.ebs.values()].map((v) => [v.sizeGiB, v.modifications.length])).toEqual([[100, 0], [100, 0]]);
+    expect(cloud.fsBytes.size).toBe(0);
+    // Ops: one plan, marked dry run, with the commands it would run.
+    expect(stage.published.map((n) => n.eventType)).toEqual(['storage.planned']);
+    expect(stage.published[0]!.subject).toMatch(/^\[dry run\] /);
+    expect(stage.published[0]!.subject).toContain(planned);
+    expect(stage.published[0]!.body).toContain('Dry run: nothing was changed.');
+    // The lock: claimed and released only in the log, never written.
+    expect(dryRunLines(stage.log, 'PutParameter').some((c) => c.Name === LOCK && c.Overwrite === false)).toBe(true);
+    expect(dryRunLines(stage.log, 'DeleteParameter').map((c) => c.Name)).toEqual([LOCK]);
+    expect(cloud.params.has(LOCK)).toBe(false);
+
+    // Nothing half done: the same cluster then expands for real on a stage without DRY_RUN.
+    cloud.enqueue(request(over), 0);
+    const real = await cloud.drain(undefined, 200);
+    expect(real).not.toContain('failed');
+    const [realPlan] = ofType(cloud, 'storage.planned');
+    expect(realPlan?.subject).not.toContain('dry run');
+    // It went on to change the cluster: EBS modifications, or the group's capacity for the new members.
+    expect(cloud.ec2Calls.some((c) => c.startsWith('ModifyVolume')) || cloud.ops().includes('setDesiredCapacity')).toBe(true);
+  });
+
+  it('a dry-run request asking for grow-in-place on a stage that only allows it: plans grow-in-place, touches no volume, releases the lock', async () => {
+    const { cloud } = twoMembers();
+    cloud.enqueue(request({ dryRun: true, strategy: 'grow-in-place' }), 0);
+    const outcomes = await cloud.drain(cloud.deps({ STORAGE_GROW_IN_PLACE: 'allowed' }), 20);
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(outcomes).not.toContain('failed');
+    expect(cloud.events()).toEqual(['storage.planned']);
+    const planned = ofType(cloud, 'storage.planned')[0]!;
+    expect(planned.subject).toContain('dry run: pydio-data expansion planned (grow-in-place)');
+    expect(planned.body).toContain('Dry run: nothing was changed.');
+    expect(planned.attributes.dryRun).toBe('true');
+    // Planning needs no EC2 call at all; no document but the status read ran.
+    expect(cloud.ec2Calls).toEqual([]);
+    expect(cloud.sent('doc-grow-brick')).toEqual([]);
+    expect(cloud.ops().filter((op) => op === 'sendCommand')).toHaveLength(1);
+    expect(cloud.sent('doc-gluster-status')).toHaveLength(1);
+    // The lock was taken for the plan and given back.
+    expect(cloud.ops()).toEqual(expect.arrayContaining(['claim', 'release']));
+    expect(cloud.params.has(LOCK)).toBe(false);
   });
 });
 
