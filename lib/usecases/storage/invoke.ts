@@ -45,7 +45,8 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
   };
 
   const holder = await lockHolder(deps, requestId);
-  if (!request.dryRun) {
+  // A stage in dry run answers every request as a dry run: its queue adapter would only log the send.
+  if (!request.dryRun && !deps.config.dryRun) {
     if (holder?.kind === 'held') return refuse(`another storage operation holds the cluster lock (${holder.holder}): one storage operation at a time`);
     await deps.queue.send(deps.storage.queueUrl, encodeStorageRequest(request), 0);
     return { outcome: 'accepted', dryRun: false, request, note: 'queued: the plan (or the refusal) follows by notification' };

@@ -469,6 +469,19 @@ describe('grow in place under dry run', () => {
     expect(cloud.ec2Calls.some((c) => c.startsWith('ModifyVolume')) || cloud.ops().includes('setDesiredCapacity')).toBe(true);
   });
 
+  it('a manual invoke on a DRY_RUN stage, the request itself not a dry run: answered with the plan, nothing queued or changed', async () => {
+    const { cloud } = twoMembers();
+    const stage = dryRunStage(cloud);
+    const answer = await handleStorageInvoke({ volume: 'pydio-data', sets: 1 }, stage.deps, 'req-1');
+    expect(answer).toMatchObject({ outcome: 'planned', dryRun: true });
+    expect(JSON.stringify(answer)).toContain('"strategy":"grow-in-place"');
+    // Not "accepted, queued": the queue adapter of a dry-run stage would only have logged the send.
+    expect(cloud.queue).toEqual([]);
+    expect(cloud.ops()).toEqual(['sendCommand']);
+    expect(cloud.sent('doc-gluster-status')).toHaveLength(1);
+    expect(stage.published.map((n) => n.eventType)).toEqual(['storage.planned']);
+  });
+
   it('a dry-run request asking for grow-in-place on a stage that only allows it: plans grow-in-place, touches no volume, releases the lock', async () => {
     const { cloud } = twoMembers();
     cloud.enqueue(request({ dryRun: true, strategy: 'grow-in-place' }), 0);
