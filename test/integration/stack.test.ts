@@ -515,7 +515,8 @@ describe('alarm-driven scaling', () => {
     }
     const config = parseScalingConfig(env);
     expect(config.alarms).toEqual({ cpuHigh: names.cpuHigh, cpuLow: names.cpuLow, diskHigh: '' });
-    expect(config.scaling).toMatchObject({ stepOut: 1, largeStepOut: 2, largeStepFactor: 1.5, cooldownSeconds: 300 });
+    expect(config.scaling).toMatchObject({ stepOut: 1, largeStepOut: 2, largeStepFactor: 1.5, cooldownSeconds: 300, busyRecheckSeconds: 60 });
+    expect(vars.SCALE_BUSY_RECHECK_SECONDS).toBe('60');
     expect(vars.DISK_HIGH_ALARM_NAME).toEqual({ 'Fn::If': ['HasStorageGroup', names.diskHigh, ''] });
   });
 

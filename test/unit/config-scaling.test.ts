@@ -23,9 +23,9 @@ describe('parseScalingConfig', () => {
   it('reads every setting', () => {
     const config = parseScalingConfig({
       ...ENV, DRY_RUN: 'true', STORAGE_ASG_NAME: 'pydio-storage', DISK_HIGH_ALARM_NAME: 'disk-high', SCALE_OUT_STEP: '2', SCALE_OUT_LARGE_STEP: '4',
-      LARGE_STEP_FACTOR: '2.25', SCALE_COOLDOWN_SECONDS: '600', STORAGE_DATA_VOLUME: 'data2',
+      LARGE_STEP_FACTOR: '2.25', SCALE_COOLDOWN_SECONDS: '600', SCALE_BUSY_RECHECK_SECONDS: '15', STORAGE_DATA_VOLUME: 'data2',
     });
-    expect(config).toMatchObject({ dryRun: true, alarms: { diskHigh: 'disk-high' }, dataVolume: 'data2', scaling: { stepOut: 2, largeStepOut: 4, largeStepFactor: 2.25, cooldownSeconds: 600 } });
+    expect(config).toMatchObject({ dryRun: true, alarms: { diskHigh: 'disk-high' }, dataVolume: 'data2', scaling: { stepOut: 2, largeStepOut: 4, largeStepFactor: 2.25, cooldownSeconds: 600, busyRecheckSeconds: 15 } });
   });
 
   it.each([
@@ -37,6 +37,8 @@ describe('parseScalingConfig', () => {
     [{ LARGE_STEP_FACTOR: '1' }, /LARGE_STEP_FACTOR must be above 1/],
     [{ LARGE_STEP_FACTOR: 'big' }, /LARGE_STEP_FACTOR must be a decimal number/],
     [{ SCALE_COOLDOWN_SECONDS: '-5' }, /SCALE_COOLDOWN_SECONDS must be a whole number/],
+    [{ SCALE_BUSY_RECHECK_SECONDS: '0' }, /SCALE_BUSY_RECHECK_SECONDS must be/],
+    [{ SCALE_BUSY_RECHECK_SECONDS: '901' }, /SCALE_BUSY_RECHECK_SECONDS must be/],
     [{ DISK_HIGH_ALARM_NAME: 'disk' }, /DISK_HIGH_ALARM_NAME is set but STORAGE_ASG_NAME is not/],
     [{ CPU_LOW_ALARM_NAME: 'cpu-high' }, /must differ/],
     [{ STORAGE_DATA_VOLUME: 'a b' }, /STORAGE_DATA_VOLUME must be a Gluster volume name/],
