@@ -50,6 +50,7 @@ import type { StepRun } from '../../sandbox/control-plane/run-command';
 import { startSandbox, type InstanceStatus, type Sandbox, type SandboxStatus } from '../../sandbox/sandbox';
 import { formatSplit, measureExpansionSplit, watchGlusterActions } from '../../bench/expansion-split';
 import { describeWithSandbox, leftovers } from '../sandbox/prerequisites';
+import { glusterOn } from '../gluster-cli';
 
 jest.setTimeout(200_000);
 
@@ -73,7 +74,7 @@ describeWithSandbox('storage/expand.test.ts')('storage expansion (real Gluster, 
   let fresh: InstanceStatus[] = [];
   const times: Record<string, number> = {};
 
-  const gluster = async (...args: string[]): Promise<string> => sb.hosts.exec(via, ['gluster', '--mode=script', ...args], 60);
+  const gluster = (...args: string[]): Promise<string> => glusterOn(sb.hosts, via, args);
   const brickCount = async (): Promise<string> => (/Number of Bricks: (.*)/.exec(await gluster('volume', 'info', VOLUME))?.[1] ?? '').trim();
   /** sha256 of every file under the test dir, read through a fresh FUSE mount (no client cache). */
   const checksums = async (): Promise<string> => {
@@ -461,5 +462,5 @@ describeWithSandbox('storage/expand.test.ts')('storage expansion (real Gluster, 
     // The replacement, on a blank disk, joins: the group heals itself.
     const joined = await awaitNotes(async () => (await notes('lifecycle.succeeded')).find((n) => n.attributes.tier === 'storage' && !known.has(n.attributes.instanceId ?? '') && n.attributes.instanceId !== id && n.subject.includes('joined')), 'the replacement member joining', 240);
     expect(joined.subject).toMatch(/joined in /);
-  });
+  }, 500_000);
 });

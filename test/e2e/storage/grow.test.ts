@@ -21,6 +21,7 @@ import type { Log } from '../../../lib/logger';
 import { clientConfig } from '../../sandbox/control-plane/aws-setup';
 import { startSandbox, type Sandbox, type SandboxStatus } from '../../sandbox/sandbox';
 import { describeWithSandbox, leftovers } from '../sandbox/prerequisites';
+import { glusterOn } from '../gluster-cli';
 
 jest.setTimeout(200_000);
 
@@ -46,7 +47,7 @@ describeWithSandbox('storage/grow.test.ts')('storage grow in place (real Gluster
   let capacityBefore = 0;
   const times: Record<string, number> = {};
 
-  const gluster = async (...args: string[]): Promise<string> => sb.hosts.exec(via, ['gluster', '--mode=script', ...args], 60);
+  const gluster = (...args: string[]): Promise<string> => glusterOn(sb.hosts, via, args);
   const remount = () => sb.hosts.exec(via, ['bash', '-c', `umount ${MOUNT} 2>/dev/null; mkdir -p ${MOUNT} && mount -t glusterfs localhost:/${VOLUME} ${MOUNT}`], 60);
   const checksums = async (): Promise<string> => {
     await remount();
