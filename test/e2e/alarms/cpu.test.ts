@@ -188,23 +188,32 @@ describeWithSandbox('alarms/cpu.test.ts')('CPU alarms drive compute scaling (rea
   test('no load: cpu-low ALARM scales in by one through the real drain (terminate hook, drain document, target and host gone)', async () => {
     const start = Date.now();
     const before = (await sb.status()).instances.filter((i) => i.groupName === sb.computeGroup).map((i) => i.instanceId);
-    const n = before.length;
-    expect(n).toBeGreaterThanOrEqual(3);
-    await sb.phase(`no load -> cpu-low ALARM -> scale-in ${n}->${n - 1} (drain)`, async () => {
+    expect(before.length).toBeGreaterThanOrEqual(3);
+    const terminatesBefore = sb.controlPlane.journal.filter((e) => e.event['detail-type'] === 'EC2 Instance-terminate Lifecycle Action').length;
+    // The size comes from the first scale-in decision, not from `before`: a last re-check of cpu-high
+    // may still have scaled out once more while its alarm was going OK.
+    let n = 0;
+    await sb.phase('no load -> cpu-low ALARM -> scale-in by one (drain)', async () => {
       const alarm = await waitFor(() => sb.alarms!.transitions().find((t) => t.alarmName === LOW && t.to === 'ALARM' && t.at >= start), 'cpu-low ALARM once the load stopped', 240_000);
       expect(alarm.datapoints.every((v) => v < 25)).toBe(true);
       times.idleToLowAlarm = (alarm.at - start) / 1000;
-      await waitFor(async () => {
-        const m = await messages(start, decided('in', n, n - 1));
+      const [first] = await waitFor(async () => {
+        const m = await messages(start, (x) => x.attributes.eventType === 'scaling.decided' && x.subject.includes(`scale-in ${sb.computeGroup} `));
         return m.length > 0 ? m : undefined;
-      }, `the scale-in ${n}->${n - 1} decision`, 180_000);
-      await sb.waitForState((s) => isSteady(s, sb.computeGroup, n - 1), 240_000, `${n - 1} compute instances after the drain`);
+      }, 'the first scale-in decision', 180_000);
+      const [from, to] = /(\d+)->(\d+)/.exec(first!.subject)!.slice(1).map(Number) as [number, number];
+      expect({ from, to }).toEqual({ from, to: from - 1 });
+      expect(from).toBeGreaterThanOrEqual(3);
+      n = from;
+      await sb.waitForState((s) => isSteady(s, sb.computeGroup, to), 240_000, `${to} compute instances after the drain`);
     });
-    const afterOne = (await sb.status()).instances.filter((i) => i.groupName === sb.computeGroup).map((i) => i.instanceId);
-    const [victim] = before.filter((id) => !afterOne.includes(id));
+    // The victim: the instance of the first terminate lifecycle action since this test began.
+    const victim = sb.controlPlane.journal.filter((e) => e.event['detail-type'] === 'EC2 Instance-terminate Lifecycle Action')[terminatesBefore]?.event.detail.EC2InstanceId as string | undefined;
     expect(victim).toBeDefined();
-    // Through the real drain: the terminate hook's event, the drain document on the victim, its target and host gone.
-    expect(sb.controlPlane.journal.some((e) => e.event['detail-type'] === 'EC2 Instance-terminate Lifecycle Action' && e.event.detail.EC2InstanceId === victim)).toBe(true);
+    times.scaledInFrom = n;
+    const afterOne = (await sb.status()).instances.filter((i) => i.groupName === sb.computeGroup).map((i) => i.instanceId);
+    expect(afterOne).not.toContain(victim);
+    // Through the real drain: the drain document on the victim, its target and host gone.
     expect((await sb.stepTimings()).some((s) => s.instanceId === victim && /drain/.test(s.documentName) && s.status === 'Success')).toBe(true);
     // The host goes right after the instance leaves the group (host-destroy).
     const s1 = await sb.waitForState((s) => !s.hosts.some((h) => h.instanceId === victim && h.running), 60_000, `the host of ${victim ?? ''} gone`);
