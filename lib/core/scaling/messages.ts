@@ -66,8 +66,9 @@ export function isWorthTelling(report: DecisionReport, received: AlarmSignal, al
   const { signal } = report;
   if (report.decision.kind !== 'none' || report.outcome !== 'no-action' || report.notes.length > 0) return true;
   if (signal.state === 'ALARM' || !alarmFound) return true;
-  // Re-checks, and events the alarm's state has moved on from since.
-  if (received.source === 'recheck' || received.at !== signal.at || received.state !== signal.state) return false;
+  // Re-checks, and events whose state the alarm has left since (that change has an event of its own).
+  // Not the timestamps: the alarm's StateUpdatedTimestamp may differ from its event's by a moment.
+  if (received.source === 'recheck' || received.state !== signal.state) return false;
   if (signal.state === 'INSUFFICIENT_DATA') return true;
   return received.previousState !== 'INSUFFICIENT_DATA';
 }

@@ -230,6 +230,12 @@ describe('which decisions to do nothing reach ops (all are logged)', () => {
     expect(cloud.queued).toEqual([]);
   });
 
+  it('a recovery is told even when DescribeAlarms dates the state a moment after the event does', async () => {
+    cloud.alarm(CPU_HIGH, 'OK', 70, 'Threshold Crossed: no datapoint above', new Date('2026-11-21T10:00:00.900Z'));
+    await handleAlarmMessage(message(change('OK', 'ALARM')), cloud.deps());
+    expect(cloud.notifications.map((n) => n.subject)).toEqual([`[test] no scaling: ${CPU_HIGH} is OK`]);
+  });
+
   it('a stale event whose alarm has left that state since is not told (the newer change is)', async () => {
     cloud.alarm(CPU_HIGH, 'OK', 70, 'back to normal', new Date('2026-11-21T10:00:30Z'));
     await handleAlarmMessage(message(change('ALARM', 'OK')), cloud.deps());
