@@ -241,4 +241,20 @@ describeWithSandbox('alarms/cpu.test.ts')('CPU alarms drive compute scaling (rea
     expect(steps.some(([, to]) => to! < 1)).toBe(false);
     times.scaleInToMin = (Date.now() - start) / 1000;
   });
+
+  test('ops heard cpu-high recover (ALARM -> OK), and nothing about the alarms\' first evaluations (INSUFFICIENT_DATA -> OK)', async () => {
+    const transitions = sb.alarms!.transitions();
+    const recovered = transitions.find((t) => t.alarmName === HIGH && t.from === 'ALARM' && t.to === 'OK');
+    expect(recovered).toBeDefined();
+    const told = await waitFor(async () => {
+      const m = (await sb.notifications()).filter((n) => n.subject.includes(`no scaling: ${HIGH} is OK`));
+      return m.length > 0 ? m : undefined;
+    }, 'the cpu-high recovery message', 60_000);
+    expect(told.every((n) => n.at >= recovered!.at - 2000)).toBe(true);
+    expect(told[0]!.message).toMatch(/state change event/);
+    // Both alarms were evaluated first from INSUFFICIENT_DATA to OK: logged, not told.
+    expect(transitions.filter((t) => (t.alarmName === HIGH || t.alarmName === LOW) && t.from === 'INSUFFICIENT_DATA' && t.to === 'OK')).toHaveLength(2);
+    const firstAlarm = Math.min(...transitions.filter((t) => t.to === 'ALARM').map((t) => t.at));
+    expect((await sb.notifications()).filter((n) => n.at < firstAlarm && n.subject.includes('no scaling:')).map((n) => n.subject)).toEqual([]);
+  });
 });
