@@ -412,6 +412,18 @@ describe('shrink', () => {
     expect(cloud.sent('doc-gluster-command')).toEqual([]);
     expect(subjectsOf(cloud, 'storage.planned')[0]).toContain('dry run: pydio-data shrinks by one replica set');
   });
+
+  it('on a DRY_RUN stage a shrink request is a dry run: the plan, then nothing (no remove-brick, no capacity change)', async () => {
+    const { cloud } = fourNodes(40);
+    cloud.enqueue(shrink(), 0);
+    const outcomes = await cloud.drain(cloud.deps({ DRY_RUN: 'true' }));
+    expect(outcomes).not.toContain('failed');
+    expect(cloud.sent('doc-gluster-command')).toEqual([]);
+    expect(cloud.ops()).not.toContain('setDesiredCapacity');
+    expect(cloud.ops()).not.toContain('terminateInstance');
+    expect(subjectsOf(cloud, 'storage.planned')[0]).toContain('dry run: pydio-data shrinks by one replica set');
+    expect(cloud.queue).toEqual([]);
+  });
 });
 
 describe('malformed messages', () => {
