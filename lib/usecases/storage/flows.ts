@@ -33,7 +33,7 @@ import {
 } from './cluster';
 import { growStep, grownFacts, startGrowProgress } from './grow';
 import * as notices from './notices';
-import { parseStorageRequest } from './requests';
+import { asRunByStage, parseStorageRequest } from './requests';
 import {
   advanceStorage,
   decodeStorageContinuation,
@@ -92,7 +92,7 @@ export async function handleStorageMessage(message: QueueMessage, deps: StorageD
   if (isStorageRequestMessage(parsed)) {
     let request: StorageRequest;
     try {
-      request = parseStorageRequest(parsed.request, 'queued request');
+      request = asRunByStage(parseStorageRequest(parsed.request, 'queued request'), deps.config.dryRun);
     } catch (error) {
       return reject(deps, error, message.body);
     }
@@ -664,11 +664,8 @@ async function expandStep(state: StorageFlowState, deps: StorageDeps): Promise<S
         await deps.notifier.publish(storageMessages.storageRefused(config.stage, 'expand', request.volume, plan.reason));
         return { kind: 'done' };
       }
-      // A stage in dry run treats every request as one: the steps after the plan would only wait on
-      // members and modifications its adapters never asked for.
-      const dryRun = request.dryRun || config.dryRun;
-      await deps.notifier.publish(storageMessages.expansionPlanned(config.stage, plan, dryRun));
-      if (dryRun) return { kind: 'done' };
+      await deps.notifier.publish(storageMessages.expansionPlanned(config.stage, plan, request.dryRun));
+      if (request.dryRun) return { kind: 'done' };
       const patch = { expansion: plan, via: ready.via };
       if (plan.strategy === 'grow-in-place') return { kind: 'next', skipTo: 'grow-volumes', patch: { ...patch, grow: startGrowProgress(plan) } };
       return plan.awaitsLaunch ? { kind: 'next', skipTo: 'launch-members', patch } : { kind: 'next', skipTo: 'add-brick', patch };
@@ -749,9 +746,8 @@ async function shrinkStep(state: StorageFlowState, deps: StorageDeps): Promise<S
         await deps.notifier.publish(storageMessages.storageRefused(config.stage, 'shrink', request.volume, planned.reason));
         return { kind: 'done' };
       }
-      const dryRun = request.dryRun || config.dryRun;
-      await deps.notifier.publish(storageMessages.shrinkPlanned(config.stage, planned, dryRun));
-      if (dryRun) return { kind: 'done' };
+      await deps.notifier.publish(storageMessages.shrinkPlanned(config.stage, planned, request.dryRun));
+      if (request.dryRun) return { kind: 'done' };
       const released = planned.releasedInstanceIds;
       // Gluster commands run on a member that stays: a released one could not detach itself.
       const via = released.includes(ready.via.instanceId) ? await pickMember(deps, released) : ready.via;

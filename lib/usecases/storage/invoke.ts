@@ -9,7 +9,7 @@ import type { Log } from '../../logger';
 import type { StorageExpansionPort } from '../ports';
 import { healthName, pickMember, snapshotFromStatus, type HealthRecord, type StorageDeps } from './cluster';
 import { lockHolder } from './flows';
-import { parseStorageRequest } from './requests';
+import { asRunByStage, parseStorageRequest } from './requests';
 import { encodeStorageRequest, type StorageRequest } from './state';
 
 /** What a direct invoke answers, synchronously. */
@@ -32,7 +32,7 @@ const POLL_MS = 2000;
 export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, requestId: string): Promise<InvokeAnswer> {
   let request: StorageRequest;
   try {
-    request = parseStorageRequest(payload, 'manual invoke');
+    request = asRunByStage(parseStorageRequest(payload, 'manual invoke'), deps.config.dryRun);
   } catch (error) {
     if (!(error instanceof MalformedEventError)) throw error;
     deps.log.error('rejected malformed storage invoke', { error });
@@ -45,8 +45,7 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
   };
 
   const holder = await lockHolder(deps, requestId);
-  // A stage in dry run answers every request as a dry run: its queue adapter would only log the send.
-  if (!request.dryRun && !deps.config.dryRun) {
+  if (!request.dryRun) {
     if (holder?.kind === 'held') return refuse(`another storage operation holds the cluster lock (${holder.holder}): one storage operation at a time`);
     await deps.queue.send(deps.storage.queueUrl, encodeStorageRequest(request), 0);
     return { outcome: 'accepted', dryRun: false, request, note: 'queued: the plan (or the refusal) follows by notification' };

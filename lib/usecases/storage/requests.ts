@@ -59,3 +59,12 @@ export function parseStorageRequest(input: unknown, defaultReason: string): Stor
     reason: (o.reason as string | undefined) ?? defaultReason,
   };
 }
+
+/**
+ * The request as this stage runs it: a stage in DRY_RUN runs every request as a
+ * dry run (plan, tell, stop). Its adapters would only log the sends, and the
+ * steps after the plan would wait on members and modifications never asked for.
+ */
+export function asRunByStage(request: StorageRequest, stageDryRun: boolean): StorageRequest {
+  return stageDryRun && !request.dryRun ? { ...request, dryRun: true } : request;
+}
