@@ -236,12 +236,12 @@ async function verifyGrown(state: StorageFlowState, deps: StorageDeps): Promise<
   if (!volume) return { kind: 'fail', reason: `${plan.volume} is missing from the Gluster status` };
   const hosts = new Set(progress.bricks.map((b) => b.host));
   // storage-grow-brick checked that each device reached the size and its XFS fills it.
-  const wanted = (_host: string) => leastGrownBytes(progress.toGiB * GiB);
+  const wanted = leastGrownBytes(progress.toGiB * GiB);
   const bricks = volume.bricks.filter((b) => hosts.has(b.host));
   const unknown = bricks.filter((b) => b.sizeTotal === 0).map((b) => b.host);
-  const small = bricks.filter((b) => b.sizeTotal > 0 && b.sizeTotal < wanted(b.host));
+  const small = bricks.filter((b) => b.sizeTotal > 0 && b.sizeTotal < wanted);
   if (small.length) {
-    return { kind: 'fail', reason: `after the grow, ${small.map((b) => `${b.host}:${b.path} has ${formatBytes(b.sizeTotal)}, expected at least ${formatBytes(wanted(b.host))}`).join('; ')}` };
+    return { kind: 'fail', reason: `after the grow, ${small.map((b) => `${b.host}:${b.path} has ${formatBytes(b.sizeTotal)}, expected at least ${formatBytes(wanted)}`).join('; ')}` };
   }
   if (unknown.length || bricks.length < hosts.size) {
     const inStep = secondsSince(state.stepStartedAt, deps.now());
