@@ -24,6 +24,7 @@ import { clientConfig } from '../../sandbox/control-plane/aws-setup';
 import { isSteady, startSandbox, STAGE, type Sandbox, type SnsNotification } from '../../sandbox/sandbox';
 import type { LoadHandle } from '../../sandbox/alarms';
 import { describeWithSandbox, leftovers } from '../sandbox/prerequisites';
+import { waitFor } from '../wait';
 
 jest.setTimeout(600_000);
 
@@ -35,18 +36,6 @@ const HIGH_THRESHOLD = 50;
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-/** Polls `probe` every second until it returns a value (bounded). */
-async function waitFor<T>(probe: () => Promise<T | undefined> | T | undefined, what: string, timeoutMs: number): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; i < 10_000; i += 1) {
-    const v = await probe();
-    if (v !== undefined) return v;
-    if (Date.now() > deadline) break;
-    await sleep(1000);
-  }
-  throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}`);
 }
 
 describeWithSandbox('alarms/cpu.test.ts')('CPU alarms drive compute scaling (real CPU, emulated CloudWatch evaluation, real alarm function)', () => {
@@ -133,16 +122,16 @@ describeWithSandbox('alarms/cpu.test.ts')('CPU alarms drive compute scaling (rea
     const start = Date.now();
     await sb.phase('load -> cpu-high ALARM -> scale-out 1->2', async () => {
       load = sb.alarms!.cpuLoad({ sessions: 4, seconds: 500 });
-      const alarm = await waitFor(() => sb.alarms!.transitions().find((t) => t.alarmName === HIGH && t.to === 'ALARM' && t.at >= start), 'cpu-high ALARM from the real load', 360_000);
+      const alarm = await waitFor('cpu-high ALARM from the real load', 360_000, () => sb.alarms!.transitions().find((t) => t.alarmName === HIGH && t.to === 'ALARM' && t.at >= start));
       times.loadToAlarm = (alarm.at - start) / 1000;
       // The real measurement: two consecutive periods of the compute group's CPU above the threshold.
       expect(alarm.datapoints.length).toBeGreaterThanOrEqual(2);
       expect(alarm.datapoints.every((v) => v > HIGH_THRESHOLD)).toBe(true);
       expect(alarm.reason).toMatch(/^Threshold Crossed: 2 out of the last 2 datapoints \[.*\] were greater than the threshold \(50\.0\)/);
-      const [message] = await waitFor(async () => {
+      const [message] = await waitFor('the scale-out 1->2 decision message', 120_000, async () => {
         const m = await messages(start, decided('out', 1, 2));
         return m.length > 0 ? m : undefined;
-      }, 'the scale-out 1->2 decision message', 120_000);
+      });
       expect(message!.attributes.alarmName).toBe(HIGH);
       await sb.waitForState((s) => isSteady(s, sb.computeGroup, 2), 240_000, 'two compute instances InService with healthy targets');
     });
@@ -159,18 +148,18 @@ describeWithSandbox('alarms/cpu.test.ts')('CPU alarms drive compute scaling (rea
     expect(report.failures).toBeLessThanOrEqual(Math.ceil(report.requests * 0.05));
     await sb.phase('cpu-high stays ALARM: cooldown, then scale-out again', async () => {
       // The re-check of the 1->2 decision, or the decision after a new ALARM (the real load may have let it go OK on two nodes).
-      const [suppressed] = await waitFor(async () => {
+      const [suppressed] = await waitFor('a cooldown suppression of cpu-high', 180_000, async () => {
         const m = await messages(start, (n) => n.attributes.eventType === 'scaling.suppressed' && n.attributes.rule === 'cooldown' && n.attributes.alarmName === HIGH);
         return m.length > 0 ? m : undefined;
-      }, 'a cooldown suppression of cpu-high', 180_000);
+      });
       expect(suppressed!.subject).toContain('scaling suppressed (cooldown)');
       expect(suppressed!.message).toMatch(/is cooling down: \d+s left of 30s/);
       expect(suppressed!.message).toMatch(/Cooldown left: /);
       times.cooldownMessage = (suppressed!.at - start) / 1000;
-      const [again] = await waitFor(async () => {
+      const [again] = await waitFor('a scale-out decision after the cooldown', 180_000, async () => {
         const m = (await messages(start, (n) => n.attributes.eventType === 'scaling.decided' && n.subject.includes(`scale-out ${sb.computeGroup} `))).filter((n) => n.at >= suppressed!.at);
         return m.length > 0 ? m : undefined;
-      }, 'a scale-out decision after the cooldown', 180_000);
+      });
       // Acted on the alarm still being in ALARM (its re-check), not on a new state change.
       expect(again!.message).toMatch(/is ALARM \(re-check \d+,/);
       const to = Number(/->(\d+) /.exec(again!.subject)?.[1]);
@@ -194,13 +183,13 @@ describeWithSandbox('alarms/cpu.test.ts')('CPU alarms drive compute scaling (rea
     // may still have scaled out once more while its alarm was going OK.
     let n = 0;
     await sb.phase('no load -> cpu-low ALARM -> scale-in by one (drain)', async () => {
-      const alarm = await waitFor(() => sb.alarms!.transitions().find((t) => t.alarmName === LOW && t.to === 'ALARM' && t.at >= start), 'cpu-low ALARM once the load stopped', 240_000);
+      const alarm = await waitFor('cpu-low ALARM once the load stopped', 240_000, () => sb.alarms!.transitions().find((t) => t.alarmName === LOW && t.to === 'ALARM' && t.at >= start));
       expect(alarm.datapoints.every((v) => v < 25)).toBe(true);
       times.idleToLowAlarm = (alarm.at - start) / 1000;
-      const [first] = await waitFor(async () => {
+      const [first] = await waitFor('the first scale-in decision', 180_000, async () => {
         const m = await messages(start, (x) => x.attributes.eventType === 'scaling.decided' && x.subject.includes(`scale-in ${sb.computeGroup} `));
         return m.length > 0 ? m : undefined;
-      }, 'the first scale-in decision', 180_000);
+      });
       const [from, to] = /(\d+)->(\d+)/.exec(first!.subject)!.slice(1).map(Number) as [number, number];
       expect({ from, to }).toEqual({ from, to: from - 1 });
       expect(from).toBeGreaterThanOrEqual(3);
@@ -225,10 +214,10 @@ describeWithSandbox('alarms/cpu.test.ts')('CPU alarms drive compute scaling (rea
     const start = Date.now();
     await sb.phase('cpu-low stays ALARM -> scale-in to MinSize 1', async () => {
       await sb.waitForState((s) => isSteady(s, sb.computeGroup, 1), 480_000, 'one compute instance (MinSize) after the drains');
-      const [atMin] = await waitFor(async () => {
+      const [atMin] = await waitFor('the at-minimum suppression', 180_000, async () => {
         const m = await messages(start, (n) => n.attributes.eventType === 'scaling.suppressed' && n.attributes.rule === 'at-minimum' && n.attributes.alarmName === LOW);
         return m.length > 0 ? m : undefined;
-      }, 'the at-minimum suppression', 180_000);
+      });
       expect(atMin!.message).toMatch(/already at minimum 1/);
     });
     const s2 = await sb.status();
@@ -246,10 +235,10 @@ describeWithSandbox('alarms/cpu.test.ts')('CPU alarms drive compute scaling (rea
     const transitions = sb.alarms!.transitions();
     const recovered = transitions.find((t) => t.alarmName === HIGH && t.from === 'ALARM' && t.to === 'OK');
     expect(recovered).toBeDefined();
-    const told = await waitFor(async () => {
+    const told = await waitFor('the cpu-high recovery message', 60_000, async () => {
       const m = (await sb.notifications()).filter((n) => n.subject.includes(`no scaling: ${HIGH} is OK`));
       return m.length > 0 ? m : undefined;
-    }, 'the cpu-high recovery message', 60_000);
+    });
     expect(told.every((n) => n.at >= recovered!.at - 2000)).toBe(true);
     expect(told[0]!.message).toMatch(/state change event/);
     // Both alarms were evaluated first from INSUFFICIENT_DATA to OK: logged, not told.

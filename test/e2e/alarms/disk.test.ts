@@ -20,6 +20,7 @@ import * as path from 'node:path';
 import { startSandbox, type Sandbox, type SandboxStatus } from '../../sandbox/sandbox';
 import { describeWithSandbox, leftovers } from '../sandbox/prerequisites';
 import { glusterOn } from '../gluster-cli';
+import { waitFor } from '../wait';
 
 jest.setTimeout(300_000);
 
@@ -32,7 +33,6 @@ const FILL_TO = 70;
 const MOUNT = '/mnt/dsk-data';
 const DISK_MIB = 320;
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function storageOf(s: SandboxStatus) {
   return s.instances.filter((i) => i.role === 'storage');
@@ -63,20 +63,6 @@ describeWithSandbox('alarms/disk.test.ts')('brick disk alarm -> storage expansio
   };
   const volumeBytes = async (): Promise<number> => Number((await sb.hosts.exec(via, ['df', '-B1', '--output=size', MOUNT], 30)).trim().split('\n').pop());
   const transitionsOf = (to: string) => sb.alarms!.transitions().filter((t) => t.alarmName === diskAlarm && t.to === to);
-  const waitFor = async <T>(what: string, timeoutMs: number, probe: () => Promise<T | undefined> | T | undefined): Promise<T> => {
-    const deadline = Date.now() + timeoutMs;
-    let lastError: unknown;
-    for (let i = 0; i < 10_000 && Date.now() < deadline; i += 1) {
-      try {
-        const v = await probe();
-        if (v !== undefined) return v;
-      } catch (error) {
-        lastError = error;
-      }
-      await sleep(1000);
-    }
-    throw new Error(`timed out after ${timeoutMs / 1000}s waiting for ${what}${lastError !== undefined ? ` (last error: ${String(lastError)})` : ''}`);
-  };
 
   beforeAll(async () => {
     const start = Date.now();
@@ -131,13 +117,13 @@ describeWithSandbox('alarms/disk.test.ts')('brick disk alarm -> storage expansio
 
   test('the disk alarm goes to ALARM from the agent\'s datapoints and the alarm function requests an expansion', async () => {
     const t0 = Date.now();
-    const alarm = await waitFor('the disk alarm in ALARM', 120_000, () => transitionsOf('ALARM')[0]);
+    const alarm = await waitFor('the disk alarm in ALARM', 120_000, () => transitionsOf('ALARM')[0], { retryOnError: true });
     times.toAlarm = (Date.now() - t0) / 1000;
     expect(alarm.datapoints.some((v) => v > THRESHOLD)).toBe(true);
     const requested = await waitFor('the expansion decision', 60_000, async () =>
       // (other scaling.decided messages may come first: the alarm's own filter matters)
       (await sb.notifications()).find((n) => n.attributes.eventType === 'scaling.decided' && n.attributes.alarmName === diskAlarm && n.attributes.decision === 'expand-storage'),
-    );
+    { retryOnError: true });
     expect(requested.subject).toBe(`[pasbox] storage expansion requested for ${VOLUME} (${diskAlarm})`);
   });
 
@@ -150,7 +136,7 @@ describeWithSandbox('alarms/disk.test.ts')('brick disk alarm -> storage expansio
       (await sb.notifications()).find(
         (n) => (n.attributes.eventType === 'storage.succeeded' && n.attributes.operation === 'expand' && n.attributes.volume === VOLUME) || n.attributes.eventType === 'storage.failed',
       ),
-    ).catch(async (error: unknown) => {
+    { retryOnError: true }).catch(async (error: unknown) => {
       const failures = (await sb.notifications()).filter((n) => n.attributes.severity === 'error' || n.attributes.eventType === 'lifecycle.failed');
       throw new Error(`${String(error)}; failures ops were told about: ${failures.map((n) => `${n.subject}\n${n.message}`).join('\n---\n') || 'none'}`);
     });
@@ -184,7 +170,7 @@ describeWithSandbox('alarms/disk.test.ts')('brick disk alarm -> storage expansio
     const ok = await waitFor('the disk alarm back to OK', 120_000, () => {
       const alarmAt = transitionsOf('ALARM')[0]?.at ?? Infinity;
       return transitionsOf('OK').find((t) => t.at > alarmAt);
-    });
+    }, { retryOnError: true });
     times.toOk = (Date.now() - t0) / 1000;
     expect(ok.from).toBe('ALARM');
   });

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { CookieSession, isSteady, requestLoop, startSandbox, type Sandbox, type SandboxStatus } from '../../sandbox/sandbox';
 import { describeWithSandbox, leftovers } from './prerequisites';
+import { waitFor } from '../wait';
 
 jest.setTimeout(300_000);
 
@@ -50,11 +51,11 @@ describeWithSandbox('flows.test.ts')('sandbox flows (real hosts, HAProxy, Gluste
     // The flow told ops it started and succeeded. It publishes just after completing the hook, which
     // is what makes the instance InService: the message may trail the steady state by a moment.
     const want = [`lifecycle.started:${id}`, `lifecycle.succeeded:${id}`];
-    let kinds: string[] = [];
-    for (let i = 0; i < 20 && !want.every((k) => kinds.includes(k)); i += 1) {
-      if (i > 0) await new Promise((r) => setTimeout(r, 500));
-      kinds = (await sb.notifications()).map((n) => `${n.attributes.eventType}:${n.attributes.instanceId}`);
-    }
+    const kindsNow = async () => (await sb.notifications()).map((n) => `${n.attributes.eventType}:${n.attributes.instanceId}`);
+    const kinds = await waitFor('the flow\'s started and succeeded messages', 10_000, async () => {
+      const k = await kindsNow();
+      return want.every((w) => k.includes(w)) ? k : undefined;
+    }, { intervalMs: 500 }).catch(kindsNow);
     expect(kinds).toEqual(expect.arrayContaining(want));
   });
 

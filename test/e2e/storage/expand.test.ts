@@ -51,6 +51,7 @@ import { startSandbox, type InstanceStatus, type Sandbox, type SandboxStatus } f
 import { formatSplit, measureExpansionSplit, watchGlusterActions } from '../../bench/expansion-split';
 import { describeWithSandbox, leftovers } from '../sandbox/prerequisites';
 import { glusterOn } from '../gluster-cli';
+import { waitFor } from '../wait';
 
 jest.setTimeout(200_000);
 
@@ -232,14 +233,10 @@ describeWithSandbox('storage/expand.test.ts')('storage expansion (real Gluster, 
 
   const shrinkNotes = async (type: string) => (await notes(type)).filter((n) => n.attributes.operation === 'shrink');
   /** Polls the notifications until `found` answers something (bounded); returns it. */
-  const awaitNotes = async <T>(found: () => Promise<T | undefined>, what: string, seconds: number): Promise<T> => {
-    for (let i = 0; i < seconds * 2; i += 1) {
-      const hit = await found();
-      if (hit !== undefined) return hit;
-      await new Promise((r) => setTimeout(r, 500));
-    }
-    throw new Error(`no ${what} within ${seconds}s; notifications: ${(await sb.notifications()).map((n) => n.subject).join(' / ')}`);
-  };
+  const awaitNotes = <T>(found: () => Promise<T | undefined>, what: string, seconds: number): Promise<T> =>
+    waitFor(what, seconds * 1000, found, { intervalMs: 500 }).catch(async () => {
+      throw new Error(`no ${what} within ${seconds}s; notifications: ${(await sb.notifications()).map((n) => n.subject).join(' / ')}`);
+    });
   /** Gluster commands of the shrink (remove-brick, peer-detach) as the storage-gluster-command document ran them, in order. */
   const shrinkRuns: StepRun[] = [];
   const recordShrinkRun = (run: StepRun): void => {

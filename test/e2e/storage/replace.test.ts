@@ -30,6 +30,7 @@ import { clientConfig } from '../../sandbox/control-plane/aws-setup';
 import { startSandbox, type Sandbox, type SandboxStatus, type SnsNotification, type StorageHostKill } from '../../sandbox/sandbox';
 import { describeWithSandbox, leftovers } from '../sandbox/prerequisites';
 import { glusterOn } from '../gluster-cli';
+import { waitFor } from '../wait';
 
 jest.setTimeout(300_000);
 
@@ -40,7 +41,6 @@ const MOUNT = '/mnt/rpl-data';
 const FILES = 40;
 
 const storageOf = (s: SandboxStatus) => s.instances.filter((i) => i.role === 'storage');
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const seconds = (ms: number) => Math.round(ms / 100) / 10;
 
 describeWithSandbox('storage/replace.test.ts')('a killed storage host is replaced (real Gluster, real storage handler, loop-device brick)', () => {
@@ -118,13 +118,14 @@ describeWithSandbox('storage/replace.test.ts')('a killed storage host is replace
     // --- the group replaces it; the storage function takes over -----------------------------
     let done: SnsNotification | undefined;
     await sb.phase('replace a killed storage host', async () => {
-      for (let i = 0; i < 500 && done === undefined; i += 1) {
+      done = await waitFor('the replacement', 250_000, async () => {
         const failed = [...(await notes('storage.failed')), ...(await notes('lifecycle.failed'))];
         if (failed.length > 0) throw new Error(`the replacement failed:\n${failed.map((n) => `${n.subject}\n${n.message}`).join('\n---\n')}`);
-        done = (await notes('storage.succeeded')).find((n) => n.subject.includes(`replaced ${victim.instanceId}`));
-        if (done === undefined) await sleep(500);
-      }
-      if (done === undefined) throw new Error(`no replacement within the bound; timeline:\n${(await sb.timeline()).map((e) => e.text).join('\n')}`);
+        return (await notes('storage.succeeded')).find((n) => n.subject.includes(`replaced ${victim.instanceId}`));
+      }, { intervalMs: 500 }).catch(async (error: unknown) => {
+        if (String(error).includes('the replacement failed')) throw error;
+        throw new Error(`no replacement within the bound; timeline:\n${(await sb.timeline()).map((e) => e.text).join('\n')}`);
+      });
       await sb.waitForState((s) => storageOf(s).length === 2 && storageOf(s).every((i) => i.lifecycleState === 'InService'), 120_000, 'two storage members InService');
     });
     times.crashToReplaced = seconds(Date.now() - kill.crashedAt);
@@ -136,11 +137,10 @@ describeWithSandbox('storage/replace.test.ts')('a killed storage host is replace
     expect(fresh.availabilityZone).toBe(victim.availabilityZone);
     // Published just after the hook completes, which is what makes the replacement InService: it may trail.
     const joined = async () => (await notes('lifecycle.succeeded')).map((n) => n.attributes.instanceId);
-    let joinedIds = await joined();
-    for (let i = 0; i < 40 && !joinedIds.includes(fresh.instanceId); i += 1) {
-      await sleep(500);
-      joinedIds = await joined();
-    }
+    const joinedIds = await waitFor(`${fresh.instanceId}'s lifecycle.succeeded`, 20_000, async () => {
+      const ids = await joined();
+      return ids.includes(fresh.instanceId) ? ids : undefined;
+    }, { intervalMs: 500 }).catch(joined);
     expect(joinedIds).toContain(fresh.instanceId);
     expect((await notes('lifecycle.failed')).map(brief)).toEqual([]);
 
