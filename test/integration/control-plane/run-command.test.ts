@@ -54,11 +54,18 @@ afterEach(async () => {
   await h?.cp.stop();
 });
 
+/** The invocation on a node, as AWS says to read it: ListCommandInvocations (GetCommandInvocation only reads one step). */
 async function finished(commandId: string, id = instanceId): Promise<Record<string, unknown>> {
   return eventually(async () => {
-    const out = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: id }));
-    return out.Status === 'Pending' || out.Status === 'InProgress' ? undefined : (out as unknown as Record<string, unknown>);
+    const out = await ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, InstanceId: id, Details: true }));
+    const inv = out.CommandInvocations?.[0];
+    return inv === undefined || inv.Status === 'Pending' || inv.Status === 'InProgress' ? undefined : (inv as unknown as Record<string, unknown>);
   }, `command ${commandId} to finish`);
+}
+
+/** One step's full result (stdout up to 24,000 characters). */
+async function stepResult(commandId: string, pluginName: string, id = instanceId): Promise<Record<string, unknown>> {
+  return (await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: id, PluginName: pluginName }))) as unknown as Record<string, unknown>;
 }
 
 test('a bad parameter value is refused with InvalidParameters and nothing runs', async () => {
@@ -80,7 +87,8 @@ test('steps run in order with SSM_ variables and substitution; success reported'
   const commandId = sent.Command?.CommandId ?? '';
   expect(sent.Command?.Status).toBe('Pending');
   const inv = await finished(commandId);
-  expect(inv).toMatchObject({ Status: 'Success', ResponseCode: 0 });
+  expect(inv).toMatchObject({ Status: 'Success' });
+  expect(await stepResult(commandId, 'mount')).toMatchObject({ Status: 'Success', ResponseCode: 0 });
   expect(h.executor.runs.map((r) => r.script)).toEqual(['set -eu\nmkdir -p "/mnt/$SSM_Volume"', 'mount -o rw "$SSM_Server:/$SSM_Volume" "/mnt/$SSM_Volume"']);
   expect(h.executor.runs[0]?.env).toEqual({ SSM_Volume: 'pydio-data', SSM_Server: '10.71.1.10' });
   expect(h.executor.runs.every((r) => r.instanceId === instanceId)).toBe(true);
@@ -88,20 +96,42 @@ test('steps run in order with SSM_ variables and substitution; success reported'
   expect(listed.Commands?.[0]).toMatchObject({ Status: 'Success', CompletedCount: 1, ErrorCount: 0 });
 });
 
-test('a failing step stops the next one; Failed with its output, per plugin too', async () => {
+test('a failing step does not stop the next one (no onFailure): the invocation is Failed, each step has its own result', async () => {
   h.executor.failStep('mount-volumes', 'prepare', { exitCode: 3, stdout: 'creating /mnt/pydio-data\n', stderr: 'mkdir: permission denied\n' });
   const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } }));
   const commandId = sent.Command?.CommandId ?? '';
   const inv = await finished(commandId);
-  expect(inv).toMatchObject({ Status: 'Failed', ResponseCode: 3, StandardOutputContent: 'creating /mnt/pydio-data\n', StandardErrorContent: 'mkdir: permission denied\n' });
-  expect(h.executor.runs).toHaveLength(1);
-  const mount = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: 'mount' }));
-  expect(mount.Status).toBe('Cancelled');
-  const details = await ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, Details: true }));
-  expect(details.CommandInvocations?.[0]?.CommandPlugins?.map((p) => [p.Name, p.Status, p.ResponseCode])).toEqual([
+  expect(inv).toMatchObject({ Status: 'Failed' });
+  expect(h.executor.runs).toHaveLength(2);
+  expect(await stepResult(commandId, 'prepare')).toMatchObject({ Status: 'Failed', ResponseCode: 3, StandardOutputContent: 'creating /mnt/pydio-data\n', StandardErrorContent: 'mkdir: permission denied\n' });
+  expect(await stepResult(commandId, 'mount')).toMatchObject({ Status: 'Success', ResponseCode: 0 });
+  expect((inv.CommandPlugins as Array<{ Name: string; Status: string; ResponseCode: number }>).map((p) => [p.Name, p.Status, p.ResponseCode])).toEqual([
     ['prepare', 'Failed', 3],
-    ['mount', 'Cancelled', -1],
+    ['mount', 'Success', 0],
   ]);
+});
+
+test('a failing step with onFailure: exit skips the rest', async () => {
+  const name = 'h4-exit-on-failure';
+  const steps = content.mainSteps.map((step, index) => (index === 0 ? { ...step, inputs: { ...step.inputs, onFailure: 'exit' } } : step));
+  await ssm.send(new CreateDocumentCommand({ Name: name, DocumentType: 'Command', DocumentFormat: 'JSON', Content: JSON.stringify({ ...content, mainSteps: steps }) }));
+  h.executor.failStep(name, 'prepare', { exitCode: 3 });
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: name, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } }));
+  const inv = await finished(sent.Command?.CommandId ?? '');
+  expect(inv).toMatchObject({ Status: 'Failed' });
+  expect(h.executor.runs).toHaveLength(1);
+  expect((inv.CommandPlugins as Array<{ Name: string; Status: string }>).map((p) => [p.Name, p.Status])).toEqual([
+    ['prepare', 'Failed'],
+    ['mount', 'Cancelled'],
+  ]);
+});
+
+test('GetCommandInvocation without PluginName on a two-step document is refused with InvalidPluginName, as AWS does', async () => {
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } }));
+  const commandId = sent.Command?.CommandId ?? '';
+  await finished(commandId);
+  await expect(ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId }))).rejects.toMatchObject({ name: 'InvalidPluginName' });
+  await expect(ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: 'aws:runShellScript' }))).rejects.toMatchObject({ name: 'InvalidPluginName' });
 });
 
 test('a step that outlives its timeoutSeconds is TimedOut; long output is truncated at 24000', async () => {
@@ -111,7 +141,7 @@ test('a step that outlives its timeoutSeconds is TimedOut; long output is trunca
   const commandId = sent.Command?.CommandId ?? '';
   const inv = await finished(commandId);
   expect(inv.Status).toBe('TimedOut');
-  const prepare = await ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: 'prepare' }));
+  const prepare = await stepResult(commandId, 'prepare');
   expect(prepare.Status).toBe('Success');
   expect(prepare.StandardOutputContent).toHaveLength(24000);
 });

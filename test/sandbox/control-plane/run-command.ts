@@ -29,7 +29,7 @@ interface DocParameter {
 interface DocStep {
   readonly action: string;
   readonly name: string;
-  readonly inputs?: { runCommand?: unknown; timeoutSeconds?: unknown; workingDirectory?: unknown };
+  readonly inputs?: { runCommand?: unknown; timeoutSeconds?: unknown; workingDirectory?: unknown; onFailure?: unknown };
 }
 
 interface PluginRun {
@@ -279,11 +279,14 @@ export class RunCommandService {
     inv.status = 'InProgress';
     inv.statusDetails = 'InProgress';
     inv.start = this.now();
+    // A failed step stops the document only when it says `onFailure: exit`;
+    // otherwise the agent goes on with the next step (the invocation still fails).
     let failedAt: number | undefined;
+    let exited = false;
     for (const [index, { step, script, env, timeoutSeconds }] of steps.entries()) {
       const plugin = inv.plugins[index];
       if (plugin === undefined) continue;
-      if (failedAt !== undefined || this.stopped) {
+      if (exited || this.stopped) {
         plugin.status = 'Cancelled';
         plugin.statusDetails = 'Skipped';
         continue;
@@ -305,11 +308,13 @@ export class RunCommandService {
       if (result.timedOut) {
         plugin.status = 'TimedOut';
         plugin.statusDetails = 'ExecutionTimedOut';
-        failedAt = index;
+        failedAt ??= index;
+        exited = step.inputs?.onFailure === 'exit';
       } else if (result.exitCode !== 0) {
         plugin.status = 'Failed';
         plugin.statusDetails = 'Failed';
-        failedAt = index;
+        failedAt ??= index;
+        exited = step.inputs?.onFailure === 'exit';
       } else {
         plugin.status = 'Success';
         plugin.statusDetails = 'Success';
@@ -369,6 +374,10 @@ export class RunCommandService {
       const plugin = inv.plugins.find((p) => p.name === input.PluginName);
       if (plugin === undefined) throw new ApiError('InvalidPluginName', `The plugin name ${input.PluginName} is not valid for this document`);
       view = plugin;
+    } else if (inv.plugins.length > 1) {
+      // GetCommandInvocation API reference, PluginName: "If the document contains more than
+      // one step, you must specify the name of the step for which you want to view details."
+      throw new ApiError('InvalidPluginName', `Document ${command.documentName} has ${inv.plugins.length} steps (${inv.plugins.map((p) => p.name).join(', ')}): PluginName must name one of them`);
     } else {
       const ran = inv.plugins.filter((p) => p.start !== undefined);
       const last = ran[ran.length - 1];
