@@ -5,6 +5,7 @@ import {
   GetCommandInvocationCommand,
   GetParameterCommand,
   GetParametersByPathCommand,
+  ListCommandInvocationsCommand,
   PutParameterCommand,
   SendCommandCommand,
   SSMClient,
@@ -19,8 +20,11 @@ export interface CommandInvocation {
   readonly status: InvocationStatus;
   /** -1 while unknown */
   readonly exitCode: number;
+  /** The reported step's output: SSM keeps the first 24,000 characters of stdout, 8,000 of stderr. */
   readonly stdout: string;
   readonly stderr: string;
+  /** The document step reported: the first that did not succeed, else the last one. */
+  readonly step?: string;
 }
 
 export interface ManagedInstance {
@@ -42,7 +46,10 @@ export interface SsmPort {
   describeManagedInstances(instanceIds: readonly string[]): Promise<ManagedInstance[]>;
   /** Returns the command id. */
   sendCommand(input: SendCommandInput): Promise<string>;
-  /** Unknown invocation (not yet visible) reads as Pending. */
+  /**
+   * The command's status on the instance (all its steps), with the output of
+   * the step that decided it. Unknown invocation (not yet visible) reads as Pending.
+   */
   getInvocation(commandId: string, instanceId: string): Promise<CommandInvocation>;
   /**
    * A claim in Parameter Store: true when this caller created `name`,
@@ -89,6 +96,21 @@ function isInvocationStatus(value: string): value is InvocationStatus {
 }
 
 const PENDING: CommandInvocation = { status: 'Pending', exitCode: -1, stdout: '', stderr: '' };
+
+/** Statuses after which nothing changes on the instance. */
+const UNFINISHED: ReadonlySet<InvocationStatus> = new Set<InvocationStatus>(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
+
+function isFinished(status: InvocationStatus): boolean {
+  return !UNFINISHED.has(status);
+}
+
+function statusOf(operation: string, value: string | undefined, commandId: string, instanceId: string): InvocationStatus {
+  const status = value ?? 'Pending';
+  if (!isInvocationStatus(status)) {
+    throw new AwsCallError(operation, `unknown invocation status ${JSON.stringify(status)} for command ${commandId} on ${instanceId}`);
+  }
+  return status;
+}
 
 /**
  * `readOnlyDocuments`: documents that only read (the Gluster status). They are
@@ -151,27 +173,41 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
     return commandId;
   }
 
+  /**
+   * Two reads, as the API reference prescribes: ListCommandInvocations gives
+   * "the command execution status on a specific managed node" with each step
+   * (CommandPlugins); GetCommandInvocation "only gives the execution status of
+   * a plugin" and, for a document with more than one step, must name it
+   * (PluginName) or fails with InvalidPluginName. While the command runs only
+   * the first read is made.
+   */
   async function getInvocation(commandId: string, instanceId: string): Promise<CommandInvocation> {
-    const operation = 'GetCommandInvocation';
     if (commandId.startsWith(DRY_RUN_COMMAND_PREFIX)) {
       return { status: 'Success', exitCode: 0, stdout: '', stderr: '' };
     }
-    const output = await callAws(
-      operation,
-      () => client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId })),
-      // Right after SendCommand the invocation may not be visible yet.
-      (error) => (isAwsError(error, 'InvocationDoesNotExist') ? { value: undefined } : undefined),
+    const listed = await callAws('ListCommandInvocations', () =>
+      client.send(new ListCommandInvocationsCommand({ CommandId: commandId, InstanceId: instanceId, Details: true })),
     );
-    if (!output) return PENDING;
-    const status = output.Status ?? 'Pending';
-    if (!isInvocationStatus(status)) {
-      throw new AwsCallError(operation, `unknown invocation status ${JSON.stringify(status)} for command ${commandId} on ${instanceId}`);
+    // Right after SendCommand the invocation may not be listed yet.
+    const invocation = (listed.CommandInvocations ?? []).find((i) => i.InstanceId === instanceId);
+    if (!invocation) return PENDING;
+    const status = statusOf('ListCommandInvocations', invocation.Status, commandId, instanceId);
+    if (!isFinished(status)) return { ...PENDING, status };
+    const plugins = invocation.CommandPlugins ?? [];
+    const reported = plugins.find((p) => p.Status !== 'Success') ?? plugins[plugins.length - 1];
+    if (!reported?.Name) {
+      throw new AwsCallError('ListCommandInvocations', `command ${commandId} on ${instanceId} is ${status} but lists no steps`);
     }
+    const step = reported.Name;
+    const output = await callAws('GetCommandInvocation', () =>
+      client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: step })),
+    );
     return {
       status,
-      exitCode: typeof output.ResponseCode === 'number' ? output.ResponseCode : -1,
+      exitCode: typeof output.ResponseCode === 'number' ? output.ResponseCode : (reported.ResponseCode ?? -1),
       stdout: output.StandardOutputContent ?? '',
       stderr: output.StandardErrorContent ?? '',
+      step,
     };
   }
 

@@ -283,3 +283,12 @@ describe('SSM documents', () => {
     });
   });
 });
+
+describe('documents with more than one step', () => {
+  it('stop at a failed step (onFailure: exit) on every step but the last: SSM runs the next step after a failure otherwise', () => {
+    for (const file of readdirSync(DIR).filter((f) => f.endsWith('.yml'))) {
+      const doc = render.renderDocument(join(DIR, file)) as unknown as { mainSteps: Array<{ name: string; inputs: { onFailure?: string } }> };
+      for (const step of doc.mainSteps.slice(0, -1)) expect([file, step.name, step.inputs.onFailure]).toEqual([file, step.name, 'exit']);
+    }
+  });
+});

@@ -4,7 +4,7 @@ import {
   GetCommandInvocationCommand,
   GetParameterCommand,
   GetParametersByPathCommand,
-  InvocationDoesNotExist,
+  ListCommandInvocationsCommand,
   ParameterAlreadyExists,
   ParameterNotFound,
   PutParameterCommand,
@@ -126,31 +126,49 @@ describe('sendCommand', () => {
 });
 
 describe('getInvocation', () => {
-  const statuses: InvocationStatus[] = ['Pending', 'InProgress', 'Delayed', 'Success', 'Cancelled', 'TimedOut', 'Failed', 'Cancelling'];
+  const statuses: InvocationStatus[] = ['Success', 'Cancelled', 'TimedOut', 'Failed'];
+  const twoSteps = (first: string, second: string, codes: [number, number] = [0, 0]) => [
+    { Name: 'configure', Status: first, ResponseCode: codes[0] },
+    { Name: 'checkHealth', Status: second, ResponseCode: codes[1] },
+  ];
 
-  it.each(statuses)('maps status %s with output and exit code', async (status) => {
-    ssmMock.on(GetCommandInvocationCommand).resolves({
-      Status: status, ResponseCode: status === 'Failed' ? 2 : 0, StandardOutputContent: 'out', StandardErrorContent: 'err',
-    });
+  it.each(statuses)('a finished invocation (%s): the status from ListCommandInvocations, the output of the step that decided it', async (status) => {
+    const plugins = status === 'Success' ? twoSteps('Success', 'Success') : twoSteps('Success', status, [0, 2]);
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ CommandId: 'cmd-1', InstanceId: 'i-0abc', Status: status, CommandPlugins: plugins }] });
+    ssmMock.on(GetCommandInvocationCommand).resolves({ Status: status, ResponseCode: status === 'Success' ? 0 : 2, StandardOutputContent: 'out', StandardErrorContent: 'err' });
     await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({
-      status, exitCode: status === 'Failed' ? 2 : 0, stdout: 'out', stderr: 'err',
+      status, exitCode: status === 'Success' ? 0 : 2, stdout: 'out', stderr: 'err', step: 'checkHealth',
     });
-    expect(ssmMock.commandCalls(GetCommandInvocationCommand)[0].args[0].input).toEqual({ CommandId: 'cmd-1', InstanceId: 'i-0abc' });
+    expect(ssmMock.commandCalls(ListCommandInvocationsCommand)[0].args[0].input).toEqual({ CommandId: 'cmd-1', InstanceId: 'i-0abc', Details: true });
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)[0].args[0].input).toEqual({ CommandId: 'cmd-1', InstanceId: 'i-0abc', PluginName: 'checkHealth' });
   });
 
-  it('reads a missing ResponseCode and output as -1 and empty', async () => {
-    ssmMock.on(GetCommandInvocationCommand).resolves({ Status: 'InProgress' });
-    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({ status: 'InProgress', exitCode: -1, stdout: '', stderr: '' });
+  it('names the step in every GetCommandInvocation: a document with two steps is refused without it (InvalidPluginName)', async () => {
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'Failed', CommandPlugins: twoSteps('Failed', 'Success', [1, 0]) }] });
+    ssmMock.on(GetCommandInvocationCommand).rejects(awsError('InvalidPluginName', 'PluginName is required for a document with more than one step'));
+    ssmMock.on(GetCommandInvocationCommand, { CommandId: 'cmd-1', InstanceId: 'i-0abc', PluginName: 'configure' }).resolves({ Status: 'Failed', ResponseCode: 1, StandardErrorContent: 'no config volume' });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({ status: 'Failed', exitCode: 1, stdout: '', stderr: 'no config volume', step: 'configure' });
   });
 
-  it('reads InvocationDoesNotExist as Pending', async () => {
-    ssmMock.on(GetCommandInvocationCommand).rejects(new InvocationDoesNotExist({ message: '', $metadata: {} }));
+  it.each(['Pending', 'InProgress', 'Delayed', 'Cancelling'] as InvocationStatus[])('an unfinished invocation (%s) costs one call and reads -1 with no output', async (status) => {
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: status, CommandPlugins: twoSteps('Success', 'InProgress') }] });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({ status, exitCode: -1, stdout: '', stderr: '' });
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)).toHaveLength(0);
+  });
+
+  it('reads an invocation not listed yet as Pending', async () => {
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [] });
     await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({ status: 'Pending', exitCode: -1, stdout: '', stderr: '' });
   });
 
   it('fails on a status it does not know', async () => {
-    ssmMock.on(GetCommandInvocationCommand).resolves({ Status: 'Exploded' as InvocationStatus });
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'Exploded' as InvocationStatus }] });
     await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).rejects.toThrow(/unknown invocation status "Exploded"/);
+  });
+
+  it('fails clearly on a finished invocation that lists no steps', async () => {
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'Success', CommandPlugins: [] }] });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).rejects.toThrow(/is Success but lists no steps/);
   });
 
   it('answers a dry-run command id as Success without AWS, even outside dry run', async () => {

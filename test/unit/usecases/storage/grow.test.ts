@@ -2,6 +2,7 @@ import {
   DeleteParameterCommand,
   DescribeInstanceInformationCommand,
   GetCommandInvocationCommand,
+  ListCommandInvocationsCommand,
   GetParameterCommand,
   GetParametersByPathCommand,
   PutParameterCommand,
@@ -216,7 +217,14 @@ function ssmWire(ssm: StorageDeps['ssm']): SSMClient {
       const id = await ssm.sendCommand({ documentName: i.DocumentName ?? '', instanceId: i.InstanceIds?.[0] ?? '', parameters, timeoutSeconds: i.TimeoutSeconds ?? 0, comment: i.Comment ?? '' });
       return { Command: { CommandId: id } };
     }
+    // The fake's invocations are one-step documents: the step is called 'main'.
+    if (command instanceof ListCommandInvocationsCommand) {
+      const { CommandId = '', InstanceId = '' } = command.input;
+      const r = await ssm.getInvocation(CommandId, InstanceId);
+      return { CommandInvocations: [{ CommandId, InstanceId, Status: r.status, CommandPlugins: [{ Name: 'main', Status: r.status, ResponseCode: r.exitCode }] }] };
+    }
     if (command instanceof GetCommandInvocationCommand) {
+      if (command.input.PluginName !== 'main') throw awsError('InvalidPluginName', `no step ${String(command.input.PluginName)}`);
       const r = await ssm.getInvocation(command.input.CommandId ?? '', command.input.InstanceId ?? '');
       return { Status: r.status, ResponseCode: r.exitCode, StandardOutputContent: r.stdout, StandardErrorContent: r.stderr };
     }
