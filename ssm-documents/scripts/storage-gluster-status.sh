@@ -3,13 +3,19 @@ set -o errexit -o nounset -o pipefail
 # storage-gluster-status: everything the storage planner reads, from one member.
 #
 # Inputs (SSM parameters, interpolationType ENV_VAR):
-#   SSM_Volumes  comma-separated Gluster volume names
+#   SSM_Volumes   comma-separated Gluster volume names
+#   SSM_Encoding  gzip-base64 (what the product reads) or plain (for a person)
 #
-# Prints on stdout XML documents of `gluster --mode=script --xml ...`, each after a
+# The bundle: XML documents of `gluster --mode=script --xml ...`, each after a
 # marker line `### gluster-status <section> [<volume>] rc=<exit> ###` (parsed by
 # lib/core/storage/gluster-parse.ts parseStatusBundle): pool-list, volume-info, then
-# per started volume volume-status-detail, rebalance-status, heal-info-summary.
+# per started volume volume-status-detail, rebalance-status, heal-info-summary;
+# last the line `### gluster-status end ###`, so a bundle that was cut shows it.
 # Volumes that do not exist (yet) or are not started get no per-volume sections.
+# Run Command keeps only the first 24,000 characters of stdout, which the plain
+# bundle passes near four replica sets: gzip-base64 prints a header line with the
+# bundle's size and SHA-256, the gzip-compressed bundle base64-encoded on one
+# line, and `### gluster-status-bundle end ###` (lib/core/storage/status-frame.ts).
 # Read-only. Exit 0 unless glusterd does not answer.
 
 step=validate
@@ -23,6 +29,8 @@ IFS=',' read -r -a volumes <<<"$SSM_Volumes"
 for v in "${volumes[@]}"; do
   [[ $v =~ $VOLUME_RE ]] || die "SSM_Volumes has a bad volume name '$v'"
 done
+encoding=${SSM_Encoding:-gzip-base64}
+[[ $encoding == gzip-base64 || $encoding == plain ]] || die "SSM_Encoding must be gzip-base64 or plain, got '$encoding'"
 
 # section <name> [<volume>] -- <gluster args...>: marker, then the XML (whatever the exit status).
 section() {
@@ -38,17 +46,34 @@ section() {
   return "$rc"
 }
 
-step=pool
-section pool-list -- pool list || die "gluster pool list failed: is glusterd running?"
-step=volumes
-section volume-info -- volume info || true
-for v in "${volumes[@]}"; do
-  step=$v
-  if ! gluster --mode=script volume info "$v" 2>/dev/null | grep -q '^Status: Started'; then
-    log "volume $v does not exist or is not started: no status sections"
-    continue
-  fi
-  section volume-status-detail "$v" -- volume status "$v" detail || true
-  section rebalance-status "$v" -- volume rebalance "$v" status || true
-  section heal-info-summary "$v" -- volume heal "$v" info summary || true
-done
+bundle=$(mktemp)
+trap 'rm -f "$bundle"' EXIT
+{
+  step=pool
+  section pool-list -- pool list || die "gluster pool list failed: is glusterd running?"
+  step=volumes
+  section volume-info -- volume info || true
+  for v in "${volumes[@]}"; do
+    step=$v
+    if ! gluster --mode=script volume info "$v" 2>/dev/null | grep -q '^Status: Started'; then
+      log "volume $v does not exist or is not started: no status sections"
+      continue
+    fi
+    section volume-status-detail "$v" -- volume status "$v" detail || true
+    section rebalance-status "$v" -- volume rebalance "$v" status || true
+    section heal-info-summary "$v" -- volume heal "$v" info summary || true
+  done
+  printf '### gluster-status end ###\n'
+} >"$bundle"
+
+step=print
+if [[ $encoding == plain ]]; then
+  cat "$bundle"
+  exit 0
+fi
+bytes=$(wc -c <"$bundle")
+sha=$(sha256sum "$bundle")
+printf '### gluster-status-bundle encoding=gzip+base64 bytes=%s sha256=%s ###\n' "$bytes" "${sha%% *}"
+gzip -9 -n -c "$bundle" | base64 -w 0
+printf '\n### gluster-status-bundle end ###\n'
+log "bundle of $bytes bytes printed gzip-compressed"

@@ -418,17 +418,39 @@ EOF
 
 # --- storage-gluster-status ----------------------------------------------------------------
 
-@test "gluster-status: marker + XML per section; per-volume sections only for started volumes" {
+@test "gluster-status: marker + XML per section; per-volume sections only for started volumes; an end marker" {
   echo Started >"$FAKE_STATE/vol-pydio-data"
-  run env SSM_Volumes=pydio-config,pydio-data bash -c "bash '$SCRIPTS/storage-gluster-status.sh' 2>/dev/null"
+  run env SSM_Volumes=pydio-config,pydio-data SSM_Encoding=plain bash -c "bash '$SCRIPTS/storage-gluster-status.sh' 2>/dev/null"
   [ "$status" -eq 0 ]
   [ "$(grep '^### ' <<<"$output")" = "$(printf '%s\n' \
     '### gluster-status pool-list rc=0 ###' \
     '### gluster-status volume-info rc=0 ###' \
     '### gluster-status volume-status-detail pydio-data rc=0 ###' \
     '### gluster-status rebalance-status pydio-data rc=0 ###' \
-    '### gluster-status heal-info-summary pydio-data rc=0 ###')" ]
+    '### gluster-status heal-info-summary pydio-data rc=0 ###' \
+    '### gluster-status end ###')" ]
   [[ $output == *"<args>--mode=script --xml volume heal pydio-data info summary</args>"* ]]
+}
+
+@test "gluster-status: by default the bundle is printed gzip+base64 on one line between a header (size, SHA-256) and an end line, and decodes to the plain bundle" {
+  echo Started >"$FAKE_STATE/vol-pydio-data"
+  run env SSM_Volumes=pydio-config,pydio-data SSM_Encoding=plain bash -c "bash '$SCRIPTS/storage-gluster-status.sh' 2>/dev/null"
+  plain=$output
+  run env SSM_Volumes=pydio-config,pydio-data bash -c "bash '$SCRIPTS/storage-gluster-status.sh' 2>/dev/null"
+  [ "$status" -eq 0 ]
+  [ "$(wc -l <<<"$output")" -eq 3 ]
+  header=$(sed -n 1p <<<"$output")
+  [[ $header =~ ^'### gluster-status-bundle encoding=gzip+base64 bytes='([0-9]+)' sha256='([0-9a-f]{64})' ###'$ ]]
+  [ "$(sed -n 3p <<<"$output")" = '### gluster-status-bundle end ###' ]
+  decoded=$(sed -n 2p <<<"$output" | base64 -d | gunzip)
+  [ "$decoded" = "$plain" ]
+  [ "$(sed -n 2p <<<"$output" | base64 -d | gunzip | sha256sum | cut -d' ' -f1)" = "${BASH_REMATCH[2]}" ]
+}
+
+@test "gluster-status: refuses an encoding it does not know" {
+  run env SSM_Volumes=pydio-data SSM_Encoding=zip bash "$SCRIPTS/storage-gluster-status.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"SSM_Encoding must be gzip-base64 or plain, got 'zip'"* ]]
 }
 
 @test "gluster-status: fails when glusterd does not answer" {

@@ -60,7 +60,7 @@ const CONTRACT = {
   storageGlusterStatus: {
     name: 'storage-gluster-status',
     steps: { glusterStatus: 'storage-gluster-status.sh' },
-    parameters: ['Volumes'],
+    parameters: ['Volumes', 'Encoding'],
   },
   storageGlusterCommand: {
     name: 'storage-gluster-command',
@@ -116,6 +116,7 @@ const TABLE: Record<string, { good: string[]; bad: string[] }> = {
     bad: ['10.0.1.10:bricks', 'host:/bricks/x', '10.0.1.10:/bricks/../etc', '10.0.1.10:/bricks/x,', '10.0.1.10:/a b'],
   },
   Force: { good: ['yes', 'no'], bad: ['true', 'YES', 'force', 'no '] },
+  Encoding: { good: ['gzip-base64', 'plain'], bad: ['gzip', 'PLAIN', 'plain ', 'gzip-base64;id'] },
   ExpectBytes: { good: ['1', '214748364800', '1099511627776'], bad: ['0', '0100', '12GiB', '-1', '1e9', '12345678901234567'] },
 };
 

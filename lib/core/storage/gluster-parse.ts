@@ -1,3 +1,4 @@
+import { BUNDLE_END, unframeStatus } from './status-frame';
 import { MalformedEventError, StepFailedError } from '../../errors';
 import { childrenNamed, child, intOf, numberOf, optionalChild, parseXml, textOf, type XmlElement } from './xml';
 
@@ -376,7 +377,7 @@ export function parseHealInfoSummary(xml: string): HealSummary {
 
 /**
  * The output of storage-gluster-status.sh: XML documents, each after a marker
- * line `### gluster-status <section> [<volume>] rc=<n> ###`.
+ * line `### gluster-status <section> [<volume>] rc=<n> ###`, then BUNDLE_END.
  */
 export interface StatusBundle {
   readonly pool: readonly PeerInfo[];
@@ -392,11 +393,15 @@ const SECTIONS = ['pool-list', 'volume-info', 'volume-status-detail', 'rebalance
 type Section = (typeof SECTIONS)[number];
 const PER_VOLUME: readonly Section[] = ['volume-status-detail', 'rebalance-status', 'heal-info-summary'];
 
-/** Splits the status script's stdout into its documents and parses each. */
+/**
+ * Splits the status script's stdout (framed or plain: status-frame.ts) into
+ * its documents and parses each. Nothing after the end marker is read.
+ */
 export function parseStatusBundle(stdout: string): StatusBundle {
   const what = 'storage-gluster-status output';
   const parts: Array<{ section: Section; volume?: string; lines: string[] }> = [];
-  for (const line of stdout.split('\n')) {
+  const all = unframeStatus(stdout).split('\n');
+  for (const line of all.slice(0, all.findIndex((l) => l.trim() === BUNDLE_END))) {
     if (line.startsWith('### ')) {
       const m = STATUS_MARKER.exec(line);
       if (!m) throw new MalformedEventError(`${what}: bad marker line ${JSON.stringify(line)}`);

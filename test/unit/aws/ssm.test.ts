@@ -10,6 +10,8 @@ import {
   PutParameterCommand,
   SendCommandCommand,
   SSMClient,
+  type CommandPlugin,
+  type CommandPluginStatus,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createSsmClient, createSsmPort, type InvocationStatus } from '../../../lib/aws/ssm';
@@ -127,13 +129,13 @@ describe('sendCommand', () => {
 
 describe('getInvocation', () => {
   const statuses: InvocationStatus[] = ['Success', 'Cancelled', 'TimedOut', 'Failed'];
-  const twoSteps = (first: string, second: string, codes: [number, number] = [0, 0]) => [
+  const twoSteps = (first: CommandPluginStatus, second: CommandPluginStatus, codes: [number, number] = [0, 0]): CommandPlugin[] => [
     { Name: 'configure', Status: first, ResponseCode: codes[0] },
     { Name: 'checkHealth', Status: second, ResponseCode: codes[1] },
   ];
 
   it.each(statuses)('a finished invocation (%s): the status from ListCommandInvocations, the output of the step that decided it', async (status) => {
-    const plugins = status === 'Success' ? twoSteps('Success', 'Success') : twoSteps('Success', status, [0, 2]);
+    const plugins = status === 'Success' ? twoSteps('Success', 'Success') : twoSteps('Success', status as CommandPluginStatus, [0, 2]);
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ CommandId: 'cmd-1', InstanceId: 'i-0abc', Status: status, CommandPlugins: plugins }] });
     ssmMock.on(GetCommandInvocationCommand).resolves({ Status: status, ResponseCode: status === 'Success' ? 0 : 2, StandardOutputContent: 'out', StandardErrorContent: 'err' });
     await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({

@@ -14,6 +14,7 @@ import {
   parseVolumeStatusDetail,
 } from '../../../../lib/core/storage/gluster-parse';
 import { parseXml } from '../../../../lib/core/storage/xml';
+import { BUNDLE_END } from '../../../../lib/core/storage/status-frame';
 import { buildClusterSnapshot } from '../../../../lib/core/storage/snapshot';
 
 const fixture = (name: string) => readFileSync(join(__dirname, 'fixtures', `${name}.xml`), 'utf8');
@@ -173,7 +174,7 @@ describe('command results', () => {
   });
 });
 
-const bundle = (parts: Array<[string, string]>) => parts.map(([marker, name]) => `### gluster-status ${marker} ###\n${fixture(name)}`).join('\n');
+const bundle = (parts: Array<[string, string]>) => `${parts.map(([marker, name]) => `### gluster-status ${marker} ###\n${fixture(name)}`).join('\n')}\n${BUNDLE_END}\n`;
 
 describe('status bundle -> cluster snapshot', () => {
   const stdout = bundle([
@@ -219,7 +220,8 @@ describe('status bundle -> cluster snapshot', () => {
     ['a bad marker', stdout.replace('### gluster-status pool-list rc=0 ###', '### gluster-status pool list ###'), /bad marker/],
     ['no pool list', stdout.replace('### gluster-status pool-list rc=0 ###', '### gluster-status heal-info-summary x rc=0 ###'), /expected one pool-list/],
     ['a per-volume section without volume', stdout.replace('rebalance-status pydio-data', 'rebalance-status'), /needs a volume/],
-    ['a truncated document', stdout.slice(0, stdout.length - 30), /malformed XML/],
+    ['a truncated document', stdout.replace(`\n${BUNDLE_END}\n`, '').slice(0, -30) + `\n${BUNDLE_END}\n`, /malformed XML/],
+    ['a bundle without its end marker (cut)', stdout.replace(BUNDLE_END, ''), /no end marker "### gluster-status end ###" \(output incomplete\)/],
   ])('refuses %s', (_name, text, message) => {
     expect(() => parseStatusBundle(text)).toThrow(message);
   });

@@ -7,10 +7,13 @@
  * model in the shape of the captured fixtures, and goes through the real
  * parsers. Lifecycle events are queued the way the EventBridge rule would.
  */
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
 import type { GroupDescription, LifecycleActionRef, LifecycleResult } from '../../../../lib/aws/autoscaling';
 import type { CommandInvocation, SendCommandInput } from '../../../../lib/aws/ssm';
 import { parseConfig } from '../../../../lib/config';
 import type { Notification } from '../../../../lib/core/notification';
+import { BUNDLE_END, SSM_STDOUT_LIMIT } from '../../../../lib/core/storage/status-frame';
 import type { Log } from '../../../../lib/logger';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
 import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
@@ -89,6 +92,8 @@ export class FakeStorage {
   public rebalanceReads = 3;
   public removeReads = 3;
   public healEntries = 30;
+  /** How the status document prints its bundle: framed (its default) or plain. */
+  public statusEncoding: 'gzip-base64' | 'plain' = 'gzip-base64';
   public readonly commands = new Map<string, { input: SendCommandInput; polls: number; result?: CommandInvocation }>();
   private nextId = 0;
   private nextIp = 10;
@@ -338,7 +343,8 @@ export class FakeStorage {
       return { status: 'Failed', exitCode: 1, stdout: BUSY_XML, stderr: '' };
     }
     const on = this.node(input.instanceId);
-    const ok = (stdout = '') => ({ status: 'Success' as const, exitCode: 0, stdout, stderr: '' });
+    // Run Command keeps the first 24,000 characters of stdout.
+    const ok = (stdout = '') => ({ status: 'Success' as const, exitCode: 0, stdout: stdout.slice(0, SSM_STDOUT_LIMIT), stderr: '' });
     const p = input.parameters;
     switch (input.documentName) {
       case 'doc-prepare-brick':
@@ -348,8 +354,10 @@ export class FakeStorage {
         this.pool.add(on.ip);
         return ok();
       }
-      case 'doc-gluster-status':
-        return ok(this.statusBundle(on, (p.Volumes ?? '').split(',')));
+      case 'doc-gluster-status': {
+        const plain = this.statusBundle(on, (p.Volumes ?? '').split(','));
+        return ok((p.Encoding ?? this.statusEncoding) === 'plain' ? plain : frameStatus(plain));
+      }
       case 'doc-gluster-command': {
         const out = this.glusterCommand(p);
         return out.startsWith('<?xml') && out.includes('<opRet>-1') ? { status: 'Failed', exitCode: 1, stdout: out, stderr: '' } : ok(out);
@@ -471,6 +479,14 @@ export class FakeStorage {
       // Self-heal moves on between two reads.
       v.heal = Math.max(0, v.heal - 15);
     }
+    parts.push(BUNDLE_END);
     return `${parts.join('\n')}\n`;
   }
+}
+
+/** What storage-gluster-status.sh prints by default (Encoding gzip-base64): the bundle framed, compressed, encoded. */
+export function frameStatus(plain: string): string {
+  const raw = Buffer.from(plain, 'utf8');
+  const sha = createHash('sha256').update(raw).digest('hex');
+  return `### gluster-status-bundle encoding=gzip+base64 bytes=${raw.length} sha256=${sha} ###\n${gzipSync(raw, { level: 9 }).toString('base64')}\n### gluster-status-bundle end ###\n`;
 }

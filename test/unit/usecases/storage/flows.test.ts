@@ -1,4 +1,5 @@
 import { parseStatusBundle } from '../../../../lib/core/storage/gluster-parse';
+import { SSM_STDOUT_LIMIT } from '../../../../lib/core/storage/status-frame';
 import { encodeStorageRequest } from '../../../../lib/usecases/storage/state';
 import { A, B, FakeStorage, GiB } from './fake-storage';
 
@@ -248,6 +249,34 @@ describe('expand', () => {
     expect(planned.body).toContain('Dry run: nothing was changed.');
     expect(planned.body).toContain('desired 2 -> 4');
     expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+  });
+
+  it('a cluster whose status passes Run Command\'s 24,000-character stdout still plans and expands: the status is read compressed', async () => {
+    const cloud = new FakeStorage();
+    cloud.group.max = 40;
+    const nodes = Array.from({ length: 24 }, (_, i) => cloud.addNode(i % 2 === 0 ? A : B));
+    const sets = Array.from({ length: 12 }, (_, i) => nodes.slice(2 * i, 2 * i + 2));
+    cloud.cluster(nodes, sets);
+    expect(cloud.statusBundle(nodes[0]!, ['pydio-config', 'pydio-data']).length).toBeGreaterThan(SSM_STDOUT_LIMIT);
+    cloud.enqueue(request(), 0);
+    const outcomes = await cloud.drain();
+    expect(outcomes).not.toContain('failed');
+    expect(cloud.calls.find((c) => c.op === 'setDesiredCapacity')!.args).toEqual({ name: 'pydio-storage', desired: 26 });
+    expect(cloud.volumes.find((v) => v.name === 'pydio-data')!.bricks).toHaveLength(26);
+    expect(cloud.events()).toContain('storage.succeeded');
+  });
+
+  it('the same cluster read as plain text (what the status document printed before) is cut at 24,000 characters and refused by name, never planned from', async () => {
+    const cloud = new FakeStorage();
+    cloud.group.max = 40;
+    cloud.statusEncoding = 'plain';
+    const nodes = Array.from({ length: 24 }, (_, i) => cloud.addNode(i % 2 === 0 ? A : B));
+    cloud.cluster(nodes, Array.from({ length: 12 }, (_, i) => nodes.slice(2 * i, 2 * i + 2)));
+    cloud.enqueue(request(), 0);
+    const outcomes = await cloud.drain();
+    expect(outcomes).toContain('failed');
+    expect(cloud.ops()).not.toContain('setDesiredCapacity');
+    expect(cloud.notifications.map((n) => n.body).join('\n')).toMatch(/cut at Run Command's 24,000-character stdout limit/);
   });
 
   it('two requests at once (an alarm and an operator): exactly one expansion, the other refused with the lock', async () => {
