@@ -146,6 +146,33 @@ test('a step that outlives its timeoutSeconds is TimedOut; long output is trunca
   expect(prepare.StandardOutputContent).toHaveLength(24000);
 });
 
+test('a new command is not readable at once (eventually consistent): InvocationDoesNotExist, nothing listed, then its status', async () => {
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } }));
+  const commandId = sent.Command?.CommandId ?? '';
+  await expect(ssm.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: 'prepare' }))).rejects.toMatchObject({ name: 'InvocationDoesNotExist' });
+  expect((await ssm.send(new ListCommandInvocationsCommand({ CommandId: commandId, InstanceId: instanceId }))).CommandInvocations).toEqual([]);
+  await expect(finished(commandId)).resolves.toMatchObject({ Status: 'Success' });
+});
+
+test('SendCommand refuses a Comment over 100 characters and a TimeoutSeconds outside 30..2592000 (ValidationException)', async () => {
+  const base = { DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } };
+  await expect(ssm.send(new SendCommandCommand({ ...base, Comment: 'c'.repeat(101) }))).rejects.toMatchObject({ name: 'ValidationException' });
+  await expect(ssm.send(new SendCommandCommand({ ...base, TimeoutSeconds: 29 }))).rejects.toMatchObject({ name: 'ValidationException' });
+  await expect(ssm.send(new SendCommandCommand({ ...base, TimeoutSeconds: 2_592_001 }))).rejects.toMatchObject({ name: 'ValidationException' });
+  expect(h.executor.runs).toEqual([]);
+  await expect(ssm.send(new SendCommandCommand({ ...base, Comment: 'c'.repeat(100), TimeoutSeconds: 30 }))).resolves.toBeDefined();
+});
+
+test('an agent older than 3.3.2746.0 sets no SSM_ variables (ENV_VAR interpolation) and reports its version', async () => {
+  h.cp.setAgentVersion(otherId, '3.3.1142.0');
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [otherId], Parameters: { Volume: ['pydio-data'] } }));
+  await finished(sent.Command?.CommandId ?? '', otherId);
+  expect(h.executor.runs[0]?.env).toEqual({});
+  expect(h.executor.runs[1]?.script).toBe('mount -o rw "$SSM_Server:/$SSM_Volume" "/mnt/$SSM_Volume"');
+  const info = await ssm.send(new DescribeInstanceInformationCommand({ InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: [otherId, instanceId] }] }));
+  expect(Object.fromEntries((info.InstanceInformationList ?? []).map((i) => [i.InstanceId, i.AgentVersion]))).toEqual({ [otherId]: '3.3.1142.0', [instanceId]: '3.3.3572.0' });
+});
+
 test('GetCommandInvocation says InvocationDoesNotExist for unknown commands', async () => {
   await expect(ssm.send(new GetCommandInvocationCommand({ CommandId: '00000000-0000-0000-0000-000000000000', InstanceId: instanceId }))).rejects.toMatchObject({
     name: 'InvocationDoesNotExist',
@@ -154,8 +181,13 @@ test('GetCommandInvocation says InvocationDoesNotExist for unknown commands', as
 
 test('an offline agent: command waits, then TimedOut after the delivery timeout; nothing runs', async () => {
   h.executor.setOffline(instanceId);
-  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] }, TimeoutSeconds: 1 }));
-  const inv = await finished(sent.Command?.CommandId ?? '');
+  // 30 s is the least TimeoutSeconds SendCommand accepts.
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] }, TimeoutSeconds: 30 }));
+  const inv = await eventually(async () => {
+    const out = await ssm.send(new ListCommandInvocationsCommand({ CommandId: sent.Command?.CommandId ?? '', InstanceId: instanceId }));
+    const found = out.CommandInvocations?.[0];
+    return found?.Status === 'Pending' ? undefined : found;
+  }, 'the delivery timeout', 40_000);
   expect(inv).toMatchObject({ Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut' });
   expect(h.executor.runs).toEqual([]);
 });

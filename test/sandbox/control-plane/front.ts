@@ -58,6 +58,8 @@ export interface ControlPlane {
   lifecycleStates(): Record<string, string>;
   /** The instance failed its EC2 status checks: its group marks it Unhealthy, terminates it through its hooks and replaces it. */
   instanceFailed(instanceId: string): Promise<void>;
+  /** The SSM agent version an instance reports (and whose features it has); default a current agent. */
+  setAgentVersion(instanceId: string, version: string): void;
   /** Launch and termination activities per group (moto records none): DescribeScalingActivities answers from here. */
   readonly scalingActivities: ScalingActivities;
   stop(): Promise<void>;
@@ -257,6 +259,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     steps,
     lifecycleStates: () => lifecycle.states(),
     instanceFailed: (instanceId) => lifecycle.instanceFailed(instanceId),
+    setAgentVersion: (instanceId, version) => runCommand.setAgentVersion(instanceId, version),
     scalingActivities,
     async stop() {
       lifecycle.stop();

@@ -149,10 +149,10 @@ export function resolveParameters(declared: Record<string, DocParameter>, given:
 const PLACEHOLDER = /\{\{\s*([A-Za-z0-9_.-]+)\s*\}\}/g;
 
 /** The script and env of one step, as the agent would build them. */
-export function renderStep(step: DocStep, declared: Record<string, DocParameter>, values: Record<string, string[]>): { script: string; env: Record<string, string>; timeoutSeconds: number } {
+export function renderStep(step: DocStep, declared: Record<string, DocParameter>, values: Record<string, string[]>, envVarInterpolation = true): { script: string; env: Record<string, string>; timeoutSeconds: number } {
   const env: Record<string, string> = {};
   for (const [name, spec] of Object.entries(declared)) {
-    if (spec.interpolationType === 'ENV_VAR') env[`SSM_${name}`] = (values[name] ?? []).join(',');
+    if (spec.interpolationType === 'ENV_VAR' && envVarInterpolation) env[`SSM_${name}`] = (values[name] ?? []).join(',');
   }
   const substitute = (text: string): string =>
     text.replace(PLACEHOLDER, (whole, name: string) => (name in values ? (values[name] ?? []).join(',') : whole));
@@ -171,6 +171,31 @@ export function renderStep(step: DocStep, declared: Record<string, DocParameter>
   return { script: lines.join('\n'), env, timeoutSeconds: Number.isFinite(timeout) && timeout > 0 ? timeout : 3600 };
 }
 
+/**
+ * "Verify SSM Agent version is 3.3.2746.0 or later" (Systems Manager user guide,
+ * Troubleshooting parameter handling issues): older agents set no SSM_<name>
+ * variables for interpolationType ENV_VAR.
+ */
+export const ENV_VAR_MIN_AGENT = '3.3.2746.0';
+/** What a current agent reports (amazon-ssm-agent release 3.3.3572.0). */
+export const CURRENT_AGENT = '3.3.3572.0';
+
+/** Dotted agent versions compared field by field. */
+export function agentAtLeast(version: string, minimum: string): boolean {
+  const a = version.split('.').map(Number);
+  const b = minimum.split('.').map(Number);
+  for (let i = 0; i < Math.max(a.length, b.length); i += 1) {
+    const d = (a[i] ?? 0) - (b[i] ?? 0);
+    if (d !== 0) return d > 0;
+  }
+  return true;
+}
+
+/** SendCommand limits (API reference): Comment at most 100 characters, TimeoutSeconds 30..2592000. */
+const COMMENT_MAX = 100;
+const TIMEOUT_MIN = 30;
+const TIMEOUT_MAX = 2_592_000;
+
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
 const iso = (ms: number | undefined): string => (ms === undefined ? '' : new Date(ms).toISOString());
 
@@ -180,7 +205,14 @@ export class RunCommandService {
   private readonly commands = new Map<string, Command>();
   private readonly seenOnline = new Set<string>();
   private readonly running = new Set<Promise<void>>();
+  private readonly agentVersions = new Map<string, string>();
   private stopped = false;
+  /**
+   * A new command's invocations are not readable at once (Run Command is
+   * eventually consistent): GetCommandInvocation answers InvocationDoesNotExist
+   * and ListCommandInvocations lists nothing for this long after SendCommand.
+   */
+  public invocationVisibleAfterMs = 500;
 
   constructor(
     clientConfig: object,
@@ -210,6 +242,19 @@ export class RunCommandService {
     }
   }
 
+  /** The agent version an instance reports (default: a current agent). */
+  setAgentVersion(instanceId: string, version: string): void {
+    this.agentVersions.set(instanceId, version);
+  }
+
+  private agentVersionOf(instanceId: string): string {
+    return this.agentVersions.get(instanceId) ?? CURRENT_AGENT;
+  }
+
+  private isVisible(command: Command): boolean {
+    return this.now() - command.requested >= this.invocationVisibleAfterMs;
+  }
+
   static readonly OPERATIONS = new Set(['SendCommand', 'GetCommandInvocation', 'ListCommandInvocations', 'ListCommands', 'DescribeInstanceInformation']);
 
   private async sendCommand(input: Record<string, unknown>): Promise<unknown> {
@@ -225,10 +270,15 @@ export class RunCommandService {
     } catch (error) {
       throw new ApiError('InvalidDocument', `Document ${documentName} does not exist or cannot be read: ${error instanceof Error ? error.message : String(error)}`);
     }
+    if (typeof input.Comment === 'string' && input.Comment.length > COMMENT_MAX) {
+      throw new ApiError('ValidationException', `1 validation error detected: Value at 'comment' failed to satisfy constraint: Member must have length less than or equal to ${COMMENT_MAX}`);
+    }
+    if (input.TimeoutSeconds !== undefined && (typeof input.TimeoutSeconds !== 'number' || input.TimeoutSeconds < TIMEOUT_MIN || input.TimeoutSeconds > TIMEOUT_MAX)) {
+      throw new ApiError('ValidationException', `1 validation error detected: Value '${String(input.TimeoutSeconds)}' at 'timeoutSeconds' failed to satisfy constraint: Member must have value between ${TIMEOUT_MIN} and ${TIMEOUT_MAX}`);
+    }
     const { parameters: declared, steps } = parseDocument(documentName, doc.Content ?? '', doc.DocumentFormat);
     const given = isRecord(input.Parameters) ? input.Parameters : {};
     const values = resolveParameters(declared, given);
-    const rendered = steps.map((s) => ({ step: s, ...renderStep(s, declared, values) }));
 
     const commandId = randomUUID();
     const timeoutSeconds = typeof input.TimeoutSeconds === 'number' ? input.TimeoutSeconds : 3600;
@@ -252,6 +302,8 @@ export class RunCommandService {
         plugins: steps.map((s) => ({ name: s.name, status: 'Pending', statusDetails: 'Pending', exitCode: -1, stdout: '', stderr: '' })),
       };
       command.invocations.set(instanceId, invocation);
+      const envVars = agentAtLeast(this.agentVersionOf(instanceId), ENV_VAR_MIN_AGENT);
+      const rendered = steps.map((s) => ({ step: s, ...renderStep(s, declared, values, envVars) }));
       const job = this.execute(command, invocation, rendered).catch(() => undefined);
       this.running.add(job);
       void job.finally(() => this.running.delete(job));
@@ -363,7 +415,7 @@ export class RunCommandService {
   private invocationOf(input: Record<string, unknown>): { command: Command; inv: Invocation } {
     const command = typeof input.CommandId === 'string' ? this.commands.get(input.CommandId) : undefined;
     const inv = command !== undefined && typeof input.InstanceId === 'string' ? command.invocations.get(input.InstanceId) : undefined;
-    if (command === undefined || inv === undefined) throw new ApiError('InvocationDoesNotExist', '');
+    if (command === undefined || inv === undefined || !this.isVisible(command)) throw new ApiError('InvocationDoesNotExist', '');
     return { command, inv };
   }
 
@@ -417,6 +469,7 @@ export class RunCommandService {
     const out: unknown[] = [];
     for (const command of this.commands.values()) {
       if (typeof input.CommandId === 'string' && command.commandId !== input.CommandId) continue;
+      if (!this.isVisible(command)) continue;
       for (const inv of command.invocations.values()) {
         if (typeof input.InstanceId === 'string' && inv.instanceId !== input.InstanceId) continue;
         out.push({
@@ -484,7 +537,7 @@ export class RunCommandService {
         InstanceId: id,
         PingStatus: online ? 'Online' : 'ConnectionLost',
         LastPingDateTime: this.now() / 1000,
-        AgentVersion: '3.3.0.0',
+        AgentVersion: this.agentVersionOf(id),
         IsLatestVersion: true,
         PlatformType: 'Linux',
         PlatformName: 'Debian GNU/Linux',
