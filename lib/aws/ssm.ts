@@ -31,6 +31,8 @@ export interface ManagedInstance {
   readonly instanceId: string;
   readonly online: boolean;
   readonly ipAddress?: string;
+  /** The SSM agent's version, as the agent reports it. */
+  readonly agentVersion?: string;
 }
 
 export interface SendCommandInput {
@@ -141,6 +143,7 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
             instanceId: info.InstanceId,
             online: info.PingStatus === 'Online',
             ...(info.IPAddress ? { ipAddress: info.IPAddress } : {}),
+            ...(info.AgentVersion ? { agentVersion: info.AgentVersion } : {}),
           });
         }
         nextToken = output.NextToken;

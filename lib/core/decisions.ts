@@ -44,6 +44,29 @@ export function decideInvocation(
   }
 }
 
+/**
+ * Our documents take their parameters as SSM_<name> variables (interpolationType
+ * ENV_VAR), which agents before 3.3.2746.0 do not set (Systems Manager user guide,
+ * "Troubleshooting parameter handling issues": "Verify SSM Agent version is
+ * 3.3.2746.0 or later").
+ */
+export const ENV_VAR_MIN_AGENT_VERSION = '3.3.2746.0';
+
+/** Why an agent of this version cannot run our documents, or undefined when it can (or its version is unknown). */
+export function agentTooOld(agentVersion: string | undefined): string | undefined {
+  if (agentVersion === undefined || !/^\d+(\.\d+)*$/.test(agentVersion)) return undefined;
+  const have = agentVersion.split('.').map(Number);
+  const need = ENV_VAR_MIN_AGENT_VERSION.split('.').map(Number);
+  for (let i = 0; i < need.length; i += 1) {
+    const d = (have[i] ?? 0) - (need[i] ?? 0);
+    if (d > 0) return undefined;
+    if (d < 0) {
+      return `SSM agent ${agentVersion} is older than ${ENV_VAR_MIN_AGENT_VERSION}, the first that passes document parameters as SSM_ variables (ENV_VAR): update amazon-ssm-agent in the image`;
+    }
+  }
+  return undefined;
+}
+
 /** After registration: wait for `healthy`, within the timeout. */
 export function decideHealthy(health: TargetHealth, elapsedSeconds: number, timeoutSeconds: number): StepOutcome {
   if (health.state === 'healthy') return { kind: 'next' };

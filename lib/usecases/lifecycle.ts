@@ -5,6 +5,7 @@ import type { QueuePort } from '../aws/sqs';
 import type { SsmPort } from '../aws/ssm';
 import type { Config } from '../config';
 import {
+  agentTooOld,
   decideDrained,
   decideHealthy,
   decideInvocation,
@@ -215,6 +216,8 @@ async function runStep(state: FlowState, deps: LifecycleDeps): Promise<StepOutco
   switch (state.step) {
     case 'await-agent': {
       const [agent] = await deps.ssm.describeManagedInstances([instanceId]);
+      const tooOld = agentTooOld(agent?.agentVersion);
+      if (agent?.online && tooOld) return { kind: 'fail', reason: tooOld };
       if (agent?.online) return { kind: 'next' };
       if (inStep > config.timing.ssmOnlineTimeoutSeconds) {
         return { kind: 'fail', reason: `SSM agent not online after ${Math.round(inStep)}s (${agent ? 'connection lost' : 'instance not registered with SSM'}); check the instance profile and the agent` };

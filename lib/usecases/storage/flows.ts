@@ -1,4 +1,4 @@
-import { waitingState } from '../../core/decisions';
+import { agentTooOld, waitingState } from '../../core/decisions';
 import { backoffSeconds, secondsSince } from '../../core/flow';
 import { parseLifecycleSource, type LifecycleEvent } from '../../core/lifecycle-event';
 import { parseJsonBody, rejectMalformed } from '../intake';
@@ -356,6 +356,8 @@ async function launchStep(state: StorageFlowState, deps: StorageDeps): Promise<S
   switch (state.step) {
     case 'await-agent': {
       const [agent] = await deps.ssm.describeManagedInstances([self.instanceId]);
+      const tooOld = agentTooOld(agent?.agentVersion);
+      if (agent?.online && tooOld) return { kind: 'fail', reason: tooOld };
       if (agent?.online && agent.ipAddress) return { kind: 'next', patch: { self: { ...self, host: agent.ipAddress } } };
       if (inStep > config.timing.ssmOnlineTimeoutSeconds) {
         return { kind: 'fail', reason: `SSM agent not online (or without an IP address) after ${Math.round(inStep)}s` };

@@ -1,5 +1,6 @@
 import type { CommandInvocation } from '../../../lib/aws/ssm';
 import {
+  agentTooOld,
   attachmentWarnings,
   decideDrained,
   decideHealthy,
@@ -104,5 +105,23 @@ describe('attachmentWarnings', () => {
     expect(attachmentWarnings(['arn:tg/a', 'arn:tg/b'], 'arn:tg/b')).toHaveLength(1);
     expect(attachmentWarnings(['arn:tg/a'], 'arn:tg/b')).toEqual([]);
     expect(attachmentWarnings([], 'arn:tg/b')).toEqual([]);
+  });
+});
+
+describe('agentTooOld', () => {
+  it.each([
+    ['3.3.2746.0', undefined],
+    ['3.3.3572.0', undefined],
+    ['3.4.0.0', undefined],
+    ['4.0', undefined],
+    [undefined, undefined],
+    ['unknown', undefined],
+    ['3.3.2745.9', /SSM agent 3.3.2745.9 is older than 3.3.2746.0/],
+    ['3.2.9999.0', /older than 3.3.2746.0/],
+    ['2.3.1319.0', /update amazon-ssm-agent in the image/],
+  ] as const)('agent %s -> %s', (version, expected) => {
+    const reason = agentTooOld(version);
+    if (expected === undefined) expect(reason).toBeUndefined();
+    else expect(reason).toMatch(expected);
   });
 });

@@ -58,6 +58,8 @@ export class FakeCloud {
     name: 'pydio-compute', minSize: 0, maxSize: 4, desiredCapacity: 1, targetGroupArns: [], availabilityZones: ['eu-west-1a', 'eu-west-1b'], instances: [],
   };
   public storageAgents: ManagedInstance[] = [];
+  /** What the compute instance's agent reports (absent: not reported). */
+  public agentVersion: string | undefined;
   private nextId = 0;
 
   public readonly autoScaling: AutoScalingPort = {
@@ -85,7 +87,7 @@ export class FakeCloud {
       if (ids.includes(INSTANCE)) {
         this.agentPolls += 1;
         const online = this.agentOnlineAfter !== undefined && this.agentPolls > this.agentOnlineAfter;
-        return [{ instanceId: INSTANCE, online }];
+        return [{ instanceId: INSTANCE, online, ...(this.agentVersion ? { agentVersion: this.agentVersion } : {}) }];
       }
       return this.storageAgents.filter((a) => ids.includes(a.instanceId));
     },

@@ -89,6 +89,16 @@ describe('scale-out (launch hook)', () => {
     expect(cloud.notifications.at(-1)!.body).toMatch(/SSM agent not online/);
   });
 
+  it('abandons at once, naming the version, when the agent is too old to pass document parameters (ENV_VAR): nothing is sent to it', async () => {
+    const cloud = new FakeCloud();
+    cloud.agentOnlineAfter = 0;
+    cloud.agentVersion = '3.2.1297.0';
+    await deliverAll(cloud, lifecycleEvent('launch'));
+    expect(cloud.completed).toBe('ABANDON');
+    expect(cloud.mutatingCalls()).toEqual(['completeLifecycleAction']);
+    expect(cloud.notifications.at(-1)!.body).toMatch(/SSM agent 3.2.1297.0 is older than 3.3.2746.0/);
+  });
+
   it('warns ops when the target group is not sticky on the Pydio cookie', async () => {
     const cloud = new FakeCloud();
     cloud.settings = { ...cloud.settings, stickinessEnabled: false };

@@ -48,6 +48,8 @@ export interface FakeNode {
   /** SSM keeps reporting its last IP address while the agent is silent (as DescribeInstanceInformation does for ConnectionLost). */
   keepsIpOffline?: boolean;
   token?: string;
+  /** What its SSM agent reports as its version (absent: not reported). */
+  agentVersion?: string;
 }
 
 export interface FakeVolume {
@@ -220,7 +222,7 @@ export class FakeStorage {
 
   public readonly ssm: StorageDeps['ssm'] = {
     describeManagedInstances: async (ids) =>
-      this.nodes.filter((n) => ids.includes(n.instanceId) && n.lifecycleState !== 'Gone').map((n) => ({ instanceId: n.instanceId, online: n.online, ...(n.online || n.keepsIpOffline ? { ipAddress: n.ip } : {}) })),
+      this.nodes.filter((n) => ids.includes(n.instanceId) && n.lifecycleState !== 'Gone').map((n) => ({ instanceId: n.instanceId, online: n.online, ...(n.online || n.keepsIpOffline ? { ipAddress: n.ip } : {}), ...(n.agentVersion ? { agentVersion: n.agentVersion } : {}) })),
     sendCommand: async (input) => {
       const id = `cmd-${++this.nextId}`;
       this.record('sendCommand', input);

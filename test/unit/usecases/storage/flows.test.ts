@@ -77,6 +77,18 @@ describe('storage-launch', () => {
     expect(cloud.ops()).not.toContain('setInstanceProtection');
   });
 
+  it('abandons a node whose SSM agent is too old to pass document parameters, before any document runs', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    const node = cloud.launch(B);
+    node.agentVersion = '3.1.1732.0';
+    await cloud.drain();
+    expect(cloud.calls.find((c) => c.op === 'completeLifecycleAction')!.args).toMatchObject({ instanceId: node.instanceId, result: 'ABANDON' });
+    expect(cloud.notifications.find((n) => n.eventType === 'lifecycle.failed')!.body).toContain('SSM agent 3.1.1732.0 is older than 3.3.2746.0');
+    expect(cloud.sent('doc-prepare-brick')).toEqual([]);
+  });
+
   it('bootstraps the volumes once, when the second member in a second zone joined', async () => {
     const cloud = new FakeStorage();
     // First node: a pool of one, no volume yet.
