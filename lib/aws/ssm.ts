@@ -86,8 +86,8 @@ export const DRY_RUN_COMMAND_PREFIX = 'dry-run-';
 export const COMMENT_MAX = 100;
 
 /** SendCommand's TimeoutSeconds (time allowed to start) must lie in 30..2592000. */
-const TIMEOUT_MIN = 30;
-const TIMEOUT_MAX = 2_592_000;
+export const TIMEOUT_MIN = 30;
+export const TIMEOUT_MAX = 2_592_000;
 
 const STATUSES: ReadonlySet<string> = new Set<InvocationStatus>([
   'Pending', 'InProgress', 'Delayed', 'Success', 'Cancelled', 'TimedOut', 'Failed', 'Cancelling',

@@ -192,9 +192,11 @@ export function agentAtLeast(version: string, minimum: string): boolean {
 }
 
 /** SendCommand limits (API reference): Comment at most 100 characters, TimeoutSeconds 30..2592000. */
-const COMMENT_MAX = 100;
-const TIMEOUT_MIN = 30;
-const TIMEOUT_MAX = 2_592_000;
+export const COMMENT_MAX = 100;
+export const TIMEOUT_MIN = 30;
+export const TIMEOUT_MAX = 2_592_000;
+/** ListCommandInvocations' CommandPlugins[].Output: at most 2,500 characters. */
+export const PLUGIN_OUTPUT_LIMIT = 2500;
 
 const seconds = (ms: number | undefined): number | undefined => (ms === undefined ? undefined : ms / 1000);
 const iso = (ms: number | undefined): string => (ms === undefined ? '' : new Date(ms).toISOString());
@@ -492,7 +494,7 @@ export class RunCommandService {
                 ResponseCode: p.exitCode,
                 ...(p.start !== undefined ? { ResponseStartDateTime: seconds(p.start) } : {}),
                 ...(p.end !== undefined ? { ResponseFinishDateTime: seconds(p.end) } : {}),
-                Output: (p.stdout + (p.stderr === '' ? '' : `\n----------ERROR-------\n${p.stderr}`)).slice(0, 2500),
+                Output: (p.stdout + (p.stderr === '' ? '' : `\n----------ERROR-------\n${p.stderr}`)).slice(0, PLUGIN_OUTPUT_LIMIT),
                 StandardOutputUrl: '',
                 StandardErrorUrl: '',
               }))
