@@ -23,7 +23,12 @@ export function loadCatalogue(dir = CATALOGUE_DIR): Entry[] {
   const entries: Entry[] = [];
   for (const file of readdirSync(dir).filter((name) => name.endsWith('.yml')).sort()) {
     const area = file.replace(/\.yml$/, '');
-    const parsed = loadYaml(readFileSync(join(dir, file), 'utf8'));
+    let parsed: unknown;
+    try {
+      parsed = loadYaml(readFileSync(join(dir, file), 'utf8'));
+    } catch (error) {
+      throw new Error(`${file}: not valid YAML (quote a value that holds ': ' or ' #'): ${error instanceof Error ? error.message : String(error)}`, { cause: error });
+    }
     if (parsed === undefined || parsed === null) continue;
     if (!Array.isArray(parsed)) throw new Error(`${file}: expected a YAML list of entries`);
     parsed.forEach((raw, index) => entries.push({ area, index, raw: raw as Record<string, unknown> }));

@@ -67,6 +67,38 @@ export type Forward = (form: URLSearchParams) => Promise<Reply>;
 
 const MUTATING = new Set(['CreateAutoScalingGroup', 'AttachInstances', 'DetachInstances', 'ExecutePolicy', 'EnterStandby', 'ExitStandby']);
 
+/**
+ * Request limits AWS enforces and moto 5.2.1 does not (checked against moto: it takes 51 ids and a
+ * heartbeat timeout of 10 s or 9000 s). Sources: the API reference of each call, cited in
+ * test/contracts/catalogue/autoscaling.yml.
+ */
+export const MAX_INSTANCE_IDS = 50;
+export const HEARTBEAT_TIMEOUT_RANGE = { min: 30, max: 7200 } as const;
+
+/** `InstanceIds.member.N` values of an awsQuery form. */
+function instanceIdsOf(form: URLSearchParams): string[] {
+  return [...form.keys()].filter((key) => /^InstanceIds\.member\.\d+$/.test(key)).map((key) => form.get(key) ?? '');
+}
+
+function refuseOverIdLimit(action: string, form: URLSearchParams): void {
+  const ids = instanceIdsOf(form);
+  if (ids.length > MAX_INSTANCE_IDS) {
+    throw new ApiError('ValidationError', `1 validation error detected: Value '[${ids.join(', ')}]' at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INSTANCE_IDS} (${action})`);
+  }
+}
+
+/** PutLifecycleHook's HeartbeatTimeout, and each hook of CreateAutoScalingGroup's LifecycleHookSpecificationList. */
+function refuseHeartbeatOutOfRange(form: URLSearchParams): void {
+  for (const [key, value] of form) {
+    if (key !== 'HeartbeatTimeout' && !/^LifecycleHookSpecificationList\.member\.\d+\.HeartbeatTimeout$/.test(key)) continue;
+    const seconds = Number(value);
+    const { min, max } = HEARTBEAT_TIMEOUT_RANGE;
+    if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+      throw new ApiError('ValidationError', `HeartbeatTimeout ${value} is not valid: the range is from ${min} to ${max} seconds`);
+    }
+  }
+}
+
 export class LifecycleService {
   private readonly asg: AutoScalingClient;
   private readonly ec2: EC2Client;
@@ -82,7 +114,7 @@ export class LifecycleService {
 
   static handles(action: string): boolean {
     return (
-      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups'].includes(action) ||
+      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook'].includes(action) ||
       MUTATING.has(action)
     );
   }
@@ -95,10 +127,15 @@ export class LifecycleService {
   }
 
   async handle(action: string, form: URLSearchParams, forward: Forward): Promise<Reply> {
+    if (action === 'DescribeAutoScalingInstances' || action === 'SetInstanceProtection') refuseOverIdLimit(action, form);
+    if (action === 'PutLifecycleHook' || action === 'CreateAutoScalingGroup') refuseHeartbeatOutOfRange(form);
     switch (action) {
       case 'DescribeAutoScalingInstances':
       case 'DescribeAutoScalingGroups':
         return this.rewriteDescribe(await forward(form));
+      case 'SetInstanceProtection':
+      case 'PutLifecycleHook':
+        return forward(form);
       case 'SetDesiredCapacity':
         return this.locked(() => this.setDesired(action, form, Number(requiredParam(form, 'DesiredCapacity')), forward));
       case 'UpdateAutoScalingGroup':
