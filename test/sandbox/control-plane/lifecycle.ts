@@ -39,6 +39,8 @@ interface Action {
   readonly transition: Transition;
   timer?: NodeJS.Timeout;
   deadline: number;
+  /** When the instance entered the wait state: the global timeout counts from here, heartbeats do not move it. */
+  readonly since: number;
 }
 
 interface Overlay {
@@ -74,6 +76,10 @@ const MUTATING = new Set(['CreateAutoScalingGroup', 'AttachInstances', 'DetachIn
  */
 export const MAX_INSTANCE_IDS = 50;
 export const HEARTBEAT_TIMEOUT_RANGE = { min: 30, max: 7200 } as const;
+/** LifecycleHook.GlobalTimeout: "172800 seconds (48 hours) or 100 times HeartbeatTimeout, whichever is smaller". */
+export function globalTimeoutSeconds(heartbeatTimeoutSeconds: number): number {
+  return Math.min(172_800, 100 * heartbeatTimeoutSeconds);
+}
 
 /** `InstanceIds.member.N` values of an awsQuery form. */
 function instanceIdsOf(form: URLSearchParams): string[] {
@@ -231,7 +237,7 @@ export class LifecycleService {
     };
     this.overlay.set(instanceId, overlay);
     for (const hook of hooks) {
-      const action: Action = { token: randomUUID(), instanceId, groupName, hook, transition, deadline: 0 };
+      const action: Action = { token: randomUUID(), instanceId, groupName, hook, transition, deadline: 0, since: this.deps.now() };
       overlay.open.set(hook.name, action);
       this.tokens.set(action.token, action);
       this.arm(action);
@@ -262,17 +268,24 @@ export class LifecycleService {
     }
   }
 
-  /** (Re)start the heartbeat timer: when it fires, the hook's DefaultResult applies. */
+  /**
+   * (Re)start the heartbeat timer: when it fires, the hook's DefaultResult applies. A heartbeat
+   * never carries the deadline past the global timeout (min(100 x HeartbeatTimeout, 48 h) from
+   * the start of the wait): there the DefaultResult applies however many heartbeats came.
+   */
   private arm(action: Action): void {
     if (action.timer !== undefined) clearTimeout(action.timer);
-    action.deadline = this.deps.now() + action.hook.heartbeatTimeoutSeconds * 1000;
+    const now = this.deps.now();
+    const globalDeadline = action.since + globalTimeoutSeconds(action.hook.heartbeatTimeoutSeconds) * 1000;
+    action.deadline = Math.min(now + action.hook.heartbeatTimeoutSeconds * 1000, globalDeadline);
+    const reason = action.deadline === globalDeadline ? 'global timeout' : 'heartbeat timeout';
     action.timer = setTimeout(() => {
       if (this.stopped) return;
-      this.deps.log('heartbeat timeout, applying default result', { instanceId: action.instanceId, hookName: action.hook.name, result: action.hook.defaultResult });
+      this.deps.log(`${reason}, applying default result`, { instanceId: action.instanceId, hookName: action.hook.name, result: action.hook.defaultResult });
       void this.locked(() => this.finish(action, action.hook.defaultResult)).catch((error: unknown) =>
         this.deps.log('applying default result failed', { instanceId: action.instanceId, error: String(error) }),
       );
-    }, action.hook.heartbeatTimeoutSeconds * 1000);
+    }, Math.max(0, action.deadline - now));
   }
 
   // ---- completion -------------------------------------------------------

@@ -1,7 +1,8 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkCatalogue, checkEntry, countByArea, loadCatalogue } from '../../contracts/catalogue';
+import { countsTable, README, tableIn } from '../../contracts/count';
 
 describe('the contract catalogue (test/contracts/catalogue/*.yml)', () => {
   const entries = loadCatalogue();
@@ -70,5 +71,12 @@ describe('the catalogue checker', () => {
       { area: 'sns', entries: 1, wrongBefore: 0, gaps: 1 },
       { area: 'total', entries: 3, wrongBefore: 1, gaps: 1 },
     ]);
+  });
+});
+
+describe('the README summary (test/contracts/README.md)', () => {
+  it('shows the counts of the catalogue as it is (npx tsx test/contracts/count.ts --write)', () => {
+    const readme = readFileSync(README, 'utf8');
+    expect(tableIn(readme)).toBe(countsTable(countByArea(loadCatalogue())));
   });
 });
