@@ -57,3 +57,9 @@ test.each([29, 7201, 10])('PutLifecycleHook with HeartbeatTimeout %p is a Valida
 test.each([30, 7200])('PutLifecycleHook with HeartbeatTimeout %p is accepted', async (seconds) => {
   await asg.send(new PutLifecycleHookCommand({ AutoScalingGroupName: env.groupName, LifecycleHookName: `ok${seconds}`, LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: seconds, DefaultResult: 'CONTINUE' }));
 });
+
+test.each(['h.x', 'pydio-autoscaler-v1.2-compute-launch', 'a b'])('PutLifecycleHook named %p is a ValidationError (names are [A-Za-z0-9-_/]+)', async (name) => {
+  await expect(
+    asg.send(new PutLifecycleHookCommand({ AutoScalingGroupName: env.groupName, LifecycleHookName: name, LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 600 })),
+  ).rejects.toMatchObject({ name: 'ValidationError' });
+});

@@ -93,8 +93,16 @@ function refuseOverIdLimit(action: string, form: URLSearchParams): void {
   }
 }
 
-/** PutLifecycleHook's HeartbeatTimeout, and each hook of CreateAutoScalingGroup's LifecycleHookSpecificationList. */
-function refuseHeartbeatOutOfRange(form: URLSearchParams): void {
+/** LifecycleHook.LifecycleHookName: "Length Constraints: Minimum length of 1. Maximum length of 255. Pattern: [A-Za-z0-9\-_\/]+". */
+export const LIFECYCLE_HOOK_NAME = /^[A-Za-z0-9\-_/]{1,255}$/;
+
+/** PutLifecycleHook's name and HeartbeatTimeout, and each hook of CreateAutoScalingGroup's LifecycleHookSpecificationList. */
+function refuseInvalidHook(form: URLSearchParams): void {
+  for (const [key, value] of form) {
+    if ((key === 'LifecycleHookName' || /^LifecycleHookSpecificationList\.member\.\d+\.LifecycleHookName$/.test(key)) && !LIFECYCLE_HOOK_NAME.test(value)) {
+      throw new ApiError('ValidationError', `1 validation error detected: Value '${value}' at 'lifecycleHookName' failed to satisfy constraint: Member must satisfy regular expression pattern: [A-Za-z0-9\\-_\\/]+`);
+    }
+  }
   for (const [key, value] of form) {
     if (key !== 'HeartbeatTimeout' && !/^LifecycleHookSpecificationList\.member\.\d+\.HeartbeatTimeout$/.test(key)) continue;
     const seconds = Number(value);
@@ -134,7 +142,7 @@ export class LifecycleService {
 
   async handle(action: string, form: URLSearchParams, forward: Forward): Promise<Reply> {
     if (action === 'DescribeAutoScalingInstances' || action === 'SetInstanceProtection') refuseOverIdLimit(action, form);
-    if (action === 'PutLifecycleHook' || action === 'CreateAutoScalingGroup') refuseHeartbeatOutOfRange(form);
+    if (action === 'PutLifecycleHook' || action === 'CreateAutoScalingGroup') refuseInvalidHook(form);
     switch (action) {
       case 'DescribeAutoScalingInstances':
       case 'DescribeAutoScalingGroups':
