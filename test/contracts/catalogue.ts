@@ -65,9 +65,9 @@ export function checkEntry(raw: Record<string, unknown>, root = REPO_ROOT): stri
   else {
     if (!text(source.title)) problems.push('source.title is missing');
     if (!text(source.quote)) problems.push('source.quote is missing');
-    const hasUrl = text(source.url) && /^https:\/\/\S+$/.test(source.url);
+    const hasUrl = text(source.url) && /^https?:\/\/\S+$/.test(source.url);
     const hasRepo = text(source.repo) && /^[\w.-]+\/[\w.-]+$/.test(source.repo) && text(source.path);
-    if (!hasUrl && !hasRepo) problems.push('source needs an https url, or repo (owner/name) and path');
+    if (!hasUrl && !hasRepo) problems.push('source needs an http(s) url, or repo (owner/name) and path');
   }
   const found = raw.found;
   if (!FOUND.includes(found as (typeof FOUND)[number])) problems.push(`found '${String(found)}' is not one of ${FOUND.join(', ')}`);

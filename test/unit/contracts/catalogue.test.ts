@@ -37,7 +37,7 @@ describe('the catalogue checker', () => {
 
   it.each([
     ['a missing field', { ...good, contract: undefined }, 'contract is missing'],
-    ['a source with neither url nor repo+path', { ...good, source: { title: 't', quote: 'q' } }, 'source needs an https url'],
+    ['a source with neither url nor repo+path', { ...good, source: { title: 't', quote: 'q' } }, 'source needs an http(s) url'],
     ['a source without a quote', { ...good, source: { ...good.source, quote: '' } }, 'source.quote is missing'],
     ['an unknown found', { ...good, found: 'fine' }, "found 'fine' is not one of"],
     ['a file that does not exist', { ...good, product: 'lib/nope.ts#delaySeconds' }, "'lib/nope.ts' is not a file"],
