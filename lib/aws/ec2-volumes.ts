@@ -360,8 +360,10 @@ export function createInstanceTagPort(call: Ec2Call, opts: AdapterOptions): Inst
     const entries = Object.entries(tags);
     if (entries.length < 1 || entries.length > 10) throw new AwsCallError(operation, `1 to 10 tags per call, got ${entries.length}`);
     for (const [key, value] of entries) {
-      if (!TAG_KEY.test(key) || key.startsWith('aws:')) throw new AwsCallError(operation, `tag key ${JSON.stringify(key)} is not allowed (1-127 characters, not aws:)`);
+      // "aws:" in any case is reserved for AWS, for keys and values alike.
+      if (!TAG_KEY.test(key) || /^aws:/i.test(key)) throw new AwsCallError(operation, `tag key ${JSON.stringify(key)} is not allowed (1-127 characters, not aws:)`);
       if (value.length > 255) throw new AwsCallError(operation, `tag ${key}: value longer than 255 characters`);
+      if (/^aws:/i.test(value)) throw new AwsCallError(operation, `tag ${key}: a value starting with aws: is reserved for AWS`);
     }
     if (dryRun) {
       logDryRun(log, operation, { instanceId, tags });

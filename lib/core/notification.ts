@@ -22,7 +22,7 @@ export type NotificationEventType =
   | 'scaling.suppressed';
 
 export interface Notification {
-  /** At most 100 characters (SNS e-mail subject limit); says what happened to which instance. */
+  /** Fewer than 100 characters (SNS Publish's Subject limit); says what happened to which instance. */
   readonly subject: string;
   /** Plain text a person reads: the facts, one per line. */
   readonly body: string;
@@ -32,10 +32,15 @@ export interface Notification {
   readonly attributes: Readonly<Record<string, string>>;
 }
 
-export const SUBJECT_MAX = 100;
+/**
+ * SNS Publish: "Subjects must be UTF-8 text with no line breaks or control characters, and less
+ * than 100 characters long" - so 99 at most (moto 5.2.1 takes 100 and a line break: the sandbox
+ * cannot catch it, the adapter must).
+ */
+export const SUBJECT_MAX = 99;
 
-/** SNS refuses subjects over 100 chars or with line breaks: fold and cut. */
+/** Fold line breaks and other control characters to spaces, then cut to SUBJECT_MAX. */
 export function fitSubject(text: string): string {
-  const flat = text.replace(/[\r\n\t]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
+  const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
   return flat.length <= SUBJECT_MAX ? flat : `${flat.slice(0, SUBJECT_MAX - 1)}…`;
 }

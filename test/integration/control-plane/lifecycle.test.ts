@@ -105,16 +105,17 @@ test('CONTINUE -> InService; ABANDON -> replacement with its own event; second c
   ).rejects.toMatchObject({ name: 'ValidationError' });
 });
 
+// 30 s is the shortest HeartbeatTimeout AWS accepts (and so the sandbox: lifecycle-limits.test.ts).
 test('heartbeat timeout applies the DefaultResult; a heartbeat extends the deadline', async () => {
-  await setUp({ launchTimeout: 2, launchDefault: 'CONTINUE' });
+  await setUp({ launchTimeout: 30, launchDefault: 'CONTINUE' });
   const [a, b] = await scaleOutTo(2);
   if (a === undefined || b === undefined) throw new Error('expected two events');
-  await new Promise((r) => setTimeout(r, 1200));
+  await new Promise((r) => setTimeout(r, 18_000));
   await asg.send(new RecordLifecycleActionHeartbeatCommand({ AutoScalingGroupName: env.groupName, LifecycleHookName: 'launch', InstanceId: b.detail.EC2InstanceId }));
-  await eventually(async () => ((await states())[a.detail.EC2InstanceId] === 'InService' ? true : undefined), 'default result CONTINUE', 5000);
+  await eventually(async () => ((await states())[a.detail.EC2InstanceId] === 'InService' ? true : undefined), 'default result CONTINUE', 16_000);
   expect((await states())[b.detail.EC2InstanceId]).toBe('Pending:Wait');
-  await eventually(async () => ((await states())[b.detail.EC2InstanceId] === 'InService' ? true : undefined), 'heartbeat-extended timeout', 5000);
-});
+  await eventually(async () => ((await states())[b.detail.EC2InstanceId] === 'InService' ? true : undefined), 'heartbeat-extended timeout', 22_000);
+}, 90_000);
 
 test('scale-in: Terminating:Wait and a terminate event; completing removes the instance from moto', async () => {
   await setUp();

@@ -73,10 +73,16 @@ function matchScalar(matcher: Json, value: Json): boolean {
   throw new Error(`event pattern: unsupported matcher ${JSON.stringify(matcher)}`);
 }
 
+/** A leaf: a scalar, or an array of scalars (comparison operators "only work on leaf nodes"). */
+function isLeaf(value: Json): boolean {
+  return !isObject(value) && !(Array.isArray(value) && value.some((v) => isObject(v) || Array.isArray(v)));
+}
+
 function matchField(pattern: Json, present: boolean, value: Json): boolean {
   if (Array.isArray(pattern)) {
     return pattern.some((m) => {
-      if (isObject(m) && 'exists' in m) return m.exists === present;
+      // exists is a comparison operator: true matches a leaf only, never an object the event nests.
+      if (isObject(m) && 'exists' in m) return m.exists === true ? present && isLeaf(value) : !present;
       if (!present) return false;
       const values = Array.isArray(value) ? value : [value];
       return values.some((v) => matchScalar(m, v));

@@ -39,6 +39,8 @@ interface Action {
   readonly transition: Transition;
   timer?: NodeJS.Timeout;
   deadline: number;
+  /** When the instance entered the wait state: the global timeout counts from here, heartbeats do not move it. */
+  readonly since: number;
 }
 
 interface Overlay {
@@ -67,6 +69,50 @@ export type Forward = (form: URLSearchParams) => Promise<Reply>;
 
 const MUTATING = new Set(['CreateAutoScalingGroup', 'AttachInstances', 'DetachInstances', 'ExecutePolicy', 'EnterStandby', 'ExitStandby']);
 
+/**
+ * Request limits AWS enforces and moto 5.2.1 does not (checked against moto: it takes 51 ids and a
+ * heartbeat timeout of 10 s or 9000 s). Sources: the API reference of each call, cited in
+ * test/contracts/catalogue/autoscaling.yml.
+ */
+export const MAX_INSTANCE_IDS = 50;
+export const HEARTBEAT_TIMEOUT_RANGE = { min: 30, max: 7200 } as const;
+/** LifecycleHook.GlobalTimeout: "172800 seconds (48 hours) or 100 times HeartbeatTimeout, whichever is smaller". */
+export function globalTimeoutSeconds(heartbeatTimeoutSeconds: number): number {
+  return Math.min(172_800, 100 * heartbeatTimeoutSeconds);
+}
+
+/** `InstanceIds.member.N` values of an awsQuery form. */
+function instanceIdsOf(form: URLSearchParams): string[] {
+  return [...form.keys()].filter((key) => /^InstanceIds\.member\.\d+$/.test(key)).map((key) => form.get(key) ?? '');
+}
+
+function refuseOverIdLimit(action: string, form: URLSearchParams): void {
+  const ids = instanceIdsOf(form);
+  if (ids.length > MAX_INSTANCE_IDS) {
+    throw new ApiError('ValidationError', `1 validation error detected: Value '[${ids.join(', ')}]' at 'instanceIds' failed to satisfy constraint: Member must have length less than or equal to ${MAX_INSTANCE_IDS} (${action})`);
+  }
+}
+
+/** LifecycleHook.LifecycleHookName: "Length Constraints: Minimum length of 1. Maximum length of 255. Pattern: [A-Za-z0-9\-_\/]+". */
+export const LIFECYCLE_HOOK_NAME = /^[A-Za-z0-9\-_/]{1,255}$/;
+
+/** PutLifecycleHook's name and HeartbeatTimeout, and each hook of CreateAutoScalingGroup's LifecycleHookSpecificationList. */
+function refuseInvalidHook(form: URLSearchParams): void {
+  for (const [key, value] of form) {
+    if ((key === 'LifecycleHookName' || /^LifecycleHookSpecificationList\.member\.\d+\.LifecycleHookName$/.test(key)) && !LIFECYCLE_HOOK_NAME.test(value)) {
+      throw new ApiError('ValidationError', `1 validation error detected: Value '${value}' at 'lifecycleHookName' failed to satisfy constraint: Member must satisfy regular expression pattern: [A-Za-z0-9\\-_\\/]+`);
+    }
+  }
+  for (const [key, value] of form) {
+    if (key !== 'HeartbeatTimeout' && !/^LifecycleHookSpecificationList\.member\.\d+\.HeartbeatTimeout$/.test(key)) continue;
+    const seconds = Number(value);
+    const { min, max } = HEARTBEAT_TIMEOUT_RANGE;
+    if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+      throw new ApiError('ValidationError', `HeartbeatTimeout ${value} is not valid: the range is from ${min} to ${max} seconds`);
+    }
+  }
+}
+
 export class LifecycleService {
   private readonly asg: AutoScalingClient;
   private readonly ec2: EC2Client;
@@ -82,7 +128,7 @@ export class LifecycleService {
 
   static handles(action: string): boolean {
     return (
-      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups'].includes(action) ||
+      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook'].includes(action) ||
       MUTATING.has(action)
     );
   }
@@ -95,10 +141,15 @@ export class LifecycleService {
   }
 
   async handle(action: string, form: URLSearchParams, forward: Forward): Promise<Reply> {
+    if (action === 'DescribeAutoScalingInstances' || action === 'SetInstanceProtection') refuseOverIdLimit(action, form);
+    if (action === 'PutLifecycleHook' || action === 'CreateAutoScalingGroup') refuseInvalidHook(form);
     switch (action) {
       case 'DescribeAutoScalingInstances':
       case 'DescribeAutoScalingGroups':
         return this.rewriteDescribe(await forward(form));
+      case 'SetInstanceProtection':
+      case 'PutLifecycleHook':
+        return forward(form);
       case 'SetDesiredCapacity':
         return this.locked(() => this.setDesired(action, form, Number(requiredParam(form, 'DesiredCapacity')), forward));
       case 'UpdateAutoScalingGroup':
@@ -194,7 +245,7 @@ export class LifecycleService {
     };
     this.overlay.set(instanceId, overlay);
     for (const hook of hooks) {
-      const action: Action = { token: randomUUID(), instanceId, groupName, hook, transition, deadline: 0 };
+      const action: Action = { token: randomUUID(), instanceId, groupName, hook, transition, deadline: 0, since: this.deps.now() };
       overlay.open.set(hook.name, action);
       this.tokens.set(action.token, action);
       this.arm(action);
@@ -225,17 +276,24 @@ export class LifecycleService {
     }
   }
 
-  /** (Re)start the heartbeat timer: when it fires, the hook's DefaultResult applies. */
+  /**
+   * (Re)start the heartbeat timer: when it fires, the hook's DefaultResult applies. A heartbeat
+   * never carries the deadline past the global timeout (min(100 x HeartbeatTimeout, 48 h) from
+   * the start of the wait): there the DefaultResult applies however many heartbeats came.
+   */
   private arm(action: Action): void {
     if (action.timer !== undefined) clearTimeout(action.timer);
-    action.deadline = this.deps.now() + action.hook.heartbeatTimeoutSeconds * 1000;
+    const now = this.deps.now();
+    const globalDeadline = action.since + globalTimeoutSeconds(action.hook.heartbeatTimeoutSeconds) * 1000;
+    action.deadline = Math.min(now + action.hook.heartbeatTimeoutSeconds * 1000, globalDeadline);
+    const reason = action.deadline === globalDeadline ? 'global timeout' : 'heartbeat timeout';
     action.timer = setTimeout(() => {
       if (this.stopped) return;
-      this.deps.log('heartbeat timeout, applying default result', { instanceId: action.instanceId, hookName: action.hook.name, result: action.hook.defaultResult });
+      this.deps.log(`${reason}, applying default result`, { instanceId: action.instanceId, hookName: action.hook.name, result: action.hook.defaultResult });
       void this.locked(() => this.finish(action, action.hook.defaultResult)).catch((error: unknown) =>
         this.deps.log('applying default result failed', { instanceId: action.instanceId, error: String(error) }),
       );
-    }, action.hook.heartbeatTimeoutSeconds * 1000);
+    }, Math.max(0, action.deadline - now));
   }
 
   // ---- completion -------------------------------------------------------

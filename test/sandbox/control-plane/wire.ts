@@ -42,6 +42,7 @@ export function el(tag: string, value: string | number | boolean | undefined): s
 export const NS = {
   autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
   elasticloadbalancing: 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/',
+  sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
 } as const;
 
 export function queryReply(action: string, namespace: string, resultXml: string): Reply {
@@ -56,6 +57,14 @@ export function queryError(namespace: string, error: ApiError): Reply {
   const body =
     `<ErrorResponse xmlns="${namespace}"><Error><Type>Sender</Type>${el('Code', error.code)}${el('Message', error.message)}</Error>` +
     `<RequestId>${randomUUID()}</RequestId></ErrorResponse>`;
+  return { status: error.status, headers: { 'content-type': 'text/xml' }, body };
+}
+
+/** EC2's Query error shape (Response/Errors/Error), not the awsQuery ErrorResponse. */
+export function ec2QueryError(error: ApiError): Reply {
+  const body =
+    `<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>${el('Code', error.code)}${el('Message', error.message)}</Error></Errors>` +
+    `${el('RequestID', randomUUID())}</Response>`;
   return { status: error.status, headers: { 'content-type': 'text/xml' }, body };
 }
 

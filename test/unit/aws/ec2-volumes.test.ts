@@ -344,6 +344,8 @@ describe('tagInstance (CreateTags)', () => {
     ['not an instance id', 'vol-1', { a: 'b' }, /not an instance id/],
     ['no tag', INSTANCE, {}, /1 to 10 tags/],
     ['a reserved aws: key', INSTANCE, { 'aws:autoscaling:groupName': 'x' }, /not allowed/],
+    ['a reserved key in any case (AWS:)', INSTANCE, { 'AWS:x': 'y' }, /not allowed/],
+    ['a reserved aws: value', INSTANCE, { k: 'Aws:x' }, /reserved/],
     ['a value over 255 characters', INSTANCE, { k: 'x'.repeat(256) }, /longer than 255/],
   ])('refuses %s before sending anything', async (_name, id, tags, message) => {
     await expect(tagPort().tags.tagInstance(id, tags)).rejects.toThrow(message);

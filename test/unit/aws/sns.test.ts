@@ -49,20 +49,22 @@ it('still publishes in dry run, with the subject marked', async () => {
 });
 
 it.each([
-  ['a long subject is cut to 100 characters', { subject: 'y'.repeat(140) }, (subject: string) => subject.length === 100 && subject.endsWith('…')],
+  ['a long subject is cut to 99 characters', { subject: 'y'.repeat(140) }, (subject: string) => subject.length === 99 && subject.endsWith('…')],
+  ['a subject of exactly 100 characters is cut: SNS wants fewer than 100', { subject: 'y'.repeat(100) }, (subject: string) => subject.length === 99],
   ['line breaks are folded', { subject: 'line one\nline two' }, (subject: string) => subject === 'line one line two'],
+  ['other control characters are folded too', { subject: 'bell\u0007 and\u001b escape' }, (subject: string) => subject === 'bell and escape'],
 ])('%s', async (_case, override, check) => {
   snsMock.on(PublishCommand).resolves({});
   await port().notifier.publish({ ...notification, ...override });
   expect(check(snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject ?? '')).toBe(true);
 });
 
-it('keeps a dry-run subject within 100 characters', async () => {
+it('keeps a dry-run subject under 100 characters', async () => {
   snsMock.on(PublishCommand).resolves({});
   await port(true).notifier.publish({ ...notification, subject: 'z'.repeat(100) });
   const subject = snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject ?? '';
   expect(subject.startsWith('[dry run] ')).toBe(true);
-  expect(subject).toHaveLength(100);
+  expect(subject).toHaveLength(99);
 });
 
 it('does not let an extra attribute override eventType or severity', async () => {

@@ -56,9 +56,9 @@ describe('formatDuration', () => {
 });
 
 describe('fitSubject', () => {
-  it('folds line breaks and cuts at 100 characters', () => {
+  it('folds line breaks and cuts below 100 characters (SNS: "less than 100 characters long")', () => {
     const subject = fitSubject(`a\nb ${'x'.repeat(200)}`);
-    expect(subject).toHaveLength(100);
+    expect(subject).toHaveLength(99);
     expect(subject.startsWith('a b ')).toBe(true);
     expect(subject.endsWith('…')).toBe(true);
   });

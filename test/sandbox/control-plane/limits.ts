@@ -1,0 +1,66 @@
+/**
+ * Request limits AWS enforces and moto 5.2.1 does not, for the services the control plane forwards
+ * to moto untouched (SNS Publish, Parameter Store PutParameter, EC2 CreateTags). Each check answers
+ * the ApiError AWS would answer, or undefined; the caller (front.ts, where each protocol is decoded)
+ * sends it instead of forwarding. Sources: test/contracts/catalogue/{sns,parameter-store,ec2}.yml.
+ */
+import { ApiError } from './wire';
+
+/** SNS Publish: "Subjects must be UTF-8 text with no line breaks or control characters, and less than 100 characters long." */
+export const SNS_SUBJECT_MAX = 99;
+/** SNS Publish: "at most 256 KB in size (262,144 bytes, not 262,144 characters)". */
+export const SNS_MESSAGE_MAX_BYTES = 262_144;
+/** SNS message attribute names: letters, digits, _ - ., at most 256, no AWS./Amazon. prefix, no leading/trailing/double dot. */
+const SNS_ATTRIBUTE_NAME = /^(?!\.)(?!aws\.)(?!amazon\.)(?!.*\.\.)[A-Za-z0-9_.-]{1,256}(?<!\.)$/i;
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** The SNS Publish request (awsQuery form) as AWS would refuse it. */
+export function snsPublishRefusal(form: URLSearchParams): ApiError | undefined {
+  const subject = form.get('Subject');
+  if (subject !== null) {
+    if ([...subject].length > SNS_SUBJECT_MAX) return new ApiError('InvalidParameter', 'Invalid parameter: Subject (must be less than 100 characters long)');
+    if (CONTROL.test(subject)) return new ApiError('InvalidParameter', 'Invalid parameter: Subject (no line breaks or control characters)');
+  }
+  const message = form.get('Message') ?? '';
+  if (message === '') return new ApiError('InvalidParameter', 'Invalid parameter: Empty message');
+  if (Buffer.byteLength(message, 'utf8') > SNS_MESSAGE_MAX_BYTES) return new ApiError('InvalidParameter', 'Invalid parameter: Message too long');
+  for (const [key, name] of form) {
+    if (!/^MessageAttributes\.entry\.\d+\.Name$/.test(key)) continue;
+    if (!SNS_ATTRIBUTE_NAME.test(name)) return new ApiError('InvalidParameterValue', `Invalid attribute name: ${name}`);
+  }
+  return undefined;
+}
+
+/** Parameter Store: names of a-zA-Z0-9_.-/ only, at most 1011 characters, 15 levels, not prefixed aws or ssm. */
+export const PARAMETER_NAME_MAX = 1011;
+export const PARAMETER_LEVELS_MAX = 15;
+/** PutParameter Value: "Standard parameters have a value limit of 4 KB. Advanced parameters have a value limit of 8 KB." */
+export const PARAMETER_VALUE_MAX = { Standard: 4096, Advanced: 8192 } as const;
+
+/** The PutParameter request (JSON body) as AWS would refuse it. */
+export function putParameterRefusal(input: Record<string, unknown>): ApiError | undefined {
+  const name = typeof input.Name === 'string' ? input.Name : '';
+  const value = typeof input.Value === 'string' ? input.Value : '';
+  if (!/^[A-Za-z0-9_.\-/]+$/.test(name)) return new ApiError('ValidationException', `Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive) and must only contain a-zA-Z0-9_.-/: ${name}`);
+  if (/^\/?(aws|ssm)/i.test(name)) return new ApiError('ValidationException', `Parameter name: can't be prefixed with "aws" or "ssm" (case-insensitive): ${name}`);
+  if (name.length > PARAMETER_NAME_MAX) return new ApiError('ValidationException', `Parameter name is longer than ${PARAMETER_NAME_MAX} characters`);
+  const levels = name.split('/').filter((part) => part !== '').length;
+  if (levels > PARAMETER_LEVELS_MAX) return new ApiError('HierarchyLevelLimitExceededException', 'A hierarchy can have a maximum of 15 levels.');
+  const tier = input.Tier === 'Advanced' ? 'Advanced' : 'Standard';
+  if (value.length > PARAMETER_VALUE_MAX[tier]) {
+    return new ApiError('ValidationException', `${tier} tier parameters support a maximum parameter value of ${PARAMETER_VALUE_MAX[tier]} characters.`);
+  }
+  return undefined;
+}
+
+/** EC2 CreateTags (Query form): keys 1..128, values at most 256, neither prefixed aws: in any case. */
+export function createTagsRefusal(form: URLSearchParams): ApiError | undefined {
+  for (const [key, value] of form) {
+    const m = /^Tag\.(\d+)\.(Key|Value)$/.exec(key);
+    if (m === null) continue;
+    if (/^aws:/i.test(value)) return new ApiError('InvalidParameterValue', `Tag ${m[2].toLowerCase()}s starting with 'aws:' are reserved for internal use`);
+    if (m[2] === 'Key' && (value.length < 1 || [...value].length > 128)) return new ApiError('InvalidParameterValue', `Tag key exceeds the maximum length of 128 characters: ${value.slice(0, 40)}`);
+    if (m[2] === 'Value' && [...value].length > 256) return new ApiError('InvalidParameterValue', 'Tag value exceeds the maximum length of 256 characters');
+  }
+  return undefined;
+}

@@ -1,0 +1,62 @@
+import { createTagsRefusal, putParameterRefusal, snsPublishRefusal } from '../../sandbox/control-plane/limits';
+
+const form = (entries: Record<string, string>) => new URLSearchParams({ Action: 'Publish', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', ...entries });
+
+describe('snsPublishRefusal: what SNS refuses and moto 5.2.1 takes', () => {
+  it.each<[string, Record<string, string>]>([
+    ['a subject of 100 characters', { Subject: 's'.repeat(100), Message: 'm' }],
+    ['a subject with a line break', { Subject: 'a\nb', Message: 'm' }],
+    ['an empty message', { Message: '' }],
+    ['a message over 256 KB', { Message: 'm'.repeat(262_145) }],
+    ['an attribute named AWS.x', { Message: 'm', 'MessageAttributes.entry.1.Name': 'AWS.x', 'MessageAttributes.entry.1.Value.DataType': 'String', 'MessageAttributes.entry.1.Value.StringValue': 'v' }],
+  ])('refuses %s with InvalidParameter', (_what, entries) => {
+    expect(snsPublishRefusal(form(entries))?.code).toMatch(/^InvalidParameter/);
+  });
+
+  it('lets a 99-character subject, a UTF-8 ellipsis and a plain attribute through', () => {
+    expect(snsPublishRefusal(form({ Subject: `${'s'.repeat(98)}…`, Message: 'm', 'MessageAttributes.entry.1.Name': 'eventType' }))).toBeUndefined();
+  });
+});
+
+describe('putParameterRefusal: what Parameter Store refuses and moto 5.2.1 takes', () => {
+  it.each<[string, Record<string, unknown>, string]>([
+    ['16 levels', { Name: `/${Array.from({ length: 16 }, () => 'x').join('/')}`, Value: 'v' }, 'HierarchyLevelLimitExceededException'],
+    ['a space in the name', { Name: '/a/b c', Value: 'v' }, 'ValidationException'],
+    ['a name prefixed ssm', { Name: '/ssm/x', Value: 'v' }, 'ValidationException'],
+    ['a name of 1012 characters', { Name: `/${'y'.repeat(1011)}`, Value: 'v' }, 'ValidationException'],
+    ['a Standard value of 4097 characters', { Name: '/a/b', Value: 'v'.repeat(4097) }, 'ValidationException'],
+  ])('refuses %s', (_what, input, code) => {
+    expect(putParameterRefusal(input)?.code).toBe(code);
+  });
+
+  it("lets the product's deepest name and a 4096-character value through", () => {
+    expect(putParameterRefusal({ Name: '/pydio-autoscaler/dev/storage/lifecycle/i-0123456789abcdef0/87654321-4321-4321-4321-210987654321', Value: 'v'.repeat(4096) })).toBeUndefined();
+  });
+});
+
+describe('createTagsRefusal: what EC2 refuses and moto 5.2.1 takes', () => {
+  const tags = (key: string, value = 'v') => new URLSearchParams({ Action: 'CreateTags', 'ResourceId.1': 'i-0123456789abcdef0', 'Tag.1.Key': key, 'Tag.1.Value': value });
+  it.each([
+    ['a 129-character key', tags('k'.repeat(129))],
+    ['an aws: key', tags('aws:x')],
+    ['an AWS: key', tags('AWS:x')],
+    ['a 257-character value', tags('k', 'v'.repeat(257))],
+  ])('refuses %s', (_what, request) => {
+    expect(createTagsRefusal(request)?.code).toBe('InvalidParameterValue');
+  });
+
+  it("lets the product's state tags through", () => {
+    expect(createTagsRefusal(tags('pydio-autoscaler:storage-state', 'joined'))).toBeUndefined();
+  });
+});
+
+describe('the replies a refusal is sent as', () => {
+  it('EC2 answers in its own Query error shape, which the EC2 adapter reads', async () => {
+    const { ec2QueryError, ApiError } = await import('../../sandbox/control-plane/wire');
+    const { parseXml, child } = await import('../../../lib/core/storage/xml');
+    const reply = ec2QueryError(new ApiError('InvalidParameterValue', 'Tag keys starting with \'aws:\' are reserved for internal use'));
+    expect(reply.status).toBe(400);
+    const error = child(child(parseXml(reply.body, 'reply'), 'Errors', 'reply'), 'Error', 'reply');
+    expect(child(error, 'Code', 'reply').text).toBe('InvalidParameterValue');
+  });
+});
