@@ -79,6 +79,9 @@ export function createSsmClient(): SSMClient {
   return new SSMClient({ maxAttempts: MAX_ATTEMPTS });
 }
 
+/** Instance ids per DescribeInstanceInformation filter: AWS takes 1..100 values. */
+export const FILTER_BATCH = 50;
+
 /** Command ids handed out in dry run; getInvocation answers them without AWS. */
 export const DRY_RUN_COMMAND_PREFIX = 'dry-run-';
 
@@ -89,7 +92,7 @@ export const COMMENT_MAX = 100;
 export const TIMEOUT_MIN = 30;
 export const TIMEOUT_MAX = 2_592_000;
 
-const STATUSES: ReadonlySet<string> = new Set<InvocationStatus>([
+export const STATUSES: ReadonlySet<string> = new Set<InvocationStatus>([
   'Pending', 'InProgress', 'Delayed', 'Success', 'Cancelled', 'TimedOut', 'Failed', 'Cancelling',
 ]);
 
@@ -126,8 +129,8 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
   async function describeManagedInstances(instanceIds: readonly string[]): Promise<ManagedInstance[]> {
     const operation = 'DescribeInstanceInformation';
     const found: ManagedInstance[] = [];
-    // A filter takes at most 50 values; each batch is read page by page.
-    for (const batch of chunk([...new Set(instanceIds)], 50)) {
+    // A filter takes at most 100 values (batches of 50 keep a page small); each batch is read page by page.
+    for (const batch of chunk([...new Set(instanceIds)], FILTER_BATCH)) {
       let nextToken: string | undefined;
       for (let page = 0; page < MAX_PAGES; page += 1) {
         const output = await callAws(operation, () =>

@@ -11,6 +11,7 @@ export interface ShapeModel {
   readonly min?: number;
   readonly max?: number;
   readonly pattern?: string;
+  readonly enum?: string[];
   readonly documentation?: string;
   readonly members?: Record<string, { shape: string; documentation?: string }>;
 }

@@ -293,3 +293,13 @@ describe('documents with more than one step', () => {
     }
   });
 });
+
+describe('exit codes the SSM agent reserves', () => {
+  // amazon-ssm-agent, agent/contracts/model.go: ExitWithSuccess 168, ExitWithFailure 169 end the
+  // document after the step (runpluginutil.go: "Further document steps will be skipped").
+  it('no script exits with 168 or 169', () => {
+    for (const file of readdirSync(join(DIR, 'scripts')).filter((f) => f.endsWith('.sh'))) {
+      expect([file, /\bexit\s+16[89]\b/.test(readFileSync(join(DIR, 'scripts', file), 'utf8'))]).toEqual([file, false]);
+    }
+  });
+});

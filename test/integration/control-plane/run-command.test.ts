@@ -205,3 +205,9 @@ test('DescribeInstanceInformation reports agents Online / ConnectionLost with th
   const again = await ssm.send(new DescribeInstanceInformationCommand({ Filters: [{ Key: 'InstanceIds', Values: [otherId] }] }));
   expect(again.InstanceInformationList?.[0]?.PingStatus).toBe('ConnectionLost');
 });
+
+test('DescribeInstanceInformation refuses a filter of more than 100 values (ValidationException)', async () => {
+  const ids = Array.from({ length: 101 }, (_, i) => `i-${i.toString(16).padStart(17, '0')}`);
+  await expect(ssm.send(new DescribeInstanceInformationCommand({ InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: ids }] }))).rejects.toMatchObject({ name: 'ValidationException' });
+  await expect(ssm.send(new DescribeInstanceInformationCommand({ InstanceInformationFilterList: [{ key: 'InstanceIds', valueSet: ids.slice(0, 100) }] }))).resolves.toBeDefined();
+});

@@ -195,6 +195,8 @@ export function agentAtLeast(version: string, minimum: string): boolean {
 export const COMMENT_MAX = 100;
 export const TIMEOUT_MIN = 30;
 export const TIMEOUT_MAX = 2_592_000;
+/** DescribeInstanceInformation: a filter holds 1..100 values. */
+export const FILTER_VALUES_MAX = 100;
 /** ListCommandInvocations' CommandPlugins[].Output: at most 2,500 characters. */
 export const PLUGIN_OUTPUT_LIMIT = 2500;
 
@@ -522,6 +524,10 @@ export class RunCommandService {
     for (const f of filters) {
       const key = f.key ?? f.Key;
       const values = (f.valueSet ?? f.Values) as unknown;
+      // InstanceInformationFilterValueSet: 1..100 values (AWS's model).
+      if (Array.isArray(values) && (values.length < 1 || values.length > FILTER_VALUES_MAX)) {
+        throw new ApiError('ValidationException', `1 validation error detected: Value at 'instanceInformationFilterList.1.member.valueSet' failed to satisfy constraint: Member must have length less than or equal to ${FILTER_VALUES_MAX}`);
+      }
       if (key === 'InstanceIds' && Array.isArray(values)) wanted = values.map(String);
       else throw new ApiError('InvalidFilterKey', `The emulator filters DescribeInstanceInformation only by InstanceIds, not ${String(key)}`);
     }

@@ -36,4 +36,14 @@ describe('Run Command limits as AWS publishes them', () => {
     expect(operationErrors('ssm', 'GetCommandInvocation')).toEqual(expect.arrayContaining(['InvalidPluginName', 'InvocationDoesNotExist']));
     expect(memberShape('ssm', 'GetCommandInvocation', 'input', 'PluginName').documentation).toContain('If the document contains more than one step, you must specify the name of the step');
   });
+
+  it('every invocation status AWS can answer is one the product reads (and nothing else)', () => {
+    expect([...product.STATUSES].sort()).toEqual([...shape('ssm', 'CommandInvocationStatus').enum ?? []].sort());
+  });
+
+  it('DescribeInstanceInformation filter values: the product asks for at most as many as AWS takes, and the sandbox refuses more', () => {
+    const max = shape('ssm', 'InstanceInformationFilterValueSet').max ?? 0;
+    expect(product.FILTER_BATCH).toBeLessThanOrEqual(max);
+    expect(sandbox.FILTER_VALUES_MAX).toBe(max);
+  });
 });
