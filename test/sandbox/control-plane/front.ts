@@ -12,6 +12,7 @@ import { EventBus, type AwsEvent, type Delivery } from './event-bus';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
 import { ScalingActivities } from './scaling-activities';
+import { forwardRefusal } from './strict-forward';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
 import { ApiError, escapeXml, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
@@ -230,6 +231,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
         }
         return;
       }
+    }
+    // What AWS refuses and moto would take is refused here, in the service's protocol.
+    const refused = forwardRefusal(service, req.headers, body);
+    if (refused) {
+      send(res, refused);
+      return;
     }
     const r = await forwardRaw(options.motoUrl, req, body);
     send(res, r, r.raw);

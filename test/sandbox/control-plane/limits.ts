@@ -64,3 +64,42 @@ export function createTagsRefusal(form: URLSearchParams): ApiError | undefined {
   }
   return undefined;
 }
+
+/** CloudWatch DescribeAlarms: AlarmNames holds at most 100 names (AWS's model: AlarmNames max 100). */
+export const ALARM_NAMES_MAX = 100;
+/** GetMetricStatistics: "If you request more than 1,440 data points, CloudWatch returns an error." */
+export const DATAPOINTS_MAX = 1440;
+
+/** GetMetricStatistics' Period: 1, 5, 10, 30 or a multiple of 60 seconds. */
+function isValidPeriod(period: number): boolean {
+  return Number.isInteger(period) && period >= 1 && ([1, 5, 10, 30].includes(period) || period % 60 === 0);
+}
+
+function epochSeconds(value: unknown): number | undefined {
+  if (typeof value === 'number') return value;
+  if (typeof value === 'string') {
+    const ms = Date.parse(value);
+    return Number.isNaN(ms) ? undefined : ms / 1000;
+  }
+  return undefined;
+}
+
+/** A CloudWatch request (awsJson1_0, X-Amz-Target GraniteServiceVersion20100801.<op>) as AWS would refuse it. */
+export function cloudWatchRefusal(operation: string, input: Record<string, unknown>): ApiError | undefined {
+  if (operation === 'DescribeAlarms' && Array.isArray(input.AlarmNames) && input.AlarmNames.length > ALARM_NAMES_MAX) {
+    return new ApiError('ValidationError', `1 validation error detected: Value at 'alarmNames' failed to satisfy constraint: Member must have length less than or equal to ${ALARM_NAMES_MAX}`);
+  }
+  if (operation === 'GetMetricStatistics') {
+    const period = Number(input.Period);
+    if (!isValidPeriod(period)) return new ApiError('InvalidParameterValue', `The parameter Period must be 1, 5, 10, 30 or a multiple of 60, got ${String(input.Period)}.`);
+    const start = epochSeconds(input.StartTime);
+    const end = epochSeconds(input.EndTime);
+    if (start !== undefined && end !== undefined) {
+      const datapoints = Math.ceil((end - start) / period);
+      if (datapoints > DATAPOINTS_MAX) {
+        return new ApiError('InvalidParameterCombination', `You have requested up to ${datapoints} datapoints, which exceeds the limit of ${DATAPOINTS_MAX}. You may reduce the datapoints requested by increasing Period, or decreasing the time range.`);
+      }
+    }
+  }
+  return undefined;
+}

@@ -1,4 +1,4 @@
-import { createTagsRefusal, putParameterRefusal, snsPublishRefusal } from '../../sandbox/control-plane/limits';
+import { cloudWatchRefusal, createTagsRefusal, putParameterRefusal, snsPublishRefusal } from '../../sandbox/control-plane/limits';
 
 const form = (entries: Record<string, string>) => new URLSearchParams({ Action: 'Publish', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', ...entries });
 
@@ -58,5 +58,27 @@ describe('the replies a refusal is sent as', () => {
     expect(reply.status).toBe(400);
     const error = child(child(parseXml(reply.body, 'reply'), 'Errors', 'reply'), 'Error', 'reply');
     expect(child(error, 'Code', 'reply').text).toBe('InvalidParameterValue');
+  });
+});
+
+describe('cloudWatchRefusal: what CloudWatch refuses and moto 5.2.1 takes', () => {
+  const end = '2026-11-21T12:00:00Z';
+  const start = (seconds: number) => new Date(Date.parse(end) - seconds * 1000).toISOString();
+  it.each<[string, string, Record<string, unknown>, string]>([
+    ['101 alarm names', 'DescribeAlarms', { AlarmNames: Array.from({ length: 101 }, (_, i) => `a${i}`) }, 'ValidationError'],
+    ['1,441 datapoints', 'GetMetricStatistics', { Period: 60, StartTime: start(1441 * 60), EndTime: end }, 'InvalidParameterCombination'],
+    ['period 45', 'GetMetricStatistics', { Period: 45, StartTime: start(450), EndTime: end }, 'InvalidParameterValue'],
+    ['period 0', 'GetMetricStatistics', { Period: 0, StartTime: start(60), EndTime: end }, 'InvalidParameterValue'],
+  ])('refuses %s', (_what, operation, input, code) => {
+    expect(cloudWatchRefusal(operation, input)?.code).toBe(code);
+  });
+
+  it.each<[string, string, Record<string, unknown>]>([
+    ['100 alarm names', 'DescribeAlarms', { AlarmNames: Array.from({ length: 100 }, (_, i) => `a${i}`) }],
+    ['1,440 datapoints of 60 s', 'GetMetricStatistics', { Period: 60, StartTime: start(1440 * 60), EndTime: end }],
+    ['high-resolution periods 1, 5, 10, 30', 'GetMetricStatistics', { Period: 10, StartTime: start(600), EndTime: end }],
+    ['epoch-second times', 'GetMetricStatistics', { Period: 300, StartTime: Date.parse(end) / 1000 - 3600, EndTime: Date.parse(end) / 1000 }],
+  ])('lets %s through', (_what, operation, input) => {
+    expect(cloudWatchRefusal(operation, input)).toBeUndefined();
   });
 });

@@ -1,0 +1,67 @@
+/**
+ * Requests the front forwards to moto are held to AWS's limits first: each
+ * case below is one that moto 5.2.1 answers (checked with awscli, see the
+ * catalogue entries) and AWS refuses, with AWS's error code; the same request
+ * within the limit still reaches moto.
+ */
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateTagsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import type { MotoServer } from '../../sandbox/control-plane/moto';
+import { startHarness, startMoto, type Harness } from './harness';
+
+jest.setTimeout(60_000);
+
+let moto: MotoServer;
+let h: Harness;
+
+beforeAll(async () => {
+  moto = await startMoto();
+  h = await startHarness(moto);
+});
+afterAll(async () => {
+  await h?.cp.stop();
+  await moto?.stop();
+});
+
+// The SDK names each error by its modeled shape: wire code InvalidParameter is InvalidParameterException, and so on.
+test('SNS Publish: a subject of 100 characters or with a line break, and an empty message, are InvalidParameter', async () => {
+  const sns = new SNSClient(h.config);
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'strict-forward' }));
+  await expect(sns.send(new PublishCommand({ TopicArn, Subject: 's'.repeat(100), Message: 'm' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  await expect(sns.send(new PublishCommand({ TopicArn, Subject: 'a\nb', Message: 'm' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  await expect(sns.send(new PublishCommand({ TopicArn, Message: '' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
+  await expect(sns.send(new PublishCommand({ TopicArn, Subject: 's'.repeat(99), Message: 'm' }))).resolves.toMatchObject({ MessageId: expect.any(String) });
+});
+
+test('Parameter Store: a 16-level name is HierarchyLevelLimitExceededException, a 4,097-character value ValidationException', async () => {
+  const ssm = new SSMClient(h.config);
+  const deep = `/${Array.from({ length: 16 }, (_, i) => `l${i}`).join('/')}`;
+  await expect(ssm.send(new PutParameterCommand({ Name: deep, Value: 'v', Type: 'String' }))).rejects.toMatchObject({ name: 'HierarchyLevelLimitExceededException' });
+  await expect(ssm.send(new PutParameterCommand({ Name: '/strict/value', Value: 'v'.repeat(4097), Type: 'String' }))).rejects.toMatchObject({ name: 'ValidationException' });
+  await expect(ssm.send(new PutParameterCommand({ Name: '/strict/value', Value: 'v'.repeat(4096), Type: 'String' }))).resolves.toMatchObject({ Version: 1 });
+});
+
+test('EC2 CreateTags: a key starting aws: (any case) and a 129-character key are refused', async () => {
+  const ec2 = new EC2Client(h.config);
+  const run = await ec2.send(new RunInstancesCommand({ ImageId: 'ami-12c6146b', MinCount: 1, MaxCount: 1 }));
+  const id = run.Instances?.[0]?.InstanceId ?? '';
+  await expect(ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'AWS:x', Value: 'v' }] }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+  await expect(ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'k'.repeat(129), Value: 'v' }] }))).rejects.toMatchObject({ name: 'InvalidParameterValue' });
+  await expect(ec2.send(new CreateTagsCommand({ Resources: [id], Tags: [{ Key: 'pydio-autoscaler:storage-state', Value: 'joined' }] }))).resolves.toBeDefined();
+});
+
+test('CloudWatch: DescribeAlarms with 101 names, and GetMetricStatistics over 1,440 datapoints or with period 45, are refused', async () => {
+  const cw = new CloudWatchClient(h.config);
+  const names = Array.from({ length: 101 }, (_, i) => `alarm-${i}`);
+  await expect(cw.send(new DescribeAlarmsCommand({ AlarmNames: names }))).rejects.toMatchObject({ name: 'ValidationException', message: expect.stringContaining('less than or equal to 100') });
+  await expect(cw.send(new DescribeAlarmsCommand({ AlarmNames: names.slice(0, 100) }))).resolves.toMatchObject({ MetricAlarms: [] });
+  const end = new Date('2026-11-21T12:00:00Z');
+  const query = (seconds: number, period: number) => new GetMetricStatisticsCommand({
+    Namespace: 'AWS/EC2', MetricName: 'CPUUtilization', StartTime: new Date(end.getTime() - seconds * 1000), EndTime: end, Period: period, Statistics: ['Average'],
+  });
+  await expect(cw.send(query(1441 * 60, 60))).rejects.toMatchObject({ name: 'InvalidParameterCombinationException' });
+  await expect(cw.send(query(600, 45))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
+  await expect(cw.send(query(1440 * 60, 60))).resolves.toMatchObject({ Datapoints: [] });
+});

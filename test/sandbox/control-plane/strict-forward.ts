@@ -1,0 +1,49 @@
+/**
+ * What the front refuses before forwarding a request to moto: the limits AWS
+ * enforces and moto 5.2.1 does not (limits.ts), answered in each service's
+ * own protocol. Requests these rules do not cover go to moto unchanged.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import { cloudWatchRefusal, createTagsRefusal, putParameterRefusal, snsPublishRefusal } from './limits';
+import { ApiError, ec2QueryError, jsonError, NS, queryError, type Reply } from './wire';
+
+function parseJson(body: Buffer): Record<string, unknown> | undefined {
+  try {
+    const value: unknown = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
+    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** awsJson1_0 errors (CloudWatch): the JSON 1.1 shape with the 1.0 content type. */
+function json10Error(error: ApiError): Reply {
+  const reply = jsonError(error);
+  return { ...reply, headers: { ...reply.headers, 'content-type': 'application/x-amz-json-1.0' } };
+}
+
+/** The refusal AWS would answer for this request, in the service's protocol; undefined to forward it. */
+export function forwardRefusal(service: string | undefined, headers: IncomingHttpHeaders, body: Buffer): Reply | undefined {
+  const target = typeof headers['x-amz-target'] === 'string' ? headers['x-amz-target'] : '';
+  if (service === 'sns') {
+    const form = new URLSearchParams(body.toString('utf8'));
+    const refused = form.get('Action') === 'Publish' ? snsPublishRefusal(form) : undefined;
+    return refused && queryError(NS.sns, refused);
+  }
+  if (service === 'ec2') {
+    const form = new URLSearchParams(body.toString('utf8'));
+    const refused = form.get('Action') === 'CreateTags' ? createTagsRefusal(form) : undefined;
+    return refused && ec2QueryError(refused);
+  }
+  if (service === 'ssm' && target === 'AmazonSSM.PutParameter') {
+    const input = parseJson(body);
+    const refused = input && putParameterRefusal(input);
+    return refused && jsonError(refused);
+  }
+  if (service === 'monitoring' && target.startsWith('GraniteServiceVersion20100801.')) {
+    const input = parseJson(body);
+    const refused = input && cloudWatchRefusal(target.slice('GraniteServiceVersion20100801.'.length), input);
+    return refused && json10Error(refused);
+  }
+  return undefined;
+}
