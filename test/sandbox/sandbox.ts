@@ -81,7 +81,7 @@ export interface StartSandboxOptions {
   readonly handleSignals?: boolean;
   /** Skip the initial 0 -> 1 scale-out (default false). */
   readonly skipInitialScaleOut?: boolean;
-  /** Storage group MaxSize (default 2: no room to expand). */
+  /** Storage group MaxSize, 2-12 (default 2: no room to expand); each member is a host with its own glusterd. */
   readonly storageMax?: number;
   /**
    * Storage tier tests (default off): every storage host launched after boot gets a data disk of
@@ -358,7 +358,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
   if (!Number.isInteger(computeMax) || computeMax < 1 || computeMax > 10) throw new SandboxError(`computeMax must be an integer 1-10, got ${computeMax}`);
   const alarmSettings = options.alarms === undefined ? undefined : resolveAlarmOptions(options.alarms, computeMax);
   const storageMax = options.storageMax ?? 2;
-  if (!Number.isInteger(storageMax) || storageMax < 2 || storageMax > 8) throw new SandboxError(`storageMax must be an integer 2-8, got ${storageMax}`);
+  if (!Number.isInteger(storageMax) || storageMax < 2 || storageMax > 12) throw new SandboxError(`storageMax must be an integer 2-12, got ${storageMax}`);
   const dataDiskMiB = options.storageDataDiskMiB;
   if (dataDiskMiB !== undefined && !(Number.isInteger(dataDiskMiB) && dataDiskMiB >= 300 && dataDiskMiB <= 4096)) {
     throw new SandboxError(`storageDataDiskMiB must be an integer 300-4096 (XFS needs 300 MiB; the file is sparse), got ${dataDiskMiB}`);
