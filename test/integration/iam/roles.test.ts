@@ -34,9 +34,9 @@ let storageInstance: string;
 
 /** SDK client config signed as `fn`'s execution role. */
 function as(fn: 'lifecycle' | 'alarm' | 'status' | 'storage') {
-  const role = stack.functions[fn]?.role;
-  if (role === undefined) throw new Error(`no ${fn} function in the stack`);
-  return { ...clientConfig(cp.url), credentials: { accessKeyId: accessKeyIdOf(role), secretAccessKey: 'testing', sessionToken: 'testing' } };
+  const deployed = stack.functions[fn];
+  if (deployed === undefined) throw new Error(`no ${fn} function in the stack`);
+  return { ...clientConfig(cp.url), credentials: { accessKeyId: accessKeyIdOf(deployed), secretAccessKey: 'testing', sessionToken: 'testing' } };
 }
 
 async function instanceOf(group: string): Promise<string> {

@@ -32,7 +32,7 @@ export interface IamDecisionRecord {
 /** The identity of each function of a deployed stack: its role's key and policies. */
 export function identitiesOf(stack: Pick<DeployedStack, 'functions'>): FunctionIdentity[] {
   return Object.values(stack.functions).map((fn) => ({
-    accessKeyId: accessKeyIdOf(fn.role),
+    accessKeyId: accessKeyIdOf(fn),
     functionName: fn.functionName,
     sessionArn: sessionArnOf(fn.role, fn.functionName),
     policies: fn.role.policies,

@@ -13,9 +13,12 @@ import type { DeployedRole } from '../stack/deploy';
 
 export const ROLE_KEY_PREFIX = 'ASIA';
 
-/** 20 characters, `ASIA` + 16 upper-case hex digits of the role ARN's hash: stable per role. */
-export function accessKeyIdOf(role: Pick<DeployedRole, 'arn'>): string {
-  return `${ROLE_KEY_PREFIX}${createHash('sha256').update(role.arn).digest('hex').slice(0, 16).toUpperCase()}`;
+/**
+ * 20 characters, `ASIA` + 16 upper-case hex digits of a hash of the role ARN and the function
+ * name: one key per function (its role session), even when functions share a role.
+ */
+export function accessKeyIdOf(fn: { readonly role: Pick<DeployedRole, 'arn'>; readonly functionName: string }): string {
+  return `${ROLE_KEY_PREFIX}${createHash('sha256').update(`${fn.role.arn}\n${fn.functionName}`).digest('hex').slice(0, 16).toUpperCase()}`;
 }
 
 /** Whether `accessKeyId` is one the runner hands to functions (then it must be known to the front). */

@@ -337,7 +337,7 @@ export class LambdaRunner {
       AWS_LAMBDA_LOG_STREAM_NAME: 'emulated',
       AWS_REGION: this.region,
       AWS_DEFAULT_REGION: this.region,
-      AWS_ACCESS_KEY_ID: accessKeyIdOf(fn.role),
+      AWS_ACCESS_KEY_ID: accessKeyIdOf(fn),
       AWS_SECRET_ACCESS_KEY: 'testing',
       AWS_SESSION_TOKEN: 'testing',
       AWS_SHARED_CREDENTIALS_FILE: path.join(codeDir, '.no-credentials'),
@@ -394,7 +394,7 @@ export class LambdaRunner {
     const sqs = new SQSClient({
       region: this.region,
       endpoint: this.opts.pollEndpoint ?? this.opts.functionEndpoint,
-      credentials: { accessKeyId: accessKeyIdOf(this.functionOf(key).role), secretAccessKey: 'testing' },
+      credentials: { accessKeyId: accessKeyIdOf(this.functionOf(key)), secretAccessKey: 'testing' },
       maxAttempts: 1,
       // Poll through pollEndpoint even when the queue URL names another host.
       useQueueUrlAsEndpoint: false,
