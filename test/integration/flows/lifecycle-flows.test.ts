@@ -293,6 +293,15 @@ test('every invocation ended without error and none waited idle for long', () =>
   expect(Math.max(...env.runner.journal.map((i) => i.durationMs))).toBeLessThan(5000);
 });
 
+test('the status function answers with its read-only role (direct invoke)', async () => {
+  const from = env.cp.iamDecisions.length;
+  const answer = await env.runner.invoke('status', {});
+  expect(answer.outcome).toBe('success');
+  const decisions = env.cp.iamDecisions.slice(from).filter((d) => d.functionName === env.stack.functions.status?.functionName);
+  expect(decisions.filter((d) => !d.allowed)).toEqual([]);
+  expect(new Set(decisions.map((d) => d.action))).toEqual(new Set(['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetHealth']));
+});
+
 test('every call the function made was checked against its packaged role, and every one was allowed', () => {
   const decisions = env.cp.iamDecisions;
   expect(decisions.filter((d) => !d.allowed)).toEqual([]);
