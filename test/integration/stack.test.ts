@@ -410,8 +410,9 @@ describe('least privilege', () => {
       const { resources: scoped } = scopeOf(action);
       expect(scoped[0]).toContain(`autoScalingGroup:*:autoScalingGroupName/${EXAMPLE.computeGroup}`);
       expect(scoped[0]).toContain('arn:${AWS::Partition}:autoscaling:${AWS::Region}:${AWS::AccountId}');
-      // the storage group is added only under the HasStorageGroup condition
-      expect(scoped.slice(1).every((r) => r.includes('"Fn::If":["HasStorageGroup"'))).toBe(true);
+      // never the storage group's hooks, even with one: they are the storage role's
+      expect(scoped).toHaveLength(1);
+      expect(scopeOf(action, 'LifecycleFunctionRole', storageDeployed).resources).toHaveLength(1);
     }
   });
 
@@ -427,13 +428,13 @@ describe('least privilege', () => {
     const instances = send.find((s) => JSON.stringify(s.Resource).includes(':instance/*'))!;
     expect(asArray(instances.Resource)).toHaveLength(1);
     const allowed = asArray(instances.Condition?.StringEquals?.['ssm:resourceTag/aws:autoscaling:groupName']);
-    expect(allowed[0]).toBe(EXAMPLE.computeGroup);
+    expect(allowed).toEqual([EXAMPLE.computeGroup]);
   });
 
-  it('writes parameters only under /pydio-autoscaler/<stage>/', () => {
+  it('writes parameters only under /pydio-autoscaler/<stage>/lifecycle/ (its claims, never the storage records)', () => {
     for (const action of ['ssm:PutParameter', 'ssm:DeleteParameter']) {
       const { resources: scoped } = scopeOf(action);
-      expect(scoped).toEqual([expect.stringContaining(':parameter/pydio-autoscaler/dev/*')]);
+      expect(scoped).toEqual([expect.stringContaining(':parameter/pydio-autoscaler/dev/lifecycle/*')]);
     }
   });
 

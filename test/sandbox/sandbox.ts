@@ -32,6 +32,7 @@ import type { HostProvider, LaunchedInstance } from './control-plane/types';
 import { BIN_DIR, checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, REPO_DIR, runProcess, teardownSandbox } from './hosts';
 import { LambdaRunner, type InvokeResult } from './lambda/runner';
 import { startRecorder, type Recorder } from './lambda/recorder';
+import { identitiesOf } from './iam/enforcer';
 import { deployStack, type DeployedStack } from './stack/deploy';
 import { packageStack } from './stack/package';
 
@@ -566,6 +567,8 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const recorder: Recorder = await startRecorder(endpoint);
     stoppers.push({ what: 'recorder', stop: () => recorder.stop() });
     const stack = await deployStack({ endpoint: recorder.url, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
+    // The functions' calls are checked against their roles as packaged from here on.
+    cp.enforceIam(identitiesOf(stack));
     const ops = await createQueue(endpoint, `${name}-ops-reader`);
     await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
 

@@ -32,6 +32,7 @@ import { startMoto, type MotoServer } from '../../sandbox/control-plane/moto';
 import { SimulatedDataPlane, SimulatedExecutor, SimulatedHosts } from '../../sandbox/control-plane/simulated';
 import { LambdaRunner, type Invocation } from '../../sandbox/lambda/runner';
 import { startRecorder, type Recorder } from '../../sandbox/lambda/recorder';
+import { identitiesOf } from '../../sandbox/iam/enforcer';
 import { deployStack, type DeployedStack } from '../../sandbox/stack/deploy';
 import { packageStack, type PackagedStack } from '../../sandbox/stack/package';
 
@@ -149,6 +150,8 @@ export async function startFlowsEnvironment(opts: FlowsOptions = {}): Promise<Fl
     const recorder = await startRecorder(endpoint);
     stoppers.push(() => recorder.stop());
     const stack = await deployStack({ endpoint: recorder.url, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
+    // The functions' calls are checked against their roles as packaged from here on.
+    cp.enforceIam(identitiesOf(stack));
 
     // Ops read the topic through an SQS subscription.
     const ops = await createQueue(endpoint, 'h6-ops-reader');

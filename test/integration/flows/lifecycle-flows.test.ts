@@ -292,3 +292,38 @@ test('every invocation ended without error and none waited idle for long', () =>
   // Waiting is done with delayed messages, never inside an invocation.
   expect(Math.max(...env.runner.journal.map((i) => i.durationMs))).toBeLessThan(5000);
 });
+
+test('the status function answers with its read-only role (direct invoke)', async () => {
+  const from = env.cp.iamDecisions.length;
+  const answer = await env.runner.invoke('status', {});
+  expect(answer.outcome).toBe('success');
+  const decisions = env.cp.iamDecisions.slice(from).filter((d) => d.functionName === env.stack.functions.status?.functionName);
+  expect(decisions.filter((d) => !d.allowed)).toEqual([]);
+  expect(new Set(decisions.map((d) => d.action))).toEqual(new Set(['autoscaling:DescribeAutoScalingGroups', 'elasticloadbalancing:DescribeTargetHealth']));
+});
+
+test('every call the function made was checked against its packaged role, and every one was allowed', () => {
+  const decisions = env.cp.iamDecisions;
+  expect(decisions.filter((d) => !d.allowed)).toEqual([]);
+  const actions = new Set(decisions.map((d) => d.action));
+  // The flows above exercise each permission of the lifecycle role (and Lambda's polling with it).
+  for (const action of [
+    'sqs:ReceiveMessage',
+    'sqs:DeleteMessage',
+    'sqs:SendMessage',
+    'ssm:PutParameter',
+    'ssm:SendCommand',
+    'ssm:GetCommandInvocation',
+    'ssm:DescribeInstanceInformation',
+    'autoscaling:CompleteLifecycleAction',
+    'elasticloadbalancing:RegisterTargets',
+    'elasticloadbalancing:DeregisterTargets',
+    'elasticloadbalancing:DescribeTargetHealth',
+    'sns:Publish',
+  ]) {
+    expect(actions).toContain(action);
+  }
+  // SendCommand was authorized on our documents and on compute instances only.
+  const sendCommand = decisions.filter((d) => d.action === 'ssm:SendCommand').map((d) => d.resource);
+  expect(sendCommand.every((r) => /:document\/pydio-autoscaler-h6it-|:instance\/i-/.test(r))).toBe(true);
+});

@@ -3,6 +3,11 @@
  * every request to moto unchanged, except the ones moto cannot answer
  * (lifecycle hooks, Run Command, target health). Lambda code reaches it through
  * AWS_ENDPOINT_URL; the service is read from the SigV4 credential scope.
+ *
+ * IAM: once told the stack's functions (enforceIam), every request signed with
+ * a function's key is first evaluated against that function's role as packaged
+ * and refused as the service refuses (test/sandbox/iam); requests signed with
+ * other keys (the sandbox's own setup and tests) are not checked.
  */
 import { EventEmitter } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -18,6 +23,8 @@ import type { DataPlane, HostExecutor, HostProvider } from './types';
 import { ApiError, escapeXml, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
 import type { Log } from '../../../lib/logger';
 import { createEc2Transport, createVolumePort, ec2Endpoint } from '../../../lib/aws/ec2-volumes';
+import { IamEnforcer, motoLookup, type FunctionIdentity, type IamDecisionRecord } from '../iam/enforcer';
+import { ACCOUNT_ID } from './aws-setup';
 
 export interface Clock {
   now(): number;
@@ -63,6 +70,10 @@ export interface ControlPlane {
   setAgentVersion(instanceId: string, version: string): void;
   /** Launch and termination activities per group (moto records none): DescribeScalingActivities answers from here. */
   readonly scalingActivities: ScalingActivities;
+  /** Check every request signed with one of these functions' keys against its role from now on. */
+  enforceIam(identities: readonly FunctionIdentity[]): void;
+  /** Every IAM decision on a function's call, in order. */
+  readonly iamDecisions: readonly IamDecisionRecord[];
   stop(): Promise<void>;
 }
 
@@ -199,8 +210,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
   };
 
+  const iam = new IamEnforcer(motoLookup(options.motoUrl, motoClients.region), { region: motoClients.region, accountId: ACCOUNT_ID }, log);
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
+    const refused = await iam.authorize(req.headers, body);
+    if (refused) {
+      send(res, refused);
+      return;
+    }
     const service = serviceOf(req.headers.authorization);
     if (service === 'ec2' && options.volumeResized) {
       const form = new URLSearchParams(body.toString('utf8'));
@@ -268,6 +286,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     instanceFailed: (instanceId) => lifecycle.instanceFailed(instanceId),
     setAgentVersion: (instanceId, version) => runCommand.setAgentVersion(instanceId, version),
     scalingActivities,
+    enforceIam: (identities) => iam.enforce(identities),
+    iamDecisions: iam.decisions,
     async stop() {
       lifecycle.stop();
       await runCommand.stop();

@@ -3,8 +3,11 @@
  *
  * Each function's zip (from the package directory) is unzipped once; each
  * function runs in its own child Node process (worker.cjs) with the resolved
- * stack environment plus the emulator endpoint, a region and dummy
- * credentials - nothing of the parent's environment. SQS event source
+ * stack environment plus the emulator endpoint, a region and credentials of
+ * its execution role (an access key id derived from the role, which the front
+ * evaluates against the role's policies: test/sandbox/iam) - nothing of the
+ * parent's environment. The SQS pollers sign with the function's role too:
+ * Lambda reads a queue with the function's execution role. SQS event source
  * mappings are emulated by one poller per mapped queue: long poll (<= 1 s),
  * build the Lambda SQS event, invoke, delete the records not reported in
  * batchItemFailures, leave the rest for re-delivery after the visibility
@@ -19,6 +22,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { DeployedFunction, DeployedStack, EventSourceMapping } from '../stack/deploy';
+import { accessKeyIdOf } from '../iam/identity';
 
 export class RunnerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -333,7 +337,7 @@ export class LambdaRunner {
       AWS_LAMBDA_LOG_STREAM_NAME: 'emulated',
       AWS_REGION: this.region,
       AWS_DEFAULT_REGION: this.region,
-      AWS_ACCESS_KEY_ID: 'testing',
+      AWS_ACCESS_KEY_ID: accessKeyIdOf(fn),
       AWS_SECRET_ACCESS_KEY: 'testing',
       AWS_SESSION_TOKEN: 'testing',
       AWS_SHARED_CREDENTIALS_FILE: path.join(codeDir, '.no-credentials'),
@@ -342,6 +346,12 @@ export class LambdaRunner {
       ...fn.environment,
       ...(this.opts.envOverrides?.[key] ?? {}),
     };
+  }
+
+  private functionOf(key: string): DeployedFunction {
+    const fn = this.opts.stack.functions[key];
+    if (fn === undefined) throw new RunnerError(`no function ${JSON.stringify(key)} in the stack`);
+    return fn;
   }
 
   private sandbox(key: string): Sandbox {
@@ -384,7 +394,7 @@ export class LambdaRunner {
     const sqs = new SQSClient({
       region: this.region,
       endpoint: this.opts.pollEndpoint ?? this.opts.functionEndpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+      credentials: { accessKeyId: accessKeyIdOf(this.functionOf(key)), secretAccessKey: 'testing' },
       maxAttempts: 1,
       // Poll through pollEndpoint even when the queue URL names another host.
       useQueueUrlAsEndpoint: false,

@@ -10,8 +10,11 @@
  *
  * Lambda functions, IAM, log groups, versions, the deployment bucket and
  * event source mappings are not created: functions are recorded (resolved
- * environment, timeout, zip name) with the queue their mapping reads, for the
- * runner in test/sandbox/lambda.
+ * environment, timeout, zip name, execution role) with the queue their mapping
+ * reads, for the runner in test/sandbox/lambda. Each role is recorded with its
+ * inline policies resolved to the emulator's real ARNs, for the front's IAM
+ * check (test/sandbox/iam); a role whose permissions cannot be read from the
+ * template (managed policies, a permissions boundary) fails the deploy.
  */
 import { AutoScalingClient, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
@@ -72,8 +75,18 @@ export interface EventSourceMapping {
   readonly enabled: boolean;
 }
 
+/** An execution role as packaged: its inline policies with every intrinsic resolved. */
+export interface DeployedRole {
+  readonly logicalId: string;
+  readonly name: string;
+  readonly arn: string;
+  readonly policies: readonly { readonly name: string; readonly document: Readonly<Record<string, unknown>> }[];
+}
+
 export interface DeployedFunction {
   readonly logicalId: string;
+  /** The function's execution role (its Role property). */
+  readonly role: DeployedRole;
   readonly functionName: string;
   /** The zip's file name in the package directory, e.g. `lifecycle.zip`. */
   readonly zipName: string;
@@ -91,6 +104,8 @@ export interface DeployedStack {
   readonly resources: Readonly<Record<string, DeployedResource>>;
   /** Keyed by the zip's base name (the serverless function key, e.g. `lifecycle`). */
   readonly functions: Readonly<Record<string, DeployedFunction>>;
+  /** Every deployed IAM role, by logical id. */
+  readonly roles: Readonly<Record<string, DeployedRole>>;
   readonly outputs: Readonly<Record<string, string>>;
   /** Physical id of a resource, failing loudly when it was not deployed. */
   physicalId(logicalId: string): string;
@@ -141,6 +156,7 @@ class Deployer {
   private readonly conditionsIn: Record<string, Json>;
   private readonly parameters: Record<string, string>;
   private readonly deployed = new Map<string, DeployedResource>();
+  readonly roles = new Map<string, DeployedRole>();
   private readonly inProgress = new Set<string>();
   private readonly conditionCache = new Map<string, boolean>();
   private readonly clients: {
@@ -543,7 +559,9 @@ class Deployer {
       }
       case 'AWS::IAM::Role': {
         const name = rawProps.RoleName !== undefined ? asString(await this.resolve(rawProps.RoleName, where), where) : `h6-${logicalId}`;
-        return { ...base, physicalId: name, attributes: { Arn: `arn:aws:iam::${this.accountId}:role/${name}`, RoleId: `AROA${logicalId.toUpperCase().slice(0, 16)}` } };
+        const arn = `arn:aws:iam::${this.accountId}:role/${name}`;
+        this.roles.set(logicalId, { logicalId, name, arn, policies: await this.rolePolicies(rawProps, where) });
+        return { ...base, physicalId: name, attributes: { Arn: arn, RoleId: `AROA${logicalId.toUpperCase().slice(0, 16)}` } };
       }
       case 'AWS::Logs::LogGroup': {
         const name = rawProps.LogGroupName !== undefined ? asString(await this.resolve(rawProps.LogGroupName, where), where) : `h6-${logicalId}`;
@@ -554,6 +572,22 @@ class Deployer {
       default:
         return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
     }
+  }
+
+  /** Inline policies with Ref/GetAtt/Sub/If resolved; what the template cannot tell is refused. */
+  private async rolePolicies(rawProps: JsonObject, where: string): Promise<DeployedRole['policies']> {
+    for (const unreadable of ['ManagedPolicyArns', 'PermissionsBoundary']) {
+      const value = rawProps[unreadable];
+      if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
+        throw new DeployError(`${where}: ${unreadable} cannot be evaluated by the sandbox's IAM check (only inline Policies are read)`);
+      }
+    }
+    const resolved = await this.resolve(rawProps.Policies ?? [], `${where} Policies`);
+    if (!Array.isArray(resolved)) throw new DeployError(`${where}: Policies must be a list`);
+    return resolved.map((p, i) => {
+      if (!isObject(p) || !isObject(p.PolicyDocument)) throw new DeployError(`${where}: Policies[${i}] has no PolicyDocument`);
+      return { name: asString(p.PolicyName, `${where} Policies[${i}].PolicyName`), document: p.PolicyDocument };
+    });
   }
 
   // ---- functions ------------------------------------------------------------
@@ -588,6 +622,9 @@ class Deployer {
       const props = isObject(spec.Properties) ? spec.Properties : {};
       const where = `${logicalId} (function)`;
       const functionName = (await this.ensure(logicalId)).physicalId;
+      const roleArn = asString(await this.resolve(props.Role, `${where} Role`), `${where} Role`);
+      const role = [...this.roles.values()].find((r) => r.arn === roleArn);
+      if (role === undefined) throw new DeployError(`${where}: its Role ${roleArn} is not a role of this stack (known: ${[...this.roles.values()].map((r) => r.arn).join(', ') || 'none'})`);
       const code = isObject(props.Code) ? props.Code : {};
       const s3Key = asString(await this.resolve(code.S3Key, `${where} Code.S3Key`), `${where} Code.S3Key`);
       const zipName = s3Key.split('/').pop() ?? s3Key;
@@ -597,6 +634,7 @@ class Deployer {
       const key = zipName.replace(/\.zip$/, '');
       out[key] = {
         logicalId,
+        role,
         functionName,
         zipName,
         handler: asString(props.Handler, `${where} Handler`),
@@ -648,6 +686,7 @@ export async function deployStack(opts: DeployOptions): Promise<DeployedStack> {
     accountId: opts.accountId ?? DEFAULT_ACCOUNT,
     resources,
     functions,
+    roles: Object.fromEntries(deployer.roles),
     outputs,
     physicalId(logicalId: string): string {
       const r = resources[logicalId];

@@ -1,0 +1,55 @@
+/**
+ * The decision: a role's identity policies against one authorization check,
+ * by @cloud-copilot/iam-simulate (an offline IAM policy simulator; AGPL-3.0,
+ * a test-only dev dependency, never bundled into the functions).
+ *
+ * Only identity policies take part: the stack's roles carry no boundary, the
+ * sandbox has no organization (SCPs, RCPs) and no resource policy grants a
+ * role more than its own policies (the queue policies of the stack name the
+ * events service only).
+ */
+import { runSimulation } from '@cloud-copilot/iam-simulate';
+import type { AuthorizationCheck } from './checks';
+
+export interface IdentityPolicy {
+  readonly name: string;
+  readonly document: Readonly<Record<string, unknown>>;
+}
+
+export type Decision =
+  | { readonly allowed: true }
+  | { readonly allowed: false; readonly explicit: boolean; readonly check: AuthorizationCheck };
+
+export class PolicyEvaluationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PolicyEvaluationError';
+  }
+}
+
+/** One check: Allowed, or denied (explicitly by a Deny statement, or for want of an Allow). */
+export async function evaluate(principalArn: string, policies: readonly IdentityPolicy[], check: AuthorizationCheck, accountId: string): Promise<Decision> {
+  const result = await runSimulation(
+    {
+      request: { principal: principalArn, action: check.action, resource: { resource: check.resource, accountId }, contextVariables: { ...check.context } },
+      identityPolicies: policies.map((p) => ({ name: p.name, policy: p.document })),
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+    },
+    { simulationMode: 'Strict' },
+  );
+  if (result.resultType === 'error') {
+    throw new PolicyEvaluationError(`cannot evaluate ${check.action} on ${check.resource}: ${result.errors.message} ${JSON.stringify(result.errors)}`);
+  }
+  if (result.overallResult === 'Allowed') return { allowed: true };
+  return { allowed: false, explicit: result.overallResult === 'ExplicitlyDenied', check };
+}
+
+/** Every check must allow; the first refusal decides. */
+export async function evaluateAll(principalArn: string, policies: readonly IdentityPolicy[], checks: readonly AuthorizationCheck[], accountId: string): Promise<Decision> {
+  for (const check of checks) {
+    const decision = await evaluate(principalArn, policies, check, accountId);
+    if (!decision.allowed) return decision;
+  }
+  return { allowed: true };
+}
