@@ -251,9 +251,9 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       }
     }
     // What AWS refuses and moto would take is refused here, in the service's protocol.
-    const refused = forwardRefusal(service, req.headers, body);
-    if (refused) {
-      send(res, refused);
+    const overLimit = forwardRefusal(service, req.headers, body);
+    if (overLimit) {
+      send(res, overLimit);
       return;
     }
     const r = await forwardRaw(options.motoUrl, req, body);
