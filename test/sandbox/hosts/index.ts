@@ -111,14 +111,17 @@ export function runProcess(
 ): Promise<CommandResult> {
   if (!(timeoutSeconds > 0)) throw new SandboxHostError(`timeout must be a positive number of seconds, got ${timeoutSeconds}`);
   return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { env, detached: true, stdio: ['pipe', 'pipe', 'pipe'] });
+    // Without input, stdin is /dev/null as under the SSM agent. A pipe here is a socketpair, and Debian's
+    // bash takes a socket on stdin for a remote shell and sources ~/.bashrc (pyenv init and its rehash
+    // lock, seen to cost every step 60 s), which no real Run Command step does.
+    const child = spawn(command, args, { env, detached: true, stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let timedOut = false;
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    child.stdout!.setEncoding('utf8').on('data', (d: string) => {
       if (stdout.length < MAX_OUTPUT_CHARS) stdout += d;
     });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
       if (stderr.length < MAX_OUTPUT_CHARS) stderr += d;
     });
     const timer = setTimeout(() => {
@@ -133,8 +136,10 @@ export function runProcess(
       clearTimeout(timer);
       resolve({ exitCode: timedOut ? 124 : (code ?? (signal ? 128 + 9 : 1)), stdout, stderr, timedOut });
     });
-    child.stdin.on('error', () => undefined);
-    child.stdin.end(input ?? '');
+    if (child.stdin !== null) {
+      child.stdin.on('error', () => undefined);
+      child.stdin.end(input ?? '');
+    }
   });
 }
 
