@@ -3,6 +3,21 @@
 require_once __DIR__ . "/conf/bootstrap_context.php";
 
 /*
+ * Pydio 8's bootstrap (pydio/pydio-core core/src/conf/bootstrap_context.php):
+ * session.cookie_httponly on, then conf/bootstrap_conf.php's $AJXP_INISET applied
+ * with ini_set, which beats php.ini (e.g. the session.save_path configure-app.sh sets).
+ */
+ini_set("session.cookie_httponly", "1");
+if (is_file(__DIR__ . "/conf/bootstrap_conf.php")) {
+    include __DIR__ . "/conf/bootstrap_conf.php";
+    if (isset($AJXP_INISET)) {
+        foreach ($AJXP_INISET as $key => $value) {
+            ini_set($key, $value);
+        }
+    }
+}
+
+/*
  * Pydio 8's session cookie, as pydio/pydio-core
  * core/src/core/src/pydio/Core/Services/SessionService.php defines it
  * (`define('PYDIO_SESSION_NAME', 'AjaXplorer')`, then `session_name(...)` and
