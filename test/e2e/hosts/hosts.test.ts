@@ -272,6 +272,25 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     }
   });
 
+  test('a sticky session leaves an unhealthy node for a healthy one and stays there when the first comes back (as on an ALB)', async () => {
+    const first = await fetch(`${url}/index.php`);
+    const cookie = /(?:^|, )(AjaXplorer=[^;]+)/.exec(first.headers.get('set-cookie') ?? '')![1]!;
+    const failed = ((await first.json()) as Answer).node;
+    const other = failed === ids.c1 ? ids.c2 : ids.c1;
+    const nodeWithCookie = async () => ((await (await fetch(`${url}/index.php`, { headers: { cookie } })).json()) as Answer).node;
+    expect(await nodeWithCookie()).toBe(failed);
+
+    await hosts.exec(failed, ['mv', '/var/www/pydio/check.txt', '/var/www/pydio/check.txt.off']);
+    try {
+      await until(`${failed} unhealthy`, async () => ((await lb.health(TG, failed, 80))?.state === 'unhealthy' ? true : undefined), 20);
+      for (let i = 0; i < 3; i += 1) expect(await nodeWithCookie()).toBe(other);
+    } finally {
+      await hosts.exec(failed, ['mv', '/var/www/pydio/check.txt.off', '/var/www/pydio/check.txt']);
+    }
+    await until(`${failed} healthy again`, async () => ((await lb.health(TG, failed, 80))?.state === 'healthy' ? true : undefined), 20);
+    for (let i = 0; i < 3; i += 1) expect(await nodeWithCookie()).toBe(other);
+  });
+
   test('a draining node gets no new request, sticky or not, and fails none; then it is gone from HAProxy', async () => {
     const first = await fetch(`${url}/index.php`);
     const cookie = /(?:^|, )(AjaXplorer=[^;]+)/.exec(first.headers.get('set-cookie') ?? '')![1]!;

@@ -537,7 +537,8 @@ const COOKIE_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
  *   group ("The target is expected to set a custom application cookie that matches the cookie
  *   configured on the load balancer"); requests carrying that session go to the same target for
  *   the stickiness duration, reset on each request; an unhealthy or deregistering target is left
- *   for a healthy one (HAProxy ignores a stick entry that points at a down or maint server).
+ *   for a healthy one (HAProxy ignores a stick entry that points at a down or maint server), and
+ *   the session then stays on that new target even when the old one comes back.
  */
 export function haproxyConfig(socketPath: string, listeners: readonly Listener[]): string {
   const lines = [
@@ -574,6 +575,9 @@ export function haproxyConfig(socketPath: string, listeners: readonly Listener[]
         `  stick-table type string len 128 size 100k expire ${durationSeconds}s`,
         `  stick store-response res.cook(${cookieName})`,
         `  stick match req.cook(${cookieName})`,
+        // Re-stored with the target that served the request: a session moved off an unhealthy
+        // target stays on its new one "even if the failed target comes back", as on an ALB.
+        `  stick store-request req.cook(${cookieName})`,
       );
     }
   });

@@ -31,6 +31,7 @@ describe('haproxyConfig (the emulated ALB)', () => {
     expect(TARGET_GROUP_STICKINESS.cookieName).toBe('AjaXplorer');
     expect(config).toContain('stick store-response res.cook(AjaXplorer)');
     expect(config).toContain('stick match req.cook(AjaXplorer)');
+    expect(config).toContain('stick store-request req.cook(AjaXplorer)'); // stays on the new target after a failure
     expect(config).toContain('expire 86400s');
     expect(config).not.toMatch(/cook\(Pydio\)/);
   });
