@@ -27,7 +27,9 @@ export interface Config {
     readonly dataMount: string;
   };
   readonly app: {
-    readonly profile: 'pydio8';
+    readonly profile: AppProfile;
+    /** The app's session cookie: the target group must stick on it (app_cookie). */
+    readonly sessionCookie: string;
     readonly root: string;
     readonly webUser: string;
     readonly webService: string;
@@ -50,6 +52,23 @@ export interface Config {
 }
 
 export type Env = Record<string, string | undefined>;
+
+/**
+ * What each app profile fixes. pydio8: Pydio 8's session cookie is `AjaXplorer`
+ * (pydio/pydio-core core/src/core/src/pydio/Core/Services/SessionService.php:
+ * `define('PYDIO_SESSION_NAME', 'AjaXplorer')`, then `session_name(self::$sessionName)`).
+ */
+export const APP_PROFILES = {
+  pydio8: { sessionCookie: 'AjaXplorer' },
+} as const;
+export type AppProfile = keyof typeof APP_PROFILES;
+
+/**
+ * A cookie name an ALB accepts as stickiness.app_cookie.cookie_name: an RFC 6265
+ * token, and none of the prefixes ModifyTargetGroupAttributes reserves ("Names that
+ * start with the following prefixes are not allowed: AWSALB, AWSALBAPP, and AWSALBTG").
+ */
+export const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
 
 export const NAME = /^[A-Za-z0-9._-]{1,255}$/;
 const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
@@ -133,8 +152,13 @@ export function parseConfig(env: Env): Config {
     );
   }
   const profile = optional(env, 'APP_PROFILE', 'pydio8');
-  if (profile !== 'pydio8') {
-    throw new ConfigurationError(`APP_PROFILE must be pydio8 (the only profile so far), got ${JSON.stringify(profile)}`);
+  if (!Object.hasOwn(APP_PROFILES, profile)) {
+    throw new ConfigurationError(`APP_PROFILE must be one of ${Object.keys(APP_PROFILES).join(', ')}, got ${JSON.stringify(profile)}`);
+  }
+  const appProfile = profile as AppProfile;
+  const sessionCookie = matching('APP_SESSION_COOKIE', optional(env, 'APP_SESSION_COOKIE', APP_PROFILES[appProfile].sessionCookie), COOKIE_NAME, 'a cookie name (RFC 6265 token, at most 128)');
+  if (sessionCookie.startsWith('AWSALB')) {
+    throw new ConfigurationError(`APP_SESSION_COOKIE must not start with AWSALB (AWSALB, AWSALBAPP and AWSALBTG are reserved for the load balancer), got ${JSON.stringify(sessionCookie)}`);
   }
   const config: Config = {
     stage: matching('STAGE', required(env, 'STAGE'), NAME, 'a stage name'),
@@ -154,7 +178,8 @@ export function parseConfig(env: Env): Config {
       dataMount: matching('DATA_MOUNT', optional(env, 'DATA_MOUNT', '/mnt/pydio-data'), PATH, 'an absolute path of [A-Za-z0-9._-] segments'),
     },
     app: {
-      profile: 'pydio8',
+      profile: appProfile,
+      sessionCookie,
       root: matching('APP_ROOT', optional(env, 'APP_ROOT', '/var/www/pydio'), PATH, 'an absolute path of [A-Za-z0-9._-] segments'),
       webUser: matching('WEB_USER', optional(env, 'WEB_USER', 'www-data'), DOCUMENT_PATTERNS.webUser, 'a Unix user name'),
       webService: matching('WEB_SERVICE', optional(env, 'WEB_SERVICE', 'apache2'), DOCUMENT_PATTERNS.webService, 'apache2 or httpd'),

@@ -103,8 +103,13 @@ export function decideDrained(
   return { kind: 'wait', reason: 'target is draining', delaySeconds: Math.min(remaining, maxRetrySeconds) };
 }
 
-/** Warnings about the target group's settings the cluster relies on. */
-export function stickinessWarnings(settings: TargetGroupSettings, cookieName = 'Pydio'): string[] {
+/**
+ * Warnings about the target group's settings the cluster relies on: app_cookie
+ * stickiness on the app's own session cookie (`cookieName`, from the app profile
+ * or APP_SESSION_COOKIE). An ALB only sticks when a target's response sets the
+ * cookie named in the target group, so any other name never engages.
+ */
+export function stickinessWarnings(settings: TargetGroupSettings, cookieName: string): string[] {
   if (!settings.stickinessEnabled) {
     return [`target group stickiness is off: sessions will hop between nodes (enable app_cookie stickiness on ${cookieName})`];
   }

@@ -250,7 +250,7 @@ async function runStep(state: FlowState, deps: LifecycleDeps): Promise<StepOutco
     case 'register-target': {
       const settings = await deps.targets.describeSettings(config.targetGroupArn);
       const group = await deps.autoScaling.describeGroup(state.event.groupName);
-      const warnings = [...stickinessWarnings(settings), ...attachmentWarnings(group?.targetGroupArns ?? [], config.targetGroupArn)];
+      const warnings = [...stickinessWarnings(settings, config.app.sessionCookie), ...attachmentWarnings(group?.targetGroupArns ?? [], config.targetGroupArn)];
       for (const warning of warnings) {
         deps.log.warn(warning, logKeys(state));
         await deps.notifier.publish(messages.flowWarning(config.stage, state, warning));

@@ -91,6 +91,14 @@ context_php=$app_root/conf/bootstrap_context.php
 repositories_php=$app_root/conf/bootstrap_repositories.php
 [[ -f $context_php ]] || die "$context_php not found: is $app_root a Pydio 8 install?"
 [[ -f $repositories_php ]] || die "$repositories_php not found: is $app_root a Pydio 8 install?"
+# Pydio applies conf/bootstrap_conf.php's $AJXP_INISET with ini_set on every request
+# (pydio/pydio-core core/src/conf/bootstrap_context.php: foreach($AJXP_INISET ...) safeIniSet),
+# and ships its session.save_path line commented out (core/src/conf/bootstrap_conf.php). An
+# active one would beat our php.ini and keep sessions on the node: refuse rather than pretend.
+conf_php=$app_root/conf/bootstrap_conf.php
+if [[ -f $conf_php ]] && override=$(grep -nE "^[[:space:]]*\\\$AJXP_INISET\[[\"']session\.save_path[\"']\]" "$conf_php"); then
+  die "$conf_php sets session.save_path itself (line ${override%%:*}), which would keep sessions on this node instead of $config_mount/sessions: comment it out"
+fi
 for mnt in "$config_mount" "$data_mount"; do
   # Writing under an unmounted mount point would hide node data on the local disk.
   mountpoint -q "$mnt" || die "$mnt is not mounted: run pydio-mount-volumes first"

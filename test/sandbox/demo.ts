@@ -230,7 +230,7 @@ async function main(): Promise<void> {
     if (keep) {
       const control = await serveControl(sb);
       title('kept running (Ctrl-C tears everything down)');
-      out(`  open ${sb.lbUrl}/index.php in a browser (cookie Pydio keeps you on one node)`);
+      out(`  open ${sb.lbUrl}/index.php in a browser (its session cookie AjaXplorer keeps you on one node)`);
       out('  npx tsx test/sandbox/cli.ts status | scale <n> | invoke lifecycle \'<json>\' | alarm <name> <OK|ALARM> | lb');
       out(`  AWS CLI/SDK endpoint: ${sb.endpoint} (region eu-west-1, any credentials); control: ${control}`);
       kept = true;

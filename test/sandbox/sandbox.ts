@@ -24,7 +24,7 @@ import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ListCommandInvocationsCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { alarmStageParams, resolveAlarmOptions, startAlarms, type SandboxAlarmOptions, type SandboxAlarms } from './alarms';
-import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup } from './control-plane/aws-setup';
+import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup, TARGET_GROUP_STICKINESS } from './control-plane/aws-setup';
 import { startControlPlane, type ControlPlane, type JournalEntry } from './control-plane/front';
 import { startMoto, freePort, type MotoServer } from './control-plane/moto';
 import type { StepRun } from './control-plane/run-command';
@@ -473,7 +473,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     stoppers.push({ what: 'hosts, HAProxy and bridge', stop: () => teardownSandbox(hostOptions) });
 
     const lbPort = options.lbPort === 0 ? await freePort() : (options.lbPort ?? 18080);
-    const dataPlane = new HaproxyDataPlane({ ...hostOptions, listeners: [{ port: lbPort }], checkIntervalSeconds: 1, fall: 2, rise: 2, closeGraceSeconds: 10 });
+    const dataPlane = new HaproxyDataPlane({ ...hostOptions, listeners: [{ port: lbPort, stickiness: TARGET_GROUP_STICKINESS }], checkIntervalSeconds: 1, fall: 2, rise: 2, closeGraceSeconds: 10 });
     await dataPlane.start();
     stoppers.push({ what: 'HAProxy', stop: () => dataPlane.stop() });
     const hosts = new NamespaceHosts({ [computeGroup]: 'compute', [storageGroup]: 'storage' }, hostOptions, dataPlane);

@@ -213,6 +213,16 @@ site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
   [[ $output == *'no define("AJXP_SHARED_CACHE_DIR", ...)'* ]]
 }
 
+@test "refuses a bootstrap_conf.php whose \$AJXP_INISET moves sessions off the config volume" {
+  printf '<?php\n//$AJXP_INISET["session.save_path"] = AJXP_DATA_PATH."/tmp/sessions";\n' >"$SSM_AppRoot/conf/bootstrap_conf.php"
+  run bash "$SCRIPTS/configure-app.sh"
+  [ "$status" -eq 0 ] # Pydio's shipped file: the line is commented out
+  printf '  $AJXP_INISET["session.save_path"] = "/var/lib/php/sessions";\n' >>"$SSM_AppRoot/conf/bootstrap_conf.php"
+  run bash "$SCRIPTS/configure-app.sh"
+  [ "$status" -ne 0 ]
+  [[ $output == *"bootstrap_conf.php sets session.save_path itself (line 3)"* ]]
+}
+
 @test "refuses an unknown web user" {
   SSM_WebUser=nobody-here run bash "$SCRIPTS/configure-app.sh"
   [ "$status" -ne 0 ]

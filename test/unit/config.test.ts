@@ -24,6 +24,14 @@ describe('parseConfig', () => {
     expect(Object.isFrozen(config.gluster.servers)).toBe(true);
   });
 
+  it('takes the session cookie from the app profile: Pydio 8 names its session AjaXplorer', () => {
+    expect(parseConfig(valid).app).toMatchObject({ profile: 'pydio8', sessionCookie: 'AjaXplorer' });
+  });
+
+  it('lets APP_SESSION_COOKIE override the profile\'s session cookie', () => {
+    expect(parseConfig({ ...valid, APP_SESSION_COOKIE: ' MySession ' }).app.sessionCookie).toBe('MySession');
+  });
+
   it('reads DRY_RUN', () => {
     expect(parseConfig({ ...valid, DRY_RUN: 'true' }).dryRun).toBe(true);
   });
@@ -45,7 +53,9 @@ describe('parseConfig', () => {
     ['relative mount', { CONFIG_MOUNT: 'mnt/x' }, 'CONFIG_MOUNT must be an absolute path'],
     ['no servers and no storage group', { GLUSTER_SERVERS: '' }, 'set GLUSTER_SERVERS, or STORAGE_ASG_NAME'],
     ['retry max below base', { RETRY_BASE_SECONDS: '60', RETRY_MAX_SECONDS: '30' }, 'RETRY_MAX_SECONDS (30) must not be below RETRY_BASE_SECONDS (60)'],
-    ['unknown app profile', { APP_PROFILE: 'cells' }, 'APP_PROFILE must be pydio8'],
+    ['unknown app profile', { APP_PROFILE: 'cells' }, 'APP_PROFILE must be one of pydio8, got "cells"'],
+    ['session cookie with a separator', { APP_SESSION_COOKIE: 'Ajax;plorer' }, 'APP_SESSION_COOKIE must be a cookie name'],
+    ['session cookie reserved by the ALB', { APP_SESSION_COOKIE: 'AWSALBAPP-0' }, 'APP_SESSION_COOKIE must not start with AWSALB'],
     ['queue URL', { LIFECYCLE_QUEUE_URL: 'queue' }, 'LIFECYCLE_QUEUE_URL must be an SQS queue URL'],
   ])('%s -> names the problem', (_name, override, message) => {
     const env = { ...valid, ...override } as Record<string, string | undefined>;

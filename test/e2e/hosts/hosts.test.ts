@@ -11,6 +11,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
+import { TARGET_GROUP_STICKINESS } from '../../sandbox/control-plane/aws-setup';
 import { checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, REPO_DIR, teardownSandbox } from '../../sandbox/hosts';
 
 const isRoot = process.getuid?.() === 0;
@@ -26,6 +27,8 @@ jest.setTimeout(120_000);
 const run = `${process.pid}`.slice(-5);
 const sandbox = { stateDir: path.join(tmpdir(), `pas-e2e-${run}`), bridge: `pasbr-e${run}`, bridgeCidr: '10.72.0.1/16' };
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio-web/0123456789abcdef';
+/** A target group set up as the deployment guide used to say: app_cookie on `Pydio`, a cookie Pydio 8 never sets. */
+const TG_ON_PYDIO = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio-old/0123456789abcdef';
 const ids = { s1: `i-e2e${run}s1`, s2: `i-e2e${run}s2`, c1: `i-e2e${run}c1`, c2: `i-e2e${run}c2` };
 const ip = { s1: '10.72.1.10', s2: '10.72.2.10', c1: '10.72.1.20', c2: '10.72.2.20' };
 const MOUNT_SCRIPT = path.join(REPO_DIR, 'ssm-documents/scripts/mount-volumes.sh');
@@ -71,19 +74,28 @@ interface Answer {
   node: string;
   sessionId: string;
   count: number;
+  session?: string;
 }
 
 describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () => {
   let hosts: NamespaceHosts;
   let lb: HaproxyDataPlane;
   let url = '';
+  let oldPort = 0;
   let reportPath = '';
 
   beforeAll(async () => {
     await checkSandboxPrerequisites();
     await teardownSandbox(sandbox); // leftovers of an interrupted run with the same name
     const port = await freePort();
-    lb = new HaproxyDataPlane({ ...sandbox, listeners: [{ port, targetGroupName: 'pydio-web' }] });
+    oldPort = await freePort();
+    lb = new HaproxyDataPlane({
+      ...sandbox,
+      listeners: [
+        { port, targetGroupName: 'pydio-web', stickiness: TARGET_GROUP_STICKINESS },
+        { port: oldPort, targetGroupName: 'pydio-old', stickiness: { cookieName: 'Pydio', durationSeconds: 86400 } },
+      ],
+    });
     hosts = new NamespaceHosts({ 'pydio-storage': 'storage', 'pydio-web': 'compute' }, sandbox, lb);
     await lb.start();
     url = lb.urlOf();
@@ -214,7 +226,7 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     expect(bad.status).toBe(400);
   });
 
-  test('through HAProxy a client with the Pydio cookie stays on one node for 25 requests while two nodes are healthy', async () => {
+  test('through HAProxy a client with Pydio 8\'s session cookie (AjaXplorer) stays on one node for 25 requests while two nodes are healthy', async () => {
     await timed('registerToHealthy', async () => {
       for (const [id, addr] of [[ids.c1, ip.c1], [ids.c2, ip.c2]] as const) await lb.register(TG, { instanceId: id, ip: addr, port: 80 });
       expect((await lb.health(TG, ids.c1, 80))?.state).toMatch(/^(initial|healthy)$/);
@@ -230,7 +242,7 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     expect([...anonymous].sort()).toEqual([ids.c1, ids.c2].sort());
 
     const first = await fetch(`${url}/index.php`);
-    const cookie = /Pydio=[^;]+/.exec(first.headers.get('set-cookie') ?? '')?.[0];
+    const cookie = /(?:^|, )(AjaXplorer=[^;]+)/.exec(first.headers.get('set-cookie') ?? '')?.[1];
     expect(cookie).toBeDefined();
     const answers: Answer[] = [(await first.json()) as Answer];
     for (let i = 0; i < 24; i += 1) {
@@ -240,25 +252,68 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     }
     expect(new Set(answers.map((a) => a.node)).size).toBe(1);
     expect(answers.map((a) => a.count)).toEqual(Array.from({ length: 25 }, (_, i) => i + 1));
+    expect(answers[0]).toMatchObject({ session: 'AjaXplorer' });
   });
 
-  test('draining a node fails no request, then the node is gone from HAProxy and its sticky client moves on', async () => {
+  test('a target group sticky on `Pydio` never sticks: Pydio 8 sets no such cookie (as on an ALB)', async () => {
+    for (const [id, addr] of [[ids.c1, ip.c1], [ids.c2, ip.c2]] as const) await lb.register(TG_ON_PYDIO, { instanceId: id, ip: addr, port: 80 });
+    for (const id of [ids.c1, ids.c2]) {
+      await until(`${id} healthy behind pydio-old`, async () => ((await lb.health(TG_ON_PYDIO, id, 80))?.state === 'healthy' ? true : undefined), 20);
+    }
+    const oldUrl = lb.urlOf(TG_ON_PYDIO);
+    const first = await fetch(`${oldUrl}/index.php`);
+    const cookie = /(?:^|, )(AjaXplorer=[^;]+)/.exec(first.headers.get('set-cookie') ?? '')![1]!;
+    const nodes = new Set<string>([((await first.json()) as Answer).node]);
+    for (let i = 0; i < 9; i += 1) nodes.add(((await (await fetch(`${oldUrl}/index.php`, { headers: { cookie } })).json()) as Answer).node);
+    expect([...nodes].sort()).toEqual([ids.c1, ids.c2].sort());
+    for (const [id, addr] of [[ids.c1, ip.c1], [ids.c2, ip.c2]] as const) await lb.deregister(TG_ON_PYDIO, { instanceId: id, ip: addr, port: 80 }, 0);
+    for (const id of [ids.c1, ids.c2]) {
+      await until(`${id} gone from pydio-old`, async () => ((await lb.health(TG_ON_PYDIO, id, 80)) === undefined ? true : undefined), 20);
+    }
+  });
+
+  test('a sticky session leaves an unhealthy node for a healthy one and stays there when the first comes back (as on an ALB)', async () => {
     const first = await fetch(`${url}/index.php`);
-    const cookie = /Pydio=[^;]+/.exec(first.headers.get('set-cookie') ?? '')![0];
+    const cookie = /(?:^|, )(AjaXplorer=[^;]+)/.exec(first.headers.get('set-cookie') ?? '')![1]!;
+    const failed = ((await first.json()) as Answer).node;
+    const other = failed === ids.c1 ? ids.c2 : ids.c1;
+    const nodeWithCookie = async () => ((await (await fetch(`${url}/index.php`, { headers: { cookie } })).json()) as Answer).node;
+    expect(await nodeWithCookie()).toBe(failed);
+
+    await hosts.exec(failed, ['mv', '/var/www/pydio/check.txt', '/var/www/pydio/check.txt.off']);
+    try {
+      await until(`${failed} unhealthy`, async () => ((await lb.health(TG, failed, 80))?.state === 'unhealthy' ? true : undefined), 20);
+      for (let i = 0; i < 3; i += 1) expect(await nodeWithCookie()).toBe(other);
+    } finally {
+      await hosts.exec(failed, ['mv', '/var/www/pydio/check.txt.off', '/var/www/pydio/check.txt']);
+    }
+    await until(`${failed} healthy again`, async () => ((await lb.health(TG, failed, 80))?.state === 'healthy' ? true : undefined), 20);
+    for (let i = 0; i < 3; i += 1) expect(await nodeWithCookie()).toBe(other);
+  });
+
+  test('a draining node gets no new request, sticky or not, and fails none; then it is gone from HAProxy', async () => {
+    const first = await fetch(`${url}/index.php`);
+    const cookie = /(?:^|, )(AjaXplorer=[^;]+)/.exec(first.headers.get('set-cookie') ?? '')![1]!;
     const drained = ((await first.json()) as Answer).node;
     const other = drained === ids.c1 ? ids.c2 : ids.c1;
+    const stuck = (await (await fetch(`${url}/index.php`, { headers: { cookie } })).json()) as Answer;
+    expect(stuck.node).toBe(drained); // sticky before the deregistration
 
     let stop = false;
+    let deregistered = false;
     const failures: string[] = [];
-    const seen: string[] = [];
+    const afterDeregistration: string[] = [];
     const load = (async () => {
       for (let i = 0; i < 5_000 && !stop; i += 1) {
         for (const headers of [{ cookie }, {}] as Record<string, string>[]) {
+          const sentAfter = deregistered;
           try {
             const res = await fetch(`${url}/index.php`, { headers });
             if (res.status !== 200) failures.push(`HTTP ${res.status}`);
-            else if ('cookie' in headers) seen.push(((await res.json()) as Answer).node);
-            else await res.arrayBuffer();
+            else {
+              const node = ((await res.json()) as Answer).node;
+              if (sentAfter) afterDeregistration.push(node);
+            }
           } catch (err) {
             failures.push(String(err));
           }
@@ -268,6 +323,7 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
 
     await timed('drain', async () => {
       await lb.deregister(TG, { instanceId: drained, ip: drained === ids.c1 ? ip.c1 : ip.c2, port: 80 }, 3);
+      deregistered = true;
       expect((await lb.health(TG, drained, 80))?.state).toBe('draining');
       expect((await lb.health(TG, other, 80))?.state).toBe('healthy');
       await until('drained node gone', async () => ((await lb.health(TG, drained, 80)) === undefined ? true : undefined), 30);
@@ -277,9 +333,9 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     await load;
 
     expect(failures).toEqual([]);
-    expect(seen.length).toBeGreaterThan(10);
-    expect(seen[0]).toBe(drained); // sticky while draining
-    expect(seen[seen.length - 1]).toBe(other); // moved on once it was gone
+    expect(afterDeregistration.length).toBeGreaterThan(10);
+    // ELB "stops sending requests to targets that are deregistering": the sticky client too.
+    expect(new Set(afterDeregistration)).toEqual(new Set([other]));
     expect(await lb.command('show stat')).not.toContain(drained);
   });
 

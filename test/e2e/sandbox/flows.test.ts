@@ -72,6 +72,11 @@ describeWithSandbox('flows.test.ts')('sandbox flows (real hosts, HAProxy, Gluste
     expect(answers.every((a) => a.status === 200)).toBe(true);
     expect(new Set(answers.map((a) => a.node)).size).toBe(1);
     expect(answers.map((a) => a.count)).toEqual(Array.from({ length: 24 }, (_, i) => i + 1));
+    // The stickiness is the target group's app_cookie on Pydio 8's own session cookie, and the
+    // lifecycle flow found it right: no registration warned ops about it.
+    expect(session.cookie).toMatch(/^AjaXplorer=/);
+    const warnings = (await sb.notifications()).filter((n) => n.attributes.eventType === 'lifecycle.warning');
+    expect(warnings.map((n) => n.message)).toEqual([]);
     // Both nodes do take traffic: cookie-less requests reach each.
     const nodes = new Set<string>();
     for (let i = 0; i < 10 && nodes.size < 2; i += 1) nodes.add((await new CookieSession(sb.lbUrl).get()).node);

@@ -44,7 +44,7 @@ async function health(id: string): Promise<{ state?: string; reason?: string }> 
 test('the target group keeps the sticky settings the stage expects', async () => {
   const out = await elb.send(new DescribeTargetGroupAttributesCommand({ TargetGroupArn: env.targetGroupArn }));
   const attrs = Object.fromEntries((out.Attributes ?? []).map((a) => [a.Key, a.Value]));
-  expect(attrs).toMatchObject({ 'stickiness.enabled': 'true', 'stickiness.type': 'app_cookie', 'stickiness.app_cookie.cookie_name': 'Pydio', 'deregistration_delay.timeout_seconds': '1' });
+  expect(attrs).toMatchObject({ 'stickiness.enabled': 'true', 'stickiness.type': 'app_cookie', 'stickiness.app_cookie.cookie_name': 'AjaXplorer', 'deregistration_delay.timeout_seconds': '1' });
 });
 
 test('register -> initial -> healthy; deregister -> draining -> gone', async () => {

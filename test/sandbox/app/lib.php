@@ -2,6 +2,39 @@
 /* Shared helpers of the sandbox stand-in app (not part of Pydio). */
 require_once __DIR__ . "/conf/bootstrap_context.php";
 
+/*
+ * Pydio 8's bootstrap (pydio/pydio-core core/src/conf/bootstrap_context.php):
+ * session.cookie_httponly on, then conf/bootstrap_conf.php's $AJXP_INISET applied
+ * with ini_set, which beats php.ini (e.g. the session.save_path configure-app.sh sets).
+ */
+ini_set("session.cookie_httponly", "1");
+if (is_file(__DIR__ . "/conf/bootstrap_conf.php")) {
+    include __DIR__ . "/conf/bootstrap_conf.php";
+    if (isset($AJXP_INISET)) {
+        foreach ($AJXP_INISET as $key => $value) {
+            ini_set($key, $value);
+        }
+    }
+}
+
+/*
+ * Pydio 8's session cookie, as pydio/pydio-core
+ * core/src/core/src/pydio/Core/Services/SessionService.php defines it
+ * (`define('PYDIO_SESSION_NAME', 'AjaXplorer')`, then `session_name(...)` and
+ * `session_start()` with PHP's own save handler unless AJXP_SESSION_HANDLER_PATH
+ * names another). The settings UI uses `Pydio_Settings` and public links
+ * `AjaXplorer_Shared<hash>` (same file and plugins/action.share); neither is
+ * what a load balancer should stick on.
+ */
+define("PYDIO_SESSION_NAME", "AjaXplorer");
+
+/** Opens the PHP session the way Pydio's SessionService::handleRequest does. */
+function pas_session_start()
+{
+    session_name(PYDIO_SESSION_NAME);
+    session_start();
+}
+
 function pas_instance_id()
 {
     $env = getenv("PYDIO_INSTANCE_ID");

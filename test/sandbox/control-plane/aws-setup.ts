@@ -22,6 +22,7 @@ import {
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { APP_PROFILES } from '../../../lib/config';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT_ID = '123456789012';
@@ -82,9 +83,18 @@ export interface TargetGroupOptions {
   readonly name: string;
   readonly vpcId: string;
   readonly deregistrationDelaySeconds?: number;
+  /** Default TARGET_GROUP_STICKINESS. */
+  readonly stickiness?: { readonly cookieName: string; readonly durationSeconds: number };
 }
 
-/** HTTP:80 target group, health check /check.txt, app_cookie stickiness on cookie `Pydio`. */
+/**
+ * The sandbox target group's stickiness: app_cookie on the app's real session
+ * cookie (Pydio 8: AjaXplorer, lib/config.ts APP_PROFILES), as the deployment
+ * needs. The HAProxy data plane is configured from the same value.
+ */
+export const TARGET_GROUP_STICKINESS = { cookieName: APP_PROFILES.pydio8.sessionCookie, durationSeconds: 86400 } as const;
+
+/** HTTP:80 target group, health check /check.txt, app_cookie stickiness per TARGET_GROUP_STICKINESS. */
 export async function createTargetGroup(endpoint: string, opts: TargetGroupOptions): Promise<string> {
   const elb = new ElasticLoadBalancingV2Client(clientConfig(endpoint));
   const tg = await elb.send(
@@ -109,8 +119,8 @@ export async function createTargetGroup(endpoint: string, opts: TargetGroupOptio
       Attributes: [
         { Key: 'stickiness.enabled', Value: 'true' },
         { Key: 'stickiness.type', Value: 'app_cookie' },
-        { Key: 'stickiness.app_cookie.cookie_name', Value: 'Pydio' },
-        { Key: 'stickiness.app_cookie.duration_seconds', Value: '86400' },
+        { Key: 'stickiness.app_cookie.cookie_name', Value: (opts.stickiness ?? TARGET_GROUP_STICKINESS).cookieName },
+        { Key: 'stickiness.app_cookie.duration_seconds', Value: String((opts.stickiness ?? TARGET_GROUP_STICKINESS).durationSeconds) },
         { Key: 'deregistration_delay.timeout_seconds', Value: String(opts.deregistrationDelaySeconds ?? 300) },
       ],
     }),

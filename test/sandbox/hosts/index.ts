@@ -322,6 +322,11 @@ export interface Listener {
   readonly port: number;
   /** Target group name (the `name` in `targetgroup/name/id`) served here; unnamed listeners take the first unknown group. */
   readonly targetGroupName?: string;
+  /**
+   * The target group's app_cookie stickiness (stickiness.app_cookie.cookie_name and
+   * .duration_seconds); absent = stickiness off, as a target group's default.
+   */
+  readonly stickiness?: { readonly cookieName: string; readonly durationSeconds: number };
 }
 
 export interface HaproxyOptions extends SandboxOptions {
@@ -341,7 +346,11 @@ interface StatRow {
   readonly currentSessions: number;
 }
 
-/** A target group's data plane: HAProxy with cookie stickiness on `Pydio`. */
+/**
+ * A target group's data plane: HAProxy behaving as an ALB does (haproxyConfig): app_cookie
+ * stickiness on the target group's cookie name, no retry or redispatch to another target, and
+ * a deregistered (draining) target gets no new request, sticky or not.
+ */
 export class HaproxyDataPlane implements DataPlane {
   private readonly options: ResolvedOptions;
   private readonly scripts: Scripts;
@@ -418,7 +427,10 @@ export class HaproxyDataPlane implements DataPlane {
     const server = serverName(target);
     const key = `${backend}/${server}`;
     if (this.draining.has(key) || (await this.stat(backend, server)) === undefined) return;
-    await this.command(`set server ${key} state drain`);
+    // ELB "stops sending requests to targets that are deregistering" (DeregisterTargets), sticky
+    // sessions included. HAProxy's `drain` state would still take persistent (sticky) requests;
+    // `maint` takes none and lets in-flight ones finish, which is what ELB's connection draining does.
+    await this.command(`set server ${key} state maint`);
     const timer = setTimeout(() => {
       void this.removeServer(backend, server).catch(() => undefined);
     }, delaySeconds * 1000);
@@ -491,35 +503,7 @@ export class HaproxyDataPlane implements DataPlane {
   }
 
   private config(): string {
-    const lines = [
-      'global',
-      `  stats socket ${this.socketPath} mode 600 level admin`,
-      '  stats timeout 30s',
-      'defaults',
-      '  mode http',
-      '  timeout connect 2s',
-      '  timeout client 60s',
-      '  timeout server 60s',
-      '  timeout http-keep-alive 2s',
-      '  option redispatch',
-      '  retries 3',
-    ];
-    this.listeners.forEach((l, i) => {
-      lines.push(
-        `frontend fe_${i}`,
-        `  bind 127.0.0.1:${l.port}`,
-        `  default_backend be_${i}`,
-        `backend be_${i}`,
-        '  balance roundrobin',
-        '  option httpchk GET /check.txt',
-        '  http-check expect status 200',
-        '  # application-cookie stickiness on Pydio, as the ELB does it',
-        '  stick-table type string len 128 size 100k expire 1h',
-        '  stick store-response res.cook(Pydio)',
-        '  stick match req.cook(Pydio)',
-      );
-    });
-    return `${lines.join('\n')}\n`;
+    return haproxyConfig(this.socketPath, this.listeners);
   }
 
   private async stat(backend: string, server: string): Promise<StatRow | undefined> {
@@ -544,6 +528,65 @@ export class HaproxyDataPlane implements DataPlane {
       socket.on('close', () => resolve(answer));
     });
   }
+}
+
+/** A cookie name HAProxy can take literally and an ALB accepts (RFC 6265 token, no AWSALB prefix). */
+const COOKIE_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
+
+/**
+ * HAProxy configuration of the emulated ALB, one frontend/backend per listener.
+ * - No `option redispatch`, `retries 0`: an ALB sends a request to one target and answers
+ *   with an error when that target fails (HTTP 502/504); it does not retry on another one.
+ * - app_cookie stickiness ("Sticky sessions for your Application Load Balancer", application-based
+ *   stickiness): it engages only when a target's response sets the cookie named in the target
+ *   group ("The target is expected to set a custom application cookie that matches the cookie
+ *   configured on the load balancer"); requests carrying that session go to the same target for
+ *   the stickiness duration, reset on each request; an unhealthy or deregistering target is left
+ *   for a healthy one (HAProxy ignores a stick entry that points at a down or maint server), and
+ *   the session then stays on that new target even when the old one comes back.
+ */
+export function haproxyConfig(socketPath: string, listeners: readonly Listener[]): string {
+  const lines = [
+    'global',
+    `  stats socket ${socketPath} mode 600 level admin`,
+    '  stats timeout 30s',
+    'defaults',
+    '  mode http',
+    '  timeout connect 2s',
+    '  timeout client 60s',
+    '  timeout server 60s',
+    '  timeout http-keep-alive 2s',
+    '  # as an ALB: one target per request, no retry elsewhere',
+    '  retries 0',
+    '  no option redispatch',
+  ];
+  listeners.forEach((l, i) => {
+    lines.push(
+      `frontend fe_${i}`,
+      `  bind 127.0.0.1:${l.port}`,
+      `  default_backend be_${i}`,
+      `backend be_${i}`,
+      '  balance roundrobin',
+      '  option httpchk GET /check.txt',
+      '  http-check expect status 200',
+    );
+    const sticky = l.stickiness;
+    if (sticky !== undefined) {
+      const { cookieName, durationSeconds } = sticky;
+      if (!COOKIE_TOKEN.test(cookieName) || cookieName.startsWith('AWSALB')) throw new SandboxHostError(`listener ${l.port}: '${cookieName}' is not a cookie name an ALB accepts`);
+      if (!Number.isInteger(durationSeconds) || durationSeconds < 1 || durationSeconds > 604_800) throw new SandboxHostError(`listener ${l.port}: stickiness duration ${durationSeconds} is outside 1..604800 s`);
+      lines.push(
+        `  # ALB app_cookie stickiness on ${cookieName} for ${durationSeconds} s`,
+        `  stick-table type string len 128 size 100k expire ${durationSeconds}s`,
+        `  stick store-response res.cook(${cookieName})`,
+        `  stick match req.cook(${cookieName})`,
+        // Re-stored with the target that served the request: a session moved off an unhealthy
+        // target stays on its new one "even if the failed target comes back", as on an ALB.
+        `  stick store-request req.cook(${cookieName})`,
+      );
+    }
+  });
+  return `${lines.join('\n')}\n`;
 }
 
 function serverName(target: { instanceId: string; port: number }): string {

@@ -86,12 +86,20 @@ describe('decideDrained', () => {
 
 describe('stickinessWarnings', () => {
   it.each([
-    ['app cookie on Pydio', { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'Pydio', deregistrationDelaySeconds: 300 }, 0],
+    ['app cookie on the app\'s session cookie', { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'AjaXplorer', deregistrationDelaySeconds: 300 }, 0],
+    ['app cookie on Pydio, a name Pydio 8 never sets', { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'Pydio', deregistrationDelaySeconds: 300 }, 1],
+    ['app cookie on the settings UI\'s cookie', { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'Pydio_Settings', deregistrationDelaySeconds: 300 }, 1],
+    ['app cookie in another case', { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'ajaxplorer', deregistrationDelaySeconds: 300 }, 1],
     ['stickiness off', { stickinessEnabled: false, stickinessType: 'lb_cookie', cookieName: '', deregistrationDelaySeconds: 300 }, 1],
     ['lb cookie', { stickinessEnabled: true, stickinessType: 'lb_cookie', cookieName: '', deregistrationDelaySeconds: 300 }, 1],
     ['other cookie', { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'PHPSESSID', deregistrationDelaySeconds: 300 }, 1],
   ])('%s', (_name, settings, count) => {
-    expect(stickinessWarnings(settings)).toHaveLength(count);
+    expect(stickinessWarnings(settings, 'AjaXplorer')).toHaveLength(count);
+  });
+
+  it('names the cookie it expected and the one it found', () => {
+    const [warning] = stickinessWarnings({ stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'Pydio', deregistrationDelaySeconds: 300 }, 'AjaXplorer');
+    expect(warning).toMatch(/app_cookie on Pydio, expected app_cookie on AjaXplorer/);
   });
 });
 

@@ -51,7 +51,7 @@ export class FakeCloud {
   public healthReads = 0;
   /** Health reads while draining before it is gone. */
   public drainReads = 2;
-  public settings: TargetGroupSettings = { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'Pydio', deregistrationDelaySeconds: 30 };
+  public settings: TargetGroupSettings = { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'AjaXplorer', deregistrationDelaySeconds: 30 };
   public readonly claims = new Map<string, string>();
   public storageGroup: GroupDescription | undefined;
   public computeGroup: GroupDescription = {

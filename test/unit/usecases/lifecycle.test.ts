@@ -99,6 +99,21 @@ describe('scale-out (launch hook)', () => {
     expect(cloud.notifications.at(-1)!.body).toMatch(/SSM agent 3.2.1297.0 is older than 3.3.2746.0/);
   });
 
+  it('warns ops when the target group sticks on Pydio, a cookie Pydio 8 never sets', async () => {
+    const cloud = new FakeCloud();
+    cloud.settings = { ...cloud.settings, cookieName: 'Pydio' };
+    await deliverAll(cloud, lifecycleEvent('launch'));
+    const warning = cloud.notifications.find((n) => n.eventType === 'lifecycle.warning');
+    expect(warning?.body).toMatch(/expected app_cookie on AjaXplorer/);
+    expect(cloud.completed).toBe('CONTINUE');
+  });
+
+  it('does not warn when the target group sticks on the app\'s session cookie', async () => {
+    const cloud = new FakeCloud();
+    await deliverAll(cloud, lifecycleEvent('launch'));
+    expect(subjects(cloud)).not.toContain('lifecycle.warning');
+  });
+
   it('warns ops when the target group is not sticky on the Pydio cookie', async () => {
     const cloud = new FakeCloud();
     cloud.settings = { ...cloud.settings, stickinessEnabled: false };
