@@ -3,6 +3,9 @@ import { child, childrenNamed, textOf } from '../../../lib/core/storage/xml';
 import type { Log } from '../../../lib/logger';
 import { startMoto, type MotoServer } from '../../sandbox/control-plane/moto';
 
+// moto calls on a loaded 2-core machine can take seconds: jest's 5 s default timed out under CI-like load.
+jest.setTimeout(30_000);
+
 /**
  * The EC2 volume port against moto's EC2 Query API: the volume attached at
  * the launch template's device is found, ModifyVolume grows it, and
