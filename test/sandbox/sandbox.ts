@@ -32,6 +32,7 @@ import type { HostProvider, LaunchedInstance } from './control-plane/types';
 import { BIN_DIR, checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, REPO_DIR, runProcess, teardownSandbox } from './hosts';
 import { LambdaRunner, type InvokeResult } from './lambda/runner';
 import { startRecorder, type Recorder } from './lambda/recorder';
+import { configureAgentOn, registerAwsDocuments } from './control-plane/aws-documents';
 import { deployStack, type DeployedStack } from './stack/deploy';
 import { packageStack } from './stack/package';
 
@@ -565,7 +566,11 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     say('deploying the stack into the emulator...');
     const recorder: Recorder = await startRecorder(endpoint);
     stoppers.push({ what: 'recorder', stop: () => recorder.stop() });
+    // AWS owns AWS-ConfigureAWSPackage and AmazonCloudWatch-ManageAgent: the emulator gets stand-ins under those names.
+    await registerAwsDocuments(config);
     const stack = await deployStack({ endpoint: recorder.url, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
+    // The boot members predate the stack (no launch flow ran there): ops start their CloudWatch agent with the stack's configuration.
+    await configureAgentOn(config, storageIds, stack.physicalId('StorageAgentConfigParameter'));
     const ops = await createQueue(endpoint, `${name}-ops-reader`);
     await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
 
