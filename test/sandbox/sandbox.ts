@@ -570,7 +570,10 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await registerAwsDocuments(config);
     const stack = await deployStack({ endpoint: recorder.url, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
     // The boot members predate the stack (no launch flow ran there): ops start their CloudWatch agent with the stack's configuration.
+    say('starting the CloudWatch agent on the boot storage members (AWS-ConfigureAWSPackage, AmazonCloudWatch-ManageAgent)...');
+    const agentStart = Date.now();
     await configureAgentOn(config, storageIds, stack.physicalId('StorageAgentConfigParameter'));
+    marks.push({ at: Date.now(), kind: 'phase', text: `CloudWatch agent configured on ${storageIds.join(', ')}`, durationMs: Date.now() - agentStart });
     const ops = await createQueue(endpoint, `${name}-ops-reader`);
     await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
 

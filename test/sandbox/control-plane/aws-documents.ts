@@ -159,7 +159,7 @@ export function parseAgentState(text: string): AgentState | undefined {
  * the step that does the work (documents with several steps are read per
  * step). Throws with the step's output when one fails.
  */
-export async function configureAgentOn(clientConfig: object, instanceIds: readonly string[], parameterName: string, timeoutMs = 60_000): Promise<void> {
+export async function configureAgentOn(clientConfig: object, instanceIds: readonly string[], parameterName: string, timeoutMs = 300_000): Promise<void> {
   const ssm = new SSMClient(clientConfig);
   const asLists = (p: Record<string, string>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, [v]]));
   // The parameters the launch flow sends (lib/usecases/storage/cloudwatch-agent.ts).
@@ -168,7 +168,7 @@ export async function configureAgentOn(clientConfig: object, instanceIds: readon
     { document: MANAGE_AGENT_DOCUMENT, step: 'ControlCloudWatchAgentLinux', parameters: asLists(configureAgentParameters(parameterName)) },
   ];
   for (const run of runs) {
-    const sent = await ssm.send(new SendCommandCommand({ DocumentName: run.document, InstanceIds: [...instanceIds], Parameters: run.parameters, TimeoutSeconds: 60 }));
+    const sent = await ssm.send(new SendCommandCommand({ DocumentName: run.document, InstanceIds: [...instanceIds], Parameters: run.parameters, TimeoutSeconds: Math.ceil(timeoutMs / 1000) }));
     const commandId = sent.Command?.CommandId ?? '';
     for (const instanceId of instanceIds) {
       const deadline = Date.now() + timeoutMs;
@@ -183,7 +183,7 @@ export async function configureAgentOn(clientConfig: object, instanceIds: readon
           throw new Error(`${run.document} on ${instanceId}: ${status}: ${(inv?.StandardOutputContent ?? '').trim()} ${(inv?.StandardErrorContent ?? '').trim()}`);
         }
         if (Date.now() > deadline) throw new Error(`${run.document} on ${instanceId} still ${status} after ${timeoutMs} ms`);
-        await new Promise((r) => setTimeout(r, 250));
+        await new Promise((r) => setTimeout(r, 1000));
       }
     }
   }
