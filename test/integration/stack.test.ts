@@ -10,11 +10,13 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../lib/config';
 import { parseScalingConfig } from '../../lib/config-scaling';
-import { parseStorageConfig } from '../../lib/usecases/storage/config';
+import { AGENT_CONFIG_PARAMETER, parseStorageConfig } from '../../lib/usecases/storage/config';
+import { AWS_DOCUMENTS, MANAGE_AGENT_DOCUMENT } from '../sandbox/control-plane/aws-documents';
+import { diskDimensionSets, parseDiskCollection } from '../sandbox/control-plane/cloudwatch-agent-config';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 /** What packaging reads; everything else (tests, sandbox, .git) stays out of the copy. */
-const PROJECT_ENTRIES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'ssm-documents'];
+const PROJECT_ENTRIES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'ssm-documents', 'cloudwatch-agent'];
 
 const EXAMPLE = {
   stage: 'dev',
@@ -621,7 +623,7 @@ describe('storage tier', () => {
     'StorageLambdaFunction', 'StorageLogGroup', 'StorageEventSourceMappingSQSStorageQueue', 'StorageFunctionRole',
     'StorageQueue', 'StorageDeadLetterQueue', 'StorageQueuePolicy', 'StorageDeadLetterAlarm', 'StorageLifecycleRule',
     'StorageLaunchHook', 'StorageTerminateHook', 'StoragePrepareBrickDocument', 'StoragePeerProbeDocument',
-    'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument',
+    'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument', 'StorageAgentConfigParameter',
   ];
   const fn = () => storageDeployed.StorageLambdaFunction;
 
@@ -675,6 +677,7 @@ describe('storage tier', () => {
     for (const id of ['MountVolumesDocument', 'ConfigureAppDocument', 'DrainNodeDocument', 'StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument', 'StorageGrowBrickDocument']) {
       refs[id] = storageDeployed[id].Properties.Name;
     }
+    refs.StorageAgentConfigParameter = storageDeployed.StorageAgentConfigParameter.Properties.Name;
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries<Json>(vars)) {
       if (typeof value === 'string') env[name] = value;
@@ -694,6 +697,33 @@ describe('storage tier', () => {
       growBrick: 'pydio-autoscaler-dev-storage-grow-brick',
     });
     expect(storage.growInPlace).toEqual({ mode: 'off', toGiB: 0, ebsDevice: '/dev/sdf' });
+    expect(storage.agent).toEqual({ configParameter: 'AmazonCloudWatch-pydio-autoscaler-dev-storage' });
+  });
+
+  it('the CloudWatch agent configuration parameter is one the agent\'s documents and managed policy accept', () => {
+    const parameter = storageDeployed.StorageAgentConfigParameter.Properties;
+    expect(parameter).toMatchObject({ Type: 'String', Tier: 'Standard' });
+    expect(parameter.Name).toMatch(AGENT_CONFIG_PARAMETER);
+    const location = (AWS_DOCUMENTS[MANAGE_AGENT_DOCUMENT] as Json).parameters.optionalConfigurationLocation;
+    expect(parameter.Name).toMatch(new RegExp(location.allowedPattern));
+    expect(Buffer.byteLength(parameter.Value)).toBeLessThanOrEqual(4096);
+    // The agent's own placeholders reach the parameter as written (osls did not read them).
+    expect(JSON.parse(parameter.Value).metrics.append_dimensions).toEqual({ AutoScalingGroupName: '\${aws:AutoScalingGroupName}', InstanceId: '\${aws:InstanceId}' });
+  });
+
+  it('the brick disk alarm watches exactly a metric the shipped agent configuration publishes for the brick mount', () => {
+    const alarm = storageDeployed.BrickDiskHighAlarm.Properties;
+    const collection = parseDiskCollection(storageDeployed.StorageAgentConfigParameter.Properties.Value);
+    expect(collection).toBeDefined();
+    const brickMount = alarm.Dimensions.find((d: Json) => d.Name === 'path')?.Value;
+    const published = diskDimensionSets(collection!, { path: brickMount, device: '/dev/nvme1n1', fstype: 'xfs', totalBytes: 100 * 1024 ** 3 }, {
+      hostname: 'ip-10-0-1-10.eu-west-1.compute.internal', InstanceId: 'i-0123456789abcdef0', AutoScalingGroupName: STORAGE_GROUP, ImageId: 'ami-0123', InstanceType: 'm6g.large',
+    });
+    const watched = Object.fromEntries(alarm.Dimensions.map((d: Json) => [d.Name, d.Value?.Ref === 'StorageGroupName' ? STORAGE_GROUP : d.Value]));
+    expect(watched).toEqual({ AutoScalingGroupName: STORAGE_GROUP, path: '/bricks' });
+    expect(alarm.Namespace).toBe(collection!.namespace);
+    expect(collection!.metrics.map((m) => m.name)).toContain(alarm.MetricName);
+    expect(published).toContainEqual(watched);
   });
 
   it('routes lifecycle actions of the storage group only to StorageQueue, and only that rule may send', () => {
@@ -777,15 +807,17 @@ describe('storage tier', () => {
       expect(storageTemplate.Parameters.StorageGroupName.Default).toBe(STORAGE_GROUP);
     });
 
-    it('sends commands with the five storage documents only, to instances tagged with the storage group only', () => {
+    it('sends commands with the five storage documents and the two CloudWatch agent documents only, to instances tagged with the storage group only', () => {
       const send = granting('ssm:SendCommand', role, storageDeployed);
       expect(send).toHaveLength(2);
       const documents = send.find((st) => JSON.stringify(st.Resource).includes(':document/'))!;
       const docs = asArray(documents.Resource).map((r) => JSON.stringify(r));
-      expect(docs).toHaveLength(5);
+      expect(docs).toHaveLength(7);
       for (const id of ['StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument', 'StorageGrowBrickDocument']) {
         expect(docs.some((r) => r.includes(`:document/\${${id}}`))).toBe(true);
       }
+      // AWS-owned documents: no account in the ARN.
+      for (const name of ['AWS-ConfigureAWSPackage', 'AmazonCloudWatch-ManageAgent']) expect(docs).toContain(JSON.stringify({ 'Fn::Sub': `arn:\${AWS::Partition}:ssm:\${AWS::Region}::document/${name}` }));
       expect(documents.Condition).toBeUndefined();
       const instances = send.find((st) => JSON.stringify(st.Resource).includes(':instance/*'))!;
       expect(asArray(instances.Resource)).toHaveLength(1);

@@ -133,8 +133,6 @@ export interface StartAlarmsOptions {
   readonly lbUrl: string;
   /** The target group whose health the agent publishes (HealthyHostCount), and the front that runs its health checks. */
   readonly targetGroup?: { readonly arn: string; readonly frontUrl: string };
-  /** The stage's brick mount (default /bricks). */
-  readonly brickPath?: string;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
 }
 
@@ -157,7 +155,6 @@ export async function startAlarms(o: StartAlarmsOptions): Promise<StartedAlarms>
     groups: o.groups,
     exec: o.exec,
     intervalMs: o.settings.agentIntervalMs,
-    ...(o.brickPath !== undefined ? { brickPath: o.brickPath } : {}),
     // HAProxy plays the load balancer: its ELB dimension is named after the target group.
     ...(o.targetGroup !== undefined
       ? { targetGroup: { arn: o.targetGroup.arn, loadBalancer: `app/${targetGroupDimension(o.targetGroup.arn).split('/')[1] ?? 'sandbox'}-haproxy/0000000000000000`, clientConfig: clientConfig(o.targetGroup.frontUrl) } }

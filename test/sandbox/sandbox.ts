@@ -33,6 +33,7 @@ import { BIN_DIR, checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, R
 import { LambdaRunner, type InvokeResult } from './lambda/runner';
 import { startRecorder, type Recorder } from './lambda/recorder';
 import { identitiesOf } from './iam/enforcer';
+import { configureAgentOn, registerAwsDocuments } from './control-plane/aws-documents';
 import { deployStack, type DeployedStack } from './stack/deploy';
 import { packageStack } from './stack/package';
 
@@ -566,9 +567,16 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     say('deploying the stack into the emulator...');
     const recorder: Recorder = await startRecorder(endpoint);
     stoppers.push({ what: 'recorder', stop: () => recorder.stop() });
+    // AWS owns AWS-ConfigureAWSPackage and AmazonCloudWatch-ManageAgent: the emulator gets stand-ins under those names.
+    await registerAwsDocuments(config);
     const stack = await deployStack({ endpoint: recorder.url, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
     // The functions' calls are checked against their roles as packaged from here on.
     cp.enforceIam(identitiesOf(stack));
+    // The boot members predate the stack (no launch flow ran there): ops start their CloudWatch agent with the stack's configuration.
+    say('starting the CloudWatch agent on the boot storage members (AWS-ConfigureAWSPackage, AmazonCloudWatch-ManageAgent)...');
+    const agentStart = Date.now();
+    await configureAgentOn(config, storageIds, stack.physicalId('StorageAgentConfigParameter'));
+    marks.push({ at: Date.now(), kind: 'phase', text: `CloudWatch agent configured on ${storageIds.join(', ')}`, durationMs: Date.now() - agentStart });
     const ops = await createQueue(endpoint, `${name}-ops-reader`);
     await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
 

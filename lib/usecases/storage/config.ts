@@ -27,6 +27,14 @@ export interface StorageConfig {
     /** The launch template's device name of the brick's EBS volume (e.g. /dev/sdf). */
     readonly ebsDevice: string;
   };
+  /**
+   * The CloudWatch agent installed and configured at launch (the brick disk
+   * alarm's metric); configParameter '' leaves the agent alone.
+   */
+  readonly agent: {
+    /** The SSM parameter with the agent's configuration (AGENT_CONFIG_PARAMETER). */
+    readonly configParameter: string;
+  };
   readonly documents: {
     readonly prepareBrick: string;
     readonly peerProbe: string;
@@ -53,6 +61,21 @@ export interface StorageConfig {
 }
 
 export type GrowInPlaceMode = 'off' | 'allowed' | 'preferred';
+
+/** AWS-owned documents the launch flow runs to install and configure the CloudWatch agent. */
+export const AGENT_INSTALL_DOCUMENT = 'AWS-ConfigureAWSPackage';
+export const AGENT_CONFIGURE_DOCUMENT = 'AmazonCloudWatch-ManageAgent';
+/** The agent's package in Distributor. */
+export const AGENT_PACKAGE = 'AmazonCloudWatchAgent';
+/**
+ * The agent's configuration parameter: a plain Parameter Store name
+ * (a-zA-Z0-9_.-), within AmazonCloudWatch-ManageAgent's allowedPattern for
+ * optionalConfigurationLocation and without its comma (a comma list is merged
+ * as several configurations), and prefixed AmazonCloudWatch- because the
+ * managed policy CloudWatchAgentServerPolicy lets instances read only
+ * parameter/AmazonCloudWatch-*.
+ */
+export const AGENT_CONFIG_PARAMETER = /^AmazonCloudWatch-[A-Za-z0-9_.-]{1,200}$/;
 
 /** The storage documents that only read: sent in dry run too (the SSM adapter's readOnlyDocuments), so a dry run plans from the real cluster. */
 export function readOnlyDocuments(storage: Pick<StorageConfig, 'documents'>): string[] {
@@ -97,6 +120,9 @@ export function parseStorageConfig(env: Env, base: Config): StorageConfig {
       ...(growInPlace.mode === 'off' ? {} : { growInPlace: { enabled: true, toBytes: growInPlace.toGiB * GiB, preferred: growInPlace.mode === 'preferred' } }),
     },
     growInPlace,
+    agent: {
+      configParameter: matching('STORAGE_AGENT_CONFIG_PARAMETER', optional(env, 'STORAGE_AGENT_CONFIG_PARAMETER', ''), new RegExp(`^$|${AGENT_CONFIG_PARAMETER.source}`), 'empty or an SSM parameter name AmazonCloudWatch-[A-Za-z0-9_.-]'),
+    },
     documents: {
       prepareBrick: doc('DOC_STORAGE_PREPARE_BRICK'),
       peerProbe: doc('DOC_STORAGE_PEER_PROBE'),

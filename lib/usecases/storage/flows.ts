@@ -31,6 +31,7 @@ import {
   type Node,
   type StorageDeps,
 } from './cluster';
+import { cloudWatchAgentStep } from './cloudwatch-agent';
 import { growStep, grownFacts, startGrowProgress } from './grow';
 import * as notices from './notices';
 import { asRunByStage, parseStorageRequest } from './requests';
@@ -373,6 +374,10 @@ async function launchStep(state: StorageFlowState, deps: StorageDeps): Promise<S
       }, storage.documents.prepareBrick);
       return result.kind === 'result' ? { kind: 'next' } : result;
     }
+
+    case 'install-cloudwatch-agent':
+    case 'configure-cloudwatch-agent':
+      return cloudWatchAgentStep(state, deps, selfNode);
 
     case 'peer-probe': {
       let via = state.command ? { instanceId: state.command.instanceId, host: state.command.host } : await pickMember(deps, [self.instanceId]);

@@ -12,7 +12,7 @@ import type { GrowProgress } from './grow';
 export type StorageFlowKind = 'storage-launch' | 'storage-terminate' | 'expand' | 'shrink';
 
 export const STORAGE_STEPS = {
-  'storage-launch': ['await-agent', 'prepare-brick', 'peer-probe', 'await-connected', 'replace-bricks', 'await-healed', 'detach-dead-peer', 'bootstrap', 'create-volumes', 'protect', 'complete'],
+  'storage-launch': ['await-agent', 'prepare-brick', 'install-cloudwatch-agent', 'configure-cloudwatch-agent', 'peer-probe', 'await-connected', 'replace-bricks', 'await-healed', 'detach-dead-peer', 'bootstrap', 'create-volumes', 'protect', 'complete'],
   'storage-terminate': ['inspect', 'complete'],
   expand: ['lock', 'plan', 'grow-volumes', 'await-volumes', 'grow-filesystems', 'verify-grown', 'launch-members', 'await-members', 'add-brick', 'rebalance-start', 'await-rebalanced', 'finish'],
   shrink: ['lock', 'plan', 'remove-brick-start', 'await-migrated', 'remove-brick-commit', 'release-members', 'finish'],

@@ -138,6 +138,18 @@ describe('the storage role', () => {
     expect(await refusal(ssm.send(new SendCommandCommand({ DocumentName: doc('storage-gluster-status'), InstanceIds: [computeInstance] })))).toEqual({ name: 'AccessDeniedException', status: 400 });
     expect(await refusal(ssm.send(new SendCommandCommand({ DocumentName: doc('configure-app'), InstanceIds: [storageInstance] })))).toEqual({ name: 'AccessDeniedException', status: 400 });
   });
+  test('installs and configures the CloudWatch agent on storage instances with the two AWS-owned documents (account-less ARNs), and runs no other AWS document', async () => {
+    const ssm = new SSMClient(as('storage'));
+    expect(await refusal(ssm.send(new SendCommandCommand({ DocumentName: 'AWS-ConfigureAWSPackage', InstanceIds: [storageInstance], Parameters: { action: ['Install'], name: ['AmazonCloudWatchAgent'] } })))).toBeUndefined();
+    expect(await refusal(ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [storageInstance], Parameters: { commands: ['id'] } })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ssm.send(new SendCommandCommand({ DocumentName: 'AWS-ConfigureAWSPackage', InstanceIds: [computeInstance], Parameters: { action: ['Install'], name: ['AmazonCloudWatchAgent'] } })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+  });
+  test('installs and configures the CloudWatch agent on storage instances with the two AWS-owned documents (account-less ARNs), and runs no other AWS document', async () => {
+    const ssm = new SSMClient(as('storage'));
+    expect(await refusal(ssm.send(new SendCommandCommand({ DocumentName: 'AWS-ConfigureAWSPackage', InstanceIds: [storageInstance], Parameters: { action: ['Install'], name: ['AmazonCloudWatchAgent'] } })))).toBeUndefined();
+    expect(await refusal(ssm.send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [storageInstance], Parameters: { commands: ['id'] } })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ssm.send(new SendCommandCommand({ DocumentName: 'AWS-ConfigureAWSPackage', InstanceIds: [computeInstance], Parameters: { action: ['Install'], name: ['AmazonCloudWatchAgent'] } })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+  });
   test('tags storage instances with its two keys only', async () => {
     const ec2 = new EC2Client(as('storage'));
     expect(await refusal(ec2.send(new CreateTagsCommand({ Resources: [computeInstance], Tags: [{ Key: 'pydio-autoscaler:storage-state', Value: 'joined' }] })))).toEqual({ name: 'UnauthorizedOperation', status: 403 });

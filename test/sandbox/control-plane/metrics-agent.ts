@@ -8,11 +8,15 @@
  *   document steps) over the wall time since the previous sample, per vCPU of
  *   the host (default 1), capped at 100. One datapoint per instance per
  *   sample, so the group's Average is the group average, as EC2 aggregates it.
- * - `CWAgent disk_used_percent`, dimensions AutoScalingGroupName=<storage
- *   group>, path=<brick mount>: `df` of the brick mount inside each storage
- *   host's mount namespace (used / (used + available), as the agent computes
- *   it); published only when that path is a mount point, as the agent reports
- *   per mount. One datapoint per storage host: Maximum = the fullest brick.
+ * - What the CloudWatch agent publishes for disks, on every host whose agent
+ *   was configured (the AWS documents of aws-documents.ts left its state in
+ *   the host's /etc): the agent's configuration is read back from the SSM
+ *   parameter the host's agent fetched, and namespace, metric names,
+ *   mounts, dimensions (own and aggregated) and resolution all come from it
+ *   (cloudwatch-agent-config.ts). Values are `df` inside the host's mount
+ *   namespace, used / (used + available) as telegraf computes it. The timer
+ *   keeps the sandbox's compressed clock (intervalMs), as alarm periods do;
+ *   the configured interval decides the storage resolution.
  * - `AWS/ApplicationELB HealthyHostCount` and `UnHealthyHostCount`, dimensions
  *   LoadBalancer, TargetGroup (`targetgroup/<name>/<id>`, as ELB names it):
  *   the target group's health as the front's health checks see it (when a
@@ -26,6 +30,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { CloudWatchClient, PutMetricDataCommand, type MetricDatum, type StandardUnit } from '@aws-sdk/client-cloudwatch';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { AGENT_STATE_UPPER, parseAgentState } from './aws-documents';
+import { diskDimensionSets, isReported, parseDiskCollection, type DiskCollection, type Mount } from './cloudwatch-agent-config';
 
 export interface MetricSample {
   readonly at: number;
@@ -35,6 +42,8 @@ export interface MetricSample {
   readonly dimensions: Readonly<Record<string, string>>;
   readonly value: number;
   readonly unit: string;
+  /** 1 for a high-resolution metric (the agent's interval below 60 s). */
+  readonly storageResolution?: number;
 }
 
 export interface MetricsAgentOptions {
@@ -50,14 +59,14 @@ export interface MetricsAgentOptions {
   readonly intervalMs?: number;
   /** vCPUs per host (default 1). */
   readonly vcpus?: number;
-  /** The brick mount reported as `path` (default /bricks, the stage's brickMount). */
-  readonly brickPath?: string;
   readonly log?: (message: string, fields?: Record<string, unknown>) => void;
   readonly now?: () => number;
   /** Where /proc is (tests). */
   readonly procRoot?: string;
   /** Where named network namespaces are (default /run/netns). */
   readonly netnsRoot?: string;
+  /** Reads an SSM parameter's value (default: GetParameter on the emulator), where a host's agent fetched its configuration. */
+  readonly readParameter?: (name: string) => Promise<string>;
   /** The target group whose health is published as ELB metrics; `clientConfig` must reach the emulator that runs the health checks (the front). */
   readonly targetGroup?: { readonly arn: string; readonly loadBalancer: string; readonly clientConfig: object };
 }
@@ -141,17 +150,44 @@ export function cpuPercent(
   return Math.min(100, Math.round(percent * 100) / 100);
 }
 
-/** `df -B1 --output=target,used,avail <path>` -> percent used, or why not. */
-export function parseDf(output: string, wanted: string): { percent: number } | { skip: string } {
-  const line = output.trim().split('\n')[1];
-  const f = line?.trim().split(/\s+/) ?? [];
-  if (f.length < 3) return { skip: `unexpected df output: ${output.trim().slice(0, 120)}` };
-  const [target, usedText, availText] = f as [string, string, string];
-  if (target !== wanted) return { skip: `${wanted} is not a mount point (its filesystem is mounted at ${target})` };
-  const used = Number(usedText);
-  const avail = Number(availText);
-  if (!Number.isFinite(used) || !Number.isFinite(avail) || used + avail <= 0) return { skip: `unreadable df numbers: ${line ?? ''}` };
-  return { percent: Math.round((used / (used + avail)) * 10000) / 100 };
+/** The df columns the agent's view of mounts is read from. */
+export const DF_COLUMNS = 'target,source,fstype,size,used,avail';
+
+/** `df -B1 --output=target,source,fstype,size,used,avail` -> each mount with its used percent (used / (used + avail), as telegraf). */
+export function parseDfMounts(output: string): Array<Mount & { percent: number }> {
+  const out: Array<Mount & { percent: number }> = [];
+  for (const line of output.trim().split('\n').slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length !== 6) continue;
+    const [target, source, fstype, size, used, avail] = f as [string, string, string, string, string, string];
+    const [total, u, a] = [Number(size), Number(used), Number(avail)];
+    if (![total, u, a].every(Number.isFinite)) continue;
+    out.push({ path: target, device: source, fstype, totalBytes: total, percent: u + a > 0 ? Math.round((u / (u + a)) * 10000) / 100 : 0 });
+  }
+  return out;
+}
+
+/** The df argv for what a disk collection reports: ignored types excluded, the listed mount points only. */
+export function dfArgv(c: DiskCollection): string[] {
+  const args = ['-B1', `--output=${DF_COLUMNS}`, ...c.ignoreFileSystemTypes.map((t) => `--exclude-type=${t}`), ...(c.mountPoints !== undefined ? ['--', ...c.mountPoints] : [])];
+  // df exits 1 when one mount cannot be read (or a listed path is missing) but still prints the others.
+  return ['sh', '-c', 'df "$@" 2>/dev/null; exit 0', 'df', ...args];
+}
+
+/** The samples the agent publishes for one host's mounts, from its configuration. */
+export function diskSamples(c: DiskCollection, mounts: ReadonlyArray<Mount & { percent: number }>, facts: { instanceId: string; groupName: string; hostname: string }, at: number): MetricSample[] {
+  const out: MetricSample[] = [];
+  for (const mount of mounts) {
+    // df names the mount point a path resolves to: only mount points the configuration lists count.
+    if (!isReported(c, mount)) continue;
+    for (const metric of c.metrics) {
+      if (metric.field !== 'used_percent') continue; // the sandbox measures used_percent only
+      for (const dimensions of diskDimensionSets(c, mount, { hostname: facts.hostname, InstanceId: facts.instanceId, AutoScalingGroupName: facts.groupName })) {
+        out.push({ at, instanceId: facts.instanceId, namespace: c.namespace, metricName: metric.name, dimensions, value: mount.percent, unit: metric.unit, ...(c.highResolution ? { storageResolution: 1 } : {}) });
+      }
+    }
+  }
+  return out;
 }
 
 export class MetricsAgent {
@@ -164,7 +200,6 @@ export class MetricsAgent {
   private readonly procRoot: string;
   private readonly netnsRoot: string;
   private readonly vcpus: number;
-  private readonly brickPath: string;
   private readonly intervalMs: number;
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<readonly MetricSample[]> | undefined;
@@ -176,8 +211,6 @@ export class MetricsAgent {
     if (!(this.intervalMs >= 500 && this.intervalMs <= 600_000)) throw new MetricsAgentError(`agent interval must be 500-600000 ms, got ${this.intervalMs}`);
     this.vcpus = options.vcpus ?? 1;
     if (!Number.isInteger(this.vcpus) || this.vcpus < 1 || this.vcpus > 64) throw new MetricsAgentError(`vcpus must be a whole number 1-64, got ${this.vcpus}`);
-    this.brickPath = options.brickPath ?? '/bricks';
-    if (!/^(\/[A-Za-z0-9._-]+)+$/.test(this.brickPath)) throw new MetricsAgentError(`brick path must be an absolute path of [A-Za-z0-9._-] segments, got '${this.brickPath}'`);
     this.cw = new CloudWatchClient(options.clientConfig);
     this.now = options.now ?? (() => Date.now());
     this.log = options.log ?? (() => undefined);
@@ -292,27 +325,9 @@ export class MetricsAgent {
       samples.push({ at, instanceId: host.instanceId, namespace: 'AWS/EC2', metricName: 'CPUUtilization', dimensions: { AutoScalingGroupName: group }, value, unit: 'Percent' });
     }
 
-    for (const host of hosts.filter((h) => h.role === 'storage')) {
+    for (const host of hosts) {
       if (this.stopped) break;
-      try {
-        const out = await this.options.exec(host.instanceId, ['df', '-B1', '--output=target,used,avail', '--', this.brickPath], 10);
-        const r = parseDf(out, this.brickPath);
-        if ('skip' in r) {
-          this.logOnce(`${host.instanceId}:${r.skip}`, 'brick disk not sampled', { instanceId: host.instanceId, why: r.skip });
-          continue;
-        }
-        samples.push({
-          at: this.now(),
-          instanceId: host.instanceId,
-          namespace: 'CWAgent',
-          metricName: 'disk_used_percent',
-          dimensions: { AutoScalingGroupName: this.options.groups.storage, path: this.brickPath },
-          value: r.percent,
-          unit: 'Percent',
-        });
-      } catch (error) {
-        this.logOnce(`${host.instanceId}:df`, 'brick disk not sampled', { instanceId: host.instanceId, why: error instanceof Error ? error.message.slice(0, 300) : String(error) });
-      }
+      samples.push(...(await this.agentSamples(host)));
     }
 
     const tg = this.options.targetGroup;
@@ -329,6 +344,38 @@ export class MetricsAgent {
 
     await this.publish(samples);
     return samples;
+  }
+
+  private ssmClient: SSMClient | undefined;
+
+  private async readParameter(name: string): Promise<string> {
+    if (this.options.readParameter !== undefined) return this.options.readParameter(name);
+    this.ssmClient ??= new SSMClient(this.options.clientConfig);
+    return (await this.ssmClient.send(new GetParameterCommand({ Name: name }))).Parameter?.Value ?? '';
+  }
+
+  /** What the host's CloudWatch agent publishes, if one was configured there (none: nothing, as on a host without the agent). */
+  private async agentSamples(host: HostInfo): Promise<MetricSample[]> {
+    let stateText: string;
+    try {
+      stateText = fs.readFileSync(path.join(this.options.stateDir, 'hosts', host.instanceId, AGENT_STATE_UPPER), 'utf8');
+    } catch {
+      return [];
+    }
+    const state = parseAgentState(stateText);
+    if (state?.status !== 'running') return [];
+    const why = (error: unknown) => (error instanceof Error ? error.message.slice(0, 300) : String(error));
+    try {
+      if (!state.config.startsWith('ssm:')) throw new MetricsAgentError(`config source ${state.config} is not emulated (only ssm:<parameter>)`);
+      const collection = parseDiskCollection(await this.readParameter(state.config.slice('ssm:'.length)));
+      if (collection === undefined) return [];
+      const out = await this.options.exec(host.instanceId, dfArgv(collection), 10);
+      const hostname = host.instanceId; // the host's UTS name (test/sandbox/bin/host-create.sh writes the id)
+      return diskSamples(collection, parseDfMounts(out), { instanceId: host.instanceId, groupName: this.options.groups[host.role], hostname }, this.now());
+    } catch (error) {
+      this.logOnce(`${host.instanceId}:agent`, 'CloudWatch agent metrics not sampled', { instanceId: host.instanceId, why: why(error) });
+      return [];
+    }
   }
 
   private elbClient: ElasticLoadBalancingV2Client | undefined;
@@ -354,6 +401,7 @@ export class MetricsAgent {
         Timestamp: new Date(s.at),
         Value: s.value,
         Unit: s.unit as StandardUnit,
+        ...(s.storageResolution !== undefined ? { StorageResolution: s.storageResolution } : {}),
       });
       byNamespace.set(s.namespace, list);
     }

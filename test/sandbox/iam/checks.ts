@@ -95,8 +95,8 @@ function parameterArn(name: string, scope: Scope): string {
 
 function documentArn(name: string, scope: Scope): string {
   if (name.startsWith('arn:')) return name;
-  // AWS-owned documents (AWS-*) carry no account in their real ARN; the simulator needs one. With
-  // this account in it, a policy naming `...::document/AWS-*` matches less, never more.
+  // AWS-owned documents (AWS-*) carry no account in their real ARN; the simulator needs one, so the
+  // request names this account and evaluate.ts gives the policies' AWS-owned document ARNs the same.
   return `arn:aws:ssm:${scope.region}:${scope.accountId}:document/${name}`;
 }
 

@@ -27,12 +27,34 @@ export class PolicyEvaluationError extends Error {
   }
 }
 
+/**
+ * AWS owns the document names with a reserved prefix (CreateDocument: "aws", "amazon" and "amzn" are
+ * reserved) and their ARNs carry no account (arn:aws:ssm:<region>::document/AWS-RunShellScript). The
+ * simulator cannot evaluate an ARN without one, so such policy resources get `accountId`, as the
+ * request's ARN does (checks.ts); nothing else in a policy is touched.
+ */
+const OWNED_DOCUMENT = /^(arn:[^:]+:ssm:[^:]*)::(document\/(?:aws|amazon|amzn)[^\s]*)$/i;
+
+export function withOwnedDocumentAccount(document: Readonly<Record<string, unknown>>, accountId: string): Record<string, unknown> {
+  const fix = (value: unknown): unknown =>
+    typeof value === 'string' ? value.replace(OWNED_DOCUMENT, `$1:${accountId}:$2`) : Array.isArray(value) ? value.map(fix) : value;
+  const statements = Array.isArray(document.Statement) ? document.Statement : document.Statement === undefined ? [] : [document.Statement];
+  return {
+    ...document,
+    Statement: statements.map((statement: unknown) => {
+      if (typeof statement !== 'object' || statement === null) return statement;
+      const st = statement as Record<string, unknown>;
+      return { ...st, ...(st.Resource !== undefined ? { Resource: fix(st.Resource) } : {}), ...(st.NotResource !== undefined ? { NotResource: fix(st.NotResource) } : {}) };
+    }),
+  };
+}
+
 /** One check: Allowed, or denied (explicitly by a Deny statement, or for want of an Allow). */
 export async function evaluate(principalArn: string, policies: readonly IdentityPolicy[], check: AuthorizationCheck, accountId: string): Promise<Decision> {
   const result = await runSimulation(
     {
       request: { principal: principalArn, action: check.action, resource: { resource: check.resource, accountId }, contextVariables: { ...check.context } },
-      identityPolicies: policies.map((p) => ({ name: p.name, policy: p.document })),
+      identityPolicies: policies.map((p) => ({ name: p.name, policy: withOwnedDocumentAccount(p.document, accountId) })),
       serviceControlPolicies: [],
       resourceControlPolicies: [],
     },

@@ -21,7 +21,7 @@ import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInpu
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateDocumentCommand, SSMClient, type DocumentFormat, type DocumentType } from '@aws-sdk/client-ssm';
+import { CreateDocumentCommand, PutParameterCommand, SSMClient, type DocumentFormat, type DocumentType, type ParameterTier, type ParameterType } from '@aws-sdk/client-ssm';
 
 export const DEFAULT_REGION = 'eu-west-1';
 export const DEFAULT_ACCOUNT = '123456789012';
@@ -481,6 +481,20 @@ class Deployer {
           }),
         );
         return { ...base, physicalId: name, attributes: {} };
+      }
+      case 'AWS::SSM::Parameter': {
+        // CloudFormation names an unnamed parameter itself; the stack names its own.
+        const name = asString(props.Name, `${where} Name`);
+        await this.clients.ssm.send(
+          new PutParameterCommand({
+            Name: name,
+            Value: asString(props.Value, `${where} Value`),
+            Type: asString(props.Type, `${where} Type`) as ParameterType,
+            ...(props.Description !== undefined ? { Description: asString(props.Description, where) } : {}),
+            ...(props.Tier !== undefined ? { Tier: asString(props.Tier, where) as ParameterTier } : {}),
+          }),
+        );
+        return { ...base, physicalId: name, attributes: { Type: asString(props.Type, where), Value: asString(props.Value, where) } };
       }
       case 'AWS::Events::Rule': {
         const name = props.Name !== undefined ? asString(props.Name, `${where} Name`) : `h6-${logicalId}`;

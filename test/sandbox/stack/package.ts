@@ -16,7 +16,7 @@ import path from 'node:path';
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
 /** What `sls package` reads; tests, the sandbox and .git stay out of the copy. */
-export const PROJECT_ENTRIES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'ssm-documents'];
+export const PROJECT_ENTRIES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'ssm-documents', 'cloudwatch-agent'];
 
 export interface PackageOptions {
   /** Stage name (`--stage`). */

@@ -4,7 +4,7 @@
  * grants, a tag condition on instances, request-tag conditions, wildcard-only
  * read actions.
  */
-import { evaluate, evaluateAll, type IdentityPolicy } from '../../sandbox/iam/evaluate';
+import { evaluate, evaluateAll, withOwnedDocumentAccount, type IdentityPolicy } from '../../sandbox/iam/evaluate';
 import type { AuthorizationCheck } from '../../sandbox/iam/checks';
 
 const ACCOUNT = '123456789012';
@@ -106,5 +106,12 @@ describe('the simulator stays in the tests', () => {
     const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; devDependencies?: Record<string, string> };
     expect(Object.keys(pkg.dependencies ?? {}).filter((d) => d.startsWith('@cloud-copilot/'))).toEqual([]);
     expect(pkg.devDependencies?.['@cloud-copilot/iam-simulate']).toMatch(/^\d+\.\d+\.\d+$/); // pinned exactly
+  });
+});
+
+describe('AWS-owned document ARNs', () => {
+  it('gives an account-less AWS-owned document ARN the account (the simulator needs one), and touches nothing else', () => {
+    const doc = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ssm:SendCommand', Resource: ['arn:aws:ssm:eu-west-1::document/AWS-ConfigureAWSPackage', 'arn:aws:ssm:eu-west-1::document/AmazonCloudWatch-ManageAgent', 'arn:aws:ssm:eu-west-1::document/my-doc', 'arn:aws:ssm:eu-west-1:123456789012:document/x'] }] };
+    expect(withOwnedDocumentAccount(doc, '123456789012').Statement).toEqual([{ Effect: 'Allow', Action: 'ssm:SendCommand', Resource: ['arn:aws:ssm:eu-west-1:123456789012:document/AWS-ConfigureAWSPackage', 'arn:aws:ssm:eu-west-1:123456789012:document/AmazonCloudWatch-ManageAgent', 'arn:aws:ssm:eu-west-1::document/my-doc', 'arn:aws:ssm:eu-west-1:123456789012:document/x'] }]);
   });
 });

@@ -33,6 +33,7 @@ export const STORAGE_ENV: Record<string, string> = {
   DOC_STORAGE_PEER_PROBE: 'doc-peer-probe',
   DOC_STORAGE_GLUSTER_STATUS: 'doc-gluster-status',
   DOC_STORAGE_GLUSTER_COMMAND: 'doc-gluster-command',
+  STORAGE_AGENT_CONFIG_PARAMETER: 'AmazonCloudWatch-pydio-autoscaler-test-storage',
   STORAGE_PROGRESS_SECONDS: '60',
 };
 
@@ -350,6 +351,8 @@ export class FakeStorage {
     const p = input.parameters;
     switch (input.documentName) {
       case 'doc-prepare-brick':
+      case 'AWS-ConfigureAWSPackage':
+      case 'AmazonCloudWatch-ManageAgent':
         return ok();
       case 'doc-peer-probe': {
         for (const ip of (p.Peers ?? '').split(',')) this.pool.add(ip);

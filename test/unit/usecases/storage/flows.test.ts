@@ -63,6 +63,54 @@ describe('storage-launch', () => {
     expect(joined.body).toContain('UnauthorizedOperation');
   });
 
+  it('installs the CloudWatch agent and starts it with the stack\'s configuration on the launching node, after its brick is prepared', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    const node = cloud.launch(A);
+    await cloud.drain();
+    expect(cloud.sent('AWS-ConfigureAWSPackage')).toEqual([
+      expect.objectContaining({ instanceId: node.instanceId, parameters: { action: 'Install', installationType: 'Uninstall and reinstall', name: 'AmazonCloudWatchAgent' } }),
+    ]);
+    expect(cloud.sent('AmazonCloudWatch-ManageAgent')).toEqual([
+      expect.objectContaining({
+        instanceId: node.instanceId,
+        parameters: { action: 'configure', mode: 'ec2', optionalConfigurationSource: 'ssm', optionalConfigurationLocation: 'AmazonCloudWatch-pydio-autoscaler-test-storage', optionalRestart: 'yes' },
+      }),
+    ]);
+    const order = cloud.calls.filter((c) => c.op === 'sendCommand').map((c) => (c.args as { documentName: string }).documentName);
+    expect(order.slice(0, 4)).toEqual(['doc-prepare-brick', 'AWS-ConfigureAWSPackage', 'AmazonCloudWatch-ManageAgent', 'doc-peer-probe']);
+    expect(cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!.body).not.toContain('CloudWatch agent');
+  });
+
+  it.each([
+    ['AWS-ConfigureAWSPackage', 'not installed', 0],
+    ['AmazonCloudWatch-ManageAgent', 'not configured', 1],
+  ])('a failed %s is a warning of the join told to ops, not an abandon', async (document, what, configureRuns) => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    cloud.failDocument[document] = { status: 'Failed', exitCode: 1, stdout: 'CloudWatch Agent not installed.', stderr: '' };
+    const node = cloud.launch(B);
+    const outcomes = await cloud.drain();
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.calls.find((c) => c.op === 'completeLifecycleAction')!.args).toMatchObject({ instanceId: node.instanceId, result: 'CONTINUE' });
+    expect(cloud.sent('AmazonCloudWatch-ManageAgent')).toHaveLength(configureRuns);
+    expect(cloud.pool.has(node.ip)).toBe(true);
+    const joined = cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!;
+    expect(joined.body).toContain(`CloudWatch agent ${what} on ${node.instanceId}`);
+    expect(joined.body).toContain('the brick disk alarm does not see this brick');
+  });
+
+  it('a stage without an agent configuration parameter leaves the agent alone', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    cloud.launch(A);
+    expect((await cloud.drain(cloud.deps({ STORAGE_AGENT_CONFIG_PARAMETER: '' }))).at(-1)).toBe('completed');
+    expect([...cloud.sent('AWS-ConfigureAWSPackage'), ...cloud.sent('AmazonCloudWatch-ManageAgent')]).toEqual([]);
+  });
+
   it('abandons and notifies when the brick cannot be prepared', async () => {
     const cloud = new FakeStorage();
     const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
