@@ -15,6 +15,11 @@ export interface Config {
   readonly storageGroupName: string;
   readonly targetGroupArn: string;
   readonly appPort: number;
+  /**
+   * The load balancer's connection idle timeout (the ALB attribute idle_timeout.timeout_seconds).
+   * The web server keeps idle connections longer, so that the load balancer, not the app, closes them.
+   */
+  readonly loadBalancerIdleTimeoutSeconds: number;
   readonly topicArn: string;
   /** Queue that carries lifecycle events and their delayed continuations. */
   readonly lifecycleQueueUrl: string;
@@ -168,6 +173,7 @@ export function parseConfig(env: Env): Config {
       env.STORAGE_ASG_NAME?.trim() ? matching('STORAGE_ASG_NAME', env.STORAGE_ASG_NAME.trim(), NAME, 'an Auto Scaling group name') : '',
     targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), ARN, 'a target group ARN'),
     appPort: integer(env, 'APP_PORT', 80, 1, 65535),
+    loadBalancerIdleTimeoutSeconds: integer(env, 'LB_IDLE_TIMEOUT_SECONDS', 60, 1, 4000),
     topicArn: matching('TOPIC_ARN', required(env, 'TOPIC_ARN'), ARN, 'an SNS topic ARN'),
     lifecycleQueueUrl: matching('LIFECYCLE_QUEUE_URL', required(env, 'LIFECYCLE_QUEUE_URL'), URL_RE, 'an SQS queue URL'),
     gluster: {

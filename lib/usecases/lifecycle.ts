@@ -207,6 +207,9 @@ function refOf(event: LifecycleEvent) {
   return { groupName: event.groupName, hookName: event.hookName, instanceId: event.instanceId, token: event.token };
 }
 
+/** How much longer than the load balancer the web server keeps an idle connection. */
+export const KEEP_ALIVE_MARGIN_SECONDS = 5;
+
 async function runStep(state: FlowState, deps: LifecycleDeps): Promise<StepOutcome> {
   const { config } = deps;
   const now = deps.now();
@@ -245,6 +248,9 @@ async function runStep(state: FlowState, deps: LifecycleDeps): Promise<StepOutco
         WebUser: config.app.webUser,
         WebService: config.app.webService,
         AppPort: String(config.appPort),
+        // ELB: "configure the idle timeout of your application to be larger than the idle timeout
+        // configured for the load balancer", else a reused connection the app just closed is a 502.
+        KeepAliveTimeout: String(config.loadBalancerIdleTimeoutSeconds + KEEP_ALIVE_MARGIN_SECONDS),
       }));
 
     case 'register-target': {

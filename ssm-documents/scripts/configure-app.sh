@@ -11,6 +11,7 @@ set -o errexit -o nounset -o pipefail
 #   SSM_WebUser      user Apache runs PHP as (www-data, apache)
 #   SSM_WebService   apache2 or httpd (systemd unit name, when systemd runs)
 #   SSM_AppPort      port Apache serves Pydio and check.txt on
+#   SSM_KeepAliveTimeout  seconds Apache keeps an idle connection: above the load balancer's idle timeout
 # Knobs (environment; defaults are the real system paths):
 #   APACHE_CONF_DIR (/etc/apache2, else /etc/httpd), PHP_CONF_DIR (the only
 #   /etc/php/*/apache2/conf.d, else /etc/php.d), LOCAL_CACHE_DIR (/var/cache/pydio),
@@ -63,6 +64,7 @@ data_mount=$(path_input DataMount)
 web_user=$(input WebUser '^[a-z_][a-z0-9_-]{0,31}$' 'a user name ([a-z0-9_-], at most 32)')
 web_service=$(input WebService '^(apache2|httpd)$' 'apache2 or httpd')
 app_port=$(input AppPort "$PORT_RE" 'a TCP port number (1-65535)')
+keep_alive=$(input KeepAliveTimeout '^[1-9][0-9]{0,3}$' 'a number of seconds (1-9999)')
 [[ $config_mount != "$data_mount" ]] || die "ConfigMount and DataMount are both '$data_mount': they must differ"
 [[ $LOCAL_CACHE_DIR =~ $PATH_RE ]] || die "LOCAL_CACHE_DIR must be $PATH_WHAT, got '$LOCAL_CACHE_DIR'"
 
@@ -250,6 +252,10 @@ $listen
         AllowOverride All
         Require all granted
     </Directory>
+    # The load balancer, not Apache, closes idle connections: an ALB that reuses a connection
+    # Apache has just closed answers 502 (its idle timeout is shorter than this one).
+    KeepAlive On
+    KeepAliveTimeout $keep_alive
     # Load balancer health checks hit /check.txt every few seconds: keep them out of the log.
     SetEnvIf Request_URI "^/check\\.txt\$" dontlog
     ErrorLog \${APACHE_LOG_DIR}/pydio-error.log

@@ -7,7 +7,7 @@ load helpers
 setup() {
   common_setup
   export SSM_AppRoot=$ROOT/var/www/pydio SSM_ConfigMount=$ROOT/mnt/pydio-config SSM_DataMount=$ROOT/mnt/pydio-data
-  export SSM_WebUser=www-data SSM_WebService=apache2 SSM_AppPort=80
+  export SSM_WebUser=www-data SSM_WebService=apache2 SSM_AppPort=80 SSM_KeepAliveTimeout=65
   export APACHE_CONF_DIR=$ROOT/etc/apache2 PHP_CONF_DIR=$ROOT/etc/php/8.2/apache2/conf.d
   export LOCAL_CACHE_DIR=$ROOT/var/cache/pydio NODE_ID=node-a
   mkdir -p "$SSM_AppRoot" "$SSM_ConfigMount" "$SSM_DataMount" "$PHP_CONF_DIR" \
@@ -104,6 +104,13 @@ site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
   ! site | grep -q '^Listen' || false
   [ "$(readlink "$APACHE_CONF_DIR/sites-enabled/pydio-autoscaler.conf")" = ../sites-available/pydio-autoscaler.conf ]
   [ ! -e "$APACHE_CONF_DIR/sites-enabled/000-default.conf" ]
+}
+
+@test "keeps idle connections longer than the load balancer (KeepAliveTimeout), so Apache never closes one the LB reuses" {
+  SSM_KeepAliveTimeout=125 run bash "$SCRIPTS/configure-app.sh"
+  [ "$status" -eq 0 ]
+  site | grep -qxF '    KeepAlive On'
+  site | grep -qxF '    KeepAliveTimeout 125'
 }
 
 @test "listens on an AppPort that Apache does not listen on yet" {
@@ -230,14 +237,14 @@ site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
 }
 
 @test "refuses injection and bad values in every parameter, touching nothing" {
-  for name in AppRoot ConfigMount DataMount WebUser WebService AppPort; do
+  for name in AppRoot ConfigMount DataMount WebUser WebService AppPort KeepAliveTimeout; do
     for value in 'x; rm -rf /' '$(id)' '`id`' 'a b' $'a\nb' ''; do
       run env "SSM_$name=$value" bash "$SCRIPTS/configure-app.sh"
       [ "$status" -ne 0 ]
       [[ $output == *"SSM_$name"* ]]
     done
   done
-  for pair in AppRoot=/var/www/../etc AppRoot=/etc ConfigMount=/mnt/.. AppPort=0 AppPort=65536 WebService=nginx WebUser=Root; do
+  for pair in AppRoot=/var/www/../etc AppRoot=/etc ConfigMount=/mnt/.. AppPort=0 AppPort=65536 WebService=nginx WebUser=Root KeepAliveTimeout=0 KeepAliveTimeout=10000; do
     run env "SSM_$pair" bash "$SCRIPTS/configure-app.sh"
     [ "$status" -ne 0 ]
     [[ $output == *"SSM_${pair%%=*}"* ]]

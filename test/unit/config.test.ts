@@ -48,6 +48,7 @@ describe('parseConfig', () => {
     ['TARGET_GROUP_ARN malformed', { TARGET_GROUP_ARN: 'my-tg' }, 'TARGET_GROUP_ARN must be a target group ARN, got "my-tg"'],
     ['APP_PORT not a number', { APP_PORT: '80a' }, 'APP_PORT must be a whole number, got "80a"'],
     ['APP_PORT out of range', { APP_PORT: '70000' }, 'APP_PORT must be between 1 and 65535, got 70000'],
+    ['LB_IDLE_TIMEOUT_SECONDS above the ALB maximum', { LB_IDLE_TIMEOUT_SECONDS: '4001' }, 'LB_IDLE_TIMEOUT_SECONDS must be between 1 and 4000, got 4001'],
     ['DRY_RUN unclear', { DRY_RUN: 'maybe' }, 'DRY_RUN must be true or false, got "maybe"'],
     ['server with shell characters', { GLUSTER_SERVERS: '10.0.0.1;reboot' }, 'GLUSTER_SERVERS must be a comma-separated list of host names or IPs'],
     ['relative mount', { CONFIG_MOUNT: 'mnt/x' }, 'CONFIG_MOUNT must be an absolute path'],

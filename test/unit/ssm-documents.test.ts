@@ -40,7 +40,7 @@ const CONTRACT = {
   configureApp: {
     name: 'pydio-configure-app',
     steps: { configure: 'configure-app.sh', checkHealth: 'check-health.sh' },
-    parameters: ['AppRoot', 'ConfigMount', 'DataMount', 'WebUser', 'WebService', 'AppPort'],
+    parameters: ['AppRoot', 'ConfigMount', 'DataMount', 'WebUser', 'WebService', 'AppPort', 'KeepAliveTimeout'],
   },
   drainNode: {
     name: 'pydio-drain-node',
@@ -116,6 +116,7 @@ const TABLE: Record<string, { good: string[]; bad: string[] }> = {
     bad: ['10.0.1.10:bricks', 'host:/bricks/x', '10.0.1.10:/bricks/../etc', '10.0.1.10:/bricks/x,', '10.0.1.10:/a b'],
   },
   Force: { good: ['yes', 'no'], bad: ['true', 'YES', 'force', 'no '] },
+  KeepAliveTimeout: { good: ['65', '1', '4005', '9999'], bad: ['0', '065', '10000', '-1', '65s', '6 5'] },
   Encoding: { good: ['gzip-base64', 'plain'], bad: ['gzip', 'PLAIN', 'plain ', 'gzip-base64;id'] },
   ExpectBytes: { good: ['1', '214748364800', '1099511627776'], bad: ['0', '0100', '12GiB', '-1', '1e9', '12345678901234567'] },
 };

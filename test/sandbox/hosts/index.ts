@@ -555,7 +555,9 @@ export function haproxyConfig(socketPath: string, listeners: readonly Listener[]
     '  timeout connect 2s',
     '  timeout client 60s',
     '  timeout server 60s',
-    '  timeout http-keep-alive 2s',
+    // An ALB closes a connection idle for its idle timeout, 60 s by default, on both sides
+    // (idle_timeout.timeout_seconds); 2 s here closed pooled client connections under their users.
+    '  timeout http-keep-alive 60s',
     '  # as an ALB: one target per request, no retry elsewhere',
     '  retries 0',
     '  no option redispatch',

@@ -32,7 +32,7 @@ describe('scale-out (launch hook)', () => {
     expect(cloud.mutatingCalls()).toEqual(['sendCommand', 'sendCommand', 'registerTarget', 'completeLifecycleAction']);
     const [mount, configure] = cloud.calls.filter((c) => c.op === 'sendCommand').map((c) => c.args as { documentName: string; parameters: Record<string, string> });
     expect(mount).toMatchObject({ documentName: 'doc-mount', parameters: { Servers: '10.0.1.10,10.0.2.10', ConfigVolume: 'pydio-config', DataVolume: 'pydio-data' } });
-    expect(configure).toMatchObject({ documentName: 'doc-configure', parameters: { AppRoot: '/var/www/pydio', AppPort: '80' } });
+    expect(configure).toMatchObject({ documentName: 'doc-configure', parameters: { AppRoot: '/var/www/pydio', AppPort: '80', KeepAliveTimeout: '65' } });
     expect(subjects(cloud)).toEqual(['lifecycle.started', 'lifecycle.succeeded']);
     expect(cloud.claims.size).toBe(0);
     expect(cloud.metrics).toEqual([['LifecycleDurationSeconds', expect.any(Number)]]);
@@ -97,6 +97,14 @@ describe('scale-out (launch hook)', () => {
     expect(cloud.completed).toBe('ABANDON');
     expect(cloud.mutatingCalls()).toEqual(['completeLifecycleAction']);
     expect(cloud.notifications.at(-1)!.body).toMatch(/SSM agent 3.2.1297.0 is older than 3.3.2746.0/);
+  });
+
+  it('has Apache keep idle connections 5 s longer than the load balancer\'s idle timeout', async () => {
+    const cloud = new FakeCloud();
+    cloud.agentOnlineAfter = 0;
+    await deliverAll(cloud, lifecycleEvent('launch'), { LB_IDLE_TIMEOUT_SECONDS: '300' });
+    const configure = cloud.calls.find((c) => c.op === 'sendCommand' && (c.args as { documentName: string }).documentName === 'doc-configure');
+    expect((configure?.args as { parameters: Record<string, string> }).parameters.KeepAliveTimeout).toBe('305');
   });
 
   it('warns ops when the target group sticks on Pydio, a cookie Pydio 8 never sets', async () => {
