@@ -102,6 +102,9 @@ function isInvocationStatus(value: string): value is InvocationStatus {
 
 const PENDING: CommandInvocation = { status: 'Pending', exitCode: -1, stdout: '', stderr: '' };
 
+/** Step statuses that end a document badly: such a step is the one reported. */
+const DECISIVE: ReadonlySet<string> = new Set(['Failed', 'TimedOut', 'Cancelled']);
+
 /** Statuses after which nothing changes on the instance. */
 const UNFINISHED: ReadonlySet<InvocationStatus> = new Set<InvocationStatus>(['Pending', 'InProgress', 'Delayed', 'Cancelling']);
 
@@ -199,15 +202,21 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
     if (!invocation) return PENDING;
     const status = statusOf('ListCommandInvocations', invocation.Status, commandId, instanceId);
     if (!isFinished(status)) return { ...PENDING, status };
+    // The deciding step: the first that failed, timed out or was cancelled, else the last one.
+    // A step skipped by its precondition may be reported in any other way, so it never decides.
     const plugins = invocation.CommandPlugins ?? [];
-    const reported = plugins.find((p) => p.Status !== 'Success') ?? plugins[plugins.length - 1];
-    if (!reported?.Name) {
-      throw new AwsCallError('ListCommandInvocations', `command ${commandId} on ${instanceId} is ${status} but lists no steps`);
-    }
+    const reported = plugins.find((p) => DECISIVE.has(p.Status ?? '')) ?? plugins[plugins.length - 1];
+    // A command that never reached the agent (delivery timed out, undeliverable, cancelled first)
+    // may list no step at all: its status says what happened.
+    const noStep: CommandInvocation = { status, exitCode: -1, stdout: '', stderr: `no step ran (${invocation.StatusDetails ?? status})` };
+    if (!reported?.Name) return noStep;
     const step = reported.Name;
-    const output = await callAws('GetCommandInvocation', () =>
-      client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: step })),
+    const output = await callAws(
+      'GetCommandInvocation',
+      () => client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: step })),
+      (error) => (isAwsError(error, 'InvocationDoesNotExist') ? { value: undefined } : undefined),
     );
+    if (!output) return { ...noStep, step };
     return {
       status,
       exitCode: typeof output.ResponseCode === 'number' ? output.ResponseCode : (reported.ResponseCode ?? -1),

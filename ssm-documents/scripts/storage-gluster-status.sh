@@ -55,7 +55,8 @@ trap 'rm -f "$bundle"' EXIT
   section volume-info -- volume info || true
   for v in "${volumes[@]}"; do
     step=$v
-    if ! gluster --mode=script volume info "$v" 2>/dev/null | grep -q '^Status: Started'; then
+    info=$(gluster --mode=script volume info "$v" 2>/dev/null) || info=''
+    if ! grep -q '^Status: Started' <<<"$info"; then
       log "volume $v does not exist or is not started: no status sections"
       continue
     fi

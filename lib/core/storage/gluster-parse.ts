@@ -401,7 +401,9 @@ export function parseStatusBundle(stdout: string): StatusBundle {
   const what = 'storage-gluster-status output';
   const parts: Array<{ section: Section; volume?: string; lines: string[] }> = [];
   const all = unframeStatus(stdout).split('\n');
-  for (const line of all.slice(0, all.findIndex((l) => l.trim() === BUNDLE_END))) {
+  const end = all.findIndex((l) => l.trim() === BUNDLE_END);
+  if (end < 0) throw new MalformedEventError(`${what}: the bundle has no end marker "${BUNDLE_END}" (the script did not finish writing it)`);
+  for (const line of all.slice(0, end)) {
     if (line.startsWith('### ')) {
       const m = STATUS_MARKER.exec(line);
       if (!m) throw new MalformedEventError(`${what}: bad marker line ${JSON.stringify(line)}`);

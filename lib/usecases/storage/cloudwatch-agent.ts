@@ -1,4 +1,6 @@
+import { errorName } from '../../aws/call';
 import { secondsSince } from '../../core/flow';
+import { AwsCallError } from '../../errors';
 import { runDocumentStep, type StorageDeps } from './cluster';
 import { AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, AGENT_PACKAGE } from './config';
 import type { StorageFlowState, StorageOutcome } from './state';
@@ -24,13 +26,28 @@ export function configureAgentParameters(parameter: string): Record<string, stri
   return { action: 'configure', mode: 'ec2', optionalConfigurationSource: 'ssm', optionalConfigurationLocation: parameter, optionalRestart: 'yes' };
 }
 
+/** An AWS error that a later try would meet again: a client fault other than throttling. */
+function isRefusal(error: unknown): boolean {
+  if (!(error instanceof AwsCallError)) return false;
+  const cause = error.cause as { $fault?: unknown } | undefined;
+  return cause?.$fault === 'client' && !/Throttl|TooManyRequests|RequestLimitExceeded/i.test(errorName(cause));
+}
+
 export async function cloudWatchAgentStep(state: StorageFlowState, deps: StorageDeps, node: { instanceId: string; host: string }): Promise<StorageOutcome> {
   const parameter = deps.storage.agent.configParameter;
   if (parameter === '') return { kind: 'next', skipTo: 'peer-probe' };
   const install = state.step === 'install-cloudwatch-agent';
-  const result = install
-    ? await runDocumentStep(state, deps, AGENT_INSTALL_DOCUMENT, node, installAgentParameters(), 'CloudWatch agent install')
-    : await runDocumentStep(state, deps, AGENT_CONFIGURE_DOCUMENT, node, configureAgentParameters(parameter), `CloudWatch agent configuration from ${parameter}`);
+  let result;
+  try {
+    result = install
+      ? await runDocumentStep(state, deps, AGENT_INSTALL_DOCUMENT, node, installAgentParameters(), 'CloudWatch agent install')
+      : await runDocumentStep(state, deps, AGENT_CONFIGURE_DOCUMENT, node, configureAgentParameters(parameter), `CloudWatch agent configuration from ${parameter}`);
+  } catch (error) {
+    // AWS refusing the call (access denied, a document it does not know) would refuse every
+    // re-delivery too: a warning like a failed document. Anything else is retried by the queue.
+    if (!isRefusal(error)) throw error;
+    result = { kind: 'fail' as const, reason: error instanceof Error ? error.message : String(error) };
+  }
   if (result.kind === 'result') return { kind: 'next' };
   if (result.kind !== 'fail') return result;
   const took = Math.round(secondsSince(state.stepStartedAt, deps.now()));

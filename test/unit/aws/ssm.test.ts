@@ -168,9 +168,28 @@ describe('getInvocation', () => {
     await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).rejects.toThrow(/unknown invocation status "Exploded"/);
   });
 
-  it('fails clearly on a finished invocation that lists no steps', async () => {
-    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'Success', CommandPlugins: [] }] });
-    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).rejects.toThrow(/is Success but lists no steps/);
+  it('a command that never reached the agent (no step listed) reads as its status, saying no step ran', async () => {
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut', CommandPlugins: [] }] });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({ status: 'TimedOut', exitCode: -1, stdout: '', stderr: 'no step ran (DeliveryTimedOut)' });
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)).toHaveLength(0);
+  });
+
+  it('a finished step whose result is gone (InvocationDoesNotExist) reads as the command\'s status', async () => {
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'Cancelled', StatusDetails: 'Cancelled', CommandPlugins: twoSteps('Cancelled', 'Cancelled') }] });
+    ssmMock.on(GetCommandInvocationCommand).rejects(awsError('InvocationDoesNotExist', ''));
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toEqual({ status: 'Cancelled', exitCode: -1, stdout: '', stderr: 'no step ran (Cancelled)', step: 'configure' });
+  });
+
+  it('a step skipped by its precondition never decides: the failed step is reported (AmazonCloudWatch-ManageAgent on Linux)', async () => {
+    const plugins: CommandPlugin[] = [
+      { Name: 'ControlCloudWatchAgentWindows', Status: 'Success', ResponseCode: 0, Output: 'Step execution skipped due to unsatisfied preconditions' },
+      { Name: 'ControlCloudWatchAgentLinux', Status: 'Failed', ResponseCode: 1 },
+      { Name: 'ControlCloudWatchAgentMacOS', Status: 'Success', ResponseCode: 0 },
+    ];
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'Failed', CommandPlugins: plugins }] });
+    ssmMock.on(GetCommandInvocationCommand).resolves({ Status: 'Failed', ResponseCode: 1, StandardErrorContent: 'CloudWatch Agent not installed.' });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc')).resolves.toMatchObject({ status: 'Failed', exitCode: 1, step: 'ControlCloudWatchAgentLinux' });
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)[0].args[0].input.PluginName).toBe('ControlCloudWatchAgentLinux');
   });
 
   it('answers a dry-run command id as Success without AWS, even outside dry run', async () => {

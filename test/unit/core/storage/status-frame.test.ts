@@ -1,3 +1,4 @@
+import { parseStatusBundle } from '../../../../lib/core/storage/gluster-parse';
 import { BUNDLE_END, SSM_STDOUT_LIMIT, unframeStatus } from '../../../../lib/core/storage/status-frame';
 import { frameStatus } from '../../usecases/storage/fake-storage';
 
@@ -20,5 +21,11 @@ describe('unframeStatus', () => {
     ['a size or digest that does not match', frameStatus(plain).replace(/sha256=[0-9a-f]{64}/, `sha256=${'0'.repeat(64)}`), /the header says/],
   ])('refuses %s, by name', (_what, stdout, message) => {
     expect(() => unframeStatus(stdout)).toThrow(message);
+  });
+});
+
+describe('a framed bundle the script did not finish', () => {
+  it('is refused for its missing end marker, not parsed without its last line', () => {
+    expect(() => parseStatusBundle(frameStatus(plain.replace(`${BUNDLE_END}\n`, '')))).toThrow(/no end marker/);
   });
 });

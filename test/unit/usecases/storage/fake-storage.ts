@@ -95,6 +95,8 @@ export class FakeStorage {
   public rebalanceReads = 3;
   public removeReads = 3;
   public healEntries = 30;
+  /** Per document name: the error SendCommand throws (AWS refusing the call). */
+  public refuseSend: Record<string, Error> = {};
   /** How the status document prints its bundle: framed (its default) or plain. */
   public statusEncoding: 'gzip-base64' | 'plain' = 'gzip-base64';
   public readonly commands = new Map<string, { input: SendCommandInput; polls: number; result?: CommandInvocation }>();
@@ -225,6 +227,8 @@ export class FakeStorage {
     describeManagedInstances: async (ids) =>
       this.nodes.filter((n) => ids.includes(n.instanceId) && n.lifecycleState !== 'Gone').map((n) => ({ instanceId: n.instanceId, online: n.online, ...(n.online || n.keepsIpOffline ? { ipAddress: n.ip } : {}), ...(n.agentVersion ? { agentVersion: n.agentVersion } : {}) })),
     sendCommand: async (input) => {
+      const refusal = this.refuseSend[input.documentName];
+      if (refusal) throw refusal;
       const id = `cmd-${++this.nextId}`;
       this.record('sendCommand', input);
       this.commands.set(id, { input, polls: 0 });

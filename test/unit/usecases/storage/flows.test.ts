@@ -1,3 +1,4 @@
+import { AwsCallError } from '../../../../lib/errors';
 import { parseStatusBundle } from '../../../../lib/core/storage/gluster-parse';
 import { SSM_STDOUT_LIMIT } from '../../../../lib/core/storage/status-frame';
 import { encodeStorageRequest } from '../../../../lib/usecases/storage/state';
@@ -100,6 +101,29 @@ describe('storage-launch', () => {
     const joined = cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!;
     expect(joined.body).toContain(`CloudWatch agent ${what} on ${node.instanceId}`);
     expect(joined.body).toContain('the brick disk alarm does not see this brick');
+  });
+
+  it('AWS refusing the agent document (access denied) is a warning of the join too, not a re-delivery until the dead letters', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    const denied = Object.assign(new Error('User is not authorized to perform: ssm:SendCommand'), { name: 'AccessDeniedException', $fault: 'client' });
+    cloud.refuseSend['AWS-ConfigureAWSPackage'] = new AwsCallError('SendCommand', denied.message, { cause: denied });
+    const node = cloud.launch(B);
+    const outcomes = await cloud.drain();
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.calls.find((c) => c.op === 'completeLifecycleAction')!.args).toMatchObject({ instanceId: node.instanceId, result: 'CONTINUE' });
+    expect(cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!.body).toContain(`CloudWatch agent not installed on ${node.instanceId}`);
+  });
+
+  it('a throttled agent document is left to the queue to try again (thrown), not turned into a warning', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' });
+    cloud.refuseSend['AWS-ConfigureAWSPackage'] = new AwsCallError('SendCommand', throttled.message, { cause: throttled });
+    cloud.launch(B);
+    await expect(cloud.drain()).rejects.toThrow(/Rate exceeded/);
   });
 
   it('a stage without an agent configuration parameter leaves the agent alone', async () => {
