@@ -1,3 +1,4 @@
+import { createSsmPort } from '../../../lib/aws/ssm';
 import { AutoScalingClient, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import {
   CreateDocumentCommand,
@@ -190,6 +191,11 @@ test('an offline agent: command waits, then TimedOut after the delivery timeout;
   }, 'the delivery timeout', 40_000);
   expect(inv).toMatchObject({ Status: 'TimedOut', StatusDetails: 'DeliveryTimedOut' });
   expect(h.executor.runs).toEqual([]);
+  // No step ran: none is listed, and the product reads the command by its status.
+  const listed = await ssm.send(new ListCommandInvocationsCommand({ CommandId: sent.Command?.CommandId ?? '', InstanceId: instanceId, Details: true }));
+  expect(listed.CommandInvocations?.[0]?.CommandPlugins).toEqual([]);
+  const port = createSsmPort(ssm, { dryRun: false, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as never });
+  await expect(port.getInvocation(sent.Command?.CommandId ?? '', instanceId)).resolves.toEqual({ status: 'TimedOut', exitCode: -1, stdout: '', stderr: 'no step ran (DeliveryTimedOut)' });
 });
 
 test('DescribeInstanceInformation reports agents Online / ConnectionLost with their IP', async () => {

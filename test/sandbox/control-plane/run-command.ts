@@ -488,7 +488,9 @@ export class RunCommandService {
           StatusDetails: inv.statusDetails,
           StandardOutputUrl: '',
           StandardErrorUrl: '',
-          CommandPlugins: details
+          // A command the agent never received ran no step: AWS need not list any, and the
+          // emulator lists none, so the product must read such an invocation by its status.
+          CommandPlugins: details && inv.statusDetails !== 'DeliveryTimedOut'
             ? inv.plugins.map((p) => ({
                 Name: p.name,
                 Status: p.status,
