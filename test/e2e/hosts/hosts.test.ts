@@ -197,7 +197,7 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
       ? readFileSync(CONFIGURE_SCRIPT, 'utf8')
       : 'set -e; mkdir -p /mnt/pydio-data/common; chown www-data: /mnt/pydio-data/common; ' +
         'sed -i \'s|"AJXP_DATA_PATH/files"|"/mnt/pydio-data/common"|\' /var/www/pydio/conf/bootstrap_repositories.php; echo OK > /var/www/pydio/check.txt';
-    const env = { SSM_AppRoot: '/var/www/pydio', SSM_ConfigMount: '/mnt/pydio-config', SSM_DataMount: '/mnt/pydio-data', SSM_WebUser: 'www-data', SSM_WebService: 'apache2', SSM_AppPort: '80' };
+    const env = { SSM_AppRoot: '/var/www/pydio', SSM_ConfigMount: '/mnt/pydio-config', SSM_DataMount: '/mnt/pydio-data', SSM_WebUser: 'www-data', SSM_WebService: 'apache2', SSM_AppPort: '80', SSM_KeepAliveTimeout: '65' };
     for (const id of [ids.c1, ids.c2]) {
       const result = await timed(`configureApp_${id === ids.c1 ? 'c1' : 'c2'}`, () => hosts.run(id, configure, env, 90));
       expect({ exitCode: result.exitCode, stderr: result.exitCode === 0 ? '' : result.stderr }).toEqual({ exitCode: 0, stderr: '' });
