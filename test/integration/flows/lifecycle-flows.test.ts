@@ -188,6 +188,8 @@ test('scale-out 0 -> 1: prepared on the instance, registered healthy, in service
     SSM_WebUser: 'www-data',
     SSM_WebService: 'apache2',
     SSM_AppPort: '80',
+    // The load balancer's idle timeout (60 s by default) + 5 s.
+    SSM_KeepAliveTimeout: '65',
   });
 
   await awaitNotification((n) => n.attributes.instanceId === id && n.attributes.eventType === 'lifecycle.succeeded', 'scale-out succeeded');
