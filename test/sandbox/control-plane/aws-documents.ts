@@ -33,6 +33,9 @@
 import { CreateDocumentCommand, GetCommandInvocationCommand, SendCommandCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { configureAgentParameters, installAgentParameters } from '../../../lib/usecases/storage/cloudwatch-agent';
 
+/** SendCommand's TimeoutSeconds (time to reach the agent) is at least 30 s; the wait below keeps its own bound. */
+const SEND_COMMAND_MIN_TIMEOUT_SECONDS = 30;
+
 export const CONFIGURE_PACKAGE_DOCUMENT = 'AWS-ConfigureAWSPackage';
 export const MANAGE_AGENT_DOCUMENT = 'AmazonCloudWatch-ManageAgent';
 /** The package name of the CloudWatch agent in Distributor. */
@@ -168,7 +171,7 @@ export async function configureAgentOn(clientConfig: object, instanceIds: readon
     { document: MANAGE_AGENT_DOCUMENT, step: 'ControlCloudWatchAgentLinux', parameters: asLists(configureAgentParameters(parameterName)) },
   ];
   for (const run of runs) {
-    const sent = await ssm.send(new SendCommandCommand({ DocumentName: run.document, InstanceIds: [...instanceIds], Parameters: run.parameters, TimeoutSeconds: Math.ceil(timeoutMs / 1000) }));
+    const sent = await ssm.send(new SendCommandCommand({ DocumentName: run.document, InstanceIds: [...instanceIds], Parameters: run.parameters, TimeoutSeconds: Math.max(SEND_COMMAND_MIN_TIMEOUT_SECONDS, Math.ceil(timeoutMs / 1000)) }));
     const commandId = sent.Command?.CommandId ?? '';
     for (const instanceId of instanceIds) {
       const deadline = Date.now() + timeoutMs;
