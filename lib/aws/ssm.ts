@@ -23,7 +23,7 @@ export interface CommandInvocation {
   /** The reported step's output: SSM keeps the first 24,000 characters of stdout, 8,000 of stderr. */
   readonly stdout: string;
   readonly stderr: string;
-  /** The document step reported: the first that did not succeed, else the last one. */
+  /** The document step reported: the first that failed, timed out or was cancelled, else the last one. */
   readonly step?: string;
 }
 

@@ -400,10 +400,9 @@ const PER_VOLUME: readonly Section[] = ['volume-status-detail', 'rebalance-statu
 export function parseStatusBundle(stdout: string): StatusBundle {
   const what = 'storage-gluster-status output';
   const parts: Array<{ section: Section; volume?: string; lines: string[] }> = [];
+  // unframeStatus refuses a bundle without its end marker.
   const all = unframeStatus(stdout).split('\n');
-  const end = all.findIndex((l) => l.trim() === BUNDLE_END);
-  if (end < 0) throw new MalformedEventError(`${what}: the bundle has no end marker "${BUNDLE_END}" (the script did not finish writing it)`);
-  for (const line of all.slice(0, end)) {
+  for (const line of all.slice(0, all.findIndex((l) => l.trim() === BUNDLE_END))) {
     if (line.startsWith('### ')) {
       const m = STATUS_MARKER.exec(line);
       if (!m) throw new MalformedEventError(`${what}: bad marker line ${JSON.stringify(line)}`);

@@ -30,7 +30,11 @@ function cut(stdout: string, missing: string): MalformedEventError {
   );
 }
 
-/** The plain bundle (marker lines and XML, ending in BUNDLE_END) from the script's stdout, framed or plain. */
+/**
+ * The plain bundle (marker lines and XML) from the script's stdout, framed or
+ * plain, always holding its end marker BUNDLE_END: output cut by SSM, or a
+ * bundle the script did not finish writing, is refused here.
+ */
 export function unframeStatus(stdout: string): string {
   const lines = stdout.split('\n');
   const header = FRAME_HEADER.exec(lines[0]?.trim() ?? '');
@@ -50,5 +54,9 @@ export function unframeStatus(stdout: string): string {
   if (plain.length !== Number(bytes) || digest !== sha256) {
     throw new MalformedEventError(`${WHAT}: the decoded bundle is ${plain.length} bytes with SHA-256 ${digest}, the header says ${bytes} bytes, ${sha256}`);
   }
-  return plain.toString('utf8');
+  const text = plain.toString('utf8');
+  if (!text.split('\n').some((line) => line.trim() === BUNDLE_END)) {
+    throw new MalformedEventError(`${WHAT}: the decoded bundle has no end marker "${BUNDLE_END}" (the script did not finish writing it)`);
+  }
+  return text;
 }
