@@ -50,9 +50,13 @@ export interface SsmPort {
   sendCommand(input: SendCommandInput): Promise<string>;
   /**
    * The command's status on the instance (all its steps), with the output of
-   * the step that decided it. Unknown invocation (not yet visible) reads as Pending.
+   * the step that decided it: the first that failed, timed out or was
+   * cancelled, else `report` when named, else the last one. Unknown
+   * invocation (not yet visible) reads as Pending.
    */
-  getInvocation(commandId: string, instanceId: string): Promise<CommandInvocation>;
+  getInvocation(commandId: string, instanceId: string, report?: string): Promise<CommandInvocation>;
+  /** The stdout of one step of a finished command ('' when the step printed nothing or is not listed). */
+  getStepOutput(commandId: string, instanceId: string, step: string): Promise<string>;
   /**
    * A claim in Parameter Store: true when this caller created `name`,
    * false when it already existed (someone else owns the work).
@@ -190,7 +194,7 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
    * (PluginName) or fails with InvalidPluginName. While the command runs only
    * the first read is made.
    */
-  async function getInvocation(commandId: string, instanceId: string): Promise<CommandInvocation> {
+  async function getInvocation(commandId: string, instanceId: string, report?: string): Promise<CommandInvocation> {
     if (commandId.startsWith(DRY_RUN_COMMAND_PREFIX)) {
       return { status: 'Success', exitCode: 0, stdout: '', stderr: '' };
     }
@@ -202,10 +206,12 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
     if (!invocation) return PENDING;
     const status = statusOf('ListCommandInvocations', invocation.Status, commandId, instanceId);
     if (!isFinished(status)) return { ...PENDING, status };
-    // The deciding step: the first that failed, timed out or was cancelled, else the last one.
-    // A step skipped by its precondition may be reported in any other way, so it never decides.
+    // The deciding step: the first that failed, timed out or was cancelled, else the one asked
+    // for, else the last one. A step skipped by its precondition may be reported in any other
+    // way, so it never decides.
     const plugins = invocation.CommandPlugins ?? [];
-    const reported = plugins.find((p) => DECISIVE.has(p.Status ?? '')) ?? plugins[plugins.length - 1];
+    const reported =
+      plugins.find((p) => DECISIVE.has(p.Status ?? '')) ?? (report !== undefined ? plugins.find((p) => p.Name === report) : undefined) ?? plugins[plugins.length - 1];
     // A command that never reached the agent (delivery timed out, undeliverable, cancelled first)
     // may list no step at all: its status says what happened.
     const noStep: CommandInvocation = { status, exitCode: -1, stdout: '', stderr: `no step ran (${invocation.StatusDetails ?? status})` };
@@ -224,6 +230,16 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
       stderr: output.StandardErrorContent ?? '',
       step,
     };
+  }
+
+  async function getStepOutput(commandId: string, instanceId: string, step: string): Promise<string> {
+    if (commandId.startsWith(DRY_RUN_COMMAND_PREFIX)) return '';
+    const output = await callAws(
+      'GetCommandInvocation',
+      () => client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: step })),
+      (error) => (isAwsError(error, 'InvocationDoesNotExist') ? { value: undefined } : undefined),
+    );
+    return output?.StandardOutputContent ?? '';
   }
 
   async function claim(name: string, owner: string): Promise<boolean> {
@@ -297,5 +313,5 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
     return found;
   }
 
-  return { describeManagedInstances, sendCommand, getInvocation, claim, claimOwner, release, putParameter, listParameters };
+  return { describeManagedInstances, sendCommand, getInvocation, getStepOutput, claim, claimOwner, release, putParameter, listParameters };
 }

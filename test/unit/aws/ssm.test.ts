@@ -192,6 +192,22 @@ describe('getInvocation', () => {
     expect(ssmMock.commandCalls(GetCommandInvocationCommand)[0].args[0].input.PluginName).toBe('ControlCloudWatchAgentLinux');
   });
 
+  it('reports the step asked for when every step succeeded (the status document\'s first part), and the failed step otherwise', async () => {
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'Success', CommandPlugins: twoSteps('Success', 'Success') }] });
+    ssmMock.on(GetCommandInvocationCommand, { CommandId: 'cmd-1', InstanceId: 'i-0abc', PluginName: 'configure' }).resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: 'first part' });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc', 'configure')).resolves.toMatchObject({ status: 'Success', stdout: 'first part', step: 'configure' });
+    ssmMock.reset();
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'Failed', CommandPlugins: twoSteps('Success', 'Failed', [0, 1]) }] });
+    ssmMock.on(GetCommandInvocationCommand).resolves({ Status: 'Failed', ResponseCode: 1, StandardErrorContent: 'no file' });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc', 'configure')).resolves.toMatchObject({ status: 'Failed', step: 'checkHealth' });
+  });
+
+  it('getStepOutput reads one named step of a finished command', async () => {
+    ssmMock.on(GetCommandInvocationCommand, { CommandId: 'cmd-1', InstanceId: 'i-0abc', PluginName: 'part1' }).resolves({ Status: 'Success', ResponseCode: 0, StandardOutputContent: 'second part' });
+    await expect(port().ssm.getStepOutput('cmd-1', 'i-0abc', 'part1')).resolves.toBe('second part');
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)[0].args[0].input).toEqual({ CommandId: 'cmd-1', InstanceId: 'i-0abc', PluginName: 'part1' });
+  });
+
   it('answers a dry-run command id as Success without AWS, even outside dry run', async () => {
     await expect(port().ssm.getInvocation('dry-run-1234', 'i-0abc')).resolves.toEqual({ status: 'Success', exitCode: 0, stdout: '', stderr: '' });
     expect(ssmMock.calls()).toHaveLength(0);

@@ -104,6 +104,7 @@ export class FakeCloud {
       const script = this.commandScript[command.input.documentName] ?? { polls: 1, result: { status: 'Success', exitCode: 0, stdout: 'ok', stderr: '' } };
       return command.polls >= script.polls ? script.result : { status: 'InProgress', exitCode: -1, stdout: '', stderr: '' };
     },
+    getStepOutput: async () => '',
     claim: async (name, owner) => {
       if (this.claims.has(name)) return false;
       this.claims.set(name, owner);
