@@ -5,6 +5,7 @@ set -o errexit -o nounset -o pipefail
 # Inputs (SSM parameters, interpolationType ENV_VAR):
 #   SSM_Volumes   comma-separated Gluster volume names
 #   SSM_Encoding  gzip-base64 (what the product reads) or plain (for a person)
+#   SSM_ReadId    names this read's file for the part steps (storage-gluster-status-part.sh)
 #
 # The bundle: XML documents of `gluster --mode=script --xml ...`, each after a
 # marker line `### gluster-status <section> [<volume>] rc=<exit> ###` (parsed by
@@ -16,7 +17,11 @@ set -o errexit -o nounset -o pipefail
 # bundle passes near four replica sets: gzip-base64 prints a header line with the
 # bundle's size and SHA-256, the gzip-compressed bundle base64-encoded on one
 # line, and `### gluster-status-bundle end ###` (lib/core/storage/status-frame.ts).
-# Read-only. Exit 0 unless glusterd does not answer.
+# That limit is per step, so the framed text is printed in parts of PART_CHARS: this
+# step prints the first and keeps the rest in $GLUSTER_STATUS_DIR/<ReadId> for the
+# document's part steps, which print one part each, in order (about 48 replica sets a
+# part; the document has 8 steps).
+# Read-only for Gluster. Exit 0 unless glusterd does not answer.
 
 step=validate
 log() { printf 'storage-gluster-status[%s]: %s\n' "$step" "$*" >&2; }
@@ -31,6 +36,11 @@ for v in "${volumes[@]}"; do
 done
 encoding=${SSM_Encoding:-gzip-base64}
 [[ $encoding == gzip-base64 || $encoding == plain ]] || die "SSM_Encoding must be gzip-base64 or plain, got '$encoding'"
+read_id=${SSM_ReadId:-manual}
+[[ $read_id =~ ^[A-Za-z0-9-]{1,64}$ ]] || die "SSM_ReadId must be 1 to 64 letters, digits or '-', got '$read_id'"
+# Each step's stdout is kept up to 24,000 characters; a part stays well under it.
+PART_CHARS=20000
+STATUS_DIR=${GLUSTER_STATUS_DIR:-/run/pydio-autoscaler/gluster-status}
 
 # section <name> [<volume>] -- <gluster args...>: marker, then the XML (whatever the exit status).
 section() {
@@ -74,7 +84,22 @@ if [[ $encoding == plain ]]; then
 fi
 bytes=$(wc -c <"$bundle")
 sha=$(sha256sum "$bundle")
-printf '### gluster-status-bundle encoding=gzip+base64 bytes=%s sha256=%s ###\n' "$bytes" "${sha%% *}"
-gzip -9 -n -c "$bundle" | base64 -w 0
-printf '\n### gluster-status-bundle end ###\n'
-log "bundle of $bytes bytes printed gzip-compressed"
+mkdir -p "$STATUS_DIR"
+chmod 0700 "$STATUS_DIR"
+# Parts of reads whose part steps never ran (the command was cancelled or timed out).
+find "$STATUS_DIR" -maxdepth 1 -type f -mmin +60 -delete
+framed=$STATUS_DIR/$read_id
+{
+  printf '### gluster-status-bundle encoding=gzip+base64 bytes=%s sha256=%s ###\n' "$bytes" "${sha%% *}"
+  gzip -9 -n -c "$bundle" | base64 -w 0
+  printf '\n### gluster-status-bundle end ###\n'
+} >"$framed"
+size=$(wc -c <"$framed")
+dd if="$framed" iflag=count_bytes count="$PART_CHARS" status=none
+if ((size > PART_CHARS)); then
+  printf '%s\n' "$PART_CHARS" >"$framed.next"
+  log "bundle of $bytes bytes printed gzip-compressed: part 1 of $(((size + PART_CHARS - 1) / PART_CHARS)), the rest in $framed for the part steps"
+else
+  rm -f "$framed"
+  log "bundle of $bytes bytes printed gzip-compressed"
+fi

@@ -42,7 +42,10 @@ case $name in
     [[ ! -f $S/glusterd-down ]] || { echo "Connection failed. Please check if gluster daemon is operational." >&2; exit 1; }
     args=" $* "
     case $args in
-      *" --xml "*) echo "<cliOutput><opRet>0</opRet><args>$*</args></cliOutput>" ;;
+      *" --xml "*)
+        echo "<cliOutput><opRet>0</opRet><args>$*</args></cliOutput>"
+        # A large answer that hardly compresses (a big pool, in size), different at each call.
+        [[ ! -f $S/xml-pad ]] || { printf '<!-- '; head -c "$(<"$S/xml-pad")" /dev/urandom | base64 -w 0; printf ' -->\n'; } ;;
       *" volume heal "*" full ")
         if [[ -f $S/heal-fails ]] && (($(<"$S/heal-fails") > 0)); then
           echo $(($(<"$S/heal-fails") - 1)) >"$S/heal-fails"
@@ -107,6 +110,7 @@ setup() {
   common_setup
   write_storage_fake
   export FSTAB=$ROOT/etc/fstab PROBE_WAIT_SLEEP=0 PROBE_WAIT_TRIES=3 PROBE_RETRY_SLEEP=0
+  export GLUSTER_STATUS_DIR=$ROOT/run/pydio-autoscaler/gluster-status
   mkdir -p "$ROOT/etc"
   printf '%s\n' '# /etc/fstab' 'UUID=root / ext4 defaults 0 1' >"$FSTAB"
   : >"$FAKE_STATE/pool"
@@ -445,6 +449,55 @@ EOF
   decoded=$(sed -n 2p <<<"$output" | base64 -d | gunzip)
   [ "$decoded" = "$plain" ]
   [ "$(sed -n 2p <<<"$output" | base64 -d | gunzip | sha256sum | cut -d' ' -f1)" = "${BASH_REMATCH[2]}" ]
+}
+
+@test "gluster-status: a bundle longer than one step's output is printed in parts: the first step, then each part step in order, which join to the frame and clean up" {
+  echo Started >"$FAKE_STATE/vol-pydio-data"
+  echo 15000 >"$FAKE_STATE/xml-pad"
+  export GLUSTER_STATUS_DIR=$BATS_TEST_TMPDIR/status SSM_ReadId=read-1
+  out=$BATS_TEST_TMPDIR/out
+  mkdir -p "$out"
+  SSM_Volumes=pydio-config,pydio-data bash "$SCRIPTS/storage-gluster-status.sh" >"$out/0" 2>/dev/null
+  [ "$(wc -c <"$out/0")" -eq 20000 ]
+  [ -f "$GLUSTER_STATUS_DIR/read-1" ]
+  for i in 1 2 3 4 5 6 7; do
+    bash "$SCRIPTS/storage-gluster-status-part.sh" >"$out/$i" 2>/dev/null
+    [ "$(wc -c <"$out/$i")" -le 20000 ]
+  done
+  # Five sections of ~20,000 random base64 characters: more than four parts, fewer than eight.
+  [ "$(wc -c <"$out/4")" -gt 0 ]
+  [ "$(wc -c <"$out/7")" -eq 0 ]
+  cat "$out"/[0-7] >"$out/joined"
+  [ "$(wc -l <"$out/joined")" -eq 3 ]
+  header=$(sed -n 1p "$out/joined")
+  [[ $header =~ ^'### gluster-status-bundle encoding=gzip+base64 bytes='([0-9]+)' sha256='([0-9a-f]{64})' ###'$ ]]
+  [ "$(sed -n 3p "$out/joined")" = '### gluster-status-bundle end ###' ]
+  sed -n 2p "$out/joined" | base64 -d | gunzip >"$out/plain"
+  [ "$(sha256sum <"$out/plain" | cut -d' ' -f1)" = "${BASH_REMATCH[2]}" ]
+  [ "$(tail -n 1 "$out/plain")" = '### gluster-status end ###' ]
+  # Nothing is left behind once the last part is printed.
+  [ -z "$(ls -A "$GLUSTER_STATUS_DIR")" ]
+}
+
+@test "gluster-status: a bundle that fits one part keeps no file, and the part steps print nothing" {
+  echo Started >"$FAKE_STATE/vol-pydio-data"
+  export GLUSTER_STATUS_DIR=$BATS_TEST_TMPDIR/status SSM_ReadId=read-2
+  run env SSM_Volumes=pydio-data bash -c "bash '$SCRIPTS/storage-gluster-status.sh' 2>/dev/null"
+  [ "$status" -eq 0 ]
+  [ "$(wc -l <<<"$output")" -eq 3 ]
+  [ -z "$(ls -A "$GLUSTER_STATUS_DIR")" ]
+  run bash "$SCRIPTS/storage-gluster-status-part.sh"
+  [ "$status" -eq 0 ]
+  [ -z "$output" ]
+}
+
+@test "gluster-status: refuses a ReadId that could name another path" {
+  run env SSM_Volumes=pydio-data SSM_ReadId=../etc bash "$SCRIPTS/storage-gluster-status.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"SSM_ReadId must be 1 to 64 letters, digits or '-', got '../etc'"* ]]
+  run env SSM_ReadId=../etc bash "$SCRIPTS/storage-gluster-status-part.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"SSM_ReadId must be"* ]]
 }
 
 @test "gluster-status: refuses an encoding it does not know" {

@@ -1,5 +1,6 @@
 import { readFileSync, readdirSync } from 'fs';
 import { join } from 'path';
+import { STATUS_STEPS } from '../../lib/core/storage/status-frame';
 
 interface Parameter {
   type: string;
@@ -59,8 +60,11 @@ const CONTRACT = {
   },
   storageGlusterStatus: {
     name: 'storage-gluster-status',
-    steps: { glusterStatus: 'storage-gluster-status.sh' },
-    parameters: ['Volumes', 'Encoding'],
+    steps: {
+      glusterStatus: 'storage-gluster-status.sh',
+      ...Object.fromEntries(STATUS_STEPS.slice(1).map((step) => [step, 'storage-gluster-status-part.sh'])),
+    },
+    parameters: ['Volumes', 'Encoding', 'ReadId'],
   },
   storageGlusterCommand: {
     name: 'storage-gluster-command',
@@ -118,6 +122,7 @@ const TABLE: Record<string, { good: string[]; bad: string[] }> = {
   Force: { good: ['yes', 'no'], bad: ['true', 'YES', 'force', 'no '] },
   KeepAliveTimeout: { good: ['65', '1', '4005', '9999'], bad: ['0', '065', '10000', '-1', '65s', '6 5'] },
   Encoding: { good: ['gzip-base64', 'plain'], bad: ['gzip', 'PLAIN', 'plain ', 'gzip-base64;id'] },
+  ReadId: { good: ['manual', '0f8fad5b-d9cb-469f-a165-70867728950e', 'a'.repeat(64)], bad: ['a'.repeat(65), '../x', 'a/b', 'a b', 'a.b', 'a_b'] },
   ExpectBytes: { good: ['1', '214748364800', '1099511627776'], bad: ['0', '0100', '12GiB', '-1', '1e9', '12345678901234567'] },
 };
 
@@ -138,6 +143,13 @@ describe('SSM documents', () => {
   it('renders exactly the documents of the contract', () => {
     expect(Object.keys(render.documents).sort()).toEqual([...KEYS].sort());
     for (const key of KEYS) expect(render.documents[key].name).toBe(CONTRACT[key].name);
+  });
+
+  // CreateDocument: "The content of the document must not exceed 64KB. This quota also
+  // includes the content specified for input parameters at runtime" (MaxDocumentSizeExceeded).
+  it.each(KEYS)('%s stays under 64 KB with room for its parameters at run time', (key) => {
+    const bytes = Buffer.byteLength(JSON.stringify(render.documents[key].content), 'utf8');
+    expect(bytes).toBeLessThan(64 * 1024 - 8 * 1024);
   });
 
   describe.each(KEYS)('%s', (key) => {

@@ -11,10 +11,24 @@ import { MalformedEventError } from '../../errors';
  * base64-encoded on one line between a header (raw size, SHA-256) and an end
  * line, and every bundle ends with its own end marker: output that was cut is
  * recognised and refused by name, never parsed as a smaller cluster.
+ *
+ * That limit holds per step, so the framed text is printed in parts of
+ * STATUS_PART_CHARS: the document's first step prints the first part, each
+ * part step the next one (storage-gluster-status-part.sh). The reader joins
+ * the steps' outputs in order while the frame goes on (continuesInNextPart).
  */
 
 /** GetCommandInvocation's StandardOutputContent: the first 24,000 characters of stdout. */
 export const SSM_STDOUT_LIMIT = 24_000;
+
+/** What one step of storage-gluster-status prints at most of the framed text (both scripts' PART_CHARS). */
+export const STATUS_PART_CHARS = 20_000;
+
+/** storage-gluster-status's steps, in the order their parts join. */
+export const STATUS_STEPS = ['glusterStatus', 'part1', 'part2', 'part3', 'part4', 'part5', 'part6', 'part7'] as const;
+
+/** The longest framed text the document can print. */
+export const STATUS_MAX_CHARS = STATUS_PART_CHARS * STATUS_STEPS.length;
 
 /** The last line of every plain bundle. */
 export const BUNDLE_END = '### gluster-status end ###';
@@ -23,11 +37,27 @@ const FRAME_HEADER = /^### gluster-status-bundle encoding=gzip\+base64 bytes=([0
 const FRAME_END = '### gluster-status-bundle end ###';
 const WHAT = 'storage-gluster-status output';
 
-function cut(stdout: string, missing: string): MalformedEventError {
-  const atLimit = stdout.length >= SSM_STDOUT_LIMIT;
-  return new MalformedEventError(
-    `${WHAT}: ${missing}${atLimit ? `: the output was cut at Run Command's ${SSM_STDOUT_LIMIT.toLocaleString('en')}-character stdout limit (the cluster's status no longer fits one read)` : ' (output incomplete)'}`,
-  );
+function cut(stdout: string, missing: string, framed: boolean): MalformedEventError {
+  const why = framed
+    ? stdout.length >= STATUS_MAX_CHARS
+      ? `: the encoded bundle is longer than the document's ${STATUS_STEPS.length} parts of ${STATUS_PART_CHARS.toLocaleString('en')} characters (the cluster's status no longer fits one read)`
+      : ' (output incomplete: a part is missing or was cut)'
+    : stdout.length >= SSM_STDOUT_LIMIT
+      ? `: the output was cut at Run Command's ${SSM_STDOUT_LIMIT.toLocaleString('en')}-character stdout limit (the cluster's status no longer fits one read)`
+      : ' (output incomplete)';
+  return new MalformedEventError(`${WHAT}: ${missing}${why}`);
+}
+
+/**
+ * Whether `read`, the parts read so far joined in step order, is a framed
+ * bundle that goes on in the next step: its end line is not there yet and the
+ * last part was a whole one.
+ */
+export function continuesInNextPart(read: string): boolean {
+  if (read.length === 0 || read.length % STATUS_PART_CHARS !== 0) return false;
+  const newline = read.indexOf('\n');
+  if (!FRAME_HEADER.test((newline < 0 ? read : read.slice(0, newline)).trim())) return false;
+  return !read.split('\n').some((line) => line.trim() === FRAME_END);
 }
 
 /**
@@ -39,10 +69,10 @@ export function unframeStatus(stdout: string): string {
   const lines = stdout.split('\n');
   const header = FRAME_HEADER.exec(lines[0]?.trim() ?? '');
   if (!header) {
-    if (!lines.some((line) => line.trim() === BUNDLE_END)) throw cut(stdout, `no end marker "${BUNDLE_END}"`);
+    if (!lines.some((line) => line.trim() === BUNDLE_END)) throw cut(stdout, `no end marker "${BUNDLE_END}"`, false);
     return stdout;
   }
-  if (lines[2]?.trim() !== FRAME_END) throw cut(stdout, `no "${FRAME_END}" line after the encoded bundle`);
+  if (lines[2]?.trim() !== FRAME_END) throw cut(stdout, `no "${FRAME_END}" line after the encoded bundle`, true);
   let plain: Buffer;
   try {
     plain = gunzipSync(Buffer.from(lines[1]?.trim() ?? '', 'base64'));

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../aws/autoscaling';
 import type { InstanceTagPort, VolumePort } from '../../aws/ec2-volumes';
 import type { NotifierPort } from '../../aws/sns';
@@ -11,6 +12,7 @@ import { clusterGuard, commandParameters, commandLine, type GlusterStep } from '
 import { buildClusterSnapshot, type ClusterSnapshot, type GroupInstance } from '../../core/storage/snapshot';
 import { AutoscalerError, StepFailedError } from '../../errors';
 import type { Log } from '../../logger';
+import { continuesInNextPart, STATUS_STEPS } from '../../core/storage/status-frame';
 import type { StorageConfig } from './config';
 import type { StorageFlowState, StorageOutcome } from './state';
 import { encodeSummary, summarizeSnapshot, summaryName } from './status';
@@ -142,6 +144,8 @@ export async function runDocumentStep(
   on: Node,
   parameters: Record<string, string>,
   what: string,
+  /** The step whose output a successful run returns (default: the last). */
+  report?: string,
 ): Promise<DocumentResult> {
   const { config } = deps;
   if (!state.command) {
@@ -160,7 +164,7 @@ export async function runDocumentStep(
       patch: { command: { id: commandId, instanceId: on.instanceId, host: on.host, sentAt: deps.now().toISOString() } },
     };
   }
-  const invocation = await deps.ssm.getInvocation(state.command.id, state.command.instanceId);
+  const invocation = await deps.ssm.getInvocation(state.command.id, state.command.instanceId, report);
   return readInvocation(invocation, state, deps, what);
 }
 
@@ -218,12 +222,32 @@ export type SnapshotResult =
   | { readonly kind: 'snapshot'; readonly snapshot: ClusterSnapshot; readonly bundle: StatusBundle; readonly group: GroupView }
   | Exclude<StorageOutcome, { kind: 'next' } | { kind: 'done' }>;
 
+/** storage-gluster-status's parameters; ReadId names this read's parts on the member (any unique name). */
+export function statusParameters(deps: StorageDeps): Record<string, string> {
+  return { Volumes: deps.storage.volumes.join(','), ReadId: randomUUID() };
+}
+
+/**
+ * The whole framed status of a finished storage-gluster-status command: the
+ * first step's output, then each part step's while the frame goes on.
+ */
+export async function readStatusParts(deps: StorageDeps, commandId: string, instanceId: string, first: string): Promise<string> {
+  let read = first;
+  for (const step of STATUS_STEPS.slice(1)) {
+    if (!continuesInNextPart(read)) break;
+    read += await deps.ssm.getStepOutput(commandId, instanceId, step);
+  }
+  return read;
+}
+
 /** Runs storage-gluster-status on `on` (send -> wait -> read -> parse) and joins it with the group. */
 export async function readSnapshotStep(state: StorageFlowState, deps: StorageDeps, on: Node): Promise<SnapshotResult> {
-  const result = await runDocumentStep(state, deps, deps.storage.documents.glusterStatus, on, { Volumes: deps.storage.volumes.join(',') }, 'gluster status');
+  const command = state.command;
+  const result = await runDocumentStep(state, deps, deps.storage.documents.glusterStatus, on, statusParameters(deps), 'gluster status', STATUS_STEPS[0]);
   if (result.kind !== 'result') return result;
   try {
-    return await snapshotFromStatus(deps, result.stdout, on);
+    const stdout = command ? await readStatusParts(deps, command.id, command.instanceId, result.stdout) : result.stdout;
+    return await snapshotFromStatus(deps, stdout, on);
   } catch (error) {
     if (!(error instanceof StepFailedError)) throw error;
     const busy = busyOrFail(state, deps, error.message, { kind: 'fail', reason: error.message });

@@ -2,12 +2,13 @@ import { decideInvocation } from '../../core/decisions';
 import { malformedEvent } from '../../core/messages';
 import * as storageMessages from '../../core/storage/messages';
 import { planExpansion, planShrink, type ExpansionPlan, type ShrinkPlan } from '../../core/storage/plan';
+import { STATUS_STEPS } from '../../core/storage/status-frame';
 import type { QueuePort } from '../../aws/sqs';
 import type { SsmPort } from '../../aws/ssm';
 import { MalformedEventError } from '../../errors';
 import type { Log } from '../../logger';
 import type { StorageExpansionPort } from '../ports';
-import { healthName, pickMember, snapshotFromStatus, type HealthRecord, type StorageDeps } from './cluster';
+import { healthName, pickMember, readStatusParts, snapshotFromStatus, statusParameters, type HealthRecord, type StorageDeps } from './cluster';
 import { lockHolder } from './flows';
 import { asRunByStage, parseStorageRequest } from './requests';
 import { encodeStorageRequest, type StorageRequest } from './state';
@@ -56,7 +57,7 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
   const commandId = await deps.ssm.sendCommand({
     documentName: deps.storage.documents.glusterStatus,
     instanceId: via.instanceId,
-    parameters: { Volumes: deps.storage.volumes.join(',') },
+    parameters: statusParameters(deps),
     timeoutSeconds: deps.config.timing.commandTimeoutSeconds,
     comment: `pydio-autoscaler dry-run ${request.action} ${request.volume}`,
   });
@@ -64,10 +65,10 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
   let stdout: string | undefined;
   for (let poll = 0; poll < polls && stdout === undefined; poll += 1) {
     await deps.sleep(POLL_MS);
-    const invocation = await deps.ssm.getInvocation(commandId, via.instanceId);
+    const invocation = await deps.ssm.getInvocation(commandId, via.instanceId, STATUS_STEPS[0]);
     const decided = decideInvocation(invocation, 'gluster status', 0, deps.config.timing.commandTimeoutSeconds);
     if (decided.kind === 'fail') return refuse(`the Gluster status could not be read on ${via.instanceId}: ${decided.reason}`);
-    if (decided.kind === 'next') stdout = invocation.stdout;
+    if (decided.kind === 'next') stdout = await readStatusParts(deps, commandId, via.instanceId, invocation.stdout);
   }
   if (stdout === undefined) return refuse(`the Gluster status of ${via.instanceId} did not arrive within ${deps.storage.timing.syncStatusSeconds}s; retry, or drop dryRun to go through the queue`);
   const read = await snapshotFromStatus(deps, stdout, via);

@@ -13,7 +13,7 @@ import type { GroupDescription, LifecycleActionRef, LifecycleResult } from '../.
 import type { CommandInvocation, SendCommandInput } from '../../../../lib/aws/ssm';
 import { parseConfig } from '../../../../lib/config';
 import type { Notification } from '../../../../lib/core/notification';
-import { BUNDLE_END, SSM_STDOUT_LIMIT } from '../../../../lib/core/storage/status-frame';
+import { BUNDLE_END, SSM_STDOUT_LIMIT, STATUS_PART_CHARS, STATUS_STEPS } from '../../../../lib/core/storage/status-frame';
 import type { Log } from '../../../../lib/logger';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
 import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
@@ -99,7 +99,7 @@ export class FakeStorage {
   public refuseSend: Record<string, Error> = {};
   /** How the status document prints its bundle: framed (its default) or plain. */
   public statusEncoding: 'gzip-base64' | 'plain' = 'gzip-base64';
-  public readonly commands = new Map<string, { input: SendCommandInput; polls: number; result?: CommandInvocation }>();
+  public readonly commands = new Map<string, { input: SendCommandInput; polls: number; result?: CommandInvocation; steps?: Record<string, string> }>();
   private nextId = 0;
   private nextIp = 10;
 
@@ -234,14 +234,28 @@ export class FakeStorage {
       this.commands.set(id, { input, polls: 0 });
       return id;
     },
-    getInvocation: async (commandId) => {
+    getInvocation: async (commandId, _instanceId, report) => {
       const command = this.commands.get(commandId);
       if (!command) return { status: 'Pending', exitCode: -1, stdout: '', stderr: '' };
       command.polls += 1;
       if (command.polls < this.commandPolls) return { status: 'InProgress', exitCode: -1, stdout: '', stderr: '' };
       // A document runs once, when it ends; later reads see the same result.
-      command.result ??= this.execute(command.input);
-      return command.result;
+      if (!command.result) {
+        command.result = this.execute(command.input);
+        command.steps = this.stepOutputs(command.input, command.result);
+      }
+      // As ListCommandInvocations + GetCommandInvocation: the failed step, else the one asked for, else the last.
+      const steps = command.steps;
+      if (!steps || command.result.status !== 'Success') return command.result;
+      const names = Object.keys(steps);
+      const step = report !== undefined && report in steps ? report : names[names.length - 1]!;
+      return { ...command.result, stdout: steps[step] ?? '', step };
+    },
+    getStepOutput: async (commandId, _instanceId, step) => {
+      this.record('getStepOutput', { commandId, step });
+      const steps = this.commands.get(commandId)?.steps;
+      if (steps && !(step in steps)) throw new Error(`InvalidPluginName: ${step}`);
+      return steps?.[step] ?? '';
     },
     claim: async (name, owner) => {
       this.record('claim', { name, owner });
@@ -365,7 +379,8 @@ export class FakeStorage {
       }
       case 'doc-gluster-status': {
         const plain = this.statusBundle(on, (p.Volumes ?? '').split(','));
-        return ok((p.Encoding ?? this.statusEncoding) === 'plain' ? plain : frameStatus(plain));
+        // Whole: getInvocation hands it out in the document's steps (stepOutputs), each cut as SSM cuts it.
+        return { status: 'Success', exitCode: 0, stdout: (p.Encoding ?? this.statusEncoding) === 'plain' ? plain : frameStatus(plain), stderr: '' };
       }
       case 'doc-gluster-command': {
         const out = this.glusterCommand(p);
@@ -374,6 +389,20 @@ export class FakeStorage {
       default:
         return { status: 'Failed', exitCode: 1, stdout: '', stderr: `unknown document ${input.documentName}` };
     }
+  }
+
+  /**
+   * storage-gluster-status's steps: the framed text in parts of
+   * STATUS_PART_CHARS (the script's PART_CHARS), each step's stdout kept to
+   * 24,000 characters; the plain bundle all in the first step (cut there).
+   */
+  private stepOutputs(input: SendCommandInput, result: CommandInvocation): Record<string, string> | undefined {
+    if (input.documentName !== 'doc-gluster-status' || result.status !== 'Success') return undefined;
+    const full = result.stdout;
+    const framed = (input.parameters.Encoding ?? this.statusEncoding) !== 'plain';
+    return Object.fromEntries(
+      STATUS_STEPS.map((step, i) => [step, (framed ? full.slice(i * STATUS_PART_CHARS, (i + 1) * STATUS_PART_CHARS) : i === 0 ? full : '').slice(0, SSM_STDOUT_LIMIT)]),
+    );
   }
 
   private alive(ip: string): boolean {
@@ -475,8 +504,11 @@ export class FakeStorage {
       const nodes = v.bricks.filter((b) => this.alive(b.host)).map((b) =>
         `        <node>\n          <hostname>${b.host}</hostname>\n          <path>${b.path}</path>\n          <peerid>${uuid(b.host)}</peerid>\n          <status>1</status>\n          <port>49152</port>\n          <pid>1400</pid>\n          <sizeTotal>${this.diskBytes}</sizeTotal>\n          <sizeFree>${this.diskBytes - used}</sizeFree>\n          <device>/dev/nvme1n1</device>\n          <fsName>xfs</fsName>\n        </node>`);
       parts.push(`### gluster-status volume-status-detail ${v.name} rc=0 ###`, xml(`  <volStatus>\n    <volumes>\n      <volume>\n        <volName>${v.name}</volName>\n        <nodeCount>${nodes.length}</nodeCount>\n${nodes.join('\n')}\n      </volume>\n    </volumes>\n  </volStatus>`));
-      if (v.rebalance && v.rebalance.reads < v.rebalance.until) {
-        parts.push(`### gluster-status rebalance-status ${v.name} rc=0 ###`, this.taskXml('volRebalance', v, 1, 'in progress', 1, 0));
+      if (v.rebalance) {
+        // As `gluster volume rebalance <v> status` (the rebalance-status action): each read moves it on.
+        v.rebalance.reads += 1;
+        const complete = v.rebalance.reads >= v.rebalance.until;
+        parts.push(`### gluster-status rebalance-status ${v.name} rc=0 ###`, this.taskXml('volRebalance', v, complete ? 3 : 1, complete ? 'completed' : 'in progress', v.rebalance.reads * 10, v.rebalance.failures));
       } else {
         parts.push(`### gluster-status rebalance-status ${v.name} rc=1 ###`, refused(`Volume ${v.name} is not a distribute volume or contains only 1 brick.`));
       }

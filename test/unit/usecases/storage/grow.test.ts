@@ -14,6 +14,7 @@ import { createVolumePort, type Ec2Call, type EbsVolume, type VolumeModification
 import { createNotifierPort } from '../../../../lib/aws/sns';
 import { createSsmPort, type CommandInvocation, type SendCommandInput } from '../../../../lib/aws/ssm';
 import { parseXml } from '../../../../lib/core/storage/xml';
+import { STATUS_STEPS } from '../../../../lib/core/storage/status-frame';
 import { parseConfig } from '../../../../lib/config';
 import { AwsCallError, ConfigurationError } from '../../../../lib/errors';
 import { parseStorageConfig, readOnlyDocuments } from '../../../../lib/usecases/storage/config';
@@ -133,9 +134,9 @@ class GrowCloud extends FakeStorage {
         this.growCommands.set(id, { input });
         return id;
       },
-      getInvocation: async (commandId, instanceId) => {
+      getInvocation: async (commandId, instanceId, report) => {
         const command = this.growCommands.get(commandId);
-        if (!command) return base.ssm.getInvocation(commandId, instanceId);
+        if (!command) return base.ssm.getInvocation(commandId, instanceId, report);
         command.result ??= this.runGrow(command.input);
         return command.result;
       },
@@ -204,8 +205,11 @@ function ec2Wire(cloud: GrowCloud, wire: string[]): Ec2Call {
   };
 }
 
-/** An SSMClient whose commands go to the fake's SSM port (the only way anything reaches the fake). */
-function ssmWire(ssm: StorageDeps['ssm']): SSMClient {
+/**
+ * An SSMClient whose commands go to the fake's SSM port (the only way anything
+ * reaches the fake). `steps` names a command's document steps, as AWS lists them.
+ */
+function ssmWire(ssm: StorageDeps['ssm'], steps: (commandId: string) => readonly string[] = () => ['main']): SSMClient {
   const send = async (command: unknown): Promise<unknown> => {
     if (command instanceof DescribeInstanceInformationCommand) {
       const agents = await ssm.describeManagedInstances(command.input.InstanceInformationFilterList?.[0]?.valueSet ?? []);
@@ -217,15 +221,18 @@ function ssmWire(ssm: StorageDeps['ssm']): SSMClient {
       const id = await ssm.sendCommand({ documentName: i.DocumentName ?? '', instanceId: i.InstanceIds?.[0] ?? '', parameters, timeoutSeconds: i.TimeoutSeconds ?? 0, comment: i.Comment ?? '' });
       return { Command: { CommandId: id } };
     }
-    // The fake's invocations are one-step documents: the step is called 'main'.
+    // Every step of a command shares its status; a one-step document's step is called 'main'.
     if (command instanceof ListCommandInvocationsCommand) {
       const { CommandId = '', InstanceId = '' } = command.input;
       const r = await ssm.getInvocation(CommandId, InstanceId);
-      return { CommandInvocations: [{ CommandId, InstanceId, Status: r.status, CommandPlugins: [{ Name: 'main', Status: r.status, ResponseCode: r.exitCode }] }] };
+      const plugins = steps(CommandId).map((Name) => ({ Name, Status: r.status, ResponseCode: r.exitCode }));
+      return { CommandInvocations: [{ CommandId, InstanceId, Status: r.status, CommandPlugins: plugins }] };
     }
     if (command instanceof GetCommandInvocationCommand) {
-      if (command.input.PluginName !== 'main') throw awsError('InvalidPluginName', `no step ${String(command.input.PluginName)}`);
-      const r = await ssm.getInvocation(command.input.CommandId ?? '', command.input.InstanceId ?? '');
+      const { CommandId = '', InstanceId = '', PluginName } = command.input;
+      const names = steps(CommandId);
+      if (PluginName === undefined || !names.includes(PluginName)) throw awsError('InvalidPluginName', `no step ${String(PluginName)}`);
+      const r = await ssm.getInvocation(CommandId, InstanceId, names.length > 1 ? PluginName : undefined);
       return { Status: r.status, ResponseCode: r.exitCode, StandardOutputContent: r.stdout, StandardErrorContent: r.stderr };
     }
     if (command instanceof PutParameterCommand) {
@@ -268,7 +275,8 @@ function dryRunStage(cloud: GrowCloud): { deps: StorageDeps; ec2: string[]; publ
   const log = recordingLog();
   const ec2: string[] = [];
   const published: Published[] = [];
-  const ssm = createSsmPort(ssmWire(base.ssm), { dryRun: true, log }, readOnlyDocuments(base.storage));
+  const steps = (commandId: string): readonly string[] => (cloud.commands.get(commandId)?.input.documentName === base.storage.documents.glusterStatus ? STATUS_STEPS : ['main']);
+  const ssm = createSsmPort(ssmWire(base.ssm, steps), { dryRun: true, log }, readOnlyDocuments(base.storage));
   const deps: StorageDeps = {
     ...base,
     ssm,

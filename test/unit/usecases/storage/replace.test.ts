@@ -38,7 +38,7 @@ function failingAction(cloud: FakeStorage, action: string): StorageDeps {
     ...deps,
     ssm: {
       ...cloud.ssm,
-      getInvocation: async (commandId, instanceId) => (cloud.commands.get(commandId)?.input.parameters.Action === action ? failed : cloud.ssm.getInvocation(commandId, instanceId)),
+      getInvocation: async (commandId, instanceId, report) => (cloud.commands.get(commandId)?.input.parameters.Action === action ? failed : cloud.ssm.getInvocation(commandId, instanceId, report)),
     },
   };
 }
