@@ -2,7 +2,7 @@ import { agentTooOld, waitingState } from '../../core/decisions';
 import { backoffSeconds, secondsSince } from '../../core/flow';
 import { parseLifecycleSource, type LifecycleEvent } from '../../core/lifecycle-event';
 import { parseJsonBody, rejectMalformed } from '../intake';
-import { parseRebalanceStatus, parseRemoveBrickStatus, type TaskStatus } from '../../core/storage/gluster-parse';
+import { parseRemoveBrickStatus, type TaskStatus } from '../../core/storage/gluster-parse';
 import * as storageMessages from '../../core/storage/messages';
 import {
   bootstrapPlan,
@@ -624,20 +624,37 @@ async function planSnapshot(state: StorageFlowState, deps: StorageDeps): Promise
 }
 
 async function watchTask(state: StorageFlowState, deps: StorageDeps, step: GlusterStep, parse: (xml: string) => TaskStatus, what: string): Promise<StorageOutcome> {
+  const result = await runGlusterStep(state, deps, step, viaOf(state));
+  if (result.kind !== 'result') return result;
+  return decideTask(state, deps, parse(result.stdout), what, step.action.startsWith('rebalance') ? 'rebalance' : 'shrink');
+}
+
+/**
+ * The rebalance, read from storage-gluster-status: gluster's rebalance status
+ * lists every node of the pool, which passes one step's 24,000 characters near
+ * 65 nodes; the status document prints it compressed and in parts.
+ */
+async function watchRebalance(state: StorageFlowState, deps: StorageDeps, volume: string): Promise<StorageOutcome> {
+  const read = await readSnapshotStep(state, deps, viaOf(state));
+  if (read.kind !== 'snapshot') return read;
+  return decideTask(state, deps, read.bundle.rebalance[volume] ?? NO_TASK, 'rebalance', 'rebalance');
+}
+
+/** A volume with no rebalance section (not started): no task reported. */
+const NO_TASK: TaskStatus = { state: 'none', statusText: 'not reported', nodes: [], files: 0, size: 0, failures: 0, runtimeSeconds: 0 };
+
+async function decideTask(state: StorageFlowState, deps: StorageDeps, status: TaskStatus, what: string, kind: 'rebalance' | 'shrink'): Promise<StorageOutcome> {
   const { config, storage } = deps;
   const request = requestOf(state);
   const now = deps.now();
   const inStep = secondsSince(state.stepStartedAt, now);
-  const result = await runGlusterStep(state, deps, step, viaOf(state));
-  if (result.kind !== 'result') return result;
-  const status = parse(result.stdout);
   if (status.state === 'none' && inStep < 60) return { kind: 'wait', reason: `${what} not reported yet` };
   const decided = decideRebalance(status, what);
   if (decided.kind === 'wait') {
     if (inStep > storage.timing.migrationTimeoutSeconds) return { kind: 'fail', reason: `${what} still running after ${Math.round(inStep)}s (bound ${storage.timing.migrationTimeoutSeconds}s)` };
     const last = state.lastProgressAt ?? state.stepStartedAt;
     if (secondsSince(last, now) >= storage.timing.progressEverySeconds) {
-      await deps.notifier.publish(storageMessages.storageProgress(config.stage, step.action.startsWith('rebalance') ? 'rebalance' : 'shrink', request.volume, status, inStep));
+      await deps.notifier.publish(storageMessages.storageProgress(config.stage, kind, request.volume, status, inStep));
       return { kind: 'wait', reason: decided.reason, patch: { lastProgressAt: now.toISOString() } };
     }
     return { kind: 'wait', reason: decided.reason };
@@ -722,7 +739,7 @@ async function expandStep(state: StorageFlowState, deps: StorageDeps): Promise<S
     }
 
     case 'await-rebalanced':
-      return watchTask(state, deps, { kind: 'gluster', action: 'rebalance-status', volume: request.volume }, parseRebalanceStatus, 'rebalance');
+      return watchRebalance(state, deps, request.volume);
 
     case 'finish':
       if (state.expansion?.strategy === 'grow-in-place') return finishStep(state, deps, grownFacts(state));
