@@ -53,6 +53,20 @@ export function putParameterRefusal(input: Record<string, unknown>): ApiError | 
   return undefined;
 }
 
+/**
+ * SSM CreateDocument / UpdateDocument: "The content of the document must not exceed 64KB"
+ * (API reference, CreateDocument Content; error MaxDocumentSizeExceeded). moto 5.2.1 has no
+ * such check (no MaxDocumentSizeExceeded anywhere in moto/ssm).
+ */
+export const DOCUMENT_CONTENT_MAX_BYTES = 64 * 1024;
+
+export function documentRefusal(input: Record<string, unknown>): ApiError | undefined {
+  const content = typeof input.Content === 'string' ? input.Content : '';
+  const bytes = Buffer.byteLength(content, 'utf8');
+  if (bytes > DOCUMENT_CONTENT_MAX_BYTES) return new ApiError('MaxDocumentSizeExceeded', `The size limit of a document is 64 KB; this one is ${bytes} bytes.`);
+  return undefined;
+}
+
 /** EC2 CreateTags (Query form): keys 1..128, values at most 256, neither prefixed aws: in any case. */
 export function createTagsRefusal(form: URLSearchParams): ApiError | undefined {
   for (const [key, value] of form) {

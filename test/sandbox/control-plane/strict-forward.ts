@@ -4,7 +4,7 @@
  * own protocol. Requests these rules do not cover go to moto unchanged.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { cloudWatchRefusal, createTagsRefusal, putParameterRefusal, snsPublishRefusal } from './limits';
+import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, snsPublishRefusal } from './limits';
 import { ApiError, ec2QueryError, jsonError, NS, queryError, type Reply } from './wire';
 
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
@@ -38,6 +38,11 @@ export function forwardRefusal(service: string | undefined, headers: IncomingHtt
   if (service === 'ssm' && target === 'AmazonSSM.PutParameter') {
     const input = parseJson(body);
     const refused = input && putParameterRefusal(input);
+    return refused && jsonError(refused);
+  }
+  if (service === 'ssm' && (target === 'AmazonSSM.CreateDocument' || target === 'AmazonSSM.UpdateDocument')) {
+    const input = parseJson(body);
+    const refused = input && documentRefusal(input);
     return refused && jsonError(refused);
   }
   if (service === 'monitoring' && target.startsWith('GraniteServiceVersion20100801.')) {

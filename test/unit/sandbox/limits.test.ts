@@ -1,4 +1,4 @@
-import { cloudWatchRefusal, createTagsRefusal, putParameterRefusal, snsPublishRefusal } from '../../sandbox/control-plane/limits';
+import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, snsPublishRefusal } from '../../sandbox/control-plane/limits';
 
 const form = (entries: Record<string, string>) => new URLSearchParams({ Action: 'Publish', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', ...entries });
 
@@ -80,5 +80,16 @@ describe('cloudWatchRefusal: what CloudWatch refuses and moto 5.2.1 takes', () =
     ['epoch-second times', 'GetMetricStatistics', { Period: 300, StartTime: Date.parse(end) / 1000 - 3600, EndTime: Date.parse(end) / 1000 }],
   ])('lets %s through', (_what, operation, input) => {
     expect(cloudWatchRefusal(operation, input)).toBeUndefined();
+  });
+});
+
+describe('documentRefusal: what SSM refuses and moto 5.2.1 takes', () => {
+  it('refuses a document over 64 KB with MaxDocumentSizeExceeded, counting UTF-8 bytes', () => {
+    expect(documentRefusal({ Name: 'd', Content: 'x'.repeat(64 * 1024 + 1) })?.code).toBe('MaxDocumentSizeExceeded');
+    expect(documentRefusal({ Name: 'd', Content: 'é'.repeat(32 * 1024 + 1) })?.code).toBe('MaxDocumentSizeExceeded');
+  });
+
+  it('lets a document of exactly 64 KB through', () => {
+    expect(documentRefusal({ Name: 'd', Content: 'x'.repeat(64 * 1024) })).toBeUndefined();
   });
 });
