@@ -1,0 +1,55 @@
+import fs from 'node:fs';
+import path from 'node:path';
+
+/**
+ * package.json `dependencies` are what the Lambda bundles hold: exactly the
+ * packages lib/ and functions/ import at run time. A package only the tests
+ * or the sandbox use (e.g. @aws-sdk/client-ec2, which the product replaced by
+ * its own signed Query call in lib/aws/ec2-volumes.ts) is a devDependency.
+ */
+const ROOT = path.resolve(__dirname, '..', '..');
+
+function sourceFiles(dir: string): string[] {
+  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
+    const rel = path.join(dir, entry.name);
+    if (entry.isDirectory()) return sourceFiles(rel);
+    return /\.(ts|js|cjs)$/.test(entry.name) ? [rel] : [];
+  });
+}
+
+/** Package names a file loads at run time: `import type` is erased, node: builtins and relative paths are not packages. */
+function runtimePackages(source: string): string[] {
+  const specifiers = [
+    ...[...source.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^;]*?\bfrom\s+'([^']+)'/gm)].map((m) => m[1]!),
+    ...[...source.matchAll(/^\s*import\s+'([^']+)'/gm)].map((m) => m[1]!),
+    ...[...source.matchAll(/\brequire\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!),
+  ];
+  return specifiers
+    .filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
+    .map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/'));
+}
+
+describe('runtimePackages', () => {
+  it.each([
+    ["import { SSMClient } from '@aws-sdk/client-ssm';", ['@aws-sdk/client-ssm']],
+    ["import {\n  A,\n  B,\n} from '@aws-sdk/client-auto-scaling';", ['@aws-sdk/client-auto-scaling']],
+    ["import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';", ['@aws-lambda-powertools/logger']],
+    ["import middy from '@middy/core';", ['@middy/core']],
+    ["import type { Context } from 'aws-lambda';", []],
+    ["import { createHash } from 'node:crypto';", []],
+    ["import { parseXml } from '../core/storage/xml';", []],
+    ["const x = require('js-yaml');", ['js-yaml']],
+  ])('%j loads %j', (source, expected) => {
+    expect(runtimePackages(source)).toEqual(expected);
+  });
+});
+
+it('runtime dependencies are exactly the packages lib/ and functions/ load', () => {
+  // Prepare
+  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const files = [...sourceFiles('lib'), ...sourceFiles('functions')];
+  // Act
+  const loaded = new Set(files.flatMap((file) => runtimePackages(fs.readFileSync(path.join(ROOT, file), 'utf8'))));
+  // Assess
+  expect([...loaded].sort()).toEqual(Object.keys(pkg.dependencies).sort());
+});
