@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import { filesUnder, importsOf, REPO_ROOT } from './source-imports';
 
 /**
  * package.json `dependencies` are what the Lambda bundles hold: exactly the
@@ -7,26 +8,12 @@ import path from 'node:path';
  * or the sandbox use (e.g. @aws-sdk/client-ec2, which the product replaced by
  * its own signed Query call in lib/aws/ec2-volumes.ts) is a devDependency.
  */
-const ROOT = path.resolve(__dirname, '..', '..');
-
-function sourceFiles(dir: string): string[] {
-  return fs.readdirSync(path.join(ROOT, dir), { withFileTypes: true }).flatMap((entry) => {
-    const rel = path.join(dir, entry.name);
-    if (entry.isDirectory()) return sourceFiles(rel);
-    return /\.(ts|js|cjs)$/.test(entry.name) ? [rel] : [];
-  });
-}
 
 /** Package names a file loads at run time: `import type` is erased, node: builtins and relative paths are not packages. */
 function runtimePackages(source: string): string[] {
-  const specifiers = [
-    ...[...source.matchAll(/^\s*(?:import|export)\s+(?!type\s)[^;]*?\bfrom\s+'([^']+)'/gm)].map((m) => m[1]!),
-    ...[...source.matchAll(/^\s*import\s+'([^']+)'/gm)].map((m) => m[1]!),
-    ...[...source.matchAll(/\brequire\(\s*'([^']+)'\s*\)/g)].map((m) => m[1]!),
-  ];
-  return specifiers
-    .filter((s) => !s.startsWith('.') && !s.startsWith('node:'))
-    .map((s) => s.split('/').slice(0, s.startsWith('@') ? 2 : 1).join('/'));
+  return importsOf(source)
+    .filter(({ specifier, typeOnly }) => !typeOnly && !specifier.startsWith('.') && !specifier.startsWith('node:'))
+    .map(({ specifier }) => specifier.split('/').slice(0, specifier.startsWith('@') ? 2 : 1).join('/'));
 }
 
 describe('runtimePackages', () => {
@@ -46,10 +33,10 @@ describe('runtimePackages', () => {
 
 it('runtime dependencies are exactly the packages lib/ and functions/ load', () => {
   // Prepare
-  const pkg = JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
-  const files = [...sourceFiles('lib'), ...sourceFiles('functions')];
+  const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+  const files = [...filesUnder('lib'), ...filesUnder('functions')];
   // Act
-  const loaded = new Set(files.flatMap((file) => runtimePackages(fs.readFileSync(path.join(ROOT, file), 'utf8'))));
+  const loaded = new Set(files.flatMap((file) => runtimePackages(fs.readFileSync(path.join(REPO_ROOT, file), 'utf8'))));
   // Assess
   expect([...loaded].sort()).toEqual(Object.keys(pkg.dependencies).sort());
 });
