@@ -1,7 +1,7 @@
 /**
- * Ports the alarm and status use cases need that no AWS adapter provides
- * yet: the storage tier implements them (lib/usecases/context.ts wires the
- * "not deployed" defaults below until it does), metrics are Powertools EMF.
+ * Ports the alarm and status use cases need that no single AWS adapter
+ * provides: the storage tier implements the storage ones (lib/usecases/storage/
+ * invoke.ts and status.ts), metrics are Powertools EMF (lib/usecases/context.ts).
  */
 import type { MetricName } from '../core/scaling/metric-names';
 
@@ -71,13 +71,15 @@ export const STORAGE_NOT_DEPLOYED = 'storage expansion is not deployed in this s
 export const STORAGE_HEALTH_UNKNOWN = 'storage health unknown: storage tier not deployed';
 
 /**
- * DEFAULT UNTIL THE STORAGE TIER PROVIDES ITS OWN: refuses every expansion
- * and reports the volumes as healthy-but-unknown, so a CPU scale-out is not
- * blocked by a tier that does not exist. The decision message says so.
+ * The storage ports of a stage without a storage tier (no STORAGE_QUEUE_URL for
+ * the alarm function, no STORAGE_ASG_NAME for the status function; wired in
+ * lib/usecases/context.ts): refuses every expansion and reports the volumes as
+ * healthy-but-unknown, so a CPU scale-out is not blocked by a tier that does
+ * not exist. The decision message says so.
  */
 export const storageNotDeployed: StorageExpansionPort & StorageStatusPort & { readonly deployed: false } = {
   deployed: false,
   requestExpansion: async () => ({ accepted: false, reason: STORAGE_NOT_DEPLOYED }),
   volumesHealth: async () => ({ healthy: true, reason: STORAGE_HEALTH_UNKNOWN }),
-  describeStorage: async () => ({ available: false, reason: 'storage status is not deployed in this stage (storage tier not wired yet)' }),
+  describeStorage: async () => ({ available: false, reason: 'storage status is not deployed in this stage (no storage group)' }),
 };

@@ -13,10 +13,9 @@ import { parseScalingConfig } from '../../lib/config-scaling';
 import { AGENT_CONFIG_PARAMETER, parseStorageConfig } from '../../lib/usecases/storage/config';
 import { AWS_DOCUMENTS, MANAGE_AGENT_DOCUMENT } from '../sandbox/control-plane/aws-documents';
 import { diskDimensionSets, parseDiskCollection } from '../sandbox/control-plane/cloudwatch-agent-config';
+import { packagingEntries } from '../sandbox/stack/package';
 
 const ROOT = path.resolve(__dirname, '..', '..');
-/** What packaging reads; everything else (tests, sandbox, .git) stays out of the copy. */
-const PROJECT_ENTRIES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'ssm-documents', 'cloudwatch-agent'];
 
 const EXAMPLE = {
   stage: 'dev',
@@ -105,8 +104,9 @@ function deployedWithDefaults(raw: Json): { resources: Record<string, Json>; con
   return { resources: kept, conditions };
 }
 
+/** Copies what packaging reads; everything else (tests, sandbox, .git) stays out of the copy. */
 function copyProject(to: string): void {
-  for (const entry of PROJECT_ENTRIES) {
+  for (const entry of packagingEntries(ROOT)) {
     const from = path.join(ROOT, entry);
     if (!fs.existsSync(from)) throw new Error(`${entry} is missing from ${ROOT}: the stack cannot be packaged`);
     fs.cpSync(from, path.join(to, entry), { recursive: true });

@@ -5,7 +5,8 @@ import type { StorageSettings } from '../../core/storage/plan';
 /**
  * Settings of the storage tier, parsed once per cold start from the same
  * environment as Config and with the same helpers (lib/config.ts), frozen.
- * Every variable is listed in lib/usecases/storage/STACK.md.
+ * The stack sets them in serverless.yml (functions.storage.environment); the
+ * README's Configure table lists each one with its default.
  */
 export interface StorageConfig {
   readonly groupName: string;

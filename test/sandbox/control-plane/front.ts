@@ -12,6 +12,7 @@
 import { EventEmitter } from 'node:events';
 import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { clientConfig } from './aws-setup';
 import { EventBus, type AwsEvent, type Delivery } from './event-bus';
 import { LifecycleService } from './lifecycle';
@@ -21,8 +22,6 @@ import { forwardRefusal } from './strict-forward';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
 import { ApiError, escapeXml, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
-import type { Log } from '../../../lib/logger';
-import { createEc2Transport, createVolumePort, ec2Endpoint } from '../../../lib/aws/ec2-volumes';
 import { IamEnforcer, motoLookup, type FunctionIdentity, type IamDecisionRecord } from '../iam/enforcer';
 import { ACCOUNT_ID } from './aws-setup';
 
@@ -187,21 +186,21 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
   };
 
-  // ModifyVolume: the volume's attachment, read from moto with the same EC2 port the storage function uses.
-  const motoVolumes = createVolumePort(
-    createEc2Transport(ec2Endpoint({ AWS_REGION: motoClients.region, AWS_ENDPOINT_URL_EC2: options.motoUrl }), { credentials: motoClients.credentials }),
-    { dryRun: false, log: { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as unknown as Log },
-  );
+  // ModifyVolume: the volume's size and attachment, read from moto with the SDK's own EC2 client,
+  // never the product's EC2 adapter (lib/aws/ec2-volumes.ts), which this front exists to check.
+  const motoEc2 = new EC2Client(motoClients);
   const resizeVolume = async (form: URLSearchParams): Promise<Reply | undefined> => {
     const volumeId = form.get('VolumeId') ?? '';
     const size = Number(form.get('Size') ?? '');
     if (!options.volumeResized || !Number.isInteger(size) || size < 1) return undefined;
-    const volume = await motoVolumes.describeVolume(volumeId).catch(() => undefined);
-    const attached = volume?.attachments.find((a) => a.state === 'attached' || a.state === '');
-    if (!volume || !attached || size <= volume.sizeGiB) return undefined; // moto answers (not found, no growth)
+    const volume = await motoEc2.send(new DescribeVolumesCommand({ VolumeIds: [volumeId] })).then((r) => r.Volumes?.[0], () => undefined);
+    const attached = volume?.Attachments?.find((a) => a.State === 'attached' || !a.State);
+    // moto answers (not found, no growth)
+    if (!volume || !attached || volume.Size === undefined || size <= volume.Size) return undefined;
+    const instanceId = attached.InstanceId ?? '';
     try {
-      await options.volumeResized(attached.instanceId, size);
-      log('volume resized', { volumeId, instanceId: attached.instanceId, sizeGiB: size });
+      await options.volumeResized(instanceId, size);
+      log('volume resized', { volumeId, instanceId, sizeGiB: size });
       return undefined;
     } catch (error) {
       log('volume resize failed', { volumeId, error: error instanceof Error ? error.message : String(error) });
@@ -291,6 +290,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     async stop() {
       lifecycle.stop();
       await runCommand.stop();
+      motoEc2.destroy();
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },

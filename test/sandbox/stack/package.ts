@@ -12,11 +12,16 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import projectEntries from './project-entries.json';
 
 export const REPO_ROOT = path.resolve(__dirname, '..', '..', '..');
 
-/** What `sls package` reads; tests, the sandbox and .git stay out of the copy. */
-export const PROJECT_ENTRIES = ['serverless.yml', 'package.json', 'package-lock.json', 'tsconfig.json', 'functions', 'lib', 'ssm-documents', 'cloudwatch-agent'];
+/**
+ * What `sls package` reads; tests, the sandbox and .git stay out of the copy.
+ * One list (project-entries.json) for this cache, the stack test's copy and
+ * the benchmark's freshness check (test/bench/bench.cjs reads the JSON).
+ */
+export const PROJECT_ENTRIES: readonly string[] = projectEntries;
 
 export interface PackageOptions {
   /** Stage name (`--stage`). */
