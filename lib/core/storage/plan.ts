@@ -1,5 +1,8 @@
 import { replicaSets, type Brick, type ClusterSnapshot, type StorageMember, type VolumeSnapshot } from './snapshot';
 import type { TaskStatus } from './gluster-parse';
+import { commandLine, type GlusterStep } from './gluster-actions';
+
+export { commandLine, commandParameters, glusterArgs, type GlusterAction, type GlusterStep } from './gluster-actions';
 
 /**
  * Pure planning for the storage tier: from a ClusterSnapshot and a request,
@@ -8,35 +11,6 @@ import type { TaskStatus } from './gluster-parse';
  * step (Auto Scaling for capacity, SSM Run Command with storage-gluster-command
  * for Gluster steps) and re-plans from a fresh snapshot after each wait.
  */
-
-/** The actions storage-gluster-command.sh accepts (its allow-list). */
-export type GlusterAction =
-  | 'volume-create'
-  | 'volume-start'
-  | 'add-brick'
-  | 'rebalance-start'
-  | 'rebalance-status'
-  | 'replace-brick'
-  | 'heal-full'
-  | 'remove-brick-start'
-  | 'remove-brick-status'
-  | 'remove-brick-commit'
-  | 'peer-detach';
-
-/** One Gluster step: what the command document receives as parameters. */
-export interface GlusterStep {
-  readonly kind: 'gluster';
-  readonly action: GlusterAction;
-  /** The volume; '' for peer-detach (a pool operation). */
-  readonly volume: string;
-  readonly replica?: number;
-  /** host:/path, in Gluster's order. For replace-brick: [old, new]. */
-  readonly bricks?: readonly string[];
-  /** Bricks on the root file system (sandboxes only). */
-  readonly force?: boolean;
-  /** peer-detach only: the IPv4 address of the peer leaving the pool. */
-  readonly peer?: string;
-}
 
 export type PlanStep =
   | GlusterStep
@@ -111,42 +85,6 @@ export type StorageOutcome =
 
 export function brickPath(settings: Pick<StorageSettings, 'brickRoot'>, volume: string): string {
   return `${settings.brickRoot.replace(/\/+$/, '')}/${volume}/brick`;
-}
-
-/** The gluster argv (after `gluster --mode=script`) for a step, exactly as the command script builds it. */
-export function glusterArgs(step: GlusterStep): string[] {
-  const bricks = [...(step.bricks ?? [])];
-  const replica = step.replica !== undefined ? ['replica', String(step.replica)] : [];
-  const force = step.force ? ['force'] : [];
-  switch (step.action) {
-    case 'volume-create': return ['volume', 'create', step.volume, ...replica, ...bricks, ...force];
-    case 'volume-start': return ['volume', 'start', step.volume];
-    case 'add-brick': return ['volume', 'add-brick', step.volume, ...replica, ...bricks, ...force];
-    case 'rebalance-start': return ['volume', 'rebalance', step.volume, 'start'];
-    case 'rebalance-status': return ['volume', 'rebalance', step.volume, 'status'];
-    case 'replace-brick': return ['volume', 'replace-brick', step.volume, ...bricks, 'commit', 'force'];
-    case 'heal-full': return ['volume', 'heal', step.volume, 'full'];
-    case 'remove-brick-start': return ['volume', 'remove-brick', step.volume, ...replica, ...bricks, 'start'];
-    case 'remove-brick-status': return ['volume', 'remove-brick', step.volume, ...replica, ...bricks, 'status'];
-    case 'remove-brick-commit': return ['volume', 'remove-brick', step.volume, ...replica, ...bricks, 'commit'];
-    case 'peer-detach': return ['peer', 'detach', step.peer ?? ''];
-  }
-}
-
-export function commandLine(step: GlusterStep): string {
-  return ['gluster', '--mode=script', ...glusterArgs(step)].join(' ');
-}
-
-/** Parameters of the storage-gluster-command document for a step. */
-export function commandParameters(step: GlusterStep): Record<string, string> {
-  return {
-    Action: step.action,
-    Volume: step.volume,
-    Replica: step.replica !== undefined ? String(step.replica) : '0',
-    Bricks: (step.bricks ?? []).join(','),
-    Force: step.force ? 'yes' : 'no',
-    ...(step.peer !== undefined ? { Peer: step.peer } : {}),
-  };
 }
 
 function describeStep(step: PlanStep): string {
