@@ -47,7 +47,8 @@ export interface GlusterActionSpec {
   readonly argv: (step: GlusterStep) => string[];
 }
 
-const replicaArgs = (step: GlusterStep): string[] => (step.replica !== undefined ? ['replica', String(step.replica)] : []);
+// Replica 0 is the document's "none" (commandParameters sends it for an unset replica): no `replica` words.
+const replicaArgs = (step: GlusterStep): string[] => (step.replica ? ['replica', String(step.replica)] : []);
 const bricksArgs = (step: GlusterStep): string[] => [...(step.bricks ?? [])];
 const forceArgs = (step: GlusterStep): string[] => (step.force ? ['force'] : []);
 

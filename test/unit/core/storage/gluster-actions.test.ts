@@ -47,11 +47,17 @@ function sampleStep(action: GlusterAction, over: Partial<GlusterStep> = {}): Glu
   };
 }
 
-/** Every sample: each action as is, and with force where the action reads Force. */
-const SAMPLES: Array<[string, GlusterStep]> = GLUSTER_ACTIONS.flatMap((action) => [
-  [action, sampleStep(action)] as [string, GlusterStep],
-  ...(GLUSTER_ACTION_SPECS[action].parameters.includes('Force') ? [[`${action} force`, sampleStep(action, { force: true })] as [string, GlusterStep]] : []),
-]);
+/**
+ * Every sample: each action as is, with force where it reads Force, and with replica 0
+ * (the document's "none") where it reads Replica and may go without (volume-create may not).
+ */
+const SAMPLES: Array<[string, GlusterStep]> = GLUSTER_ACTIONS.flatMap((action) => {
+  const reads = GLUSTER_ACTION_SPECS[action].parameters;
+  const samples: Array<[string, GlusterStep]> = [[action, sampleStep(action)]];
+  if (reads.includes('Force')) samples.push([`${action} force`, sampleStep(action, { force: true })]);
+  if (reads.includes('Replica') && action !== 'volume-create') samples.push([`${action} replica 0`, sampleStep(action, { replica: 0 })]);
+  return samples;
+});
 
 describe('storage-gluster-command.yml agrees with gluster-actions', () => {
   it('allows exactly the actions of GLUSTER_ACTIONS as Action values', () => {
