@@ -81,34 +81,43 @@ export function planExpansion(snapshot: ClusterSnapshot, request: ExpansionReque
   if (guard) return guard;
   const chosen = chooseStrategy(request, settings);
   if (isRefusal(chosen)) return chosen;
-  const replica = volume.replicaCount;
-  const capacityBefore = usableCapacity(volume);
   const { group } = snapshot;
-  const base = { kind: 'plan' as const, volume: volume.name, replicaCount: replica, groupName: group.name, desiredBefore: group.desired, capacityBefore, ...chosen };
+  const base: PlanBase = { kind: 'plan', volume: volume.name, replicaCount: volume.replicaCount, groupName: group.name, desiredBefore: group.desired, capacityBefore: usableCapacity(volume), ...chosen };
+  if (chosen.strategy === 'grow-in-place') return planGrowInPlace(snapshot, volume, (settings.growInPlace as { toBytes: number }).toBytes, base);
+  return planAddBricks(snapshot, volume, request, settings, base);
+}
 
-  if (chosen.strategy === 'grow-in-place') {
-    const toBytes = (settings.growInPlace as { toBytes: number }).toBytes;
-    // The set with the least free space grows.
-    const sets = replicaSets(volume.bricks, replica);
-    const target = [...sets].sort((a, b) => Math.min(...a.map((x) => x.sizeFree)) - Math.min(...b.map((x) => x.sizeFree)))[0] as Brick[];
-    const smallest = Math.min(...target.map((b) => b.sizeTotal));
-    if (toBytes <= smallest) return refused(`grow in place to ${formatBytes(toBytes)} would not enlarge ${volume.name}: its fullest replica set already has ${formatBytes(smallest)} bricks`);
-    const members = target.map((b) => snapshot.members.find((m) => m.host === b.host));
-    const missing = target.filter((_, i) => !members[i]);
-    if (missing.length) return refused(`bricks ${missing.map((b) => b.host).join(', ')} of ${volume.name} belong to no member of ${group.name}: cannot grow their volumes`);
-    const steps: PlanStep[] = target.map((b, i) => ({ kind: 'grow-brick', instanceId: (members[i] as StorageMember).instanceId, host: b.host, toBytes }));
-    return {
-      ...base,
-      sets: [{ zones: members.map((m) => (m as StorageMember).zone), bricks: target.map((b) => `${b.host}:${b.path}`) }],
-      launchZones: [],
-      desiredAfter: group.desired,
-      capacityAfter: capacityBefore - smallest + toBytes,
-      awaitsLaunch: false,
-      steps,
-      commands: steps.map(describeStep),
-    };
-  }
+/** What both strategies' plans share. */
+type PlanBase = Pick<ExpansionPlan, 'kind' | 'volume' | 'strategy' | 'why' | 'replicaCount' | 'groupName' | 'desiredBefore' | 'capacityBefore'>;
 
+/** Grow in place: the replica set with the least free space gets bricks of toBytes (larger EBS volumes). */
+function planGrowInPlace(snapshot: ClusterSnapshot, volume: VolumeSnapshot, toBytes: number, base: PlanBase): ExpansionPlan | Refusal {
+  const { group } = snapshot;
+  // The set with the least free space grows.
+  const sets = replicaSets(volume.bricks, volume.replicaCount);
+  const target = [...sets].sort((a, b) => Math.min(...a.map((x) => x.sizeFree)) - Math.min(...b.map((x) => x.sizeFree)))[0] as Brick[];
+  const smallest = Math.min(...target.map((b) => b.sizeTotal));
+  if (toBytes <= smallest) return refused(`grow in place to ${formatBytes(toBytes)} would not enlarge ${volume.name}: its fullest replica set already has ${formatBytes(smallest)} bricks`);
+  const members = target.map((b) => snapshot.members.find((m) => m.host === b.host));
+  const missing = target.filter((_, i) => !members[i]);
+  if (missing.length) return refused(`bricks ${missing.map((b) => b.host).join(', ')} of ${volume.name} belong to no member of ${group.name}: cannot grow their volumes`);
+  const steps: PlanStep[] = target.map((b, i) => ({ kind: 'grow-brick', instanceId: (members[i] as StorageMember).instanceId, host: b.host, toBytes }));
+  return {
+    ...base,
+    sets: [{ zones: members.map((m) => (m as StorageMember).zone), bricks: target.map((b) => `${b.host}:${b.path}`) }],
+    launchZones: [],
+    desiredAfter: group.desired,
+    capacityAfter: base.capacityBefore - smallest + toBytes,
+    awaitsLaunch: false,
+    steps,
+    commands: steps.map(describeStep),
+  };
+}
+
+/** Add bricks: new replica sets on spare members, then on members still to launch; a rebalance follows. */
+function planAddBricks(snapshot: ClusterSnapshot, volume: VolumeSnapshot, request: ExpansionRequest, settings: StorageSettings, base: PlanBase): ExpansionPlan | Refusal {
+  const { group } = snapshot;
+  const replica = volume.replicaCount;
   const distinctZones = new Set(group.zones);
   if (!request.allowSameZone && distinctZones.size < replica) {
     return refused(`${volume.name} keeps ${replica} replicas in distinct zones but storage group ${group.name} spans ${distinctZones.size} zone${distinctZones.size === 1 ? '' : 's'} (${group.zones.join(', ') || 'none'}); pass allowSameZone to accept replicas sharing a zone`);
@@ -131,7 +140,7 @@ export function planExpansion(snapshot: ClusterSnapshot, request: ExpansionReque
   const bricks = picked.sets.flat().map((c) => `${c.host}:${path}`);
   // A spare's disk is as large as it is; a new member brings newBrickBytes. Spares' sizes are unknown
   // until they hold a brick: count them at newBrickBytes too (the group launches one template).
-  const capacityAfter = capacityBefore + request.sets * settings.newBrickBytes;
+  const capacityAfter = base.capacityBefore + request.sets * settings.newBrickBytes;
   const force = settings.forceBricks ? { force: true } : {};
   const steps: PlanStep[] = [
     ...(launches > 0 ? [{ kind: 'set-desired' as const, desired: desiredAfter, launches, zones: launchZones }] : []),
