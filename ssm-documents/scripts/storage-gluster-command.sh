@@ -3,9 +3,8 @@ set -o errexit -o nounset -o pipefail
 # storage-gluster-command: one Gluster volume operation from a fixed allow-list.
 #
 # Inputs (SSM parameters, interpolationType ENV_VAR):
-#   SSM_Action   volume-create | volume-start | add-brick | rebalance-start | rebalance-status |
-#                replace-brick | heal-full | remove-brick-start | remove-brick-status |
-#                remove-brick-commit | peer-detach
+#   SSM_Action   one of GLUSTER_ACTIONS in lib/core/storage/gluster-actions.ts (the two
+#                `case $action in` below repeat that list; a unit test holds them equal)
 #   SSM_Volume   Gluster volume name ('' for peer-detach, required otherwise)
 #   SSM_Replica  replica count (0 = not given)
 #   SSM_Bricks   comma-separated host:/path bricks (replace-brick: exactly old,new)
@@ -14,7 +13,8 @@ set -o errexit -o nounset -o pipefail
 # Knobs: HEAL_FULL_TRIES (10), HEAL_FULL_SLEEP (3): heal-full retries while gluster says it
 # could not launch the heal (self-heal daemons restarting after a replace-brick).
 #
-# Builds the gluster argv itself, as lib/core/storage/plan.ts glusterArgs describes,
+# Builds the gluster argv itself, as glusterArgs in lib/core/storage/gluster-actions.ts
+# does (test/unit/core/storage/gluster-actions.test.ts runs each action and compares),
 # and runs `gluster --mode=script --xml ...`; the XML goes to stdout for the caller to
 # parse. No eval, no string pasted into a command line. Idempotent where Gluster
 # allows: volume-create of an existing volume and volume-start of a started one exit 0,

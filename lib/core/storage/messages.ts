@@ -1,6 +1,9 @@
 import { fitSubject, type Notification, type NotificationEventType, type Severity } from '../notification';
 import { formatDuration } from '../messages';
-import { formatBytes, type ExpansionPlan, type ReplacementPlan, type ShrinkPlan } from './plan';
+import { formatBytes } from './bytes';
+import type { ExpansionPlan } from './expand';
+import type { ReplacementPlan } from './replace';
+import type { ShrinkPlan } from './shrink';
 import type { TaskStatus } from './gluster-parse';
 
 /**

@@ -1,6 +1,6 @@
 import { boolean, deepFreeze, integer, matching, optional, required, DOCUMENT_PATTERNS, NAME, URL_RE, type Config, type Env } from '../../config';
 import { ConfigurationError } from '../../errors';
-import type { StorageSettings } from '../../core/storage/plan';
+import type { StorageSettings } from '../../core/storage/settings';
 
 /**
  * Settings of the storage tier, parsed once per cold start from the same

@@ -4,18 +4,13 @@ import { parseLifecycleSource, type LifecycleEvent } from '../../core/lifecycle-
 import { parseJsonBody, rejectMalformed } from '../intake';
 import { parseRemoveBrickStatus, type TaskStatus } from '../../core/storage/gluster-parse';
 import * as storageMessages from '../../core/storage/messages';
-import {
-  bootstrapPlan,
-  commandLine,
-  decideHeal,
-  decideRebalance,
-  planExpansion,
-  planPeerDetach,
-  planReplacement,
-  planShrink,
-  type GlusterStep,
-  type StorageOutcome as PlanOutcome,
-} from '../../core/storage/plan';
+import { bootstrapPlan } from '../../core/storage/bootstrap';
+import { planExpansion } from '../../core/storage/expand';
+import { commandLine, type GlusterStep } from '../../core/storage/gluster-actions';
+import { planPeerDetach } from '../../core/storage/peer-detach';
+import { planReplacement } from '../../core/storage/replace';
+import { planShrink } from '../../core/storage/shrink';
+import { decideHeal, decideRebalance, type StorageOutcome as PlanOutcome } from '../../core/storage/watch';
 import type { ClusterSnapshot, StorageMember } from '../../core/storage/snapshot';
 import { MalformedEventError, StepFailedError } from '../../errors';
 import {

@@ -1,7 +1,9 @@
 import type { VolumePort } from '../../aws/ec2-volumes';
 import { secondsSince } from '../../core/flow';
 import { describeExpansion } from '../../core/storage/messages';
-import { formatBytes, type ExpansionPlan, type PlanStep } from '../../core/storage/plan';
+import { formatBytes } from '../../core/storage/bytes';
+import type { ExpansionPlan } from '../../core/storage/expand';
+import type { PlanStep } from '../../core/storage/steps';
 import { AwsCallError, StepFailedError } from '../../errors';
 import { readSnapshotStep, runDocumentStep, type StorageDeps } from './cluster';
 import type { StorageFlowState, StorageOutcome } from './state';

@@ -1,5 +1,8 @@
 import type { LifecycleEvent } from '../../core/lifecycle-event';
-import type { ExpansionPlan, GlusterStep, ReplacementPlan, ShrinkPlan, Strategy } from '../../core/storage/plan';
+import type { ExpansionPlan, Strategy } from '../../core/storage/expand';
+import type { GlusterStep } from '../../core/storage/gluster-actions';
+import type { ReplacementPlan } from '../../core/storage/replace';
+import type { ShrinkPlan } from '../../core/storage/shrink';
 import { MalformedEventError } from '../../errors';
 import type { GrowProgress } from './grow';
 

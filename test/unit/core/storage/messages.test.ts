@@ -1,4 +1,5 @@
-import { planExpansion, planReplacement, type ExpansionPlan, type ReplacementPlan } from '../../../../lib/core/storage/plan';
+import { planExpansion, type ExpansionPlan } from '../../../../lib/core/storage/expand';
+import { planReplacement, type ReplacementPlan } from '../../../../lib/core/storage/replace';
 import { describeExpansion, expansionPlanned, replacementSucceeded, storageProgress, storageRefused } from '../../../../lib/core/storage/messages';
 import type { ClusterSnapshot, StorageMember } from '../../../../lib/core/storage/snapshot';
 

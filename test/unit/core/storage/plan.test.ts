@@ -1,18 +1,12 @@
-import {
-  bootstrapPlan,
-  commandLine,
-  commandParameters,
-  decideHeal,
-  decideRebalance,
-  pickBricksForNewSet,
-  placeNewMembers,
-  planExpansion,
-  planReplacement,
-  planShrink,
-  usableCapacity,
-  type ExpansionPlan,
-  type StorageSettings,
-} from '../../../../lib/core/storage/plan';
+import { bootstrapPlan } from '../../../../lib/core/storage/bootstrap';
+import { usableCapacity } from '../../../../lib/core/storage/capacity';
+import { planExpansion, type ExpansionPlan } from '../../../../lib/core/storage/expand';
+import { commandLine, commandParameters } from '../../../../lib/core/storage/gluster-actions';
+import { pickBricksForNewSet, placeNewMembers } from '../../../../lib/core/storage/placement';
+import { planReplacement } from '../../../../lib/core/storage/replace';
+import type { StorageSettings } from '../../../../lib/core/storage/settings';
+import { planShrink } from '../../../../lib/core/storage/shrink';
+import { decideHeal, decideRebalance } from '../../../../lib/core/storage/watch';
 import type { Brick, ClusterSnapshot, StorageMember, VolumeSnapshot } from '../../../../lib/core/storage/snapshot';
 
 const GiB = 1024 ** 3;

@@ -1,4 +1,5 @@
-import { commandLine, commandParameters, planPeerDetach, type GlusterStep } from '../../../../lib/core/storage/plan';
+import { commandLine, commandParameters, type GlusterStep } from '../../../../lib/core/storage/gluster-actions';
+import { planPeerDetach } from '../../../../lib/core/storage/peer-detach';
 import type { Brick, ClusterSnapshot, StorageMember, VolumeSnapshot } from '../../../../lib/core/storage/snapshot';
 
 const A = 'eu-west-1a';

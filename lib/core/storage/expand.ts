@@ -1,0 +1,161 @@
+/** The expansion plan: a volume grows by replica sets (add bricks) or by larger bricks (grow in place). */
+import { formatBytes } from './bytes';
+import { usableCapacity } from './capacity';
+import { clusterGuard, isRefusal, refused, volumeNamed, type Refusal } from './guards';
+import { pickBricksForNewSet, placeNewMembers, type Candidate } from './placement';
+import { brickPath, type StorageSettings } from './settings';
+import { replicaSets, type Brick, type ClusterSnapshot, type StorageMember, type VolumeSnapshot } from './snapshot';
+import { describeStep, type PlanStep } from './steps';
+
+export type Strategy = 'add-bricks' | 'grow-in-place';
+
+export interface ExpansionRequest {
+  readonly volume: string;
+  readonly sets: number;
+  readonly allowSameZone?: boolean;
+  /** Unset: the stage's preference (grow in place when enabled and preferred, else add bricks). */
+  readonly strategy?: Strategy;
+  /** Set when another storage operation holds the cluster lock. */
+  readonly lockHeldBy?: string;
+}
+
+export interface NewSet {
+  readonly zones: readonly string[];
+  /** host:/path of each brick; `new:<zone>#n` while the member is still to be launched. */
+  readonly bricks: readonly string[];
+}
+
+export interface ExpansionPlan {
+  readonly kind: 'plan';
+  readonly volume: string;
+  readonly strategy: Strategy;
+  readonly why: string;
+  readonly replicaCount: number;
+  readonly sets: readonly NewSet[];
+  /** Zones of the members still to launch (empty when spare members suffice). */
+  readonly launchZones: readonly string[];
+  readonly groupName: string;
+  readonly desiredBefore: number;
+  readonly desiredAfter: number;
+  readonly capacityBefore: number;
+  readonly capacityAfter: number;
+  /** True when the commands name members still to launch: re-plan once they joined. */
+  readonly awaitsLaunch: boolean;
+  readonly steps: readonly PlanStep[];
+  readonly commands: readonly string[];
+}
+
+function membersPerZone(members: readonly StorageMember[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const m of members) if (!m.lifecycleState.startsWith('Terminating')) out[m.zone] = (out[m.zone] ?? 0) + 1;
+  return out;
+}
+
+/** Connected in-service members holding no brick of the volume: they can carry a new set now. */
+function spareMembers(snapshot: ClusterSnapshot, volume: VolumeSnapshot): StorageMember[] {
+  const used = new Set(volume.bricks.map((b) => b.host));
+  return snapshot.members.filter((m) => m.peerState === 'connected' && m.lifecycleState === 'InService' && !used.has(m.host));
+}
+
+function chooseStrategy(request: ExpansionRequest, settings: StorageSettings): { strategy: Strategy; why: string } | Refusal {
+  const grow = settings.growInPlace;
+  if (request.strategy === 'grow-in-place') {
+    if (!grow?.enabled) return refused('grow-in-place was asked for but is not enabled for this stage');
+    return { strategy: 'grow-in-place', why: 'grow in place was asked for: the bricks of one replica set get larger EBS volumes, no new bricks, no rebalance' };
+  }
+  if (request.strategy === 'add-bricks') return { strategy: 'add-bricks', why: 'adding bricks was asked for: new replica sets, then a rebalance spreads the files' };
+  if (grow?.enabled && grow.preferred) {
+    if (request.sets !== 1) return { strategy: 'add-bricks', why: `the stage prefers growing in place, but that grows one replica set and ${request.sets} were asked for: adding bricks` };
+    return { strategy: 'grow-in-place', why: 'the stage prefers growing in place: the bricks of one replica set get larger EBS volumes, no new bricks, no rebalance' };
+  }
+  return { strategy: 'add-bricks', why: 'the stage adds bricks (grow in place is not preferred): new replica sets, then a rebalance spreads the files' };
+}
+
+export function planExpansion(snapshot: ClusterSnapshot, request: ExpansionRequest, settings: StorageSettings): ExpansionPlan | Refusal {
+  const found = volumeNamed(snapshot, request.volume);
+  if (isRefusal(found)) return found;
+  const volume = found;
+  if (!Number.isInteger(request.sets) || request.sets < 1) return refused(`sets must be a whole number of at least 1, got ${request.sets}`);
+  if (request.sets > settings.maxSetsPerRequest) return refused(`${request.sets} replica sets asked for, at most ${settings.maxSetsPerRequest} per request`);
+  const guard = clusterGuard(snapshot, request.lockHeldBy);
+  if (guard) return guard;
+  const chosen = chooseStrategy(request, settings);
+  if (isRefusal(chosen)) return chosen;
+  const { group } = snapshot;
+  const base: PlanBase = { kind: 'plan', volume: volume.name, replicaCount: volume.replicaCount, groupName: group.name, desiredBefore: group.desired, capacityBefore: usableCapacity(volume), ...chosen };
+  if (chosen.strategy === 'grow-in-place') return planGrowInPlace(snapshot, volume, (settings.growInPlace as { toBytes: number }).toBytes, base);
+  return planAddBricks(snapshot, volume, request, settings, base);
+}
+
+/** What both strategies' plans share. */
+type PlanBase = Pick<ExpansionPlan, 'kind' | 'volume' | 'strategy' | 'why' | 'replicaCount' | 'groupName' | 'desiredBefore' | 'capacityBefore'>;
+
+/** Grow in place: the replica set with the least free space gets bricks of toBytes (larger EBS volumes). */
+function planGrowInPlace(snapshot: ClusterSnapshot, volume: VolumeSnapshot, toBytes: number, base: PlanBase): ExpansionPlan | Refusal {
+  const { group } = snapshot;
+  // The set with the least free space grows.
+  const sets = replicaSets(volume.bricks, volume.replicaCount);
+  const target = [...sets].sort((a, b) => Math.min(...a.map((x) => x.sizeFree)) - Math.min(...b.map((x) => x.sizeFree)))[0] as Brick[];
+  const smallest = Math.min(...target.map((b) => b.sizeTotal));
+  if (toBytes <= smallest) return refused(`grow in place to ${formatBytes(toBytes)} would not enlarge ${volume.name}: its fullest replica set already has ${formatBytes(smallest)} bricks`);
+  const members = target.map((b) => snapshot.members.find((m) => m.host === b.host));
+  const missing = target.filter((_, i) => !members[i]);
+  if (missing.length) return refused(`bricks ${missing.map((b) => b.host).join(', ')} of ${volume.name} belong to no member of ${group.name}: cannot grow their volumes`);
+  const steps: PlanStep[] = target.map((b, i) => ({ kind: 'grow-brick', instanceId: (members[i] as StorageMember).instanceId, host: b.host, toBytes }));
+  return {
+    ...base,
+    sets: [{ zones: members.map((m) => (m as StorageMember).zone), bricks: target.map((b) => `${b.host}:${b.path}`) }],
+    launchZones: [],
+    desiredAfter: group.desired,
+    capacityAfter: base.capacityBefore - smallest + toBytes,
+    awaitsLaunch: false,
+    steps,
+    commands: steps.map(describeStep),
+  };
+}
+
+/** Add bricks: new replica sets on spare members, then on members still to launch; a rebalance follows. */
+function planAddBricks(snapshot: ClusterSnapshot, volume: VolumeSnapshot, request: ExpansionRequest, settings: StorageSettings, base: PlanBase): ExpansionPlan | Refusal {
+  const { group } = snapshot;
+  const replica = volume.replicaCount;
+  const distinctZones = new Set(group.zones);
+  if (!request.allowSameZone && distinctZones.size < replica) {
+    return refused(`${volume.name} keeps ${replica} replicas in distinct zones but storage group ${group.name} spans ${distinctZones.size} zone${distinctZones.size === 1 ? '' : 's'} (${group.zones.join(', ') || 'none'}); pass allowSameZone to accept replicas sharing a zone`);
+  }
+  const wanted = request.sets * replica;
+  const spares = spareMembers(snapshot, volume).slice(0, wanted);
+  const launches = wanted - spares.length;
+  const desiredAfter = group.desired + launches;
+  if (desiredAfter > group.max) {
+    return refused(`${request.sets} replica set${request.sets > 1 ? 's' : ''} of ${replica} need${request.sets > 1 ? '' : 's'} ${launches} new member${launches === 1 ? '' : 's'}: desired ${group.desired} -> ${desiredAfter} is above the maximum ${group.max} of ${group.name}`);
+  }
+  const launchZones = placeNewMembers(group.zones.length ? group.zones : ['unknown'], membersPerZone(snapshot.members), launches);
+  const candidates: Candidate[] = [
+    ...spares.map((m) => ({ host: m.host, zone: m.zone })),
+    ...launchZones.map((zone, i) => ({ host: `new:${zone}#${i + 1}`, zone })),
+  ];
+  const picked = pickBricksForNewSet(candidates, replica, request.allowSameZone ?? false);
+  if (isRefusal(picked)) return picked;
+  const path = brickPath(settings, volume.name);
+  const bricks = picked.sets.flat().map((c) => `${c.host}:${path}`);
+  // A spare's disk is as large as it is; a new member brings newBrickBytes. Spares' sizes are unknown
+  // until they hold a brick: count them at newBrickBytes too (the group launches one template).
+  const capacityAfter = base.capacityBefore + request.sets * settings.newBrickBytes;
+  const force = settings.forceBricks ? { force: true } : {};
+  const steps: PlanStep[] = [
+    ...(launches > 0 ? [{ kind: 'set-desired' as const, desired: desiredAfter, launches, zones: launchZones }] : []),
+    { kind: 'gluster', action: 'add-brick', volume: volume.name, replica, bricks, ...force },
+    { kind: 'gluster', action: 'rebalance-start', volume: volume.name },
+    { kind: 'gluster', action: 'rebalance-status', volume: volume.name },
+  ];
+  return {
+    ...base,
+    sets: picked.sets.map((set) => ({ zones: set.map((c) => c.zone), bricks: set.map((c) => `${c.host}:${path}`) })),
+    launchZones,
+    desiredAfter,
+    capacityAfter,
+    awaitsLaunch: launches > 0,
+    steps,
+    commands: steps.map(describeStep),
+  };
+}

@@ -1,0 +1,103 @@
+/** The Gluster actions storage-gluster-command may run: the list, the parameters each reads, and its gluster argv. */
+
+/**
+ * The one list of actions. storage-gluster-command.yml (`Action.allowedValues`) and
+ * storage-gluster-command.sh (its `case $action in` arms) repeat it for AWS and for the
+ * host; test/unit/core/storage/gluster-actions.test.ts fails when either differs from
+ * this list, or when the script builds another argv than `glusterArgs`.
+ */
+export const GLUSTER_ACTIONS = [
+  'volume-create',
+  'volume-start',
+  'add-brick',
+  'rebalance-start',
+  'rebalance-status',
+  'replace-brick',
+  'heal-full',
+  'remove-brick-start',
+  'remove-brick-status',
+  'remove-brick-commit',
+  'peer-detach',
+] as const;
+
+export type GlusterAction = (typeof GLUSTER_ACTIONS)[number];
+
+/** One Gluster step: what the command document receives as parameters. */
+export interface GlusterStep {
+  readonly kind: 'gluster';
+  readonly action: GlusterAction;
+  /** The volume; '' for peer-detach (a pool operation). */
+  readonly volume: string;
+  readonly replica?: number;
+  /** host:/path, in Gluster's order. For replace-brick: [old, new]. */
+  readonly bricks?: readonly string[];
+  /** Bricks on the root file system (sandboxes only). */
+  readonly force?: boolean;
+  /** peer-detach only: the IPv4 address of the peer leaving the pool. */
+  readonly peer?: string;
+}
+
+/** The document's parameters besides Action. */
+export type GlusterParameter = 'Volume' | 'Replica' | 'Bricks' | 'Force' | 'Peer';
+
+export interface GlusterActionSpec {
+  /** The parameters the action reads; the others keep their document defaults. */
+  readonly parameters: readonly GlusterParameter[];
+  /** The gluster argv after `gluster --mode=script`, exactly as the command script builds it. */
+  readonly argv: (step: GlusterStep) => string[];
+}
+
+// Replica 0 is the document's "none" (commandParameters sends it for an unset replica): no `replica` words.
+const replicaArgs = (step: GlusterStep): string[] => (step.replica ? ['replica', String(step.replica)] : []);
+const bricksArgs = (step: GlusterStep): string[] => [...(step.bricks ?? [])];
+const forceArgs = (step: GlusterStep): string[] => (step.force ? ['force'] : []);
+
+export const GLUSTER_ACTION_SPECS: { readonly [A in GlusterAction]: GlusterActionSpec } = {
+  'volume-create': {
+    parameters: ['Volume', 'Replica', 'Bricks', 'Force'],
+    argv: (s) => ['volume', 'create', s.volume, ...replicaArgs(s), ...bricksArgs(s), ...forceArgs(s)],
+  },
+  'volume-start': { parameters: ['Volume'], argv: (s) => ['volume', 'start', s.volume] },
+  'add-brick': {
+    parameters: ['Volume', 'Replica', 'Bricks', 'Force'],
+    argv: (s) => ['volume', 'add-brick', s.volume, ...replicaArgs(s), ...bricksArgs(s), ...forceArgs(s)],
+  },
+  'rebalance-start': { parameters: ['Volume'], argv: (s) => ['volume', 'rebalance', s.volume, 'start'] },
+  'rebalance-status': { parameters: ['Volume'], argv: (s) => ['volume', 'rebalance', s.volume, 'status'] },
+  'replace-brick': { parameters: ['Volume', 'Bricks'], argv: (s) => ['volume', 'replace-brick', s.volume, ...bricksArgs(s), 'commit', 'force'] },
+  'heal-full': { parameters: ['Volume'], argv: (s) => ['volume', 'heal', s.volume, 'full'] },
+  'remove-brick-start': {
+    parameters: ['Volume', 'Replica', 'Bricks'],
+    argv: (s) => ['volume', 'remove-brick', s.volume, ...replicaArgs(s), ...bricksArgs(s), 'start'],
+  },
+  'remove-brick-status': {
+    parameters: ['Volume', 'Replica', 'Bricks'],
+    argv: (s) => ['volume', 'remove-brick', s.volume, ...replicaArgs(s), ...bricksArgs(s), 'status'],
+  },
+  'remove-brick-commit': {
+    parameters: ['Volume', 'Replica', 'Bricks'],
+    argv: (s) => ['volume', 'remove-brick', s.volume, ...replicaArgs(s), ...bricksArgs(s), 'commit'],
+  },
+  'peer-detach': { parameters: ['Peer'], argv: (s) => ['peer', 'detach', s.peer ?? ''] },
+};
+
+/** The gluster argv (after `gluster --mode=script`) for a step, exactly as the command script builds it. */
+export function glusterArgs(step: GlusterStep): string[] {
+  return GLUSTER_ACTION_SPECS[step.action].argv(step);
+}
+
+export function commandLine(step: GlusterStep): string {
+  return ['gluster', '--mode=script', ...glusterArgs(step)].join(' ');
+}
+
+/** Parameters of the storage-gluster-command document for a step. */
+export function commandParameters(step: GlusterStep): Record<string, string> {
+  return {
+    Action: step.action,
+    Volume: step.volume,
+    Replica: step.replica !== undefined ? String(step.replica) : '0',
+    Bricks: (step.bricks ?? []).join(','),
+    Force: step.force ? 'yes' : 'no',
+    ...(step.peer !== undefined ? { Peer: step.peer } : {}),
+  };
+}
