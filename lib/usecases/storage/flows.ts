@@ -626,8 +626,10 @@ async function watchTask(state: StorageFlowState, deps: StorageDeps, step: Glust
 
 /**
  * The rebalance, read from storage-gluster-status: gluster's rebalance status
- * lists every node of the pool, which passes one step's 24,000 characters near
- * 65 nodes; the status document prints it compressed and in parts.
+ * lists every node of the pool (about 330 characters a node, glusterfs 10.3;
+ * test/unit/core/storage/fixtures/rebalance-status-completed.xml), which passes
+ * one step's 24,000 characters near 70 nodes; the status document prints it
+ * compressed and in parts.
  */
 async function watchRebalance(state: StorageFlowState, deps: StorageDeps, volume: string): Promise<StorageOutcome> {
   const read = await readSnapshotStep(state, deps, viaOf(state));
