@@ -1,7 +1,8 @@
 import { decideInvocation } from '../../core/decisions';
 import { malformedEvent } from '../../core/messages';
 import * as storageMessages from '../../core/storage/messages';
-import { planExpansion, planShrink, type ExpansionPlan, type ShrinkPlan } from '../../core/storage/plan';
+import { planExpansion, type ExpansionPlan } from '../../core/storage/expand';
+import { planShrink, type ShrinkPlan } from '../../core/storage/shrink';
 import { STATUS_STEPS } from '../../core/storage/status-frame';
 import type { QueuePort } from '../../aws/sqs';
 import type { SsmPort } from '../../aws/ssm';
