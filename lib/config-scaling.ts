@@ -1,10 +1,10 @@
-import { ARN, NAME, URL_RE, boolean, deepFreeze, integer, matching, optional, required, type Env, DOCUMENT_PATTERNS } from './config';
+import { ARN, NAME, URL_RE, boolean, deepFreeze, integer, matching, optional, required, type Env, DOCUMENT_PATTERNS } from './config/env';
 import type { ScalingSettings } from './core/scaling/decide';
 import { ConfigurationError } from './errors';
 
 /**
  * Configuration of the alarm (scaling decision) and status functions, parsed
- * once per cold start, validated and frozen like lib/config.ts (same helpers).
+ * once per cold start, validated and frozen like lib/config/compute.ts (same helpers, lib/config/env.ts).
  */
 export interface ScalingConfig {
   readonly stage: string;

@@ -3,7 +3,7 @@ import type { TargetGroupPort } from '../aws/elbv2';
 import type { NotifierPort } from '../aws/sns';
 import type { QueuePort } from '../aws/sqs';
 import type { SsmPort } from '../aws/ssm';
-import type { Config } from '../config';
+import type { Config } from '../config/compute';
 import {
   agentTooOld,
   decideDrained,

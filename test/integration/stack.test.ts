@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseConfig } from '../../lib/config';
+import { parseConfig } from '../../lib/config/compute';
 import { parseScalingConfig } from '../../lib/config-scaling';
 import { AGENT_CONFIG_PARAMETER, parseStorageConfig } from '../../lib/usecases/storage/config';
 import { AWS_DOCUMENTS, MANAGE_AGENT_DOCUMENT } from '../sandbox/control-plane/aws-documents';

@@ -4,7 +4,7 @@ import type { InstanceTagPort, VolumePort } from '../../aws/ec2-volumes';
 import type { NotifierPort } from '../../aws/sns';
 import type { QueuePort } from '../../aws/sqs';
 import type { CommandInvocation, ParameterPort, SsmPort } from '../../aws/ssm';
-import type { Config } from '../../config';
+import type { Config } from '../../config/compute';
 import { decideInvocation, outputTail } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
 import { parseCommandResult, parseStatusBundle, type StatusBundle } from '../../core/storage/gluster-parse';

@@ -1,10 +1,11 @@
-import { boolean, deepFreeze, integer, matching, optional, required, DOCUMENT_PATTERNS, NAME, URL_RE, type Config, type Env } from '../../config';
+import { boolean, deepFreeze, integer, matching, optional, required, DOCUMENT_PATTERNS, NAME, URL_RE, type Env } from '../../config/env';
+import type { Config } from '../../config/compute';
 import { ConfigurationError } from '../../errors';
 import type { StorageSettings } from '../../core/storage/settings';
 
 /**
  * Settings of the storage tier, parsed once per cold start from the same
- * environment as Config and with the same helpers (lib/config.ts), frozen.
+ * environment as Config and with the same helpers (lib/config/env.ts), frozen.
  * The stack sets them in serverless.yml (functions.storage.environment); the
  * README's Configure table lists each one with its default.
  */

@@ -1,4 +1,4 @@
-import { DOCUMENT_PATTERNS } from '../../config';
+import { DOCUMENT_PATTERNS } from '../../config/env';
 import { MalformedEventError } from '../../errors';
 import type { StorageRequest } from './state';
 

@@ -22,7 +22,7 @@ import {
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { APP_PROFILES } from '../../../lib/config';
+import { APP_PROFILES } from '../../../lib/config/compute';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT_ID = '123456789012';
@@ -89,7 +89,7 @@ export interface TargetGroupOptions {
 
 /**
  * The sandbox target group's stickiness: app_cookie on the app's real session
- * cookie (Pydio 8: AjaXplorer, lib/config.ts APP_PROFILES), as the deployment
+ * cookie (Pydio 8: AjaXplorer, lib/config/compute.ts APP_PROFILES), as the deployment
  * needs. The HAProxy data plane is configured from the same value.
  */
 export const TARGET_GROUP_STICKINESS = { cookieName: APP_PROFILES.pydio8.sessionCookie, durationSeconds: 86400 } as const;

@@ -8,7 +8,7 @@ import type { TargetGroupPort, TargetGroupSettings, TargetHealth } from '../../.
 import type { NotifierPort } from '../../../lib/aws/sns';
 import type { QueuePort } from '../../../lib/aws/sqs';
 import type { CommandInvocation, ManagedInstance, SendCommandInput, SsmPort } from '../../../lib/aws/ssm';
-import { parseConfig, type Config } from '../../../lib/config';
+import { parseConfig, type Config } from '../../../lib/config/compute';
 import type { Notification } from '../../../lib/core/notification';
 import type { Log } from '../../../lib/logger';
 import type { LifecycleDeps } from '../../../lib/usecases/lifecycle';

@@ -15,7 +15,7 @@ import { createNotifierPort } from '../../../../lib/aws/sns';
 import { createSsmPort, type CommandInvocation, type SendCommandInput } from '../../../../lib/aws/ssm';
 import { parseXml } from '../../../../lib/core/storage/xml';
 import { STATUS_STEPS } from '../../../../lib/core/storage/status-frame';
-import { parseConfig } from '../../../../lib/config';
+import { parseConfig } from '../../../../lib/config/compute';
 import { AwsCallError, ConfigurationError } from '../../../../lib/errors';
 import { parseStorageConfig, readOnlyDocuments } from '../../../../lib/usecases/storage/config';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';

@@ -1,4 +1,4 @@
-import { parseConfig } from '../../../../lib/config';
+import { parseConfig } from '../../../../lib/config/compute';
 import { ConfigurationError } from '../../../../lib/errors';
 import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
 import { createStorageExpansion, handleStorageInvoke } from '../../../../lib/usecases/storage/invoke';
