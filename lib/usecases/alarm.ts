@@ -2,7 +2,7 @@ import type { AutoScalingPort, ScalingActivity, ScalingPort } from '../aws/autos
 import type { AlarmDescription, MetricsPort } from '../aws/cloudwatch';
 import type { NotifierPort } from '../aws/sns';
 import type { QueuePort } from '../aws/sqs';
-import type { ScalingConfig } from '../config-scaling';
+import type { ScalingConfig } from '../config/scaling';
 import { parseJsonBody, rejectMalformed } from './intake';
 import { encodeRecheck, metricValueFromReason, parseAlarmMessage, type AlarmSignal } from '../core/scaling/alarm-event';
 import { alarmRoleOf, decideScaling, type ScalingDecision, type ScalingSnapshot } from '../core/scaling/decide';

@@ -6,15 +6,14 @@ import { createNotifierPort, createSnsClient } from '../aws/sns';
 import { createQueuePort, createSqsClient } from '../aws/sqs';
 import { createSsmClient, createSsmPort } from '../aws/ssm';
 import { parseConfig, type Config } from '../config/compute';
-import { matching, URL_RE, type Env } from '../config/env';
-import { ConfigurationError } from '../errors';
 import { logger } from '../logger';
 import type { LifecycleDeps } from './lifecycle';
 import type { StorageDeps } from './storage/cluster';
 import { parseStorageConfig, readOnlyDocuments } from './storage/config';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createCloudWatchClient, createMetricsPort } from '../aws/cloudwatch';
-import { parseScalingConfig, parseStatusConfig, type ScalingConfig, type StatusConfig } from '../config-scaling';
+import { parseScalingConfig, type ScalingConfig } from '../config/scaling';
+import { parseStatusConfig, type StatusConfig } from '../config/status';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../core/scaling/metric-names';
 import type { AlarmDeps } from './alarm';
 import { storageNotDeployed, type MetricsSink, type StorageExpansionPort } from './ports';
@@ -73,26 +72,13 @@ export function createEmfMetrics(): MetricsSink {
   };
 }
 
-/**
- * STORAGE_QUEUE_URL of the alarm function: empty when the stage deploys no
- * storage tier; otherwise it must be a queue URL, and needs STORAGE_ASG_NAME.
- */
-export function storageQueueUrl(env: Env, storageGroupName: string | undefined): string | undefined {
-  const raw = (env.STORAGE_QUEUE_URL ?? '').trim();
-  if (raw === '') return undefined;
-  const url = matching('STORAGE_QUEUE_URL', raw, URL_RE, 'an SQS queue URL');
-  if (!storageGroupName) throw new ConfigurationError('STORAGE_QUEUE_URL is set but STORAGE_ASG_NAME is not: storage expansion needs the storage group');
-  return url;
-}
-
-export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig(process.env), env: Env = process.env): AlarmDeps {
+export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig()): AlarmDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
   const queue = createQueuePort(createSqsClient(), opts);
-  const queueUrl = storageQueueUrl(env, config.storageGroupName);
   // Without a storage tier: refuses expansions, health unknown (storageNotDeployed in ports.ts).
-  const storage: StorageExpansionPort = queueUrl
-    ? createStorageExpansion({ stage: config.stage, queueUrl, ssm: createSsmPort(createSsmClient(), opts), queue, log: logger, now: () => new Date() })
+  const storage: StorageExpansionPort = config.storageQueueUrl
+    ? createStorageExpansion({ stage: config.stage, queueUrl: config.storageQueueUrl, ssm: createSsmPort(createSsmClient(), opts), queue, log: logger, now: () => new Date() })
     : storageNotDeployed;
   return {
     config,
@@ -107,7 +93,7 @@ export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig(proces
   };
 }
 
-export function buildStatusDeps(config: StatusConfig = parseStatusConfig(process.env)): StatusDeps {
+export function buildStatusDeps(config: StatusConfig = parseStatusConfig()): StatusDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage });
   return {

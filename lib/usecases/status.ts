@@ -1,7 +1,7 @@
 import type { AutoScalingPort, GroupDescription } from '../aws/autoscaling';
 import { errorMessage } from '../aws/call';
 import type { RegisteredTarget, TargetListPort } from '../aws/elbv2';
-import type { StatusConfig } from '../config-scaling';
+import type { StatusConfig } from '../config/status';
 import { isLifecyclePending } from '../core/scaling/decide';
 import { MalformedEventError } from '../errors';
 import type { Log } from '../logger';

@@ -9,7 +9,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../lib/config/compute';
-import { parseScalingConfig } from '../../lib/config-scaling';
+import { parseScalingConfig } from '../../lib/config/scaling';
 import { AGENT_CONFIG_PARAMETER, parseStorageConfig } from '../../lib/usecases/storage/config';
 import { AWS_DOCUMENTS, MANAGE_AGENT_DOCUMENT } from '../sandbox/control-plane/aws-documents';
 import { diskDimensionSets, parseDiskCollection } from '../sandbox/control-plane/cloudwatch-agent-config';
@@ -505,7 +505,7 @@ describe('alarm-driven scaling', () => {
     expect(resources.DecisionDeadLetterAlarm.Properties.AlarmActions).toEqual([{ Ref: 'NotificationsTopic' }]);
   });
 
-  it('alarm function environment is what lib/config-scaling.ts accepts once the Refs resolve', () => {
+  it('alarm function environment is what lib/config/scaling.ts accepts once the Refs resolve', () => {
     const vars = resources.AlarmLambdaFunction.Properties.Environment.Variables;
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries<Json>(vars)) {

@@ -4,7 +4,7 @@
  */
 import type { GroupDescription, ScalingActivity } from '../../../lib/aws/autoscaling';
 import type { AlarmDescription } from '../../../lib/aws/cloudwatch';
-import { parseScalingConfig } from '../../../lib/config-scaling';
+import { parseScalingConfig } from '../../../lib/config/scaling';
 import { encodeRecheck } from '../../../lib/core/scaling/alarm-event';
 import type { Notification } from '../../../lib/core/notification';
 import type { Log } from '../../../lib/logger';

@@ -1,6 +1,6 @@
 import type { GroupDescription } from '../../../lib/aws/autoscaling';
 import type { RegisteredTarget } from '../../../lib/aws/elbv2';
-import { parseStatusConfig } from '../../../lib/config-scaling';
+import { parseStatusConfig } from '../../../lib/config/status';
 import { MalformedEventError } from '../../../lib/errors';
 import type { Log } from '../../../lib/logger';
 import { checkStatusRequest, describeCluster, type StatusDeps } from '../../../lib/usecases/status';
