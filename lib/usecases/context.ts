@@ -1,6 +1,6 @@
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createAutoScalingClient, createAutoScalingPort } from '../aws/autoscaling';
-import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Endpoint } from '../aws/ec2-volumes';
+import { createEc2Transport, createInstanceTagPort, createVolumePort } from '../aws/ec2-volumes';
 import { createElbv2Client, createTargetGroupPort } from '../aws/elbv2';
 import { createNotifierPort, createSnsClient } from '../aws/sns';
 import { createQueuePort, createSqsClient } from '../aws/sqs';
@@ -9,11 +9,11 @@ import { parseConfig, type Config } from '../config/compute';
 import { logger } from '../logger';
 import type { LifecycleDeps } from './lifecycle';
 import type { StorageDeps } from './storage/cluster';
-import { parseStorageConfig, readOnlyDocuments } from './storage/config';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createCloudWatchClient, createMetricsPort } from '../aws/cloudwatch';
 import { parseScalingConfig, type ScalingConfig } from '../config/scaling';
 import { parseStatusConfig, type StatusConfig } from '../config/status';
+import { parseStorageFunctionConfig, readOnlyDocuments, type StorageFunctionConfig } from '../config/storage';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../core/scaling/metric-names';
 import type { AlarmDeps } from './alarm';
 import { storageNotDeployed, type MetricsSink, type StorageExpansionPort } from './ports';
@@ -22,14 +22,11 @@ import { createStorageStatus } from './storage/status';
 import type { StatusDeps } from './status';
 
 /**
- * Composition root, run once per cold start: the only place that reads the
- * environment (through parseConfig) and builds AWS clients.
+ * Composition root, run once per cold start: builds the AWS clients and the
+ * ports from configuration parsed by lib/config/ (each function's parser reads
+ * process.env by default; tests hand their own config in). Reads no environment itself.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  return parseConfig(env);
-}
-
-export function buildLifecycleDeps(config: Config = loadConfig()): LifecycleDeps {
+export function buildLifecycleDeps(config: Config = parseConfig()): LifecycleDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
   return {
@@ -110,12 +107,11 @@ export function buildStatusDeps(config: StatusConfig = parseStatusConfig()): Sta
 }
 
 /** Composition root of the storage function: the lifecycle ports plus capacity, termination and Parameter Store records. */
-export function buildStorageDeps(config: Config = loadConfig(), env: Record<string, string | undefined> = process.env): StorageDeps {
+export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunctionConfig = parseStorageFunctionConfig()): StorageDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage, tier: 'storage', ...(config.dryRun ? { dryRun: true } : {}) });
-  const storage = parseStorageConfig(env, config);
   // EC2 through a signed Query call of our own (client-ec2 is too large for the zip).
-  const ec2 = createEc2Transport(ec2Endpoint(env), { credentials: defaultProvider() });
+  const ec2 = createEc2Transport(endpoint, { credentials: defaultProvider() });
   return {
     config,
     storage,

@@ -10,7 +10,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseConfig } from '../../lib/config/compute';
 import { parseScalingConfig } from '../../lib/config/scaling';
-import { AGENT_CONFIG_PARAMETER, parseStorageConfig } from '../../lib/usecases/storage/config';
+import { AGENT_CONFIG_PARAMETER, parseStorageConfig } from '../../lib/config/storage';
 import { AWS_DOCUMENTS, MANAGE_AGENT_DOCUMENT } from '../sandbox/control-plane/aws-documents';
 import { diskDimensionSets, parseDiskCollection } from '../sandbox/control-plane/cloudwatch-agent-config';
 import { packagingEntries } from '../sandbox/stack/package';

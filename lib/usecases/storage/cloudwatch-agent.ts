@@ -2,7 +2,7 @@ import { errorName } from '../../aws/call';
 import { secondsSince } from '../../core/flow';
 import { AwsCallError } from '../../errors';
 import { runDocumentStep, type StorageDeps } from './cluster';
-import { AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, AGENT_PACKAGE } from './config';
+import { AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, AGENT_PACKAGE } from '../../config/storage';
 import type { StorageFlowState, StorageOutcome } from './state';
 
 /**

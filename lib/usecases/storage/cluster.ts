@@ -14,7 +14,7 @@ import { buildClusterSnapshot, type ClusterSnapshot, type GroupInstance } from '
 import { AutoscalerError, StepFailedError } from '../../errors';
 import type { Log } from '../../logger';
 import { continuesInNextPart, STATUS_STEPS } from '../../core/storage/status-frame';
-import type { StorageConfig } from './config';
+import type { StorageConfig } from '../../config/storage';
 import type { StorageFlowState, StorageOutcome } from './state';
 import { encodeSummary, summarizeSnapshot, summaryName } from './status';
 

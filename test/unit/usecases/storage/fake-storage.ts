@@ -16,7 +16,7 @@ import type { Notification } from '../../../../lib/core/notification';
 import { BUNDLE_END, SSM_STDOUT_LIMIT, STATUS_PART_CHARS, STATUS_STEPS } from '../../../../lib/core/storage/status-frame';
 import type { Log } from '../../../../lib/logger';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
-import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
+import { parseStorageConfig } from '../../../../lib/config/storage';
 import { handleStorageMessage, type StorageMessageOutcome } from '../../../../lib/usecases/storage/flows';
 import { ENV } from '../fake-cloud';
 

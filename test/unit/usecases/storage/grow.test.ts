@@ -17,7 +17,7 @@ import { parseXml } from '../../../../lib/core/storage/xml';
 import { STATUS_STEPS } from '../../../../lib/core/storage/status-frame';
 import { parseConfig } from '../../../../lib/config/compute';
 import { AwsCallError, ConfigurationError } from '../../../../lib/errors';
-import { parseStorageConfig, readOnlyDocuments } from '../../../../lib/usecases/storage/config';
+import { parseStorageConfig, readOnlyDocuments } from '../../../../lib/config/storage';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
 import { leastGrownBytes, parseGrowReport } from '../../../../lib/usecases/storage/grow';
 import { handleStorageInvoke } from '../../../../lib/usecases/storage/invoke';
