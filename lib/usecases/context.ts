@@ -1,3 +1,4 @@
+/** Composition root: each function's AWS clients and ports, built once per cold start from its parsed configuration (lib/config/). */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createAutoScalingClient, createAutoScalingPort } from '../aws/autoscaling';
 import { createEc2Transport, createInstanceTagPort, createVolumePort } from '../aws/ec2-volumes';
@@ -22,9 +23,9 @@ import { createStorageStatus } from './storage/status';
 import type { StatusDeps } from './status';
 
 /**
- * Composition root, run once per cold start: builds the AWS clients and the
- * ports from configuration parsed by lib/config/ (each function's parser reads
- * process.env by default; tests hand their own config in). Reads no environment itself.
+ * Each build takes its config, parsed by default by the function's parser in
+ * lib/config/ (which reads process.env); tests hand their own in. Nothing here
+ * reads the environment.
  */
 export function buildLifecycleDeps(config: Config = parseConfig()): LifecycleDeps {
   const opts = { dryRun: config.dryRun, log: logger };
