@@ -1,7 +1,7 @@
-import type { AutoScalingPort, ScalingActivity, ScalingPort } from '../aws/autoscaling';
-import type { AlarmDescription, MetricsPort } from '../aws/cloudwatch';
-import type { NotifierPort } from '../aws/sns';
-import type { QueuePort } from '../aws/sqs';
+import type { AutoScalingPort, ScalingActivity, ScalingPort } from '../ports/autoscaling';
+import type { AlarmDescription, MetricsPort } from '../ports/cloudwatch';
+import type { NotifierPort } from '../ports/sns';
+import type { QueuePort } from '../ports/sqs';
 import type { ScalingConfig } from '../config-scaling';
 import { parseJsonBody, rejectMalformed } from './intake';
 import { encodeRecheck, metricValueFromReason, parseAlarmMessage, type AlarmSignal } from '../core/scaling/alarm-event';
@@ -9,13 +9,14 @@ import { alarmRoleOf, decideScaling, type ScalingDecision, type ScalingSnapshot 
 import { decisionLogFields, isWorthTelling, scalingNotification, type DecisionReport } from '../core/scaling/messages';
 import { METRIC } from '../core/scaling/metric-names';
 import type { Log } from '../logger';
-import type { MetricsSink, StorageExpansionPort } from './ports';
+import type { MetricsSink } from '../ports/metrics';
+import type { StorageExpansionPort } from '../ports/storage';
 
 export interface AlarmDeps {
   readonly config: ScalingConfig;
   readonly autoScaling: Pick<AutoScalingPort, 'describeGroup'> & Pick<ScalingPort, 'setDesiredCapacity' | 'describeScalingActivities'>;
   readonly alarms: Pick<MetricsPort, 'describeAlarms'>;
-  /** The storage tier, or the clearly marked "not deployed" default (ports.ts). */
+  /** The storage tier, or the clearly marked "not deployed" default (storage-not-deployed.ts). */
   readonly storage: StorageExpansionPort & { readonly deployed?: boolean };
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;

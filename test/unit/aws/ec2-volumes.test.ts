@@ -1,15 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createEc2Transport,
-  createInstanceTagPort,
-  createVolumePort,
-  ec2Endpoint,
-  ec2Error,
-  encodeQuery,
-  NodeSha256,
-  type VolumePort,
-} from '../../../lib/aws/ec2-volumes';
+import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Endpoint, ec2Error, encodeQuery, NodeSha256 } from '../../../lib/aws/ec2-volumes';
+import type { VolumePort } from '../../../lib/ports/ec2-volumes';
 import { AwsCallError, ConfigurationError } from '../../../lib/errors';
 import { recordingLog } from './helpers';
 
