@@ -1,7 +1,7 @@
 import type { AutoScalingPort, ScalingActivity, ScalingPort } from '../ports/autoscaling';
 import type { AlarmDescription, MetricsPort } from '../ports/cloudwatch';
 import type { NotifierPort } from '../ports/sns';
-import type { QueuePort } from '../ports/sqs';
+import type { QueueMessage, QueuePort } from '../ports/sqs';
 import type { ScalingConfig } from '../config-scaling';
 import { parseJsonBody, rejectMalformed } from './intake';
 import { encodeRecheck, metricValueFromReason, parseAlarmMessage, type AlarmSignal } from '../core/scaling/alarm-event';
@@ -23,11 +23,6 @@ export interface AlarmDeps {
   readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => Date;
-}
-
-export interface AlarmMessage {
-  readonly messageId: string;
-  readonly body: string;
 }
 
 export type AlarmOutcome = 'acted' | 'refused' | 'no-action' | 'rejected';
@@ -162,7 +157,7 @@ function recordMetrics(report: DecisionReport, metrics: MetricsSink): void {
  * (one notification, one log line, metrics) and enqueue the re-check.
  * Transient AWS errors are thrown so the queue re-delivers the message.
  */
-export async function handleAlarmMessage(message: AlarmMessage, deps: AlarmDeps): Promise<AlarmOutcome> {
+export async function handleAlarmMessage(message: QueueMessage, deps: AlarmDeps): Promise<AlarmOutcome> {
   const { config, log } = deps;
   let parsed: unknown;
   try {

@@ -1,7 +1,7 @@
 import type { AutoScalingPort } from '../ports/autoscaling';
 import type { TargetGroupPort } from '../ports/elbv2';
 import type { NotifierPort } from '../ports/sns';
-import type { QueuePort } from '../ports/sqs';
+import type { QueueMessage, QueuePort } from '../ports/sqs';
 import type { SsmPort } from '../ports/ssm';
 import type { Config } from '../config';
 import {
@@ -45,11 +45,6 @@ export interface LifecycleDeps {
   readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => Date;
-}
-
-export interface QueueMessage {
-  readonly messageId: string;
-  readonly body: string;
 }
 
 export type MessageOutcome = 'completed' | 'waiting' | 'skipped' | 'failed' | 'rejected';
