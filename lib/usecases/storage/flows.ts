@@ -29,7 +29,7 @@ import {
 } from './cluster';
 import { cloudWatchAgentStep } from './cloudwatch-agent';
 import { growStep, grownFacts, startGrowProgress } from './grow';
-import * as notices from './notices';
+import * as notices from '../../core/storage/notices';
 import { asRunByStage, parseStorageRequest } from './requests';
 import {
   advanceStorage,
