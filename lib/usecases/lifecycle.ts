@@ -1,8 +1,8 @@
-import type { AutoScalingPort } from '../aws/autoscaling';
-import type { TargetGroupPort } from '../aws/elbv2';
-import type { NotifierPort } from '../aws/sns';
-import type { QueuePort } from '../aws/sqs';
-import type { SsmPort } from '../aws/ssm';
+import type { AutoScalingPort } from '../ports/autoscaling';
+import type { TargetGroupPort } from '../ports/elbv2';
+import type { NotifierPort } from '../ports/sns';
+import type { QueueMessage, QueuePort } from '../ports/sqs';
+import type { SsmPort } from '../ports/ssm';
 import type { Config } from '../config/compute';
 import {
   agentTooOld,
@@ -32,7 +32,7 @@ import { StepFailedError } from '../errors';
 import { parseJsonBody, rejectMalformed } from './intake';
 import type { Log } from '../logger';
 import { METRIC } from '../core/scaling/metric-names';
-import type { MetricsSink } from './ports';
+import type { MetricsSink } from '../ports/metrics';
 
 export interface LifecycleDeps {
   readonly config: Config;
@@ -45,11 +45,6 @@ export interface LifecycleDeps {
   readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => Date;
-}
-
-export interface QueueMessage {
-  readonly messageId: string;
-  readonly body: string;
 }
 
 export type MessageOutcome = 'completed' | 'waiting' | 'skipped' | 'failed' | 'rejected';

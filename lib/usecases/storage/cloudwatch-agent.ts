@@ -1,6 +1,5 @@
-import { errorName } from '../../aws/call';
 import { secondsSince } from '../../core/flow';
-import { AwsCallError } from '../../errors';
+import { AwsCallError, errorName } from '../../errors';
 import { runDocumentStep, type StorageDeps } from './cluster';
 import { AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, AGENT_PACKAGE } from '../../config/storage';
 import type { StorageFlowState, StorageOutcome } from './state';

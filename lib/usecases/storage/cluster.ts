@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../aws/autoscaling';
-import type { InstanceTagPort, VolumePort } from '../../aws/ec2-volumes';
-import type { NotifierPort } from '../../aws/sns';
-import type { QueuePort } from '../../aws/sqs';
-import type { CommandInvocation, ParameterPort, SsmPort } from '../../aws/ssm';
+import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../ports/autoscaling';
+import type { InstanceTagPort, VolumePort } from '../../ports/ec2-volumes';
+import type { NotifierPort } from '../../ports/sns';
+import type { QueuePort } from '../../ports/sqs';
+import type { CommandInvocation, ParameterPort, SsmPort } from '../../ports/ssm';
 import type { Config } from '../../config/compute';
 import { decideInvocation, outputTail } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';

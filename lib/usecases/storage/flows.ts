@@ -10,9 +10,10 @@ import { commandLine, type GlusterStep } from '../../core/storage/gluster-action
 import { planPeerDetach } from '../../core/storage/peer-detach';
 import { planReplacement } from '../../core/storage/replace';
 import { planShrink } from '../../core/storage/shrink';
-import { decideHeal, decideRebalance, type StorageOutcome as PlanOutcome } from '../../core/storage/watch';
+import { decideHeal, decideRebalance, type WatchOutcome } from '../../core/storage/watch';
 import type { ClusterSnapshot, StorageMember } from '../../core/storage/snapshot';
 import { MalformedEventError, StepFailedError } from '../../errors';
+import type { QueueMessage } from '../../ports/sqs';
 import {
   bootstrapClaimName,
   lockName,
@@ -28,7 +29,7 @@ import {
 } from './cluster';
 import { cloudWatchAgentStep } from './cloudwatch-agent';
 import { growStep, grownFacts, startGrowProgress } from './grow';
-import * as notices from './notices';
+import * as notices from '../../core/storage/notices';
 import { asRunByStage, parseStorageRequest } from './requests';
 import {
   advanceStorage,
@@ -45,11 +46,6 @@ import {
 /** Tags a joined storage member carries (its state for ops; the flows read the Parameter Store record). */
 export const MEMBER_STATE_TAG = 'pydio-autoscaler:storage-state';
 export const MEMBER_SINCE_TAG = 'pydio-autoscaler:storage-state-since';
-
-export interface QueueMessage {
-  readonly messageId: string;
-  readonly body: string;
-}
 
 export type StorageMessageOutcome = 'completed' | 'waiting' | 'skipped' | 'failed' | 'rejected';
 
@@ -305,7 +301,7 @@ export async function acquireLock(deps: StorageDeps, owner: string): Promise<Loc
 
 // --- steps ------------------------------------------------------------------------------------
 
-function planToStep(outcome: PlanOutcome): StorageOutcome {
+function planToStep(outcome: WatchOutcome): StorageOutcome {
   if (outcome.kind === 'next') return { kind: 'next' };
   if (outcome.kind === 'wait') return { kind: 'wait', reason: outcome.reason };
   return { kind: 'fail', reason: outcome.reason };

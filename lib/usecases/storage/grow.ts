@@ -1,4 +1,4 @@
-import type { VolumePort } from '../../aws/ec2-volumes';
+import type { VolumePort } from '../../ports/ec2-volumes';
 import { secondsSince } from '../../core/flow';
 import { describeExpansion } from '../../core/storage/messages';
 import { formatBytes } from '../../core/storage/bytes';

@@ -1,7 +1,7 @@
-import type { ParameterPort, SsmPort } from '../../aws/ssm';
+import type { ParameterPort, SsmPort } from '../../ports/ssm';
 import type { ClusterSnapshot } from '../../core/storage/snapshot';
 import type { Log } from '../../logger';
-import type { StorageBrickStatus, StoragePeerStatus, StorageStatus, StorageStatusPort, StorageTaskStatus, StorageVolumeStatus } from '../ports';
+import type { StorageBrickStatus, StoragePeerStatus, StorageStatus, StorageStatusPort, StorageTaskStatus, StorageVolumeStatus } from '../../ports/storage';
 
 /**
  * The last Gluster status the storage function read, as it records it in

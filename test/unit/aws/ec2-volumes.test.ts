@@ -1,15 +1,9 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createEc2Transport,
-  createInstanceTagPort,
-  createVolumePort,
-  ec2Error,
-  encodeQuery,
-  NodeSha256,
-  type VolumePort,
-} from '../../../lib/aws/ec2-volumes';
-import { AwsCallError } from '../../../lib/errors';
+import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Error, encodeQuery, NodeSha256 } from '../../../lib/aws/ec2-volumes';
+import { ec2Endpoint } from '../../../lib/config/ec2-endpoint';
+import type { VolumePort } from '../../../lib/ports/ec2-volumes';
+import { AwsCallError, ConfigurationError } from '../../../lib/errors';
 import { recordingLog } from './helpers';
 
 /**

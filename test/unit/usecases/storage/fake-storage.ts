@@ -9,8 +9,8 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { GroupDescription, LifecycleActionRef, LifecycleResult } from '../../../../lib/aws/autoscaling';
-import type { CommandInvocation, SendCommandInput } from '../../../../lib/aws/ssm';
+import type { GroupDescription, LifecycleActionRef, LifecycleResult } from '../../../../lib/ports/autoscaling';
+import type { CommandInvocation, SendCommandInput } from '../../../../lib/ports/ssm';
 import { parseConfig } from '../../../../lib/config/compute';
 import type { Notification } from '../../../../lib/core/notification';
 import { BUNDLE_END, SSM_STDOUT_LIMIT, STATUS_PART_CHARS, STATUS_STEPS } from '../../../../lib/core/storage/status-frame';
