@@ -2,7 +2,7 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
 import { child, childrenNamed, optionalChild, parseXml, type XmlElement } from '../core/storage/xml';
-import { AwsCallError, ConfigurationError, MalformedEventError } from '../errors';
+import { AwsCallError, MalformedEventError } from '../errors';
 import { MAX_ATTEMPTS, MAX_PAGES, logDryRun, type AdapterOptions } from './call';
 import type { EbsVolume, InstanceTagPort, ModificationState, VolumeModification, VolumePort } from '../ports/ec2-volumes';
 import type { Ec2Endpoint } from '../config/ec2-endpoint';
