@@ -31,7 +31,7 @@ import type { StatusDeps } from './status';
  */
 export function buildLifecycleDeps(config: Config = parseConfig()): LifecycleDeps {
   const opts = { dryRun: config.dryRun, log: logger };
-  logger.appendKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
+  logger.appendPersistentKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
   return {
     config,
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
@@ -74,7 +74,7 @@ export function createEmfMetrics(): MetricsSink {
 
 export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig()): AlarmDeps {
   const opts = { dryRun: config.dryRun, log: logger };
-  logger.appendKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
+  logger.appendPersistentKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
   const queue = createQueuePort(createSqsClient(), opts);
   // Without a storage tier: refuses expansions, health unknown (storageNotDeployed in ports.ts).
   const storage: StorageExpansionPort = config.storageQueueUrl
@@ -95,7 +95,7 @@ export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig()): Al
 
 export function buildStatusDeps(config: StatusConfig = parseStatusConfig()): StatusDeps {
   const opts = { dryRun: config.dryRun, log: logger };
-  logger.appendKeys({ stage: config.stage });
+  logger.appendPersistentKeys({ stage: config.stage });
   return {
     config,
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
@@ -112,7 +112,7 @@ export function buildStatusDeps(config: StatusConfig = parseStatusConfig()): Sta
 /** Composition root of the storage function: the lifecycle ports plus capacity, termination and Parameter Store records. */
 export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunctionConfig = parseStorageFunctionConfig()): StorageDeps {
   const opts = { dryRun: config.dryRun, log: logger };
-  logger.appendKeys({ stage: config.stage, tier: 'storage', ...(config.dryRun ? { dryRun: true } : {}) });
+  logger.appendPersistentKeys({ stage: config.stage, tier: 'storage', ...(config.dryRun ? { dryRun: true } : {}) });
   // EC2 through a signed Query call of our own (client-ec2 is too large for the zip).
   const ec2 = createEc2Transport(endpoint, { credentials: defaultProvider() });
   return {

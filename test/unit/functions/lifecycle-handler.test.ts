@@ -66,4 +66,13 @@ describe('lifecycle handler', () => {
     expect(sns.commandCalls(PublishCommand)).toHaveLength(1);
     expect(sns.commandCalls(PublishCommand)[0]!.args[0].input.MessageAttributes?.eventType?.StringValue).toBe('event.malformed');
   });
+
+  it("keeps the stage in every log line of a warm container: the cold start's keys outlive the first invocation", async () => {
+    const { handler } = loadHandler(ENV);
+    const { logger } = require('../../../lib/logger') as typeof import('../../../lib/logger');
+    sns.on(PublishCommand).resolves({ MessageId: 'n-1' });
+    await handler(sqsEvent('{"not":"a lifecycle event"}'), context);
+    await handler(sqsEvent('{"not":"a lifecycle event"}'), context);
+    expect(logger.getPersistentLogAttributes()).toMatchObject({ stage: ENV.STAGE });
+  });
 });
