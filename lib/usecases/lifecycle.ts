@@ -28,6 +28,7 @@ import {
 } from '../core/flow';
 import { parseLifecycleSource, type LifecycleEvent } from '../core/lifecycle-event';
 import * as messages from '../core/messages';
+import { lifecycleClaimName } from '../core/records';
 import { StepFailedError } from '../errors';
 import { parseJsonBody, rejectMalformed } from './intake';
 import type { Log } from '../logger';
@@ -53,11 +54,6 @@ export interface QueueMessage {
 }
 
 export type MessageOutcome = 'completed' | 'waiting' | 'skipped' | 'failed' | 'rejected';
-
-/** Parameter Store name of the claim that makes one delivery own a lifecycle action. */
-export function claimName(stage: string, event: LifecycleEvent): string {
-  return `/pydio-autoscaler/${stage}/lifecycle/${event.instanceId}/${event.token}`;
-}
 
 /**
  * Handle one queue message: a lifecycle event (first delivery) or a
@@ -102,7 +98,7 @@ export async function handleLifecycleMessage(message: QueueMessage, deps: Lifecy
   }
 
   // One delivery owns the action; a duplicate finds the claim taken by another message.
-  const name = claimName(config.stage, event);
+  const name = lifecycleClaimName(config.stage, event);
   if (!(await deps.ssm.claim(name, message.messageId))) {
     const owner = await deps.ssm.claimOwner(name);
     if (owner !== message.messageId) {
@@ -158,7 +154,7 @@ async function runFlow(initial: FlowState, deps: LifecycleDeps, redelivered: boo
       const reason = `the lifecycle action ended outside this flow while at step ${state.step} (instance is ${instance ? instance.lifecycleState : 'gone'})`;
       log.warn('flow abandoned: lifecycle action no longer pending', { ...logKeys(state), reason });
       await deps.notifier.publish(messages.lifecycleSkipped(deps.config.stage, state.event, reason));
-      await deps.ssm.release(claimName(deps.config.stage, state.event));
+      await deps.ssm.release(lifecycleClaimName(deps.config.stage, state.event));
       return 'skipped';
     }
   }
@@ -310,7 +306,7 @@ async function runStep(state: FlowState, deps: LifecycleDeps): Promise<StepOutco
       const result = await deps.autoScaling.completeLifecycleAction(refOf(state.event), 'CONTINUE');
       const note = result === 'already-completed' ? 'the lifecycle action had already been completed' : undefined;
       await deps.notifier.publish(messages.flowSucceeded(config.stage, state, deps.now(), note));
-      await deps.ssm.release(claimName(config.stage, state.event));
+      await deps.ssm.release(lifecycleClaimName(config.stage, state.event));
       return { kind: 'next' };
     }
   }
@@ -368,6 +364,6 @@ async function failFlow(state: FlowState, reason: string, output: string | undef
   }
   await deps.autoScaling.completeLifecycleAction(refOf(state.event), result);
   await deps.notifier.publish(messages.flowFailed(config.stage, state, reason, output, result, deps.now()));
-  await deps.ssm.release(claimName(config.stage, state.event));
+  await deps.ssm.release(lifecycleClaimName(config.stage, state.event));
   return 'failed';
 }

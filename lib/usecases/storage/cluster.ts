@@ -7,6 +7,7 @@ import type { CommandInvocation, ParameterPort, SsmPort } from '../../aws/ssm';
 import type { Config } from '../../config';
 import { decideInvocation, outputTail } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
+import { healthName, memberName, membersPath, summaryName, type HealthRecord, type MemberRecord } from '../../core/records';
 import { parseCommandResult, parseStatusBundle, type StatusBundle } from '../../core/storage/gluster-parse';
 import { commandParameters, commandLine, type GlusterStep } from '../../core/storage/gluster-actions';
 import { clusterGuard } from '../../core/storage/guards';
@@ -16,7 +17,7 @@ import type { Log } from '../../logger';
 import { continuesInNextPart, STATUS_STEPS } from '../../core/storage/status-frame';
 import type { StorageConfig } from './config';
 import type { StorageFlowState, StorageOutcome } from './state';
-import { encodeSummary, summarizeSnapshot, summaryName } from './status';
+import { encodeSummary, summarizeSnapshot } from './status';
 
 /**
  * Everything the storage use cases touch, through ports. `sleep` is only used
@@ -43,24 +44,7 @@ export interface Node {
   readonly host: string;
 }
 
-// --- Parameter Store names -------------------------------------------------------
-
-export const storagePrefix = (stage: string) => `/pydio-autoscaler/${stage}/storage`;
-export const lockName = (stage: string) => `${storagePrefix(stage)}/lock`;
-export const bootstrapClaimName = (stage: string) => `${storagePrefix(stage)}/bootstrap`;
-export const healthName = (stage: string) => `${storagePrefix(stage)}/health`;
-export const membersPath = (stage: string) => `${storagePrefix(stage)}/members`;
-export const memberName = (stage: string, instanceId: string) => `${membersPath(stage)}/${instanceId}`;
-
-/** What the storage function records about a member (Parameter Store, JSON). */
-export interface MemberRecord {
-  readonly instanceId: string;
-  readonly host: string;
-  readonly zone: string;
-  readonly state: 'joined' | 'departed';
-  /** Last time the member was known to serve its bricks. */
-  readonly lastSeen: string;
-}
+// --- member records (Parameter Store) -----------------------------------------------
 
 export async function recordMember(deps: StorageDeps, record: MemberRecord): Promise<void> {
   await deps.ssm.putParameter(memberName(deps.config.stage, record.instanceId), JSON.stringify(record));
@@ -81,13 +65,6 @@ export async function readMembers(deps: StorageDeps): Promise<MemberRecord[]> {
     deps.log.warn('ignored an unreadable storage member record', { name });
   }
   return out;
-}
-
-/** Volume health recorded by every status read, for the alarm side. */
-export interface HealthRecord {
-  readonly healthy: boolean;
-  readonly reason?: string;
-  readonly at: string;
 }
 
 // --- the storage group ---------------------------------------------------------------

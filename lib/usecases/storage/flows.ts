@@ -13,10 +13,8 @@ import { planShrink } from '../../core/storage/shrink';
 import { decideHeal, decideRebalance, type StorageOutcome as PlanOutcome } from '../../core/storage/watch';
 import type { ClusterSnapshot, StorageMember } from '../../core/storage/snapshot';
 import { MalformedEventError, StepFailedError } from '../../errors';
+import { bootstrapClaimName, lockName, memberName, storageClaimName } from '../../core/records';
 import {
-  bootstrapClaimName,
-  lockName,
-  memberName,
   pickMember,
   readMembers,
   readSnapshotStep,
@@ -52,11 +50,6 @@ export interface QueueMessage {
 }
 
 export type StorageMessageOutcome = 'completed' | 'waiting' | 'skipped' | 'failed' | 'rejected';
-
-/** Parameter Store claim that makes one delivery own a storage lifecycle action. */
-export function storageClaimName(stage: string, event: LifecycleEvent): string {
-  return `/pydio-autoscaler/${stage}/storage/lifecycle/${event.instanceId}/${event.token}`;
-}
 
 // --- entry: one queue message ---------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 import { decideInvocation } from '../../core/decisions';
 import { malformedEvent } from '../../core/messages';
+import { healthName, type HealthRecord } from '../../core/records';
 import * as storageMessages from '../../core/storage/messages';
 import { planExpansion, type ExpansionPlan } from '../../core/storage/expand';
 import { planShrink, type ShrinkPlan } from '../../core/storage/shrink';
@@ -9,7 +10,7 @@ import type { SsmPort } from '../../aws/ssm';
 import { MalformedEventError } from '../../errors';
 import type { Log } from '../../logger';
 import type { StorageExpansionPort } from '../ports';
-import { healthName, pickMember, readStatusParts, snapshotFromStatus, statusParameters, type HealthRecord, type StorageDeps } from './cluster';
+import { pickMember, readStatusParts, snapshotFromStatus, statusParameters, type StorageDeps } from './cluster';
 import { lockHolder } from './flows';
 import { asRunByStage, parseStorageRequest } from './requests';
 import { encodeStorageRequest, type StorageRequest } from './state';
