@@ -1,4 +1,4 @@
-import type { FlowKind, FlowState } from './flow';
+import type { FlowKind, FlowState } from './compute-flow';
 import type { LifecycleEvent } from './lifecycle-event';
 import { fitSubject, type Notification, type NotificationEventType, type Severity } from './notification';
 

@@ -8,7 +8,7 @@ import { createSsmClient, createSsmPort } from '../aws/ssm';
 import { matching, parseConfig, URL_RE, type Config, type Env } from '../config';
 import { ConfigurationError } from '../errors';
 import { logger } from '../logger';
-import type { LifecycleDeps } from './lifecycle';
+import type { LifecycleDeps } from './compute/common';
 import type { StorageDeps } from './storage/cluster';
 import { parseStorageConfig, readOnlyDocuments } from './storage/config';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';

@@ -164,8 +164,8 @@ function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: string,
 function readInvocation(invocation: CommandInvocation, state: StorageFlowState, deps: StorageDeps, what: string): DocumentResult {
   const elapsed = secondsSince(state.command?.sentAt ?? state.stepStartedAt, deps.now());
   const decided = decideInvocation(invocation, what, elapsed, deps.config.timing.commandTimeoutSeconds);
-  if (decided.kind === 'next') return { kind: 'result', stdout: invocation.stdout };
   if (decided.kind === 'wait') return { kind: 'wait', reason: decided.reason, patch: { command: state.command } };
+  if (decided.kind !== 'fail') return { kind: 'result', stdout: invocation.stdout };
   // Gluster explains a refusal in its XML answer: say that, not only the exit code.
   const gluster = glusterMessage(invocation.stdout);
   const fail: DocumentResult = { kind: 'fail', reason: gluster ? `${decided.reason}: gluster says ${JSON.stringify(gluster)}` : decided.reason, output: decided.output ?? outputTail(invocation) };
