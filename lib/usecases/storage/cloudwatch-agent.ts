@@ -1,9 +1,11 @@
+/** Launch steps that install and configure the CloudWatch agent on a new storage member (a failure is a warning, not an ABANDON). */
 import { errorName } from '../../aws/call';
 import { secondsSince } from '../../core/flow';
 import { AwsCallError } from '../../errors';
-import { runDocumentStep, type StorageDeps } from './cluster';
+import type { StorageFlowState, StorageOutcome } from '../../core/storage/flow-state';
+import type { StorageDeps } from './cluster';
 import { AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, AGENT_PACKAGE } from './config';
-import type { StorageFlowState, StorageOutcome } from './state';
+import { runDocumentStep } from './documents';
 
 /**
  * Launch steps that install the CloudWatch agent (AWS-ConfigureAWSPackage)
