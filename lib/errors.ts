@@ -55,3 +55,24 @@ export class RefusedError extends AutoscalerError {
     this.name = 'RefusedError';
   }
 }
+
+// --- reading any thrown value (SDK errors included) -----------------------------------------
+
+/** The error's name: `error.name`, or `Code`/`code` on some older SDK shapes; '' when none. */
+export function errorName(error: unknown): string {
+  if (typeof error !== 'object' || error === null) return '';
+  const named = error as { name?: unknown; Code?: unknown; code?: unknown };
+  if (typeof named.name === 'string' && named.name !== 'Error') return named.name;
+  if (typeof named.Code === 'string') return named.Code;
+  if (typeof named.code === 'string') return named.code;
+  return typeof named.name === 'string' ? named.name : '';
+}
+
+/** The message of anything thrown (an Error, an object with a message, or the value itself). */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
+    return (error as { message: string }).message;
+  }
+  return String(error);
+}

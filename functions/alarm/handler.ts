@@ -1,6 +1,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { flushMetrics } from '../../lib/lambda/flush-metrics';
+import { consumeSqsBatch } from '../../lib/lambda/sqs-batch';
 import { logger } from '../../lib/logger';
 import { handleAlarmMessage } from '../../lib/usecases/alarm';
 import { buildAlarmDeps } from '../../lib/usecases/context';
@@ -15,21 +17,9 @@ const deps = buildAlarmDeps();
  * and, after maxReceiveCount, dead-letters it.
  */
 async function consumeDecisionQueue(event: SQSEvent): Promise<SQSBatchResponse> {
-  const batchItemFailures: SQSBatchItemFailure[] = [];
-  try {
-    for (const record of event.Records ?? []) {
-      try {
-        const outcome = await handleAlarmMessage({ messageId: record.messageId, body: record.body }, deps);
-        logger.info('message handled', { messageId: record.messageId, outcome });
-      } catch (error) {
-        logger.error('message failed: the queue will re-deliver it', { messageId: record.messageId, error });
-        batchItemFailures.push({ itemIdentifier: record.messageId });
-      }
-    }
-  } finally {
-    deps.metrics.flush();
-  }
-  return { batchItemFailures };
+  return consumeSqsBatch(event, (message) => handleAlarmMessage(message, deps), { log: logger });
 }
 
-export const handler = middy(consumeDecisionQueue).use(injectLambdaContext(logger, { clearState: true }));
+export const handler = middy(consumeDecisionQueue)
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(flushMetrics(deps.metrics));

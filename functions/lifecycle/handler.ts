@@ -1,6 +1,8 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { flushMetrics } from '../../lib/lambda/flush-metrics';
+import { consumeSqsBatch } from '../../lib/lambda/sqs-batch';
 import { logger } from '../../lib/logger';
 import { buildLifecycleDeps } from '../../lib/usecases/context';
 import { handleLifecycleMessage } from '../../lib/usecases/lifecycle';
@@ -15,18 +17,9 @@ const deps = buildLifecycleDeps();
  * and, after maxReceiveCount, dead-letters it (which raises an alarm).
  */
 async function consumeLifecycleQueue(event: SQSEvent): Promise<SQSBatchResponse> {
-  const batchItemFailures: SQSBatchItemFailure[] = [];
-  for (const record of event.Records ?? []) {
-    try {
-      const outcome = await handleLifecycleMessage({ messageId: record.messageId, body: record.body }, deps);
-      logger.info('message handled', { messageId: record.messageId, outcome });
-    } catch (error) {
-      logger.error('message failed: the queue will re-deliver it', { messageId: record.messageId, error });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-    }
-  }
-  deps.metrics.flush();
-  return { batchItemFailures };
+  return consumeSqsBatch(event, (message) => handleLifecycleMessage(message, deps), { log: logger });
 }
 
-export const handler = middy(consumeLifecycleQueue).use(injectLambdaContext(logger, { clearState: true }));
+export const handler = middy(consumeLifecycleQueue)
+  .use(injectLambdaContext(logger, { clearState: true }))
+  .use(flushMetrics(deps.metrics));

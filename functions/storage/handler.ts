@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { consumeSqsBatch } from '../../lib/lambda/sqs-batch';
 import { logger } from '../../lib/logger';
 import { buildStorageDeps } from '../../lib/usecases/context';
 import { handleStorageMessage } from '../../lib/usecases/storage/flows';
@@ -26,17 +27,7 @@ async function storageEntry(event: unknown, context: Context): Promise<SQSBatchR
     logger.info('storage invoke answered', { outcome: answer.outcome });
     return answer;
   }
-  const batchItemFailures: SQSBatchItemFailure[] = [];
-  for (const record of event.Records) {
-    try {
-      const outcome = await handleStorageMessage({ messageId: record.messageId, body: record.body }, deps);
-      logger.info('storage message handled', { messageId: record.messageId, outcome });
-    } catch (error) {
-      logger.error('storage message failed: the queue will re-deliver it', { messageId: record.messageId, error });
-      batchItemFailures.push({ itemIdentifier: record.messageId });
-    }
-  }
-  return { batchItemFailures };
+  return consumeSqsBatch(event, (message) => handleStorageMessage(message, deps), { log: logger, noun: 'storage message' });
 }
 
 export const handler = middy(storageEntry).use(injectLambdaContext(logger, { clearState: true }));

@@ -1,9 +1,10 @@
-import { AwsCallError } from '../errors';
+import { AwsCallError, errorMessage, errorName } from '../errors';
 import type { Log } from '../logger';
 
 /**
  * Shared helpers of the adapters: options every factory takes, error
- * recognition, error wrapping and the dry-run log line. No SDK import here.
+ * recognition (names from lib/errors.ts), error wrapping and the dry-run log
+ * line. No SDK import here.
  */
 export interface AdapterOptions {
   /** When true, mutating calls are logged and not sent; read-only calls still go to AWS. */
@@ -13,24 +14,6 @@ export interface AdapterOptions {
 
 /** Retries (throttling, 5xx) are done by the SDK itself; see each create*Client. */
 export const MAX_ATTEMPTS = 5;
-
-/** The SDK error name (`error.name`, or `Code` on some older shapes). */
-export function errorName(error: unknown): string {
-  if (typeof error !== 'object' || error === null) return '';
-  const named = error as { name?: unknown; Code?: unknown; code?: unknown };
-  if (typeof named.name === 'string' && named.name !== 'Error') return named.name;
-  if (typeof named.Code === 'string') return named.Code;
-  if (typeof named.code === 'string') return named.code;
-  return typeof named.name === 'string' ? named.name : '';
-}
-
-export function errorMessage(error: unknown): string {
-  if (error instanceof Error) return error.message;
-  if (typeof error === 'object' && error !== null && typeof (error as { message?: unknown }).message === 'string') {
-    return (error as { message: string }).message;
-  }
-  return String(error);
-}
 
 /** True when `error` carries one of `names` (the SDK maps wire codes to these). */
 export function isAwsError(error: unknown, ...names: readonly string[]): boolean {

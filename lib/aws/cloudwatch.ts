@@ -1,35 +1,8 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { AwsCallError } from '../errors';
 import { MAX_ATTEMPTS, MAX_PAGES, callAws, chunk, type AdapterOptions } from './call';
+import type { AlarmDescription, AlarmState, MetricsPort } from '../ports/cloudwatch';
 
-export type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
-
-export interface AlarmDescription {
-  readonly name: string;
-  readonly state: AlarmState;
-  readonly stateReason: string;
-  readonly stateUpdated: Date;
-  /** Absent for alarms on metric math (no single metric/threshold). */
-  readonly threshold?: number;
-  readonly metricName?: string;
-}
-
-/** Read-only: alarms and metrics for the alarm-driven scaling decisions. */
-export interface MetricsPort {
-  /** Metric alarms among `names`; unknown names are simply not returned. */
-  describeAlarms(names: readonly string[]): Promise<AlarmDescription[]>;
-  /**
-   * The largest `Maximum` over the last `minutes`, at `periodSeconds`
-   * resolution; undefined when there is no datapoint.
-   */
-  getMetricMax(
-    namespace: string,
-    metricName: string,
-    dimensions: Readonly<Record<string, string>>,
-    periodSeconds: number,
-    minutes: number,
-  ): Promise<number | undefined>;
-}
 
 export interface MetricsOptions extends AdapterOptions {
   /** Clock for the metric window; tests pin it. */

@@ -2,69 +2,19 @@ import { createHash, createHmac, type Hash, type Hmac } from 'node:crypto';
 import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
 import { child, childrenNamed, optionalChild, parseXml, type XmlElement } from '../core/storage/xml';
-import { AwsCallError, ConfigurationError, MalformedEventError } from '../errors';
+import { AwsCallError, MalformedEventError } from '../errors';
 import { MAX_ATTEMPTS, MAX_PAGES, logDryRun, type AdapterOptions } from './call';
+import type { EbsVolume, InstanceTagPort, ModificationState, VolumeModification, VolumePort } from '../ports/ec2-volumes';
+import type { Ec2Endpoint } from '../config/ec2-endpoint';
 
 /**
  * A minimal EC2 Query API port for the EBS calls grow-in-place needs
  * (DescribeVolumes, ModifyVolume, DescribeVolumesModifications). The SDK's
  * client-ec2 is 228 KB gzipped and does not tree-shake, so this adapter signs
  * its own POST (SigV4, @smithy/signature-v4) and reads the XML answer with the
- * project's strict XML reader. No other code talks to EC2.
+ * project's strict XML reader. No other code talks to EC2. Its endpoint comes
+ * from lib/config/ec2-endpoint.ts.
  */
-
-export type ModificationState = 'modifying' | 'optimizing' | 'completed' | 'failed';
-
-export interface EbsAttachment {
-  readonly instanceId: string;
-  readonly device: string;
-  /** attaching | attached | detaching | detached | busy */
-  readonly state: string;
-}
-
-export interface EbsVolume {
-  readonly volumeId: string;
-  readonly sizeGiB: number;
-  /** creating | available | in-use | deleting | deleted | error */
-  readonly state: string;
-  readonly zone: string;
-  readonly volumeType: string;
-  readonly attachments: readonly EbsAttachment[];
-}
-
-export interface VolumeModification {
-  readonly volumeId: string;
-  readonly state: ModificationState;
-  readonly targetSizeGiB: number;
-  readonly originalSizeGiB?: number;
-  readonly progress?: number;
-  readonly statusMessage?: string;
-  readonly startTime?: string;
-  /** Set when the adapter ran in dry run: nothing was sent. */
-  readonly dryRun?: boolean;
-}
-
-export interface VolumePort {
-  /** The volume attached to `instanceId` at `device` (the launch template's device name), or undefined. */
-  findAttachedVolume(instanceId: string, device: string): Promise<EbsVolume | undefined>;
-  describeVolume(volumeId: string): Promise<EbsVolume | undefined>;
-  /** Starts a size change (GiB); the answer is the modification as EC2 reports it. */
-  modifyVolumeSize(volumeId: string, sizeGiB: number): Promise<VolumeModification>;
-  /** The latest modification of the volume, or undefined when it was never modified. */
-  latestModification(volumeId: string): Promise<VolumeModification | undefined>;
-}
-
-/** Instance tags: where ops see a storage member's state in the EC2 console (CreateTags). */
-export interface InstanceTagPort {
-  /** Sets (adds or overwrites) these tags on the instance. */
-  tagInstance(instanceId: string, tags: Readonly<Record<string, string>>): Promise<void>;
-}
-
-export interface Ec2Endpoint {
-  readonly region: string;
-  /** Full URL, e.g. https://ec2.eu-west-1.amazonaws.com or http://127.0.0.1:5000 */
-  readonly url: string;
-}
 
 export interface Ec2TransportOptions {
   readonly credentials: AwsCredentialIdentity | AwsCredentialIdentityProvider;
@@ -76,31 +26,11 @@ export interface Ec2TransportOptions {
 }
 
 export const EC2_API_VERSION = '2016-11-15';
-const REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const DEVICE = /^\/dev\/[a-z0-9]{2,16}$/;
 /** Codes EC2 answers when the request was not processed: safe to send again, even ModifyVolume. */
 const THROTTLED = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'ServiceUnavailable', 'Unavailable']);
-
-/**
- * The EC2 endpoint: AWS_ENDPOINT_URL_EC2, else AWS_ENDPOINT_URL (emulators),
- * else the regional endpoint. Called by the composition root with its env.
- */
-export function ec2Endpoint(env: Readonly<Record<string, string | undefined>>): Ec2Endpoint {
-  const region = (env.AWS_REGION ?? env.AWS_DEFAULT_REGION ?? '').trim();
-  if (!REGION.test(region)) throw new ConfigurationError(`EC2 endpoint: AWS_REGION must be a region name like eu-west-1, got ${JSON.stringify(region)}`);
-  const override = (env.AWS_ENDPOINT_URL_EC2 ?? '').trim() || (env.AWS_ENDPOINT_URL ?? '').trim();
-  const url = override || `https://ec2.${region}.amazonaws.com`;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch (cause) {
-    throw new ConfigurationError(`EC2 endpoint: ${JSON.stringify(url)} is not a URL`, { cause });
-  }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigurationError(`EC2 endpoint: ${url} must be http(s)`);
-  return { region, url: parsed.toString() };
-}
 
 /** sha256 / HMAC-sha256 in the shape @smithy/signature-v4 expects, from node:crypto. */
 export class NodeSha256 implements Checksum {

@@ -1,10 +1,7 @@
 import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
 import { fitSubject, type Notification } from '../core/notification';
 import { MAX_ATTEMPTS, callAws, type AdapterOptions } from './call';
-
-export interface NotifierPort {
-  publish(notification: Notification): Promise<void>;
-}
+import type { NotifierPort } from '../ports/sns';
 
 /** Builds the client once per cold start: region and AWS_ENDPOINT_URL come from the standard environment. */
 export function createSnsClient(): SNSClient {

@@ -1,10 +1,6 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { MAX_ATTEMPTS, callAws, type AdapterOptions } from './call';
-
-export interface QueuePort {
-  /** delaySeconds is clamped by the adapter to SQS's 0..900. */
-  send(queueUrl: string, body: string, delaySeconds: number): Promise<void>;
-}
+import type { QueuePort } from '../ports/sqs';
 
 /** Builds the client once per cold start: region and AWS_ENDPOINT_URL come from the standard environment. */
 export function createSqsClient(): SQSClient {

@@ -1,5 +1,5 @@
-import type { CommandInvocation } from '../aws/ssm';
-import type { TargetHealth, TargetGroupSettings } from '../aws/elbv2';
+import type { CommandInvocation } from '../ports/ssm';
+import type { TargetHealth, TargetGroupSettings } from '../ports/elbv2';
 import type { StepOutcome } from './flow';
 
 /** Last lines of a command's output, for a person to read in a notification. */

@@ -1,6 +1,6 @@
 import type { FlowKind, FlowState } from './compute-flow';
 import type { LifecycleEvent } from './lifecycle-event';
-import { fitSubject, type Notification, type NotificationEventType, type Severity } from './notification';
+import { buildNotification, factLines, type Fact, type Notification } from './notification';
 
 /**
  * Notifications a person reads: the subject says what happened to which
@@ -19,33 +19,11 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
-function facts(rows: ReadonlyArray<readonly [string, string | undefined]>): string {
-  return rows
-    .filter((row): row is readonly [string, string] => row[1] !== undefined && row[1] !== '')
-    .map(([key, value]) => (value.includes('\n') ? `${key}:\n${indent(value)}` : `${key}: ${value}`))
-    .join('\n');
-}
-
-function indent(text: string): string {
-  return text.split('\n').map((line) => `    ${line}`).join('\n');
-}
-
-function build(
-  stage: string,
-  eventType: NotificationEventType,
-  severity: Severity,
-  subject: string,
-  body: string,
-  attributes: Record<string, string>,
-): Notification {
-  return { subject: fitSubject(`[${stage}] ${subject}`), body, eventType, severity, attributes: { stage, ...attributes } };
-}
-
 function eventAttributes(event: LifecycleEvent): Record<string, string> {
   return { instanceId: event.instanceId, asgName: event.groupName, hookName: event.hookName };
 }
 
-function eventFacts(event: LifecycleEvent): Array<readonly [string, string | undefined]> {
+function eventFacts(event: LifecycleEvent): Fact[] {
   return [
     ['Instance', event.instanceId],
     ['Auto Scaling group', event.groupName],
@@ -56,14 +34,21 @@ function eventFacts(event: LifecycleEvent): Array<readonly [string, string | und
 
 export function flowStarted(stage: string, state: FlowState, dryRun: boolean): Notification {
   const what = ACTION[state.flow];
-  return build(stage, 'lifecycle.started', 'info', `${what} started for ${state.event.instanceId} in ${state.event.groupName}`, facts([
-    ['What happened', state.flow === 'compute-launch'
-      ? 'A new compute instance is launching; it will be prepared (Gluster mounts, app configuration, local health check), registered in the target group and put in service.'
-      : 'A compute instance is being removed; it will be drained from the target group, its web server stopped and volumes unmounted, then released.'],
-    ...eventFacts(state.event),
-    ['Steps', stepsOf(state.flow)],
-    ['Dry run', dryRun ? 'yes: nothing is changed, actions are only logged' : undefined],
-  ]), { ...eventAttributes(state.event), flow: state.flow });
+  return buildNotification({
+    stage,
+    eventType: 'lifecycle.started',
+    severity: 'info',
+    subject: `${what} started for ${state.event.instanceId} in ${state.event.groupName}`,
+    body: factLines([
+      ['What happened', state.flow === 'compute-launch'
+        ? 'A new compute instance is launching; it will be prepared (Gluster mounts, app configuration, local health check), registered in the target group and put in service.'
+        : 'A compute instance is being removed; it will be drained from the target group, its web server stopped and volumes unmounted, then released.'],
+      ...eventFacts(state.event),
+      ['Steps', stepsOf(state.flow)],
+      ['Dry run', dryRun ? 'yes: nothing is changed, actions are only logged' : undefined],
+    ]),
+    attributes: { ...eventAttributes(state.event), flow: state.flow },
+  });
 }
 
 export function flowSucceeded(stage: string, state: FlowState, now: Date, note?: string): Notification {
@@ -71,13 +56,20 @@ export function flowSucceeded(stage: string, state: FlowState, now: Date, note?:
   const done = state.flow === 'compute-launch'
     ? `${state.event.instanceId} is in service in ${state.event.groupName}`
     : `${state.event.instanceId} drained and released from ${state.event.groupName}`;
-  return build(stage, 'lifecycle.succeeded', state.warnings.length ? 'warning' : 'info', `${ACTION[state.flow]} done: ${done}`, facts([
-    ['What happened', `${done} (lifecycle action completed with CONTINUE).`],
-    ...eventFacts(state.event),
-    ['Took', formatDuration(seconds)],
-    ['Note', note],
-    ['Warnings', state.warnings.length ? state.warnings.map((w) => `- ${w}`).join('\n') : undefined],
-  ]), { ...eventAttributes(state.event), flow: state.flow });
+  return buildNotification({
+    stage,
+    eventType: 'lifecycle.succeeded',
+    severity: state.warnings.length ? 'warning' : 'info',
+    subject: `${ACTION[state.flow]} done: ${done}`,
+    body: factLines([
+      ['What happened', `${done} (lifecycle action completed with CONTINUE).`],
+      ...eventFacts(state.event),
+      ['Took', formatDuration(seconds)],
+      ['Note', note],
+      ['Warnings', state.warnings.length ? state.warnings.map((w) => `- ${w}`).join('\n') : undefined],
+    ]),
+    attributes: { ...eventAttributes(state.event), flow: state.flow },
+  });
 }
 
 export function flowFailed(
@@ -92,37 +84,65 @@ export function flowFailed(
   const consequence = result === 'ABANDON'
     ? 'The lifecycle action was completed with ABANDON: the group terminates this instance and launches a replacement.'
     : 'Termination went on (lifecycle action completed with CONTINUE) so the dying instance does not block the group.';
-  return build(stage, 'lifecycle.failed', 'error', `${ACTION[state.flow]} FAILED at ${state.step} for ${state.event.instanceId}`, facts([
-    ['What happened', `Step "${state.step}" failed: ${reason}`],
-    ['Consequence', consequence],
-    ...eventFacts(state.event),
-    ['Failed after', formatDuration(seconds)],
-    ['Warnings', state.warnings.length ? state.warnings.map((w) => `- ${w}`).join('\n') : undefined],
-    ['Output (tail)', output],
-  ]), { ...eventAttributes(state.event), flow: state.flow, step: state.step });
+  return buildNotification({
+    stage,
+    eventType: 'lifecycle.failed',
+    severity: 'error',
+    subject: `${ACTION[state.flow]} FAILED at ${state.step} for ${state.event.instanceId}`,
+    body: factLines([
+      ['What happened', `Step "${state.step}" failed: ${reason}`],
+      ['Consequence', consequence],
+      ...eventFacts(state.event),
+      ['Failed after', formatDuration(seconds)],
+      ['Warnings', state.warnings.length ? state.warnings.map((w) => `- ${w}`).join('\n') : undefined],
+      ['Output (tail)', output],
+    ]),
+    attributes: { ...eventAttributes(state.event), flow: state.flow, step: state.step },
+  });
 }
 
 export function flowWarning(stage: string, state: FlowState, warning: string): Notification {
-  return build(stage, 'lifecycle.warning', 'warning', `warning during ${ACTION[state.flow]} of ${state.event.instanceId}`, facts([
-    ['What happened', warning],
-    ['Step', state.step],
-    ...eventFacts(state.event),
-  ]), { ...eventAttributes(state.event), flow: state.flow, step: state.step });
+  return buildNotification({
+    stage,
+    eventType: 'lifecycle.warning',
+    severity: 'warning',
+    subject: `warning during ${ACTION[state.flow]} of ${state.event.instanceId}`,
+    body: factLines([
+      ['What happened', warning],
+      ['Step', state.step],
+      ...eventFacts(state.event),
+    ]),
+    attributes: { ...eventAttributes(state.event), flow: state.flow, step: state.step },
+  });
 }
 
 export function lifecycleSkipped(stage: string, event: LifecycleEvent, reason: string): Notification {
-  return build(stage, 'lifecycle.skipped', 'info', `${event.transition === 'launch' ? 'scale-out' : 'scale-in'} event skipped for ${event.instanceId}`, facts([
-    ['What happened', `Nothing was done: ${reason}.`],
-    ...eventFacts(event),
-  ]), eventAttributes(event));
+  return buildNotification({
+    stage,
+    eventType: 'lifecycle.skipped',
+    severity: 'info',
+    subject: `${event.transition === 'launch' ? 'scale-out' : 'scale-in'} event skipped for ${event.instanceId}`,
+    body: factLines([
+      ['What happened', `Nothing was done: ${reason}.`],
+      ...eventFacts(event),
+    ]),
+    attributes: eventAttributes(event),
+  });
 }
 
 export function malformedEvent(stage: string, problem: string, excerpt: string): Notification {
-  return build(stage, 'event.malformed', 'error', 'rejected a malformed event: no action taken', facts([
-    ['What happened', 'An incoming event could not be understood, so nothing was changed.'],
-    ['Problem', problem],
-    ['Event (start)', excerpt.slice(0, 1000)],
-  ]), {});
+  return buildNotification({
+    stage,
+    eventType: 'event.malformed',
+    severity: 'error',
+    subject: 'rejected a malformed event: no action taken',
+    body: factLines([
+      ['What happened', 'An incoming event could not be understood, so nothing was changed.'],
+      ['Problem', problem],
+      ['Event (start)', excerpt.slice(0, 1000)],
+    ]),
+    attributes: {},
+  });
 }
 
 function stepsOf(flow: FlowKind): string {

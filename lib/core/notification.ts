@@ -1,6 +1,9 @@
 /**
- * What ops receive. Pure data: built by the message builders in
- * `messages.ts`, published by the SNS adapter.
+ * What ops receive, and the one builder every notification goes through
+ * (buildNotification). The texts are written next to their subject: compute
+ * lifecycle in messages.ts, scaling in scaling/messages.ts, storage operations
+ * in storage/messages.ts, storage members in storage/notices.ts. Published by
+ * the SNS adapter.
  */
 export type Severity = 'info' | 'warning' | 'error';
 
@@ -43,4 +46,42 @@ export const SUBJECT_MAX = 99;
 export function fitSubject(text: string): string {
   const flat = text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s{2,}/g, ' ').trim();
   return flat.length <= SUBJECT_MAX ? flat : `${flat.slice(0, SUBJECT_MAX - 1)}…`;
+}
+
+/** What a message decides; buildNotification adds the rest. */
+export interface NotificationDraft {
+  readonly stage: string;
+  readonly eventType: NotificationEventType;
+  readonly severity: Severity;
+  /** What happened to which instance or volume, without the stage. */
+  readonly subject: string;
+  readonly body: string;
+  /** Besides the stage, which every notification carries first. */
+  readonly attributes: Readonly<Record<string, string>>;
+}
+
+/** The one builder: "[stage] subject" fitted to SNS, the stage first among the attributes. */
+export function buildNotification(draft: NotificationDraft): Notification {
+  const { stage, eventType, severity, subject, body, attributes } = draft;
+  return { subject: fitSubject(`[${stage}] ${subject}`), body, eventType, severity, attributes: { stage, ...attributes } };
+}
+
+/** A body of lines; undefined and empty ones are left out. */
+export function bodyLines(lines: readonly (string | undefined)[]): string {
+  return lines.filter((line): line is string => line !== undefined && line !== '').join('\n');
+}
+
+/** A label and its value; no value (undefined or '') leaves the row out. */
+export type Fact = readonly [label: string, value: string | undefined];
+
+/** "Label: value", one fact a line; a value of several lines goes under its label, indented. */
+export function factLines(rows: readonly Fact[]): string {
+  return bodyLines(rows.map(([label, value]) => {
+    if (value === undefined || value === '') return undefined;
+    return value.includes('\n') ? `${label}:\n${indent(value)}` : `${label}: ${value}`;
+  }));
+}
+
+function indent(text: string): string {
+  return text.split('\n').map((line) => `    ${line}`).join('\n');
 }

@@ -1,32 +1,28 @@
-import type { AutoScalingPort, ScalingActivity, ScalingPort } from '../aws/autoscaling';
-import type { AlarmDescription, MetricsPort } from '../aws/cloudwatch';
-import type { NotifierPort } from '../aws/sns';
-import type { QueuePort } from '../aws/sqs';
-import type { ScalingConfig } from '../config-scaling';
+import type { AutoScalingPort, ScalingActivity, ScalingPort } from '../ports/autoscaling';
+import type { AlarmDescription, MetricsPort } from '../ports/cloudwatch';
+import type { NotifierPort } from '../ports/sns';
+import type { QueueMessage, QueuePort } from '../ports/sqs';
+import type { ScalingConfig } from '../config/scaling';
 import { parseJsonBody, rejectMalformed } from './intake';
 import { encodeRecheck, metricValueFromReason, parseAlarmMessage, type AlarmSignal } from '../core/scaling/alarm-event';
 import { alarmRoleOf, decideScaling, type ScalingDecision, type ScalingSnapshot } from '../core/scaling/decide';
 import { decisionLogFields, isWorthTelling, scalingNotification, type DecisionReport } from '../core/scaling/messages';
 import { METRIC } from '../core/scaling/metric-names';
 import type { Log } from '../logger';
-import type { MetricsSink, StorageExpansionPort } from './ports';
+import type { MetricsSink } from '../ports/metrics';
+import type { StorageExpansionPort } from '../ports/storage';
 
 export interface AlarmDeps {
   readonly config: ScalingConfig;
   readonly autoScaling: Pick<AutoScalingPort, 'describeGroup'> & Pick<ScalingPort, 'setDesiredCapacity' | 'describeScalingActivities'>;
   readonly alarms: Pick<MetricsPort, 'describeAlarms'>;
-  /** The storage tier, or the clearly marked "not deployed" default (ports.ts). */
+  /** The storage tier, or the clearly marked "not deployed" default (storage-not-deployed.ts). */
   readonly storage: StorageExpansionPort & { readonly deployed?: boolean };
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
   readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => Date;
-}
-
-export interface AlarmMessage {
-  readonly messageId: string;
-  readonly body: string;
 }
 
 export type AlarmOutcome = 'acted' | 'refused' | 'no-action' | 'rejected';
@@ -161,7 +157,7 @@ function recordMetrics(report: DecisionReport, metrics: MetricsSink): void {
  * (one notification, one log line, metrics) and enqueue the re-check.
  * Transient AWS errors are thrown so the queue re-delivers the message.
  */
-export async function handleAlarmMessage(message: AlarmMessage, deps: AlarmDeps): Promise<AlarmOutcome> {
+export async function handleAlarmMessage(message: QueueMessage, deps: AlarmDeps): Promise<AlarmOutcome> {
   const { config, log } = deps;
   let parsed: unknown;
   try {

@@ -1,35 +1,35 @@
+/** Composition root: each function's AWS clients and ports, built once per cold start from its parsed configuration (lib/config/). */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createAutoScalingClient, createAutoScalingPort } from '../aws/autoscaling';
-import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Endpoint } from '../aws/ec2-volumes';
+import { createEc2Transport, createInstanceTagPort, createVolumePort } from '../aws/ec2-volumes';
 import { createElbv2Client, createTargetGroupPort } from '../aws/elbv2';
 import { createNotifierPort, createSnsClient } from '../aws/sns';
 import { createQueuePort, createSqsClient } from '../aws/sqs';
 import { createSsmClient, createSsmPort } from '../aws/ssm';
-import { matching, parseConfig, URL_RE, type Config, type Env } from '../config';
-import { ConfigurationError } from '../errors';
+import { parseConfig, type Config } from '../config/compute';
 import { logger } from '../logger';
 import type { LifecycleDeps } from './compute/common';
 import type { StorageDeps } from './storage/cluster';
-import { parseStorageConfig, readOnlyDocuments } from './storage/config';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createCloudWatchClient, createMetricsPort } from '../aws/cloudwatch';
-import { parseScalingConfig, parseStatusConfig, type ScalingConfig, type StatusConfig } from '../config-scaling';
+import { parseScalingConfig, type ScalingConfig } from '../config/scaling';
+import { parseStatusConfig, type StatusConfig } from '../config/status';
+import { parseStorageFunctionConfig, readOnlyDocuments, type StorageFunctionConfig } from '../config/storage';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../core/scaling/metric-names';
 import type { AlarmDeps } from './alarm';
-import { storageNotDeployed, type MetricsSink, type StorageExpansionPort } from './ports';
+import type { MetricsSink } from '../ports/metrics';
+import type { StorageExpansionPort } from '../ports/storage';
+import { storageNotDeployed } from './storage-not-deployed';
 import { createStorageExpansion } from './storage/invoke';
 import { createStorageStatus } from './storage/status';
 import type { StatusDeps } from './status';
 
 /**
- * Composition root, run once per cold start: the only place that reads the
- * environment (through parseConfig) and builds AWS clients.
+ * Each build takes its config, parsed by default by the function's parser in
+ * lib/config/ (which reads process.env); tests hand their own in. Nothing here
+ * reads the environment.
  */
-export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
-  return parseConfig(env);
-}
-
-export function buildLifecycleDeps(config: Config = loadConfig()): LifecycleDeps {
+export function buildLifecycleDeps(config: Config = parseConfig()): LifecycleDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
   return {
@@ -72,26 +72,13 @@ export function createEmfMetrics(): MetricsSink {
   };
 }
 
-/**
- * STORAGE_QUEUE_URL of the alarm function: empty when the stage deploys no
- * storage tier; otherwise it must be a queue URL, and needs STORAGE_ASG_NAME.
- */
-export function storageQueueUrl(env: Env, storageGroupName: string | undefined): string | undefined {
-  const raw = (env.STORAGE_QUEUE_URL ?? '').trim();
-  if (raw === '') return undefined;
-  const url = matching('STORAGE_QUEUE_URL', raw, URL_RE, 'an SQS queue URL');
-  if (!storageGroupName) throw new ConfigurationError('STORAGE_QUEUE_URL is set but STORAGE_ASG_NAME is not: storage expansion needs the storage group');
-  return url;
-}
-
-export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig(process.env), env: Env = process.env): AlarmDeps {
+export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig()): AlarmDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
   const queue = createQueuePort(createSqsClient(), opts);
-  const queueUrl = storageQueueUrl(env, config.storageGroupName);
   // Without a storage tier: refuses expansions, health unknown (storageNotDeployed in ports.ts).
-  const storage: StorageExpansionPort = queueUrl
-    ? createStorageExpansion({ stage: config.stage, queueUrl, ssm: createSsmPort(createSsmClient(), opts), queue, log: logger, now: () => new Date() })
+  const storage: StorageExpansionPort = config.storageQueueUrl
+    ? createStorageExpansion({ stage: config.stage, queueUrl: config.storageQueueUrl, ssm: createSsmPort(createSsmClient(), opts), queue, log: logger, now: () => new Date() })
     : storageNotDeployed;
   return {
     config,
@@ -106,7 +93,7 @@ export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig(proces
   };
 }
 
-export function buildStatusDeps(config: StatusConfig = parseStatusConfig(process.env)): StatusDeps {
+export function buildStatusDeps(config: StatusConfig = parseStatusConfig()): StatusDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage });
   return {
@@ -123,12 +110,11 @@ export function buildStatusDeps(config: StatusConfig = parseStatusConfig(process
 }
 
 /** Composition root of the storage function: the lifecycle ports plus capacity, termination and Parameter Store records. */
-export function buildStorageDeps(config: Config = loadConfig(), env: Record<string, string | undefined> = process.env): StorageDeps {
+export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunctionConfig = parseStorageFunctionConfig()): StorageDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendKeys({ stage: config.stage, tier: 'storage', ...(config.dryRun ? { dryRun: true } : {}) });
-  const storage = parseStorageConfig(env, config);
   // EC2 through a signed Query call of our own (client-ec2 is too large for the zip).
-  const ec2 = createEc2Transport(ec2Endpoint(env), { credentials: defaultProvider() });
+  const ec2 = createEc2Transport(endpoint, { credentials: defaultProvider() });
   return {
     config,
     storage,

@@ -1,8 +1,8 @@
 /** The flow engine's effectful part: claim a lifecycle action, run a flow's steps, wait, heartbeat, re-enqueue, fail. */
-import type { AutoScalingPort, GroupInstance, LifecycleActionRef, LifecycleResult } from '../aws/autoscaling';
-import type { NotifierPort } from '../aws/sns';
-import type { QueuePort } from '../aws/sqs';
-import type { SsmPort } from '../aws/ssm';
+import type { AutoScalingPort, GroupInstance, LifecycleActionRef, LifecycleResult } from '../ports/autoscaling';
+import type { NotifierPort } from '../ports/sns';
+import type { QueueMessage, QueuePort } from '../ports/sqs';
+import type { SsmPort } from '../ports/ssm';
 import { waitingState } from '../core/decisions';
 import {
   advanceFlow,
@@ -27,11 +27,6 @@ import type { Log } from '../logger';
  * storage/flows.ts). Transient AWS errors are thrown, so the queue re-delivers
  * the message (and, after maxReceiveCount, dead-letters it).
  */
-
-export interface QueueMessage {
-  readonly messageId: string;
-  readonly body: string;
-}
 
 export type MessageOutcome = 'completed' | 'waiting' | 'skipped' | 'failed' | 'rejected';
 

@@ -1,4 +1,4 @@
-import type { NotifierPort } from '../aws/sns';
+import type { NotifierPort } from '../ports/sns';
 import { malformedEvent } from '../core/messages';
 import { MalformedEventError } from '../errors';
 import type { Log } from '../logger';

@@ -15,7 +15,8 @@ import { METRIC } from '../core/scaling/metric-names';
 import type { LifecycleDeps } from './compute/common';
 import { COMPUTE_LAUNCH } from './compute/launch-flow';
 import { COMPUTE_TERMINATE } from './compute/terminate-flow';
-import { claimAction, runFlow, type FlowDriver, type MessageOutcome, type QueueMessage } from './flow-runner';
+import type { QueueMessage } from '../ports/sqs';
+import { claimAction, runFlow, type FlowDriver, type MessageOutcome } from './flow-runner';
 import { parseJsonBody, rejectMalformed } from './intake';
 
 /** The compute flows as the engine runs them: their tables, and what a failure or the end does. */

@@ -1,11 +1,10 @@
-import type { AutoScalingPort, GroupDescription } from '../aws/autoscaling';
-import { errorMessage } from '../aws/call';
-import type { RegisteredTarget, TargetListPort } from '../aws/elbv2';
-import type { StatusConfig } from '../config-scaling';
+import type { AutoScalingPort, GroupDescription } from '../ports/autoscaling';
+import type { RegisteredTarget, TargetListPort } from '../ports/elbv2';
+import type { StatusConfig } from '../config/status';
 import { isLifecyclePending } from '../core/scaling/decide';
-import { MalformedEventError } from '../errors';
+import { errorMessage, MalformedEventError } from '../errors';
 import type { Log } from '../logger';
-import type { StorageStatus, StorageStatusPort } from './ports';
+import type { StorageStatus, StorageStatusPort } from '../ports/storage';
 
 export interface StatusDeps {
   readonly config: StatusConfig;

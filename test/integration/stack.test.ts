@@ -8,9 +8,11 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { parseConfig } from '../../lib/config';
-import { parseScalingConfig } from '../../lib/config-scaling';
-import { AGENT_CONFIG_PARAMETER, parseStorageConfig } from '../../lib/usecases/storage/config';
+import { COMPUTE_VARIABLES, parseConfig } from '../../lib/config/compute';
+import { parseScalingConfig, SCALING_VARIABLES } from '../../lib/config/scaling';
+import { POWERTOOLS_VARIABLES } from '../../lib/config/shared';
+import { parseStatusConfig, STATUS_VARIABLES } from '../../lib/config/status';
+import { AGENT_CONFIG_PARAMETER, parseStorageConfig, STORAGE_VARIABLES } from '../../lib/config/storage';
 import { AWS_DOCUMENTS, MANAGE_AGENT_DOCUMENT } from '../sandbox/control-plane/aws-documents';
 import { diskDimensionSets, parseDiskCollection } from '../sandbox/control-plane/cloudwatch-agent-config';
 import { packagingEntries } from '../sandbox/stack/package';
@@ -24,13 +26,8 @@ const EXAMPLE = {
   glusterServers: '10.0.1.10,10.0.2.10',
 };
 
-const ENV_NAMES = [
-  'STAGE', 'DRY_RUN', 'COMPUTE_ASG_NAME', 'STORAGE_ASG_NAME', 'TARGET_GROUP_ARN', 'APP_PORT', 'LB_IDLE_TIMEOUT_SECONDS', 'TOPIC_ARN',
-  'LIFECYCLE_QUEUE_URL', 'GLUSTER_SERVERS', 'GLUSTER_CONFIG_VOLUME', 'GLUSTER_DATA_VOLUME', 'CONFIG_MOUNT',
-  'DATA_MOUNT', 'APP_ROOT', 'WEB_USER', 'WEB_SERVICE', 'APP_PROFILE', 'APP_SESSION_COOKIE', 'DOC_MOUNT_VOLUMES', 'DOC_CONFIGURE_APP', 'DOC_DRAIN_NODE',
-  'RETRY_BASE_SECONDS', 'RETRY_MAX_SECONDS', 'SSM_ONLINE_TIMEOUT_SECONDS', 'COMMAND_TIMEOUT_SECONDS',
-  'HEALTHY_TIMEOUT_SECONDS', 'DRAIN_MAX_SECONDS', 'POWERTOOLS_LOG_LEVEL', 'POWERTOOLS_SERVICE_NAME',
-];
+/** The lifecycle function is given exactly what parseConfig reads (lib/config/compute.ts) and the logger's Powertools settings. */
+const ENV_NAMES = [...COMPUTE_VARIABLES, ...POWERTOOLS_VARIABLES.logger];
 
 /** Actions allowed on Resource '*': read-only verbs only. */
 const READ_ONLY_PREFIXES = ['Describe', 'Get', 'List'];
@@ -505,7 +502,7 @@ describe('alarm-driven scaling', () => {
     expect(resources.DecisionDeadLetterAlarm.Properties.AlarmActions).toEqual([{ Ref: 'NotificationsTopic' }]);
   });
 
-  it('alarm function environment is what lib/config-scaling.ts accepts once the Refs resolve', () => {
+  it('alarm function environment is what lib/config/scaling.ts accepts once the Refs resolve', () => {
     const vars = resources.AlarmLambdaFunction.Properties.Environment.Variables;
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries<Json>(vars)) {
@@ -615,6 +612,30 @@ describe('alarm-driven scaling', () => {
       DashboardName: { Value: { Ref: 'ClusterDashboard' } },
       StatusFunctionName: { Value: { Ref: 'StatusLambdaFunction' } },
     });
+  });
+});
+
+describe('function environments', () => {
+  const POWERTOOLS: readonly string[] = [...POWERTOOLS_VARIABLES.logger, ...POWERTOOLS_VARIABLES.metrics];
+  it.each([
+    ['LifecycleLambdaFunction', 'parseConfig', [...COMPUTE_VARIABLES]],
+    ['AlarmLambdaFunction', 'parseScalingConfig', [...SCALING_VARIABLES]],
+    ['StatusLambdaFunction', 'parseStatusConfig', [...STATUS_VARIABLES]],
+    ['StorageLambdaFunction', 'parseConfig and parseStorageConfig', [...COMPUTE_VARIABLES, ...STORAGE_VARIABLES]],
+  ] as const)('%s is given only variables that %s or Powertools read', (logicalId, _parsers, read) => {
+    const names = Object.keys(storageTemplate.Resources[logicalId].Properties.Environment.Variables);
+    expect(names.length).toBeGreaterThan(0);
+    expect(names.filter((name) => !(read as readonly string[]).includes(name) && !POWERTOOLS.includes(name))).toEqual([]);
+  });
+
+  it('status function environment is what lib/config/status.ts accepts once the Refs resolve', () => {
+    const env: Record<string, string> = {};
+    for (const [name, value] of Object.entries<Json>(resources.StatusLambdaFunction.Properties.Environment.Variables)) {
+      if (typeof value === 'string') env[name] = value;
+      else if (value?.Ref === 'StorageGroupName') env[name] = template.Parameters.StorageGroupName.Default;
+      else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
+    }
+    expect(parseStatusConfig(env)).toMatchObject({ computeGroupName: EXAMPLE.computeGroup, targetGroupArn: EXAMPLE.targetGroupArn, storageGroupName: '' });
   });
 });
 

@@ -1,5 +1,5 @@
 import { formatDuration } from '../messages';
-import { fitSubject, type Notification } from '../notification';
+import { bodyLines, buildNotification, type Fact, type Notification } from '../notification';
 import type { AlarmSignal } from './alarm-event';
 import { cooldownLeftSeconds, type ScalingDecision, type ScalingSnapshot } from './decide';
 
@@ -26,11 +26,9 @@ export interface DecisionReport {
   readonly notes: readonly string[];
 }
 
-function facts(rows: ReadonlyArray<readonly [string, string | undefined]>): string {
-  return rows
-    .filter((row): row is readonly [string, string] => row[1] !== undefined && row[1] !== '')
-    .map(([key, value]) => `${key}: ${value}`)
-    .join('\n');
+/** "Label: value" lines. Unlike factLines, a value of several lines stays on its label's line (as these bodies always read). */
+function facts(rows: readonly Fact[]): string {
+  return bodyLines(rows.map(([label, value]) => (value === undefined || value === '' ? undefined : `${label}: ${value}`)));
 }
 
 function num(value: number | undefined): string {
@@ -98,19 +96,19 @@ export function scalingNotification(report: DecisionReport): Notification {
     ['Notes', report.notes.length > 0 ? report.notes.join('; ') : undefined],
     ['Dry run', report.dryRun ? 'yes: decided and reported, nothing changed' : undefined],
   ]);
-  return {
-    subject: fitSubject(`[${report.stage}] ${decisionHeadline(report)}`),
-    body,
+  return buildNotification({
+    stage: report.stage,
     eventType: suppressed ? 'scaling.suppressed' : 'scaling.decided',
     severity: report.outcome === 'refused' || (decision.kind === 'suppressed' && decision.rule === 'storage-unhealthy') ? 'warning' : 'info',
+    subject: decisionHeadline(report),
+    body,
     attributes: {
-      stage: report.stage,
       alarmName: signal.alarmName,
       decision: decision.kind,
       ...(group ? { asgName: group.name } : {}),
       ...(decision.kind === 'suppressed' ? { rule: decision.rule } : {}),
     },
-  };
+  });
 }
 
 /** The one structured log line of a decision (keys, not prose). */

@@ -9,7 +9,8 @@ import { describeStep, type PlanStep } from './steps';
 
 export type Strategy = 'add-bricks' | 'grow-in-place';
 
-export interface ExpansionRequest {
+/** What the planner is asked; the alarm function's request to the storage tier is ExpansionRequest (lib/ports/storage.ts). */
+export interface ExpansionPlanRequest {
   readonly volume: string;
   readonly sets: number;
   readonly allowSameZone?: boolean;
@@ -57,7 +58,7 @@ function spareMembers(snapshot: ClusterSnapshot, volume: VolumeSnapshot): Storag
   return snapshot.members.filter((m) => m.peerState === 'connected' && m.lifecycleState === 'InService' && !used.has(m.host));
 }
 
-function chooseStrategy(request: ExpansionRequest, settings: StorageSettings): { strategy: Strategy; why: string } | Refusal {
+function chooseStrategy(request: ExpansionPlanRequest, settings: StorageSettings): { strategy: Strategy; why: string } | Refusal {
   const grow = settings.growInPlace;
   if (request.strategy === 'grow-in-place') {
     if (!grow?.enabled) return refused('grow-in-place was asked for but is not enabled for this stage');
@@ -71,7 +72,7 @@ function chooseStrategy(request: ExpansionRequest, settings: StorageSettings): {
   return { strategy: 'add-bricks', why: 'the stage adds bricks (grow in place is not preferred): new replica sets, then a rebalance spreads the files' };
 }
 
-export function planExpansion(snapshot: ClusterSnapshot, request: ExpansionRequest, settings: StorageSettings): ExpansionPlan | Refusal {
+export function planExpansion(snapshot: ClusterSnapshot, request: ExpansionPlanRequest, settings: StorageSettings): ExpansionPlan | Refusal {
   const found = volumeNamed(snapshot, request.volume);
   if (isRefusal(found)) return found;
   const volume = found;
@@ -115,7 +116,7 @@ function planGrowInPlace(snapshot: ClusterSnapshot, volume: VolumeSnapshot, toBy
 }
 
 /** Add bricks: new replica sets on spare members, then on members still to launch; a rebalance follows. */
-function planAddBricks(snapshot: ClusterSnapshot, volume: VolumeSnapshot, request: ExpansionRequest, settings: StorageSettings, base: PlanBase): ExpansionPlan | Refusal {
+function planAddBricks(snapshot: ClusterSnapshot, volume: VolumeSnapshot, request: ExpansionPlanRequest, settings: StorageSettings, base: PlanBase): ExpansionPlan | Refusal {
   const { group } = snapshot;
   const replica = volume.replicaCount;
   const distinctZones = new Set(group.zones);

@@ -7,7 +7,7 @@ import type { GlusterStep } from './gluster-actions';
 import { GROW_STEPS, type GrowProgress } from './grow';
 import type { ReplacementPlan } from './replace';
 import type { ShrinkPlan } from './shrink';
-import type { StorageOutcome as WatchOutcome } from './watch';
+import type { WatchOutcome } from './watch';
 
 /**
  * Storage flows run on the one flow engine (lib/core/flow.ts); what each step

@@ -1,13 +1,14 @@
 /** Watching a running storage step: go on, wait, or fail, from a rebalance's or a heal's progress. */
 import type { TaskStatus } from './gluster-parse';
 
-export type StorageOutcome =
+/** The watch's verdict on a running task; fromWatch (flow-state.ts) turns it into the flow's StorageOutcome. */
+export type WatchOutcome =
   | { readonly kind: 'next'; readonly note?: string }
   | { readonly kind: 'wait'; readonly reason: string }
   | { readonly kind: 'fail'; readonly reason: string };
 
 /** A rebalance or remove-brick migration: wait while it runs, go on when it completed, stop on failure. */
-export function decideRebalance(status: Pick<TaskStatus, 'state' | 'statusText' | 'files' | 'failures' | 'nodes'>, what = 'rebalance'): StorageOutcome {
+export function decideRebalance(status: Pick<TaskStatus, 'state' | 'statusText' | 'files' | 'failures' | 'nodes'>, what = 'rebalance'): WatchOutcome {
   switch (status.state) {
     case 'completed':
       if (status.failures > 0) return { kind: 'fail', reason: `${what} completed with ${status.failures} failure(s): check the rebalance log before going on` };
@@ -27,7 +28,7 @@ export function decideRebalance(status: Pick<TaskStatus, 'state' | 'statusText' 
   }
 }
 
-export function decideHeal(healPending: number, elapsedSeconds: number, timeoutSeconds: number, unreachableBricks = 0): StorageOutcome {
+export function decideHeal(healPending: number, elapsedSeconds: number, timeoutSeconds: number, unreachableBricks = 0): WatchOutcome {
   if (healPending === 0 && unreachableBricks === 0) return { kind: 'next', note: `heal complete after ${Math.round(elapsedSeconds)}s` };
   const what = unreachableBricks > 0 ? `${unreachableBricks} brick(s) not answering heal info` : `${healPending} entries pending heal`;
   if (elapsedSeconds > timeoutSeconds) return { kind: 'fail', reason: `heal not complete after ${Math.round(elapsedSeconds)}s (timeout ${timeoutSeconds}s): ${what}` };

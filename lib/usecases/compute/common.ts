@@ -1,10 +1,10 @@
 /** What the compute flows touch (LifecycleDeps) and the steps they share: a document run, the completion. */
-import type { AutoScalingPort } from '../../aws/autoscaling';
-import type { TargetGroupPort } from '../../aws/elbv2';
-import type { NotifierPort } from '../../aws/sns';
-import type { QueuePort } from '../../aws/sqs';
-import type { SsmPort } from '../../aws/ssm';
-import type { Config } from '../../config';
+import type { AutoScalingPort } from '../../ports/autoscaling';
+import type { TargetGroupPort } from '../../ports/elbv2';
+import type { NotifierPort } from '../../ports/sns';
+import type { QueuePort } from '../../ports/sqs';
+import type { SsmPort } from '../../ports/ssm';
+import type { Config } from '../../config/compute';
 import { logKeys, type ComputeOutcome, type FlowState } from '../../core/compute-flow';
 import { decideInvocation } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
@@ -12,7 +12,7 @@ import * as messages from '../../core/messages';
 import { lifecycleClaimName } from '../../core/records';
 import type { Log } from '../../logger';
 import { actionRef } from '../flow-runner';
-import type { MetricsSink } from '../ports';
+import type { MetricsSink } from '../../ports/metrics';
 
 export interface LifecycleDeps {
   readonly config: Config;

@@ -1,10 +1,9 @@
 /** Launch steps that install and configure the CloudWatch agent on a new storage member (a failure is a warning, not an ABANDON). */
-import { errorName } from '../../aws/call';
 import { secondsSince } from '../../core/flow';
-import { AwsCallError } from '../../errors';
+import { AwsCallError, errorName } from '../../errors';
 import type { StorageFlowState, StorageOutcome } from '../../core/storage/flow-state';
 import type { StorageDeps } from './cluster';
-import { AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, AGENT_PACKAGE } from './config';
+import { AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, AGENT_PACKAGE } from '../../config/storage';
 import { runDocumentStep } from './documents';
 
 /**

@@ -1,16 +1,16 @@
 /** What the storage use cases touch (StorageDeps), the storage group as they see it, and the members' records. */
-import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../aws/autoscaling';
-import type { InstanceTagPort, VolumePort } from '../../aws/ec2-volumes';
-import type { NotifierPort } from '../../aws/sns';
-import type { QueuePort } from '../../aws/sqs';
-import type { ParameterPort, SsmPort } from '../../aws/ssm';
-import type { Config } from '../../config';
+import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../ports/autoscaling';
+import type { InstanceTagPort, VolumePort } from '../../ports/ec2-volumes';
+import type { NotifierPort } from '../../ports/sns';
+import type { QueuePort } from '../../ports/sqs';
+import type { ParameterPort, SsmPort } from '../../ports/ssm';
+import type { Config } from '../../config/compute';
 import { memberName, membersPath, type MemberRecord } from '../../core/records';
 import type { Node } from '../../core/storage/flow-state';
 import type { ClusterSnapshot, GroupInstance } from '../../core/storage/snapshot';
 import { AutoscalerError } from '../../errors';
 import type { Log } from '../../logger';
-import type { StorageConfig } from './config';
+import type { StorageConfig } from '../../config/storage';
 
 /**
  * Everything the storage use cases touch, through ports. `sleep` is only used

@@ -1,5 +1,5 @@
 /** Documents as storage steps: send, wait, read the invocation; Gluster commands (one allow-listed command, or the pending ones one per pass). */
-import type { CommandInvocation } from '../../aws/ssm';
+import type { CommandInvocation } from '../../ports/ssm';
 import { decideInvocation, outputTail } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
 import { logKeys, viaOf, type Node, type StorageFlowState, type StorageOutcome } from '../../core/storage/flow-state';

@@ -1,6 +1,6 @@
 /** The expand flow's steps: lock, plan, then grow in place or launch members, add bricks and rebalance; finish. */
 import { secondsSince } from '../../core/flow';
-import { planExpansion, type ExpansionRequest } from '../../core/storage/expand';
+import { planExpansion, type ExpansionPlanRequest } from '../../core/storage/expand';
 import { requestOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
 import { commandLine, type GlusterStep } from '../../core/storage/gluster-actions';
 import type { TaskStatus } from '../../core/storage/gluster-parse';
@@ -15,7 +15,7 @@ import { decideTask, finishStep, lockStep, planSnapshot } from './operation-step
 import { readSnapshotStep } from './status-read';
 
 /** The request's strategy (unset: the stage's preference) until planned; then the plan's, so a re-plan keeps it. */
-function expansionRequest(state: StorageFlowState): ExpansionRequest {
+function expansionRequest(state: StorageFlowState): ExpansionPlanRequest {
   const request = requestOf(state);
   return { volume: request.volume, sets: request.sets, allowSameZone: request.allowSameZone, strategy: state.expansion?.strategy ?? request.strategy };
 }

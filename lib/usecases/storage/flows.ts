@@ -11,13 +11,14 @@ import {
   type StorageRequest,
 } from '../../core/storage/flow-state';
 import * as storageMessages from '../../core/storage/messages';
-import { claimAction, runFlow, type FlowDriver, type MessageOutcome, type QueueMessage } from '../flow-runner';
+import type { QueueMessage } from '../../ports/sqs';
+import { claimAction, runFlow, type FlowDriver, type MessageOutcome } from '../flow-runner';
 import { parseJsonBody, rejectMalformed } from '../intake';
 import type { StorageDeps } from './cluster';
 import { EXPAND } from './expand-flow';
 import { STORAGE_LAUNCH } from './launch-flow';
 import { refreshLock, releaseLock } from './lock';
-import * as notices from './notices';
+import * as notices from '../../core/storage/notices';
 import { asRunByStage, parseStorageRequest } from './requests';
 import { SHRINK } from './shrink-flow';
 import { STORAGE_TERMINATE } from './terminate-flow';

@@ -1,5 +1,5 @@
 /** Grow in place, part of the expand flow: enlarge the EBS volumes of one replica set, wait, grow each XFS, verify in Gluster. */
-import type { VolumePort } from '../../aws/ec2-volumes';
+import type { VolumePort } from '../../ports/ec2-volumes';
 import { secondsSince } from '../../core/flow';
 import type { StorageFlowState, StorageOutcome } from '../../core/storage/flow-state';
 import { formatBytes } from '../../core/storage/bytes';

@@ -7,11 +7,11 @@ import * as storageMessages from '../../core/storage/messages';
 import { planExpansion, type ExpansionPlan } from '../../core/storage/expand';
 import { planShrink, type ShrinkPlan } from '../../core/storage/shrink';
 import { STATUS_STEPS } from '../../core/storage/status-frame';
-import type { QueuePort } from '../../aws/sqs';
-import type { SsmPort } from '../../aws/ssm';
+import type { QueuePort } from '../../ports/sqs';
+import type { SsmPort } from '../../ports/ssm';
 import { MalformedEventError } from '../../errors';
 import type { Log } from '../../logger';
-import type { StorageExpansionPort } from '../ports';
+import type { StorageExpansionPort } from '../../ports/storage';
 import { pickMember, type StorageDeps } from './cluster';
 import { lockHolder } from './lock';
 import { asRunByStage, parseStorageRequest } from './requests';
@@ -91,7 +91,7 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
   return { outcome: 'planned', dryRun: true, plan, commands: plan.commands };
 }
 
-/** The alarm side's view of the storage tier: StorageExpansionPort of lib/usecases/ports.ts. */
+/** The alarm side's view of the storage tier: StorageExpansionPort of lib/ports/storage.ts. */
 export type StorageExpansion = StorageExpansionPort;
 
 /** Recorded health older than this is not trusted (the flow re-checks anyway). */

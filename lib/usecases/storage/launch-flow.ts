@@ -10,7 +10,7 @@ import { actionRef, type StepTable } from '../flow-runner';
 import { cloudWatchAgentStep } from './cloudwatch-agent';
 import { pickMember, recordMember, type StorageDeps } from './cluster';
 import { runDocumentStep, runPending } from './documents';
-import * as notices from './notices';
+import * as notices from '../../core/storage/notices';
 import { REPLACE, replacementCheck } from './replace-steps';
 import { readSnapshotStep } from './status-read';
 

@@ -2,7 +2,7 @@
 import { secondsSince } from '../../core/flow';
 import { lockName } from '../../core/records';
 import type { StorageDeps } from './cluster';
-import * as notices from './notices';
+import * as notices from '../../core/storage/notices';
 
 /**
  * The lock is a Parameter Store claim (SsmPort.claim) whose value is

@@ -1,5 +1,5 @@
 /** A storage operation request (manual invoke, alarm, queued), validated field by field. */
-import { DOCUMENT_PATTERNS } from '../../config';
+import { DOCUMENT_PATTERNS } from '../../config/env';
 import { MalformedEventError } from '../../errors';
 import type { StorageRequest } from '../../core/storage/flow-state';
 

@@ -1,9 +1,9 @@
 /** The status summary the storage function records, and the status function's read-only view of the recorded storage state. */
-import type { ParameterPort, SsmPort } from '../../aws/ssm';
+import type { ParameterPort, SsmPort } from '../../ports/ssm';
 import { healthName, membersPath, summaryName } from '../../core/records';
 import type { ClusterSnapshot } from '../../core/storage/snapshot';
 import type { Log } from '../../logger';
-import type { StorageBrickStatus, StoragePeerStatus, StorageStatus, StorageStatusPort, StorageTaskStatus, StorageVolumeStatus } from '../ports';
+import type { StorageBrickStatus, StoragePeerStatus, StorageStatus, StorageStatusPort, StorageTaskStatus, StorageVolumeStatus } from '../../ports/storage';
 
 /**
  * The last Gluster status the storage function read, as it records it in

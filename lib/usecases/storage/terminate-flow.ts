@@ -3,7 +3,7 @@ import { storageClaimName } from '../../core/records';
 import { eventOf, selfOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
 import { actionRef, type StepTable } from '../flow-runner';
 import { pickMember, readMembers, recordMember, type StorageDeps } from './cluster';
-import * as notices from './notices';
+import * as notices from '../../core/storage/notices';
 import { readSnapshotStep } from './status-read';
 
 async function inspect(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {

@@ -8,14 +8,16 @@
 import { AutoScalingClient, CompleteLifecycleActionCommand, DescribeScalingActivitiesCommand, SetDesiredCapacityCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand, PutMetricAlarmCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { parseAlarmMessage } from '../../../lib/core/scaling/alarm-event';
 import { AlarmEvaluator } from '../../sandbox/control-plane/alarm-evaluator';
-import { clientConfig, createQueue, createStageEnvironment } from '../../sandbox/control-plane/aws-setup';
+import { clientConfig, createQueue, createStageEnvironment, eventsMaySend } from '../../sandbox/control-plane/aws-setup';
 import { EventBus } from '../../sandbox/control-plane/event-bus';
 import type { MotoServer } from '../../sandbox/control-plane/moto';
 import { drainQueue, eventually, startHarness, startMoto, type Harness } from './harness';
 
 jest.setTimeout(60_000);
+
 
 let moto: MotoServer;
 beforeAll(async () => {
@@ -49,7 +51,7 @@ describe('alarm evaluator over moto', () => {
     await cw.send(new PutMetricAlarmCommand({ ...common, AlarmName: 'pydio-autoscaler-other-compute-cpu-high', EvaluationPeriods: 1, Threshold: 1, ComparisonOperator: 'GreaterThanThreshold' }));
     queue = await createQueue(moto.url, 'ita-decision');
     const events = new EventBridgeClient(config);
-    await events.send(
+    const rule = await events.send(
       new PutRuleCommand({
         Name: 'ita-alarm-state',
         State: 'ENABLED',
@@ -57,6 +59,27 @@ describe('alarm evaluator over moto', () => {
       }),
     );
     await events.send(new PutTargetsCommand({ Rule: 'ita-alarm-state', Targets: [{ Id: 'decision-queue', Arn: queue.queueArn }] }));
+    // As the stack's DecisionQueuePolicy: EventBridge sends only where the queue's policy lets it.
+    await new SQSClient(config).send(new SetQueueAttributesCommand({ QueueUrl: queue.queueUrl, Attributes: { Policy: JSON.stringify(eventsMaySend(queue.queueArn, rule.RuleArn ?? '')) } }));
+  });
+
+  test("EventBridge delivers nothing to a queue whose policy does not let the rule send (none, or another rule's)", async () => {
+    const config = clientConfig(moto.url);
+    const events = new EventBridgeClient(config);
+    const sqs = new SQSClient(config);
+    const bare = await createQueue(moto.url, 'ita-no-policy');
+    const rule = await events.send(new PutRuleCommand({ Name: 'ita-policy-check', State: 'ENABLED', EventPattern: JSON.stringify({ source: ['ita.policy'] }) }));
+    await events.send(new PutTargetsCommand({ Rule: 'ita-policy-check', Targets: [{ Id: 'bare', Arn: bare.queueArn }] }));
+    const event = { version: '0' as const, id: 'e-1', 'detail-type': 'Check', source: 'ita.policy', account: '123456789012', time: new Date().toISOString(), region: 'eu-west-1', resources: [], detail: {} };
+    const bus = new EventBus(config);
+    const refused = await bus.publish(event);
+    expect(refused).toEqual([expect.objectContaining({ ruleName: 'ita-policy-check', ok: false, error: expect.stringMatching(/does not let events.amazonaws.com sqs:SendMessage/) })]);
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: bare.queueUrl, Attributes: { Policy: JSON.stringify(eventsMaySend(bare.queueArn, 'arn:aws:events:eu-west-1:123456789012:rule/another')) } }));
+    expect((await bus.publish(event))[0]).toMatchObject({ ok: false });
+    expect(await drainQueue(moto.url, bare.queueUrl, 1, 1500)).toHaveLength(0);
+    await sqs.send(new SetQueueAttributesCommand({ QueueUrl: bare.queueUrl, Attributes: { Policy: JSON.stringify(eventsMaySend(bare.queueArn, rule.RuleArn ?? '')) } }));
+    expect((await bus.publish(event))[0]).toMatchObject({ ok: true });
+    expect(await drainQueue(moto.url, bare.queueUrl, 1)).toHaveLength(1);
   });
 
   /** Two datapoints (two instances) per 10 s period starting at `from`, values per period. */

@@ -5,7 +5,7 @@
  * grow fails the call and moto keeps the old size. The front reads moto with
  * the SDK's EC2 client, not the product's adapter (lib/aws/ec2-volumes.ts).
  */
-import { DescribeVolumesCommand, EC2Client, ModifyVolumeCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { DescribeVolumesCommand, DescribeVolumesModificationsCommand, EC2Client, ModifyVolumeCommand, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { clientConfig } from '../../sandbox/control-plane/aws-setup';
 import { startControlPlane, type ControlPlane } from '../../sandbox/control-plane/front';
 import { SimulatedDataPlane, SimulatedExecutor, SimulatedHosts } from '../../sandbox/control-plane/simulated';
@@ -94,4 +94,21 @@ it('fails the call when the disk cannot grow, and moto keeps the old size', asyn
   // Assess
   await expect(modify).rejects.toMatchObject({ name: 'InternalError', message: expect.stringContaining('no space in the pool') });
   expect(await sizeOf(ec2, volumeId)).toBe(10);
+});
+
+test('a modification is modifying, then optimizing, then completed, and the volume cannot be modified again before it completed', async () => {
+  const ec2 = new EC2Client(clientConfig(cp.url));
+  const { volumeId } = await launchWithBrick(ec2);
+  const modified = await ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 20 }));
+  expect(modified.VolumeModification).toMatchObject({ ModificationState: 'modifying', Progress: 0 });
+  await expect(ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 30 }))).rejects.toMatchObject({ name: 'IncorrectModificationState' });
+  const states: string[] = [];
+  for (let i = 0; i < 40 && states[states.length - 1] !== 'completed'; i += 1) {
+    const { VolumesModifications } = await ec2.send(new DescribeVolumesModificationsCommand({ VolumeIds: [volumeId] }));
+    const state = VolumesModifications?.[0]?.ModificationState ?? '';
+    if (states[states.length - 1] !== state) states.push(state);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  expect(states).toEqual(['modifying', 'optimizing', 'completed']);
+  await expect(ec2.send(new ModifyVolumeCommand({ VolumeId: volumeId, Size: 30 }))).resolves.toMatchObject({ VolumeModification: { ModificationState: 'modifying' } });
 });

@@ -116,15 +116,37 @@ test('a failing step with onFailure: exit skips the rest', async () => {
   const name = 'h4-exit-on-failure';
   const steps = content.mainSteps.map((step, index) => (index === 0 ? { ...step, inputs: { ...step.inputs, onFailure: 'exit' } } : step));
   await ssm.send(new CreateDocumentCommand({ Name: name, DocumentType: 'Command', DocumentFormat: 'JSON', Content: JSON.stringify({ ...content, mainSteps: steps }) }));
-  h.executor.failStep(name, 'prepare', { exitCode: 3 });
+  h.executor.failStep(name, 'prepare', { exitCode: 3, stderr: 'no disk\n' });
   const sent = await ssm.send(new SendCommandCommand({ DocumentName: name, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } }));
   const inv = await finished(sent.Command?.CommandId ?? '');
   expect(inv).toMatchObject({ Status: 'Failed' });
   expect(h.executor.runs).toHaveLength(1);
+  // The agent's words (runpluginutil.go), added to the step's output.
+  expect(await stepResult(sent.Command?.CommandId ?? '', 'prepare')).toMatchObject({
+    StandardErrorContent: 'no disk\n\nStep was found to have onFailure property. Further document steps will be skipped.',
+  });
   expect((inv.CommandPlugins as Array<{ Name: string; Status: string }>).map((p) => [p.Name, p.Status])).toEqual([
     ['prepare', 'Failed'],
     ['mount', 'Cancelled'],
   ]);
+});
+
+test("exit 168 marks the step succeeded and skips the rest (its stderr dropped); exit 169 marks it failed and skips the rest: the agent's reserved codes", async () => {
+  h.executor.failStep('mount-volumes', 'prepare', { exitCode: 168, stdout: 'done early\n', stderr: 'noise\n' });
+  const early = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } }));
+  const done = await finished(early.Command?.CommandId ?? '');
+  expect(done).toMatchObject({ Status: 'Success' });
+  expect((done.CommandPlugins as Array<{ Name: string; Status: string }>).map((p) => [p.Name, p.Status])).toEqual([['prepare', 'Success'], ['mount', 'Cancelled']]);
+  expect(await stepResult(early.Command?.CommandId ?? '', 'prepare')).toMatchObject({
+    Status: 'Success',
+    StandardOutputContent: 'done early\n\nStep exited with code 168. Therefore, marking step as succeeded. Further document steps will be skipped.',
+    StandardErrorContent: '',
+  });
+  h.executor.failStep('mount-volumes', 'prepare', { exitCode: 169 });
+  const stop = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [instanceId], Parameters: { Volume: ['pydio-data'] } }));
+  const failed = await finished(stop.Command?.CommandId ?? '');
+  expect(failed).toMatchObject({ Status: 'Failed' });
+  expect((failed.CommandPlugins as Array<{ Name: string; Status: string }>).map((p) => [p.Name, p.Status])).toEqual([['prepare', 'Failed'], ['mount', 'Cancelled']]);
 });
 
 test('GetCommandInvocation without PluginName on a two-step document is refused with InvalidPluginName, as AWS does', async () => {

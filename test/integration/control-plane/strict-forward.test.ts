@@ -7,7 +7,8 @@
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTagsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateDocumentCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { MotoServer } from '../../sandbox/control-plane/moto';
 import { startHarness, startMoto, type Harness } from './harness';
 
@@ -64,4 +65,18 @@ test('CloudWatch: DescribeAlarms with 101 names, and GetMetricStatistics over 1,
   await expect(cw.send(query(1441 * 60, 60))).rejects.toMatchObject({ name: 'InvalidParameterCombinationException' });
   await expect(cw.send(query(600, 45))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
   await expect(cw.send(query(1440 * 60, 60))).resolves.toMatchObject({ Datapoints: [] });
+});
+
+test('SQS: a retention of 14 days and a second, or a visibility timeout over 12 hours, is InvalidAttributeValue; the stack values pass', async () => {
+  const sqs = new SQSClient(h.config);
+  await expect(sqs.send(new CreateQueueCommand({ QueueName: 'strict-retention', Attributes: { MessageRetentionPeriod: '1209601' } }))).rejects.toMatchObject({ name: 'InvalidAttributeValue' });
+  const { QueueUrl } = await sqs.send(new CreateQueueCommand({ QueueName: 'strict-retention', Attributes: { MessageRetentionPeriod: '1209600', VisibilityTimeout: '360' } }));
+  await expect(sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { VisibilityTimeout: '43201' } }))).rejects.toMatchObject({ name: 'InvalidAttributeValue' });
+});
+
+test('SSM CreateDocument: content over 64 KB is MaxDocumentSizeExceeded', async () => {
+  const ssm = new SSMClient(h.config);
+  const content = (pad: number) => JSON.stringify({ schemaVersion: '2.2', description: 'x'.repeat(pad), mainSteps: [{ action: 'aws:runShellScript', name: 's', inputs: { runCommand: ['true'] } }] });
+  await expect(ssm.send(new CreateDocumentCommand({ Name: 'strict-big', Content: content(64 * 1024), DocumentType: 'Command', DocumentFormat: 'JSON' }))).rejects.toMatchObject({ name: 'MaxDocumentSizeExceeded' });
+  await expect(ssm.send(new CreateDocumentCommand({ Name: 'strict-small', Content: content(100), DocumentType: 'Command', DocumentFormat: 'JSON' }))).resolves.toBeDefined();
 });

@@ -124,6 +124,18 @@ test('deploy refuses an undeclared parameter or a value outside AllowedValues, n
   await expect(deployStack({ endpoint: moto.url, template: TEMPLATE, params: { Flavour: 'odd' } })).rejects.toThrow(DeployError);
 });
 
+test('deploy refuses an SQS event source whose function timeout exceeds the queue visibility timeout, as Lambda does (InvalidParameterValueException)', async () => {
+  const longer = structuredClone(TEMPLATE) as unknown as { Resources: Record<string, { Properties: Record<string, unknown> }> };
+  longer.Resources.Queue.Properties.QueueName = 'h6rt-short';
+  longer.Resources.Fn.Properties.Timeout = 5;
+  await expect(deployStack({ endpoint: moto.url, template: longer as unknown as typeof TEMPLATE })).rejects.toThrow(/InvalidParameterValueException: Queue visibility timeout: 2 seconds is less than Function timeout: 5 seconds/);
+  // A queue that sets none has SQS's default of 30 seconds.
+  delete longer.Resources.Queue.Properties.VisibilityTimeout;
+  longer.Resources.Queue.Properties.QueueName = 'h6rt-default';
+  longer.Resources.Fn.Properties.Timeout = 60;
+  await expect(deployStack({ endpoint: moto.url, template: longer as unknown as typeof TEMPLATE })).rejects.toThrow(/Queue visibility timeout: 30 seconds is less than Function timeout: 60 seconds/);
+});
+
 test('a direct invoke runs the bundle with the stack environment, a Lambda context, and nothing of the parent environment', async () => {
   const r = await runner.invoke('fn', { echo: 'hello' });
   expect(r.outcome).toBe('success');

@@ -1,4 +1,6 @@
-import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Endpoint, type Ec2Call, type VolumePort } from '../../../lib/aws/ec2-volumes';
+import { createEc2Transport, createInstanceTagPort, createVolumePort, type Ec2Call } from '../../../lib/aws/ec2-volumes';
+import { ec2Endpoint } from '../../../lib/config/ec2-endpoint';
+import type { VolumePort } from '../../../lib/ports/ec2-volumes';
 import { child, childrenNamed, textOf } from '../../../lib/core/storage/xml';
 import type { Log } from '../../../lib/logger';
 import { startMoto, type MotoServer } from '../../sandbox/control-plane/moto';

@@ -35,6 +35,21 @@ function pas_session_start()
     session_start();
 }
 
+/*
+ * Pydio 8's first run (pydio/pydio-core core/src/core/src/pydio/Core/Services/ApplicationState.php,
+ * detectApplicationFirstRun): the install wizard is on while neither AJXP_CACHE_DIR/first_run_passed
+ * (node-local here: configure-app.sh touches it on every node but the first, as
+ * dist/scripts/glusterfs/pydio-gluster.sh does) nor AJXP_DATA_PATH/plugins/boot.conf/first_run_passed
+ * (written when the wizard completes, ApplicationState::setApplicationFirstRunPassed) exists. While it
+ * is on, nobody can log in (plugins/authfront.session_login/SessionLoginFrontend.php: isEnabled() is
+ * false on first run) and the web UI is the installer.
+ */
+function pas_first_run()
+{
+    return !file_exists(AJXP_CACHE_DIR . "/first_run_passed")
+        && !file_exists(AJXP_DATA_PATH . "/plugins/boot.conf/first_run_passed");
+}
+
 function pas_instance_id()
 {
     $env = getenv("PYDIO_INSTANCE_ID");

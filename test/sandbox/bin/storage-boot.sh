@@ -8,11 +8,17 @@
 # host's data disk at that path (bin/storage-disk.sh attach) becomes XFS
 # mounted at PAS_BRICK_ROOT (default /bricks then) and the bricks live at
 # <root>/<volume>/brick, the layout prepare-brick makes on later members.
+# Last, the config volume gets the deployment guide's starting point: Pydio was
+# installed on a first node before the autoscaler, which left skip_install on the
+# config volume (pydio-core dist/scripts/glusterfs/pydio-gluster.sh), so every
+# node the autoscaler adds is a later node: the stand-in app serves the install
+# wizard unless configure-app.sh's first_run_passed marker is in its own cache.
 set -o errexit -o nounset -o pipefail
 # shellcheck source=lib.sh source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 (($# >= 2)) || pas_die "usage: storage-boot.sh <storage-host-id> <storage-host-id> [...]"
 read -r -a VOLUMES <<<"${PAS_VOLUMES:-pydio-config pydio-data}"
+CONFIG_VOLUME=${PAS_CONFIG_VOLUME:-pydio-config}
 WAIT_TRIES=${PAS_WAIT_TRIES:-150}
 BRICK_DEVICE=${PAS_BRICK_DEVICE:-}
 if [[ -n $BRICK_DEVICE ]]; then BRICK_ROOT=${PAS_BRICK_ROOT:-/bricks}; else BRICK_ROOT=${PAS_BRICK_ROOT:-/srv/gluster}; fi
@@ -87,3 +93,16 @@ for vol in "${VOLUMES[@]}"; do
   ((online >= want)) || pas_die "volume $vol: only $online of $want bricks online"
   pas_log "volume $vol: $online/$want bricks online"
 done
+
+# The install claimed before the autoscaler (see the header): written through a client mount.
+if [[ " ${VOLUMES[*]} " == *" $CONFIG_VOLUME "* ]]; then
+  bash "$PAS_BIN_DIR/hostexec.sh" "$first" bash -c '
+    set -o errexit -o nounset
+    server=$1 vol=$2
+    mnt=$(mktemp -d /tmp/pas-install-seed.XXXXXX)
+    mount -t glusterfs "$server:/$vol" "$mnt"
+    trap "umount \"$mnt\"; rmdir \"$mnt\"" EXIT
+    [[ -e $mnt/skip_install ]] || printf "%s\n" installed-before-the-autoscaler >"$mnt/skip_install"
+  ' install-seed "${ips[0]}" "$CONFIG_VOLUME" >&2
+  pas_log "volume $CONFIG_VOLUME: skip_install present (Pydio installed before the autoscaler)"
+fi

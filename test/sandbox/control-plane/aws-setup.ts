@@ -21,8 +21,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { APP_PROFILES } from '../../../lib/config';
+import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { APP_PROFILES } from '../../../lib/config/compute';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT_ID = '123456789012';
@@ -89,7 +89,7 @@ export interface TargetGroupOptions {
 
 /**
  * The sandbox target group's stickiness: app_cookie on the app's real session
- * cookie (Pydio 8: AjaXplorer, lib/config.ts APP_PROFILES), as the deployment
+ * cookie (Pydio 8: AjaXplorer, lib/config/compute.ts APP_PROFILES), as the deployment
  * needs. The HAProxy data plane is configured from the same value.
  */
 export const TARGET_GROUP_STICKINESS = { cookieName: APP_PROFILES.pydio8.sessionCookie, durationSeconds: 86400 } as const;
@@ -196,10 +196,26 @@ export async function routeLifecycleEventsToQueue(
   opts: { ruleName: string; groupName: string; queueArn: string },
 ): Promise<void> {
   const events = new EventBridgeClient(clientConfig(endpoint));
-  await events.send(
+  const rule = await events.send(
     new PutRuleCommand({ Name: opts.ruleName, EventPattern: JSON.stringify(lifecycleEventPattern(opts.groupName)), State: 'ENABLED' }),
   );
   await events.send(new PutTargetsCommand({ Rule: opts.ruleName, Targets: [{ Id: 'lifecycle-queue', Arn: opts.queueArn }] }));
+  await letRuleSendTo(endpoint, opts.queueArn, required(rule.RuleArn, 'PutRule returned no RuleArn'));
+}
+
+/** The queue policy the stack gives a rule's queue (serverless.yml, *QueuePolicy): EventBridge sends only where it may. */
+export function eventsMaySend(queueArn: string, ruleArn: string): Record<string, unknown> {
+  return {
+    Version: '2012-10-17',
+    Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sqs:SendMessage', Resource: queueArn, Condition: { ArnEquals: { 'aws:SourceArn': ruleArn } } }],
+  };
+}
+
+export async function letRuleSendTo(endpoint: string, queueArn: string, ruleArn: string): Promise<void> {
+  const sqs = new SQSClient(clientConfig(endpoint));
+  const name = queueArn.split(':').pop() ?? '';
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+  await sqs.send(new SetQueueAttributesCommand({ QueueUrl, Attributes: { Policy: JSON.stringify(eventsMaySend(queueArn, ruleArn)) } }));
 }
 
 /** SNS topic (notifications) whose messages are copied to an SQS queue tests can read. */

@@ -6,9 +6,16 @@
  * not the one AWS sends. We therefore read the rules and targets from moto
  * (ListRules / ListTargetsByRule), match the event patterns here, and put the
  * exact AWS-shaped event into each SQS target queue ourselves.
+ *
+ * As EventBridge, only where the queue's resource policy lets it: "For Lambda,
+ * Amazon SNS, Amazon SQS, and Amazon CloudWatch Logs resources, EventBridge uses
+ * resource-based policies" (EventBridge User Guide, resource-based policies). A
+ * queue without a policy allowing events.amazonaws.com sqs:SendMessage for the
+ * rule (aws:SourceArn) gets nothing: the delivery fails, as a FailedInvocation.
  */
 import { EventBridgeClient, ListRulesCommand, ListTargetsByRuleCommand, type Rule } from '@aws-sdk/client-eventbridge';
-import { GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GetQueueAttributesCommand, GetQueueUrlCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { serviceMayAct } from '../iam/evaluate';
 
 export interface AwsEvent {
   readonly version: '0';
@@ -142,6 +149,13 @@ export class EventBus {
         }
         try {
           const q = await this.sqs.send(new GetQueueUrlCommand({ QueueName: sqsArn[2], QueueOwnerAWSAccountId: sqsArn[1] }));
+          const attributes = await this.sqs.send(new GetQueueAttributesCommand({ QueueUrl: q.QueueUrl, AttributeNames: ['Policy'] }));
+          const policyText = attributes.Attributes?.Policy;
+          const policy = policyText ? (JSON.parse(policyText) as Record<string, unknown>) : undefined;
+          if (!(await serviceMayAct('events.amazonaws.com', 'sqs:SendMessage', arn, sqsArn[1] ?? '', policy, { 'aws:SourceArn': rule.Arn ?? '', 'aws:SourceAccount': sqsArn[1] ?? '' }))) {
+            deliveries.push({ ruleName: rule.Name, targetArn: arn, ok: false, error: `the queue's policy does not let events.amazonaws.com sqs:SendMessage for rule ${rule.Arn ?? rule.Name} (FailedInvocations)` });
+            continue;
+          }
           const body = target.Input ?? JSON.stringify(event);
           await this.sqs.send(new SendMessageCommand({ QueueUrl: q.QueueUrl, MessageBody: body }));
           deliveries.push({ ruleName: rule.Name, targetArn: arn, ok: true });

@@ -19,9 +19,10 @@ import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
 import { ScalingActivities } from './scaling-activities';
 import { forwardRefusal } from './strict-forward';
+import { VolumeModifications, type ModificationTimeline } from './volume-modifications';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
-import { ApiError, escapeXml, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
+import { ApiError, ec2QueryError, escapeXml, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
 import { IamEnforcer, motoLookup, type FunctionIdentity, type IamDecisionRecord } from '../iam/enforcer';
 import { ACCOUNT_ID } from './aws-setup';
 
@@ -46,6 +47,8 @@ export interface ControlPlaneOptions {
    * volume (a sandbox storage host's loop device) is as large as EC2 says.
    */
   readonly volumeResized?: (instanceId: string, sizeGiB: number) => Promise<void>;
+  /** How long an EBS modification stays modifying, then optimizing (default volume-modifications.ts DEFAULT_TIMELINE). */
+  readonly volumeModificationTimeline?: ModificationTimeline;
 }
 
 export interface JournalEntry {
@@ -189,6 +192,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // ModifyVolume: the volume's size and attachment, read from moto with the SDK's own EC2 client,
   // never the product's EC2 adapter (lib/aws/ec2-volumes.ts), which this front exists to check.
   const motoEc2 = new EC2Client(motoClients);
+  const volumeModifications = new VolumeModifications(options.volumeModificationTimeline, now);
   const resizeVolume = async (form: URLSearchParams): Promise<Reply | undefined> => {
     const volumeId = form.get('VolumeId') ?? '';
     const size = Number(form.get('Size') ?? '');
@@ -219,14 +223,30 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       return;
     }
     const service = serviceOf(req.headers.authorization);
-    if (service === 'ec2' && options.volumeResized) {
+    if (service === 'ec2') {
       const form = new URLSearchParams(body.toString('utf8'));
-      if (form.get('Action') === 'ModifyVolume') {
+      const action = form.get('Action');
+      if (action === 'ModifyVolume') {
+        const volumeId = form.get('VolumeId') ?? '';
+        const tooSoon = volumeModifications.refusal(volumeId);
+        if (tooSoon) {
+          send(res, ec2QueryError(tooSoon));
+          return;
+        }
         const refused = await resizeVolume(form);
         if (refused) {
           send(res, refused);
           return;
         }
+        const r = await forwardRaw(options.motoUrl, req, body);
+        if (r.status === 200) volumeModifications.record(volumeId);
+        send(res, r.status === 200 ? { ...r, body: volumeModifications.rewriteModifyAnswer(r.body, volumeId) } : r, r.status === 200 ? undefined : r.raw);
+        return;
+      }
+      if (action === 'DescribeVolumesModifications') {
+        const r = await forwardRaw(options.motoUrl, req, body);
+        send(res, r.status === 200 ? { ...r, body: volumeModifications.rewrite(r.body) } : r, r.status === 200 ? undefined : r.raw);
+        return;
       }
     }
     if (service === 'autoscaling' || service === 'elasticloadbalancing') {

@@ -67,6 +67,43 @@ export function documentRefusal(input: Record<string, unknown>): ApiError | unde
   return undefined;
 }
 
+/**
+ * SQS CreateQueue / SetQueueAttributes attribute ranges (Amazon SQS API reference, CreateQueue
+ * "Valid values"): DelaySeconds 0..900, MessageRetentionPeriod 60..1,209,600 (14 days),
+ * ReceiveMessageWaitTimeSeconds 0..20, VisibilityTimeout 0..43,200 (12 hours); a value outside
+ * is InvalidAttributeValue. moto 5.2.1 accepts MessageRetentionPeriod 1209601 (checked with awscli).
+ */
+export const QUEUE_ATTRIBUTE_RANGES: Readonly<Record<string, readonly [number, number]>> = {
+  DelaySeconds: [0, 900],
+  MessageRetentionPeriod: [60, 1_209_600],
+  ReceiveMessageWaitTimeSeconds: [0, 20],
+  VisibilityTimeout: [0, 43_200],
+};
+
+export function queueAttributesRefusal(attributes: Readonly<Record<string, unknown>>): ApiError | undefined {
+  for (const [name, [min, max]] of Object.entries(QUEUE_ATTRIBUTE_RANGES)) {
+    const raw = attributes[name];
+    if (raw === undefined) continue;
+    const text = String(raw);
+    const value = Number(text);
+    if (!/^[0-9]+$/.test(text) || value < min || value > max) {
+      return new ApiError('InvalidAttributeValue', `Invalid value for the parameter ${name}: ${text.slice(0, 20)} (valid values: ${min} to ${max})`);
+    }
+  }
+  return undefined;
+}
+
+/** The attributes of an awsQuery CreateQueue / SetQueueAttributes (Attribute.N.Name / Attribute.N.Value). */
+export function queryAttributes(form: URLSearchParams): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 1; i <= 100; i += 1) {
+    const name = form.get(`Attribute.${i}.Name`);
+    if (name === null) break;
+    out[name] = form.get(`Attribute.${i}.Value`) ?? '';
+  }
+  return out;
+}
+
 /** EC2 CreateTags (Query form): keys 1..128, values at most 256, neither prefixed aws: in any case. */
 export function createTagsRefusal(form: URLSearchParams): ApiError | undefined {
   for (const [key, value] of form) {

@@ -12,6 +12,9 @@ import type { HostExecutor } from './types';
 import { ApiError } from './wire';
 
 export const STDOUT_LIMIT = 24000;
+/** The agent's reserved exit codes (aws/amazon-ssm-agent agent/contracts/model.go: ExitWithSuccess, ExitWithFailure). */
+export const EXIT_WITH_SUCCESS = 168;
+export const EXIT_WITH_FAILURE = 169;
 export const STDERR_LIMIT = 8000;
 
 type Status = 'Pending' | 'InProgress' | 'Success' | 'Failed' | 'TimedOut' | 'Cancelled';
@@ -359,22 +362,45 @@ export class RunCommandService {
       }
       plugin.end = this.now();
       plugin.exitCode = result.exitCode;
-      plugin.stdout = result.stdout.slice(0, STDOUT_LIMIT);
-      plugin.stderr = result.stderr.slice(0, STDERR_LIMIT);
+      // The agent's words when a step ends the document (runpluginutil.go), added to its output.
+      let stdout = result.stdout;
+      let stderr = result.stderr;
       if (result.timedOut) {
         plugin.status = 'TimedOut';
         plugin.statusDetails = 'ExecutionTimedOut';
         failedAt ??= index;
         exited = step.inputs?.onFailure === 'exit';
+      } else if (result.exitCode === EXIT_WITH_SUCCESS) {
+        // 168: the step succeeded and the rest of the document is skipped; its stderr is dropped.
+        plugin.status = 'Success';
+        plugin.statusDetails = 'Success';
+        stdout += '\nStep exited with code 168. Therefore, marking step as succeeded. Further document steps will be skipped.';
+        stderr = '';
+        exited = true;
+      } else if (result.exitCode === EXIT_WITH_FAILURE) {
+        plugin.status = 'Failed';
+        plugin.statusDetails = 'Failed';
+        const addition = '\nStep exited with code 169. Therefore, marking step as Failed. Further document steps will be skipped.';
+        stdout += addition;
+        stderr += addition;
+        failedAt ??= index;
+        exited = true;
       } else if (result.exitCode !== 0) {
         plugin.status = 'Failed';
         plugin.statusDetails = 'Failed';
         failedAt ??= index;
         exited = step.inputs?.onFailure === 'exit';
+        if (exited) {
+          const addition = '\nStep was found to have onFailure property. Further document steps will be skipped.';
+          stdout += addition;
+          stderr += addition;
+        }
       } else {
         plugin.status = 'Success';
         plugin.statusDetails = 'Success';
       }
+      plugin.stdout = stdout.slice(0, STDOUT_LIMIT);
+      plugin.stderr = stderr.slice(0, STDERR_LIMIT);
     }
     inv.end = this.now();
     const failed = failedAt === undefined ? undefined : inv.plugins[failedAt];

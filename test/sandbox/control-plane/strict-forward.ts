@@ -4,7 +4,7 @@
  * own protocol. Requests these rules do not cover go to moto unchanged.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, snsPublishRefusal } from './limits';
+import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal } from './limits';
 import { ApiError, ec2QueryError, jsonError, NS, queryError, type Reply } from './wire';
 
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
@@ -44,6 +44,18 @@ export function forwardRefusal(service: string | undefined, headers: IncomingHtt
     const input = parseJson(body);
     const refused = input && documentRefusal(input);
     return refused && jsonError(refused);
+  }
+  if (service === 'sqs' && (target === 'AmazonSQS.CreateQueue' || target === 'AmazonSQS.SetQueueAttributes')) {
+    const input = parseJson(body);
+    const attributes = input?.Attributes;
+    const refused = typeof attributes === 'object' && attributes !== null ? queueAttributesRefusal(attributes as Record<string, unknown>) : undefined;
+    return refused && json10Error(refused);
+  }
+  if (service === 'sqs' && target === '') {
+    const form = new URLSearchParams(body.toString('utf8'));
+    const action = form.get('Action');
+    const refused = action === 'CreateQueue' || action === 'SetQueueAttributes' ? queueAttributesRefusal(queryAttributes(form)) : undefined;
+    return refused && queryError(NS.sqs, refused);
   }
   if (service === 'monitoring' && target.startsWith('GraniteServiceVersion20100801.')) {
     const input = parseJson(body);

@@ -43,6 +43,7 @@ export const NS = {
   autoscaling: 'http://autoscaling.amazonaws.com/doc/2011-01-01/',
   elasticloadbalancing: 'http://elasticloadbalancing.amazonaws.com/doc/2015-12-01/',
   sns: 'http://sns.amazonaws.com/doc/2010-03-31/',
+  sqs: 'http://queue.amazonaws.com/doc/2012-11-05/',
 } as const;
 
 export function queryReply(action: string, namespace: string, resultXml: string): Reply {

@@ -25,7 +25,7 @@ const ALARMS = {
   'cpu-high': { name: `pydio-autoscaler-${STAGE}-compute-cpu-high`, threshold: '70.0', comparison: 'greater than' },
   'cpu-low': { name: `pydio-autoscaler-${STAGE}-compute-cpu-low`, threshold: '25.0', comparison: 'less than' },
 } as const;
-/** The stage defaults of serverless.yml / lib/config-scaling.ts. */
+/** The stage defaults of serverless.yml / lib/config/scaling.ts. */
 const SETTINGS: ScalingSettings = { stepOut: 1, largeStepOut: 2, largeStepFactor: 1.5, cooldownSeconds: 300, busyRecheckSeconds: 60, maxRechecks: 96 };
 
 type Role = keyof typeof ALARMS;

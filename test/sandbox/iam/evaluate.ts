@@ -75,3 +75,30 @@ export async function evaluateAll(principalArn: string, policies: readonly Ident
   }
   return { allowed: true };
 }
+
+/**
+ * A service principal acting on a resource (EventBridge sending to a queue): only the
+ * resource's own policy can allow it; none, or one without a matching statement, denies.
+ */
+export async function serviceMayAct(
+  service: string,
+  action: string,
+  resourceArn: string,
+  accountId: string,
+  resourcePolicy: Readonly<Record<string, unknown>> | undefined,
+  context: Readonly<Record<string, string>>,
+): Promise<boolean> {
+  if (resourcePolicy === undefined) return false;
+  const result = await runSimulation(
+    {
+      request: { principal: service, action, resource: { resource: resourceArn, accountId }, contextVariables: { ...context } },
+      identityPolicies: [],
+      serviceControlPolicies: [],
+      resourceControlPolicies: [],
+      resourcePolicy,
+    },
+    { simulationMode: 'Strict' },
+  );
+  if (result.resultType === 'error') throw new PolicyEvaluationError(`cannot evaluate ${action} by ${service} on ${resourceArn}: ${JSON.stringify(result.errors)}`);
+  return result.overallResult === 'Allowed';
+}

@@ -66,8 +66,13 @@ export interface DeployedResource {
   readonly status: 'created' | 'recorded' | 'skipped-condition' | 'skipped-unsupported' | 'skipped-email';
 }
 
+/** SQS's visibility timeout when a queue sets none ("The default visibility timeout for a message is 30 seconds": SQS API reference, ChangeMessageVisibility). */
+export const SQS_DEFAULT_VISIBILITY_SECONDS = 30;
+
 export interface EventSourceMapping {
   readonly logicalId: string;
+  /** The queue's VisibilityTimeout, which must not be shorter than the function's timeout. */
+  readonly visibilityTimeoutSeconds: number;
   readonly queueArn: string;
   readonly queueUrl: string;
   readonly batchSize: number;
@@ -618,8 +623,11 @@ class Deployer {
       const sourceArn = asString(await this.resolve(props.EventSourceArn, where), where);
       const queue = [...this.deployed.values()].find((r) => r.type === 'AWS::SQS::Queue' && r.attributes.Arn === sourceArn);
       if (queue === undefined) throw new DeployError(`${where}: only SQS event sources are emulated, and ${sourceArn} is not a queue of this stack`);
+      const queueProps = isObject(this.resourcesIn[queue.logicalId]?.Properties) ? (this.resourcesIn[queue.logicalId]!.Properties as JsonObject) : {};
+      const visibility = queueProps.VisibilityTimeout !== undefined ? Number(await this.resolve(queueProps.VisibilityTimeout, `${queue.logicalId} VisibilityTimeout`)) : SQS_DEFAULT_VISIBILITY_SECONDS;
       const list = mappings.get(functionName) ?? [];
       list.push({
+        visibilityTimeoutSeconds: visibility,
         logicalId,
         queueArn: sourceArn,
         queueUrl: queue.physicalId,
@@ -658,6 +666,16 @@ class Deployer {
         environment,
         eventSources: mappings.get(functionName) ?? [],
       };
+      for (const mapping of out[key].eventSources) {
+        // CreateEventSourceMapping: "Lambda validates this requirement when you create or update an
+        // event source mapping and will return an error if the function timeout exceeds the queue's
+        // visibility timeout" (Lambda Developer Guide, configuring an SQS event source mapping).
+        if (out[key].timeoutSeconds > mapping.visibilityTimeoutSeconds) {
+          throw new DeployError(
+            `${mapping.logicalId} (event source mapping): InvalidParameterValueException: Queue visibility timeout: ${mapping.visibilityTimeoutSeconds} seconds is less than Function timeout: ${out[key].timeoutSeconds} seconds`,
+          );
+        }
+      }
     }
     return out;
   }

@@ -1,4 +1,5 @@
-import { callAws, chunk, errorName, isAwsError, logDryRun, wrapError } from '../../../lib/aws/call';
+import { callAws, chunk, isAwsError, logDryRun, wrapError } from '../../../lib/aws/call';
+import { errorName } from '../../../lib/errors';
 import { AwsCallError } from '../../../lib/errors';
 import { awsError, recordingLog } from './helpers';
 

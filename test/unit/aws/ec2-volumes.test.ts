@@ -1,15 +1,8 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import {
-  createEc2Transport,
-  createInstanceTagPort,
-  createVolumePort,
-  ec2Endpoint,
-  ec2Error,
-  encodeQuery,
-  NodeSha256,
-  type VolumePort,
-} from '../../../lib/aws/ec2-volumes';
+import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Error, encodeQuery, NodeSha256 } from '../../../lib/aws/ec2-volumes';
+import { ec2Endpoint } from '../../../lib/config/ec2-endpoint';
+import type { VolumePort } from '../../../lib/ports/ec2-volumes';
 import { AwsCallError, ConfigurationError } from '../../../lib/errors';
 import { recordingLog } from './helpers';
 
@@ -151,25 +144,6 @@ describe('the signed request', () => {
 
   it('encodes the form the way SigV4 canonicalises it', () => {
     expect(encodeQuery([['a b', "x!'()*/"]])).toBe('a%20b=x%21%27%28%29%2A%2F');
-  });
-});
-
-describe('ec2Endpoint', () => {
-  it.each([
-    [{ AWS_REGION: 'eu-west-1' }, 'https://ec2.eu-west-1.amazonaws.com/'],
-    [{ AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000' }, 'http://127.0.0.1:5000/'],
-    [{ AWS_REGION: 'us-east-2', AWS_ENDPOINT_URL: 'http://127.0.0.1:5000', AWS_ENDPOINT_URL_EC2: 'http://10.0.0.1:4566' }, 'http://10.0.0.1:4566/'],
-  ])('%j -> %s', (env, expected) => {
-    expect(ec2Endpoint(env).url).toBe(expected);
-  });
-
-  it.each([
-    [{}, /AWS_REGION must be a region name/],
-    [{ AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_EC2: 'not a url' }, /is not a URL/],
-    [{ AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL_EC2: 'ftp://x' }, /must be http/],
-  ])('refuses %j', (env, message) => {
-    expect(() => ec2Endpoint(env)).toThrow(ConfigurationError);
-    expect(() => ec2Endpoint(env)).toThrow(message);
   });
 });
 

@@ -8,7 +8,8 @@ import {
   type TargetHealthStateEnum,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createElbv2Client, createTargetGroupPort, type TargetState } from '../../../lib/aws/elbv2';
+import { createElbv2Client, createTargetGroupPort } from '../../../lib/aws/elbv2';
+import type { TargetState } from '../../../lib/ports/elbv2';
 import { AwsCallError } from '../../../lib/errors';
 import { awsError, recordingLog } from './helpers';
 

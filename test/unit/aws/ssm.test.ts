@@ -14,7 +14,8 @@ import {
   type CommandPluginStatus,
 } from '@aws-sdk/client-ssm';
 import { mockClient } from 'aws-sdk-client-mock';
-import { createSsmClient, createSsmPort, type InvocationStatus } from '../../../lib/aws/ssm';
+import { createSsmClient, createSsmPort } from '../../../lib/aws/ssm';
+import type { InvocationStatus } from '../../../lib/ports/ssm';
 import { AwsCallError } from '../../../lib/errors';
 import { awsError, recordingLog } from './helpers';
 

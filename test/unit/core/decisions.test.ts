@@ -1,4 +1,4 @@
-import type { CommandInvocation } from '../../../lib/aws/ssm';
+import type { CommandInvocation } from '../../../lib/ports/ssm';
 import {
   agentTooOld,
   attachmentWarnings,

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { configureAgentParameters, installAgentParameters } from '../../../lib/usecases/storage/cloudwatch-agent';
-import { AGENT_CONFIG_PARAMETER, AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT } from '../../../lib/usecases/storage/config';
+import { AGENT_CONFIG_PARAMETER, AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT } from '../../../lib/config/storage';
 import { AGENT_DIR, AWS_DOCUMENTS, CONFIGURE_PACKAGE_DOCUMENT, MANAGE_AGENT_DOCUMENT, parseAgentState } from '../../sandbox/control-plane/aws-documents';
 import { parseDocument, renderStep, resolveParameters } from '../../sandbox/control-plane/run-command';
 

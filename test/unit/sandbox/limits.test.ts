@@ -1,4 +1,4 @@
-import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, snsPublishRefusal } from '../../sandbox/control-plane/limits';
+import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal } from '../../sandbox/control-plane/limits';
 
 const form = (entries: Record<string, string>) => new URLSearchParams({ Action: 'Publish', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', ...entries });
 
@@ -91,5 +91,23 @@ describe('documentRefusal: what SSM refuses and moto 5.2.1 takes', () => {
 
   it('lets a document of exactly 64 KB through', () => {
     expect(documentRefusal({ Name: 'd', Content: 'x'.repeat(64 * 1024) })).toBeUndefined();
+  });
+});
+
+describe('queueAttributesRefusal: what SQS refuses and moto 5.2.1 takes', () => {
+  it.each<[string, Record<string, unknown>]>([
+    ['a retention of 14 days and a second', { MessageRetentionPeriod: '1209601' }],
+    ['a retention under a minute', { MessageRetentionPeriod: '59' }],
+    ['a visibility timeout over 12 hours', { VisibilityTimeout: '43201' }],
+    ['a delay over 15 minutes', { DelaySeconds: '901' }],
+    ['a long poll over 20 seconds', { ReceiveMessageWaitTimeSeconds: '21' }],
+    ['a retention that is not a whole number', { MessageRetentionPeriod: '1e6' }],
+  ])('refuses %s with InvalidAttributeValue', (_what, attributes) => {
+    expect(queueAttributesRefusal(attributes)?.code).toBe('InvalidAttributeValue');
+  });
+
+  it("lets the stack's values through (14 days retention, 360 s visibility), and reads the query form's attributes", () => {
+    expect(queueAttributesRefusal({ MessageRetentionPeriod: '1209600', VisibilityTimeout: '360', RedrivePolicy: '{}' })).toBeUndefined();
+    expect(queryAttributes(new URLSearchParams({ Action: 'CreateQueue', 'Attribute.1.Name': 'MessageRetentionPeriod', 'Attribute.1.Value': '1209601' }))).toEqual({ MessageRetentionPeriod: '1209601' });
   });
 });

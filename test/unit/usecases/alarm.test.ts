@@ -2,14 +2,15 @@
  * The alarm use case against an in-memory cloud: asserts effects (desired
  * capacity, notifications, queued re-checks, metrics), not call order.
  */
-import type { GroupDescription, ScalingActivity } from '../../../lib/aws/autoscaling';
-import type { AlarmDescription } from '../../../lib/aws/cloudwatch';
-import { parseScalingConfig } from '../../../lib/config-scaling';
+import type { GroupDescription, ScalingActivity } from '../../../lib/ports/autoscaling';
+import type { AlarmDescription } from '../../../lib/ports/cloudwatch';
+import { parseScalingConfig } from '../../../lib/config/scaling';
 import { encodeRecheck } from '../../../lib/core/scaling/alarm-event';
 import type { Notification } from '../../../lib/core/notification';
 import type { Log } from '../../../lib/logger';
 import { activityFacts, handleAlarmMessage, type AlarmDeps } from '../../../lib/usecases/alarm';
-import { STORAGE_HEALTH_UNKNOWN, STORAGE_NOT_DEPLOYED, storageNotDeployed, type ExpansionRequest, type StorageExpansionPort } from '../../../lib/usecases/ports';
+import { STORAGE_HEALTH_UNKNOWN, STORAGE_NOT_DEPLOYED, storageNotDeployed } from '../../../lib/usecases/storage-not-deployed';
+import type { ExpansionRequest, StorageExpansionPort } from '../../../lib/ports/storage';
 import { stateChange } from '../core/scaling/fixtures';
 
 const CPU_HIGH = 'pydio-autoscaler-test-compute-cpu-high';

@@ -3,12 +3,12 @@
  * answers in the spirit of aws-node-termination-handler's mocks. It records
  * every mutating call so tests assert effects, not implementation details.
  */
-import type { AutoScalingPort, GroupDescription, LifecycleActionRef, LifecycleResult } from '../../../lib/aws/autoscaling';
-import type { TargetGroupPort, TargetGroupSettings, TargetHealth } from '../../../lib/aws/elbv2';
-import type { NotifierPort } from '../../../lib/aws/sns';
-import type { QueuePort } from '../../../lib/aws/sqs';
-import type { CommandInvocation, ManagedInstance, SendCommandInput, SsmPort } from '../../../lib/aws/ssm';
-import { parseConfig, type Config } from '../../../lib/config';
+import type { AutoScalingPort, GroupDescription, LifecycleActionRef, LifecycleResult } from '../../../lib/ports/autoscaling';
+import type { TargetGroupPort, TargetGroupSettings, TargetHealth } from '../../../lib/ports/elbv2';
+import type { NotifierPort } from '../../../lib/ports/sns';
+import type { QueuePort } from '../../../lib/ports/sqs';
+import type { CommandInvocation, ManagedInstance, SendCommandInput, SsmPort } from '../../../lib/ports/ssm';
+import { parseConfig, type Config } from '../../../lib/config/compute';
 import type { Notification } from '../../../lib/core/notification';
 import type { Log } from '../../../lib/logger';
 import type { LifecycleDeps } from '../../../lib/usecases/compute/common';

@@ -1,10 +1,11 @@
-import type { GroupDescription } from '../../../lib/aws/autoscaling';
-import type { RegisteredTarget } from '../../../lib/aws/elbv2';
-import { parseStatusConfig } from '../../../lib/config-scaling';
+import type { GroupDescription } from '../../../lib/ports/autoscaling';
+import type { RegisteredTarget } from '../../../lib/ports/elbv2';
+import { parseStatusConfig } from '../../../lib/config/status';
 import { MalformedEventError } from '../../../lib/errors';
 import type { Log } from '../../../lib/logger';
 import { checkStatusRequest, describeCluster, type StatusDeps } from '../../../lib/usecases/status';
-import { storageNotDeployed, type StorageStatusPort } from '../../../lib/usecases/ports';
+import { storageNotDeployed } from '../../../lib/usecases/storage-not-deployed';
+import type { StorageStatusPort } from '../../../lib/ports/storage';
 
 const TG = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio/0123456789abcdef';
 const log = { debug: () => undefined, info: () => undefined, warn: jest.fn(), error: () => undefined } as unknown as Log;

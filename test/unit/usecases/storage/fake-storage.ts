@@ -9,14 +9,14 @@
  */
 import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
-import type { GroupDescription, LifecycleActionRef, LifecycleResult } from '../../../../lib/aws/autoscaling';
-import type { CommandInvocation, SendCommandInput } from '../../../../lib/aws/ssm';
-import { parseConfig } from '../../../../lib/config';
+import type { GroupDescription, LifecycleActionRef, LifecycleResult } from '../../../../lib/ports/autoscaling';
+import type { CommandInvocation, SendCommandInput } from '../../../../lib/ports/ssm';
+import { parseConfig } from '../../../../lib/config/compute';
 import type { Notification } from '../../../../lib/core/notification';
 import { BUNDLE_END, SSM_STDOUT_LIMIT, STATUS_PART_CHARS, STATUS_STEPS } from '../../../../lib/core/storage/status-frame';
 import type { Log } from '../../../../lib/logger';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
-import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
+import { parseStorageConfig } from '../../../../lib/config/storage';
 import type { MessageOutcome as StorageMessageOutcome } from '../../../../lib/usecases/flow-runner';
 import { handleStorageMessage } from '../../../../lib/usecases/storage/flows';
 import { ENV } from '../fake-cloud';

@@ -10,14 +10,16 @@ import {
   type SSMClient,
 } from '@aws-sdk/client-ssm';
 import type { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { createVolumePort, type Ec2Call, type EbsVolume, type VolumeModification, type VolumePort } from '../../../../lib/aws/ec2-volumes';
+import { createVolumePort, type Ec2Call } from '../../../../lib/aws/ec2-volumes';
+import type { EbsVolume, VolumeModification, VolumePort } from '../../../../lib/ports/ec2-volumes';
 import { createNotifierPort } from '../../../../lib/aws/sns';
-import { createSsmPort, type CommandInvocation, type SendCommandInput } from '../../../../lib/aws/ssm';
+import { createSsmPort } from '../../../../lib/aws/ssm';
+import type { CommandInvocation, SendCommandInput } from '../../../../lib/ports/ssm';
 import { parseXml } from '../../../../lib/core/storage/xml';
 import { STATUS_STEPS } from '../../../../lib/core/storage/status-frame';
-import { parseConfig } from '../../../../lib/config';
+import { parseConfig } from '../../../../lib/config/compute';
 import { AwsCallError, ConfigurationError } from '../../../../lib/errors';
-import { parseStorageConfig, readOnlyDocuments } from '../../../../lib/usecases/storage/config';
+import { parseStorageConfig, readOnlyDocuments } from '../../../../lib/config/storage';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
 import { leastGrownBytes, parseGrowReport } from '../../../../lib/core/storage/grow';
 import { handleStorageInvoke } from '../../../../lib/usecases/storage/invoke';

@@ -1,9 +1,6 @@
-import { parseConfig } from '../../../../lib/config';
-import { ConfigurationError } from '../../../../lib/errors';
-import { parseStorageConfig } from '../../../../lib/usecases/storage/config';
 import { createStorageExpansion, handleStorageInvoke } from '../../../../lib/usecases/storage/invoke';
 import { parseStorageRequest } from '../../../../lib/usecases/storage/requests';
-import { A, B, FakeStorage, STORAGE_ENV } from './fake-storage';
+import { A, B, FakeStorage } from './fake-storage';
 
 const twoNodes = () => {
   const cloud = new FakeStorage();
@@ -108,31 +105,6 @@ describe('StorageExpansionPort implementation', () => {
     cloud.volumes[1]!.heal = 0;
     await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-2');
     await expect(port.volumesHealth()).resolves.toEqual({ healthy: true });
-  });
-});
-
-describe('storage configuration', () => {
-  const base = () => parseConfig(STORAGE_ENV);
-
-  it('reads defaults and the documents', () => {
-    const config = parseStorageConfig(STORAGE_ENV, base());
-    expect(config).toMatchObject({ groupName: 'pydio-storage', volumes: ['pydio-config', 'pydio-data'], replicaCount: 2, settings: { brickRoot: '/bricks', shrinkHeadroom: 0.2 } });
-    expect(Object.isFrozen(config.settings)).toBe(true);
-  });
-
-  it.each([
-    [{ STORAGE_QUEUE_URL: '' }, /STORAGE_QUEUE_URL is required/],
-    [{ DOC_STORAGE_PEER_PROBE: 'a b' }, /DOC_STORAGE_PEER_PROBE must be an SSM document name/],
-    [{ STORAGE_BRICK_ROOT: '/bricks/../etc' }, /STORAGE_BRICK_ROOT must be an absolute path/],
-    [{ STORAGE_BRICK_DEVICE: 'xvdb' }, /STORAGE_BRICK_DEVICE must be empty or a \/dev/],
-    [{ STORAGE_REPLICA_COUNT: '1' }, /STORAGE_REPLICA_COUNT must be between 2 and 9/],
-  ])('refuses %j naming the variable', (over, message) => {
-    expect(() => parseStorageConfig({ ...STORAGE_ENV, ...over }, base())).toThrow(message);
-  });
-
-  it('needs the storage group', () => {
-    const noGroup = parseConfig({ ...STORAGE_ENV, STORAGE_ASG_NAME: '' });
-    expect(() => parseStorageConfig(STORAGE_ENV, noGroup)).toThrow(ConfigurationError);
   });
 });
 

@@ -5,7 +5,7 @@
  * records where its bricks were; the replacement takes them over, the heal is
  * watched, and the dead peer then leaves the pool.
  */
-import type { CommandInvocation } from '../../../../lib/aws/ssm';
+import type { CommandInvocation } from '../../../../lib/ports/ssm';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
 import { A, B, FakeStorage, type FakeNode } from './fake-storage';
 

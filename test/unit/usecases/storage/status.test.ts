@@ -1,8 +1,6 @@
 import type { ClusterSnapshot } from '../../../../lib/core/storage/snapshot';
-import { ConfigurationError } from '../../../../lib/errors';
 import type { Log } from '../../../../lib/logger';
 import { summaryName } from '../../../../lib/core/records';
-import { storageQueueUrl } from '../../../../lib/usecases/context';
 import {
   createStorageStatus, decodeSummary, encodeSummary, NO_SUMMARY_YET, SUMMARY_MAX_BYTES, summarizeSnapshot,
   type RecordedStorageStatus, type StatusSummary,
@@ -163,24 +161,5 @@ describe('createStorageStatus (status function, read-only)', () => {
     });
     const status = createStorageStatus({ stage: 'dev', ssm: { claimOwner, listParameters: jest.fn(async () => []) }, log: quiet, now: () => AT });
     await expect(status.describeStorage()).rejects.toThrow('AccessDenied');
-  });
-});
-
-describe('storageQueueUrl (alarm function wiring)', () => {
-  const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-storage';
-  it.each([
-    ['unset', {}, 'storage', undefined],
-    ['empty (stage without a storage tier)', { STORAGE_QUEUE_URL: '' }, '', undefined],
-    ['set with a storage group', { STORAGE_QUEUE_URL: url }, 'storage', url],
-  ])('%s', (_name, env, group, expected) => {
-    expect(storageQueueUrl(env, group)).toBe(expected);
-  });
-
-  it('refuses a value that is no URL, naming the variable', () => {
-    expect(() => storageQueueUrl({ STORAGE_QUEUE_URL: 'queue' }, 'storage')).toThrow(/STORAGE_QUEUE_URL/);
-  });
-
-  it('refuses a queue without a storage group', () => {
-    expect(() => storageQueueUrl({ STORAGE_QUEUE_URL: url }, '')).toThrow(ConfigurationError);
   });
 });

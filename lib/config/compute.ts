@@ -1,18 +1,14 @@
-import { ConfigurationError } from './errors';
+/** The compute tier's configuration: what the lifecycle function reads (and the storage function builds on). */
+import { ConfigurationError } from '../errors';
+import { ARN, deepFreeze, DOCUMENT_PATTERNS, integer, matching, NAME, optional, required, URL_RE, type Env } from './env';
+import { parseShared, SHARED_VARIABLES, type SharedConfig } from './shared';
 
 /**
- * Configuration is read from the environment once per cold start, validated,
- * and frozen. Nothing else in the project reads `process.env`.
- *
- * Every variable is documented in README.md ("Configuration"); serverless.yml
- * sets them from stage parameters.
+ * Parsed once per cold start, validated and frozen. Every variable is
+ * documented in README.md ("Configure"); serverless.yml sets them from stage
+ * parameters (functions.lifecycle.environment).
  */
-export interface Config {
-  readonly stage: string;
-  readonly dryRun: boolean;
-  readonly computeGroupName: string;
-  /** Empty when the cluster has no managed storage group yet. */
-  readonly storageGroupName: string;
+export interface Config extends SharedConfig {
   readonly targetGroupArn: string;
   readonly appPort: number;
   /**
@@ -56,8 +52,6 @@ export interface Config {
   };
 }
 
-export type Env = Record<string, string | undefined>;
-
 /**
  * What each app profile fixes. pydio8: Pydio 8's session cookie is `AjaXplorer`
  * (pydio/pydio-core core/src/core/src/pydio/Core/Services/SessionService.php:
@@ -75,64 +69,16 @@ export type AppProfile = keyof typeof APP_PROFILES;
  */
 export const COOKIE_NAME = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
 
-export const NAME = /^[A-Za-z0-9._-]{1,255}$/;
-const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
-
-/**
- * Values that travel into SSM document parameters are checked here with the
- * documents' own allowedPattern (test/unit/config.test.ts proves they are the
- * same), so a bad value stops the cold start instead of a SendCommand later.
- */
-export const DOCUMENT_PATTERNS = {
-  volume: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
-  path: /^(\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,16}$/,
-  host: new RegExp(`^${LABEL}(\\.${LABEL})*$`),
-  webService: /^(apache2|httpd)$/,
-  webUser: /^[a-z_][a-z0-9_-]{0,31}$/,
-} as const;
 const PATH = DOCUMENT_PATTERNS.path;
 const HOST = DOCUMENT_PATTERNS.host;
-export const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
-export const URL_RE = /^https?:\/\/\S+$/;
 
-export function required(env: Env, key: string): string {
-  const value = env[key]?.trim();
-  if (value === undefined || value === '') {
-    throw new ConfigurationError(`${key} is required but not set`);
-  }
-  return value;
-}
-
-export function optional(env: Env, key: string, fallback: string): string {
-  const value = env[key]?.trim();
-  return value === undefined || value === '' ? fallback : value;
-}
-
-export function matching(key: string, value: string, pattern: RegExp, what: string): string {
-  if (!pattern.test(value)) {
-    throw new ConfigurationError(`${key} must be ${what}, got ${JSON.stringify(value)}`);
-  }
-  return value;
-}
-
-export function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
-  const raw = optional(env, key, String(fallback));
-  if (!/^\d+$/.test(raw)) {
-    throw new ConfigurationError(`${key} must be a whole number, got ${JSON.stringify(raw)}`);
-  }
-  const value = Number(raw);
-  if (value < min || value > max) {
-    throw new ConfigurationError(`${key} must be between ${min} and ${max}, got ${value}`);
-  }
-  return value;
-}
-
-export function boolean(env: Env, key: string): boolean {
-  const raw = optional(env, key, 'false').toLowerCase();
-  if (raw === 'true' || raw === '1') return true;
-  if (raw === 'false' || raw === '0') return false;
-  throw new ConfigurationError(`${key} must be true or false, got ${JSON.stringify(raw)}`);
-}
+/** The variables parseConfig reads (test/unit/config/variables.test.ts proves it); the lifecycle function is given exactly these. */
+export const COMPUTE_VARIABLES = [
+  ...SHARED_VARIABLES, 'TARGET_GROUP_ARN', 'APP_PORT', 'LB_IDLE_TIMEOUT_SECONDS', 'TOPIC_ARN', 'LIFECYCLE_QUEUE_URL',
+  'GLUSTER_SERVERS', 'GLUSTER_CONFIG_VOLUME', 'GLUSTER_DATA_VOLUME', 'CONFIG_MOUNT', 'DATA_MOUNT',
+  'APP_PROFILE', 'APP_SESSION_COOKIE', 'APP_ROOT', 'WEB_USER', 'WEB_SERVICE', 'DOC_MOUNT_VOLUMES', 'DOC_CONFIGURE_APP', 'DOC_DRAIN_NODE',
+  'RETRY_BASE_SECONDS', 'RETRY_MAX_SECONDS', 'SSM_ONLINE_TIMEOUT_SECONDS', 'COMMAND_TIMEOUT_SECONDS', 'HEALTHY_TIMEOUT_SECONDS', 'DRAIN_MAX_SECONDS',
+] as const;
 
 function serverList(env: Env, key: string): string[] {
   const raw = optional(env, key, '');
@@ -140,15 +86,7 @@ function serverList(env: Env, key: string): string[] {
   return raw.split(',').map((s) => matching(key, s.trim(), HOST, 'a comma-separated list of host names or IPs'));
 }
 
-export function deepFreeze<T>(value: T): T {
-  if (value && typeof value === 'object') {
-    for (const inner of Object.values(value)) deepFreeze(inner);
-    Object.freeze(value);
-  }
-  return value;
-}
-
-export function parseConfig(env: Env): Config {
+export function parseConfig(env: Env = process.env): Config {
   const retryBaseSeconds = integer(env, 'RETRY_BASE_SECONDS', 10, 0, 900);
   const retryMaxSeconds = integer(env, 'RETRY_MAX_SECONDS', 120, 0, 900);
   if (retryMaxSeconds < retryBaseSeconds) {
@@ -166,11 +104,7 @@ export function parseConfig(env: Env): Config {
     throw new ConfigurationError(`APP_SESSION_COOKIE must not start with AWSALB (AWSALB, AWSALBAPP and AWSALBTG are reserved for the load balancer), got ${JSON.stringify(sessionCookie)}`);
   }
   const config: Config = {
-    stage: matching('STAGE', required(env, 'STAGE'), NAME, 'a stage name'),
-    dryRun: boolean(env, 'DRY_RUN'),
-    computeGroupName: matching('COMPUTE_ASG_NAME', required(env, 'COMPUTE_ASG_NAME'), NAME, 'an Auto Scaling group name'),
-    storageGroupName:
-      env.STORAGE_ASG_NAME?.trim() ? matching('STORAGE_ASG_NAME', env.STORAGE_ASG_NAME.trim(), NAME, 'an Auto Scaling group name') : '',
+    ...parseShared(env),
     targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), ARN, 'a target group ARN'),
     appPort: integer(env, 'APP_PORT', 80, 1, 65535),
     loadBalancerIdleTimeoutSeconds: integer(env, 'LB_IDLE_TIMEOUT_SECONDS', 60, 1, 4000),

@@ -1,12 +1,15 @@
-import { boolean, deepFreeze, integer, matching, optional, required, DOCUMENT_PATTERNS, NAME, URL_RE, type Config, type Env } from '../../config';
-import { ConfigurationError } from '../../errors';
-import type { StorageSettings } from '../../core/storage/settings';
+/** The storage tier's configuration: what the storage function reads on top of the compute tier's Config. */
+import type { StorageSettings } from '../core/storage/settings';
+import { ConfigurationError } from '../errors';
+import { parseConfig, type Config } from './compute';
+import { ec2Endpoint, type Ec2Endpoint } from './ec2-endpoint';
+import { boolean, deepFreeze, integer, matching, optional, required, DOCUMENT_PATTERNS, NAME, URL_RE, type Env } from './env';
 
 /**
  * Settings of the storage tier, parsed once per cold start from the same
- * environment as Config and with the same helpers (lib/config.ts), frozen.
- * The stack sets them in serverless.yml (functions.storage.environment); the
- * README's Configure table lists each one with its default.
+ * environment as Config, frozen. The stack sets them in serverless.yml
+ * (functions.storage.environment); the README's Configure table lists each
+ * one with its default.
  */
 export interface StorageConfig {
   readonly groupName: string;
@@ -62,6 +65,16 @@ export interface StorageConfig {
 }
 
 export type GrowInPlaceMode = 'off' | 'allowed' | 'preferred';
+
+/** The variables parseStorageConfig reads (test/unit/config/variables.test.ts proves it); the rest of the storage function's come from parseConfig. */
+export const STORAGE_VARIABLES = [
+  'STORAGE_QUEUE_URL', 'STORAGE_REPLICA_COUNT', 'STORAGE_BRICK_DEVICE', 'STORAGE_BRICK_ROOT', 'STORAGE_NEW_BRICK_GIB',
+  'STORAGE_MAX_SETS_PER_REQUEST', 'STORAGE_SHRINK_HEADROOM_PERCENT', 'STORAGE_FORCE_BRICKS',
+  'STORAGE_GROW_IN_PLACE', 'STORAGE_GROW_TO_GIB', 'STORAGE_BRICK_EBS_DEVICE', 'STORAGE_AGENT_CONFIG_PARAMETER',
+  'DOC_STORAGE_PREPARE_BRICK', 'DOC_STORAGE_PEER_PROBE', 'DOC_STORAGE_GLUSTER_STATUS', 'DOC_STORAGE_GLUSTER_COMMAND', 'DOC_STORAGE_GROW_BRICK',
+  'STORAGE_LOCK_STALE_SECONDS', 'STORAGE_JOIN_TIMEOUT_SECONDS', 'STORAGE_HEAL_TIMEOUT_SECONDS', 'STORAGE_MIGRATION_TIMEOUT_SECONDS',
+  'STORAGE_PROGRESS_SECONDS', 'STORAGE_SYNC_STATUS_SECONDS', 'STORAGE_GROW_TIMEOUT_SECONDS',
+] as const;
 
 /** AWS-owned documents the launch flow runs to install and configure the CloudWatch agent. */
 export const AGENT_INSTALL_DOCUMENT = 'AWS-ConfigureAWSPackage';
@@ -144,4 +157,16 @@ export function parseStorageConfig(env: Env, base: Config): StorageConfig {
     },
   };
   return deepFreeze(config);
+}
+
+/** Everything the storage function reads: the compute tier's Config it builds on, its own settings, and where EC2 answers. */
+export interface StorageFunctionConfig {
+  readonly config: Config;
+  readonly storage: StorageConfig;
+  readonly ec2: Ec2Endpoint;
+}
+
+export function parseStorageFunctionConfig(env: Env = process.env): StorageFunctionConfig {
+  const config = parseConfig(env);
+  return { config, storage: parseStorageConfig(env, config), ec2: ec2Endpoint(env) };
 }

@@ -1,5 +1,5 @@
-import { parseScalingConfig, parseStatusConfig } from '../../lib/config-scaling';
-import { ConfigurationError } from '../../lib/errors';
+import { parseScalingConfig, storageQueueUrl } from '../../../lib/config/scaling';
+import { ConfigurationError } from '../../../lib/errors';
 
 const ENV = {
   STAGE: 'test',
@@ -28,6 +28,13 @@ describe('parseScalingConfig', () => {
     expect(config).toMatchObject({ dryRun: true, alarms: { diskHigh: 'disk-high' }, dataVolume: 'data2', scaling: { stepOut: 2, largeStepOut: 4, largeStepFactor: 2.25, cooldownSeconds: 600, busyRecheckSeconds: 15 } });
   });
 
+  it('carries the storage queue of a stage with a storage tier, empty without one', () => {
+    const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-storage';
+    expect(parseScalingConfig(ENV).storageQueueUrl).toBe('');
+    expect(parseScalingConfig({ ...ENV, STORAGE_ASG_NAME: 'pydio-storage', STORAGE_QUEUE_URL: url }).storageQueueUrl).toBe(url);
+    expect(() => parseScalingConfig({ ...ENV, STORAGE_QUEUE_URL: url })).toThrow(/STORAGE_QUEUE_URL is set but STORAGE_ASG_NAME is not/);
+  });
+
   it.each([
     [{ CPU_HIGH_ALARM_NAME: '' }, /CPU_HIGH_ALARM_NAME is required/],
     [{ DECISION_QUEUE_URL: undefined }, /DECISION_QUEUE_URL is required/],
@@ -50,9 +57,21 @@ describe('parseScalingConfig', () => {
   });
 });
 
-describe('parseStatusConfig', () => {
-  it('needs the stage, compute group and target group', () => {
-    expect(() => parseStatusConfig({ STAGE: 'test', COMPUTE_ASG_NAME: 'c' })).toThrow(/TARGET_GROUP_ARN is required/);
-    expect(parseStatusConfig({ STAGE: 'test', COMPUTE_ASG_NAME: 'c', TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/p/1' }).storageGroupName).toBe('');
+describe('storageQueueUrl (alarm function wiring)', () => {
+  const url = 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-storage';
+  it.each([
+    ['unset', {}, 'storage', undefined],
+    ['empty (stage without a storage tier)', { STORAGE_QUEUE_URL: '' }, '', undefined],
+    ['set with a storage group', { STORAGE_QUEUE_URL: url }, 'storage', url],
+  ])('%s', (_name, env, group, expected) => {
+    expect(storageQueueUrl(env, group)).toBe(expected);
+  });
+
+  it('refuses a value that is no URL, naming the variable', () => {
+    expect(() => storageQueueUrl({ STORAGE_QUEUE_URL: 'queue' }, 'storage')).toThrow(/STORAGE_QUEUE_URL/);
+  });
+
+  it('refuses a queue without a storage group', () => {
+    expect(() => storageQueueUrl({ STORAGE_QUEUE_URL: url }, '')).toThrow(ConfigurationError);
   });
 });

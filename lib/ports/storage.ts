@@ -1,10 +1,9 @@
 /**
- * Ports the alarm and status use cases need that no single AWS adapter
- * provides: the storage tier implements the storage ones (lib/usecases/storage/
- * invoke.ts and status.ts), metrics are Powertools EMF (lib/usecases/context.ts).
+ * The storage tier as the alarm and status use cases see it: expansion under
+ * its own guard rails, the volumes' health and the cluster's status.
+ * Implemented by lib/usecases/storage/invoke.ts and status.ts; a stage without
+ * a storage tier gets lib/usecases/storage-not-deployed.ts.
  */
-import type { MetricName } from '../core/scaling/metric-names';
-
 export interface ExpansionRequest {
   readonly volume: string;
   /** Replica sets to add. */
@@ -59,27 +58,3 @@ export type StorageStatus =
 export interface StorageStatusPort {
   describeStorage(): Promise<StorageStatus>;
 }
-
-/** Our own metrics (EMF). `flush` writes them; call it once per invocation. */
-export interface MetricsSink {
-  count(name: MetricName, value: number): void;
-  seconds(name: MetricName, value: number): void;
-  flush(): void;
-}
-
-export const STORAGE_NOT_DEPLOYED = 'storage expansion is not deployed in this stage';
-export const STORAGE_HEALTH_UNKNOWN = 'storage health unknown: storage tier not deployed';
-
-/**
- * The storage ports of a stage without a storage tier (no STORAGE_QUEUE_URL for
- * the alarm function, no STORAGE_ASG_NAME for the status function; wired in
- * lib/usecases/context.ts): refuses every expansion and reports the volumes as
- * healthy-but-unknown, so a CPU scale-out is not blocked by a tier that does
- * not exist. The decision message says so.
- */
-export const storageNotDeployed: StorageExpansionPort & StorageStatusPort & { readonly deployed: false } = {
-  deployed: false,
-  requestExpansion: async () => ({ accepted: false, reason: STORAGE_NOT_DEPLOYED }),
-  volumesHealth: async () => ({ healthy: true, reason: STORAGE_HEALTH_UNKNOWN }),
-  describeStorage: async () => ({ available: false, reason: 'storage status is not deployed in this stage (no storage group)' }),
-};

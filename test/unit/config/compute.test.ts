@@ -1,5 +1,6 @@
-import { DOCUMENT_PATTERNS, parseConfig } from '../../lib/config';
-import { ConfigurationError } from '../../lib/errors';
+import { parseConfig } from '../../../lib/config/compute';
+import { DOCUMENT_PATTERNS } from '../../../lib/config/env';
+import { ConfigurationError } from '../../../lib/errors';
 
 const valid = {
   STAGE: 'dev',
@@ -67,7 +68,7 @@ describe('parseConfig', () => {
 
 describe('DOCUMENT_PATTERNS', () => {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const { documents } = require('../../ssm-documents/render.js') as { documents: Record<string, { content: { parameters: Record<string, { allowedPattern: string }> } }> };
+  const { documents } = require('../../../ssm-documents/render.js') as { documents: Record<string, { content: { parameters: Record<string, { allowedPattern: string }> } }> };
   const pattern = (doc: string, param: string) => documents[doc]!.content.parameters[param]!.allowedPattern;
 
   it.each([

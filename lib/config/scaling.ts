@@ -1,19 +1,15 @@
-import { ARN, NAME, URL_RE, boolean, deepFreeze, integer, matching, optional, required, type Env, DOCUMENT_PATTERNS } from './config';
-import type { ScalingSettings } from './core/scaling/decide';
-import { ConfigurationError } from './errors';
+/** The scaling tier's configuration: what the alarm function reads to decide and apply scaling. */
+import type { ScalingSettings } from '../core/scaling/decide';
+import { ConfigurationError } from '../errors';
+import { ARN, decimal, deepFreeze, DOCUMENT_PATTERNS, integer, matching, optional, required, URL_RE, type Env } from './env';
+import { parseShared, SHARED_VARIABLES, type SharedConfig } from './shared';
 
-/**
- * Configuration of the alarm (scaling decision) and status functions, parsed
- * once per cold start, validated and frozen like lib/config.ts (same helpers).
- */
-export interface ScalingConfig {
-  readonly stage: string;
-  readonly dryRun: boolean;
-  readonly computeGroupName: string;
-  /** Empty when the cluster has no managed storage group yet. */
-  readonly storageGroupName: string;
+/** Parsed once per cold start, validated and frozen; serverless.yml sets it (functions.alarm.environment). */
+export interface ScalingConfig extends SharedConfig {
   readonly topicArn: string;
   readonly decisionQueueUrl: string;
+  /** Where expansion requests go (the storage function's queue); empty when the stage deploys no storage tier. */
+  readonly storageQueueUrl: string;
   readonly dataVolume: string;
   readonly alarms: {
     readonly cpuHigh: string;
@@ -25,45 +21,42 @@ export interface ScalingConfig {
   readonly scaling: ScalingSettings;
 }
 
-export interface StatusConfig {
-  readonly stage: string;
-  readonly dryRun: boolean;
-  readonly computeGroupName: string;
-  readonly storageGroupName: string;
-  readonly targetGroupArn: string;
-}
+/** The variables parseScalingConfig reads (test/unit/config/variables.test.ts proves it). */
+export const SCALING_VARIABLES = [
+  ...SHARED_VARIABLES, 'TOPIC_ARN', 'DECISION_QUEUE_URL', 'STORAGE_QUEUE_URL', 'STORAGE_DATA_VOLUME',
+  'CPU_HIGH_ALARM_NAME', 'CPU_LOW_ALARM_NAME', 'DISK_HIGH_ALARM_NAME',
+  'SCALE_OUT_STEP', 'SCALE_OUT_LARGE_STEP', 'LARGE_STEP_FACTOR', 'SCALE_COOLDOWN_SECONDS', 'SCALE_BUSY_RECHECK_SECONDS', 'SCALE_MAX_RECHECKS',
+] as const;
 
 /** CloudWatch alarm names: 1..255 characters, no control characters. */
 const ALARM_NAME = /^[^\u0000-\u001f\u007f]{1,255}$/;
-const DECIMAL = /^\d+(\.\d+)?$/;
-
-function groupName(env: Env, key: string, isRequired: boolean): string {
-  const value = isRequired ? required(env, key) : optional(env, key, '');
-  return value === '' ? '' : matching(key, value, NAME, 'an Auto Scaling group name');
-}
 
 function alarmName(env: Env, key: string, isRequired: boolean): string {
   const value = isRequired ? required(env, key) : optional(env, key, '');
   return value === '' ? '' : matching(key, value, ALARM_NAME, 'a CloudWatch alarm name (1-255 characters)');
 }
 
-function decimal(env: Env, key: string, fallback: string, minExclusive: number, max: number): number {
-  const raw = optional(env, key, fallback);
-  if (!DECIMAL.test(raw)) throw new ConfigurationError(`${key} must be a decimal number such as 1.5, got ${JSON.stringify(raw)}`);
-  const value = Number(raw);
-  if (!(value > minExclusive) || value > max) throw new ConfigurationError(`${key} must be above ${minExclusive} and at most ${max}, got ${value}`);
-  return value;
+/**
+ * STORAGE_QUEUE_URL of the alarm function: empty when the stage deploys no
+ * storage tier; otherwise it must be a queue URL, and needs STORAGE_ASG_NAME.
+ */
+export function storageQueueUrl(env: Env, storageGroupName: string | undefined): string | undefined {
+  const raw = (env.STORAGE_QUEUE_URL ?? '').trim();
+  if (raw === '') return undefined;
+  const url = matching('STORAGE_QUEUE_URL', raw, URL_RE, 'an SQS queue URL');
+  if (!storageGroupName) throw new ConfigurationError('STORAGE_QUEUE_URL is set but STORAGE_ASG_NAME is not: storage expansion needs the storage group');
+  return url;
 }
 
-export function parseScalingConfig(env: Env): ScalingConfig {
+export function parseScalingConfig(env: Env = process.env): ScalingConfig {
+  const shared = parseShared(env);
   const stepOut = integer(env, 'SCALE_OUT_STEP', 1, 1, 100);
   const largeStepOut = integer(env, 'SCALE_OUT_LARGE_STEP', Math.max(2, stepOut), 1, 100);
   if (largeStepOut < stepOut) {
     throw new ConfigurationError(`SCALE_OUT_LARGE_STEP (${largeStepOut}) must not be below SCALE_OUT_STEP (${stepOut})`);
   }
-  const storageGroupName = groupName(env, 'STORAGE_ASG_NAME', false);
   const diskHigh = alarmName(env, 'DISK_HIGH_ALARM_NAME', false);
-  if (diskHigh !== '' && storageGroupName === '') {
+  if (diskHigh !== '' && shared.storageGroupName === '') {
     throw new ConfigurationError('DISK_HIGH_ALARM_NAME is set but STORAGE_ASG_NAME is not: a brick disk alarm needs the storage group');
   }
   const alarms = {
@@ -76,12 +69,10 @@ export function parseScalingConfig(env: Env): ScalingConfig {
     throw new ConfigurationError(`CPU_HIGH_ALARM_NAME, CPU_LOW_ALARM_NAME and DISK_HIGH_ALARM_NAME must differ, got ${JSON.stringify(names)}`);
   }
   return deepFreeze({
-    stage: matching('STAGE', required(env, 'STAGE'), NAME, 'a stage name'),
-    dryRun: boolean(env, 'DRY_RUN'),
-    computeGroupName: groupName(env, 'COMPUTE_ASG_NAME', true),
-    storageGroupName,
+    ...shared,
     topicArn: matching('TOPIC_ARN', required(env, 'TOPIC_ARN'), ARN, 'an SNS topic ARN'),
     decisionQueueUrl: matching('DECISION_QUEUE_URL', required(env, 'DECISION_QUEUE_URL'), URL_RE, 'an SQS queue URL'),
+    storageQueueUrl: storageQueueUrl(env, shared.storageGroupName) ?? '',
     dataVolume: matching('STORAGE_DATA_VOLUME', optional(env, 'STORAGE_DATA_VOLUME', 'pydio-data'), DOCUMENT_PATTERNS.volume, 'a Gluster volume name ([A-Za-z0-9_-], at most 64)'),
     alarms,
     scaling: {
@@ -92,15 +83,5 @@ export function parseScalingConfig(env: Env): ScalingConfig {
       busyRecheckSeconds: integer(env, 'SCALE_BUSY_RECHECK_SECONDS', 60, 1, 900),
       maxRechecks: integer(env, 'SCALE_MAX_RECHECKS', 96, 0, 10_000),
     },
-  });
-}
-
-export function parseStatusConfig(env: Env): StatusConfig {
-  return deepFreeze({
-    stage: matching('STAGE', required(env, 'STAGE'), NAME, 'a stage name'),
-    dryRun: boolean(env, 'DRY_RUN'),
-    computeGroupName: groupName(env, 'COMPUTE_ASG_NAME', true),
-    storageGroupName: groupName(env, 'STORAGE_ASG_NAME', false),
-    targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), ARN, 'a target group ARN'),
   });
 }

@@ -1,0 +1,79 @@
+/** How one environment variable is read and checked: the helpers every tier's parser uses, and the patterns values must match. */
+import { ConfigurationError } from '../errors';
+
+/** The environment as the parsers read it: process.env by default, a plain record in tests. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+export const NAME = /^[A-Za-z0-9._-]{1,255}$/;
+export const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
+export const URL_RE = /^https?:\/\/\S+$/;
+const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
+const DECIMAL = /^\d+(\.\d+)?$/;
+
+/**
+ * Values that travel into SSM document parameters are checked here with the
+ * documents' own allowedPattern (test/unit/config/compute.test.ts proves they
+ * are the same), so a bad value stops the cold start instead of a SendCommand later.
+ */
+export const DOCUMENT_PATTERNS = {
+  volume: /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/,
+  path: /^(\/[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}){1,16}$/,
+  host: new RegExp(`^${LABEL}(\\.${LABEL})*$`),
+  webService: /^(apache2|httpd)$/,
+  webUser: /^[a-z_][a-z0-9_-]{0,31}$/,
+} as const;
+
+export function required(env: Env, key: string): string {
+  const value = env[key]?.trim();
+  if (value === undefined || value === '') {
+    throw new ConfigurationError(`${key} is required but not set`);
+  }
+  return value;
+}
+
+export function optional(env: Env, key: string, fallback: string): string {
+  const value = env[key]?.trim();
+  return value === undefined || value === '' ? fallback : value;
+}
+
+export function matching(key: string, value: string, pattern: RegExp, what: string): string {
+  if (!pattern.test(value)) {
+    throw new ConfigurationError(`${key} must be ${what}, got ${JSON.stringify(value)}`);
+  }
+  return value;
+}
+
+export function integer(env: Env, key: string, fallback: number, min: number, max: number): number {
+  const raw = optional(env, key, String(fallback));
+  if (!/^\d+$/.test(raw)) {
+    throw new ConfigurationError(`${key} must be a whole number, got ${JSON.stringify(raw)}`);
+  }
+  const value = Number(raw);
+  if (value < min || value > max) {
+    throw new ConfigurationError(`${key} must be between ${min} and ${max}, got ${value}`);
+  }
+  return value;
+}
+
+export function decimal(env: Env, key: string, fallback: string, minExclusive: number, max: number): number {
+  const raw = optional(env, key, fallback);
+  if (!DECIMAL.test(raw)) throw new ConfigurationError(`${key} must be a decimal number such as 1.5, got ${JSON.stringify(raw)}`);
+  const value = Number(raw);
+  if (!(value > minExclusive) || value > max) throw new ConfigurationError(`${key} must be above ${minExclusive} and at most ${max}, got ${value}`);
+  return value;
+}
+
+export function boolean(env: Env, key: string): boolean {
+  const raw = optional(env, key, 'false').toLowerCase();
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigurationError(`${key} must be true or false, got ${JSON.stringify(raw)}`);
+}
+
+export function deepFreeze<T>(value: T): T {
+  if (value && typeof value === 'object') {
+    for (const inner of Object.values(value)) deepFreeze(inner);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,18 @@
+/** The status function's configuration: what it needs to describe the cluster, read-only. */
+import { ARN, deepFreeze, matching, required, type Env } from './env';
+import { parseShared, SHARED_VARIABLES, type SharedConfig } from './shared';
+
+/** Parsed once per cold start, validated and frozen; serverless.yml sets it (functions.status.environment). */
+export interface StatusConfig extends SharedConfig {
+  readonly targetGroupArn: string;
+}
+
+/** The variables parseStatusConfig reads (test/unit/config/variables.test.ts proves it). */
+export const STATUS_VARIABLES = [...SHARED_VARIABLES, 'TARGET_GROUP_ARN'] as const;
+
+export function parseStatusConfig(env: Env = process.env): StatusConfig {
+  return deepFreeze({
+    ...parseShared(env),
+    targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), ARN, 'a target group ARN'),
+  });
+}

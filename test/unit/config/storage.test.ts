@@ -1,0 +1,42 @@
+import { parseConfig } from '../../../lib/config/compute';
+import { parseStorageConfig, parseStorageFunctionConfig } from '../../../lib/config/storage';
+import { ConfigurationError } from '../../../lib/errors';
+import { STORAGE_ENV } from '../usecases/storage/fake-storage';
+
+describe('storage configuration', () => {
+  const base = () => parseConfig(STORAGE_ENV);
+
+  it('reads defaults and the documents', () => {
+    const config = parseStorageConfig(STORAGE_ENV, base());
+    expect(config).toMatchObject({ groupName: 'pydio-storage', volumes: ['pydio-config', 'pydio-data'], replicaCount: 2, settings: { brickRoot: '/bricks', shrinkHeadroom: 0.2 } });
+    expect(Object.isFrozen(config.settings)).toBe(true);
+  });
+
+  it.each([
+    [{ STORAGE_QUEUE_URL: '' }, /STORAGE_QUEUE_URL is required/],
+    [{ DOC_STORAGE_PEER_PROBE: 'a b' }, /DOC_STORAGE_PEER_PROBE must be an SSM document name/],
+    [{ STORAGE_BRICK_ROOT: '/bricks/../etc' }, /STORAGE_BRICK_ROOT must be an absolute path/],
+    [{ STORAGE_BRICK_DEVICE: 'xvdb' }, /STORAGE_BRICK_DEVICE must be empty or a \/dev/],
+    [{ STORAGE_REPLICA_COUNT: '1' }, /STORAGE_REPLICA_COUNT must be between 2 and 9/],
+  ])('refuses %j naming the variable', (over, message) => {
+    expect(() => parseStorageConfig({ ...STORAGE_ENV, ...over }, base())).toThrow(message);
+  });
+
+  it('needs the storage group', () => {
+    const noGroup = parseConfig({ ...STORAGE_ENV, STORAGE_ASG_NAME: '' });
+    expect(() => parseStorageConfig(STORAGE_ENV, noGroup)).toThrow(ConfigurationError);
+  });
+});
+
+describe('parseStorageFunctionConfig', () => {
+  it('reads the compute Config, the storage settings and the EC2 endpoint from one environment', () => {
+    const { config, storage, ec2 } = parseStorageFunctionConfig({ ...STORAGE_ENV, AWS_REGION: 'eu-west-1' });
+    expect(config.storageGroupName).toBe('pydio-storage');
+    expect(storage.groupName).toBe('pydio-storage');
+    expect(ec2).toEqual({ region: 'eu-west-1', url: 'https://ec2.eu-west-1.amazonaws.com/' });
+  });
+
+  it('stops at a cold start without a region, naming it', () => {
+    expect(() => parseStorageFunctionConfig({ ...STORAGE_ENV, AWS_REGION: undefined, AWS_DEFAULT_REGION: undefined })).toThrow(/AWS_REGION must be a region name/);
+  });
+});
