@@ -1,84 +1,92 @@
+/** The flow engine's pure part: flow state, step outcomes, advance, backoff, the heartbeat rule, continuations. */
 import { MalformedEventError } from '../errors';
 import type { LifecycleEvent } from './lifecycle-event';
 
 /**
- * A lifecycle flow is a short list of steps. Between steps that must wait
- * (agent not online yet, command still running, target not healthy yet, drain
- * in progress) the flow's whole state travels in a continuation message that
- * the queue re-delivers after a delay: no Lambda ever sleeps.
+ * Every flow (compute launch and terminate; storage launch, terminate, expand,
+ * shrink) is a table of named steps run by one engine. Between steps that must
+ * wait (agent not online yet, command still running, rebalance in progress)
+ * the flow's whole state travels in a continuation message that its queue
+ * re-delivers after a delay: no Lambda ever sleeps.
+ *
+ * Here: what the engine decides without I/O. The flows' step names are in
+ * lib/core/compute-flow.ts and lib/core/storage/flow-state.ts; the engine that
+ * runs steps through the ports is lib/usecases/flow-runner.ts.
  */
-export type FlowKind = 'compute-launch' | 'compute-terminate';
 
-export const FLOW_STEPS = {
-  'compute-launch': ['await-agent', 'mount-volumes', 'configure-app', 'register-target', 'await-healthy', 'complete'],
-  'compute-terminate': ['deregister-target', 'await-drained', 'drain-node', 'complete'],
-} as const satisfies Record<FlowKind, readonly string[]>;
-
-export type StepName = (typeof FLOW_STEPS)[FlowKind][number];
-
-export interface FlowState {
-  readonly flow: FlowKind;
-  readonly event: LifecycleEvent;
-  readonly step: StepName;
+/** What every flow's state holds; each family of flows adds its own fields. */
+export interface FlowStateBase {
+  readonly flow: string;
+  readonly step: string;
   /** Re-deliveries spent in the current step (drives the backoff). */
   readonly attempt: number;
   readonly startedAt: string;
   readonly stepStartedAt: string;
-  readonly lastHeartbeatAt: string;
+  /** The lifecycle action the flow holds, if any: heartbeats and the re-delivery check are for it. */
+  readonly event?: LifecycleEvent;
+  readonly lastHeartbeatAt?: string;
   /** The hook's heartbeat timeout, read when the flow started. */
-  readonly heartbeatTimeoutSeconds: number;
-  /** Owner of the flow's claim (the first delivery's message id). */
-  readonly owner: string;
-  /** Command of the current document step, once sent. */
-  readonly commandId?: string;
-  /** Set once the launch flow registered the target (to undo on failure). */
-  readonly registered?: boolean;
-  /** Deregistration delay of the target group, read when the drain began. */
-  readonly drainDelaySeconds?: number;
+  readonly heartbeatTimeoutSeconds?: number;
   /** Warnings gathered on the way, reported with the outcome. */
   readonly warnings: readonly string[];
 }
 
-export type StepOutcome =
-  | { readonly kind: 'next'; readonly patch?: Partial<FlowState>; readonly skipTo?: StepName; readonly warning?: string }
-  | { readonly kind: 'wait'; readonly reason: string; readonly delaySeconds?: number; readonly patch?: Partial<FlowState> }
-  | { readonly kind: 'fail'; readonly reason: string; readonly output?: string };
+/**
+ * What a step decided. `StepOutcome` with no argument carries no state change:
+ * what pure decisions (lib/core/decisions.ts) return, usable by any flow.
+ */
+export type StepOutcome<S extends FlowStateBase = never> =
+  | { readonly kind: 'next'; readonly patch?: Partial<S>; readonly skipTo?: S['step']; readonly warning?: string }
+  | { readonly kind: 'wait'; readonly reason: string; readonly delaySeconds?: number; readonly patch?: Partial<S> }
+  | { readonly kind: 'fail'; readonly reason: string; readonly output?: string }
+  /** The flow ends here on purpose (dry run answered, refusal notified). */
+  | { readonly kind: 'done'; readonly patch?: Partial<S> };
 
-export function flowFor(event: LifecycleEvent): FlowKind {
-  return event.transition === 'launch' ? 'compute-launch' : 'compute-terminate';
+/** The flows one queue carries: each flow's steps in order, and how their continuations are marked. */
+export interface FlowFamily<S extends FlowStateBase> {
+  /** The key that marks a continuation of these flows (part of the message format: keep it). */
+  readonly mark: string;
+  /** What a malformed continuation is called in errors. */
+  readonly what: string;
+  readonly steps: { readonly [F in S['flow']]: readonly S['step'][] };
+  /** Fields that belong to the current step (the command in flight): forgotten when the step changes, and by a wait that does not restate them. */
+  readonly stepScoped: readonly (keyof S)[];
+  /** Checks the family's own fields of a state read back from the queue (throws MalformedEventError). */
+  validate(state: Readonly<Record<string, unknown>>, where: string): void;
 }
 
-export function startFlow(
-  event: LifecycleEvent,
-  owner: string,
-  heartbeatTimeoutSeconds: number,
-  now: Date,
-): FlowState {
-  const flow = flowFor(event);
+/** The fields every flow starts with, at the first step of `flow`. */
+export function flowStart<S extends FlowStateBase>(family: FlowFamily<S>, flow: S['flow'], now: Date) {
   const at = now.toISOString();
-  return {
-    flow,
-    event,
-    step: FLOW_STEPS[flow][0],
-    attempt: 0,
-    startedAt: at,
-    stepStartedAt: at,
-    lastHeartbeatAt: at,
-    heartbeatTimeoutSeconds,
-    owner,
-    warnings: [],
-  };
+  const steps: readonly S['step'][] = family.steps[flow as S['flow']];
+  return { flow, step: steps[0] as S['step'], attempt: 0, startedAt: at, stepStartedAt: at, warnings: [] as readonly string[] };
 }
 
-/** The state after a step finished: the next step, or undefined when the flow is done. */
-export function advance(state: FlowState, outcome: Extract<StepOutcome, { kind: 'next' }>, now: Date): FlowState | undefined {
-  const steps: readonly string[] = FLOW_STEPS[state.flow];
+function withoutScoped<S extends FlowStateBase>(family: FlowFamily<S>, state: S): S {
+  const copy: Record<string, unknown> = { ...(state as object) };
+  for (const key of family.stepScoped) delete copy[key as string];
+  return copy as unknown as S;
+}
+
+/** The state after a step finished: the next step (or the one it skips to), undefined when the flow is done. */
+export function advanceFlow<S extends FlowStateBase>(
+  family: FlowFamily<S>,
+  state: S,
+  outcome: Extract<StepOutcome<S>, { kind: 'next' }>,
+  now: Date,
+): S | undefined {
+  const steps: readonly string[] = family.steps[state.flow as S['flow']];
   const target = outcome.skipTo ?? steps[steps.indexOf(state.step) + 1];
   if (target === undefined) return undefined;
   if (!steps.includes(target)) throw new Error(`step ${target} is not part of flow ${state.flow}`);
-  const { commandId: _dropped, ...rest } = { ...state, ...outcome.patch };
+  const rest = withoutScoped(family, { ...state, ...outcome.patch });
   const warnings = outcome.warning ? [...rest.warnings, outcome.warning] : rest.warnings;
-  return { ...rest, warnings, step: target as StepName, attempt: 0, stepStartedAt: now.toISOString() };
+  return { ...rest, warnings, step: target, attempt: 0, stepStartedAt: now.toISOString() };
+}
+
+/** The state a waiting step leaves for its next delivery: one attempt more; the command in flight only when the step restated it. */
+export function waitingFlow<S extends FlowStateBase>(family: FlowFamily<S>, state: S, outcome: Extract<StepOutcome<S>, { kind: 'wait' }>): S {
+  return { ...withoutScoped(family, state), ...outcome.patch, attempt: state.attempt + 1 };
 }
 
 /** Seconds since an ISO time. */
@@ -96,9 +104,10 @@ export function backoffSeconds(attempt: number, baseSeconds: number, maxSeconds:
  * Record a heartbeat now when, by the time the next delivery arrives, more
  * than half the hook's heartbeat timeout would have passed since the last one.
  */
-export function needsHeartbeat(state: FlowState, delaySeconds: number, now: Date): boolean {
-  if (state.heartbeatTimeoutSeconds <= 0) return false;
-  return secondsSince(state.lastHeartbeatAt, now) + delaySeconds >= state.heartbeatTimeoutSeconds / 2;
+export function needsHeartbeat(state: FlowStateBase, delaySeconds: number, now: Date): boolean {
+  const timeout = state.heartbeatTimeoutSeconds ?? 0;
+  if (timeout <= 0 || !state.lastHeartbeatAt) return false;
+  return secondsSince(state.lastHeartbeatAt, now) + delaySeconds >= timeout / 2;
 }
 
 /** A heartbeat interval at least as long as the hook timeout cannot keep the hook alive. */
@@ -109,38 +118,29 @@ export function heartbeatWarning(heartbeatTimeoutSeconds: number, maxDelaySecond
   return undefined;
 }
 
-const MARK = 'pydio-autoscaler/flow';
-
-export function encodeContinuation(state: FlowState): string {
-  return JSON.stringify({ [MARK]: 1, state });
+export function encodeFlow<S extends FlowStateBase>(family: FlowFamily<S>, state: S): string {
+  return JSON.stringify({ [family.mark]: 1, state });
 }
 
-export function isContinuation(body: unknown): body is { [MARK]: 1; state: unknown } {
-  return typeof body === 'object' && body !== null && MARK in body;
+export function isFlowContinuation<S extends FlowStateBase>(family: FlowFamily<S>, body: unknown): body is { state: unknown } {
+  return typeof body === 'object' && body !== null && family.mark in body;
 }
 
 /** Validate a continuation read back from the queue. */
-export function decodeContinuation(body: { state: unknown }): FlowState {
-  const s = body.state as Partial<FlowState> | undefined;
-  const where = 'continuation message';
+export function decodeFlow<S extends FlowStateBase>(family: FlowFamily<S>, body: { state: unknown }): S {
+  const s = body.state as Record<string, unknown> | undefined;
+  const where = family.what;
   if (typeof s !== 'object' || s === null) throw new MalformedEventError(`${where}: state is missing`);
-  if (s.flow !== 'compute-launch' && s.flow !== 'compute-terminate') {
+  if (typeof s.flow !== 'string' || !Object.hasOwn(family.steps, s.flow)) {
     throw new MalformedEventError(`${where}: unknown flow ${JSON.stringify(s.flow)}`);
   }
-  const steps: readonly string[] = FLOW_STEPS[s.flow];
+  const steps: readonly string[] = family.steps[s.flow as S['flow']];
   if (typeof s.step !== 'string' || !steps.includes(s.step)) {
     throw new MalformedEventError(`${where}: step ${JSON.stringify(s.step)} is not part of flow ${s.flow}`);
   }
-  for (const key of ['startedAt', 'stepStartedAt', 'lastHeartbeatAt', 'owner'] as const) {
+  for (const key of ['startedAt', 'stepStartedAt'] as const) {
     if (typeof s[key] !== 'string') throw new MalformedEventError(`${where}: ${key} is missing`);
   }
-  if (typeof s.attempt !== 'number' || typeof s.heartbeatTimeoutSeconds !== 'number') {
-    throw new MalformedEventError(`${where}: attempt or heartbeatTimeoutSeconds is not a number`);
-  }
-  const e = s.event as Partial<LifecycleEvent> | undefined;
-  if (!e || e.kind !== 'lifecycle' || typeof e.instanceId !== 'string' || typeof e.groupName !== 'string'
-    || typeof e.hookName !== 'string' || typeof e.token !== 'string') {
-    throw new MalformedEventError(`${where}: lifecycle event is incomplete`);
-  }
-  return { ...(s as FlowState), warnings: Array.isArray(s.warnings) ? s.warnings : [] };
+  family.validate(s, where);
+  return { ...(s as unknown as S), warnings: Array.isArray(s.warnings) ? s.warnings : [] };
 }

@@ -1,4 +1,4 @@
-import type { FlowKind, FlowState } from './flow';
+import type { FlowKind, FlowState } from './compute-flow';
 import type { LifecycleEvent } from './lifecycle-event';
 import { buildNotification, factLines, type Fact, type Notification } from './notification';
 

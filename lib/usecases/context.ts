@@ -8,7 +8,7 @@ import { createQueuePort, createSqsClient } from '../aws/sqs';
 import { createSsmClient, createSsmPort } from '../aws/ssm';
 import { parseConfig, type Config } from '../config/compute';
 import { logger } from '../logger';
-import type { LifecycleDeps } from './lifecycle';
+import type { LifecycleDeps } from './compute/common';
 import type { StorageDeps } from './storage/cluster';
 import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { createCloudWatchClient, createMetricsPort } from '../aws/cloudwatch';

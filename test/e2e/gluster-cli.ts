@@ -5,7 +5,7 @@
  * a second one with its cluster lock. The product retries that (GLUSTER_BUSY);
  * so does the tests' reader, bounded, and any other failure is thrown at once.
  */
-import { GLUSTER_BUSY } from '../../lib/usecases/storage/cluster';
+import { GLUSTER_BUSY } from '../../lib/usecases/storage/documents';
 
 export interface HostExec {
   exec(instanceId: string, argv: readonly string[], timeoutSeconds?: number): Promise<string>;

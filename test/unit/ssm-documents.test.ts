@@ -31,7 +31,7 @@ const DIR = join(__dirname, '..', '..', 'ssm-documents');
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const render = require(join(DIR, 'render.js')) as RenderModule;
 
-/** The contract with the Lambda (lib/usecases/lifecycle.ts) and the sandbox. */
+/** The contract with the Lambda (lib/usecases/compute/*-flow.ts, lib/usecases/storage/*-flow.ts) and the sandbox. */
 const CONTRACT = {
   mountVolumes: {
     name: 'pydio-mount-volumes',

@@ -1,7 +1,7 @@
 /** Watching a running storage step: go on, wait, or fail, from a rebalance's or a heal's progress. */
 import type { TaskStatus } from './gluster-parse';
 
-/** The watch's verdict on a running task; planToStep (flows.ts) turns it into the flow's StorageOutcome. */
+/** The watch's verdict on a running task; fromWatch (flow-state.ts) turns it into the flow's StorageOutcome. */
 export type WatchOutcome =
   | { readonly kind: 'next'; readonly note?: string }
   | { readonly kind: 'wait'; readonly reason: string }

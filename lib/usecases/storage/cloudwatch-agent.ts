@@ -1,8 +1,10 @@
+/** Launch steps that install and configure the CloudWatch agent on a new storage member (a failure is a warning, not an ABANDON). */
 import { secondsSince } from '../../core/flow';
 import { AwsCallError, errorName } from '../../errors';
-import { runDocumentStep, type StorageDeps } from './cluster';
+import type { StorageFlowState, StorageOutcome } from '../../core/storage/flow-state';
+import type { StorageDeps } from './cluster';
 import { AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, AGENT_PACKAGE } from '../../config/storage';
-import type { StorageFlowState, StorageOutcome } from './state';
+import { runDocumentStep } from './documents';
 
 /**
  * Launch steps that install the CloudWatch agent (AWS-ConfigureAWSPackage)

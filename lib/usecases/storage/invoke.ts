@@ -1,5 +1,8 @@
+/** A direct invoke of the storage function (dry-run plan or queued request), and the alarm side's StorageExpansionPort. */
 import { decideInvocation } from '../../core/decisions';
 import { malformedEvent } from '../../core/messages';
+import { healthName, type HealthRecord } from '../../core/records';
+import { encodeStorageRequest, type StorageRequest } from '../../core/storage/flow-state';
 import * as storageMessages from '../../core/storage/messages';
 import { planExpansion, type ExpansionPlan } from '../../core/storage/expand';
 import { planShrink, type ShrinkPlan } from '../../core/storage/shrink';
@@ -9,10 +12,10 @@ import type { SsmPort } from '../../ports/ssm';
 import { MalformedEventError } from '../../errors';
 import type { Log } from '../../logger';
 import type { StorageExpansionPort } from '../../ports/storage';
-import { healthName, pickMember, readStatusParts, snapshotFromStatus, statusParameters, type HealthRecord, type StorageDeps } from './cluster';
-import { lockHolder } from './flows';
+import { pickMember, type StorageDeps } from './cluster';
+import { lockHolder } from './lock';
 import { asRunByStage, parseStorageRequest } from './requests';
-import { encodeStorageRequest, type StorageRequest } from './state';
+import { readStatusParts, snapshotFromStatus, statusParameters } from './status-read';
 
 /** What a direct invoke answers, synchronously. */
 export type InvokeAnswer =
@@ -88,7 +91,7 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
   return { outcome: 'planned', dryRun: true, plan, commands: plan.commands };
 }
 
-/** The alarm side's view of the storage tier: StorageExpansionPort of lib/usecases/ports.ts. */
+/** The alarm side's view of the storage tier: StorageExpansionPort of lib/ports/storage.ts. */
 export type StorageExpansion = StorageExpansionPort;
 
 /** Recorded health older than this is not trusted (the flow re-checks anyway). */

@@ -1,6 +1,7 @@
+/** A storage operation request (manual invoke, alarm, queued), validated field by field. */
 import { DOCUMENT_PATTERNS } from '../../config/env';
 import { MalformedEventError } from '../../errors';
-import type { StorageRequest } from './state';
+import type { StorageRequest } from '../../core/storage/flow-state';
 
 const FIELDS = {
   expand: ['action', 'volume', 'sets', 'dryRun', 'allowSameZone', 'reason', 'strategy'],

@@ -1,4 +1,6 @@
+/** The status summary the storage function records, and the status function's read-only view of the recorded storage state. */
 import type { ParameterPort, SsmPort } from '../../ports/ssm';
+import { healthName, membersPath, summaryName } from '../../core/records';
 import type { ClusterSnapshot } from '../../core/storage/snapshot';
 import type { Log } from '../../logger';
 import type { StorageBrickStatus, StoragePeerStatus, StorageStatus, StorageStatusPort, StorageTaskStatus, StorageVolumeStatus } from '../../ports/storage';
@@ -12,9 +14,6 @@ import type { StorageBrickStatus, StoragePeerStatus, StorageStatus, StorageStatu
 
 /** A standard-tier String parameter holds at most 4 KB. */
 export const SUMMARY_MAX_BYTES = 4096;
-
-const prefix = (stage: string) => `/pydio-autoscaler/${stage}/storage`;
-export const summaryName = (stage: string) => `${prefix(stage)}/summary`;
 
 export interface StatusSummary {
   readonly at: string;
@@ -128,7 +127,7 @@ export function createStorageStatus(deps: StorageStatusDeps): StorageStatusPort 
   async function readMembers(): Promise<{ members: MemberView[]; ignored: number }> {
     const members: MemberView[] = [];
     let ignored = 0;
-    for (const { name, value } of await deps.ssm.listParameters(`${prefix(deps.stage)}/members`)) {
+    for (const { name, value } of await deps.ssm.listParameters(membersPath(deps.stage))) {
       let r: unknown;
       try {
         r = JSON.parse(value);
@@ -147,7 +146,7 @@ export function createStorageStatus(deps: StorageStatusDeps): StorageStatusPort 
   }
 
   async function readHealth(): Promise<{ healthy: boolean | 'unknown'; reason?: string }> {
-    const raw = await deps.ssm.claimOwner(`${prefix(deps.stage)}/health`);
+    const raw = await deps.ssm.claimOwner(healthName(deps.stage));
     if (raw === undefined) return { healthy: 'unknown', reason: 'no health recorded yet' };
     try {
       const h = JSON.parse(raw) as unknown;

@@ -1,14 +1,12 @@
 import {
   advance,
-  backoffSeconds,
   decodeContinuation,
   encodeContinuation,
-  heartbeatWarning,
   isContinuation,
-  needsHeartbeat,
   startFlow,
   type FlowState,
-} from '../../../lib/core/flow';
+} from '../../../lib/core/compute-flow';
+import { backoffSeconds, heartbeatWarning, needsHeartbeat } from '../../../lib/core/flow';
 import type { LifecycleEvent } from '../../../lib/core/lifecycle-event';
 import { MalformedEventError } from '../../../lib/errors';
 

@@ -1,4 +1,4 @@
-import { startFlow } from '../../../lib/core/flow';
+import { startFlow } from '../../../lib/core/compute-flow';
 import type { LifecycleEvent } from '../../../lib/core/lifecycle-event';
 import * as messages from '../../../lib/core/messages';
 import { fitSubject, SUBJECT_MAX } from '../../../lib/core/notification';

@@ -11,7 +11,7 @@ import type { CommandInvocation, ManagedInstance, SendCommandInput, SsmPort } fr
 import { parseConfig, type Config } from '../../../lib/config/compute';
 import type { Notification } from '../../../lib/core/notification';
 import type { Log } from '../../../lib/logger';
-import type { LifecycleDeps } from '../../../lib/usecases/lifecycle';
+import type { LifecycleDeps } from '../../../lib/usecases/compute/common';
 
 export const ENV = {
   STAGE: 'test',

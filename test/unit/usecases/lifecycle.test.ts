@@ -1,4 +1,5 @@
-import { handleLifecycleMessage, type MessageOutcome } from '../../../lib/usecases/lifecycle';
+import type { MessageOutcome } from '../../../lib/usecases/flow-runner';
+import { handleLifecycleMessage } from '../../../lib/usecases/lifecycle';
 import { FakeCloud, INSTANCE, lifecycleEvent } from './fake-cloud';
 
 /** Deliver a message, then every continuation it queues (advancing the clock by each delay). */

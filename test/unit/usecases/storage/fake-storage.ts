@@ -17,7 +17,8 @@ import { BUNDLE_END, SSM_STDOUT_LIMIT, STATUS_PART_CHARS, STATUS_STEPS } from '.
 import type { Log } from '../../../../lib/logger';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
 import { parseStorageConfig } from '../../../../lib/config/storage';
-import { handleStorageMessage, type StorageMessageOutcome } from '../../../../lib/usecases/storage/flows';
+import type { MessageOutcome as StorageMessageOutcome } from '../../../../lib/usecases/flow-runner';
+import { handleStorageMessage } from '../../../../lib/usecases/storage/flows';
 import { ENV } from '../fake-cloud';
 
 export const GiB = 1024 ** 3;

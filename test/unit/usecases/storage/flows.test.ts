@@ -1,7 +1,7 @@
 import { AwsCallError } from '../../../../lib/errors';
 import { parseStatusBundle } from '../../../../lib/core/storage/gluster-parse';
 import { SSM_STDOUT_LIMIT, STATUS_PART_CHARS } from '../../../../lib/core/storage/status-frame';
-import { encodeStorageRequest } from '../../../../lib/usecases/storage/state';
+import { encodeStorageRequest } from '../../../../lib/core/storage/flow-state';
 import { A, B, FakeStorage, GiB, frameStatus } from './fake-storage';
 
 const request = (over: Record<string, unknown> = {}) =>

@@ -21,10 +21,10 @@ import { parseConfig } from '../../../../lib/config/compute';
 import { AwsCallError, ConfigurationError } from '../../../../lib/errors';
 import { parseStorageConfig, readOnlyDocuments } from '../../../../lib/config/storage';
 import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
-import { leastGrownBytes, parseGrowReport } from '../../../../lib/usecases/storage/grow';
+import { leastGrownBytes, parseGrowReport } from '../../../../lib/core/storage/grow';
 import { handleStorageInvoke } from '../../../../lib/usecases/storage/invoke';
 import { parseStorageRequest } from '../../../../lib/usecases/storage/requests';
-import { encodeStorageRequest, type StorageRequest } from '../../../../lib/usecases/storage/state';
+import { encodeStorageRequest, type StorageRequest } from '../../../../lib/core/storage/flow-state';
 import { awsError, recordingLog } from '../../aws/helpers';
 import { A, B, FakeStorage, GiB, STORAGE_ENV, type FakeNode } from './fake-storage';
 

@@ -1,7 +1,8 @@
 import type { ClusterSnapshot } from '../../../../lib/core/storage/snapshot';
 import type { Log } from '../../../../lib/logger';
+import { summaryName } from '../../../../lib/core/records';
 import {
-  createStorageStatus, decodeSummary, encodeSummary, NO_SUMMARY_YET, SUMMARY_MAX_BYTES, summarizeSnapshot, summaryName,
+  createStorageStatus, decodeSummary, encodeSummary, NO_SUMMARY_YET, SUMMARY_MAX_BYTES, summarizeSnapshot,
   type RecordedStorageStatus, type StatusSummary,
 } from '../../../../lib/usecases/storage/status';
 

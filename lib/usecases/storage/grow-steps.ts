@@ -1,16 +1,20 @@
+/** Grow in place, part of the expand flow: enlarge the EBS volumes of one replica set, wait, grow each XFS, verify in Gluster. */
 import type { VolumePort } from '../../ports/ec2-volumes';
 import { secondsSince } from '../../core/flow';
-import { describeExpansion } from '../../core/storage/messages';
+import type { StorageFlowState, StorageOutcome } from '../../core/storage/flow-state';
 import { formatBytes } from '../../core/storage/bytes';
 import type { ExpansionPlan } from '../../core/storage/expand';
-import type { PlanStep } from '../../core/storage/steps';
+import { GiB, leastGrownBytes, parseGrowReport, startGrowProgress, withBrick, type GROW_STEPS, type GrowingBrick, type GrowProgress } from '../../core/storage/grow';
 import { AwsCallError, StepFailedError } from '../../errors';
-import { readSnapshotStep, runDocumentStep, type StorageDeps } from './cluster';
-import type { StorageFlowState, StorageOutcome } from './state';
+import type { StepTable } from '../flow-runner';
+import type { StorageDeps } from './cluster';
+import { runDocumentStep } from './documents';
+import { readSnapshotStep } from './status-read';
 
 /**
  * Grow in place (issue 4): the bricks of one replica set get larger EBS
  * volumes and their XFS file systems grow; no new bricks, no rebalance.
+ * The pure part (progress, report, facts) is lib/core/storage/grow.ts.
  *
  *   grow-volumes      ModifyVolume(Size) on each brick's EBS volume (the one
  *                     attached at the stage's brick device), all in one pass
@@ -23,48 +27,6 @@ import type { StorageFlowState, StorageOutcome } from './state';
  * Every step re-reads what EC2 says, so a re-delivered message never
  * modifies a volume twice.
  */
-
-const GiB = 1024 ** 3;
-
-export const GROW_STEPS = ['grow-volumes', 'await-volumes', 'grow-filesystems', 'verify-grown'] as const;
-export type GrowStep = (typeof GROW_STEPS)[number];
-
-export function isGrowStep(step: string): step is GrowStep {
-  return (GROW_STEPS as readonly string[]).includes(step);
-}
-
-/** What the flow knows about one brick being grown (travels in the continuation). */
-export interface GrowingBrick {
-  readonly instanceId: string;
-  readonly host: string;
-  readonly volumeId?: string;
-  readonly sizeBeforeGiB?: number;
-  /** ModifyVolume sent (or found done by an earlier delivery). */
-  readonly modified?: boolean;
-  /** The modification reached optimizing/completed. */
-  readonly ready?: boolean;
-  /** storage-grow-brick report: file system bytes before/after. */
-  readonly fsBefore?: number;
-  readonly fsAfter?: number;
-  readonly fsGrown?: boolean;
-  /** What Gluster reported for the brick once grown (bytes). */
-  readonly verifiedBytes?: number;
-  readonly dryRun?: boolean;
-}
-
-export interface GrowProgress {
-  readonly toGiB: number;
-  readonly bricks: readonly GrowingBrick[];
-}
-
-/**
- * The least size Gluster may report for a brick whose XFS now spans
- * `fsBytes`: XFS keeps its internal log (at least 64 MiB, at most 2 GiB) and
- * some metadata out of the total statvfs reports.
- */
-export function leastGrownBytes(fsBytes: number): number {
-  return Math.floor(fsBytes - Math.min(2 * GiB, fsBytes * 0.05) - fsBytes * 0.01);
-}
 
 /** EC2 refusals that no re-delivery can fix: the flow fails with EC2's words. */
 const FINAL_EC2_CODES = new Set([
@@ -88,36 +50,14 @@ function planOf(state: StorageFlowState): ExpansionPlan {
   return plan;
 }
 
-/** The grow-brick steps of a plan as the progress the flow starts with. */
-export function startGrowProgress(plan: ExpansionPlan): GrowProgress {
-  const steps = plan.steps.filter((s): s is Extract<PlanStep, { kind: 'grow-brick' }> => s.kind === 'grow-brick');
-  if (steps.length === 0) throw new StepFailedError('plan', 'the grow-in-place plan has no grow-brick step');
-  const toBytes = Math.max(...steps.map((s) => s.toBytes));
-  return { toGiB: Math.ceil(toBytes / GiB), bricks: steps.map((s) => ({ instanceId: s.instanceId, host: s.host })) };
-}
-
 function progressOf(state: StorageFlowState): GrowProgress {
   return state.grow ?? startGrowProgress(planOf(state));
-}
-
-function withBrick(progress: GrowProgress, index: number, patch: Partial<GrowingBrick>): GrowProgress {
-  return { ...progress, bricks: progress.bricks.map((b, i) => (i === index ? { ...b, ...patch } : b)) };
 }
 
 function finalEc2(error: unknown): string | undefined {
   if (!(error instanceof AwsCallError)) return undefined;
   const code = (error as AwsCallError & { code?: string }).code;
   return code !== undefined && FINAL_EC2_CODES.has(code) ? error.message : undefined;
-}
-
-export async function growStep(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
-  switch (state.step) {
-    case 'grow-volumes': return growVolumes(state, deps);
-    case 'await-volumes': return awaitVolumes(state, deps);
-    case 'grow-filesystems': return growFilesystems(state, deps);
-    case 'verify-grown': return verifyGrown(state, deps);
-  }
-  throw new StepFailedError(state.step, `step ${state.step} is not a grow-in-place step`);
 }
 
 async function growVolumes(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
@@ -195,15 +135,6 @@ async function awaitVolumes(state: StorageFlowState, deps: StorageDeps): Promise
   return { kind: 'wait', reason: `waiting for the EBS modifications: ${waiting.join(', ')}`, patch: { grow: progress } };
 }
 
-const REPORT = /^grow-brick device=(\S+) device_bytes=(\d+) fs_bytes_before=(\d+) fs_bytes_after=(\d+) grown=(yes|no)$/m;
-
-/** The storage-grow-brick report line, or undefined. */
-export function parseGrowReport(stdout: string): { device: string; deviceBytes: number; before: number; after: number; grown: boolean } | undefined {
-  const m = REPORT.exec(stdout);
-  if (!m) return undefined;
-  return { device: m[1] as string, deviceBytes: Number(m[2]), before: Number(m[3]), after: Number(m[4]), grown: m[5] === 'yes' };
-}
-
 async function growFilesystems(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const progress = progressOf(state);
   const index = progress.bricks.findIndex((b) => b.fsGrown === undefined);
@@ -254,15 +185,9 @@ async function verifyGrown(state: StorageFlowState, deps: StorageDeps): Promise<
   return { kind: 'next', skipTo: 'finish', patch: { grow: { ...progress, bricks: progress.bricks.map((b) => ({ ...b, verifiedBytes: bricks.find((x) => x.host === b.host)?.sizeTotal })) } } };
 }
 
-/** What the success notification says about a grow in place. */
-export function grownFacts(state: StorageFlowState): string[] {
-  const plan = state.expansion;
-  const progress = state.grow;
-  if (!plan || !progress) return [];
-  const lines = progress.bricks.map((b) => {
-    const ebs = `${b.volumeId ?? 'volume ?'} ${b.sizeBeforeGiB ?? '?'} -> ${progress.toGiB} GiB`;
-    const fs = b.fsBefore !== undefined && b.fsAfter !== undefined ? `, XFS ${formatBytes(b.fsBefore)} -> ${formatBytes(b.fsAfter)}${b.fsGrown ? '' : ' (already grown)'}` : '';
-    return `${b.instanceId} (${b.host}): ${ebs}${fs}${b.verifiedBytes ? `; Gluster reports ${formatBytes(b.verifiedBytes)}` : ''}`;
-  });
-  return [describeExpansion(plan), `Strategy: grow-in-place - ${plan.why}`, ...lines, 'No rebalance: the bricks grew in place, no file moved.'];
-}
+export const GROW: StepTable<(typeof GROW_STEPS)[number], StorageFlowState, StorageDeps> = {
+  'grow-volumes': growVolumes,
+  'await-volumes': awaitVolumes,
+  'grow-filesystems': growFilesystems,
+  'verify-grown': verifyGrown,
+};

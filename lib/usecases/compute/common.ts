@@ -1,0 +1,66 @@
+/** What the compute flows touch (LifecycleDeps) and the steps they share: a document run, the completion. */
+import type { AutoScalingPort } from '../../ports/autoscaling';
+import type { TargetGroupPort } from '../../ports/elbv2';
+import type { NotifierPort } from '../../ports/sns';
+import type { QueuePort } from '../../ports/sqs';
+import type { SsmPort } from '../../ports/ssm';
+import type { Config } from '../../config/compute';
+import { logKeys, type ComputeOutcome, type FlowState } from '../../core/compute-flow';
+import { decideInvocation } from '../../core/decisions';
+import { secondsSince } from '../../core/flow';
+import * as messages from '../../core/messages';
+import { lifecycleClaimName } from '../../core/records';
+import type { Log } from '../../logger';
+import { actionRef } from '../flow-runner';
+import type { MetricsSink } from '../../ports/metrics';
+
+export interface LifecycleDeps {
+  readonly config: Config;
+  readonly autoScaling: AutoScalingPort;
+  readonly ssm: SsmPort;
+  readonly targets: TargetGroupPort;
+  readonly notifier: NotifierPort;
+  readonly queue: QueuePort;
+  /** Lifecycle durations and failures, as embedded metric format (flushed by the handler). */
+  readonly metrics: MetricsSink;
+  readonly log: Log;
+  readonly now: () => Date;
+}
+
+/**
+ * A document step: the first delivery sends the command and waits; later
+ * deliveries read its invocation (keeping the command while it runs) until
+ * it ended.
+ */
+export async function runDocument(
+  state: FlowState,
+  deps: LifecycleDeps,
+  documentName: string,
+  parameters: () => Promise<Record<string, string>>,
+): Promise<ComputeOutcome> {
+  const { config } = deps;
+  if (!state.commandId) {
+    const commandId = await deps.ssm.sendCommand({
+      documentName,
+      instanceId: state.event.instanceId,
+      parameters: await parameters(),
+      timeoutSeconds: config.timing.commandTimeoutSeconds,
+      comment: `pydio-autoscaler ${state.flow} ${state.step} ${state.event.instanceId}`,
+    });
+    deps.log.info('command sent', { ...logKeys(state), commandId, documentName });
+    return { kind: 'wait', reason: `${documentName} sent`, delaySeconds: Math.max(1, config.timing.retryBaseSeconds), patch: { commandId } };
+  }
+  const invocation = await deps.ssm.getInvocation(state.commandId, state.event.instanceId);
+  const decided = decideInvocation(invocation, documentName, secondsSince(state.stepStartedAt, deps.now()), config.timing.commandTimeoutSeconds);
+  return decided.kind === 'wait' ? { ...decided, patch: { commandId: state.commandId } } : decided;
+}
+
+/** The last step of both compute flows: CONTINUE, tell ops, give the claim back. */
+export async function completeAction(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+  const { config } = deps;
+  const result = await deps.autoScaling.completeLifecycleAction(actionRef(state.event), 'CONTINUE');
+  const note = result === 'already-completed' ? 'the lifecycle action had already been completed' : undefined;
+  await deps.notifier.publish(messages.flowSucceeded(config.stage, state, deps.now(), note));
+  await deps.ssm.release(lifecycleClaimName(config.stage, state.event));
+  return { kind: 'next' };
+}

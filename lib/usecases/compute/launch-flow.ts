@@ -1,0 +1,94 @@
+/** The compute launch flow's steps: agent online, mount the volumes, configure the app, register, healthy, complete. */
+import { logKeys, type ComputeOutcome, type FlowState, type StepOf } from '../../core/compute-flow';
+import { agentTooOld, attachmentWarnings, decideHealthy, stickinessWarnings } from '../../core/decisions';
+import { secondsSince } from '../../core/flow';
+import * as messages from '../../core/messages';
+import { StepFailedError } from '../../errors';
+import type { StepTable } from '../flow-runner';
+import { completeAction, runDocument, type LifecycleDeps } from './common';
+
+/** How much longer than the load balancer the web server keeps an idle connection. */
+export const KEEP_ALIVE_MARGIN_SECONDS = 5;
+
+async function awaitAgent(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+  const inStep = secondsSince(state.stepStartedAt, deps.now());
+  const [agent] = await deps.ssm.describeManagedInstances([state.event.instanceId]);
+  const tooOld = agentTooOld(agent?.agentVersion);
+  if (agent?.online && tooOld) return { kind: 'fail', reason: tooOld };
+  if (agent?.online) return { kind: 'next' };
+  if (inStep > deps.config.timing.ssmOnlineTimeoutSeconds) {
+    return { kind: 'fail', reason: `SSM agent not online after ${Math.round(inStep)}s (${agent ? 'connection lost' : 'instance not registered with SSM'}); check the instance profile and the agent` };
+  }
+  return { kind: 'wait', reason: 'SSM agent not online yet' };
+}
+
+function mountVolumes(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+  const { config } = deps;
+  return runDocument(state, deps, config.documents.mountVolumes, async () => ({
+    ConfigVolume: config.gluster.configVolume,
+    DataVolume: config.gluster.dataVolume,
+    Servers: (await glusterServers(deps)).join(','),
+    ConfigMount: config.gluster.configMount,
+    DataMount: config.gluster.dataMount,
+  }));
+}
+
+function configureApp(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+  const { config } = deps;
+  return runDocument(state, deps, config.documents.configureApp, async () => ({
+    AppRoot: config.app.root,
+    ConfigMount: config.gluster.configMount,
+    DataMount: config.gluster.dataMount,
+    WebUser: config.app.webUser,
+    WebService: config.app.webService,
+    AppPort: String(config.appPort),
+    // ELB: "configure the idle timeout of your application to be larger than the idle timeout
+    // configured for the load balancer", else a reused connection the app just closed is a 502.
+    KeepAliveTimeout: String(config.loadBalancerIdleTimeoutSeconds + KEEP_ALIVE_MARGIN_SECONDS),
+  }));
+}
+
+async function registerTarget(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+  const { config } = deps;
+  const settings = await deps.targets.describeSettings(config.targetGroupArn);
+  const group = await deps.autoScaling.describeGroup(state.event.groupName);
+  const warnings = [...stickinessWarnings(settings, config.app.sessionCookie), ...attachmentWarnings(group?.targetGroupArns ?? [], config.targetGroupArn)];
+  for (const warning of warnings) {
+    deps.log.warn(warning, logKeys(state));
+    await deps.notifier.publish(messages.flowWarning(config.stage, state, warning));
+  }
+  await deps.targets.registerTarget(config.targetGroupArn, state.event.instanceId, config.appPort);
+  return { kind: 'next', patch: { registered: true, warnings: [...state.warnings, ...warnings] } };
+}
+
+async function awaitHealthy(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+  const { config } = deps;
+  const inStep = secondsSince(state.stepStartedAt, deps.now());
+  if (config.dryRun) return { kind: 'next' };
+  const health = await deps.targets.describeTargetHealth(config.targetGroupArn, state.event.instanceId, config.appPort);
+  return decideHealthy(health, inStep, config.timing.healthyTimeoutSeconds);
+}
+
+/** The Gluster servers a client mounts from: configured, or the storage group's in-service members. */
+async function glusterServers(deps: LifecycleDeps): Promise<string[]> {
+  const { config } = deps;
+  if (config.gluster.servers.length > 0) return [...config.gluster.servers];
+  const group = await deps.autoScaling.describeGroup(config.storageGroupName);
+  if (!group) throw new StepFailedError('mount-volumes', `storage group ${config.storageGroupName} does not exist`);
+  const ids = group.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId);
+  const agents = ids.length ? await deps.ssm.describeManagedInstances(ids) : [];
+  const ips = agents.filter((a) => a.online && a.ipAddress).map((a) => a.ipAddress as string).sort();
+  if (ips.length === 0) {
+    throw new StepFailedError('mount-volumes', `no in-service storage node with an online agent in ${config.storageGroupName}: nothing to mount from`);
+  }
+  return ips;
+}
+
+export const COMPUTE_LAUNCH: StepTable<StepOf<'compute-launch'>, FlowState, LifecycleDeps> = {
+  'await-agent': awaitAgent,
+  'mount-volumes': mountVolumes,
+  'configure-app': configureApp,
+  'register-target': registerTarget,
+  'await-healthy': awaitHealthy,
+  complete: completeAction,
+};

@@ -1,0 +1,53 @@
+/** The compute terminate flow's steps: deregister, wait for the drain, stop the node cleanly, complete. */
+import type { ComputeOutcome, FlowState, StepOf } from '../../core/compute-flow';
+import { decideDrained } from '../../core/decisions';
+import { secondsSince } from '../../core/flow';
+import type { StepTable } from '../flow-runner';
+import { completeAction, runDocument, type LifecycleDeps } from './common';
+
+async function deregisterTarget(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+  const { config } = deps;
+  const { instanceId } = state.event;
+  const health = await deps.targets.describeTargetHealth(config.targetGroupArn, instanceId, config.appPort);
+  if (health.state === 'absent' || health.state === 'unused') {
+    return { kind: 'next', skipTo: 'drain-node' };
+  }
+  const settings = await deps.targets.describeSettings(config.targetGroupArn);
+  await deps.targets.deregisterTarget(config.targetGroupArn, instanceId, config.appPort);
+  return { kind: 'next', patch: { drainDelaySeconds: settings.deregistrationDelaySeconds } };
+}
+
+async function awaitDrained(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+  const { config } = deps;
+  const inStep = secondsSince(state.stepStartedAt, deps.now());
+  if (config.dryRun) return { kind: 'next' };
+  const health = await deps.targets.describeTargetHealth(config.targetGroupArn, state.event.instanceId, config.appPort);
+  return decideDrained(health, inStep, state.drainDelaySeconds ?? 300, config.timing.drainMaxSeconds, config.timing.retryMaxSeconds);
+}
+
+async function drainNode(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+  const { config } = deps;
+  if (!state.commandId) {
+    const [agent] = await deps.ssm.describeManagedInstances([state.event.instanceId]);
+    if (!agent?.online) {
+      return { kind: 'next', warning: 'SSM agent is not online: the web server was not stopped and volumes were not unmounted cleanly; termination goes on' };
+    }
+  }
+  const outcome = await runDocument(state, deps, config.documents.drainNode, async () => ({
+    ConfigMount: config.gluster.configMount,
+    DataMount: config.gluster.dataMount,
+    WebService: config.app.webService,
+  }));
+  // A dying instance must not block termination.
+  if (outcome.kind === 'fail') {
+    return { kind: 'next', warning: `drain document did not succeed (${outcome.reason}); termination goes on${outcome.output ? `\n${outcome.output}` : ''}` };
+  }
+  return outcome;
+}
+
+export const COMPUTE_TERMINATE: StepTable<StepOf<'compute-terminate'>, FlowState, LifecycleDeps> = {
+  'deregister-target': deregisterTarget,
+  'await-drained': awaitDrained,
+  'drain-node': drainNode,
+  complete: completeAction,
+};

@@ -1,0 +1,220 @@
+/** The flow engine's effectful part: claim a lifecycle action, run a flow's steps, wait, heartbeat, re-enqueue, fail. */
+import type { AutoScalingPort, GroupInstance, LifecycleActionRef, LifecycleResult } from '../ports/autoscaling';
+import type { NotifierPort } from '../ports/sns';
+import type { QueueMessage, QueuePort } from '../ports/sqs';
+import type { SsmPort } from '../ports/ssm';
+import { waitingState } from '../core/decisions';
+import {
+  advanceFlow,
+  backoffSeconds,
+  encodeFlow,
+  heartbeatWarning,
+  needsHeartbeat,
+  waitingFlow,
+  type FlowFamily,
+  type FlowStateBase,
+  type StepOutcome,
+} from '../core/flow';
+import type { LifecycleEvent } from '../core/lifecycle-event';
+import type { Notification } from '../core/notification';
+import { MalformedEventError, StepFailedError } from '../errors';
+import type { Log } from '../logger';
+
+/**
+ * One engine for every flow. A flow is a table of step handlers
+ * (lib/usecases/compute/*-flow.ts, lib/usecases/storage/*-flow.ts); the queue
+ * its continuations travel on gives the engine a FlowDriver (lifecycle.ts,
+ * storage/flows.ts). Transient AWS errors are thrown, so the queue re-delivers
+ * the message (and, after maxReceiveCount, dead-letters it).
+ */
+
+export type MessageOutcome = 'completed' | 'waiting' | 'skipped' | 'failed' | 'rejected';
+
+/** What the engine itself touches. */
+export interface EngineDeps {
+  readonly config: { readonly stage: string; readonly timing: { readonly retryBaseSeconds: number; readonly retryMaxSeconds: number } };
+  readonly autoScaling: Pick<AutoScalingPort, 'describeInstance' | 'describeLifecycleHook' | 'completeLifecycleAction' | 'recordHeartbeat'>;
+  readonly ssm: Pick<SsmPort, 'claim' | 'claimOwner' | 'release'>;
+  readonly notifier: NotifierPort;
+  readonly queue: QueuePort;
+  readonly log: Log;
+  readonly now: () => Date;
+}
+
+export type StepHandler<S extends FlowStateBase, D> = (state: S, deps: D) => Promise<StepOutcome<S>>;
+
+/** What each step of one flow does: a handler for every step the flow's table names. */
+export type StepTable<K extends string, S extends FlowStateBase, D> = { readonly [P in K]: StepHandler<S, D> };
+
+/** What the flows of one queue give the engine besides their step tables. */
+export interface FlowDriver<S extends FlowStateBase, D extends EngineDeps> {
+  readonly family: FlowFamily<S>;
+  readonly tables: { readonly [F in S['flow']]: Readonly<Record<string, StepHandler<S, D>>> };
+  queueUrl(deps: D): string;
+  logKeys(state: S): Record<string, unknown>;
+  /** The claim that makes one delivery own a lifecycle action (lib/core/records.ts). */
+  claimName(stage: string, event: LifecycleEvent): string;
+  /** What ops are told when a lifecycle action ended before or outside the flow. */
+  skippedNotice(stage: string, event: LifecycleEvent, reason: string): Notification;
+  /** Before the steps of every delivery (the storage flows refresh their lock). */
+  beforeSteps?(state: S, deps: D): Promise<void>;
+  /** A step went on with a warning. */
+  warned?(state: S, warning: string, deps: D): Promise<void>;
+  /** The flow ran its last step. */
+  completed?(state: S, deps: D): Promise<void>;
+  /** A failed flow, before its lifecycle action is completed: undo what must not outlive it. */
+  undo?(state: S, deps: D): Promise<void>;
+  /** A failed flow, after its lifecycle action (if any) was completed with `result`: tell ops. */
+  failed(state: S, reason: string, output: string | undefined, result: LifecycleResult | undefined, deps: D): Promise<void>;
+  /** What the flow holds besides its lifecycle claim (a lock, a bootstrap claim), given back when it ends early. */
+  release?(state: S, deps: D, failed: boolean): Promise<void>;
+}
+
+export function actionRef(event: LifecycleEvent): LifecycleActionRef {
+  return { groupName: event.groupName, hookName: event.hookName, instanceId: event.instanceId, token: event.token };
+}
+
+/**
+ * First delivery of a lifecycle event: claim the action (a duplicate delivery
+ * finds the claim taken by another message), check the hook still waits (a
+ * late event finds it gone), read the hook's heartbeat timeout. Undefined: skip.
+ */
+export async function claimAction<S extends FlowStateBase, D extends EngineDeps>(
+  driver: FlowDriver<S, D>,
+  deps: D,
+  event: LifecycleEvent,
+  messageId: string,
+): Promise<{ instance: GroupInstance; heartbeatTimeoutSeconds: number } | undefined> {
+  const { config, log } = deps;
+  const name = driver.claimName(config.stage, event);
+  if (!(await deps.ssm.claim(name, messageId))) {
+    const owner = await deps.ssm.claimOwner(name);
+    if (owner !== messageId) {
+      log.info('duplicate delivery: another message owns this lifecycle action', { instanceId: event.instanceId, owner });
+      return undefined;
+    }
+  }
+  const instance = await deps.autoScaling.describeInstance(event.instanceId);
+  const expected = waitingState(event.transition);
+  if (!instance || instance.lifecycleState !== expected) {
+    const reason = `the lifecycle action is no longer pending (instance is ${instance ? instance.lifecycleState : 'unknown to Auto Scaling'}, expected ${expected}): the hook was already completed or timed out`;
+    log.info('late event skipped', { instanceId: event.instanceId, reason });
+    await deps.notifier.publish(driver.skippedNotice(config.stage, event, reason));
+    await deps.ssm.release(name);
+    return undefined;
+  }
+  const hook = await deps.autoScaling.describeLifecycleHook(event.groupName, event.hookName);
+  const heartbeatTimeoutSeconds = hook?.heartbeatTimeoutSeconds ?? 3600;
+  const warning = heartbeatWarning(heartbeatTimeoutSeconds, config.timing.retryMaxSeconds);
+  if (warning) log.warn(warning, { instanceId: event.instanceId, asgName: event.groupName, hookName: event.hookName });
+  return { instance, heartbeatTimeoutSeconds };
+}
+
+/** More steps than this in one delivery is a step that loops without waiting. */
+const MAX_STEPS_PER_DELIVERY = 100;
+
+/**
+ * Runs steps until one must wait (the flow goes back to its queue with a
+ * delay), fails, or the flow ends. A re-delivery first checks that the
+ * lifecycle action it holds still waits for it.
+ */
+export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
+  driver: FlowDriver<S, D>,
+  deps: D,
+  initial: S,
+  redelivered: boolean,
+): Promise<MessageOutcome> {
+  const { log } = deps;
+  let state = initial;
+
+  if (redelivered && state.event && !(await stillPending(driver, deps, state, state.event))) return 'skipped';
+  await driver.beforeSteps?.(state, deps);
+
+  for (let count = 0; count < MAX_STEPS_PER_DELIVERY; count += 1) {
+    let outcome: StepOutcome<S>;
+    try {
+      outcome = await runStep(driver, deps, state);
+    } catch (error) {
+      if (error instanceof StepFailedError) outcome = { kind: 'fail', reason: error.message, output: error.output };
+      else if (error instanceof MalformedEventError) outcome = { kind: 'fail', reason: error.message };
+      else throw error;
+    }
+    log.info('step outcome', { ...driver.logKeys(state), outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}) });
+
+    switch (outcome.kind) {
+      case 'fail':
+        return failFlow(driver, deps, state, outcome.reason, outcome.output);
+      case 'done':
+        await endEarly(driver, deps, { ...state, ...outcome.patch }, false);
+        return 'completed';
+      case 'wait':
+        await waitFlow(driver, deps, state, outcome);
+        return 'waiting';
+      case 'next': {
+        if (outcome.warning) {
+          log.warn(outcome.warning, driver.logKeys(state));
+          await driver.warned?.(state, outcome.warning, deps);
+        }
+        const next = advanceFlow(driver.family, state, outcome, deps.now());
+        if (next === undefined) {
+          await driver.completed?.(state, deps);
+          return 'completed';
+        }
+        state = next;
+      }
+    }
+  }
+  throw new StepFailedError(state.step, `more than ${MAX_STEPS_PER_DELIVERY} steps in one delivery: a step loops without waiting`);
+}
+
+function runStep<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S): Promise<StepOutcome<S>> {
+  const table: Readonly<Record<string, StepHandler<S, D>>> = driver.tables[state.flow as S['flow']];
+  const handler = Object.hasOwn(table, state.step) ? table[state.step] : undefined;
+  if (!handler) throw new StepFailedError(state.step, `step ${state.step} is not part of ${state.flow}`);
+  return handler(state, deps);
+}
+
+/** Every re-delivery re-checks that the hook still waits for this flow. */
+async function stillPending<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, event: LifecycleEvent): Promise<boolean> {
+  const instance = await deps.autoScaling.describeInstance(event.instanceId);
+  if (instance && instance.lifecycleState === waitingState(event.transition)) return true;
+  const reason = `the lifecycle action ended outside this flow while at step ${state.step} (instance is ${instance ? instance.lifecycleState : 'gone'})`;
+  deps.log.warn('flow abandoned: lifecycle action no longer pending', { ...driver.logKeys(state), reason });
+  await deps.notifier.publish(driver.skippedNotice(deps.config.stage, event, reason));
+  await endEarly(driver, deps, state, true);
+  return false;
+}
+
+/** Back to the queue with a delay; a heartbeat first when the hook could expire before the next delivery. */
+async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, outcome: Extract<StepOutcome<S>, { kind: 'wait' }>): Promise<void> {
+  const { timing } = deps.config;
+  const delay = outcome.delaySeconds ?? backoffSeconds(state.attempt, timing.retryBaseSeconds, timing.retryMaxSeconds);
+  let next = waitingFlow(driver.family, state, outcome);
+  if (next.event && needsHeartbeat(next, delay, deps.now())) {
+    await deps.autoScaling.recordHeartbeat(actionRef(next.event));
+    next = { ...next, lastHeartbeatAt: deps.now().toISOString() };
+    deps.log.info('lifecycle heartbeat recorded', driver.logKeys(next));
+  }
+  await deps.queue.send(driver.queueUrl(deps), encodeFlow(driver.family, next), delay);
+  deps.log.info('waiting', { ...driver.logKeys(next), delaySeconds: delay, reason: outcome.reason });
+}
+
+/** A failed flow completes its lifecycle action (ABANDON a launch, CONTINUE a termination), tells ops, gives back what it holds. */
+async function failFlow<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, reason: string, output: string | undefined): Promise<MessageOutcome> {
+  deps.log.error('flow failed', { ...driver.logKeys(state), reason });
+  await driver.undo?.(state, deps);
+  let result: LifecycleResult | undefined;
+  if (state.event) {
+    result = state.event.transition === 'launch' ? 'ABANDON' : 'CONTINUE';
+    await deps.autoScaling.completeLifecycleAction(actionRef(state.event), result);
+  }
+  await driver.failed(state, reason, output, result, deps);
+  await endEarly(driver, deps, state, true);
+  return 'failed';
+}
+
+/** Gives back what a flow that ends before its last step holds: its own holdings, then the lifecycle claim. */
+async function endEarly<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, failed: boolean): Promise<void> {
+  await driver.release?.(state, deps, failed);
+  if (state.event) await deps.ssm.release(driver.claimName(deps.config.stage, state.event));
+}

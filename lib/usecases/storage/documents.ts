@@ -1,0 +1,106 @@
+/** Documents as storage steps: send, wait, read the invocation; Gluster commands (one allow-listed command, or the pending ones one per pass). */
+import type { CommandInvocation } from '../../ports/ssm';
+import { decideInvocation, outputTail } from '../../core/decisions';
+import { secondsSince } from '../../core/flow';
+import { logKeys, viaOf, type Node, type StorageFlowState, type StorageOutcome } from '../../core/storage/flow-state';
+import { commandLine, commandParameters, type GlusterStep } from '../../core/storage/gluster-actions';
+import { parseCommandResult } from '../../core/storage/gluster-parse';
+import type { StorageDeps } from './cluster';
+
+export type DocumentResult = { readonly kind: 'result'; readonly stdout: string } | Exclude<StorageOutcome, { kind: 'next' } | { kind: 'done' }>;
+
+/**
+ * One document run as part of a step: the first call sends it and asks to
+ * wait; later calls read the invocation until it ended.
+ */
+export async function runDocumentStep(
+  state: StorageFlowState,
+  deps: StorageDeps,
+  documentName: string,
+  on: Node,
+  parameters: Record<string, string>,
+  what: string,
+  /** The step whose output a successful run returns (default: the last). */
+  report?: string,
+): Promise<DocumentResult> {
+  const { config } = deps;
+  if (!state.command) {
+    const commandId = await deps.ssm.sendCommand({
+      documentName,
+      instanceId: on.instanceId,
+      parameters,
+      timeoutSeconds: config.timing.commandTimeoutSeconds,
+      comment: `pydio-autoscaler ${state.flow} ${state.step} ${on.instanceId}`,
+    });
+    deps.log.info('command sent', { flow: state.flow, step: state.step, instanceId: on.instanceId, commandId, documentName, what });
+    return {
+      kind: 'wait',
+      reason: `${what} sent to ${on.instanceId}`,
+      delaySeconds: Math.max(1, config.timing.retryBaseSeconds),
+      patch: { command: { id: commandId, instanceId: on.instanceId, host: on.host, sentAt: deps.now().toISOString() } },
+    };
+  }
+  const invocation = await deps.ssm.getInvocation(state.command.id, state.command.instanceId, report);
+  return readInvocation(invocation, state, deps, what);
+}
+
+/** glusterd's cluster-wide transaction lock is busy: another member's command holds it for a moment. */
+export const GLUSTER_BUSY = /Another transaction is in progress|Locking failed on|has been locked by another/i;
+
+/**
+ * A command refused only because glusterd was busy is sent again on a later
+ * delivery (the command is forgotten so the step re-sends it), within the
+ * step's command timeout; after that it is a failure like any other.
+ */
+export function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: string, fail: DocumentResult): DocumentResult {
+  if (!GLUSTER_BUSY.test(message)) return fail;
+  if (secondsSince(state.stepStartedAt, deps.now()) > deps.config.timing.commandTimeoutSeconds) return fail;
+  deps.log.info('glusterd busy with another transaction: retrying', { flow: state.flow, step: state.step });
+  return { kind: 'wait', reason: 'glusterd is busy with another transaction', patch: { command: undefined } };
+}
+
+function readInvocation(invocation: CommandInvocation, state: StorageFlowState, deps: StorageDeps, what: string): DocumentResult {
+  const elapsed = secondsSince(state.command?.sentAt ?? state.stepStartedAt, deps.now());
+  const decided = decideInvocation(invocation, what, elapsed, deps.config.timing.commandTimeoutSeconds);
+  if (decided.kind === 'wait') return { kind: 'wait', reason: decided.reason, patch: { command: state.command } };
+  if (decided.kind !== 'fail') return { kind: 'result', stdout: invocation.stdout };
+  // Gluster explains a refusal in its XML answer: say that, not only the exit code.
+  const gluster = glusterMessage(invocation.stdout);
+  const fail: DocumentResult = { kind: 'fail', reason: gluster ? `${decided.reason}: gluster says ${JSON.stringify(gluster)}` : decided.reason, output: decided.output ?? outputTail(invocation) };
+  return busyOrFail(state, deps, `${gluster ?? ''}\n${invocation.stdout}\n${invocation.stderr}`, fail);
+}
+
+function glusterMessage(stdout: string): string | undefined {
+  if (!stdout.includes('<cliOutput>')) return undefined;
+  try {
+    const result = parseCommandResult(stdout.slice(stdout.indexOf('<?xml') >= 0 ? stdout.indexOf('<?xml') : stdout.indexOf('<cliOutput>')));
+    return result.ok ? undefined : result.message || `errno ${result.errno}`;
+  } catch {
+    return undefined;
+  }
+}
+
+/** One allow-listed Gluster command (storage-gluster-command) run on `on`. */
+export async function runGlusterStep(state: StorageFlowState, deps: StorageDeps, step: GlusterStep, on: Node): Promise<DocumentResult> {
+  const result = await runDocumentStep(state, deps, deps.storage.documents.glusterCommand, on, commandParameters(step), commandLine(step));
+  if (result.kind !== 'result') return result;
+  // Idempotent skips (volume already created/started) print no XML.
+  if (result.stdout.trim() === '') return result;
+  const parsed = parseCommandResult(result.stdout, commandLine(step));
+  if (!parsed.ok) {
+    const reason = `${commandLine(step)}: gluster refused: ${parsed.message || `errno ${parsed.errno}`}`;
+    return busyOrFail(state, deps, reason, { kind: 'fail', reason });
+  }
+  return result;
+}
+
+/** Runs the pending Gluster commands one per pass; 'next' when none is left. */
+export async function runPending(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const [head, ...rest] = state.pending ?? [];
+  if (!head) return { kind: 'next', patch: { pending: [] } };
+  const result = await runGlusterStep(state, deps, head, viaOf(state));
+  if (result.kind !== 'result') return result;
+  deps.log.info('gluster command done', { ...logKeys(state), command: commandLine(head) });
+  // Same step again for the next command, or on.
+  return rest.length ? { kind: 'next', skipTo: state.step, patch: { pending: rest } } : { kind: 'next', patch: { pending: [] } };
+}

@@ -1,0 +1,145 @@
+/** The storage launch flow's steps: a new member prepares its brick, joins the pool, takes over a dead member's bricks or creates the volumes, and is protected. */
+import { agentTooOld } from '../../core/decisions';
+import { secondsSince } from '../../core/flow';
+import { bootstrapClaimName, storageClaimName } from '../../core/records';
+import { bootstrapPlan } from '../../core/storage/bootstrap';
+import { eventOf, selfOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
+import * as storageMessages from '../../core/storage/messages';
+import type { StorageMember } from '../../core/storage/snapshot';
+import { actionRef, type StepTable } from '../flow-runner';
+import { cloudWatchAgentStep } from './cloudwatch-agent';
+import { pickMember, recordMember, type StorageDeps } from './cluster';
+import { runDocumentStep, runPending } from './documents';
+import * as notices from '../../core/storage/notices';
+import { REPLACE, replacementCheck } from './replace-steps';
+import { readSnapshotStep } from './status-read';
+
+/** Tags a joined storage member carries (its state for ops; the flows read the Parameter Store record). */
+export const MEMBER_STATE_TAG = 'pydio-autoscaler:storage-state';
+export const MEMBER_SINCE_TAG = 'pydio-autoscaler:storage-state-since';
+
+const nodeOf = (self: { instanceId: string; host: string }) => ({ instanceId: self.instanceId, host: self.host });
+
+async function awaitAgent(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const inStep = secondsSince(state.stepStartedAt, deps.now());
+  const self = selfOf(state);
+  const [agent] = await deps.ssm.describeManagedInstances([self.instanceId]);
+  const tooOld = agentTooOld(agent?.agentVersion);
+  if (agent?.online && tooOld) return { kind: 'fail', reason: tooOld };
+  if (agent?.online && agent.ipAddress) return { kind: 'next', patch: { self: { ...self, host: agent.ipAddress } } };
+  if (inStep > deps.config.timing.ssmOnlineTimeoutSeconds) {
+    return { kind: 'fail', reason: `SSM agent not online (or without an IP address) after ${Math.round(inStep)}s` };
+  }
+  return { kind: 'wait', reason: 'SSM agent not online yet' };
+}
+
+async function prepareBrick(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const { storage } = deps;
+  const result = await runDocumentStep(state, deps, storage.documents.prepareBrick, nodeOf(selfOf(state)), {
+    Device: storage.brickDevice,
+    BrickRoot: storage.settings.brickRoot,
+    Volumes: storage.volumes.join(','),
+  }, storage.documents.prepareBrick);
+  return result.kind === 'result' ? { kind: 'next' } : result;
+}
+
+function cloudWatchAgent(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  return cloudWatchAgentStep(state, deps, nodeOf(selfOf(state)));
+}
+
+async function peerProbe(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const self = selfOf(state);
+  let via = state.command ? { instanceId: state.command.instanceId, host: state.command.host } : await pickMember(deps, [self.instanceId]);
+  if (!via) {
+    // The first member: a pool of one, nothing to probe from.
+    return { kind: 'next', skipTo: 'bootstrap', patch: { via: nodeOf(self) }, warning: 'no other healthy storage member: this node starts the pool' };
+  }
+  via = { instanceId: via.instanceId, host: via.host };
+  const result = await runDocumentStep(state, deps, deps.storage.documents.peerProbe, via, { Peers: self.host }, `peer probe of ${self.host} from ${via.instanceId}`);
+  return result.kind === 'result' ? { kind: 'next', patch: { via } } : result;
+}
+
+async function awaitConnected(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const inStep = secondsSince(state.stepStartedAt, deps.now());
+  const self = selfOf(state);
+  const read = await readSnapshotStep(state, deps, viaOf(state));
+  if (read.kind !== 'snapshot') return read;
+  const me = read.snapshot.members.find((m) => m.instanceId === self.instanceId);
+  if (me?.peerState !== 'connected') {
+    if (inStep > deps.storage.timing.joinTimeoutSeconds) return { kind: 'fail', reason: `${self.host} is not "Peer in Cluster (Connected)" after ${Math.round(inStep)}s (${me?.peerState ?? 'not seen'})` };
+    return { kind: 'wait', reason: `${self.host} is ${me?.peerState ?? 'not seen'} in the pool` };
+  }
+  return replacementCheck(state, deps, read.snapshot, me);
+}
+
+async function bootstrap(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const { config, storage } = deps;
+  const read = await readSnapshotStep(state, deps, viaOf(state));
+  if (read.kind !== 'snapshot') return read;
+  const plan = bootstrapPlan(read.snapshot.members, storage.replicaCount, {
+    volumes: storage.volumes,
+    brickRoot: storage.settings.brickRoot,
+    existing: read.bundle.volumes.map((v) => v.name),
+    force: storage.settings.forceBricks ?? false,
+  });
+  if (plan.kind === 'done') return { kind: 'next', skipTo: 'protect' };
+  if (plan.kind === 'wait') return { kind: 'next', skipTo: 'protect', warning: `volumes not created yet: ${plan.reason}; a later member creates them` };
+  // Once, whoever of the joining members gets there first.
+  if (!(await deps.ssm.claim(bootstrapClaimName(config.stage), state.operationId))) {
+    return { kind: 'next', skipTo: 'protect', warning: 'another member is creating the volumes' };
+  }
+  await deps.notifier.publish(storageMessages.storageStarted(config.stage, 'bootstrap', storage.volumes.join(', '), plan.commands));
+  const first = plan.members[0] as StorageMember;
+  return { kind: 'next', patch: { pending: plan.steps, bootstrapClaimed: true, via: { instanceId: first.instanceId, host: first.host } } };
+}
+
+async function createVolumes(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const { config, storage } = deps;
+  const now = deps.now();
+  const outcome = await runPending(state, deps);
+  if (outcome.kind === 'next' && outcome.skipTo === undefined) {
+    await deps.notifier.publish(storageMessages.storageSucceeded(config.stage, 'bootstrap', storage.volumes.join(', '), secondsSince(state.stepStartedAt, now), [
+      `Volumes ${storage.volumes.join(', ')} created with replica ${storage.replicaCount} and started.`,
+    ]));
+  }
+  return outcome;
+}
+
+async function protect(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const now = deps.now();
+  const self = selfOf(state);
+  await deps.autoScaling.setInstanceProtection(deps.storage.groupName, [self.instanceId], true);
+  await recordMember(deps, { instanceId: self.instanceId, host: self.host, zone: self.zone, state: 'joined', lastSeen: now.toISOString() });
+  // The tag is for people (the record above is what the flows read): a refused tag is a warning of the join.
+  try {
+    await deps.tags?.tagInstance(self.instanceId, { [MEMBER_STATE_TAG]: 'joined', [MEMBER_SINCE_TAG]: now.toISOString() });
+  } catch (error) {
+    return { kind: 'next', warning: `could not tag ${self.instanceId} with its state (${error instanceof Error ? error.message : String(error)}); it is protected and recorded` };
+  }
+  return { kind: 'next' };
+}
+
+async function complete(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const { config } = deps;
+  const now = deps.now();
+  const self = selfOf(state);
+  const event = eventOf(state);
+  await deps.autoScaling.completeLifecycleAction(actionRef(event), 'CONTINUE');
+  await deps.notifier.publish(notices.memberJoined(config.stage, self.instanceId, self.host, self.zone, secondsSince(state.startedAt, now), state.warnings));
+  await deps.ssm.release(storageClaimName(config.stage, event));
+  return { kind: 'next' };
+}
+
+export const STORAGE_LAUNCH: StepTable<StorageStepOf<'storage-launch'>, StorageFlowState, StorageDeps> = {
+  'await-agent': awaitAgent,
+  'prepare-brick': prepareBrick,
+  'install-cloudwatch-agent': cloudWatchAgent,
+  'configure-cloudwatch-agent': cloudWatchAgent,
+  'peer-probe': peerProbe,
+  'await-connected': awaitConnected,
+  ...REPLACE,
+  bootstrap,
+  'create-volumes': createVolumes,
+  protect,
+  complete,
+};

@@ -1,0 +1,75 @@
+/** A Gluster status read as a storage step: storage-gluster-status run on a member, read whole, joined with the group, recorded. */
+import { randomUUID } from 'node:crypto';
+import { healthName, summaryName, type HealthRecord } from '../../core/records';
+import type { Node, StorageFlowState, StorageOutcome } from '../../core/storage/flow-state';
+import { parseStatusBundle, type StatusBundle } from '../../core/storage/gluster-parse';
+import { clusterGuard } from '../../core/storage/guards';
+import { buildClusterSnapshot, type ClusterSnapshot } from '../../core/storage/snapshot';
+import { continuesInNextPart, STATUS_STEPS } from '../../core/storage/status-frame';
+import { StepFailedError } from '../../errors';
+import { describeStorageGroup, type GroupView, type StorageDeps } from './cluster';
+import { busyOrFail, runDocumentStep } from './documents';
+import { encodeSummary, summarizeSnapshot } from './status';
+
+export type SnapshotResult =
+  | { readonly kind: 'snapshot'; readonly snapshot: ClusterSnapshot; readonly bundle: StatusBundle; readonly group: GroupView }
+  | Exclude<StorageOutcome, { kind: 'next' } | { kind: 'done' }>;
+
+/** storage-gluster-status's parameters; ReadId names this read's parts on the member (any unique name). */
+export function statusParameters(deps: StorageDeps): Record<string, string> {
+  return { Volumes: deps.storage.volumes.join(','), ReadId: randomUUID() };
+}
+
+/**
+ * The whole framed status of a finished storage-gluster-status command: the
+ * first step's output, then each part step's while the frame goes on.
+ */
+export async function readStatusParts(deps: StorageDeps, commandId: string, instanceId: string, first: string): Promise<string> {
+  let read = first;
+  for (const step of STATUS_STEPS.slice(1)) {
+    if (!continuesInNextPart(read)) break;
+    read += await deps.ssm.getStepOutput(commandId, instanceId, step);
+  }
+  return read;
+}
+
+/** Runs storage-gluster-status on `on` (send -> wait -> read -> parse) and joins it with the group. */
+export async function readSnapshotStep(state: StorageFlowState, deps: StorageDeps, on: Node): Promise<SnapshotResult> {
+  const command = state.command;
+  const result = await runDocumentStep(state, deps, deps.storage.documents.glusterStatus, on, statusParameters(deps), 'gluster status', STATUS_STEPS[0]);
+  if (result.kind !== 'result') return result;
+  try {
+    const stdout = command ? await readStatusParts(deps, command.id, command.instanceId, result.stdout) : result.stdout;
+    return await snapshotFromStatus(deps, stdout, on);
+  } catch (error) {
+    if (!(error instanceof StepFailedError)) throw error;
+    const busy = busyOrFail(state, deps, error.message, { kind: 'fail', reason: error.message });
+    if (busy.kind === 'wait') return busy;
+    throw error;
+  }
+}
+
+export async function snapshotFromStatus(deps: StorageDeps, stdout: string, on: Node): Promise<SnapshotResult> {
+  const bundle = parseStatusBundle(stdout);
+  const group = await describeStorageGroup(deps);
+  // The member that answered may be the launching node, still outside InService: it is in the group anyway.
+  const snapshot = buildClusterSnapshot(group.capacity, group.instances, bundle, on.host);
+  await recordHealth(deps, snapshot);
+  return { kind: 'snapshot', snapshot, bundle, group };
+}
+
+async function recordHealth(deps: StorageDeps, snapshot: ClusterSnapshot): Promise<void> {
+  const refusal = clusterGuard(snapshot, undefined);
+  const missing = deps.storage.volumes.filter((v) => !snapshot.volumes.some((s) => s.name === v));
+  const reason = refusal?.reason ?? (missing.length ? `volume${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not created yet` : undefined);
+  const now = deps.now();
+  const record: HealthRecord = { healthy: reason === undefined, ...(reason ? { reason } : {}), at: now.toISOString() };
+  try {
+    await deps.ssm.putParameter(healthName(deps.config.stage), JSON.stringify(record));
+    // What the status function shows (peers, volumes, bricks, rebalance/heal), read-only there.
+    await deps.ssm.putParameter(summaryName(deps.config.stage), encodeSummary(summarizeSnapshot(snapshot, now)));
+  } catch (error) {
+    // The records only inform the alarm side and the status; the operation goes on.
+    deps.log.warn('could not record the storage health and status summary', { error });
+  }
+}
