@@ -23,217 +23,50 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ListCommandInvocationsCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { alarmStageParams, resolveAlarmOptions, startAlarms, type SandboxAlarmOptions, type SandboxAlarms } from './alarms';
+import { alarmStageParams, resolveAlarmOptions, startAlarms } from './alarms';
 import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup, TARGET_GROUP_STICKINESS } from './control-plane/aws-setup';
-import { startControlPlane, type ControlPlane, type JournalEntry } from './control-plane/front';
+import { startControlPlane, type JournalEntry } from './control-plane/front';
 import { startMoto, freePort, type MotoServer } from './control-plane/moto';
 import type { StepRun } from './control-plane/run-command';
 import type { HostProvider, LaunchedInstance } from './control-plane/types';
 import { BIN_DIR, checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, REPO_DIR, runProcess, teardownSandbox } from './hosts';
-import { LambdaRunner, type InvokeResult } from './lambda/runner';
+import { LambdaRunner } from './lambda/runner';
 import { startRecorder, type Recorder } from './lambda/recorder';
 import { identitiesOf } from './iam/enforcer';
 import { configureAgentOn, registerAwsDocuments } from './control-plane/aws-documents';
-import { deployStack, type DeployedStack } from './stack/deploy';
+import { deployStack } from './stack/deploy';
 import { packageStack } from './stack/package';
+import { SandboxError, SandboxTimeoutError } from './errors';
+import { describeStatus, isSteady, measurePhase } from './status';
+import type {
+  HostStatus,
+  PhaseReport,
+  Sandbox,
+  SandboxStatus,
+  SnsNotification,
+  StartSandboxOptions,
+  StepTiming,
+  StorageHostKill,
+  TimelineEntry,
+} from './types';
 
-// ---------------------------------------------------------------- errors
-
-export class SandboxError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SandboxError';
-  }
-}
-
-/** A bounded wait ended before the cluster reached the wanted state. */
-export class SandboxTimeoutError extends SandboxError {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'SandboxTimeoutError';
-  }
-}
-
-// ---------------------------------------------------------------- options and shapes
-
-export interface StartSandboxOptions {
-  /**
-   * Alarm-driven scaling (default off): a metrics agent publishes the hosts' real CPU and brick disk
-   * usage, an evaluator turns them into alarm states and state-change events (alarms.ts); the stack
-   * is packaged with these periods, thresholds and cooldown.
-   */
-  readonly alarms?: SandboxAlarmOptions;
-  /** Names: bridge `pasbr<name>`, groups `<name>-compute`, `<name>-storage` (default 'pas', 1-8 of [a-z0-9]). */
-  readonly name?: string;
-  /** Second octet of the sandbox network 10.<octet>.0.0/16 (default 71; pick another to run beside a sandbox on 71). */
-  readonly networkOctet?: number;
-  /** Hosts' state dir (default <repo>/.sandbox); removed by stop(). */
-  readonly stateDir?: string;
-  /** HAProxy listener port on 127.0.0.1 (default 18080; 0 = any free port). */
-  readonly lbPort?: number;
-  /** Target group deregistration delay (default 6 s). */
-  readonly deregistrationDelaySeconds?: number;
-  /** Compute group MaxSize (default 4). */
-  readonly computeMax?: number;
-  /** Where the functions' JSON logs go (default a temp file, kept after stop). */
-  readonly logFile?: string;
-  /** Progress lines (default: none). */
-  readonly log?: (line: string) => void;
-  /** Tear down on SIGINT/SIGTERM/uncaught failure, then exit (default true). */
-  readonly handleSignals?: boolean;
-  /** Skip the initial 0 -> 1 scale-out (default false). */
-  readonly skipInitialScaleOut?: boolean;
-  /** Storage group MaxSize, 2-12 (default 2: no room to expand); each member is a host with its own glusterd. */
-  readonly storageMax?: number;
-  /**
-   * Storage tier tests (default off): every storage host launched after boot gets a data disk of
-   * this many MiB (a sparse loop device, `bin/storage-disk.sh`) at /dev/shm/pas-brick inside the
-   * host, and the stage's storageBrickDevice points there. Detached at stop().
-   */
-  readonly storageDataDiskMiB?: number;
-  /**
-   * Needs storageDataDiskMiB (default off): the two boot storage hosts get such a data disk too,
-   * formatted XFS and mounted at /bricks with their bricks at /bricks/<volume>/brick (the layout
-   * prepare-brick makes), instead of bricks on the host file system under /srv/gluster. Then
-   * `df /bricks` in every storage host is its brick disk (the disk-usage alarm's metric).
-   */
-  readonly storageBootDisks?: boolean;
-  /**
-   * Needs storageDataDiskMiB (default off): the stage grows in place (storageGrowInPlace,
-   * storageGrowToGib). The launch template maps a /dev/sdf EBS volume of ceil(MiB/1024) GiB
-   * (moto creates one per instance) and a ModifyVolume of a storage host's volume grows
-   * its loop disk to the new size first (`storage-disk.sh grow`), as EBS would.
-   */
-  readonly storageGrowInPlace?: { readonly mode: 'allowed' | 'preferred'; readonly toGiB: number };
-}
-
-export interface InstanceStatus {
-  readonly instanceId: string;
-  readonly groupName: string;
-  readonly role: 'compute' | 'storage';
-  readonly lifecycleState: string;
-  readonly health: string;
-  readonly availabilityZone: string;
-  readonly privateIp: string;
-}
-
-export interface TargetStatus {
-  readonly instanceId: string;
-  readonly port: number;
-  readonly state: string;
-  readonly reason?: string;
-}
-
-export interface HostStatus {
-  readonly instanceId: string;
-  readonly role: string;
-  readonly ip: string;
-  readonly running: boolean;
-}
-
-export interface SandboxStatus {
-  readonly groups: readonly { name: string; role: 'compute' | 'storage'; desired: number; min: number; max: number }[];
-  readonly instances: readonly InstanceStatus[];
-  readonly targets: readonly TargetStatus[];
-  readonly hosts: readonly HostStatus[];
-}
-
-export interface SnsNotification {
-  readonly at: number;
-  readonly subject: string;
-  readonly message: string;
-  readonly attributes: Readonly<Record<string, string>>;
-}
-
-export type TimelineKind = 'phase' | 'event' | 'action' | 'command' | 'sns' | 'host';
-
-export interface TimelineEntry {
-  readonly at: number;
-  readonly kind: TimelineKind;
-  readonly text: string;
-  readonly durationMs?: number;
-}
-
-export interface StepTiming {
-  readonly commandId: string;
-  readonly instanceId: string;
-  readonly documentName: string;
-  readonly stepName: string;
-  readonly status: string;
-  readonly start: number;
-  readonly end?: number;
-}
-
-export interface PhaseReport {
-  readonly name: string;
-  readonly start: number;
-  readonly seconds: number;
-  /** Sum of every Run Command step's duration in the phase (instances run in parallel: may exceed `seconds`). */
-  readonly documentsSeconds: number;
-  /** Time during which at least one document step was running (union of the step intervals). */
-  readonly documentsWallSeconds: number;
-  /** The rest of the wall time: our control plane (events, queue, Lambda, polling, registration, health checks). */
-  readonly overheadSeconds: number;
-}
-
-export interface Sandbox {
-  /** The load balancer (HAProxy) URL, on 127.0.0.1. */
-  readonly lbUrl: string;
-  /** The emulated AWS endpoint (the control-plane front). */
-  readonly endpoint: string;
-  readonly motoUrl: string;
-  readonly stateDir: string;
-  readonly logFile: string;
-  readonly computeGroup: string;
-  readonly storageGroup: string;
-  readonly targetGroupArn: string;
-  readonly stage: string;
-  readonly stack: DeployedStack;
-  /** The packaged CloudFormation template as deployed (e.g. the dashboard renderer resolves ClusterDashboard from it). */
-  readonly template: Readonly<Record<string, unknown>>;
-  readonly hosts: NamespaceHosts;
-  readonly dataPlane: HaproxyDataPlane;
-  readonly controlPlane: ControlPlane;
-  /** The metrics agent and alarm evaluator, when started with the `alarms` option. */
-  readonly alarms: SandboxAlarms | undefined;
-  setDesiredCapacity(n: number): Promise<void>;
-  /** Polls status() until `predicate` holds (bounded by `timeoutMs`); returns that status. */
-  waitForState(predicate: (s: SandboxStatus) => boolean, timeoutMs: number, what?: string): Promise<SandboxStatus>;
-  status(): Promise<SandboxStatus>;
-  invoke(fn: string, payload: unknown): Promise<InvokeResult>;
-  notifications(): Promise<SnsNotification[]>;
-  timeline(): Promise<TimelineEntry[]>;
-  /** Runs `work` as a named phase and measures it (wall time vs document run time). */
-  phase<T>(name: string, work: () => Promise<T>): Promise<T>;
-  phases(): Promise<PhaseReport[]>;
-  stepTimings(): Promise<StepTiming[]>;
-  /** Host-level fault: the next compute host launched loses the file `pathInHost` before any document runs. */
-  injectFaultOnNextLaunch(fault: { removeFile: string }): void;
-  /**
-   * A storage instance fails: its host crashes at once (`bin/host-crash.sh`: every process killed, then its
-   * network gone; moto keeps the instance), and after `noticeAfterSeconds` (default 5) the group notices as AWS
-   * would (EC2 status check failed -> Unhealthy -> terminate hook -> a replacement in the zone that lost it).
-   * Resolves once the host is down; `noticed` resolves when the group started terminating it.
-   */
-  killStorageHost(instanceId: string, options?: { noticeAfterSeconds?: number }): Promise<StorageHostKill>;
-  /**
-   * Storage tier (needs storageDataDiskMiB): the data disk of the NEXT storage host launched is
-   * not blank but ext4 holding /pas-marker with `marker` ([A-Za-z0-9._-], 1-64), as a disk with
-   * someone's data would be. Its image stays at `<stateDir>-disks/<instanceId>.img` until stop().
-   */
-  preformatNextStorageDisk(marker: string): void;
-  stop(): Promise<void>;
-}
-
-export interface StorageHostKill {
-  readonly instanceId: string;
-  readonly availabilityZone: string;
-  readonly privateIp: string;
-  /** When the host went down (ms since the epoch). */
-  readonly crashedAt: number;
-  /** Resolves when the group noticed (marked Unhealthy, terminate hook open); rejects if the sandbox stopped first. */
-  readonly noticed: Promise<void>;
-}
+export { SandboxError, SandboxTimeoutError } from './errors';
+export { describeStatus, isSteady, measurePhase, unionMs } from './status';
+export { CookieSession, requestLoop, type Answer, type LoopReport } from './browser';
+export type {
+  HostStatus,
+  InstanceStatus,
+  PhaseReport,
+  Sandbox,
+  SandboxStatus,
+  SnsNotification,
+  StartSandboxOptions,
+  StepTiming,
+  StorageHostKill,
+  TargetStatus,
+  TimelineEntry,
+  TimelineKind,
+} from './types';
 
 // ---------------------------------------------------------------- helpers
 
@@ -260,40 +93,6 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
-/** Union length of [start, end) intervals, in ms. */
-export function unionMs(intervals: readonly (readonly [number, number])[]): number {
-  const sorted = [...intervals].filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
-  let total = 0;
-  let curStart = -Infinity;
-  let curEnd = -Infinity;
-  for (const [a, b] of sorted) {
-    if (a > curEnd) {
-      if (curEnd > curStart) total += curEnd - curStart;
-      curStart = a;
-      curEnd = b;
-    } else if (b > curEnd) curEnd = b;
-  }
-  if (curEnd > curStart) total += curEnd - curStart;
-  return total;
-}
-
-/** Wall time vs document time for one phase window, from the step timings. */
-export function measurePhase(name: string, start: number, end: number, steps: readonly StepTiming[]): PhaseReport {
-  const inWindow = steps
-    .filter((s) => s.start >= start && s.start <= end)
-    .map((s) => [s.start, Math.min(s.end ?? end, end)] as const);
-  const documentsMs = inWindow.reduce((sum, [a, b]) => sum + Math.max(0, b - a), 0);
-  const wallDocsMs = unionMs(inWindow);
-  const seconds = (end - start) / 1000;
-  return {
-    name,
-    start,
-    seconds,
-    documentsSeconds: documentsMs / 1000,
-    documentsWallSeconds: wallDocsMs / 1000,
-    overheadSeconds: Math.max(0, seconds - wallDocsMs / 1000),
-  };
-}
 
 /** Gives namespace hosts to launched instances, records them, and applies injected host faults. */
 class RecordingHosts implements HostProvider {
@@ -834,115 +633,4 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await stopAll().catch((e: unknown) => say(`teardown after a failed start: ${String(e)}`));
     throw error;
   }
-}
-
-/** `n` compute instances InService, each one's target healthy, and no other target in the group. */
-export function isSteady(s: SandboxStatus, computeGroup: string, n: number): boolean {
-  const compute = s.instances.filter((i) => i.groupName === computeGroup);
-  if (compute.length !== n || compute.some((i) => i.lifecycleState !== 'InService')) return false;
-  if (s.targets.length !== n) return false;
-  if (!compute.every((i) => s.targets.some((t) => t.instanceId === i.instanceId && t.state === 'healthy'))) return false;
-  // The group forgets a terminated instance before its host has finished stopping: steady means that host is gone too.
-  const ids = new Set(compute.map((i) => i.instanceId));
-  return s.hosts.filter((h) => h.role === 'compute' && h.running).every((h) => ids.has(h.instanceId));
-}
-
-export function describeStatus(s: SandboxStatus): string {
-  const inst = s.instances.map((i) => `${i.instanceId}(${i.role} ${i.lifecycleState})`).join(', ') || 'no instances';
-  const tg = s.targets.map((t) => `${t.instanceId}=${t.state}${t.reason ? `/${t.reason}` : ''}`).join(', ') || 'no targets';
-  return `${inst}; targets: ${tg}`;
-}
-
-// ---------------------------------------------------------------- browser-like clients
-
-export interface Answer {
-  readonly status: number;
-  readonly node: string;
-  readonly sessionId: string;
-  readonly count: number;
-}
-
-/** A browser session: one cookie jar, requests through the load balancer. */
-export class CookieSession {
-  private readonly jar = new Map<string, string>();
-
-  constructor(private readonly baseUrl: string) {}
-
-  get cookie(): string {
-    return [...this.jar].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-
-  /** GET `path` (default the app's index) with the jar; keeps any Set-Cookie. */
-  async get(pathAndQuery = '/index.php', timeoutMs = 10_000): Promise<Answer> {
-    const res = await fetch(`${this.baseUrl}${pathAndQuery}`, {
-      headers: this.jar.size > 0 ? { cookie: this.cookie } : {},
-      signal: AbortSignal.timeout(timeoutMs),
-    });
-    for (const line of res.headers.getSetCookie()) {
-      const m = /^([^=;\s]+)=([^;]*)/.exec(line);
-      if (m?.[1] !== undefined && m[2] !== undefined) this.jar.set(m[1], m[2]);
-    }
-    const text = await res.text();
-    let body: { node?: string; sessionId?: string; count?: number } = {};
-    try {
-      body = JSON.parse(text) as typeof body;
-    } catch {
-      // not JSON (e.g. HAProxy's 503 page): status tells
-    }
-    return { status: res.status, node: body.node ?? res.headers.get('x-pydio-node') ?? '', sessionId: body.sessionId ?? '', count: body.count ?? 0 };
-  }
-}
-
-export interface LoopReport {
-  readonly requests: number;
-  readonly failures: number;
-  readonly failureSamples: readonly string[];
-  /** Per session: the nodes that answered, in order of first answer. */
-  readonly nodesPerSession: readonly (readonly string[])[];
-  /** Whether every session's counter only went up (its PHP session survived). */
-  readonly countersMonotonic: boolean;
-}
-
-/**
- * `sessions` cookie sessions sending requests back to back through the LB
- * until `stop()` resolves or `maxSeconds` pass (bounded either way).
- */
-export async function requestLoop(baseUrl: string, sessions: number, until: Promise<unknown>, maxSeconds = 300): Promise<LoopReport> {
-  let done = false;
-  void until.finally(() => {
-    done = true;
-  });
-  const deadline = Date.now() + maxSeconds * 1000;
-  let requests = 0;
-  let failures = 0;
-  const samples: string[] = [];
-  const nodes: string[][] = [];
-  let monotonic = true;
-  await Promise.all(
-    Array.from({ length: sessions }, async (_, index) => {
-      const s = new CookieSession(baseUrl);
-      const seen: string[] = [];
-      nodes[index] = seen;
-      let last = 0;
-      for (let i = 0; i < 100_000 && !done && Date.now() < deadline; i += 1) {
-        requests += 1;
-        try {
-          const a = await s.get();
-          if (a.status !== 200) {
-            failures += 1;
-            if (samples.length < 5) samples.push(`session ${index}: HTTP ${a.status}`);
-          } else {
-            if (!seen.includes(a.node)) seen.push(a.node);
-            if (a.count <= last) monotonic = false;
-            last = a.count;
-          }
-        } catch (error) {
-          failures += 1;
-          if (samples.length < 5) samples.push(`session ${index}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-        await sleep(50);
-      }
-    }),
-  );
-  return { requests, failures, failureSamples: samples, nodesPerSession: nodes, countersMonotonic: monotonic };
 }
