@@ -10,7 +10,6 @@
  * SIGTERM and an uncaught failure when `handleSignals` is on.
  */
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import {
   AutoScalingClient,
@@ -23,19 +22,20 @@ import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { ListCommandInvocationsCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { alarmStageParams, resolveAlarmOptions, startAlarms } from './alarms';
+import { alarmStageParams, startAlarms } from './alarms';
 import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup, TARGET_GROUP_STICKINESS } from './control-plane/aws-setup';
 import { startControlPlane, type JournalEntry } from './control-plane/front';
 import { startMoto, freePort, type MotoServer } from './control-plane/moto';
 import type { StepRun } from './control-plane/run-command';
 import type { HostProvider, LaunchedInstance } from './control-plane/types';
-import { BIN_DIR, checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, REPO_DIR, runProcess, teardownSandbox } from './hosts';
+import { BIN_DIR, checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, runProcess, teardownSandbox } from './hosts';
 import { LambdaRunner } from './lambda/runner';
 import { startRecorder, type Recorder } from './lambda/recorder';
 import { identitiesOf } from './iam/enforcer';
 import { configureAgentOn, registerAwsDocuments } from './control-plane/aws-documents';
 import { deployStack } from './stack/deploy';
 import { packageStack } from './stack/package';
+import { resolveSettings, STAGE, STORAGE_DATA_DEVICE, STORAGE_EBS_DEVICE, TARGET_GROUP_PLACEHOLDER } from './boot/settings';
 import { SandboxError, SandboxTimeoutError } from './errors';
 import { describeStatus, isSteady, measurePhase } from './status';
 import type {
@@ -51,6 +51,7 @@ import type {
 } from './types';
 
 export { SandboxError, SandboxTimeoutError } from './errors';
+export { STAGE } from './boot/settings';
 export { describeStatus, isSteady, measurePhase, unionMs } from './status';
 export { CookieSession, requestLoop, type Answer, type LoopReport } from './browser';
 export type {
@@ -70,14 +71,6 @@ export type {
 
 // ---------------------------------------------------------------- helpers
 
-export const STAGE = 'pasbox';
-const TARGET_GROUP_PLACEHOLDER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pas-placeholder/0000000000000000';
-/** The launch template's device name of the brick EBS volume (grow in place). */
-const STORAGE_EBS_DEVICE = '/dev/sdf';
-
-/** Where a storage host's data disk appears inside the host (bin/storage-disk.sh). */
-const STORAGE_DATA_DEVICE = '/dev/shm/pas-brick';
-const NAME = /^[a-z0-9]{1,8}$/;
 const MUTATING_ACTIONS = new Set([
   'CompleteLifecycleAction',
   'RecordLifecycleActionHeartbeat',
@@ -149,37 +142,10 @@ async function createNetwork(endpoint: string, octet: number): Promise<{ vpcId: 
 // ---------------------------------------------------------------- start
 
 export async function startSandbox(options: StartSandboxOptions = {}): Promise<Sandbox> {
-  const name = options.name ?? 'pas';
-  if (!NAME.test(name)) throw new SandboxError(`sandbox name '${name}' must be 1-8 lower-case letters or digits`);
-  const octet = options.networkOctet ?? 71;
-  if (!Number.isInteger(octet) || octet < 1 || octet > 254) throw new SandboxError(`networkOctet must be an integer 1-254, got ${octet}`);
-  const delay = options.deregistrationDelaySeconds ?? 6;
-  if (!(delay >= 0 && delay <= 3600)) throw new SandboxError(`deregistrationDelaySeconds must be 0-3600, got ${delay}`);
-  const computeMax = options.computeMax ?? 4;
-  if (!Number.isInteger(computeMax) || computeMax < 1 || computeMax > 10) throw new SandboxError(`computeMax must be an integer 1-10, got ${computeMax}`);
-  const alarmSettings = options.alarms === undefined ? undefined : resolveAlarmOptions(options.alarms, computeMax);
-  const storageMax = options.storageMax ?? 2;
-  if (!Number.isInteger(storageMax) || storageMax < 2 || storageMax > 12) throw new SandboxError(`storageMax must be an integer 2-12, got ${storageMax}`);
-  const dataDiskMiB = options.storageDataDiskMiB;
-  if (dataDiskMiB !== undefined && !(Number.isInteger(dataDiskMiB) && dataDiskMiB >= 300 && dataDiskMiB <= 4096)) {
-    throw new SandboxError(`storageDataDiskMiB must be an integer 300-4096 (XFS needs 300 MiB; the file is sparse), got ${dataDiskMiB}`);
-  }
-  const bootDisks = options.storageBootDisks === true;
-  const growInPlace = options.storageGrowInPlace;
-  if (growInPlace !== undefined) {
-    if (dataDiskMiB === undefined) throw new SandboxError('storageGrowInPlace needs storageDataDiskMiB (the disks it grows)');
-    if (!Number.isInteger(growInPlace.toGiB) || growInPlace.toGiB < 1 || growInPlace.toGiB > 4) throw new SandboxError(`storageGrowInPlace.toGiB must be an integer 1-4 (sparse loop disks), got ${growInPlace.toGiB}`);
-  }
-  if (bootDisks && dataDiskMiB === undefined) throw new SandboxError('storageBootDisks needs storageDataDiskMiB (the size of every storage host\'s data disk)');
-  const say = options.log ?? (() => undefined);
-  const hostOptions = {
-    stateDir: path.resolve(options.stateDir ?? path.join(REPO_DIR, '.sandbox')),
-    bridge: name === 'pas' ? 'pasbr0' : `pasbr${name}`,
-    bridgeCidr: `10.${octet}.0.1/16`,
-  };
-  const computeGroup = `${name}-compute`;
-  const storageGroup = `${name}-storage`;
-  const logFile = options.logFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), `${name}-sandbox-`)), 'functions.log');
+  const settings = resolveSettings(options);
+  const { name, octet, computeMax, storageMax, dataDiskMiB, bootDisks, growInPlace, say, hostOptions, computeGroup, storageGroup, logFile } = settings;
+  const delay = settings.deregistrationDelaySeconds;
+  const alarmSettings = settings.alarms;
 
   await checkSandboxPrerequisites();
   // Leftovers of an interrupted run with the same state dir (hosts, HAProxy, bridge).
@@ -210,7 +176,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     return stopping;
   };
 
-  if (options.handleSignals !== false) {
+  if (settings.handleSignals) {
     const onSignal = (signal: unknown) => {
       process.stderr.write(`\nsandbox: ${String(signal)} received, tearing down...\n`);
       stopAll()
@@ -272,7 +238,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     // The hosts and the load balancer are one teardown (recorded in the state dir).
     stoppers.push({ what: 'hosts, HAProxy and bridge', stop: () => teardownSandbox(hostOptions) });
 
-    const lbPort = options.lbPort === 0 ? await freePort() : (options.lbPort ?? 18080);
+    const lbPort = settings.lbPort === 0 ? await freePort() : (settings.lbPort ?? 18080);
     const dataPlane = new HaproxyDataPlane({ ...hostOptions, listeners: [{ port: lbPort, stickiness: TARGET_GROUP_STICKINESS }], checkIntervalSeconds: 1, fall: 2, rise: 2, closeGraceSeconds: 10 });
     await dataPlane.start();
     stoppers.push({ what: 'HAProxy', stop: () => dataPlane.stop() });
@@ -615,7 +581,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     };
     marks.push({ at: Date.now(), kind: 'phase', text: 'emulator, storage, stack and runner ready', durationMs: Date.now() - bootStart });
 
-    if (options.skipInitialScaleOut !== true) {
+    if (!settings.skipInitialScaleOut) {
       say('scaling compute 0 -> 1 through the real scale-out flow...');
       await phase('boot scale-out 0->1', async () => {
         await setDesiredCapacity(1);
