@@ -35,6 +35,7 @@ import { identitiesOf } from './iam/enforcer';
 import { configureAgentOn, registerAwsDocuments } from './control-plane/aws-documents';
 import { deployStack } from './stack/deploy';
 import { packageStack } from './stack/package';
+import { Teardowns } from './boot/teardown';
 import { resolveSettings, STAGE, STORAGE_DATA_DEVICE, STORAGE_EBS_DEVICE, TARGET_GROUP_PLACEHOLDER } from './boot/settings';
 import { SandboxError, SandboxTimeoutError } from './errors';
 import { describeStatus, isSteady, measurePhase } from './status';
@@ -153,45 +154,9 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
 
   const marks: TimelineEntry[] = [];
   const phaseWindows: { name: string; start: number; end: number }[] = [];
-  const stoppers: { what: string; stop: () => Promise<void> }[] = [];
-  let stopping: Promise<void> | undefined;
-  const signalHandlers: [string, (...args: unknown[]) => void][] = [];
-
-  const stopAll = (): Promise<void> => {
-    if (stopping !== undefined) return stopping;
-    // Some stop() calls wait on unref'd children and timers: keep the process alive until all are done.
-    const keepAlive = setInterval(() => undefined, 1000);
-    stopping = (async () => {
-      for (const [signal, handler] of signalHandlers) process.off(signal, handler);
-      const errors: string[] = [];
-      for (const s of stoppers.reverse()) {
-        try {
-          await s.stop();
-        } catch (error) {
-          errors.push(`${s.what}: ${error instanceof Error ? error.message : String(error)}`);
-        }
-      }
-      if (errors.length > 0) throw new SandboxError(`teardown was incomplete: ${errors.join('; ')}`);
-    })().finally(() => clearInterval(keepAlive));
-    return stopping;
-  };
-
-  if (settings.handleSignals) {
-    const onSignal = (signal: unknown) => {
-      process.stderr.write(`\nsandbox: ${String(signal)} received, tearing down...\n`);
-      stopAll()
-        .catch((error: unknown) => process.stderr.write(`sandbox: ${String(error)}\n`))
-        .finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-    };
-    const onFailure = (error: unknown) => {
-      process.stderr.write(`sandbox: uncaught failure, tearing down: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
-      stopAll()
-        .catch(() => undefined)
-        .finally(() => process.exit(1));
-    };
-    signalHandlers.push(['SIGINT', onSignal], ['SIGTERM', onSignal], ['uncaughtException', onFailure], ['unhandledRejection', onFailure]);
-    for (const [signal, handler] of signalHandlers) process.on(signal, handler);
-  }
+  const teardowns = new Teardowns();
+  const stopAll = teardowns.stopAll;
+  if (settings.handleSignals) teardowns.handleSignals();
 
   try {
     const bootStart = Date.now();
@@ -221,31 +186,31 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
 
     say('starting moto...');
     const moto: MotoServer = await startMoto();
-    stoppers.push({ what: 'moto', stop: () => moto.stop() });
+    teardowns.keep({ teardowns: [{ what: 'moto', stop: () => moto.stop() }] });
     // Storage data disks: detached after the hosts (their mount namespaces hold the XFS mounts) are gone.
     const diskDir = `${hostOptions.stateDir}-disks`;
     const diskEnv = (): Record<string, string> => ({ ...(process.env as Record<string, string>), PAS_STATE_DIR: hostOptions.stateDir, PAS_BRIDGE: hostOptions.bridge, PAS_BRIDGE_CIDR: hostOptions.bridgeCidr });
     const diskScript = path.join(BIN_DIR, 'storage-disk.sh');
     if (dataDiskMiB !== undefined) {
-      stoppers.push({
+      teardowns.keep({ teardowns: [{
         what: 'storage data disks',
         stop: async () => {
           const r = await runProcess('bash', [diskScript, 'detach', diskDir], diskEnv(), 60);
           if (r.exitCode !== 0) throw new SandboxError(`storage-disk.sh detach failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
         },
-      });
+      }] });
     }
     // The hosts and the load balancer are one teardown (recorded in the state dir).
-    stoppers.push({ what: 'hosts, HAProxy and bridge', stop: () => teardownSandbox(hostOptions) });
+    teardowns.keep({ teardowns: [{ what: 'hosts, HAProxy and bridge', stop: () => teardownSandbox(hostOptions) }] });
 
     const lbPort = settings.lbPort === 0 ? await freePort() : (settings.lbPort ?? 18080);
     const dataPlane = new HaproxyDataPlane({ ...hostOptions, listeners: [{ port: lbPort, stickiness: TARGET_GROUP_STICKINESS }], checkIntervalSeconds: 1, fall: 2, rise: 2, closeGraceSeconds: 10 });
     await dataPlane.start();
-    stoppers.push({ what: 'HAProxy', stop: () => dataPlane.stop() });
+    teardowns.keep({ teardowns: [{ what: 'HAProxy', stop: () => dataPlane.stop() }] });
     const hosts = new NamespaceHosts({ [computeGroup]: 'compute', [storageGroup]: 'storage' }, hostOptions, dataPlane);
     // Runs after the control plane stopped (stoppers run in reverse) and before the teardown:
     // a launch still in flight must not recreate its host and the bridge after teardown.
-    stoppers.push({ what: 'host operations in flight', stop: () => hosts.close() });
+    teardowns.keep({ teardowns: [{ what: 'host operations in flight', stop: () => hosts.close() }] });
     let storageBooted = false;
     let preformatMarker: string | undefined;
     const recording = new RecordingHosts(
@@ -267,7 +232,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const cpSteps: { at: number; step: StepRun }[] = [];
     // The front's own log (its errors would otherwise only reach the SDK as an unparsable 500).
     const cpLog = fs.createWriteStream(path.join(path.dirname(logFile), 'control-plane.log'), { flags: 'a' });
-    stoppers.push({ what: 'control plane log', stop: () => new Promise<void>((r) => cpLog.end(() => r())) });
+    teardowns.keep({ teardowns: [{ what: 'control plane log', stop: () => new Promise<void>((r) => cpLog.end(() => r())) }] });
     const cp = await startControlPlane({
       motoUrl: moto.url,
       executor: hosts,
@@ -288,7 +253,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         if (message === 'control plane error') say(`control plane error: ${String(fields?.error ?? '')}`);
       },
     });
-    stoppers.push({ what: 'control plane', stop: () => cp.stop() });
+    teardowns.keep({ teardowns: [{ what: 'control plane', stop: () => cp.stop() }] });
     cp.events.on('event', (entry: JournalEntry) => cpEvents.push({ at: Date.now(), entry }));
     cp.events.on('step', (step: StepRun) => cpSteps.push({ at: Date.now(), step }));
     const endpoint = cp.url;
@@ -331,7 +296,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
 
     say('deploying the stack into the emulator...');
     const recorder: Recorder = await startRecorder(endpoint);
-    stoppers.push({ what: 'recorder', stop: () => recorder.stop() });
+    teardowns.keep({ teardowns: [{ what: 'recorder', stop: () => recorder.stop() }] });
     // AWS owns AWS-ConfigureAWSPackage and AmazonCloudWatch-ManageAgent: the emulator gets stand-ins under those names.
     await registerAwsDocuments(config);
     const stack = await deployStack({ endpoint: recorder.url, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
@@ -346,7 +311,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
 
     const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: endpoint, logFile });
-    stoppers.push({ what: 'lambda runner', stop: () => runner.stop() });
+    teardowns.keep({ teardowns: [{ what: 'lambda runner', stop: () => runner.stop() }] });
 
     const alarms =
       alarmSettings === undefined
@@ -362,7 +327,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
             targetGroup: { arn: targetGroupArn, frontUrl: endpoint },
             log: (message, fields) => cpLog.write(`${JSON.stringify({ at: new Date().toISOString(), message, ...fields })}\n`),
           });
-    if (alarms !== undefined) stoppers.push({ what: 'metrics agent and alarm evaluator', stop: () => alarms.stop() });
+    if (alarms !== undefined) teardowns.keep({ teardowns: [{ what: 'metrics agent and alarm evaluator', stop: () => alarms.stop() }] });
 
     // ---- handles -------------------------------------------------------
 
@@ -467,7 +432,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
 
     // Instance failures the group has not noticed yet: ended (rejected) when the sandbox stops first.
     const unnoticed = new Map<NodeJS.Timeout, (error: Error) => void>();
-    stoppers.push({
+    teardowns.keep({ teardowns: [{
       what: 'storage host failures not noticed yet',
       stop: async () => {
         for (const [timer, fail] of unnoticed) {
@@ -476,7 +441,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
         }
         unnoticed.clear();
       },
-    });
+    }] });
     const killStorageHost = async (instanceId: string, killOptions: { noticeAfterSeconds?: number } = {}): Promise<StorageHostKill> => {
       const notice = killOptions.noticeAfterSeconds ?? 5;
       if (!(Number.isFinite(notice) && notice >= 0 && notice <= 600)) throw new SandboxError(`noticeAfterSeconds must be 0-600, got ${notice}`);
