@@ -26,7 +26,6 @@ import { alarmStageParams, startAlarms } from './alarms';
 import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup, TARGET_GROUP_STICKINESS } from './control-plane/aws-setup';
 import { startControlPlane, type JournalEntry } from './control-plane/front';
 import { startMoto, freePort, type MotoServer } from './control-plane/moto';
-import type { StepRun } from './control-plane/run-command';
 import type { HostProvider, LaunchedInstance } from './control-plane/types';
 import { BIN_DIR, checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, runProcess, teardownSandbox } from './hosts';
 import { LambdaRunner } from './lambda/runner';
@@ -229,7 +228,6 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     );
 
     const cpEvents: { at: number; entry: JournalEntry }[] = [];
-    const cpSteps: { at: number; step: StepRun }[] = [];
     // The front's own log (its errors would otherwise only reach the SDK as an unparsable 500).
     const cpLog = fs.createWriteStream(path.join(path.dirname(logFile), 'control-plane.log'), { flags: 'a' });
     teardowns.keep({ teardowns: [{ what: 'control plane log', stop: () => new Promise<void>((r) => cpLog.end(() => r())) }] });
@@ -255,7 +253,6 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     });
     teardowns.keep({ teardowns: [{ what: 'control plane', stop: () => cp.stop() }] });
     cp.events.on('event', (entry: JournalEntry) => cpEvents.push({ at: Date.now(), entry }));
-    cp.events.on('step', (step: StepRun) => cpSteps.push({ at: Date.now(), step }));
     const endpoint = cp.url;
     const config = clientConfig(endpoint);
     const asg = new AutoScalingClient(config);
