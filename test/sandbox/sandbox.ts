@@ -11,23 +11,14 @@
  */
 import fs from 'node:fs';
 import path from 'node:path';
-import {
-  AutoScalingClient,
-  DescribeAutoScalingGroupsCommand,
-  SetDesiredCapacityCommand,
-  UpdateAutoScalingGroupCommand,
-} from '@aws-sdk/client-auto-scaling';
+import { DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { DeleteMessageCommand, ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { ListCommandInvocationsCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
 import { alarmStageParams, startAlarms } from './alarms';
-import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup, TARGET_GROUP_STICKINESS } from './control-plane/aws-setup';
-import { startControlPlane, type JournalEntry } from './control-plane/front';
-import { startMoto, freePort, type MotoServer } from './control-plane/moto';
-import type { HostProvider, LaunchedInstance } from './control-plane/types';
-import { BIN_DIR, checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, runProcess, teardownSandbox } from './hosts';
+import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup } from './control-plane/aws-setup';
 import { LambdaRunner } from './lambda/runner';
 import { startRecorder, type Recorder } from './lambda/recorder';
 import { identitiesOf } from './iam/enforcer';
@@ -35,6 +26,9 @@ import { configureAgentOn, registerAwsDocuments } from './control-plane/aws-docu
 import { deployStack } from './stack/deploy';
 import { packageStack } from './stack/package';
 import { Teardowns } from './boot/teardown';
+import { openControlPlaneLog, startFront, startMotoServer } from './boot/emulator';
+import { clearLeftovers, prepareHostScripts } from './boot/host-state';
+import { createHosts, startLoadBalancer } from './boot/hosts';
 import { resolveSettings, STAGE, STORAGE_DATA_DEVICE, STORAGE_EBS_DEVICE, TARGET_GROUP_PLACEHOLDER } from './boot/settings';
 import { SandboxError, SandboxTimeoutError } from './errors';
 import { describeStatus, isSteady, measurePhase } from './status';
@@ -87,44 +81,6 @@ function sleep(ms: number): Promise<void> {
 }
 
 
-/** Gives namespace hosts to launched instances, records them, and applies injected host faults. */
-class RecordingHosts implements HostProvider {
-  readonly launched: (LaunchedInstance & { at: number })[] = [];
-  readonly terminated: { instanceId: string; at: number }[] = [];
-  private fault: { removeFile: string } | undefined;
-
-  constructor(
-    private readonly hosts: NamespaceHosts,
-    private readonly computeGroup: string,
-    /** Runs after the host exists and before the lifecycle event (storage data disks). */
-    private readonly afterLaunch?: (instance: LaunchedInstance) => Promise<void>,
-  ) {}
-
-  injectOnNextLaunch(fault: { removeFile: string }): void {
-    if (!/^(\/[A-Za-z0-9._-]+)+$/.test(fault.removeFile) || fault.removeFile.includes('/../')) {
-      throw new SandboxError(`fault removeFile must be an absolute path of [A-Za-z0-9._-] segments, got '${fault.removeFile}'`);
-    }
-    this.fault = fault;
-  }
-
-  async onInstanceLaunched(instance: LaunchedInstance): Promise<void> {
-    await this.hosts.onInstanceLaunched(instance);
-    if (this.afterLaunch !== undefined) await this.afterLaunch(instance);
-    this.launched.push({ ...instance, at: Date.now() });
-    const fault = this.fault;
-    if (fault !== undefined && instance.groupName === this.computeGroup) {
-      this.fault = undefined;
-      // Before the lifecycle event is emitted: no document can have run yet.
-      await this.hosts.exec(instance.instanceId, ['rm', '-f', '--', fault.removeFile], 30);
-    }
-  }
-
-  async onInstanceTerminated(instanceId: string): Promise<void> {
-    await this.hosts.onInstanceTerminated(instanceId);
-    this.terminated.push({ instanceId, at: Date.now() });
-  }
-}
-
 async function createNetwork(endpoint: string, octet: number): Promise<{ vpcId: string; subnets: { subnetId: string; az: string }[] }> {
   const ec2 = new EC2Client(clientConfig(endpoint));
   const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: `10.${octet}.0.0/16` }));
@@ -147,9 +103,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
   const delay = settings.deregistrationDelaySeconds;
   const alarmSettings = settings.alarms;
 
-  await checkSandboxPrerequisites();
-  // Leftovers of an interrupted run with the same state dir (hosts, HAProxy, bridge).
-  await teardownSandbox(hostOptions);
+  await clearLeftovers(settings);
 
   const marks: TimelineEntry[] = [];
   const phaseWindows: { name: string; start: number; end: number }[] = [];
@@ -183,83 +137,14 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     });
     marks.push({ at: Date.now(), kind: 'phase', text: `stack packaged (${packaged.packagedNow ? 'sls package ran' : 'from cache'})` });
 
-    say('starting moto...');
-    const moto: MotoServer = await startMoto();
-    teardowns.keep({ teardowns: [{ what: 'moto', stop: () => moto.stop() }] });
-    // Storage data disks: detached after the hosts (their mount namespaces hold the XFS mounts) are gone.
-    const diskDir = `${hostOptions.stateDir}-disks`;
-    const diskEnv = (): Record<string, string> => ({ ...(process.env as Record<string, string>), PAS_STATE_DIR: hostOptions.stateDir, PAS_BRIDGE: hostOptions.bridge, PAS_BRIDGE_CIDR: hostOptions.bridgeCidr });
-    const diskScript = path.join(BIN_DIR, 'storage-disk.sh');
-    if (dataDiskMiB !== undefined) {
-      teardowns.keep({ teardowns: [{
-        what: 'storage data disks',
-        stop: async () => {
-          const r = await runProcess('bash', [diskScript, 'detach', diskDir], diskEnv(), 60);
-          if (r.exitCode !== 0) throw new SandboxError(`storage-disk.sh detach failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-        },
-      }] });
-    }
-    // The hosts and the load balancer are one teardown (recorded in the state dir).
-    teardowns.keep({ teardowns: [{ what: 'hosts, HAProxy and bridge', stop: () => teardownSandbox(hostOptions) }] });
-
-    const lbPort = settings.lbPort === 0 ? await freePort() : (settings.lbPort ?? 18080);
-    const dataPlane = new HaproxyDataPlane({ ...hostOptions, listeners: [{ port: lbPort, stickiness: TARGET_GROUP_STICKINESS }], checkIntervalSeconds: 1, fall: 2, rise: 2, closeGraceSeconds: 10 });
-    await dataPlane.start();
-    teardowns.keep({ teardowns: [{ what: 'HAProxy', stop: () => dataPlane.stop() }] });
-    const hosts = new NamespaceHosts({ [computeGroup]: 'compute', [storageGroup]: 'storage' }, hostOptions, dataPlane);
-    // Runs after the control plane stopped (stoppers run in reverse) and before the teardown:
-    // a launch still in flight must not recreate its host and the bridge after teardown.
-    teardowns.keep({ teardowns: [{ what: 'host operations in flight', stop: () => hosts.close() }] });
-    let storageBooted = false;
-    let preformatMarker: string | undefined;
-    const recording = new RecordingHosts(
-      hosts,
-      computeGroup,
-      dataDiskMiB === undefined
-        ? undefined
-        : async (instance) => {
-            if (instance.groupName !== storageGroup || (!storageBooted && !bootDisks)) return;
-            const marker = preformatMarker;
-            preformatMarker = undefined;
-            const preformat = marker === undefined ? [] : ['--preformat-ext4', marker];
-            const r = await runProcess('bash', [diskScript, 'attach', instance.instanceId, String(dataDiskMiB), diskDir, ...preformat], diskEnv(), 60);
-            if (r.exitCode !== 0) throw new SandboxError(`storage-disk.sh attach ${instance.instanceId} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-          },
-    );
-
-    const cpEvents: { at: number; entry: JournalEntry }[] = [];
-    // The front's own log (its errors would otherwise only reach the SDK as an unparsable 500).
-    const cpLog = fs.createWriteStream(path.join(path.dirname(logFile), 'control-plane.log'), { flags: 'a' });
-    teardowns.keep({ teardowns: [{ what: 'control plane log', stop: () => new Promise<void>((r) => cpLog.end(() => r())) }] });
-    const cp = await startControlPlane({
-      motoUrl: moto.url,
-      executor: hosts,
-      dataPlane,
-      hosts: recording,
-      ...(growInPlace !== undefined
-        ? {
-            volumeResized: async (instanceId: string, sizeGiB: number) => {
-              // Only storage hosts have a disk behind their volume; other volumes just change size in moto.
-              if (!fs.existsSync(path.join(diskDir, `${instanceId}.loop`))) return;
-              const r = await runProcess('bash', [diskScript, 'grow', instanceId, String(sizeGiB * 1024), diskDir], diskEnv(), 60);
-              if (r.exitCode !== 0) throw new SandboxError(`storage-disk.sh grow ${instanceId} failed: ${r.stderr.trim().split('\n').pop() ?? ''}`);
-            },
-          }
-        : {}),
-      log: (message, fields) => {
-        cpLog.write(`${JSON.stringify({ at: new Date().toISOString(), message, ...fields })}\n`);
-        if (message === 'control plane error') say(`control plane error: ${String(fields?.error ?? '')}`);
-      },
-    });
-    teardowns.keep({ teardowns: [{ what: 'control plane', stop: () => cp.stop() }] });
-    cp.events.on('event', (entry: JournalEntry) => cpEvents.push({ at: Date.now(), entry }));
-    const endpoint = cp.url;
-    const config = clientConfig(endpoint);
-    const asg = new AutoScalingClient(config);
-    const elb = new ElasticLoadBalancingV2Client(config);
-    const ec2 = new EC2Client(config);
-    const ssm = new SSMClient(config);
-    const sqs = new SQSClient({ ...config, useQueueUrlAsEndpoint: false });
+    const { moto } = teardowns.keep(await startMotoServer(settings));
+    const { scripts } = teardowns.keep(prepareHostScripts(settings));
+    const { dataPlane } = teardowns.keep(await startLoadBalancer(settings));
+    const { hosts, recording } = teardowns.keep(createHosts(settings, dataPlane, scripts));
+    const { log } = teardowns.keep(openControlPlaneLog(settings));
+    const front = teardowns.keep(await startFront(settings, { moto, hosts, recording, dataPlane, scripts, log }));
+    const { cp, endpoint, config, asg, elb, ec2, ssm, sqs } = front;
+    const cpEvents = front.events;
 
     say(`creating the AWS environment (VPC 10.${octet}.0.0/16, two zones, target group, groups)...`);
     const network = await createNetwork(endpoint, octet);
@@ -282,13 +167,11 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const storageIds = recording.launched.filter((l) => l.groupName === storageGroup).map((l) => l.instanceId);
     if (storageIds.length !== 2) throw new SandboxError(`the storage group launched ${storageIds.length} instances, expected 2`);
     if (bootDisks) {
-      // Same script, bricks on each host's data disk (XFS at /bricks) instead of /srv/gluster.
-      const r = await runProcess('bash', [path.join(BIN_DIR, 'storage-boot.sh'), ...storageIds], { ...diskEnv(), PAS_BRICK_DEVICE: STORAGE_DATA_DEVICE, PAS_BRICK_ROOT: '/bricks' }, 180);
-      if (r.exitCode !== 0) throw new SandboxError(`storage-boot.sh with boot disks failed: ${r.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+      await scripts.bootStorageOnDataDisks(storageIds);
     } else {
       await hosts.bootStorage(storageIds);
     }
-    storageBooted = true;
+    scripts.markStorageBooted();
     marks.push({ at: Date.now(), kind: 'phase', text: `storage booted: ${storageIds.join(', ')} (replica 2, pydio-config + pydio-data)`, durationMs: Date.now() - storageStart });
 
     say('deploying the stack into the emulator...');
@@ -322,7 +205,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
             exec: (id, argv, timeoutSeconds) => hosts.exec(id, argv, timeoutSeconds),
             lbUrl: dataPlane.urlOf(targetGroupArn),
             targetGroup: { arn: targetGroupArn, frontUrl: endpoint },
-            log: (message, fields) => cpLog.write(`${JSON.stringify({ at: new Date().toISOString(), message, ...fields })}\n`),
+            log,
           });
     if (alarms !== undefined) teardowns.keep({ teardowns: [{ what: 'metrics agent and alarm evaluator', stop: () => alarms.stop() }] });
 
@@ -445,8 +328,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       const instance = (await status()).instances.find((i) => i.instanceId === instanceId);
       if (instance === undefined) throw new SandboxError(`killStorageHost: ${instanceId} is no instance of ${storageGroup}`);
       if (instance.role !== 'storage') throw new SandboxError(`killStorageHost: ${instanceId} belongs to ${instance.groupName}, not the storage group ${storageGroup}`);
-      const crash = await runProcess('bash', [path.join(BIN_DIR, 'host-crash.sh'), instanceId], diskEnv(), 60);
-      if (crash.exitCode !== 0) throw new SandboxError(`host-crash.sh ${instanceId} failed: ${crash.stderr.trim().split('\n').pop() ?? ''}`);
+      await scripts.crashHost(instanceId);
       const crashedAt = Date.now();
       marks.push({ at: crashedAt, kind: 'host', text: `host crashed: ${instanceId} ${instance.privateIp} ${instance.availabilityZone} (processes killed, network gone)` });
       const noticed = new Promise<void>((resolve, reject) => {
@@ -534,11 +416,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
       stepTimings,
       injectFaultOnNextLaunch: (fault) => recording.injectOnNextLaunch(fault),
       killStorageHost,
-      preformatNextStorageDisk: (marker) => {
-        if (dataDiskMiB === undefined) throw new SandboxError('preformatNextStorageDisk needs the storageDataDiskMiB option (no storage data disks otherwise)');
-        if (!/^[A-Za-z0-9._-]{1,64}$/.test(marker)) throw new SandboxError(`preformat marker must be 1-64 of [A-Za-z0-9._-], got '${marker}'`);
-        preformatMarker = marker;
-      },
+      preformatNextStorageDisk: (marker) => scripts.preformatNext(marker),
       stop: stopAll,
     };
     marks.push({ at: Date.now(), kind: 'phase', text: 'emulator, storage, stack and runner ready', durationMs: Date.now() - bootStart });
