@@ -12,24 +12,18 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateSubnetCommand, CreateVpcCommand, DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
+import { DescribeInstancesCommand } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
-import { alarmStageParams, startAlarms } from './alarms';
-import { clientConfig, createComputeGroup, createLaunchTemplate, createQueue, createTargetGroup } from './control-plane/aws-setup';
-import { LambdaRunner } from './lambda/runner';
-import { startRecorder, type Recorder } from './lambda/recorder';
-import { identitiesOf } from './iam/enforcer';
-import { configureAgentOn, registerAwsDocuments } from './control-plane/aws-documents';
-import { deployStack } from './stack/deploy';
-import { packageStack } from './stack/package';
 import { Teardowns } from './boot/teardown';
 import { openControlPlaneLog, startFront, startMotoServer } from './boot/emulator';
 import { clearLeftovers, prepareHostScripts } from './boot/host-state';
 import { createHosts, startLoadBalancer } from './boot/hosts';
-import { resolveSettings, STAGE, STORAGE_DATA_DEVICE, STORAGE_EBS_DEVICE, TARGET_GROUP_PLACEHOLDER } from './boot/settings';
+import { bootStorage, createAwsEnvironment } from './boot/aws-environment';
+import { startAlarmsIfAsked, startFunctionRunner } from './boot/functions';
+import { configureBootAgents, deployIntoEmulator, packageSandboxStack, startCallRecorder, subscribeOpsReader } from './boot/stack';
+import { resolveSettings, STAGE } from './boot/settings';
 import { SandboxError, SandboxTimeoutError } from './errors';
 import { describeStatus, isSteady, measurePhase } from './status';
 import type {
@@ -81,26 +75,11 @@ function sleep(ms: number): Promise<void> {
 }
 
 
-async function createNetwork(endpoint: string, octet: number): Promise<{ vpcId: string; subnets: { subnetId: string; az: string }[] }> {
-  const ec2 = new EC2Client(clientConfig(endpoint));
-  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: `10.${octet}.0.0/16` }));
-  const vpcId = vpc.Vpc?.VpcId;
-  if (vpcId === undefined) throw new SandboxError('CreateVpc returned no VpcId');
-  const subnets = [];
-  for (const [i, az] of ['eu-west-1a', 'eu-west-1b'].entries()) {
-    const s = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.${octet}.${i + 1}.0/24`, AvailabilityZone: az }));
-    if (s.Subnet?.SubnetId === undefined) throw new SandboxError('CreateSubnet returned no SubnetId');
-    subnets.push({ subnetId: s.Subnet.SubnetId, az });
-  }
-  return { vpcId, subnets };
-}
-
 // ---------------------------------------------------------------- start
 
 export async function startSandbox(options: StartSandboxOptions = {}): Promise<Sandbox> {
   const settings = resolveSettings(options);
-  const { name, octet, computeMax, storageMax, dataDiskMiB, bootDisks, growInPlace, say, hostOptions, computeGroup, storageGroup, logFile } = settings;
-  const delay = settings.deregistrationDelaySeconds;
+  const { computeMax, say, hostOptions, computeGroup, storageGroup, logFile } = settings;
   const alarmSettings = settings.alarms;
 
   await clearLeftovers(settings);
@@ -113,101 +92,25 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
 
   try {
     const bootStart = Date.now();
-    say('packaging the stack (sls package, cached per source state)...');
-    const packaged = await packageStack({
-      stage: STAGE,
-      params: {
-        computeGroupName: computeGroup,
-        storageGroupName: storageGroup,
-        targetGroupArn: TARGET_GROUP_PLACEHOLDER,
-        retryBaseSeconds: '1',
-        retryMaxSeconds: '2',
-        ssmOnlineTimeoutSeconds: '120',
-        commandTimeoutSeconds: '300',
-        healthyTimeoutSeconds: '120',
-        drainMaxSeconds: '120',
-        launchHeartbeatTimeout: '600',
-        // The front records scaling activities, so the alarm function's cooldown applies here as on AWS: short, like every sandbox wait.
-        scaleCooldownSeconds: '30',
-        ...(alarmSettings !== undefined ? alarmStageParams(alarmSettings) : {}),
-        terminateHeartbeatTimeout: '600',
-        ...(dataDiskMiB !== undefined ? { storageBrickDevice: STORAGE_DATA_DEVICE } : {}),
-        ...(growInPlace !== undefined ? { storageGrowInPlace: growInPlace.mode, storageGrowToGib: String(growInPlace.toGiB), storageBrickEbsDevice: STORAGE_EBS_DEVICE } : {}),
-      },
-    });
-    marks.push({ at: Date.now(), kind: 'phase', text: `stack packaged (${packaged.packagedNow ? 'sls package ran' : 'from cache'})` });
-
+    const packaged = await packageSandboxStack(settings, marks);
     const { moto } = teardowns.keep(await startMotoServer(settings));
     const { scripts } = teardowns.keep(prepareHostScripts(settings));
     const { dataPlane } = teardowns.keep(await startLoadBalancer(settings));
     const { hosts, recording } = teardowns.keep(createHosts(settings, dataPlane, scripts));
     const { log } = teardowns.keep(openControlPlaneLog(settings));
     const front = teardowns.keep(await startFront(settings, { moto, hosts, recording, dataPlane, scripts, log }));
-    const { cp, endpoint, config, asg, elb, ec2, ssm, sqs } = front;
+    const { cp, endpoint, asg, elb, ec2, ssm, sqs } = front;
     const cpEvents = front.events;
 
-    say(`creating the AWS environment (VPC 10.${octet}.0.0/16, two zones, target group, groups)...`);
-    const network = await createNetwork(endpoint, octet);
-    const subnetA = network.subnets[0];
-    const subnetB = network.subnets[1];
-    if (subnetA === undefined || subnetB === undefined) throw new SandboxError('the sandbox network needs two subnets');
-    const launchTemplateId = await createLaunchTemplate(
-      endpoint,
-      `${name}-lt`,
-      growInPlace !== undefined && dataDiskMiB !== undefined ? { device: STORAGE_EBS_DEVICE, sizeGiB: Math.ceil(dataDiskMiB / 1024) } : undefined,
-    );
-    const targetGroupArn = await createTargetGroup(endpoint, { name: `${name}-tg`, vpcId: network.vpcId, deregistrationDelaySeconds: delay });
-    await createComputeGroup(endpoint, { name: computeGroup, launchTemplateId, subnetIds: [subnetA.subnetId, subnetB.subnetId], min: 0, max: computeMax, desired: 0 });
-
-    // Storage: moto puts a group's instances in its first subnet, so launch one per zone.
-    say('launching the storage group (2 instances, two zones) and booting GlusterFS...');
-    const storageStart = Date.now();
-    await createComputeGroup(endpoint, { name: storageGroup, launchTemplateId, subnetIds: [subnetA.subnetId], min: 0, max: storageMax, desired: 1 });
-    await asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: storageGroup, VPCZoneIdentifier: `${subnetB.subnetId},${subnetA.subnetId}`, DesiredCapacity: 2 }));
-    const storageIds = recording.launched.filter((l) => l.groupName === storageGroup).map((l) => l.instanceId);
-    if (storageIds.length !== 2) throw new SandboxError(`the storage group launched ${storageIds.length} instances, expected 2`);
-    if (bootDisks) {
-      await scripts.bootStorageOnDataDisks(storageIds);
-    } else {
-      await hosts.bootStorage(storageIds);
-    }
-    scripts.markStorageBooted();
-    marks.push({ at: Date.now(), kind: 'phase', text: `storage booted: ${storageIds.join(', ')} (replica 2, pydio-config + pydio-data)`, durationMs: Date.now() - storageStart });
-
-    say('deploying the stack into the emulator...');
-    const recorder: Recorder = await startRecorder(endpoint);
-    teardowns.keep({ teardowns: [{ what: 'recorder', stop: () => recorder.stop() }] });
-    // AWS owns AWS-ConfigureAWSPackage and AmazonCloudWatch-ManageAgent: the emulator gets stand-ins under those names.
-    await registerAwsDocuments(config);
-    const stack = await deployStack({ endpoint: recorder.url, template: packaged.template, replace: { [TARGET_GROUP_PLACEHOLDER]: targetGroupArn } });
-    // The functions' calls are checked against their roles as packaged from here on.
-    cp.enforceIam(identitiesOf(stack));
-    // The boot members predate the stack (no launch flow ran there): ops start their CloudWatch agent with the stack's configuration.
-    say('starting the CloudWatch agent on the boot storage members (AWS-ConfigureAWSPackage, AmazonCloudWatch-ManageAgent)...');
-    const agentStart = Date.now();
-    await configureAgentOn(config, storageIds, stack.physicalId('StorageAgentConfigParameter'));
-    marks.push({ at: Date.now(), kind: 'phase', text: `CloudWatch agent configured on ${storageIds.join(', ')}`, durationMs: Date.now() - agentStart });
-    const ops = await createQueue(endpoint, `${name}-ops-reader`);
-    await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
-
-    const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: endpoint, logFile });
-    teardowns.keep({ teardowns: [{ what: 'lambda runner', stop: () => runner.stop() }] });
-
-    const alarms =
-      alarmSettings === undefined
-        ? undefined
-        : await startAlarms({
-            settings: alarmSettings,
-            motoUrl: moto.url,
-            stage: STAGE,
-            stateDir: hostOptions.stateDir,
-            groups: { compute: computeGroup, storage: storageGroup },
-            exec: (id, argv, timeoutSeconds) => hosts.exec(id, argv, timeoutSeconds),
-            lbUrl: dataPlane.urlOf(targetGroupArn),
-            targetGroup: { arn: targetGroupArn, frontUrl: endpoint },
-            log,
-          });
-    if (alarms !== undefined) teardowns.keep({ teardowns: [{ what: 'metrics agent and alarm evaluator', stop: () => alarms.stop() }] });
+    const env = await createAwsEnvironment(settings, front.endpoint);
+    const { targetGroupArn } = env;
+    const storageIds = await bootStorage(settings, { front, env, hosts, recording, scripts, marks });
+    const { recorder } = teardowns.keep(await startCallRecorder(settings, front));
+    const stack = await deployIntoEmulator(front, recorder, packaged, targetGroupArn);
+    await configureBootAgents(settings, front, storageIds, stack, marks);
+    const ops = await subscribeOpsReader(settings, front, stack);
+    const { runner } = teardowns.keep(await startFunctionRunner(settings, front, recorder, packaged, stack));
+    const { alarms } = teardowns.keep(await startAlarmsIfAsked(settings, { moto, front, hosts, dataPlane, targetGroupArn, log }));
 
     // ---- handles -------------------------------------------------------
 
