@@ -1,7 +1,6 @@
 /** Boot phases "AWS environment" and "storage": VPC in two zones, launch template, target group, compute group; then the storage group boots GlusterFS. */
 import { UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { CreateSubnetCommand, CreateVpcCommand, EC2Client } from '@aws-sdk/client-ec2';
-import { clientConfig, createComputeGroup, createLaunchTemplate, createTargetGroup } from '../control-plane/aws-setup';
+import { createComputeGroup, createLaunchTemplate, createNetwork, createTargetGroup } from '../control-plane/aws-setup';
 import { SandboxError } from '../errors';
 import type { NamespaceHosts } from '../hosts';
 import type { TimelineEntry } from '../types';
@@ -9,20 +8,6 @@ import type { Front } from './emulator';
 import type { HostScripts } from './host-state';
 import type { RecordingHosts } from './hosts';
 import { STORAGE_EBS_DEVICE, type SandboxSettings } from './settings';
-
-async function createNetwork(endpoint: string, octet: number): Promise<{ vpcId: string; subnets: { subnetId: string; az: string }[] }> {
-  const ec2 = new EC2Client(clientConfig(endpoint));
-  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: `10.${octet}.0.0/16` }));
-  const vpcId = vpc.Vpc?.VpcId;
-  if (vpcId === undefined) throw new SandboxError('CreateVpc returned no VpcId');
-  const subnets = [];
-  for (const [i, az] of ['eu-west-1a', 'eu-west-1b'].entries()) {
-    const s = await ec2.send(new CreateSubnetCommand({ VpcId: vpcId, CidrBlock: `10.${octet}.${i + 1}.0/24`, AvailabilityZone: az }));
-    if (s.Subnet?.SubnetId === undefined) throw new SandboxError('CreateSubnet returned no SubnetId');
-    subnets.push({ subnetId: s.Subnet.SubnetId, az });
-  }
-  return { vpcId, subnets };
-}
 
 export interface AwsEnvironment {
   /** One subnet per zone: eu-west-1a, eu-west-1b. */
