@@ -7,7 +7,11 @@ export interface Teardown {
   readonly stop: () => Promise<void>;
 }
 
-/** The teardowns of what a phase started, in the order it started them (none: the phase left nothing running). */
+/**
+ * The teardowns of what a phase started, in the order it started them (none: the phase left nothing running).
+ * A phase starts at most one thing and starts it last, so a phase that fails has nothing of its own left to
+ * stop: what needs stopping before a later step can fail is a phase of its own (the recorder before the deploy).
+ */
 export interface Started {
   readonly teardowns: readonly Teardown[];
 }
