@@ -47,13 +47,14 @@ export interface NetworkSetup {
   readonly subnets: readonly { readonly subnetId: string; readonly availabilityZone: string; readonly cidr: string }[];
 }
 
-export async function createNetwork(endpoint: string): Promise<NetworkSetup> {
+/** VPC 10.<octet>.0.0/16 with one subnet per zone: 10.<octet>.1.0/24 in eu-west-1a, 10.<octet>.2.0/24 in eu-west-1b. */
+export async function createNetwork(endpoint: string, octet = 71): Promise<NetworkSetup> {
   const ec2 = new EC2Client(clientConfig(endpoint));
-  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: '10.71.0.0/16' }));
+  const vpc = await ec2.send(new CreateVpcCommand({ CidrBlock: `10.${octet}.0.0/16` }));
   const vpcId = required(vpc.Vpc?.VpcId, 'CreateVpc returned no VpcId');
   const wanted = [
-    { availabilityZone: 'eu-west-1a', cidr: '10.71.1.0/24' },
-    { availabilityZone: 'eu-west-1b', cidr: '10.71.2.0/24' },
+    { availabilityZone: 'eu-west-1a', cidr: `10.${octet}.1.0/24` },
+    { availabilityZone: 'eu-west-1b', cidr: `10.${octet}.2.0/24` },
   ];
   const subnets = [];
   for (const w of wanted) {

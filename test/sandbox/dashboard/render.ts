@@ -14,13 +14,12 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+// The target group ARN the sandbox packages with and replaces at deploy: the packaged dashboard still names it.
+import { TARGET_GROUP_PLACEHOLDER } from '../boot/settings';
 import { DashboardError, parseDashboardBody, resolveDashboardBody, type Dashboard } from './body';
 import { fetchDashboardData, type DashboardData } from './data';
 import { readEmfFile } from './emf';
 import { renderDashboardSvg } from './svg';
-
-/** The target group ARN the sandbox packages with and replaces at deploy (sandbox.ts). */
-export const TARGET_GROUP_PLACEHOLDER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pas-placeholder/0000000000000000';
 
 export interface SandboxLike {
   readonly endpoint: string;

@@ -1,0 +1,95 @@
+/** Boot phase "validate options": startSandbox's options checked, defaulted and frozen into the settings every later phase reads. */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { resolveAlarmOptions, type ResolvedAlarmOptions } from '../alarms';
+import { SandboxError } from '../errors';
+import { REPO_DIR } from '../hosts';
+import type { StartSandboxOptions } from '../types';
+
+export const STAGE = 'pasbox';
+/** The target group ARN the stack is packaged with, replaced by the real one at deploy. */
+export const TARGET_GROUP_PLACEHOLDER = 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pas-placeholder/0000000000000000';
+/** The launch template's device name of the brick EBS volume (grow in place). */
+export const STORAGE_EBS_DEVICE = '/dev/sdf';
+/** Where a storage host's data disk appears inside the host (bin/storage-disk.sh). */
+export const STORAGE_DATA_DEVICE = '/dev/shm/pas-brick';
+const NAME = /^[a-z0-9]{1,8}$/;
+
+/** Where the host scripts record what they create, and the bridge they put the hosts on. */
+export interface HostOptions {
+  readonly stateDir: string;
+  readonly bridge: string;
+  readonly bridgeCidr: string;
+}
+
+export interface SandboxSettings {
+  readonly name: string;
+  readonly octet: number;
+  readonly deregistrationDelaySeconds: number;
+  readonly computeMax: number;
+  readonly alarms: ResolvedAlarmOptions | undefined;
+  readonly storageMax: number;
+  readonly dataDiskMiB: number | undefined;
+  readonly bootDisks: boolean;
+  readonly growInPlace: StartSandboxOptions['storageGrowInPlace'];
+  /** The listener port asked for (undefined: 18080, 0: any free port). */
+  readonly lbPort: number | undefined;
+  readonly handleSignals: boolean;
+  readonly skipInitialScaleOut: boolean;
+  readonly say: (line: string) => void;
+  readonly hostOptions: HostOptions;
+  readonly computeGroup: string;
+  readonly storageGroup: string;
+  readonly logFile: string;
+}
+
+/** Refuses a bad option with a SandboxError naming it; creates the temp dir of the default log file. */
+export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
+  const name = options.name ?? 'pas';
+  if (!NAME.test(name)) throw new SandboxError(`sandbox name '${name}' must be 1-8 lower-case letters or digits`);
+  const octet = options.networkOctet ?? 71;
+  if (!Number.isInteger(octet) || octet < 1 || octet > 254) throw new SandboxError(`networkOctet must be an integer 1-254, got ${octet}`);
+  const delay = options.deregistrationDelaySeconds ?? 6;
+  if (!(delay >= 0 && delay <= 3600)) throw new SandboxError(`deregistrationDelaySeconds must be 0-3600, got ${delay}`);
+  const computeMax = options.computeMax ?? 4;
+  if (!Number.isInteger(computeMax) || computeMax < 1 || computeMax > 10) throw new SandboxError(`computeMax must be an integer 1-10, got ${computeMax}`);
+  const alarmSettings = options.alarms === undefined ? undefined : resolveAlarmOptions(options.alarms, computeMax);
+  const storageMax = options.storageMax ?? 2;
+  if (!Number.isInteger(storageMax) || storageMax < 2 || storageMax > 12) throw new SandboxError(`storageMax must be an integer 2-12, got ${storageMax}`);
+  const dataDiskMiB = options.storageDataDiskMiB;
+  if (dataDiskMiB !== undefined && !(Number.isInteger(dataDiskMiB) && dataDiskMiB >= 300 && dataDiskMiB <= 4096)) {
+    throw new SandboxError(`storageDataDiskMiB must be an integer 300-4096 (XFS needs 300 MiB; the file is sparse), got ${dataDiskMiB}`);
+  }
+  const bootDisks = options.storageBootDisks === true;
+  const growInPlace = options.storageGrowInPlace;
+  if (growInPlace !== undefined) {
+    if (dataDiskMiB === undefined) throw new SandboxError('storageGrowInPlace needs storageDataDiskMiB (the disks it grows)');
+    if (!Number.isInteger(growInPlace.toGiB) || growInPlace.toGiB < 1 || growInPlace.toGiB > 4) throw new SandboxError(`storageGrowInPlace.toGiB must be an integer 1-4 (sparse loop disks), got ${growInPlace.toGiB}`);
+  }
+  if (bootDisks && dataDiskMiB === undefined) throw new SandboxError('storageBootDisks needs storageDataDiskMiB (the size of every storage host\'s data disk)');
+  const hostOptions: HostOptions = Object.freeze({
+    stateDir: path.resolve(options.stateDir ?? path.join(REPO_DIR, '.sandbox')),
+    bridge: name === 'pas' ? 'pasbr0' : `pasbr${name}`,
+    bridgeCidr: `10.${octet}.0.1/16`,
+  });
+  return Object.freeze({
+    name,
+    octet,
+    deregistrationDelaySeconds: delay,
+    computeMax,
+    alarms: alarmSettings,
+    storageMax,
+    dataDiskMiB,
+    bootDisks,
+    growInPlace,
+    lbPort: options.lbPort,
+    handleSignals: options.handleSignals !== false,
+    skipInitialScaleOut: options.skipInitialScaleOut === true,
+    say: options.log ?? (() => undefined),
+    hostOptions,
+    computeGroup: `${name}-compute`,
+    storageGroup: `${name}-storage`,
+    logFile: options.logFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), `${name}-sandbox-`)), 'functions.log'),
+  });
+}
