@@ -1,4 +1,5 @@
-/** Every Parameter Store name the functions write or read, each defined once, and the records kept there. */
+/** Every Parameter Store name the functions write or read, each defined once, the records kept there, and the coordination store's keys. */
+import type { LifecycleTransition } from './lifecycle-event';
 
 /**
  * All names live under `/pydio-autoscaler/<stage>/`. The roles' policies in
@@ -54,3 +55,21 @@ export interface HealthRecord {
   readonly reason?: string;
   readonly at: string;
 }
+
+// --- the coordination store (lib/ports/coordination.ts) ---------------------------------------
+// One table per stage: its keys carry no stage.
+
+/**
+ * The hold a compute lifecycle flow keeps on its instance's waiting action: keyed by
+ * transition, not token, so the watch can see whether a flow owns it.
+ */
+export const lifecycleHoldKey = (instanceId: string, transition: LifecycleTransition) => `lifecycle/${instanceId}/${transition}`;
+
+/** The same for a storage group member's waiting action. */
+export const storageLifecycleHoldKey = (instanceId: string, transition: LifecycleTransition) => `storage/lifecycle/${instanceId}/${transition}`;
+
+/** The watch's own record between runs (JSON, lib/core/watch/state.ts), written with a TTL. */
+export const WATCH_STATE_KEY = 'watch/state';
+
+/** Held by the one watch run at work, so an event delivered twice does not act twice. */
+export const WATCH_RUN_KEY = 'watch/run';

@@ -7,8 +7,12 @@ import {
   lockName,
   memberName,
   membersPath,
+  lifecycleHoldKey,
   storageClaimName,
+  storageLifecycleHoldKey,
   summaryName,
+  WATCH_RUN_KEY,
+  WATCH_STATE_KEY,
 } from '../../../lib/core/records';
 import { REPO_ROOT } from '../source-imports';
 
@@ -28,6 +32,19 @@ describe('Parameter Store names', () => {
     ['member', memberName('prod', action.instanceId), `/pydio-autoscaler/prod/storage/members/${action.instanceId}`],
   ])('%s is %s', (_what, name, expected) => {
     expect(name).toBe(expected);
+  });
+});
+
+describe('coordination store keys', () => {
+  // Keyed by transition, not token: the watch reads whether a flow holds an instance's waiting action.
+  it.each([
+    ['compute launch hold', lifecycleHoldKey(action.instanceId, 'launch'), `lifecycle/${action.instanceId}/launch`],
+    ['compute terminate hold', lifecycleHoldKey(action.instanceId, 'terminate'), `lifecycle/${action.instanceId}/terminate`],
+    ['storage launch hold', storageLifecycleHoldKey(action.instanceId, 'launch'), `storage/lifecycle/${action.instanceId}/launch`],
+    ['watch state', WATCH_STATE_KEY, 'watch/state'],
+    ['watch run', WATCH_RUN_KEY, 'watch/run'],
+  ])('%s is %s', (_what, key, expected) => {
+    expect(key).toBe(expected);
   });
 });
 
