@@ -101,7 +101,8 @@ export function openRecords({ front, ops, recording, recorder, marks }: RecordSo
     const entries: TimelineEntry[] = [...marks];
     for (const { at, entry } of cpEvents) {
       const d = entry.event.detail;
-      entries.push({ at, kind: 'event', text: `${entry.event['detail-type']} ${d.EC2InstanceId ?? ''} (hook ${String(d.LifecycleHookName ?? '')}) -> ${entry.deliveries.length} delivery(ies)` });
+      const fate = entry.dropped !== undefined ? `DROPPED before any queue (fault: ${entry.dropped})` : `-> ${entry.deliveries.length} delivery(ies)`;
+      entries.push({ at, kind: 'event', text: `${entry.event['detail-type']} ${String(d.EC2InstanceId ?? '')} (hook ${String(d.LifecycleHookName ?? '')}) ${fate}` });
     }
     for (const l of recording.launched) entries.push({ at: l.at, kind: 'host', text: `host up: ${l.instanceId} ${l.privateIp} ${l.availabilityZone} (${l.groupName})` });
     for (const t of recording.terminated) entries.push({ at: t.at, kind: 'host', text: `host gone: ${t.instanceId}` });
