@@ -3,6 +3,7 @@ import type { SandboxAlarmOptions, SandboxAlarms } from './alarms';
 import type { ControlPlane } from './control-plane/front';
 import type { HaproxyDataPlane, NamespaceHosts } from './hosts';
 import type { InvokeResult } from './lambda/runner';
+import type { ScheduledRun } from './lambda/scheduler';
 import type { DeployedStack } from './stack/deploy';
 
 export interface StartSandboxOptions {
@@ -32,6 +33,12 @@ export interface StartSandboxOptions {
   readonly handleSignals?: boolean;
   /** Skip the initial 0 -> 1 scale-out (default false). */
   readonly skipInitialScaleOut?: boolean;
+  /**
+   * The scheduler's compressed clock (default 60: real time): one minute of every EventBridge
+   * schedule (the watch's rate(1 minute)) and of Lambda's retry waits lasts this many real
+   * seconds, 2-60. The functions see real time.
+   */
+  readonly scheduleMinuteSeconds?: number;
   /** Storage group MaxSize, 2-12 (default 2: no room to expand); each member is a host with its own glusterd. */
   readonly storageMax?: number;
   /**
@@ -150,6 +157,19 @@ export interface Sandbox {
   waitForState(predicate: (s: SandboxStatus) => boolean, timeoutMs: number, what?: string): Promise<SandboxStatus>;
   status(): Promise<SandboxStatus>;
   invoke(fn: string, payload: unknown): Promise<InvokeResult>;
+  /** The stack's scheduled rules as the scheduler runs them (lambda/scheduler.ts). */
+  readonly schedule: {
+    rules(): Array<{ ruleName: string; functionKey: string; periodMs: number; permitted: boolean }>;
+    /** Every firing so far (scheduled attempts and Lambda's retries), in order. */
+    runs(): readonly ScheduledRun[];
+    /** Fires a rule now, outside its clock; resolves when that attempt ended. */
+    fireNow(ruleName: string): Promise<void>;
+  };
+  /**
+   * Fault injection: the next lifecycle event of `transition` for `groupName` is lost before it
+   * reaches any queue (Auto Scaling's events are best-effort); the timeline shows it DROPPED.
+   */
+  dropNextLifecycleEvent(transition: 'launch' | 'terminate', groupName: string): void;
   notifications(): Promise<SnsNotification[]>;
   timeline(): Promise<TimelineEntry[]>;
   /** Runs `work` as a named phase and measures it (wall time vs document run time). */

@@ -37,6 +37,8 @@ export interface SandboxSettings {
   readonly lbPort: number | undefined;
   readonly handleSignals: boolean;
   readonly skipInitialScaleOut: boolean;
+  /** Real milliseconds one minute of an EventBridge schedule lasts (the scheduler's compressed clock). */
+  readonly scheduleMinuteMs: number;
   readonly say: (line: string) => void;
   readonly hostOptions: HostOptions;
   readonly computeGroup: string;
@@ -61,6 +63,8 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
   if (dataDiskMiB !== undefined && !(Number.isInteger(dataDiskMiB) && dataDiskMiB >= 300 && dataDiskMiB <= 4096)) {
     throw new SandboxError(`storageDataDiskMiB must be an integer 300-4096 (XFS needs 300 MiB; the file is sparse), got ${dataDiskMiB}`);
   }
+  const minuteSeconds = options.scheduleMinuteSeconds ?? 60;
+  if (!(Number.isInteger(minuteSeconds) && minuteSeconds >= 2 && minuteSeconds <= 60)) throw new SandboxError(`scheduleMinuteSeconds must be a whole number 2-60, got ${minuteSeconds}`);
   const bootDisks = options.storageBootDisks === true;
   const growInPlace = options.storageGrowInPlace;
   if (growInPlace !== undefined) {
@@ -86,6 +90,7 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
     lbPort: options.lbPort,
     handleSignals: options.handleSignals !== false,
     skipInitialScaleOut: options.skipInitialScaleOut === true,
+    scheduleMinuteMs: minuteSeconds * 1000,
     say: options.log ?? (() => undefined),
     hostOptions,
     computeGroup: `${name}-compute`,
