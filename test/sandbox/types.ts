@@ -23,6 +23,12 @@ export interface StartSandboxOptions {
   readonly lbPort?: number;
   /** Target group deregistration delay (default 6 s). */
   readonly deregistrationDelaySeconds?: number;
+  /**
+   * The compute group's HealthCheckGracePeriod (default 0: AWS's API default, which the User Guide
+   * suggests with launch hooks; moto alone would store 300). SetInstanceHealth respecting it is
+   * refused until an instance has been InService this long.
+   */
+  readonly computeHealthCheckGracePeriodSeconds?: number;
   /** Compute group MaxSize (default 4). */
   readonly computeMax?: number;
   /** Where the functions' JSON logs go (default a temp file, kept after stop). */

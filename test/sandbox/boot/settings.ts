@@ -37,6 +37,8 @@ export interface SandboxSettings {
   readonly lbPort: number | undefined;
   readonly handleSignals: boolean;
   readonly skipInitialScaleOut: boolean;
+  /** The compute group's HealthCheckGracePeriod. */
+  readonly computeGracePeriodSeconds: number;
   /** Real milliseconds one minute of an EventBridge schedule lasts (the scheduler's compressed clock). */
   readonly scheduleMinuteMs: number;
   readonly say: (line: string) => void;
@@ -65,6 +67,8 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
   }
   const minuteSeconds = options.scheduleMinuteSeconds ?? 60;
   if (!(Number.isInteger(minuteSeconds) && minuteSeconds >= 2 && minuteSeconds <= 60)) throw new SandboxError(`scheduleMinuteSeconds must be a whole number 2-60, got ${minuteSeconds}`);
+  const grace = options.computeHealthCheckGracePeriodSeconds ?? 0;
+  if (!(Number.isInteger(grace) && grace >= 0 && grace <= 7200)) throw new SandboxError(`computeHealthCheckGracePeriodSeconds must be a whole number 0-7200, got ${grace}`);
   const bootDisks = options.storageBootDisks === true;
   const growInPlace = options.storageGrowInPlace;
   if (growInPlace !== undefined) {
@@ -91,6 +95,7 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
     handleSignals: options.handleSignals !== false,
     skipInitialScaleOut: options.skipInitialScaleOut === true,
     scheduleMinuteMs: minuteSeconds * 1000,
+    computeGracePeriodSeconds: grace,
     say: options.log ?? (() => undefined),
     hostOptions,
     computeGroup: `${name}-compute`,
