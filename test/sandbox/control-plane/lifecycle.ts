@@ -121,6 +121,8 @@ export class LifecycleService {
   private readonly tokens = new Map<string, Action>();
   /** When each instance entered InService (its health check grace period counts from there). */
   private readonly inServiceSince = new Map<string, number>();
+  /** Instances set Unhealthy (SetInstanceHealth) while in Pending:Wait: replaced once InService. */
+  private readonly unhealthyWhileWaiting = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
@@ -359,13 +361,8 @@ export class LifecycleService {
     } else {
       this.inServiceSince.set(overlay.instanceId, this.deps.now());
       // Marked Unhealthy while it waited: now an Unhealthy InService instance, which the group replaces.
-      if (await this.isUnhealthy(overlay.instanceId)) await this.replaceUnhealthy(overlay.groupName, overlay.instanceId);
+      if (this.unhealthyWhileWaiting.delete(overlay.instanceId)) await this.replaceUnhealthy(overlay.groupName, overlay.instanceId);
     }
-  }
-
-  private async isUnhealthy(instanceId: string): Promise<boolean> {
-    const out = await this.asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [instanceId] }));
-    return out.AutoScalingInstances?.[0]?.HealthStatus?.toUpperCase() === 'UNHEALTHY';
   }
 
   /** Auto Scaling replaces an Unhealthy InService instance: terminate hook first (desired unchanged), then a replacement. Scale-in protection does not apply. */
@@ -395,6 +392,10 @@ export class LifecycleService {
     if (reply.status !== 200) return reply;
     const waiting = this.overlay.get(request.instanceId);
     this.deps.log('instance health set', { instanceId: request.instanceId, asgName: groupName, status: request.status, state: waiting?.state ?? found.LifecycleState });
+    if (waiting?.state === 'Pending:Wait') {
+      if (request.status === 'Unhealthy') this.unhealthyWhileWaiting.add(request.instanceId);
+      else this.unhealthyWhileWaiting.delete(request.instanceId);
+    }
     if (request.status === 'Unhealthy' && waiting === undefined && found.LifecycleState === 'InService') await this.replaceUnhealthy(groupName, request.instanceId);
     return reply;
   }
@@ -417,6 +418,7 @@ export class LifecycleService {
     }
     await this.deps.hosts.onInstanceTerminated(instanceId);
     this.inServiceSince.delete(instanceId);
+    this.unhealthyWhileWaiting.delete(instanceId);
     this.deps.log('instance terminated', { instanceId, asgName: groupName, decrement });
     this.deps.onFact?.({ kind: 'terminated', instanceId, groupName });
     before.add(instanceId);
