@@ -42,8 +42,13 @@ function names(...used: Name[]): Record<string, string> {
   return Object.fromEntries(used.map((n) => [n, NAMES[n]]));
 }
 
-/** Free, expired, or ours: the one condition under which a hold is taken. */
-const TAKE_CONDITION = 'attribute_not_exists(#k) OR #e < :now OR #o = :owner';
+/**
+ * Free, expired, or ours: the one condition under which a hold is taken. An
+ * item without expiresAt (a permanent record) is never "expired": said
+ * explicitly (attribute_exists), not left to how a comparison with a missing
+ * attribute evaluates.
+ */
+const TAKE_CONDITION = 'attribute_not_exists(#k) OR (attribute_exists(#e) AND #e < :now) OR #o = :owner';
 
 export interface CoordinationOptions extends AdapterOptions {
   /** The caller's clock (tests pin it); default the system clock. */

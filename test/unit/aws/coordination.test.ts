@@ -42,7 +42,7 @@ describe('take / acquire: one conditional PutItem', () => {
     expect(ddb.commandCalls(PutItemCommand)[0]!.args[0].input).toEqual({
       TableName: TABLE,
       Item: hold('storage/lock', 'op-1', NOW + 3600, '2026-11-21T10:00:00.000Z'),
-      ConditionExpression: 'attribute_not_exists(#k) OR #e < :now OR #o = :owner',
+      ConditionExpression: 'attribute_not_exists(#k) OR (attribute_exists(#e) AND #e < :now) OR #o = :owner',
       ExpressionAttributeNames: { '#k': 'key', '#e': 'expiresAt', '#o': 'owner' },
       ExpressionAttributeValues: { ':now': { N: String(NOW) }, ':owner': { S: 'op-1' } },
       ReturnValues: 'ALL_OLD',
