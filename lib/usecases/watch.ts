@@ -23,6 +23,7 @@ import type { TargetListPort } from '../ports/elbv2';
 import type { MetricsSink } from '../ports/metrics';
 import type { NotifierPort } from '../ports/sns';
 import type { QueuePort } from '../ports/sqs';
+import type { ParameterPort } from '../ports/ssm';
 
 export interface WatchDeps {
   readonly config: WatchConfig;
@@ -30,7 +31,7 @@ export interface WatchDeps {
   readonly targets: TargetListPort;
   readonly coordination: Pick<CoordinationPort, 'acquire' | 'release' | 'holder' | 'read' | 'write'>;
   /** The storage function's Parameter Store records (the recorded Gluster health). */
-  readonly parameters: { getParameter(name: string): Promise<string | undefined> };
+  readonly parameters: Pick<ParameterPort, 'getParameter'>;
   readonly queue: QueuePort;
   readonly notifier: NotifierPort;
   readonly metrics: MetricsSink;

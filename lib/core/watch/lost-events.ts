@@ -9,7 +9,7 @@
  * again before a claim would have expired (claimTtlSeconds).
  */
 import type { LifecycleTransition } from '../lifecycle-event';
-import { lifecycleHoldKey, storageLifecycleHoldKey } from '../records';
+import { lifecycleClaimKey, storageClaimKey } from '../records';
 import { WAIT_STATES, type Tier, type WatchedGroup, type WatchSettings, type WatchSnapshot } from './snapshot';
 import type { WatchState } from './state';
 
@@ -35,7 +35,7 @@ export interface LostEventsVerdict {
 }
 
 export function actionKey(tier: Tier, instanceId: string, transition: LifecycleTransition): string {
-  return tier === 'compute' ? lifecycleHoldKey(instanceId, transition) : storageLifecycleHoldKey(instanceId, transition);
+  return tier === 'compute' ? lifecycleClaimKey({ instanceId, transition }) : storageClaimKey({ instanceId, transition });
 }
 
 function secondsBetween(from: string, now: Date): number {

@@ -5,10 +5,7 @@
  * function's health-check request, and the Scheduled Event that starts a run.
  */
 import { MalformedEventError } from '../../errors';
-import type { LifecycleTransition } from '../lifecycle-event';
-
-/** The `source` of a re-driven event: lib/core/lifecycle-event.ts accepts a missing token only from it. */
-export const WATCH_EVENT_SOURCE = 'pydio-autoscaler.watch';
+import { WATCH_SOURCE, type LifecycleTransition } from '../lifecycle-event';
 
 export interface RedriveEventInput {
   /** A fresh UUID: the event's id. */
@@ -44,7 +41,8 @@ export function buildRedriveEvent(input: RedriveEventInput): Record<string, unkn
     version: '0',
     id: input.id,
     'detail-type': launch ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action',
-    source: WATCH_EVENT_SOURCE,
+    // lib/core/lifecycle-event.ts accepts a missing token only from this source.
+    source: WATCH_SOURCE,
     account: arn[3],
     time: eventTime(input.time),
     region: arn[2],

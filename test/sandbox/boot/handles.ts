@@ -180,6 +180,8 @@ export function makeHandles(settings: SandboxSettings, booted: Booted): Started 
       marks.push({ at: Date.now(), kind: 'action', text: `fault armed: the next ${transition} lifecycle event of ${groupName} is lost before any queue` });
       cp.dropNextEvent(`the next ${transition} lifecycle event of ${groupName}`, (event) => event['detail-type'] === detailType && event.detail.AutoScalingGroupName === groupName);
     },
+    invokeConcurrently: (fn, payloads) => runner.invokeConcurrently(fn, payloads),
+    dropNextMessage: (fn, matches) => runner.dropNext(fn, matches),
     notifications: records.notifications,
     timeline: records.timeline,
     phase: records.phase,

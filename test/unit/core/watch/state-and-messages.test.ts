@@ -1,6 +1,6 @@
 import { MalformedEventError } from '../../../../lib/errors';
 import { parseLifecycleSource } from '../../../../lib/core/lifecycle-event';
-import { buildRedriveEvent, healthCheckRequest, parseWatchTrigger, WATCH_EVENT_SOURCE } from '../../../../lib/core/watch/messages';
+import { buildRedriveEvent, healthCheckRequest, parseWatchTrigger } from '../../../../lib/core/watch/messages';
 import { decodeWatchState, emptyWatchState, encodeWatchState, stateTtlSeconds } from '../../../../lib/core/watch/state';
 import { ago, NOW, remembered } from './fixtures';
 
@@ -71,12 +71,14 @@ describe('the re-driven lifecycle event', () => {
     expect(() => buildRedriveEvent({ id: 'x', time: NOW, groupArn: 'pydio-compute', groupName: 'g', hookName: 'h', instanceId: 'i-1', transition: 'launch' })).toThrow(MalformedEventError);
   });
 
-  it('is refused by the lifecycle parser from any other source without a token (only the watch may leave it out)', () => {
-    expect(() => parseLifecycleSource({ ...launch, source: 'aws.autoscaling' })).toThrow(/LifecycleActionToken/);
+  it('is what the lifecycle parser accepts from the watch: the same action, with no token', () => {
+    expect(parseLifecycleSource(launch)).toEqual({
+      kind: 'lifecycle', transition: 'launch', groupName: 'pydio-compute', hookName: 'pydio-autoscaler-prod-compute-launch', instanceId: 'i-0123456789abcdef0', time: '2026-11-21T10:00:00Z',
+    });
   });
 
-  it('names its source as the parser knows it', () => {
-    expect(WATCH_EVENT_SOURCE).toBe('pydio-autoscaler.watch');
+  it('is refused by the lifecycle parser from any other source without a token (only the watch may leave it out)', () => {
+    expect(() => parseLifecycleSource({ ...launch, source: 'aws.autoscaling' })).toThrow(/LifecycleActionToken/);
   });
 });
 
