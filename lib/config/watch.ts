@@ -2,6 +2,7 @@
 import type { WatchSettings } from '../core/watch/snapshot';
 import { ConfigurationError } from '../errors';
 import { ARN, decimal, deepFreeze, integer, matching, required, URL_RE, type Env } from './env';
+import { TABLE_NAME } from './compute';
 import { storageQueueUrl } from './scaling';
 import { parseShared, SHARED_VARIABLES, type SharedConfig } from './shared';
 
@@ -26,9 +27,6 @@ export const WATCH_VARIABLES = [
   'WATCH_PERIOD_MINUTES', 'WATCH_UNHEALTHY_CHECKS', 'WATCH_MAX_REPLACE_SHARE', 'CLAIM_TTL_SECONDS',
 ] as const;
 
-/** A DynamoDB table name (the TableName shape: 3-255 of [a-zA-Z0-9_.-]). */
-const TABLE = /^[A-Za-z0-9_.-]{3,255}$/;
-
 export function parseWatchConfig(env: Env = process.env): WatchConfig {
   const shared = parseShared(env);
   const storageQueue = storageQueueUrl(env, shared.storageGroupName) ?? '';
@@ -39,7 +37,7 @@ export function parseWatchConfig(env: Env = process.env): WatchConfig {
     ...shared,
     topicArn: matching('TOPIC_ARN', required(env, 'TOPIC_ARN'), ARN, 'an SNS topic ARN'),
     targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), ARN, 'a target group ARN'),
-    coordinationTable: matching('COORDINATION_TABLE', required(env, 'COORDINATION_TABLE'), TABLE, 'a DynamoDB table name (3-255 of [A-Za-z0-9_.-])'),
+    coordinationTable: matching('COORDINATION_TABLE', required(env, 'COORDINATION_TABLE'), TABLE_NAME, 'a DynamoDB table name (3-255 of [A-Za-z0-9_.-])'),
     lifecycleQueueUrl: matching('LIFECYCLE_QUEUE_URL', required(env, 'LIFECYCLE_QUEUE_URL'), URL_RE, 'an SQS queue URL'),
     storageQueueUrl: storageQueue,
     watch: {
