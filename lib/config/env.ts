@@ -77,3 +77,18 @@ export function deepFreeze<T>(value: T): T {
   }
   return value;
 }
+
+/**
+ * A hold (claim, lock) must outlive the longest gap between two deliveries of
+ * its flow, which renew it: a wait of RETRY_MAX_SECONDS, and the delivery
+ * itself. Twice RETRY_MAX_SECONDS is the least that leaves a margin; keep it
+ * above the queue's visibility timeout too (README, Configure), so that a
+ * delivery that failed and comes back still finds its hold.
+ */
+export function holdTtl(env: Env, key: string, fallback: number, retryMaxSeconds: number): number {
+  const ttl = integer(env, key, fallback, 10, 30 * 86400);
+  if (ttl < 2 * retryMaxSeconds) {
+    throw new ConfigurationError(`${key} (${ttl}) must be at least twice RETRY_MAX_SECONDS (${retryMaxSeconds}): a flow renews its hold once per delivery, and a wait between two deliveries lasts up to RETRY_MAX_SECONDS`);
+  }
+  return ttl;
+}

@@ -1,6 +1,7 @@
 /** Composition root: each function's AWS clients and ports, built once per cold start from its parsed configuration (lib/config/). */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createAutoScalingClient, createAutoScalingPort } from '../aws/autoscaling';
+import { createCoordinationPort, createDynamoDbClient } from '../aws/coordination';
 import { createEc2Transport, createInstanceTagPort, createVolumePort } from '../aws/ec2-volumes';
 import { createElbv2Client, createTargetGroupPort } from '../aws/elbv2';
 import { createNotifierPort, createSnsClient } from '../aws/sns';
@@ -36,6 +37,7 @@ export function buildLifecycleDeps(config: Config = parseConfig()): LifecycleDep
     config,
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
     ssm: createSsmPort(createSsmClient(), opts),
+    coordination: createCoordinationPort(createDynamoDbClient(), config.coordinationTable, opts),
     targets: createTargetGroupPort(createElbv2Client(), opts),
     notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
     queue: createQueuePort(createSqsClient(), opts),
@@ -109,7 +111,7 @@ export function buildStatusDeps(config: StatusConfig = parseStatusConfig()): Sta
   };
 }
 
-/** Composition root of the storage function: the lifecycle ports plus capacity, termination and Parameter Store records. */
+/** Composition root of the storage function: the lifecycle ports plus capacity, termination, Parameter Store records and the coordination table. */
 export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunctionConfig = parseStorageFunctionConfig()): StorageDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendPersistentKeys({ stage: config.stage, tier: 'storage', ...(config.dryRun ? { dryRun: true } : {}) });
@@ -122,6 +124,7 @@ export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunc
     tags: createInstanceTagPort(ec2, opts),
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
     ssm: createSsmPort(createSsmClient(), opts, readOnlyDocuments(storage)),
+    coordination: createCoordinationPort(createDynamoDbClient(), config.coordinationTable, opts),
     notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
     queue: createQueuePort(createSqsClient(), opts),
     log: logger,

@@ -274,6 +274,7 @@ describe('lifecycle function', () => {
       GLUSTER_SERVERS: EXAMPLE.glusterServers,
       STORAGE_ASG_NAME: { Ref: 'StorageGroupName' },
       TOPIC_ARN: { Ref: 'NotificationsTopic' },
+      COORDINATION_TABLE: { Ref: 'CoordinationTable' },
       LIFECYCLE_QUEUE_URL: { Ref: 'LifecycleQueue' },
       DOC_MOUNT_VOLUMES: { Ref: 'MountVolumesDocument' },
       DOC_CONFIGURE_APP: { Ref: 'ConfigureAppDocument' },
@@ -284,6 +285,7 @@ describe('lifecycle function', () => {
   it('has example values that lib/config.ts accepts once the Refs resolve', () => {
     const resolved: Record<string, Json> = {
       NotificationsTopic: 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev-notifications',
+      CoordinationTable: resources.CoordinationTable.Properties.TableName,
       LifecycleQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-lifecycle',
       MountVolumesDocument: resources.MountVolumesDocument.Properties.Name,
       ConfigureAppDocument: resources.ConfigureAppDocument.Properties.Name,
@@ -300,6 +302,8 @@ describe('lifecycle function', () => {
     expect(config.computeGroupName).toBe(EXAMPLE.computeGroup);
     expect(config.gluster.servers).toEqual(EXAMPLE.glusterServers.split(','));
     expect(config.documents.mountVolumes).toBe('pydio-autoscaler-dev-mount-volumes');
+    expect(config.coordinationTable).toBe('pydio-autoscaler-dev-coordination');
+    expect(config.timing.claimTtlSeconds).toBe(900);
   });
 });
 
@@ -430,11 +434,16 @@ describe('least privilege', () => {
     expect(allowed).toEqual([EXAMPLE.computeGroup]);
   });
 
-  it('writes parameters only under /pydio-autoscaler/<stage>/lifecycle/ (its claims, never the storage records)', () => {
-    for (const action of ['ssm:PutParameter', 'ssm:DeleteParameter']) {
-      const { resources: scoped } = scopeOf(action);
-      expect(scoped).toEqual([expect.stringContaining(':parameter/pydio-autoscaler/dev/lifecycle/*')]);
-    }
+  it('takes and gives back its claims only: items of the coordination table under lifecycle/, no Parameter Store record', () => {
+    const claims = granting('dynamodb:PutItem', 'LifecycleFunctionRole');
+    expect(claims).toHaveLength(1);
+    expect(claims[0]).toMatchObject({
+      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Resource: { 'Fn::GetAtt': ['CoordinationTable', 'Arn'] },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['lifecycle/*'] } },
+    });
+    expect(statements('LifecycleFunctionRole').flatMap(actionsOf).filter((a) => a.startsWith('ssm:') && a.includes('Parameter'))).toEqual([]);
+    expect(statements('LifecycleFunctionRole').flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
   });
 
   it('registers targets only in the configured target group', () => {
@@ -456,6 +465,53 @@ describe('least privilege', () => {
       expect(scoped).toEqual([expect.stringContaining(':log-group:/aws/lambda/pydio-autoscaler-dev-lifecycle:*')]);
     }
     expect(resources.LifecycleLogGroup.Properties.LogGroupName).toBe('/aws/lambda/pydio-autoscaler-dev-lifecycle');
+  });
+});
+
+describe('coordination table', () => {
+  const table = () => deployed.CoordinationTable;
+
+  it('exists on every stage (the compute claims need it): on demand, key `key` (S), TTL on expiresAt, no point-in-time recovery', () => {
+    expect(resources.CoordinationTable.Condition).toBeUndefined();
+    expect(table()).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: 'pydio-autoscaler-dev-coordination',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'key', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+      },
+    });
+    expect(table().Properties.ProvisionedThroughput).toBeUndefined();
+    expect(template.Outputs.CoordinationTableName).toEqual({ Value: { Ref: 'CoordinationTable' } });
+  });
+
+  it('the storage role takes, reads and gives back only keys under storage/; the alarm and status roles have nothing on it', () => {
+    const grants = statements('StorageFunctionRole', storageDeployed).filter((s) => JSON.stringify(s.Resource).includes('CoordinationTable'));
+    expect(grants).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        Resource: { 'Fn::GetAtt': ['CoordinationTable', 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['storage/*'] } },
+      }),
+    ]);
+    for (const role of ['AlarmFunctionRole', 'StatusFunctionRole']) {
+      expect([role, statements(role, storageDeployed).flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))]).toEqual([role, []]);
+    }
+  });
+
+  it('every dynamodb action granted acts on this table only, and every item action is narrowed to keys (dynamodb:LeadingKeys)', () => {
+    const onTable = statements(undefined, storageDeployed).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(onTable.length).toBeGreaterThan(0);
+    for (const s of onTable) {
+      expect(s.Resource).toEqual({ 'Fn::GetAtt': ['CoordinationTable', 'Arn'] });
+      // A Scan carries no leading key (its condition would always hold): only item actions can be narrowed.
+      if (actionsOf(s).some((a) => /^dynamodb:(Get|Put|Update|Delete)Item$/.test(a))) {
+        expect(s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual([expect.stringMatching(/^[a-z]+\/\*$/)]);
+      }
+    }
   });
 });
 
@@ -692,6 +748,7 @@ describe('storage tier', () => {
     const vars = fn().Properties.Environment.Variables;
     const refs: Record<string, string> = {
       NotificationsTopic: 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev-notifications',
+      CoordinationTable: storageDeployed.CoordinationTable.Properties.TableName,
       LifecycleQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-lifecycle',
       StorageQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-storage',
     };

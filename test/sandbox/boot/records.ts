@@ -18,6 +18,10 @@ const MUTATING_ACTIONS = new Set([
   'Publish',
   'PutParameter',
   'DeleteParameter',
+  // The coordination table: claims and the storage lock taken, kept and given back.
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
 ]);
 
 export interface Records {

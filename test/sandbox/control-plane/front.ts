@@ -18,7 +18,7 @@ import { EventBus, type AwsEvent, type Delivery } from './event-bus';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
 import { ScalingActivities } from './scaling-activities';
-import { forwardRefusal } from './strict-forward';
+import { forwardRefusal, forwardRewrite } from './strict-forward';
 import { VolumeModifications, type ModificationTimeline } from './volume-modifications';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
@@ -275,7 +275,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       send(res, overLimit);
       return;
     }
-    const r = await forwardRaw(options.motoUrl, req, body);
+    // What AWS may answer in parts (a Scan page) is asked of moto in parts.
+    const r = await forwardRaw(options.motoUrl, req, forwardRewrite(service, req.headers, body) ?? body);
     send(res, r, r.raw);
   };
 

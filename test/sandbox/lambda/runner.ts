@@ -97,6 +97,12 @@ class Sandbox {
     private readonly log: fs.WriteStream,
   ) {}
 
+  /** Start the environment now (its cold start), so that a later invoke begins at once. */
+  async prepare(): Promise<void> {
+    if (this.ready === undefined) this.ready = this.spawn();
+    await this.ready;
+  }
+
   /** Serialize: a Lambda execution environment runs one invocation at a time. */
   invoke(event: unknown): Promise<InvokeResult & { coldStart: boolean; requestId: string }> {
     const run = this.queue.then(() => this.invokeNow(event));
@@ -276,9 +282,17 @@ export function failedIds(result: unknown, batchIds: readonly string[], reportsF
   return ids;
 }
 
+/** A message an event source poller is to lose (see dropNext). */
+interface Drop {
+  readonly key: string;
+  readonly matches: (body: string) => boolean;
+  readonly resolve: (body: string) => void;
+}
+
 export class LambdaRunner {
   readonly journal: Invocation[] = [];
   private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly drops: Drop[] = [];
   private readonly pollers: Promise<void>[] = [];
   private readonly abort = new AbortController();
   private readonly region: string;
@@ -376,6 +390,40 @@ export class LambdaRunner {
     return { outcome: r.outcome, durationMs: r.durationMs, ...(r.result !== undefined ? { result: r.result } : {}), ...(r.error ? { error: r.error } : {}) };
   }
 
+  /**
+   * Concurrent direct invokes, as Lambda runs them: each in an execution environment of its own
+   * (prepared first, cold starts included), all sent at once; the environments end afterwards.
+   */
+  async invokeConcurrently(functionKey: string, payloads: readonly unknown[]): Promise<InvokeResult[]> {
+    const fn = this.functionOf(functionKey);
+    const codeDir = path.join(this.workDir, functionKey);
+    const arn = `arn:aws:lambda:${this.region}:${this.opts.stack.accountId}:function:${fn.functionName}`;
+    const environments = payloads.map(() => new Sandbox(functionKey, fn, codeDir, this.environment(functionKey, fn, codeDir), arn, this.log));
+    try {
+      await Promise.all(environments.map((e) => e.prepare()));
+      return await Promise.all(
+        environments.map(async (e, i) => {
+          const startedAt = Date.now();
+          const r = await this.tracked(() => e.invoke(payloads[i]));
+          this.journal.push({ functionKey, requestId: r.requestId, trigger: 'direct', startedAt, durationMs: r.durationMs, outcome: r.outcome, coldStart: r.coldStart, ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : {}) });
+          return { outcome: r.outcome, durationMs: r.durationMs, ...(r.result !== undefined ? { result: r.result } : {}), ...(r.error ? { error: r.error } : {}) };
+        }),
+      );
+    } finally {
+      await Promise.all(environments.map((e) => e.stop()));
+    }
+  }
+
+  /**
+   * The next message of `functionKey`'s event source whose body `matches` is lost: the poller
+   * deletes it from its queue without invoking the function, as if the flow it carried had died
+   * (a continuation never delivered). Resolves with the body once dropped.
+   */
+  dropNext(functionKey: string, matches: (body: string) => boolean): Promise<string> {
+    this.functionOf(functionKey);
+    return new Promise((resolve) => this.drops.push({ key: functionKey, matches, resolve }));
+  }
+
   private async tracked<T>(fn: () => Promise<T>): Promise<T> {
     this.inFlight += 1;
     try {
@@ -423,6 +471,8 @@ export class LambdaRunner {
         continue;
       }
       if (messages.length === 0 || this.stopped) continue;
+      messages = await this.dropped(key, mapping, sqs, messages);
+      if (messages.length === 0) continue;
       const records = messages.map((m) => sqsRecord(m, mapping, this.region));
       const ids = messages.map((m) => m.MessageId ?? '');
       let r: InvokeResult & { coldStart: boolean; requestId: string };
@@ -453,6 +503,23 @@ export class LambdaRunner {
         ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : failed === undefined ? { error: 'invalid batch response: the whole batch is retried' } : {}),
       });
     }
+  }
+
+  /** The received messages without those a pending dropNext takes (deleted from the queue, never delivered). */
+  private async dropped(key: string, mapping: EventSourceMapping, sqs: SQSClient, messages: Message[]): Promise<Message[]> {
+    const kept: Message[] = [];
+    for (const m of messages) {
+      const index = this.drops.findIndex((d) => d.key === key && d.matches(m.Body ?? ''));
+      if (index < 0) {
+        kept.push(m);
+        continue;
+      }
+      const [drop] = this.drops.splice(index, 1);
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: mapping.queueUrl, Entries: [{ Id: '0', ReceiptHandle: m.ReceiptHandle ?? '' }] }));
+      this.log.write(`${JSON.stringify({ function: key, stream: 'poller', message: `message ${m.MessageId ?? ''} dropped (lost before delivery)` })}\n`);
+      drop?.resolve(m.Body ?? '');
+    }
+    return kept;
   }
 
   /** Stop the pollers, then end each execution environment by its own PID. */

@@ -18,6 +18,15 @@
  */
 import { AutoScalingClient, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateContinuousBackupsCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type BillingMode,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -171,6 +180,7 @@ class Deployer {
     events: EventBridgeClient;
     autoscaling: AutoScalingClient;
     cloudwatch: CloudWatchClient;
+    dynamodb: DynamoDBClient;
   };
 
   constructor(private readonly opts: DeployOptions, template: JsonObject) {
@@ -193,6 +203,7 @@ class Deployer {
       events: new EventBridgeClient(config),
       autoscaling: new AutoScalingClient(config),
       cloudwatch: new CloudWatchClient(config),
+      dynamodb: new DynamoDBClient(config),
     };
   }
 
@@ -548,9 +559,44 @@ class Deployer {
         await this.clients.cloudwatch.send(new PutMetricAlarmCommand(input));
         return { ...base, physicalId: name, attributes: { Arn: this.arn('cloudwatch', `alarm:${name}`) } };
       }
+      case 'AWS::DynamoDB::Table':
+        return { ...base, ...(await this.createTable(logicalId, props, where)) };
       default:
         return { ...base, physicalId: '', attributes: {}, status: 'skipped-unsupported' };
     }
+  }
+
+  /**
+   * A table as CloudFormation creates it, with the properties the stack uses; any other property fails the
+   * deploy (silently dropping, say, a stream or an index would deploy a table the template does not describe).
+   */
+  private async createTable(logicalId: string, props: JsonObject, where: string): Promise<{ physicalId: string; attributes: Record<string, string> }> {
+    const known = ['TableName', 'BillingMode', 'AttributeDefinitions', 'KeySchema', 'TimeToLiveSpecification', 'PointInTimeRecoverySpecification'];
+    const unknown = Object.keys(props).filter((k) => !known.includes(k));
+    if (unknown.length > 0) throw new DeployError(`${where}: the sandbox cannot deploy table properties ${unknown.join(', ')} (add them to deploy.ts)`);
+    const name = props.TableName !== undefined ? asString(props.TableName, `${where} TableName`) : `h6-${logicalId}`;
+    const list = (v: Json, what: string): JsonObject[] => {
+      if (!Array.isArray(v) || !v.every(isObject)) throw new DeployError(`${where}: ${what} must be a list of objects`);
+      return v;
+    };
+    const out = await this.clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: (props.BillingMode !== undefined ? asString(props.BillingMode, where) : 'PROVISIONED') as BillingMode,
+        AttributeDefinitions: list(props.AttributeDefinitions, 'AttributeDefinitions').map((a) => ({ AttributeName: asString(a.AttributeName, where), AttributeType: asString(a.AttributeType, where) }) as AttributeDefinition),
+        KeySchema: list(props.KeySchema, 'KeySchema').map((k) => ({ AttributeName: asString(k.AttributeName, where), KeyType: asString(k.KeyType, where) }) as KeySchemaElement),
+      }),
+    );
+    const ttl = props.TimeToLiveSpecification;
+    if (isObject(ttl) && (ttl.Enabled === true || ttl.Enabled === 'true')) {
+      await this.clients.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: asString(ttl.AttributeName, `${where} TimeToLiveSpecification`), Enabled: true } }));
+    }
+    const pitr = props.PointInTimeRecoverySpecification;
+    if (isObject(pitr) && (pitr.PointInTimeRecoveryEnabled === true || pitr.PointInTimeRecoveryEnabled === 'true')) {
+      await this.clients.dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+    }
+    const arn = required(out.TableDescription?.TableArn, `${where}: CreateTable returned no TableArn`);
+    return { physicalId: name, attributes: { Arn: arn } };
   }
 
   private async subscribe(topicArn: string, props: JsonObject, where: string): Promise<string | undefined> {
