@@ -18,7 +18,7 @@ import { EventBus, type AwsEvent, type Delivery } from './event-bus';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
 import { ScalingActivities } from './scaling-activities';
-import { forwardRefusal } from './strict-forward';
+import { forwardBody, forwardRefusal } from './strict-forward';
 import { VolumeModifications, type ModificationTimeline } from './volume-modifications';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
@@ -275,7 +275,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       send(res, overLimit);
       return;
     }
-    const r = await forwardRaw(options.motoUrl, req, body);
+    const r = await forwardRaw(options.motoUrl, req, forwardBody(service, body));
     send(res, r, r.raw);
   };
 
