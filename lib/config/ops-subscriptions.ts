@@ -2,7 +2,7 @@
  * The stage parameter opsSubscriptions: more endpoints on the ops topic, each
  * with the least severity it wants. `sls package` turns each into an
  * AWS::SNS::Subscription with a filter policy on the `severity` message
- * attribute (serverless-plugins/stage-params.js adds them to the template).
+ * attribute (lib/package-time/stage-params-plugin.js adds them to the template).
  *
  *   opsSubscriptions:
  *     - { protocol: https, endpoint: 'https://global.sns-api.chatbot.amazonaws.com', minSeverity: warning }

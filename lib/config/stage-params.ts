@@ -1,6 +1,6 @@
 /**
  * Package-time validation of a stage's parameters: a stage whose parameters
- * cannot work fails `sls package` (serverless-plugins/stage-params.js) with a
+ * cannot work fails `sls package` (lib/package-time/stage-params-plugin.js) with a
  * message naming each parameter, instead of failing at the first event.
  *
  * Two kinds of rules, each written once:

@@ -50,7 +50,7 @@ let deployed: Record<string, Json>;
 /** A stage that sets a storage group, packaged the same way, raw and as deployed. */
 const STORAGE_GROUP = 'pydio-storage-example';
 let storageTemplate: Json;
-/** Packaged with the storage variant: severity-filtered subscriptions (serverless-plugins/stage-params.js). */
+/** Packaged with the storage variant: severity-filtered subscriptions (lib/package-time/stage-params-plugin.js). */
 const OPS_SUBSCRIPTIONS = [
   { protocol: 'https', endpoint: 'https://global.sns-api.chatbot.amazonaws.com', minSeverity: 'warning' },
   { protocol: 'email', endpoint: 'oncall@example.org', minSeverity: 'error' },

@@ -41,6 +41,12 @@ function parametersRead(): Set<string> {
   return names;
 }
 
+/** The keys of params.default (a parameter read by a plugin, such as opsSubscriptions, is only there). */
+function defaultedParameters(): Set<string> {
+  const block = template.split(/^  default:\n/m)[1]?.split(/^  [a-z]\w*:\n/m)[0] ?? '';
+  return new Set([...block.matchAll(/^ {4}([A-Za-z][A-Za-z0-9]*):/gm)].map((m) => m[1] as string));
+}
+
 /** ENV_NAME: ${param:x} pairs of the functions' environments. */
 function environmentOf(): Array<{ variable: string; param: string }> {
   const pairs: Array<{ variable: string; param: string }> = [];
@@ -66,8 +72,8 @@ describe("README's parameter reference (keyed by stage parameter)", () => {
     expect(byParam.get(param) ?? '').toContain(`\`${variable}\``);
   });
 
-  test('no row names a parameter that serverless.yml does not read', () => {
-    const read = parametersRead();
+  test('no row names a parameter that serverless.yml neither reads nor defaults', () => {
+    const read = new Set([...parametersRead(), ...defaultedParameters()]);
     expect([...byParam.keys()].filter((p) => !read.has(p) && !/^[A-Z]/.test(p))).toEqual([]);
   });
 });

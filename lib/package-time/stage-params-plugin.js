@@ -19,7 +19,7 @@ const fs = require('node:fs');
 const Module = require('node:module');
 const path = require('node:path');
 
-const ROOT = path.resolve(__dirname, '..');
+const ROOT = path.resolve(__dirname, '../..');
 
 /** lib/config/stage-params.ts and ops-subscriptions.ts, bundled to CommonJS and loaded. */
 function loadRules() {
@@ -37,7 +37,7 @@ function loadRules() {
     write: false,
     logLevel: 'silent',
   });
-  const filename = path.join(ROOT, 'serverless-plugins', 'stage-params.bundle.js');
+  const filename = path.join(__dirname, 'stage-params.bundle.js');
   const compiled = new Module(filename, module);
   compiled.filename = filename;
   compiled.paths = Module._nodeModulePaths(path.dirname(filename));
