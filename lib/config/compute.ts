@@ -1,6 +1,6 @@
 /** The compute tier's configuration: what the lifecycle function reads (and the storage function builds on). */
 import { ConfigurationError } from '../errors';
-import { ARN, deepFreeze, DOCUMENT_PATTERNS, holdTtl, integer, matching, NAME, optional, required, URL_RE, type Env } from './env';
+import { ARN, deepFreeze, DOCUMENT_PATTERNS, holdTtl, integer, matching, NAME, optional, required, TARGET_GROUP_ARN, URL_RE, type Env } from './env';
 import { parseShared, SHARED_VARIABLES, type SharedConfig } from './shared';
 
 /**
@@ -117,7 +117,7 @@ export function parseConfig(env: Env = process.env): Config {
   }
   const config: Config = {
     ...parseShared(env),
-    targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), ARN, 'a target group ARN'),
+    targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), TARGET_GROUP_ARN, 'a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)'),
     appPort: integer(env, 'APP_PORT', 80, 1, 65535),
     loadBalancerIdleTimeoutSeconds: integer(env, 'LB_IDLE_TIMEOUT_SECONDS', 60, 1, 4000),
     topicArn: matching('TOPIC_ARN', required(env, 'TOPIC_ARN'), ARN, 'an SNS topic ARN'),

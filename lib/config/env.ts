@@ -6,6 +6,12 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export const NAME = /^[A-Za-z0-9._-]{1,255}$/;
 export const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
+/**
+ * An ELB target group: arn:${Partition}:elasticloadbalancing:${Region}:${Account}:targetgroup/${TargetGroupName}/${TargetGroupId}
+ * (Service Authorization Reference); the name "can have a maximum of 32 characters, must contain only
+ * alphanumeric characters or hyphens, and must not begin or end with a hyphen" (CreateTargetGroup).
+ */
+export const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/(?!-)[A-Za-z0-9-]{1,32}(?<!-)\/[0-9a-f]+$/;
 export const URL_RE = /^https?:\/\/\S+$/;
 const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const DECIMAL = /^\d+(\.\d+)?$/;

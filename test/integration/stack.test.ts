@@ -51,6 +51,11 @@ let deployed: Record<string, Json>;
 /** A stage that sets a storage group, packaged the same way, raw and as deployed. */
 const STORAGE_GROUP = 'pydio-storage-example';
 let storageTemplate: Json;
+/** Packaged with the storage variant: severity-filtered subscriptions (lib/package-time/stage-params-plugin.js). */
+const OPS_SUBSCRIPTIONS = [
+  { protocol: 'https', endpoint: 'https://global.sns-api.chatbot.amazonaws.com', minSeverity: 'warning' },
+  { protocol: 'email', endpoint: 'oncall@example.org', minSeverity: 'error' },
+];
 let storageDeployed: Record<string, Json>;
 
 /**
@@ -175,7 +180,7 @@ beforeAll(() => {
   copyProject(workDir);
   // Same example stage with a storage group, into its own folder first: packaging cleans .serverless.
   // It also takes a watch period of 5 minutes: the schedule's plural unit.
-  const withStorage = runSls(['package', '--package', '.serverless-storage', `--param=storageGroupName=${STORAGE_GROUP}`, '--param=watchPeriodMinutes=5']);
+  const withStorage = runSls(['package', '--package', '.serverless-storage', `--param=storageGroupName=${STORAGE_GROUP}`, `--param=opsSubscriptions=${JSON.stringify(OPS_SUBSCRIPTIONS)}`, '--param=watchPeriodMinutes=5']);
   if (withStorage.status !== 0) {
     throw new Error(`sls package with a storage group failed (exit ${withStorage.status}):\n${withStorage.stdout}\n${withStorage.stderr}`);
   }
@@ -213,6 +218,27 @@ describe('packaging', () => {
     // osls names where the missing param is used, e.g. the COMPUTE_ASG_NAME variable
     expect(output).toMatch(/COMPUTE_ASG_NAME": Value not found at "param" source/);
     expect(output).toMatch(/TARGET_GROUP_ARN": Value not found at "param" source/);
+  }, 120_000);
+});
+
+describe('package-time validation', () => {
+  it('a stage parameter that cannot work stops `sls package` before anything is built, with a message naming it', () => {
+    const result = runSls([
+      'package', '--stage', 'h3bad', '--package', '.serverless-bad',
+      '--param=computeGroupName=pydio-compute',
+      `--param=targetGroupArn=${EXAMPLE.targetGroupArn}`,
+      '--param=glusterServers=10.0.1.10',
+      '--param=launchHeartbeatTimeout=20',
+      '--param=appSessionCookie=PHPSESSID',
+    ]);
+    expect(result.status).not.toBe(0);
+    const output = `${result.stdout}${result.stderr}`;
+    expect(output).toContain('Stage "h3bad": 2 stage parameters cannot work');
+    expect(output).toContain('launchHeartbeatTimeout must be a whole number from 30 to 7200');
+    expect(output).toContain('appSessionCookie "PHPSESSID" is not a cookie the pydio8 app sets');
+    expect(fs.existsSync(path.join(workDir, '.serverless-bad', 'cloudformation-template-update-stack.json'))).toBe(false);
+    // Checked before osls's cleanup: the last good package is still there.
+    expect(fs.existsSync(path.join(workDir, '.serverless', 'cloudformation-template-update-stack.json'))).toBe(true);
   }, 120_000);
 });
 
@@ -379,6 +405,15 @@ describe('notifications', () => {
     });
     expect(template.Conditions.HasOpsEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OpsEmail' }, ''] }] });
     expect(template.Parameters.OpsEmail.Default).toBe(''); // the example stage has no ops e-mail
+  });
+
+  it('opsSubscriptions become subscriptions filtered on the severity attribute, never raw; none by default', () => {
+    expect(Object.keys(resources).filter((id) => id.startsWith('OpsSubscription'))).toEqual([]);
+    expect(storageTemplate.Resources.OpsSubscription1).toEqual({
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: { Ref: 'NotificationsTopic' }, Protocol: 'https', Endpoint: OPS_SUBSCRIPTIONS[0]!.endpoint, FilterPolicyScope: 'MessageAttributes', FilterPolicy: { severity: ['warning', 'error'] } },
+    });
+    expect(storageTemplate.Resources.OpsSubscription2.Properties).toMatchObject({ Protocol: 'email', Endpoint: 'oncall@example.org', FilterPolicy: { severity: ['error'] } });
   });
 });
 

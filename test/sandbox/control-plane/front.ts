@@ -18,7 +18,7 @@ import { EventBus, type AwsEvent, type Delivery } from './event-bus';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
 import { ScalingActivities } from './scaling-activities';
-import { forwardRefusal, forwardRewrite } from './strict-forward';
+import { forwardBody, forwardRefusal, forwardRewrite } from './strict-forward';
 import { VolumeModifications, type ModificationTimeline } from './volume-modifications';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
@@ -282,8 +282,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       send(res, overLimit);
       return;
     }
-    // What AWS may answer in parts (a Scan page) is asked of moto in parts.
-    const r = await forwardRaw(options.motoUrl, req, forwardRewrite(service, req.headers, body) ?? body);
+    // What AWS may answer in parts (a Scan page) is asked of moto in parts; what AWS reads less of than moto is cut first.
+    const r = await forwardRaw(options.motoUrl, req, forwardBody(service, forwardRewrite(service, req.headers, body) ?? body));
     send(res, r, r.raw);
   };
 

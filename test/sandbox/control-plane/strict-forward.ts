@@ -6,7 +6,7 @@
  * cover go to moto unchanged.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal } from './limits';
+import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal, snsPublishRewrite } from './limits';
 import { scheduleExpressionRefusal } from './schedule-expression';
 import { ApiError, ec2QueryError, jsonError, NS, queryError, type Reply } from './wire';
 
@@ -87,4 +87,14 @@ export function forwardRewrite(service: string | undefined, headers: IncomingHtt
   const input = parseJson(body);
   if (input === undefined || input.Limit !== undefined) return undefined;
   return Buffer.from(JSON.stringify({ ...input, Limit: SCAN_PAGE_ITEMS }), 'utf8');
+}
+
+/**
+ * The body moto gets for a request the front forwards: unchanged, except where AWS reads less
+ * than moto would (an SNS MessageStructure=json message: keys SNS ignores are dropped).
+ */
+export function forwardBody(service: string | undefined, body: Buffer): Buffer {
+  if (service !== 'sns') return body;
+  const rewritten = snsPublishRewrite(new URLSearchParams(body.toString('utf8')));
+  return rewritten ? Buffer.from(rewritten.toString(), 'utf8') : body;
 }

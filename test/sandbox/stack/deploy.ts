@@ -72,7 +72,21 @@ export interface DeployedResource {
   /** Fn::GetAtt values. */
   readonly attributes: Readonly<Record<string, string>>;
   /** 'created', or why it was not. */
-  readonly status: 'created' | 'recorded' | 'skipped-condition' | 'skipped-unsupported' | 'skipped-email';
+  readonly status: 'created' | 'recorded' | 'skipped-condition' | 'skipped-unsupported' | 'skipped-email' | 'skipped-external';
+}
+
+/**
+ * An http(s) subscription endpoint off this machine (AWS Chatbot's, a webhook): moto would POST
+ * every notification there, and the sandbox sends nothing off loopback.
+ */
+export function isExternalEndpoint(protocol: string, endpoint: string): boolean {
+  if (protocol !== 'http' && protocol !== 'https') return false;
+  try {
+    const host = new URL(endpoint).hostname;
+    return !(host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host));
+  } catch {
+    return true;
+  }
 }
 
 /** SQS's visibility timeout when a queue sets none ("The default visibility timeout for a message is 30 seconds": SQS API reference, ChangeMessageVisibility). */
@@ -485,6 +499,9 @@ class Deployer {
       }
       case 'AWS::SNS::Subscription': {
         const topicArn = asString(props.TopicArn, `${where} TopicArn`);
+        if (isExternalEndpoint(asString(props.Protocol, `${where} Protocol`), asString(props.Endpoint, `${where} Endpoint`))) {
+          return { ...base, physicalId: '', attributes: {}, status: 'skipped-external' };
+        }
         const arn = await this.subscribe(topicArn, props, where);
         if (arn === undefined) return { ...base, physicalId: '', attributes: {}, status: 'skipped-email' };
         return { ...base, physicalId: arn, attributes: {} };
@@ -626,6 +643,7 @@ class Deployer {
   private async subscribe(topicArn: string, props: JsonObject, where: string): Promise<string | undefined> {
     const protocol = asString(props.Protocol, `${where} Protocol`);
     if ((protocol === 'email' || protocol === 'email-json') && this.opts.includeEmailSubscriptions !== true) return undefined;
+    if (isExternalEndpoint(protocol, asString(props.Endpoint, `${where} Endpoint`))) return undefined;
     const attributes: Record<string, string> = {};
     for (const key of ['RawMessageDelivery', 'FilterPolicy', 'FilterPolicyScope', 'RedrivePolicy']) {
       const v = props[key];

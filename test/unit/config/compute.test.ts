@@ -49,7 +49,11 @@ describe('parseConfig', () => {
   it.each([
     ['STAGE missing', { STAGE: undefined }, 'STAGE is required but not set'],
     ['COMPUTE_ASG_NAME blank', { COMPUTE_ASG_NAME: '  ' }, 'COMPUTE_ASG_NAME is required but not set'],
-    ['TARGET_GROUP_ARN malformed', { TARGET_GROUP_ARN: 'my-tg' }, 'TARGET_GROUP_ARN must be a target group ARN, got "my-tg"'],
+    ['TARGET_GROUP_ARN malformed', { TARGET_GROUP_ARN: 'my-tg' }, 'TARGET_GROUP_ARN must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>), got "my-tg"'],
+    ['TARGET_GROUP_ARN another resource\'s ARN', { TARGET_GROUP_ARN: 'arn:aws:sns:eu-west-1:123456789012:pydio-topic' }, 'TARGET_GROUP_ARN must be a target group ARN'],
+    ['TARGET_GROUP_ARN a load balancer\'s ARN', { TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/pydio/0123456789abcdef' }, 'TARGET_GROUP_ARN must be a target group ARN'],
+    ['TARGET_GROUP_ARN a name over 32 characters', { TARGET_GROUP_ARN: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${'t'.repeat(33)}/0123456789abcdef` }, 'TARGET_GROUP_ARN must be a target group ARN'],
+    ['TARGET_GROUP_ARN a name ending with a hyphen', { TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio-/0123456789abcdef' }, 'TARGET_GROUP_ARN must be a target group ARN'],
     ['APP_PORT not a number', { APP_PORT: '80a' }, 'APP_PORT must be a whole number, got "80a"'],
     ['APP_PORT out of range', { APP_PORT: '70000' }, 'APP_PORT must be between 1 and 65535, got 70000'],
     ['LB_IDLE_TIMEOUT_SECONDS above the ALB maximum', { LB_IDLE_TIMEOUT_SECONDS: '4001' }, 'LB_IDLE_TIMEOUT_SECONDS must be between 1 and 4000, got 4001'],
