@@ -79,6 +79,17 @@ case $name in
     ;;
   curl)
     if take_failure curl-failures; then echo "curl: (7) Failed to connect to 127.0.0.1 port 80: Connection refused" >&2; exit 7; fi
+    # -o FILE gets the body, -w '%{http_code}' prints the status: 503 while curl-503 lasts, else 200.
+    out=/dev/null
+    args=("$@")
+    for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[i]} != -o ]] || out=${args[i + 1]}; done
+    if take_failure curl-503; then
+      printf 'UNHEALTHY: data volume /mnt/pydio-data: not mounted\n' >"$out"
+      [[ $* != *-w* ]] || printf '503'
+    else
+      printf 'OK\n' >"$out"
+      [[ $* != *-w* ]] || printf '200'
+    fi
     ;;
   getent)
     case "$*" in
