@@ -40,6 +40,19 @@ case $name in
     if [[ $1 != -l ]] && take_failure umount-busy; then echo "umount: $mnt: target is busy." >&2; exit 32; fi
     grep -v "^$mnt " "$mounts" >"$mounts.new" || true
     mv "$mounts.new" "$mounts"
+    # A dead mount is gone once unmounted (see stat | mkdir).
+    if [[ -f $FAKE_STATE/dead ]]; then grep -vxF "$mnt" "$FAKE_STATE/dead" >"$FAKE_STATE/dead.new" || true; mv "$FAKE_STATE/dead.new" "$FAKE_STATE/dead"; fi
+    ;;
+  stat | mkdir)
+    # Installed only by tests of a dead FUSE mount (its client died): every stat of a path listed
+    # in $FAKE_STATE/dead fails as the kernel answers it, until the path is unmounted.
+    for arg in "$@"; do
+      if [[ -f $FAKE_STATE/dead ]] && grep -qxF "$arg" "$FAKE_STATE/dead"; then
+        echo "$name: cannot stat '$arg': Transport endpoint is not connected" >&2
+        exit 1
+      fi
+    done
+    exec "$FAKE_STATE/../tools/$name" "$@"
     ;;
   findmnt)
     # findmnt -n -o FSTYPE|SOURCE --mountpoint MNT
