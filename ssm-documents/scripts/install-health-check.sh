@@ -176,9 +176,9 @@ function probeVolumes(array $volumes, string $node, string $runDir, float $timeo
     $problems = [];
     $running = [];
     foreach ($volumes as $label => $volume) {
-        $argv = [$setsid, '-f', '/bin/bash', __DIR__ . '/probe.sh', $label, $volume['mount'], $node, $runDir, (string) $timeout, ...$volume['dirs']];
+        $command = [$setsid, '-f', '/bin/bash', __DIR__ . '/probe.sh', $label, $volume['mount'], $node, $runDir, (string) $timeout, ...$volume['dirs']];
         $pipes = [];
-        $process = proc_open($argv, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, '/', ['PATH' => PROBE_PATH, 'LC_ALL' => 'C']);
+        $process = proc_open($command, [0 => ['file', '/dev/null', 'r'], 1 => ['pipe', 'w'], 2 => ['file', '/dev/null', 'w']], $pipes, '/', ['PATH' => PROBE_PATH, 'LC_ALL' => 'C']);
         if ($process === false) {
             $problems[$label] = 'cannot start the probe';
             continue;
@@ -334,10 +334,11 @@ fail() { printf 'fail %s\n' "${*//$'\n'/ }"; exit 1; }
 (($# >= 5)) || fail "probe.sh needs <label> <mount> <node> <run-dir> <seconds> [dir...], got $#"
 label=$1 mount=$2 node=$3 run_dir=$4 seconds=$5
 shift 5
-# Keep nothing of the web server's (listening sockets, logs) while this may block on a volume.
+# Keep nothing of the web server's (listening sockets, logs) while this may block on a volume
+# (255 is bash's own copy of this script).
 for fd in "/proc/$$/fd/"*; do
   fd=${fd##*/}
-  if ((fd > 2)); then exec {fd}>&-; fi
+  if ((fd > 2 && fd != 255)); then exec {fd}>&-; fi
 done
 lock=$run_dir/$label.lock
 { exec 9<>"$lock"; } 2>/dev/null || fail "cannot open the lock $lock"
