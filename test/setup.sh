@@ -7,7 +7,7 @@ set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-DEBIAN_PACKAGES=(glusterfs-server glusterfs-client haproxy apache2 php libapache2-mod-php
+DEBIAN_PACKAGES=(glusterfs-server glusterfs-client haproxy apache2 php libapache2-mod-php php-cli
   shellcheck bats xfsprogs iproute2 util-linux procps psmisc curl jq socat)
 
 missing=()
