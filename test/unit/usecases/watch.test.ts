@@ -9,10 +9,10 @@ import { WATCH_RUN_KEY, WATCH_STATE_KEY } from '../../../lib/core/records';
 import type { WatchTrigger } from '../../../lib/core/watch/messages';
 import type { Log } from '../../../lib/logger';
 import type { GroupDescription, GroupInstance, LifecycleHookDescription } from '../../../lib/ports/autoscaling';
-import type { Hold } from '../../../lib/ports/coordination';
 import type { RegisteredTarget } from '../../../lib/ports/elbv2';
 import { runWatch, type WatchDeps } from '../../../lib/usecases/watch';
 import { WATCH_ENV } from '../config/watch-env';
+import { FakeCoordination } from './fake-coordination';
 
 const TRIGGER: WatchTrigger = { kind: 'schedule', ruleArn: 'arn:aws:events:eu-west-1:123456789012:rule/watch', time: '2026-11-21T10:00:00Z' };
 const COMPUTE_ARN = 'arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:0f0e0d0c-0000-4000-8000-000000000000:autoScalingGroupName/pydio-compute';
@@ -41,8 +41,8 @@ class FakeWatchCloud {
   };
   public targets: RegisteredTarget[] | Error = ['i-01', 'i-02', 'i-03'].map((instanceId) => ({ instanceId, port: 80, state: 'healthy' }));
   public health: string | undefined = undefined;
-  public holds = new Map<string, Hold>();
-  public records = new Map<string, { value: string; expiresAt?: number }>();
+  /** The coordination table (the shared fake, on this cloud's clock). */
+  public table = new FakeCoordination(() => this.now);
   public healthCalls: Array<[string, string, boolean]> = [];
   public healthAnswer: 'set' | 'in-grace-period' | 'not-found' = 'set';
   public sendFails = false;
@@ -52,13 +52,9 @@ class FakeWatchCloud {
   public logged: Array<[string, string, Record<string, unknown>]> = [];
   private ids = 0;
 
-  private epoch(): number {
-    return Math.floor(this.now.getTime() / 1000);
-  }
-
-  public live(key: string): Hold | undefined {
-    const hold = this.holds.get(key);
-    return hold && hold.expiresAt >= this.epoch() ? hold : undefined;
+  /** A flow's (or another run's) hold on `key` for `seconds` from now. */
+  public hold(key: string, owner: string, seconds: number): void {
+    this.table.items.set(key, { owner, expiresAt: Math.floor(this.now.getTime() / 1000) + seconds });
   }
 
   public deps(env: Record<string, string> = {}): WatchDeps {
@@ -80,23 +76,7 @@ class FakeWatchCloud {
           return this.targets;
         },
       },
-      coordination: {
-        acquire: async (key, owner, ttl) => {
-          const hold = this.live(key);
-          if (hold && hold.owner !== owner) return false;
-          this.holds.set(key, { key, owner, expiresAt: this.epoch() + ttl });
-          return true;
-        },
-        release: async (key, owner) => {
-          if (this.holds.get(key)?.owner === owner) this.holds.delete(key);
-        },
-        holder: async (key) => this.live(key),
-        read: async (key) => {
-          const r = this.records.get(key);
-          return r && (r.expiresAt === undefined || r.expiresAt >= this.epoch()) ? r.value : undefined;
-        },
-        write: async (key, value, ttl) => void this.records.set(key, { value, ...(ttl !== undefined ? { expiresAt: this.epoch() + ttl } : {}) }),
-      },
+      coordination: this.table,
       parameters: { getParameter: async (name) => (name === '/pydio-autoscaler/test/storage/health' ? this.health : undefined) },
       queue: {
         send: async (url, body) => {
@@ -128,7 +108,7 @@ class FakeWatchCloud {
   }
 
   public state(): Record<string, unknown> {
-    return JSON.parse(this.records.get(WATCH_STATE_KEY)?.value ?? '{}') as Record<string, unknown>;
+    return JSON.parse(this.table.items.get(WATCH_STATE_KEY)?.value ?? '{}') as Record<string, unknown>;
   }
 
   public setTarget(instanceId: string, state: RegisteredTarget['state']): void {
@@ -166,7 +146,7 @@ describe('lost lifecycle events', () => {
 
   it('a flow that holds the action is left alone', async () => {
     cloud.compute = { ...cloud.compute, instances: [...cloud.compute.instances, member('i-09', 'Terminating:Wait')] };
-    cloud.holds.set('lifecycle/i-09/terminate', { key: 'lifecycle/i-09/terminate', owner: 'msg-1', expiresAt: cloud.now.getTime() / 1000 + 900 });
+    cloud.hold('lifecycle/i-09/terminate', 'msg-1', 900);
     await cloud.run();
     await cloud.run();
     expect(cloud.events()).toEqual([]);
@@ -175,7 +155,7 @@ describe('lost lifecycle events', () => {
 
   it('a dead flow whose claim expired: re-driven two runs after the expiry', async () => {
     cloud.compute = { ...cloud.compute, instances: [...cloud.compute.instances, member('i-09', 'Terminating:Wait')] };
-    cloud.holds.set('lifecycle/i-09/terminate', { key: 'lifecycle/i-09/terminate', owner: 'msg-1', expiresAt: cloud.now.getTime() / 1000 + 30 });
+    cloud.hold('lifecycle/i-09/terminate', 'msg-1', 30);
     await cloud.run();
     await cloud.run();
     expect(cloud.events()).toEqual([]);
@@ -316,20 +296,20 @@ describe('every run', () => {
 
   it('remembers its state for five periods and gives its run hold back', async () => {
     await cloud.run();
-    expect(cloud.records.get(WATCH_STATE_KEY)?.expiresAt).toBe(Date.parse('2026-11-21T10:00:00Z') / 1000 + 300);
-    expect(cloud.holds.has(WATCH_RUN_KEY)).toBe(false);
+    expect(cloud.table.items.get(WATCH_STATE_KEY)?.expiresAt).toBe(Date.parse('2026-11-21T10:00:00Z') / 1000 + 300);
+    expect(cloud.table.items.has(WATCH_RUN_KEY)).toBe(false);
   });
 
   it('stops at once while another run holds the run key (an event delivered twice)', async () => {
-    cloud.holds.set(WATCH_RUN_KEY, { key: WATCH_RUN_KEY, owner: 'other-run', expiresAt: cloud.now.getTime() / 1000 + 50 });
+    cloud.hold(WATCH_RUN_KEY, 'other-run', 50);
     const report = await cloud.run();
     expect(report).toEqual({ outcome: 'skipped', reason: 'another run is at work', actions: [], notes: [] });
     expect(cloud.queued).toEqual([]);
-    expect(cloud.records.has(WATCH_STATE_KEY)).toBe(false);
+    expect(cloud.table.items.has(WATCH_STATE_KEY)).toBe(false);
   });
 
   it('an unreadable state starts afresh, saying so', async () => {
-    cloud.records.set(WATCH_STATE_KEY, { value: '{"version":7}' });
+    cloud.table.items.set(WATCH_STATE_KEY, { value: '{"version":7}' });
     await cloud.run();
     expect(cloud.logged.some(([level, m, f]) => level === 'warn' && m === 'watch: starting afresh' && String(f.reason).includes('version 7'))).toBe(true);
     expect(cloud.state().version).toBe(1);
@@ -337,6 +317,6 @@ describe('every run', () => {
 
   it('a compute group that does not exist fails the run, naming it, and gives the hold back', async () => {
     await expect(cloud.run({ COMPUTE_ASG_NAME: 'nope' })).rejects.toThrow('the Auto Scaling group nope does not exist');
-    expect(cloud.holds.has(WATCH_RUN_KEY)).toBe(false);
+    expect(cloud.table.items.has(WATCH_RUN_KEY)).toBe(false);
   });
 });
