@@ -65,6 +65,7 @@ export function heldBackNotice(stage: string, groupName: string, action: HeldBac
       ['Auto Scaling group', groupName],
     ]),
     attributes: { asgName: groupName },
+    nextSteps: ['If more nodes fail than the cap allows, look for a common cause (a deploy, the database, the volumes) before raising watchMaxReplaceShare.'],
   });
 }
 
@@ -81,6 +82,10 @@ export function clusterWideNotice(stage: string, groupName: string, action: Clus
       ['Auto Scaling group', groupName],
     ]),
     attributes: { asgName: groupName },
+    nextSteps: [
+      'Check the Gluster volumes (the status function, gluster volume status) and what every node shares: the database, the config volume, a recent change.',
+      'A node fixed by hand needs nothing more: the watch judges every node again once the cause is gone.',
+    ],
   });
 }
 
