@@ -19,6 +19,7 @@ import { conditionHolds, deployedEnvironment, type TemplateView } from './packag
 import { parseScalingConfig } from './scaling';
 import { parseStatusConfig } from './status';
 import { parseStorageFunctionConfig } from './storage';
+import { parseWatchConfig } from './watch';
 
 export interface StageParamProblem {
   /** The stage parameter to change. */
@@ -99,6 +100,7 @@ const PARSERS: Readonly<Record<string, (env: Env, region: string) => unknown>> =
   alarm: (env) => parseScalingConfig(env),
   status: (env) => parseStatusConfig(env),
   storage: (env, region) => parseStorageFunctionConfig({ AWS_REGION: region, ...env }),
+  watch: (env) => parseWatchConfig(env),
 };
 
 function text(params: Readonly<Record<string, unknown>>, name: string): string {

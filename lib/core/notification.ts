@@ -2,8 +2,8 @@
  * What ops receive, and the one builder every notification goes through
  * (buildNotification). The texts are written next to their subject: compute
  * lifecycle in messages.ts, scaling in scaling/messages.ts, storage operations
- * in storage/messages.ts, storage members in storage/notices.ts. Published by
- * the SNS adapter.
+ * in storage/messages.ts, storage members in storage/notices.ts, the watch
+ * in watch/notices.ts. Published by the SNS adapter.
  */
 export type Severity = 'info' | 'warning' | 'error';
 
@@ -30,7 +30,12 @@ export type NotificationEventType =
   | 'storage.failed'
   | 'storage.refused'
   | 'scaling.decided'
-  | 'scaling.suppressed';
+  | 'scaling.suppressed'
+  | 'watch.redriven'
+  | 'watch.replacing'
+  | 'watch.held-back'
+  | 'watch.cluster-wide'
+  | 'watch.recovered';
 
 export interface Notification {
   /** Fewer than 100 characters (SNS Publish's Subject limit); says what happened to which instance. */

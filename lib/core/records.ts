@@ -30,6 +30,15 @@ export const LOCK_KEY = `${STORAGE_KEY_PREFIX}lock`;
 /** Held while a member creates the volumes; a permanent record (no owner, no expiry) once they are created. */
 export const BOOTSTRAP_KEY = `${STORAGE_KEY_PREFIX}bootstrap`;
 
+/** Every key of the watch starts with this. */
+export const WATCH_KEY_PREFIX = 'watch/';
+
+/** The watch's own record between runs (JSON, lib/core/watch/state.ts), written with a TTL. */
+export const WATCH_STATE_KEY = `${WATCH_KEY_PREFIX}state`;
+
+/** Held by the one watch run at work, so an event delivered twice does not act twice. */
+export const WATCH_RUN_KEY = `${WATCH_KEY_PREFIX}run`;
+
 // --- Parameter Store: plain records ------------------------------------------------------
 
 /**

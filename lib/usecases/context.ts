@@ -17,6 +17,7 @@ import { createCloudWatchClient, createMetricsPort } from '../aws/cloudwatch';
 import { parseScalingConfig, type ScalingConfig } from '../config/scaling';
 import { parseStatusConfig, type StatusConfig } from '../config/status';
 import { parseStorageFunctionConfig, readOnlyDocuments, type StorageFunctionConfig } from '../config/storage';
+import { parseWatchConfig, type WatchConfig } from '../config/watch';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../core/scaling/metric-names';
 import type { AlarmDeps } from './alarm';
 import type { MetricsSink } from '../ports/metrics';
@@ -25,6 +26,8 @@ import { storageNotDeployed } from './storage-not-deployed';
 import { createStorageExpansion } from './storage/invoke';
 import { createStorageStatus } from './storage/status';
 import type { StatusDeps } from './status';
+import type { WatchDeps } from './watch';
+import { randomUUID } from 'node:crypto';
 
 /**
  * Each build takes its config, parsed by default by the function's parser in
@@ -142,5 +145,24 @@ export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunc
     log: logger,
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  };
+}
+
+/** Composition root of the watch: the groups and their hooks, target health, the coordination table, the recorded Gluster health, the queues it re-drives to, the topic. */
+export function buildWatchDeps(config: WatchConfig = parseWatchConfig()): WatchDeps {
+  const opts = { dryRun: config.dryRun, log: logger };
+  logger.appendPersistentKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
+  return {
+    config,
+    autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
+    targets: createTargetGroupPort(createElbv2Client(), opts),
+    coordination: createCoordinationPort(createDynamoDbClient(), config.coordinationTable, opts),
+    parameters: createSsmPort(createSsmClient(), opts),
+    queue: createQueuePort(createSqsClient(), opts),
+    notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
+    metrics: createEmfMetrics(),
+    log: logger,
+    now: () => new Date(),
+    newId: () => randomUUID(),
   };
 }

@@ -13,6 +13,7 @@ import { parseScalingConfig, SCALING_VARIABLES } from '../../lib/config/scaling'
 import { POWERTOOLS_VARIABLES } from '../../lib/config/shared';
 import { parseStatusConfig, STATUS_VARIABLES } from '../../lib/config/status';
 import { AGENT_CONFIG_PARAMETER, parseStorageConfig, STORAGE_VARIABLES } from '../../lib/config/storage';
+import { parseWatchConfig, WATCH_VARIABLES } from '../../lib/config/watch';
 import { AWS_DOCUMENTS, MANAGE_AGENT_DOCUMENT } from '../sandbox/control-plane/aws-documents';
 import { diskDimensionSets, parseDiskCollection } from '../sandbox/control-plane/cloudwatch-agent-config';
 import { packagingEntries } from '../sandbox/stack/package';
@@ -178,7 +179,8 @@ beforeAll(() => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h3-stack-'));
   copyProject(workDir);
   // Same example stage with a storage group, into its own folder first: packaging cleans .serverless.
-  const withStorage = runSls(['package', '--package', '.serverless-storage', `--param=storageGroupName=${STORAGE_GROUP}`, `--param=opsSubscriptions=${JSON.stringify(OPS_SUBSCRIPTIONS)}`]);
+  // It also takes a watch period of 5 minutes: the schedule's plural unit.
+  const withStorage = runSls(['package', '--package', '.serverless-storage', `--param=storageGroupName=${STORAGE_GROUP}`, `--param=opsSubscriptions=${JSON.stringify(OPS_SUBSCRIPTIONS)}`, '--param=watchPeriodMinutes=5']);
   if (withStorage.status !== 0) {
     throw new Error(`sls package with a storage group failed (exit ${withStorage.status}):\n${withStorage.stdout}\n${withStorage.stderr}`);
   }
@@ -544,7 +546,10 @@ describe('coordination table', () => {
       expect(s.Resource).toEqual({ 'Fn::GetAtt': ['CoordinationTable', 'Arn'] });
       // A Scan carries no leading key (its condition would always hold): only item actions can be narrowed.
       if (actionsOf(s).some((a) => /^dynamodb:(Get|Put|Update|Delete)Item$/.test(a))) {
-        expect(s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys']).toEqual([expect.stringMatching(/^[a-z]+\/\*$/)]);
+        // Each pattern a key prefix ending in /* (the watch reads storage/lifecycle/*, never storage/lock).
+        const keys: unknown = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+        expect(Array.isArray(keys) && keys.length > 0).toBe(true);
+        for (const key of keys as string[]) expect(key).toMatch(/^[a-z]+(\/[a-z]+)*\/\*$/);
       }
     }
   });
@@ -713,6 +718,7 @@ describe('function environments', () => {
     ['AlarmLambdaFunction', 'parseScalingConfig', [...SCALING_VARIABLES]],
     ['StatusLambdaFunction', 'parseStatusConfig', [...STATUS_VARIABLES]],
     ['StorageLambdaFunction', 'parseConfig and parseStorageConfig', [...COMPUTE_VARIABLES, ...STORAGE_VARIABLES]],
+    ['WatchLambdaFunction', 'parseWatchConfig', [...WATCH_VARIABLES]],
   ] as const)('%s is given only variables that %s or Powertools read', (logicalId, _parsers, read) => {
     const names = Object.keys(storageTemplate.Resources[logicalId].Properties.Environment.Variables);
     expect(names.length).toBeGreaterThan(0);
@@ -727,6 +733,69 @@ describe('function environments', () => {
       else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
     }
     expect(parseStatusConfig(env)).toMatchObject({ computeGroupName: EXAMPLE.computeGroup, targetGroupArn: EXAMPLE.targetGroupArn, storageGroupName: '' });
+  });
+});
+
+describe('the watch', () => {
+  const watchRole = 'WatchFunctionRole';
+  const rules = (from: Record<string, Json>) => Object.entries(from).filter(([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets).includes('WatchLambdaFunction'));
+
+  it('runs every watchPeriodMinutes from its own rule (rate(1 minute) by default, rate(5 minutes) for 5), under its own role, never retried', () => {
+    expect(resources.WatchLambdaFunction.Properties).toMatchObject({ Handler: 'functions/watch/handler.handler', Runtime: 'nodejs22.x', Timeout: 60, Role: { 'Fn::GetAtt': [watchRole, 'Arn'] } });
+    const [[ruleId, rule]] = rules(resources) as [[string, Json]];
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED', Name: 'pydio-autoscaler-dev-watch' });
+    expect(rules(storageTemplate.Resources).map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+    // Only that rule may invoke it.
+    const permissions = Object.values<Json>(resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties.FunctionName).includes('WatchLambdaFunction'));
+    expect(permissions.map((p) => p.Properties)).toEqual([{ FunctionName: { 'Fn::GetAtt': ['WatchLambdaFunction', 'Arn'] }, Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } }]);
+    const invokeConfigs = Object.values<Json>(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(r.Properties.FunctionName).includes('WatchLambdaFunction'));
+    expect(invokeConfigs.map((c) => c.Properties.MaximumRetryAttempts)).toEqual([0]);
+  });
+
+  it('its environment is what lib/config/watch.ts accepts once the Refs resolve, with and without a storage tier', () => {
+    const resolve = (from: Json, storageGroup: string): Record<string, string> => {
+      const refs: Record<string, string> = {
+        NotificationsTopic: 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev-notifications',
+        CoordinationTable: 'pydio-autoscaler-dev-coordination',
+        LifecycleQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-lifecycle',
+        StorageQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-storage',
+        StorageGroupName: storageGroup,
+      };
+      const env: Record<string, string> = {};
+      for (const [name, value] of Object.entries<Json>(from.WatchLambdaFunction.Properties.Environment.Variables)) {
+        if (typeof value === 'string') env[name] = value;
+        else if (typeof value?.Ref === 'string' && value.Ref in refs) env[name] = refs[value.Ref];
+        else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
+      }
+      return env;
+    };
+    const computeOnly = parseWatchConfig(resolve(deployed, ''));
+    expect(computeOnly).toMatchObject({ computeGroupName: EXAMPLE.computeGroup, storageGroupName: '', storageQueueUrl: '', coordinationTable: 'pydio-autoscaler-dev-coordination', watch: { periodSeconds: 60, unhealthyChecks: 3, maxReplaceShare: 0.34, claimTtlSeconds: 900 } });
+    const withStorage = parseWatchConfig(resolve(storageDeployed, STORAGE_GROUP));
+    expect(withStorage).toMatchObject({ storageGroupName: STORAGE_GROUP, storageQueueUrl: expect.stringContaining('-storage'), watch: { periodSeconds: 300 } });
+  });
+
+  it('role: marks Unhealthy in the compute group only, sends only to its two queues, reads the claims and writes only its own keys, reads only the health record', () => {
+    expect(scopeOf('autoscaling:SetInstanceHealth', watchRole).resources).toEqual([expect.stringContaining(`autoScalingGroupName/${EXAMPLE.computeGroup}`)]);
+    expect(granting('autoscaling:SetInstanceHealth', watchRole, storageDeployed).flatMap((st) => asArray(st.Resource)).map((r) => JSON.stringify(r)).join()).not.toContain('StorageGroupName');
+    expect(scopeOf('sqs:SendMessage', watchRole).resources).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] })]);
+    expect(scopeOf('sqs:SendMessage', watchRole, storageDeployed).resources).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] }), JSON.stringify({ 'Fn::GetAtt': ['StorageQueue', 'Arn'] })]);
+    const table = statements(watchRole).filter((st) => JSON.stringify(st.Resource).includes('CoordinationTable'));
+    const keysOf = (st: Statement) => st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+    expect(table.map((st) => [asArray(st.Action).sort(), keysOf(st)])).toEqual([
+      [['dynamodb:GetItem'], ['lifecycle/*', 'storage/lifecycle/*']],
+      [['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], ['watch/*']],
+    ]);
+    expect(granting('ssm:GetParameter', watchRole)).toEqual([]);
+    expect(scopeOf('ssm:GetParameter', watchRole, storageDeployed).resources).toEqual([expect.stringContaining(':parameter/pydio-autoscaler/dev/storage/health')]);
+    const readOnly = statements(watchRole).filter((st) => JSON.stringify(st.Resource) === '"*"').flatMap((st) => asArray(st.Action)).sort();
+    expect(readOnly).toEqual(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLifecycleHooks', 'elasticloadbalancing:DescribeTargetHealth']);
+    expect(scopeOf('sns:Publish', watchRole).resources).toEqual([JSON.stringify({ Ref: 'NotificationsTopic' })]);
+    expect(scopeOf('logs:PutLogEvents', watchRole).resources).toEqual([expect.stringContaining(':log-group:/aws/lambda/pydio-autoscaler-dev-watch:*')]);
+  });
+
+  it('exports its function name', () => {
+    expect(template.Outputs.WatchFunctionName).toEqual({ Value: { Ref: 'WatchLambdaFunction' } });
   });
 });
 

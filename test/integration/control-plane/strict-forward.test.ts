@@ -6,6 +6,7 @@
  */
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTagsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
+import { EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateDocumentCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -109,4 +110,14 @@ test('SSM CreateDocument: content over 64 KB is MaxDocumentSizeExceeded', async 
   const content = (pad: number) => JSON.stringify({ schemaVersion: '2.2', description: 'x'.repeat(pad), mainSteps: [{ action: 'aws:runShellScript', name: 's', inputs: { runCommand: ['true'] } }] });
   await expect(ssm.send(new CreateDocumentCommand({ Name: 'strict-big', Content: content(64 * 1024), DocumentType: 'Command', DocumentFormat: 'JSON' }))).rejects.toMatchObject({ name: 'MaxDocumentSizeExceeded' });
   await expect(ssm.send(new CreateDocumentCommand({ Name: 'strict-small', Content: content(100), DocumentType: 'Command', DocumentFormat: 'JSON' }))).resolves.toBeDefined();
+});
+
+test('EventBridge PutRule: a rate with the wrong number for its unit, a zero rate and a cron of five fields are "Parameter ScheduleExpression is not valid."', async () => {
+  const events = new EventBridgeClient(h.config);
+  for (const expression of ['rate(3 minute)', 'rate(1 minutes)', 'rate(0 minutes)', 'rate(5 weeks)', 'cron(0 0 * * ?)', 'every minute']) {
+    await expect(events.send(new PutRuleCommand({ Name: 'strict-schedule', ScheduleExpression: expression }))).rejects.toMatchObject({ name: 'ValidationException', message: 'Parameter ScheduleExpression is not valid.' });
+  }
+  for (const expression of ['rate(1 minute)', 'rate(5 minutes)', 'rate(1 hour)', 'cron(0 12 * * ? *)']) {
+    await expect(events.send(new PutRuleCommand({ Name: 'strict-schedule', ScheduleExpression: expression }))).resolves.toMatchObject({ RuleArn: expect.stringContaining(':rule/strict-schedule') });
+  }
 });

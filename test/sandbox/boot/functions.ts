@@ -5,6 +5,7 @@ import type { MotoServer } from '../control-plane/moto';
 import type { HaproxyDataPlane, NamespaceHosts } from '../hosts';
 import type { Recorder } from '../lambda/recorder';
 import { LambdaRunner } from '../lambda/runner';
+import { Scheduler } from '../lambda/scheduler';
 import type { DeployedStack } from '../stack/deploy';
 import type { PackagedStack } from '../stack/package';
 import type { Front } from './emulator';
@@ -15,6 +16,18 @@ import type { Started } from './teardown';
 export async function startFunctionRunner(settings: SandboxSettings, front: Front, recorder: Recorder, packaged: PackagedStack, stack: DeployedStack): Promise<Started & { runner: LambdaRunner }> {
   const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: front.endpoint, logFile: settings.logFile });
   return { runner, teardowns: [{ what: 'lambda runner', stop: () => runner.stop() }] };
+}
+
+/** Phase "scheduler": the stack's scheduled rules (the watch's) invoke their functions at their rate, on the compressed clock when asked. */
+export async function startScheduler(settings: SandboxSettings, front: Front, runner: LambdaRunner, stack: DeployedStack, log: Logger): Promise<Started & { scheduler: Scheduler }> {
+  const scheduler = await Scheduler.start({
+    clientConfig: front.config,
+    stack,
+    invoke: (key, payload) => runner.invoke(key, payload, 'schedule'),
+    minuteMs: settings.scheduleMinuteMs,
+    log,
+  });
+  return { scheduler, teardowns: [{ what: 'scheduler', stop: () => scheduler.stop() }] };
 }
 
 export interface AlarmSeams {

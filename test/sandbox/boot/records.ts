@@ -2,6 +2,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
 import type { Recorder } from '../lambda/recorder';
+import type { Scheduler } from '../lambda/scheduler';
 import { readOpsMessage } from '../ops-message';
 import { measurePhase } from '../status';
 import type { PhaseReport, SnsNotification, StepTiming, TimelineEntry } from '../types';
@@ -38,11 +39,12 @@ export interface RecordSources {
   readonly ops: { readonly queueUrl: string };
   readonly recording: RecordingHosts;
   readonly recorder: Recorder;
+  readonly scheduler: Scheduler;
   /** The boot's and the operator's own marks, shared with the phases that add them. */
   readonly marks: TimelineEntry[];
 }
 
-export function openRecords({ front, ops, recording, recorder, marks }: RecordSources): Records {
+export function openRecords({ front, ops, recording, recorder, scheduler, marks }: RecordSources): Records {
   const { sqs, ssm } = front;
   const cpEvents = front.events;
   const phaseWindows: { name: string; start: number; end: number }[] = [];
@@ -103,7 +105,11 @@ export function openRecords({ front, ops, recording, recorder, marks }: RecordSo
     const entries: TimelineEntry[] = [...marks];
     for (const { at, entry } of cpEvents) {
       const d = entry.event.detail;
-      entries.push({ at, kind: 'event', text: `${entry.event['detail-type']} ${d.EC2InstanceId ?? ''} (hook ${String(d.LifecycleHookName ?? '')}) -> ${entry.deliveries.length} delivery(ies)` });
+      const fate = entry.dropped !== undefined ? `DROPPED before any queue (fault: ${entry.dropped})` : `-> ${entry.deliveries.length} delivery(ies)`;
+      entries.push({ at, kind: 'event', text: `${entry.event['detail-type']} ${String(d.EC2InstanceId ?? '')} (hook ${String(d.LifecycleHookName ?? '')}) ${fate}` });
+    }
+    for (const r of scheduler.runs) {
+      entries.push({ at: r.at, kind: 'event', text: `Scheduled Event ${r.ruleName} -> ${r.functionKey}${r.attempt > 0 ? ` (retry ${r.attempt})` : ''}: ${r.outcome}${r.error ? ` (${r.error})` : ''}` });
     }
     for (const l of recording.launched) entries.push({ at: l.at, kind: 'host', text: `host up: ${l.instanceId} ${l.privateIp} ${l.availabilityZone} (${l.groupName})` });
     for (const t of recording.terminated) entries.push({ at: t.at, kind: 'host', text: `host gone: ${t.instanceId}` });

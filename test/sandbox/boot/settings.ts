@@ -38,6 +38,10 @@ export interface SandboxSettings {
   readonly lbPort: number | undefined;
   readonly handleSignals: boolean;
   readonly skipInitialScaleOut: boolean;
+  /** The compute group's HealthCheckGracePeriod. */
+  readonly computeGracePeriodSeconds: number;
+  /** Real milliseconds one minute of an EventBridge schedule lasts (the scheduler's compressed clock). */
+  readonly scheduleMinuteMs: number;
   readonly say: (line: string) => void;
   readonly hostOptions: HostOptions;
   readonly computeGroup: string;
@@ -62,6 +66,10 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
   if (dataDiskMiB !== undefined && !(Number.isInteger(dataDiskMiB) && dataDiskMiB >= 300 && dataDiskMiB <= 4096)) {
     throw new SandboxError(`storageDataDiskMiB must be an integer 300-4096 (XFS needs 300 MiB; the file is sparse), got ${dataDiskMiB}`);
   }
+  const minuteSeconds = options.scheduleMinuteSeconds ?? 60;
+  if (!(Number.isInteger(minuteSeconds) && minuteSeconds >= 2 && minuteSeconds <= 60)) throw new SandboxError(`scheduleMinuteSeconds must be a whole number 2-60, got ${minuteSeconds}`);
+  const grace = options.computeHealthCheckGracePeriodSeconds ?? 0;
+  if (!(Number.isInteger(grace) && grace >= 0 && grace <= 7200)) throw new SandboxError(`computeHealthCheckGracePeriodSeconds must be a whole number 0-7200, got ${grace}`);
   const bootDisks = options.storageBootDisks === true;
   const growInPlace = options.storageGrowInPlace;
   if (growInPlace !== undefined) {
@@ -93,6 +101,8 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
     lbPort: options.lbPort,
     handleSignals: options.handleSignals !== false,
     skipInitialScaleOut: options.skipInitialScaleOut === true,
+    scheduleMinuteMs: minuteSeconds * 1000,
+    computeGracePeriodSeconds: grace,
     say: options.log ?? (() => undefined),
     hostOptions,
     computeGroup: `${name}-compute`,

@@ -54,6 +54,8 @@ export interface ControlPlaneOptions {
 export interface JournalEntry {
   readonly event: AwsEvent;
   readonly deliveries: readonly Delivery[];
+  /** Set when a fault (dropNextEvent) lost the event before any queue: what the fault was. */
+  readonly dropped?: string;
 }
 
 export interface ControlPlane {
@@ -68,6 +70,11 @@ export interface ControlPlane {
   lifecycleStates(): Record<string, string>;
   /** The instance failed its EC2 status checks: its group marks it Unhealthy, terminates it through its hooks and replaces it. */
   instanceFailed(instanceId: string): Promise<void>;
+  /**
+   * Fault injection: the next event the front emits that `match` accepts (a lifecycle action) is
+   * lost before it reaches any queue, as best-effort delivery allows; its journal entry says so.
+   */
+  dropNextEvent(what: string, match: (event: AwsEvent) => boolean): void;
   /** The SSM agent version an instance reports (and whose features it has); default a current agent. */
   setAgentVersion(instanceId: string, version: string): void;
   /** Launch and termination activities per group (moto records none): DescribeScalingActivities answers from here. */
@@ -131,10 +138,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const bus = new EventBus(motoClients);
 
   const emit = async (event: AwsEvent): Promise<void> => {
-    const deliveries = await bus.publish(event);
-    const entry = { event, deliveries };
+    const { deliveries, dropped } = await bus.deliver(event);
+    const entry: JournalEntry = { event, deliveries, ...(dropped !== undefined ? { dropped } : {}) };
     journal.push(entry);
-    log('event emitted', { detailType: event['detail-type'], instanceId: event.detail.EC2InstanceId, deliveries: deliveries.length });
+    log(dropped !== undefined ? 'event dropped (fault injected)' : 'event emitted', { detailType: event['detail-type'], instanceId: event.detail.EC2InstanceId, deliveries: deliveries.length, ...(dropped !== undefined ? { dropped } : {}) });
     events.emit('event', entry);
   };
 
@@ -304,6 +311,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     steps,
     lifecycleStates: () => lifecycle.states(),
     instanceFailed: (instanceId) => lifecycle.instanceFailed(instanceId),
+    dropNextEvent: (what, match) => bus.dropNext(what, match),
     setAgentVersion: (instanceId, version) => runCommand.setAgentVersion(instanceId, version),
     scalingActivities,
     enforceIam: (identities) => iam.enforce(identities),

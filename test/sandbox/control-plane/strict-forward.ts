@@ -7,6 +7,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal, snsPublishRewrite } from './limits';
+import { scheduleExpressionRefusal } from './schedule-expression';
 import { ApiError, ec2QueryError, jsonError, NS, queryError, type Reply } from './wire';
 
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
@@ -58,6 +59,11 @@ export function forwardRefusal(service: string | undefined, headers: IncomingHtt
     const action = form.get('Action');
     const refused = action === 'CreateQueue' || action === 'SetQueueAttributes' ? queueAttributesRefusal(queryAttributes(form)) : undefined;
     return refused && queryError(NS.sqs, refused);
+  }
+  if (service === 'events' && target === 'AWSEvents.PutRule') {
+    const input = parseJson(body);
+    const refused = input && scheduleExpressionRefusal(input);
+    return refused && jsonError(refused);
   }
   if (service === 'monitoring' && target.startsWith('GraniteServiceVersion20100801.')) {
     const input = parseJson(body);

@@ -112,6 +112,15 @@ type Builder = (call: ApiCall, lookup: ResourceLookup, scope: Scope) => Promise<
 
 const onGroupNamed: Builder = async (call, lookup, scope) => [{ resource: await groupArn(required(call.form.get('AutoScalingGroupName'), call, 'AutoScalingGroupName'), lookup, scope) }];
 
+/** Calls that name an instance: IAM decides on the group that has it. */
+const onGroupOfInstance: Builder = async (call, lookup, scope) => {
+  const instanceId = required(call.form.get('InstanceId'), call, 'InstanceId');
+  const group = await lookup.groupOfInstance(instanceId);
+  // No group has the instance: the API answers "not found" for it; IAM has no group to name.
+  if (group === undefined) return [];
+  return [{ resource: await groupArn(group, lookup, scope) }];
+};
+
 const onQueue: Builder = async (call, _lookup, scope) => [{ resource: queueArnOfUrl(required(str(call.json.QueueUrl), call, 'QueueUrl'), scope) }];
 
 const onParameterNamed: Builder = async (call, _lookup, scope) => [{ resource: parameterArn(required(str(call.json.Name), call, 'Name'), scope) }];
@@ -148,13 +157,9 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'autoscaling:SetDesiredCapacity': onGroupNamed,
   'autoscaling:SetInstanceProtection': onGroupNamed,
   'autoscaling:UpdateAutoScalingGroup': onGroupNamed,
-  'autoscaling:TerminateInstanceInAutoScalingGroup': async (call, lookup, scope) => {
-    const instanceId = required(call.form.get('InstanceId'), call, 'InstanceId');
-    const group = await lookup.groupOfInstance(instanceId);
-    // No group has the instance: the API answers "not found" for it; IAM has no group to name.
-    if (group === undefined) return [];
-    return [{ resource: await groupArn(group, lookup, scope) }];
-  },
+  'autoscaling:TerminateInstanceInAutoScalingGroup': onGroupOfInstance,
+  // The Service Authorization Reference names the autoScalingGroup of the instance for it too.
+  'autoscaling:SetInstanceHealth': onGroupOfInstance,
   'elasticloadbalancing:RegisterTargets': async (call) => [{ resource: required(call.form.get('TargetGroupArn'), call, 'TargetGroupArn') }],
   'elasticloadbalancing:DeregisterTargets': async (call) => [{ resource: required(call.form.get('TargetGroupArn'), call, 'TargetGroupArn') }],
   'sns:Publish': async (call) => [{ resource: required(call.form.get('TopicArn') ?? call.form.get('TargetArn'), call, 'TopicArn') }],

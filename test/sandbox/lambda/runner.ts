@@ -55,7 +55,8 @@ export type Outcome = 'success' | 'error' | 'timeout' | 'partial-failure';
 export interface Invocation {
   readonly functionKey: string;
   readonly requestId: string;
-  readonly trigger: 'sqs' | 'direct';
+  /** direct: a RequestResponse invoke; sqs: an event source mapping's batch; schedule: an EventBridge scheduled rule (lambda/scheduler.ts). */
+  readonly trigger: 'sqs' | 'direct' | 'schedule';
   readonly startedAt: number;
   readonly durationMs: number;
   readonly outcome: Outcome;
@@ -374,13 +375,13 @@ export class LambdaRunner {
     return s;
   }
 
-  /** Direct (RequestResponse) invoke. */
-  async invoke(functionKey: string, payload: unknown): Promise<InvokeResult> {
+  /** Direct (RequestResponse) invoke, or (trigger schedule) one attempt of an EventBridge rule's asynchronous invoke. */
+  async invoke(functionKey: string, payload: unknown, trigger: 'direct' | 'schedule' = 'direct'): Promise<InvokeResult> {
     const r = await this.tracked(() => this.sandbox(functionKey).invoke(payload));
     this.journal.push({
       functionKey,
       requestId: r.requestId,
-      trigger: 'direct',
+      trigger,
       startedAt: Date.now() - r.durationMs,
       durationMs: r.durationMs,
       outcome: r.outcome,

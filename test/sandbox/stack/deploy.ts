@@ -126,6 +126,23 @@ export interface DeployedFunction {
   readonly eventSources: readonly EventSourceMapping[];
 }
 
+/** An AWS::Lambda::Permission as packaged (a statement of the function's resource-based policy), intrinsics resolved. */
+export interface LambdaPermission {
+  readonly logicalId: string;
+  /** As given: a function name or ARN. */
+  readonly functionName: string;
+  readonly action: string;
+  readonly principal: string;
+  readonly sourceArn?: string;
+  readonly sourceAccount?: string;
+}
+
+/** An AWS::Lambda::EventInvokeConfig as packaged: how Lambda retries an asynchronous invocation. */
+export interface InvokeConfig {
+  readonly maximumRetryAttempts?: number;
+  readonly maximumEventAgeSeconds?: number;
+}
+
 export interface DeployedStack {
   readonly region: string;
   readonly accountId: string;
@@ -134,6 +151,10 @@ export interface DeployedStack {
   readonly functions: Readonly<Record<string, DeployedFunction>>;
   /** Every deployed IAM role, by logical id. */
   readonly roles: Readonly<Record<string, DeployedRole>>;
+  /** The functions' resource-based policy statements (who may invoke them: the scheduled rules). */
+  readonly lambdaPermissions: readonly LambdaPermission[];
+  /** Asynchronous invocation settings, by function name (absent: Lambda's defaults). */
+  readonly invokeConfigs: Readonly<Record<string, InvokeConfig>>;
   readonly outputs: Readonly<Record<string, string>>;
   /** Physical id of a resource, failing loudly when it was not deployed. */
   physicalId(logicalId: string): string;
@@ -150,6 +171,7 @@ const NOT_CREATED = new Set([
   'AWS::Lambda::Function',
   'AWS::Lambda::Version',
   'AWS::Lambda::Permission',
+  'AWS::Lambda::EventInvokeConfig',
   'AWS::Lambda::EventSourceMapping',
   'AWS::Logs::LogGroup',
   'AWS::S3::Bucket',
@@ -185,6 +207,8 @@ class Deployer {
   private readonly parameters: Record<string, string>;
   private readonly deployed = new Map<string, DeployedResource>();
   readonly roles = new Map<string, DeployedRole>();
+  readonly lambdaPermissions: LambdaPermission[] = [];
+  readonly invokeConfigs: Record<string, InvokeConfig> = {};
   private readonly inProgress = new Set<string>();
   private readonly conditionCache = new Map<string, boolean>();
   private readonly clients: {
@@ -652,6 +676,27 @@ class Deployer {
       }
       case 'AWS::S3::Bucket':
         return { ...base, physicalId: `h6-${logicalId.toLowerCase()}`, attributes: { Arn: `arn:aws:s3:::h6-${logicalId.toLowerCase()}` } };
+      case 'AWS::Lambda::Permission': {
+        const props = (await this.resolve(rawProps, where)) as JsonObject;
+        this.lambdaPermissions.push({
+          logicalId,
+          functionName: asString(props.FunctionName, `${where} FunctionName`),
+          action: asString(props.Action, `${where} Action`),
+          principal: asString(props.Principal, `${where} Principal`),
+          ...(props.SourceArn !== undefined ? { sourceArn: asString(props.SourceArn, `${where} SourceArn`) } : {}),
+          ...(props.SourceAccount !== undefined ? { sourceAccount: asString(props.SourceAccount, `${where} SourceAccount`) } : {}),
+        });
+        return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
+      }
+      case 'AWS::Lambda::EventInvokeConfig': {
+        const props = (await this.resolve(rawProps, where)) as JsonObject;
+        const functionName = asString(props.FunctionName, `${where} FunctionName`).replace(/^arn:aws:lambda:[^:]*:\d+:function:/, '');
+        this.invokeConfigs[functionName] = {
+          ...(props.MaximumRetryAttempts !== undefined ? { maximumRetryAttempts: Number(props.MaximumRetryAttempts) } : {}),
+          ...(props.MaximumEventAgeInSeconds !== undefined ? { maximumEventAgeSeconds: Number(props.MaximumEventAgeInSeconds) } : {}),
+        };
+        return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
+      }
       default:
         return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
     }
@@ -783,6 +828,8 @@ export async function deployStack(opts: DeployOptions): Promise<DeployedStack> {
     resources,
     functions,
     roles: Object.fromEntries(deployer.roles),
+    lambdaPermissions: deployer.lambdaPermissions,
+    invokeConfigs: deployer.invokeConfigs,
     outputs,
     physicalId(logicalId: string): string {
       const r = resources[logicalId];

@@ -75,6 +75,9 @@ const BAD: ReadonlyArray<[param: string, value: unknown, expected: RegExp, extra
   ['storageLockStaleSeconds', '9', /storageLockStaleSeconds \(STORAGE_LOCK_STALE_SECONDS\) must be between 10 and/, STORAGE],
   ['storageLockStaleSeconds', '200', /storageLockStaleSeconds \(STORAGE_LOCK_STALE_SECONDS\) \(200\) must be at least twice retryMaxSeconds/, STORAGE],
   ['claimTtlSeconds', '9', /claimTtlSeconds \(CLAIM_TTL_SECONDS\) must be between 10 and/],
+  ['watchPeriodMinutes', '0', /watchPeriodMinutes \(WATCH_PERIOD_MINUTES\) must be between 1 and 1440/],
+  ['watchUnhealthyChecks', '0', /watchUnhealthyChecks \(WATCH_UNHEALTHY_CHECKS\) must be between 1 and 100/],
+  ['watchMaxReplaceShare', '1.5', /watchMaxReplaceShare \(WATCH_MAX_REPLACE_SHARE\) must be above 0 and at most 1/],
   ['storageLaunchHeartbeatTimeout', '7201', /storageLaunchHeartbeatTimeout must be a whole number from 30 to 7200/, STORAGE],
   ['storageTerminateHeartbeatTimeout', '29', /storageTerminateHeartbeatTimeout must be a whole number from 30 to 7200/, STORAGE],
   ['storageGrowInPlace', 'always', /storageGrowInPlace must be off, allowed or preferred/],
@@ -123,9 +126,9 @@ describe('rules across parameters', () => {
 
   it('notes a function it has no parser for instead of failing it', () => {
     const stage = packagedStage();
-    const check = checkStage({ ...stage, functions: { ...stage.functions, watch: { environment: { X: 'y' } } } });
+    const check = checkStage({ ...stage, functions: { ...stage.functions, reporter: { environment: { X: 'y' } } } });
     expect(check.problems).toEqual([]);
-    expect(check.notes).toEqual(['function watch: no parser known here, its environment is checked at its cold start only']);
+    expect(check.notes).toEqual(['function reporter: no parser known here, its environment is checked at its cold start only']);
   });
 });
 

@@ -6,6 +6,8 @@ import { parseScalingConfig, SCALING_VARIABLES } from '../../../lib/config/scali
 import { parseShared, SHARED_VARIABLES } from '../../../lib/config/shared';
 import { parseStatusConfig, STATUS_VARIABLES } from '../../../lib/config/status';
 import { parseStorageConfig, STORAGE_VARIABLES } from '../../../lib/config/storage';
+import { parseWatchConfig, WATCH_VARIABLES } from '../../../lib/config/watch';
+import { WATCH_ENV } from './watch-env';
 import { STORAGE_ENV } from '../usecases/storage/fake-storage';
 
 /**
@@ -50,6 +52,7 @@ describe('each parser reads exactly the variables its tier declares', () => {
     ['parseConfig', COMPUTE_VARIABLES, () => namesRead(parseConfig, STORAGE_ENV)],
     ['parseScalingConfig', SCALING_VARIABLES, () => namesRead(parseScalingConfig, SCALING_ENV)],
     ['parseStatusConfig', STATUS_VARIABLES, () => namesRead(parseStatusConfig, STORAGE_ENV)],
+    ['parseWatchConfig', WATCH_VARIABLES, () => namesRead(parseWatchConfig, WATCH_ENV)],
     ['parseStorageConfig', STORAGE_VARIABLES, () => namesRead((env) => parseStorageConfig(env, parseConfig(GROWING_ENV)), STORAGE_ENV, GROWING_ENV)],
     ['ec2Endpoint', EC2_ENDPOINT_VARIABLES, () => namesRead(ec2Endpoint, { AWS_REGION: 'eu-west-1' }, { AWS_DEFAULT_REGION: 'eu-west-1' })],
     ['lambdaRuntime', LAMBDA_RUNTIME_VARIABLES, () => namesRead(lambdaRuntime, {})],

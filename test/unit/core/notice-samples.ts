@@ -21,6 +21,7 @@ import * as notices from '../../../lib/core/storage/notices';
 import { planReplacement, type ReplacementPlan } from '../../../lib/core/storage/replace';
 import { planShrink, type ShrinkPlan } from '../../../lib/core/storage/shrink';
 import type { ClusterSnapshot, StorageMember } from '../../../lib/core/storage/snapshot';
+import * as watch from '../../../lib/core/watch/notices';
 
 export interface NoticeSample {
   /** "module.function", e.g. "messages.flowFailed". */
@@ -170,7 +171,27 @@ function storageSamples(): NoticeSample[] {
   return out;
 }
 
-/** Every sample, in a stable order (compute, scaling, storage). */
+function watchSamples(): NoticeSample[] {
+  const out: NoticeSample[] = [];
+  const add = (builder: string, variant: string, notification: Notification) => out.push({ builder: `watch/notices.${builder}`, variant, notification });
+  const now = new Date('2026-11-21T10:02:00Z');
+  for (const [tier, transition] of [['compute', 'launch'], ['storage', 'terminate']] as const) {
+    const action = { kind: 'redrive' as const, tier, groupName: `pydio-${tier}`, instanceId: 'i-0123456789abcdef0', transition, key: `lifecycle/i-0123456789abcdef0/${transition}`, unclaimedSince: '2026-11-21T10:01:00.000Z' };
+    add('redrivenNotice', `${tier} ${transition}`, watch.redrivenNotice(STAGE, action, [`pydio-autoscaler-prod-${tier}-${transition}`], now, false));
+    add('redrivenNotice', `${tier} ${transition}, dry run`, watch.redrivenNotice(STAGE, action, [`pydio-autoscaler-prod-${tier}-${transition}`, 'another-hook'], now, true));
+  }
+  const mark = { kind: 'mark-unhealthy' as const, groupName: 'pydio-compute', instanceId: 'i-0123456789abcdef0', checks: 3, reason: 'Target.FailedHealthChecks', limit: 2, replacing: ['i-0a1b2c3d4e5f60707'] };
+  add('replacingNotice', 'one already replacing', watch.replacingNotice(STAGE, mark, 6, 0.34, false));
+  add('replacingNotice', 'none replacing, dry run', watch.replacingNotice(STAGE, { ...mark, limit: 1, replacing: [] }, 3, 0.34, true));
+  add('heldBackNotice', 'two held back', watch.heldBackNotice(STAGE, 'pydio-compute', { kind: 'held-back', instanceIds: ['i-0a1b2c3d4e5f60702', 'i-0a1b2c3d4e5f60703'], limit: 1, replacing: ['i-0123456789abcdef0'] }));
+  const cause = `every registered target is unhealthy (3 of 3); the Gluster volumes are down (${LONG})`;
+  add('clusterWideNotice', 'started', watch.clusterWideNotice(STAGE, 'pydio-compute', { kind: 'cluster-wide', change: 'started', cause, unhealthy: ['i-0a1b2c3d4e5f60702', 'i-0a1b2c3d4e5f60703'] }));
+  add('clusterWideNotice', 'changed, no unhealthy target', watch.clusterWideNotice(STAGE, 'pydio-compute', { kind: 'cluster-wide', change: 'changed', cause: 'the Gluster volumes are down', unhealthy: [] }));
+  add('recoveredNotice', 'after 12 minutes', watch.recoveredNotice(STAGE, 'pydio-compute', { kind: 'cluster-recovered', was: { kinds: ['volumes-down'], cause: 'the Gluster volumes are down', since: '2026-11-21T09:50:00.000Z' } }, now));
+  return out;
+}
+
+/** Every sample, in a stable order (compute, scaling, storage, watch). */
 export function noticeSamples(): NoticeSample[] {
-  return [...computeSamples(), ...scalingSamples(), ...storageSamples()];
+  return [...computeSamples(), ...scalingSamples(), ...storageSamples(), ...watchSamples()];
 }

@@ -10,6 +10,8 @@ import {
   membersPath,
   storageClaimKey,
   summaryName,
+  WATCH_RUN_KEY,
+  WATCH_STATE_KEY,
 } from '../../../lib/core/records';
 import { REPO_ROOT } from '../source-imports';
 
@@ -27,6 +29,8 @@ describe('coordination table keys', () => {
     ['storage terminate claim', storageClaimKey(terminate), `storage/lifecycle/${instanceId}/terminate`],
     ['lock', LOCK_KEY, 'storage/lock'],
     ['bootstrap claim', BOOTSTRAP_KEY, 'storage/bootstrap'],
+    ['watch state', WATCH_STATE_KEY, 'watch/state'],
+    ['watch run', WATCH_RUN_KEY, 'watch/run'],
   ])('%s is %s', (_what, key, expected) => {
     expect(key).toBe(expected);
   });
@@ -65,6 +69,7 @@ describe('every name is granted to the roles that use it (serverless.yml)', () =
     ['StorageFunctionRole', storageNames],
     ['AlarmFunctionRole', [healthName('prod')]],
     ['StatusFunctionRole', [healthName('prod'), summaryName('prod'), membersPath('prod'), memberName('prod', instanceId)]],
+    ['WatchFunctionRole', [healthName('prod')]],
   ])('%s', (role, names) => {
     const granted = grantedPaths(template, role);
     expect(granted.length).toBeGreaterThan(0);
@@ -119,6 +124,19 @@ describe('every coordination key is granted to the role that uses it, and to no 
     expect(others.filter((key) => granted(role, key))).toEqual([]);
     // Every statement on the table is narrowed to keys: none grants the whole table.
     expect(tableGrants(role).every((g) => g.keys.length > 0)).toBe(true);
+  });
+
+  it('WatchFunctionRole writes only its own keys and only reads the flows\' claims (never the lock or the bootstrap record)', () => {
+    const watchKeys = [WATCH_STATE_KEY, WATCH_RUN_KEY];
+    const claims = [...computeKeys, storageClaimKey(launch), storageClaimKey(terminate)];
+    const grantedFor = (key: string, action: string) => tableGrants('WatchFunctionRole').some((g) => g.actions.includes(action) && g.keys.some((k) => k.test(key)));
+    for (const key of watchKeys) for (const action of ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem']) expect([key, action, grantedFor(key, action)]).toEqual([key, action, true]);
+    for (const key of claims) {
+      expect([key, grantedFor(key, 'dynamodb:GetItem')]).toEqual([key, true]);
+      expect([key, grantedFor(key, 'dynamodb:PutItem') || grantedFor(key, 'dynamodb:DeleteItem')]).toEqual([key, false]);
+    }
+    for (const key of [LOCK_KEY, BOOTSTRAP_KEY]) expect([key, granted('WatchFunctionRole', key)]).toEqual([key, false]);
+    for (const role of ['LifecycleFunctionRole', 'StorageFunctionRole']) expect(watchKeys.filter((key) => granted(role, key))).toEqual([]);
   });
 
   it.each(['AlarmFunctionRole', 'StatusFunctionRole'])('%s is granted nothing on the table', (role) => {
