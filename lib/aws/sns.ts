@@ -1,4 +1,5 @@
 import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
+import { NOTICE_LOGGED, type LoggedNotice } from '../core/log-messages';
 import { fitSubject, type Notification } from '../core/notification';
 import { MAX_ATTEMPTS, callAws, type AdapterOptions } from './call';
 import type { NotifierPort } from '../ports/sns';
@@ -47,6 +48,9 @@ export function createNotifierPort(client: SNSClient, topicArn: string, opts: Ad
       MessageAttributes: messageAttributes(notification),
     };
     await callAws(operation, () => client.send(new PublishCommand(input)));
+    // The operator CLI's `decisions` reads this line from CloudWatch Logs (lib/core/log-messages.ts).
+    const notice: LoggedNotice = { subject, eventType: notification.eventType, severity: notification.severity };
+    log.info(NOTICE_LOGGED, { ...notice });
   }
 
   return { publish };

@@ -2,6 +2,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { mockClient } from 'aws-sdk-client-mock';
 import { createNotifierPort, createSnsClient } from '../../../lib/aws/sns';
 import type { Notification } from '../../../lib/core/notification';
+import { NOTICE_LOGGED } from '../../../lib/core/log-messages';
 import { AwsCallError } from '../../../lib/errors';
 import { awsError, recordingLog } from './helpers';
 
@@ -46,6 +47,19 @@ it('still publishes in dry run, with the subject marked', async () => {
   snsMock.on(PublishCommand).resolves({});
   await port(true).notifier.publish(notification);
   expect(snsMock.commandCalls(PublishCommand)[0].args[0].input.Subject).toBe('[dry run] prod: i-0abc joined pydio-compute');
+});
+
+it('logs each notice it published, as sent (the operator CLI reads these lines), and none that SNS refused', async () => {
+  // Prepare
+  snsMock.on(PublishCommand).resolvesOnce({}).rejectsOnce(awsError('AuthorizationError', 'not allowed'));
+  const { log, notifier } = port(true);
+  // Act
+  await notifier.publish(notification);
+  await expect(notifier.publish(notification)).rejects.toThrow(AwsCallError);
+  // Assess
+  expect(log.infos.filter(([message]) => message === NOTICE_LOGGED)).toEqual([
+    [NOTICE_LOGGED, { subject: '[dry run] prod: i-0abc joined pydio-compute', eventType: 'lifecycle.succeeded', severity: 'info' }],
+  ]);
 });
 
 it.each([
