@@ -36,6 +36,7 @@ describe('authorization checks', () => {
       { action: 'ssm:SendCommand', resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaaaaaaaaaaaaaaa' },
     ]],
     ['CloudWatch signs as monitoring; all alarms is the literal alarm:*', json('monitoring', 'GraniteServiceVersion20100801.DescribeAlarms', {}), [{ action: 'cloudwatch:DescribeAlarms', resource: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${LITERAL_STAR}` }]],
+    ['Lambda delivering logs: CreateLogStream and PutLogEvents act on the log stream', json('logs', 'Logs_20140328.PutLogEvents', { logGroupName: '/aws/lambda/f', logStreamName: '2026/01/01/[$LATEST]ab', logEvents: [] }), [{ action: 'logs:PutLogEvents', resource: 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/f:log-stream:2026/01/01/[$LATEST]ab' }]],
     ['ELBv2: the target group ARN given', query('elasticloadbalancing', { Action: 'RegisterTargets', TargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg/1' }), [{ action: 'elasticloadbalancing:RegisterTargets', resource: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg/1' }]],
   ])('%s', async (_title, call, expected) => {
     const checks = await authorizationChecks(call, LOOKUP, SCOPE);
