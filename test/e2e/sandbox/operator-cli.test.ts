@@ -107,6 +107,22 @@ describeWithSandbox('operator-cli.test.ts')('operator tools against the sandbox 
     expect(missing.run.stderr).toContain(`An error occurred (ResourceNotFoundException) when calling the Invoke operation: Function not found: arn:aws:lambda:eu-west-1:123456789012:function:pydio-autoscaler-${STAGE}-nosuch`);
   });
 
+  test('sls invoke reaches the same function through AWS_ENDPOINT_URL, with its execution log (--log)', async () => {
+    // sls resolves the stage's configuration first: the values the sandbox packaged the stage with.
+    const params = [`computeGroupName=${NAME}-compute`, `storageGroupName=${NAME}-storage`, 'targetGroupArn=arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pas-placeholder/0000000000000000'];
+    const r = await run(
+      path.join(REPO_DIR, 'node_modules', '.bin', 'sls'),
+      // --data: without it sls reads the payload from stdin, which a child process keeps open.
+      ['invoke', '--stage', STAGE, '-f', 'status', '--log', '--data', '{}', ...params.map((p) => `--param=${p}`)],
+      { ...OPERATOR_ENV, AWS_REGION: 'eu-west-1', AWS_ENDPOINT_URL: endpoint, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+      180_000,
+    );
+    expect(r.code).toBe(0);
+    const answer = JSON.parse(r.stdout.slice(0, r.stdout.indexOf('\n}\n') + 2)) as { stage: string; groups: { compute: { name: string } } };
+    expect(answer).toMatchObject({ stage: STAGE, groups: { compute: { name: `${NAME}-compute` } } });
+    expect(r.stdout).toMatch(/^END Duration: \d+\.\d+ ms/m);
+  });
+
   test('pydio-autoscaler status prints the groups, targets and volumes as tables, --json the function\'s answer', async () => {
     const table = await operator(['status']);
     expect(table.code).toBe(0);
