@@ -1,12 +1,14 @@
 /** Composition root: each function's AWS clients and ports, built once per cold start from its parsed configuration (lib/config/). */
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { createAutoScalingClient, createAutoScalingPort } from '../aws/autoscaling';
+import { createCoordinationPort, createDynamoDbClient } from '../aws/coordination';
 import { createEc2Transport, createInstanceTagPort, createVolumePort } from '../aws/ec2-volumes';
 import { createElbv2Client, createTargetGroupPort } from '../aws/elbv2';
 import { createNotifierPort, createSnsClient } from '../aws/sns';
 import { createQueuePort, createSqsClient } from '../aws/sqs';
 import { createSsmClient, createSsmPort } from '../aws/ssm';
 import { parseConfig, type Config } from '../config/compute';
+import { lambdaRuntime, type LambdaRuntime } from '../config/lambda-runtime';
 import { logger } from '../logger';
 import type { LifecycleDeps } from './compute/common';
 import type { StorageDeps } from './storage/cluster';
@@ -29,15 +31,27 @@ import type { StatusDeps } from './status';
  * lib/config/ (which reads process.env); tests hand their own in. Nothing here
  * reads the environment.
  */
-export function buildLifecycleDeps(config: Config = parseConfig()): LifecycleDeps {
+/** What the notifications' console links point at: the groups, the target group and this invocation's log stream. */
+function noticeContext(config: { computeGroupName: string; storageGroupName: string; targetGroupArn?: string }, runtime: LambdaRuntime) {
+  return {
+    computeGroupName: config.computeGroupName,
+    storageGroupName: config.storageGroupName,
+    ...(config.targetGroupArn ? { targetGroupArn: config.targetGroupArn } : {}),
+    ...(runtime.logGroupName ? { logGroupName: runtime.logGroupName } : {}),
+    ...(runtime.logStreamName ? { logStreamName: runtime.logStreamName } : {}),
+  };
+}
+
+export function buildLifecycleDeps(config: Config = parseConfig(), runtime: LambdaRuntime = lambdaRuntime()): LifecycleDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendPersistentKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
   return {
     config,
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
     ssm: createSsmPort(createSsmClient(), opts),
+    coordination: createCoordinationPort(createDynamoDbClient(), config.coordinationTable, opts),
     targets: createTargetGroupPort(createElbv2Client(), opts),
-    notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
+    notifier: createNotifierPort(createSnsClient(), config.topicArn, opts, noticeContext(config, runtime)),
     queue: createQueuePort(createSqsClient(), opts),
     metrics: createEmfMetrics(),
     log: logger,
@@ -72,7 +86,7 @@ export function createEmfMetrics(): MetricsSink {
   };
 }
 
-export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig()): AlarmDeps {
+export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig(), runtime: LambdaRuntime = lambdaRuntime()): AlarmDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendPersistentKeys({ stage: config.stage, ...(config.dryRun ? { dryRun: true } : {}) });
   const queue = createQueuePort(createSqsClient(), opts);
@@ -85,7 +99,7 @@ export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig()): Al
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
     alarms: createMetricsPort(createCloudWatchClient(), opts),
     storage,
-    notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
+    notifier: createNotifierPort(createSnsClient(), config.topicArn, opts, noticeContext(config, runtime)),
     queue,
     metrics: createEmfMetrics(),
     log: logger,
@@ -109,8 +123,8 @@ export function buildStatusDeps(config: StatusConfig = parseStatusConfig()): Sta
   };
 }
 
-/** Composition root of the storage function: the lifecycle ports plus capacity, termination and Parameter Store records. */
-export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunctionConfig = parseStorageFunctionConfig()): StorageDeps {
+/** Composition root of the storage function: the lifecycle ports plus capacity, termination, Parameter Store records and the coordination table. */
+export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunctionConfig = parseStorageFunctionConfig(), runtime: LambdaRuntime = lambdaRuntime()): StorageDeps {
   const opts = { dryRun: config.dryRun, log: logger };
   logger.appendPersistentKeys({ stage: config.stage, tier: 'storage', ...(config.dryRun ? { dryRun: true } : {}) });
   // EC2 through a signed Query call of our own (client-ec2 is too large for the zip).
@@ -122,7 +136,8 @@ export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunc
     tags: createInstanceTagPort(ec2, opts),
     autoScaling: createAutoScalingPort(createAutoScalingClient(), opts),
     ssm: createSsmPort(createSsmClient(), opts, readOnlyDocuments(storage)),
-    notifier: createNotifierPort(createSnsClient(), config.topicArn, opts),
+    coordination: createCoordinationPort(createDynamoDbClient(), config.coordinationTable, opts),
+    notifier: createNotifierPort(createSnsClient(), config.topicArn, opts, noticeContext(config, runtime)),
     queue: createQueuePort(createSqsClient(), opts),
     log: logger,
     now: () => new Date(),

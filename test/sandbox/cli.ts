@@ -76,10 +76,6 @@ export async function serveControl(sb: Sandbox, stateFile = path.join(STATE_DIR,
       if (req.method === 'POST' && url.pathname === '/scale') {
         const desired = Number(body.desired);
         await sb.setDesiredCapacity(desired);
-        if (typeof body.waitSeconds === 'number' && body.waitSeconds > 0) {
-          const s = await sb.waitForState((st) => isSteady(st, sb.computeGroup, desired), body.waitSeconds * 1000, `${desired} compute instance(s) InService with healthy targets`);
-          return reply(res, 200, { desired, status: s });
-        }
         return reply(res, 200, { desired });
       }
       if (req.method === 'POST' && url.pathname === '/invoke') {
@@ -324,6 +320,78 @@ const USAGE =
   "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] [--storage-max <n>] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> [--value <n>] | timeline | lb | down" +
   ' [--name <n>] [--octet <n>] [--lb-port <n>] [--state-dir <dir>]';
 
+// ---------------------------------------------------------------- progress
+
+/** How long `scale --wait` waits for the compute group to be steady. */
+const SCALE_WAIT_SECONDS = 240;
+/** A phase that lasts is restated this often, so a long wait never looks like a hang. */
+const PROGRESS_REPEAT_MS = 15_000;
+
+/**
+ * Progress of a long operation on stderr (stdout keeps the result alone):
+ * `  [12 s] packaging the stack...`, printed when the phase changes and
+ * restated every PROGRESS_REPEAT_MS while it lasts.
+ */
+export class Progress {
+  private last = '';
+  private lastAt = 0;
+
+  constructor(
+    private readonly startedAt: number,
+    private readonly write: (line: string) => void = (line) => process.stderr.write(line),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  show(phase: string | undefined): void {
+    if (phase === undefined || phase === '') return;
+    const at = this.now();
+    if (phase === this.last && at - this.lastAt < PROGRESS_REPEAT_MS) return;
+    this.last = phase;
+    this.lastAt = at;
+    this.write(`  [${Math.round((at - this.startedAt) / 1000)} s] ${phase}\n`);
+  }
+}
+
+/** The daemon log's last line, without its ISO stamp: the boot phase the daemon is in. */
+export function bootPhase(line: string | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  const text = line.replace(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z /, '').trim();
+  return text === '' ? undefined : text.slice(0, 160);
+}
+
+function lastLine(file: string): string | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+  return lines[lines.length - 1];
+}
+
+/** Where the compute group is on its way to `n` steady instances, in one line. */
+export function scaleProgress(s: SandboxStatus, computeGroup: string, n: number): string {
+  const compute = s.instances.filter((i) => i.groupName === computeGroup);
+  const states = new Map<string, number>();
+  for (const i of compute) states.set(i.lifecycleState, (states.get(i.lifecycleState) ?? 0) + 1);
+  const healthy = s.targets.filter((t) => t.state === 'healthy').length;
+  const byState = [...states].map(([state, count]) => `${count} ${state}`).join(', ') || 'no instances';
+  return `waiting for ${n} InService with healthy targets: ${byState}; ${healthy} healthy target(s) of ${s.targets.length}`;
+}
+
+/** Polls the daemon's status until the compute group is steady at `n`, showing progress; bounded by `seconds`. */
+async function waitSteady(o: CliOptions, n: number, seconds: number): Promise<SandboxStatus> {
+  const started = Date.now();
+  const progress = new Progress(started);
+  const computeGroup = readState(o).computeGroup;
+  let s = (await call(o, 'GET', '/status')) as SandboxStatus;
+  while (!isSteady(s, computeGroup, n)) {
+    if (Date.now() - started > seconds * 1000) {
+      throw new SandboxError(`the compute group was not steady at ${n} within ${seconds} s: ${describeStatus(s)}`);
+    }
+    progress.show(scaleProgress(s, computeGroup, n));
+    await sleep(1000);
+    s = (await call(o, 'GET', '/status')) as SandboxStatus;
+  }
+  return s;
+}
+
 // ---------------------------------------------------------------- commands
 
 async function up(o: CliOptions): Promise<void> {
@@ -342,8 +410,11 @@ async function up(o: CliOptions): Promise<void> {
   if (pid === undefined) throw new SandboxError(`the sandbox daemon could not be started:\n${logTail(logPath)}`);
   fs.writeFileSync(daemonPidFileOf(o), `${pid}\n`);
   process.stdout.write(`booting '${o.name}' (daemon pid ${pid}, log ${logPath}); waiting up to ${o.timeoutSeconds} s...\n`);
-  const deadline = Date.now() + o.timeoutSeconds * 1000;
+  const started = Date.now();
+  const deadline = started + o.timeoutSeconds * 1000;
+  const progress = new Progress(started);
   while (Date.now() < deadline) {
+    progress.show(bootPhase(lastLine(logPath)));
     const state = readStateFile(stateFile);
     if (state?.pid === pid) {
       process.stdout.write(`up: load balancer ${state.lbUrl}, emulator ${state.endpoint}, function logs ${state.logFile}\n`);
@@ -445,10 +516,13 @@ export async function main(argv: readonly string[]): Promise<void> {
       const raw = args[0] ?? '';
       if (args.length !== 1 || !/^\d+$/.test(raw)) throw new SandboxError(`scale needs one non-negative integer, got '${args.join(' ')}'`);
       const n = Number(raw);
-      const waitSeconds = o.wait ? 240 : 0;
-      const out = (await call(o, 'POST', '/scale', { desired: n, waitSeconds }, (waitSeconds + 60) * 1000)) as { status?: SandboxStatus };
-      if (out.status !== undefined) process.stdout.write(`compute desired capacity -> ${n}; steady: ${describeStatus(out.status)}\n`);
-      else process.stdout.write(`compute desired capacity -> ${n}; watch it with 'status'\n`);
+      await call(o, 'POST', '/scale', { desired: n });
+      if (!o.wait) {
+        process.stdout.write(`compute desired capacity -> ${n}; watch it with 'status'\n`);
+        return;
+      }
+      const steady = await waitSteady(o, n, SCALE_WAIT_SECONDS);
+      process.stdout.write(`compute desired capacity -> ${n}; steady: ${describeStatus(steady)}\n`);
       return;
     }
     case 'invoke': {

@@ -54,6 +54,12 @@ export interface StartSandboxOptions {
    * its loop disk to the new size first (`storage-disk.sh grow`), as EBS would.
    */
   readonly storageGrowInPlace?: { readonly mode: 'allowed' | 'preferred'; readonly toGiB: number };
+  /**
+   * The storage lock's TTL (stage param storageLockStaleSeconds; default: the stack's 3600). A test
+   * of what a dead operation leaves behind sets it short; the sandbox's waits are 1-2 s
+   * (retryMaxSeconds 2), so a live holder renews it many times within even 20 s.
+   */
+  readonly storageLockStaleSeconds?: number;
 }
 
 export interface InstanceStatus {
@@ -150,6 +156,13 @@ export interface Sandbox {
   waitForState(predicate: (s: SandboxStatus) => boolean, timeoutMs: number, what?: string): Promise<SandboxStatus>;
   status(): Promise<SandboxStatus>;
   invoke(fn: string, payload: unknown): Promise<InvokeResult>;
+  /** Invokes `fn` once per payload, all at once, each in an execution environment of its own (as Lambda scales out). */
+  invokeConcurrently(fn: string, payloads: readonly unknown[]): Promise<InvokeResult[]>;
+  /**
+   * The next message of `fn`'s queue whose body matches is lost before delivery (deleted by the event
+   * source, never invoked): the flow it carried dies there. Resolves with the body once dropped.
+   */
+  dropNextMessage(fn: string, matches: (body: string) => boolean): Promise<string>;
   notifications(): Promise<SnsNotification[]>;
   timeline(): Promise<TimelineEntry[]>;
   /** Runs `work` as a named phase and measures it (wall time vs document run time). */

@@ -6,6 +6,7 @@
  */
 import { AutoScalingClient, CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -92,8 +93,9 @@ describe('the lifecycle role', () => {
   test('completes no lifecycle action of the storage group', async () => {
     expect(await refusal(new AutoScalingClient(as('lifecycle')).send(new CompleteLifecycleActionCommand({ ...hook, AutoScalingGroupName: STORAGE_GROUP, InstanceId: storageInstance })))).toEqual({ name: 'AccessDenied', status: 403 });
   });
-  test('writes no storage record (lock, health, members)', async () => {
-    expect(await refusal(new SSMClient(as('lifecycle')).send(new PutParameterCommand({ Name: `/pydio-autoscaler/${STAGE}/storage/lock`, Value: 'x', Type: 'String' })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+  test('writes no storage record (health, members) and no Parameter Store parameter at all', async () => {
+    expect(await refusal(new SSMClient(as('lifecycle')).send(new PutParameterCommand({ Name: `/pydio-autoscaler/${STAGE}/storage/health`, Value: 'x', Type: 'String' })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(new SSMClient(as('lifecycle')).send(new PutParameterCommand({ Name: `/pydio-autoscaler/${STAGE}/lifecycle/i-0123456789abcdef0/launch`, Value: 'x', Type: 'String' })))).toEqual({ name: 'AccessDeniedException', status: 400 });
   });
   test('runs no document that is not ours (AWS-RunShellScript) on its own instances', async () => {
     expect(await refusal(new SSMClient(as('lifecycle')).send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [computeInstance], Parameters: { commands: ['id'] } })))).toEqual({ name: 'AccessDeniedException', status: 400 });
@@ -107,6 +109,34 @@ describe('the lifecycle role', () => {
   test('still runs its own document on a compute instance and completes its group\'s hooks', async () => {
     expect(await refusal(new SSMClient(as('lifecycle')).send(new SendCommandCommand({ DocumentName: doc('drain-node'), InstanceIds: [computeInstance] })))).toBeUndefined();
     expect(await refusal(new AutoScalingClient(as('lifecycle')).send(new CompleteLifecycleActionCommand({ ...hook, AutoScalingGroupName: GROUP, InstanceId: computeInstance })))).toBeUndefined();
+  });
+});
+
+/** A hold as the coordination adapter writes it (lib/aws/coordination.ts). */
+const hold = (key: string) => ({ TableName: stack.physicalId('CoordinationTable'), Item: { key: { S: key }, owner: { S: 'it' }, expiresAt: { N: '9999999999' } } });
+const itemKey = (key: string) => ({ TableName: stack.physicalId('CoordinationTable'), Key: { key: { S: key } } });
+
+describe('the coordination table (dynamodb:LeadingKeys)', () => {
+  test('the lifecycle role takes and releases its claims (lifecycle/...) and nothing else: not the storage lock, no read', async () => {
+    const ddb = new DynamoDBClient(as('lifecycle'));
+    expect(await refusal(ddb.send(new PutItemCommand(hold('lifecycle/i-0123456789abcdef0/launch'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new DeleteItemCommand(itemKey('lifecycle/i-0123456789abcdef0/launch'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new PutItemCommand(hold('storage/lock'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ddb.send(new DeleteItemCommand(itemKey('storage/bootstrap'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ddb.send(new GetItemCommand(itemKey('lifecycle/i-0123456789abcdef0/launch'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+  });
+  test('the storage role takes, reads and releases storage/... only: never a compute claim, no Scan', async () => {
+    const ddb = new DynamoDBClient(as('storage'));
+    expect(await refusal(ddb.send(new PutItemCommand(hold('storage/lock'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new GetItemCommand(itemKey('storage/bootstrap'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new DeleteItemCommand(itemKey('storage/lock'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new PutItemCommand(hold('lifecycle/i-0123456789abcdef0/terminate'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ddb.send(new ScanCommand({ TableName: stack.physicalId('CoordinationTable') })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+  });
+  test('the alarm and status roles read nothing of it', async () => {
+    for (const fn of ['alarm', 'status'] as const) {
+      expect([fn, await refusal(new DynamoDBClient(as(fn)).send(new GetItemCommand(itemKey('storage/lock'))))]).toEqual([fn, { name: 'AccessDeniedException', status: 400 }]);
+    }
   });
 });
 

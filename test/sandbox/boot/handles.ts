@@ -172,6 +172,8 @@ export function makeHandles(settings: SandboxSettings, booted: Booted): Started 
     waitForState,
     status,
     invoke: (fn, payload) => runner.invoke(fn, payload),
+    invokeConcurrently: (fn, payloads) => runner.invokeConcurrently(fn, payloads),
+    dropNextMessage: (fn, matches) => runner.dropNext(fn, matches),
     notifications: records.notifications,
     timeline: records.timeline,
     phase: records.phase,

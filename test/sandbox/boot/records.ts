@@ -2,6 +2,7 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
 import type { Recorder } from '../lambda/recorder';
+import { readOpsMessage } from '../ops-message';
 import { measurePhase } from '../status';
 import type { PhaseReport, SnsNotification, StepTiming, TimelineEntry } from '../types';
 import type { Front } from './emulator';
@@ -18,6 +19,10 @@ const MUTATING_ACTIONS = new Set([
   'Publish',
   'PutParameter',
   'DeleteParameter',
+  // The coordination table: claims and the storage lock taken, kept and given back.
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
 ]);
 
 export interface Records {
@@ -49,11 +54,8 @@ export function openRecords({ front, ops, recording, recorder, marks }: RecordSo
       const messages = out.Messages ?? [];
       if (messages.length === 0) break;
       for (const m of messages) {
-        const envelope = JSON.parse(m.Body ?? '{}') as { Subject?: string; Message?: string; Timestamp?: string; MessageAttributes?: Record<string, { Value?: string }> };
-        const attributes: Record<string, string> = {};
-        for (const [k, v] of Object.entries(envelope.MessageAttributes ?? {})) if (typeof v?.Value === 'string') attributes[k] = v.Value;
-        const at = envelope.Timestamp !== undefined ? Date.parse(envelope.Timestamp) : Date.now();
-        received.push({ at: Number.isNaN(at) ? Date.now() : at, subject: envelope.Subject ?? '', message: envelope.Message ?? '', attributes });
+        const { at, subject, message, attributes } = readOpsMessage(m.Body ?? '{}');
+        received.push({ at: at ?? Date.now(), subject, message, attributes: { ...attributes } });
         await sqs.send(new DeleteMessageCommand({ QueueUrl: ops.queueUrl, ReceiptHandle: m.ReceiptHandle }));
       }
     }

@@ -33,6 +33,7 @@ export interface SandboxSettings {
   readonly dataDiskMiB: number | undefined;
   readonly bootDisks: boolean;
   readonly growInPlace: StartSandboxOptions['storageGrowInPlace'];
+  readonly lockStaleSeconds: number | undefined;
   /** The listener port asked for (undefined: 18080, 0: any free port). */
   readonly lbPort: number | undefined;
   readonly handleSignals: boolean;
@@ -67,6 +68,11 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
     if (dataDiskMiB === undefined) throw new SandboxError('storageGrowInPlace needs storageDataDiskMiB (the disks it grows)');
     if (!Number.isInteger(growInPlace.toGiB) || growInPlace.toGiB < 1 || growInPlace.toGiB > 4) throw new SandboxError(`storageGrowInPlace.toGiB must be an integer 1-4 (sparse loop disks), got ${growInPlace.toGiB}`);
   }
+  const lockStaleSeconds = options.storageLockStaleSeconds;
+  // The stack refuses a lock TTL under twice RETRY_MAX_SECONDS (the sandbox's 2) or under 10 s.
+  if (lockStaleSeconds !== undefined && !(Number.isInteger(lockStaleSeconds) && lockStaleSeconds >= 10 && lockStaleSeconds <= 86400)) {
+    throw new SandboxError(`storageLockStaleSeconds must be an integer 10-86400, got ${lockStaleSeconds}`);
+  }
   if (bootDisks && dataDiskMiB === undefined) throw new SandboxError('storageBootDisks needs storageDataDiskMiB (the size of every storage host\'s data disk)');
   const hostOptions: HostOptions = Object.freeze({
     stateDir: path.resolve(options.stateDir ?? path.join(REPO_DIR, '.sandbox')),
@@ -83,6 +89,7 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
     dataDiskMiB,
     bootDisks,
     growInPlace,
+    lockStaleSeconds,
     lbPort: options.lbPort,
     handleSignals: options.handleSignals !== false,
     skipInitialScaleOut: options.skipInitialScaleOut === true,

@@ -20,7 +20,7 @@ import { pageFilterLogEvents } from './log-pages';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
 import { ScalingActivities } from './scaling-activities';
-import { forwardRefusal } from './strict-forward';
+import { forwardBody, forwardRefusal, forwardRewrite } from './strict-forward';
 import { VolumeModifications, type ModificationTimeline } from './volume-modifications';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
@@ -300,7 +300,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       send(res, overLimit);
       return;
     }
-    const r = await forwardRaw(options.motoUrl, req, body);
+    // What AWS may answer in parts (a Scan page) is asked of moto in parts; what AWS reads less of than moto is cut first.
+    const r = await forwardRaw(options.motoUrl, req, forwardBody(service, forwardRewrite(service, req.headers, body) ?? body));
     send(res, r, r.raw);
   };
 

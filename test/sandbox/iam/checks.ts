@@ -25,6 +25,8 @@ export interface ResourceLookup {
   groupOfInstance(instanceId: string): Promise<string | undefined>;
   /** The instance's (or volume's) tags; empty when unknown. */
   tagsOf(resourceId: string): Promise<Readonly<Record<string, string>>>;
+  /** The partition (HASH) key attribute of a DynamoDB table, or undefined for an unknown table. */
+  partitionKeyOf(tableName: string): Promise<string | undefined>;
 }
 
 export interface Scope {
@@ -57,6 +59,7 @@ const PREFIX_OF_SIGNING_NAME: Readonly<Record<string, string>> = {
   monitoring: 'cloudwatch',
   events: 'events',
   logs: 'logs',
+  dynamodb: 'dynamodb',
 };
 
 /** API operations authorized as another action (SQS batch calls: "the same permissions as the single-message action"). */
@@ -119,6 +122,31 @@ const onLogStream: Builder = async (call, _lookup, scope) => [
 
 const onParameterNamed: Builder = async (call, _lookup, scope) => [{ resource: parameterArn(required(str(call.json.Name), call, 'Name'), scope) }];
 
+/** The table a DynamoDB request names (TableName may be the table's ARN, as the API allows). */
+function tableArn(call: ApiCall, scope: Scope): { name: string; arn: string } {
+  const given = required(str(call.json.TableName), call, 'TableName');
+  if (given.startsWith('arn:')) return { name: given.slice(given.lastIndexOf('/') + 1), arn: given };
+  return { name: given, arn: `arn:aws:dynamodb:${scope.region}:${scope.accountId}:table/${given}` };
+}
+
+/**
+ * An item action on a table: the table ARN, and `dynamodb:LeadingKeys`, the
+ * partition key value of the item ("Filters access by the first partition key
+ * of the table"), read from Key (GetItem, UpdateItem, DeleteItem) or Item
+ * (PutItem) with the key attribute the table declares.
+ */
+const onItem: Builder = async (call, lookup, scope) => {
+  const table = tableArn(call, scope);
+  const keyAttribute = await lookup.partitionKeyOf(table.name);
+  // An unknown table: DynamoDB answers ResourceNotFoundException; IAM still decides on its ARN, with no key to give.
+  if (keyAttribute === undefined) return [{ resource: table.arn }];
+  const attributes = (call.json.Key ?? call.json.Item) as Record<string, Record<string, unknown>> | undefined;
+  const value = attributes?.[keyAttribute];
+  const leading = value === undefined ? undefined : typeof value.S === 'string' ? value.S : typeof value.N === 'string' ? value.N : typeof value.B === 'string' ? value.B : undefined;
+  if (leading === undefined) throw new IamMappingError(`${call.operation} on ${table.name}: no value of its partition key ${keyAttribute} in the request`);
+  return [{ resource: table.arn, context: { 'dynamodb:LeadingKeys': [leading] } }];
+};
+
 /** Resource builders of the actions whose SAR entry names a resource type. */
 const BUILDERS: Readonly<Record<string, Builder>> = {
   'autoscaling:CompleteLifecycleAction': onGroupNamed,
@@ -178,6 +206,12 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
     }
     return out;
   },
+  'dynamodb:GetItem': onItem,
+  'dynamodb:PutItem': onItem,
+  'dynamodb:UpdateItem': onItem,
+  'dynamodb:DeleteItem': onItem,
+  // A whole-table read: no leading key (a LeadingKeys condition does not narrow it).
+  'dynamodb:Scan': async (call, _lookup, scope) => [{ resource: tableArn(call, scope).arn }],
   'ec2:ModifyVolume': async (call, lookup, scope) => {
     const id = required(call.form.get('VolumeId'), call, 'VolumeId');
     return [{ resource: `arn:aws:ec2:${scope.region}:${scope.accountId}:volume/${id}`, context: resourceTagKeys(await lookup.tagsOf(id), ['aws:ResourceTag', 'ec2:ResourceTag']) }];

@@ -64,7 +64,6 @@ export function batches(lines: readonly ShippedLine[]): InputLogEvent[][] {
 
 /** One execution environment's stream: created on its first lines, then appended to, one shipment after the other. */
 export class LogStream {
-  private readonly streamName: string;
   private created = false;
   private dropped = false;
   private chain: Promise<void> = Promise.resolve();
@@ -72,11 +71,10 @@ export class LogStream {
   constructor(
     private readonly client: CloudWatchLogsClient,
     private readonly functionName: string,
-    startedAt: Date,
+    /** streamNameOf(the environment's start): the runtime's AWS_LAMBDA_LOG_STREAM_NAME. */
+    readonly streamName: string,
     private readonly note: (message: string) => void,
-  ) {
-    this.streamName = streamNameOf(startedAt);
-  }
+  ) {}
 
   /** Queued after the earlier shipments; never throws (Lambda's log delivery does not fail an invocation). */
   ship(lines: readonly ShippedLine[]): Promise<void> {

@@ -24,7 +24,7 @@ import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { DeployedFunction, DeployedStack, EventSourceMapping } from '../stack/deploy';
 import { accessKeyIdOf } from '../iam/identity';
-import { LogStream, type ShippedLine } from './log-shipper';
+import { LogStream, streamNameOf, type ShippedLine } from './log-shipper';
 
 export class RunnerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -114,6 +114,8 @@ class Sandbox {
   /** Lines printed between invocations: shipped with the next invocation's. */
   private stray: ShippedLine[] = [];
   private stream: LogStream | undefined;
+  /** How long the running environment's init took (Lambda's Init Duration), once it is ready. */
+  private initMs: number | undefined;
   private readonly shipments = new Set<Promise<void>>();
 
   constructor(
@@ -126,6 +128,12 @@ class Sandbox {
     private readonly logs: CloudWatchLogsClient | undefined,
   ) {}
 
+  /** Start the environment now (its cold start), so that a later invoke begins at once. */
+  async prepare(): Promise<void> {
+    if (this.ready === undefined) this.ready = this.spawn();
+    await this.ready;
+  }
+
   /** Serialize: a Lambda execution environment runs one invocation at a time. */
   invoke(event: unknown): Promise<RanInvocation> {
     const run = this.queue.then(() => this.invokeNow(event));
@@ -134,16 +142,19 @@ class Sandbox {
   }
 
   private spawn(): Promise<void> {
+    // A new execution environment writes to a new log stream, and its runtime names that stream.
+    const streamName = streamNameOf(new Date());
+    const spawnStarted = Date.now();
     const child = fork(path.join(__dirname, 'worker.cjs'), [this.codeDir, this.fn.handler], {
       cwd: this.codeDir,
-      env: this.env,
+      env: { ...this.env, AWS_LAMBDA_LOG_STREAM_NAME: streamName },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
     });
     this.child = child;
     this.cold = true;
-    // A new execution environment writes to a new log stream.
-    this.stream = this.logs ? new LogStream(this.logs, this.fn.functionName, new Date(), (note) => this.note(note)) : undefined;
+    this.initMs = undefined;
+    this.stream = this.logs ? new LogStream(this.logs, this.fn.functionName, streamName, (note) => this.note(note)) : undefined;
     const pipe = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') => {
       if (stream === null) return;
       createInterface({ input: stream }).on('line', (line) => {
@@ -179,6 +190,7 @@ class Sandbox {
     return new Promise<void>((resolve, reject) => {
       const onMessage = (msg: { type?: string }) => {
         if (msg?.type === 'ready') {
+          this.initMs = Date.now() - spawnStarted;
           child.off('message', onMessage);
           resolve();
         }
@@ -200,7 +212,6 @@ class Sandbox {
     // The init's own lines (a cold start) belong to this invocation's log, before its START line.
     this.capture = this.stray;
     this.stray = [];
-    const initStarted = Date.now();
     if (this.ready === undefined) this.ready = this.spawn();
     try {
       await this.ready;
@@ -209,7 +220,7 @@ class Sandbox {
       this.capture = undefined;
       throw error;
     }
-    const initMs = this.cold ? Date.now() - initStarted : undefined;
+    const initMs = this.cold ? this.initMs : undefined;
     const initLines = this.capture;
     const lines: ShippedLine[] = [];
     this.capture = lines;
@@ -373,9 +384,17 @@ export function failedIds(result: unknown, batchIds: readonly string[], reportsF
   return ids;
 }
 
+/** A message an event source poller is to lose (see dropNext). */
+interface Drop {
+  readonly key: string;
+  readonly matches: (body: string) => boolean;
+  readonly resolve: (body: string) => void;
+}
+
 export class LambdaRunner {
   readonly journal: Invocation[] = [];
   private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly drops: Drop[] = [];
   private readonly pollers: Promise<void>[] = [];
   private readonly abort = new AbortController();
   private readonly region: string;
@@ -507,6 +526,40 @@ export class LambdaRunner {
     };
   }
 
+  /**
+   * Concurrent direct invokes, as Lambda runs them: each in an execution environment of its own
+   * (prepared first, cold starts included), all sent at once; the environments end afterwards.
+   */
+  async invokeConcurrently(functionKey: string, payloads: readonly unknown[]): Promise<InvokeResult[]> {
+    const fn = this.functionOf(functionKey);
+    const codeDir = path.join(this.workDir, functionKey);
+    const arn = `arn:aws:lambda:${this.region}:${this.opts.stack.accountId}:function:${fn.functionName}`;
+    const environments = payloads.map(() => new Sandbox(functionKey, fn, codeDir, this.environment(functionKey, fn, codeDir), arn, this.log, this.opts.shipLogs ? this.logsClientOf(fn) : undefined));
+    try {
+      await Promise.all(environments.map((e) => e.prepare()));
+      return await Promise.all(
+        environments.map(async (e, i) => {
+          const startedAt = Date.now();
+          const r = await this.tracked(() => e.invoke(payloads[i]));
+          this.journal.push({ functionKey, requestId: r.requestId, trigger: 'direct', startedAt, durationMs: r.durationMs, outcome: r.outcome, coldStart: r.coldStart, ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : {}) });
+          return { outcome: r.outcome, durationMs: r.durationMs, ...(r.result !== undefined ? { result: r.result } : {}), ...(r.error ? { error: r.error } : {}) };
+        }),
+      );
+    } finally {
+      await Promise.all(environments.map((e) => e.stop()));
+    }
+  }
+
+  /**
+   * The next message of `functionKey`'s event source whose body `matches` is lost: the poller
+   * deletes it from its queue without invoking the function, as if the flow it carried had died
+   * (a continuation never delivered). Resolves with the body once dropped.
+   */
+  dropNext(functionKey: string, matches: (body: string) => boolean): Promise<string> {
+    this.functionOf(functionKey);
+    return new Promise((resolve) => this.drops.push({ key: functionKey, matches, resolve }));
+  }
+
   private async tracked<T>(fn: () => Promise<T>): Promise<T> {
     this.inFlight += 1;
     try {
@@ -554,6 +607,8 @@ export class LambdaRunner {
         continue;
       }
       if (messages.length === 0 || this.stopped) continue;
+      messages = await this.dropped(key, mapping, sqs, messages);
+      if (messages.length === 0) continue;
       const records = messages.map((m) => sqsRecord(m, mapping, this.region));
       const ids = messages.map((m) => m.MessageId ?? '');
       let r: RanInvocation;
@@ -584,6 +639,23 @@ export class LambdaRunner {
         ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : failed === undefined ? { error: 'invalid batch response: the whole batch is retried' } : {}),
       });
     }
+  }
+
+  /** The received messages without those a pending dropNext takes (deleted from the queue, never delivered). */
+  private async dropped(key: string, mapping: EventSourceMapping, sqs: SQSClient, messages: Message[]): Promise<Message[]> {
+    const kept: Message[] = [];
+    for (const m of messages) {
+      const index = this.drops.findIndex((d) => d.key === key && d.matches(m.Body ?? ''));
+      if (index < 0) {
+        kept.push(m);
+        continue;
+      }
+      const [drop] = this.drops.splice(index, 1);
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: mapping.queueUrl, Entries: [{ Id: '0', ReceiptHandle: m.ReceiptHandle ?? '' }] }));
+      this.log.write(`${JSON.stringify({ function: key, stream: 'poller', message: `message ${m.MessageId ?? ''} dropped (lost before delivery)` })}\n`);
+      drop?.resolve(m.Body ?? '');
+    }
+    return kept;
   }
 
   /** Stop the pollers, then end each execution environment by its own PID. */

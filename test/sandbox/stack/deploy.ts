@@ -19,6 +19,15 @@
 import { AutoScalingClient, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateContinuousBackupsCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type BillingMode,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -64,7 +73,21 @@ export interface DeployedResource {
   /** Fn::GetAtt values. */
   readonly attributes: Readonly<Record<string, string>>;
   /** 'created', or why it was not. */
-  readonly status: 'created' | 'recorded' | 'skipped-condition' | 'skipped-unsupported' | 'skipped-email';
+  readonly status: 'created' | 'recorded' | 'skipped-condition' | 'skipped-unsupported' | 'skipped-email' | 'skipped-external';
+}
+
+/**
+ * An http(s) subscription endpoint off this machine (AWS Chatbot's, a webhook): moto would POST
+ * every notification there, and the sandbox sends nothing off loopback.
+ */
+export function isExternalEndpoint(protocol: string, endpoint: string): boolean {
+  if (protocol !== 'http' && protocol !== 'https') return false;
+  try {
+    const host = new URL(endpoint).hostname;
+    return !(host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host));
+  } catch {
+    return true;
+  }
 }
 
 /** SQS's visibility timeout when a queue sets none ("The default visibility timeout for a message is 30 seconds": SQS API reference, ChangeMessageVisibility). */
@@ -172,6 +195,7 @@ class Deployer {
     autoscaling: AutoScalingClient;
     cloudwatch: CloudWatchClient;
     logs: CloudWatchLogsClient;
+    dynamodb: DynamoDBClient;
   };
 
   constructor(private readonly opts: DeployOptions, template: JsonObject) {
@@ -195,6 +219,7 @@ class Deployer {
       autoscaling: new AutoScalingClient(config),
       cloudwatch: new CloudWatchClient(config),
       logs: new CloudWatchLogsClient(config),
+      dynamodb: new DynamoDBClient(config),
     };
   }
 
@@ -452,6 +477,9 @@ class Deployer {
       }
       case 'AWS::SNS::Subscription': {
         const topicArn = asString(props.TopicArn, `${where} TopicArn`);
+        if (isExternalEndpoint(asString(props.Protocol, `${where} Protocol`), asString(props.Endpoint, `${where} Endpoint`))) {
+          return { ...base, physicalId: '', attributes: {}, status: 'skipped-external' };
+        }
         const arn = await this.subscribe(topicArn, props, where);
         if (arn === undefined) return { ...base, physicalId: '', attributes: {}, status: 'skipped-email' };
         return { ...base, physicalId: arn, attributes: {} };
@@ -559,14 +587,50 @@ class Deployer {
         }
         return { ...base, physicalId: name, attributes: { Arn: this.arn('logs', `log-group:${name}:*`) } };
       }
+      case 'AWS::DynamoDB::Table':
+        return { ...base, ...(await this.createTable(logicalId, props, where)) };
       default:
         return { ...base, physicalId: '', attributes: {}, status: 'skipped-unsupported' };
     }
   }
 
+  /**
+   * A table as CloudFormation creates it, with the properties the stack uses; any other property fails the
+   * deploy (silently dropping, say, a stream or an index would deploy a table the template does not describe).
+   */
+  private async createTable(logicalId: string, props: JsonObject, where: string): Promise<{ physicalId: string; attributes: Record<string, string> }> {
+    const known = ['TableName', 'BillingMode', 'AttributeDefinitions', 'KeySchema', 'TimeToLiveSpecification', 'PointInTimeRecoverySpecification'];
+    const unknown = Object.keys(props).filter((k) => !known.includes(k));
+    if (unknown.length > 0) throw new DeployError(`${where}: the sandbox cannot deploy table properties ${unknown.join(', ')} (add them to deploy.ts)`);
+    const name = props.TableName !== undefined ? asString(props.TableName, `${where} TableName`) : `h6-${logicalId}`;
+    const list = (v: Json, what: string): JsonObject[] => {
+      if (!Array.isArray(v) || !v.every(isObject)) throw new DeployError(`${where}: ${what} must be a list of objects`);
+      return v;
+    };
+    const out = await this.clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: (props.BillingMode !== undefined ? asString(props.BillingMode, where) : 'PROVISIONED') as BillingMode,
+        AttributeDefinitions: list(props.AttributeDefinitions, 'AttributeDefinitions').map((a) => ({ AttributeName: asString(a.AttributeName, where), AttributeType: asString(a.AttributeType, where) }) as AttributeDefinition),
+        KeySchema: list(props.KeySchema, 'KeySchema').map((k) => ({ AttributeName: asString(k.AttributeName, where), KeyType: asString(k.KeyType, where) }) as KeySchemaElement),
+      }),
+    );
+    const ttl = props.TimeToLiveSpecification;
+    if (isObject(ttl) && (ttl.Enabled === true || ttl.Enabled === 'true')) {
+      await this.clients.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: asString(ttl.AttributeName, `${where} TimeToLiveSpecification`), Enabled: true } }));
+    }
+    const pitr = props.PointInTimeRecoverySpecification;
+    if (isObject(pitr) && (pitr.PointInTimeRecoveryEnabled === true || pitr.PointInTimeRecoveryEnabled === 'true')) {
+      await this.clients.dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+    }
+    const arn = required(out.TableDescription?.TableArn, `${where}: CreateTable returned no TableArn`);
+    return { physicalId: name, attributes: { Arn: arn } };
+  }
+
   private async subscribe(topicArn: string, props: JsonObject, where: string): Promise<string | undefined> {
     const protocol = asString(props.Protocol, `${where} Protocol`);
     if ((protocol === 'email' || protocol === 'email-json') && this.opts.includeEmailSubscriptions !== true) return undefined;
+    if (isExternalEndpoint(protocol, asString(props.Endpoint, `${where} Endpoint`))) return undefined;
     const attributes: Record<string, string> = {};
     for (const key of ['RawMessageDelivery', 'FilterPolicy', 'FilterPolicyScope', 'RedrivePolicy']) {
       const v = props[key];

@@ -1,5 +1,6 @@
 import { COMPUTE_VARIABLES, parseConfig } from '../../../lib/config/compute';
 import { EC2_ENDPOINT_VARIABLES, ec2Endpoint } from '../../../lib/config/ec2-endpoint';
+import { LAMBDA_RUNTIME_VARIABLES, lambdaRuntime } from '../../../lib/config/lambda-runtime';
 import type { Env } from '../../../lib/config/env';
 import { parseScalingConfig, SCALING_VARIABLES } from '../../../lib/config/scaling';
 import { parseShared, SHARED_VARIABLES } from '../../../lib/config/shared';
@@ -51,7 +52,15 @@ describe('each parser reads exactly the variables its tier declares', () => {
     ['parseStatusConfig', STATUS_VARIABLES, () => namesRead(parseStatusConfig, STORAGE_ENV)],
     ['parseStorageConfig', STORAGE_VARIABLES, () => namesRead((env) => parseStorageConfig(env, parseConfig(GROWING_ENV)), STORAGE_ENV, GROWING_ENV)],
     ['ec2Endpoint', EC2_ENDPOINT_VARIABLES, () => namesRead(ec2Endpoint, { AWS_REGION: 'eu-west-1' }, { AWS_DEFAULT_REGION: 'eu-west-1' })],
+    ['lambdaRuntime', LAMBDA_RUNTIME_VARIABLES, () => namesRead(lambdaRuntime, {})],
   ] as const)('%s', (_name, declared, read) => {
     expect(read()).toEqual(sorted(declared));
+  });
+});
+
+describe('lambdaRuntime', () => {
+  it('reads the log group and stream the Lambda runtime sets, and never throws without them', () => {
+    expect(lambdaRuntime({ AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/f', AWS_LAMBDA_LOG_STREAM_NAME: '2026/11/21/[$LATEST]ab' })).toEqual({ logGroupName: '/aws/lambda/f', logStreamName: '2026/11/21/[$LATEST]ab' });
+    expect(lambdaRuntime({})).toEqual({ logGroupName: '', logStreamName: '' });
   });
 });

@@ -12,7 +12,9 @@ const LOOKUP: ResourceLookup = {
   groupArn: async (name) => (name === 'compute' ? GROUP_ARN : undefined),
   groupOfInstance: async (id) => (id === 'i-0aaaaaaaaaaaaaaaa' ? 'compute' : undefined),
   tagsOf: async (id): Promise<Record<string, string>> => (id === 'i-0aaaaaaaaaaaaaaaa' ? { 'aws:autoscaling:groupName': 'compute' } : {}),
+  partitionKeyOf: async (table) => (table === 'coord' ? 'key' : undefined),
 };
+const TABLE_ARN = 'arn:aws:dynamodb:eu-west-1:123456789012:table/coord';
 const AUTH = (service: string) => `AWS4-HMAC-SHA256 Credential=ASIA0000000000000000/20260101/eu-west-1/${service}/aws4_request, SignedHeaders=host, Signature=x`;
 
 function query(service: string, form: Record<string, string>): ApiCall {
@@ -37,6 +39,9 @@ describe('authorization checks', () => {
     ]],
     ['CloudWatch signs as monitoring; all alarms is the literal alarm:*', json('monitoring', 'GraniteServiceVersion20100801.DescribeAlarms', {}), [{ action: 'cloudwatch:DescribeAlarms', resource: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${LITERAL_STAR}` }]],
     ['Lambda delivering logs: CreateLogStream and PutLogEvents act on the log stream', json('logs', 'Logs_20140328.PutLogEvents', { logGroupName: '/aws/lambda/f', logStreamName: '2026/01/01/[$LATEST]ab', logEvents: [] }), [{ action: 'logs:PutLogEvents', resource: 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/f:log-stream:2026/01/01/[$LATEST]ab' }]],
+    ['DynamoDB PutItem: the table', json('dynamodb', 'DynamoDB_20120810.PutItem', { TableName: 'coord', Item: { key: { S: 'storage/lock' }, owner: { S: 'o' } } }), [{ action: 'dynamodb:PutItem', resource: TABLE_ARN }]],
+    ['DynamoDB: a table named by its ARN', json('dynamodb', 'DynamoDB_20120810.GetItem', { TableName: TABLE_ARN, Key: { key: { S: 'k' } } }), [{ action: 'dynamodb:GetItem', resource: TABLE_ARN }]],
+    ['DynamoDB Scan: the table, no key', json('dynamodb', 'DynamoDB_20120810.Scan', { TableName: 'coord' }), [{ action: 'dynamodb:Scan', resource: TABLE_ARN }]],
     ['ELBv2: the target group ARN given', query('elasticloadbalancing', { Action: 'RegisterTargets', TargetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg/1' }), [{ action: 'elasticloadbalancing:RegisterTargets', resource: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/tg/1' }]],
   ])('%s', async (_title, call, expected) => {
     const checks = await authorizationChecks(call, LOOKUP, SCOPE);
@@ -46,6 +51,15 @@ describe('authorization checks', () => {
   it('gives the instance tags as ssm:resourceTag and aws:ResourceTag keys to SendCommand', async () => {
     const [, instance] = await authorizationChecks(json('ssm', 'AmazonSSM.SendCommand', { DocumentName: 'doc', InstanceIds: ['i-0aaaaaaaaaaaaaaaa'] }), LOOKUP, SCOPE);
     expect(instance?.context).toEqual({ 'ssm:resourceTag/aws:autoscaling:groupName': 'compute', 'aws:ResourceTag/aws:autoscaling:groupName': 'compute' });
+  });
+
+  it.each<[string, ApiCall]>([
+    ['PutItem (Item)', json('dynamodb', 'DynamoDB_20120810.PutItem', { TableName: 'coord', Item: { key: { S: 'lifecycle/i-1/launch' }, owner: { S: 'm' } } })],
+    ['DeleteItem (Key)', json('dynamodb', 'DynamoDB_20120810.DeleteItem', { TableName: 'coord', Key: { key: { S: 'lifecycle/i-1/launch' } } })],
+    ['UpdateItem (Key)', json('dynamodb', 'DynamoDB_20120810.UpdateItem', { TableName: 'coord', Key: { key: { S: 'lifecycle/i-1/launch' } } })],
+  ])('gives a DynamoDB item action the partition key value as dynamodb:LeadingKeys: %s', async (_what, call) => {
+    const [check] = await authorizationChecks(call, LOOKUP, SCOPE);
+    expect(check?.context).toEqual({ 'dynamodb:LeadingKeys': ['lifecycle/i-1/launch'] });
   });
 
   it('gives CreateTags the request tags and keys and the resource tags', async () => {
@@ -59,6 +73,8 @@ describe('authorization checks', () => {
     ['SendCommand by Targets', json('ssm', 'AmazonSSM.SendCommand', { DocumentName: 'doc', Targets: [{ Key: 'tag:x', Values: ['y'] }] })],
     ['an operation that is no IAM action', query('autoscaling', { Action: 'NoSuchThing' })],
     ['a service the sandbox does not know', query('kinesis', { Action: 'PutRecord' })],
+    ['a DynamoDB item action without its partition key', json('dynamodb', 'DynamoDB_20120810.GetItem', { TableName: 'coord', Key: { other: { S: 'x' } } })],
+    ['a DynamoDB action with a resource type and no builder', json('dynamodb', 'DynamoDB_20120810.Query', { TableName: 'coord' })],
   ])('fails loudly on %s', async (_title, call) => {
     await expect(authorizationChecks(call, LOOKUP, SCOPE)).rejects.toThrow(IamMappingError);
   });
