@@ -11,7 +11,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CloudWatchLogsClient, DescribeLogStreamsCommand } from '@aws-sdk/client-cloudwatch-logs';
 import { createFunctionInvoker } from '../../../lib/aws/lambda';
 import { createLogReader } from '../../../lib/aws/logs';
 import { identitiesOf } from '../../sandbox/iam/enforcer';
@@ -23,10 +23,11 @@ import type { MotoServer } from '../../sandbox/control-plane/moto';
 jest.setTimeout(120_000);
 
 const HANDLER = `
-exports.handler = async (event) => {
+exports.handler = async (event, context) => {
   console.log(JSON.stringify({ level: 'INFO', message: 'direct', echo: event.echo }));
   if (event.fail) throw new TypeError('asked to fail');
   if (event.sleepMs) await new Promise((r) => setTimeout(r, event.sleepMs));
+  if (event.stream) return { stream: process.env.AWS_LAMBDA_LOG_STREAM_NAME, context: context.logStreamName };
   return { echo: event.echo };
 };
 `;
@@ -130,6 +131,19 @@ test('the function\'s lines reach its log group with its role, and the CLI\'s re
   const all = await reader.search({ logGroupName: '/aws/lambda/h6li-fn', startTime: 0, filterPattern: '"RequestId"', maxEvents: 1000 });
   expect(all.found && all.events.length).toBeGreaterThan(6);
   expect(await reader.search({ logGroupName: '/aws/lambda/h6li-none', startTime: 0, filterPattern: '"x"', maxEvents: 10 })).toMatchObject({ found: false });
+});
+
+test('the runtime names the stream its lines go to (AWS_LAMBDA_LOG_STREAM_NAME, context.logStreamName), as Lambda does', async () => {
+  const out = await createFunctionInvoker(lambda).invoke('h6li-fn', { stream: true });
+  const named = (out as { payload: { stream: string; context: string } }).payload;
+  expect(named.stream).toMatch(/^\d{4}\/\d\d\/\d\d\/\[\$LATEST\][0-9a-f]{32}$/);
+  expect(named.context).toBe(named.stream);
+  const streams = await eventually(async () => {
+    const r = await logs.send(new DescribeLogStreamsCommand({ logGroupName: '/aws/lambda/h6li-fn' }));
+    const names = (r.logStreams ?? []).map((x) => x.logStreamName);
+    return names.includes(named.stream) ? names : undefined;
+  }, 'the named stream in the log group');
+  expect(streams).toContain(named.stream);
 });
 
 test('a role that may not write logs loses its function\'s lines, as on AWS', async () => {
