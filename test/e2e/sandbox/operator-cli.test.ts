@@ -49,6 +49,17 @@ let endpoint = '';
 const aws = (args: readonly string[]) => run(AWS_CLI, [...args, '--endpoint-url', endpoint, '--region', 'eu-west-1'], OPERATOR_ENV);
 const operator = (args: readonly string[]) => run(process.execPath, [OPERATOR_CLI, ...args, '--stage', STAGE, '--region', 'eu-west-1', '--endpoint-url', endpoint], OPERATOR_ENV);
 
+/**
+ * A storage dry run reads the Gluster status synchronously, for at most STORAGE_SYNC_STATUS_SECONDS; on
+ * this busy 2-core machine the document can miss that bound, and the function refuses saying so and
+ * to retry: the test retries as an operator would (3 times at most), any other refusal is kept.
+ */
+async function retriedWhileStatusLate(attempt: () => Promise<Run>): Promise<Run> {
+  let r = await attempt();
+  for (let i = 1; i < 3 && /did not arrive within \d+s; retry/.test(r.stdout); i += 1) r = await attempt();
+  return r;
+}
+
 async function invokeWithAwsCli(fn: string, payload: string): Promise<{ meta: Record<string, unknown>; answer: unknown; run: Run }> {
   const outfile = path.join(work, `${fn}.json`);
   rmSync(outfile, { force: true });
@@ -94,7 +105,10 @@ describeWithSandbox('operator-cli.test.ts')('operator tools against the sandbox 
   });
 
   test('aws lambda invoke: a storage dry run answers the plan; bad input and an unknown function are refused by name', async () => {
-    const plan = await invokeWithAwsCli('storage', '{"volume":"pydio-data","sets":1,"dryRun":true}');
+    let plan = await invokeWithAwsCli('storage', '{"volume":"pydio-data","sets":1,"dryRun":true}');
+    for (let i = 1; i < 3 && /did not arrive within \d+s; retry/.test(JSON.stringify(plan.answer)); i += 1) {
+      plan = await invokeWithAwsCli('storage', '{"volume":"pydio-data","sets":1,"dryRun":true}');
+    }
     expect(plan.meta).toEqual({ StatusCode: 200, ExecutedVersion: '$LATEST' });
     expect(plan.answer).toMatchObject({ outcome: 'planned', dryRun: true, commands: expect.arrayContaining([expect.stringContaining('volume add-brick pydio-data replica 2')]) });
 
@@ -139,14 +153,14 @@ describeWithSandbox('operator-cli.test.ts')('operator tools against the sandbox 
   });
 
   test('pydio-autoscaler storage plan reads the volumes and prints the plan without changing anything; expand without --yes is the same dry run', async () => {
-    const plan = await operator(['storage', 'plan', '--sets', '1']);
-    expect(plan.code).toBe(0);
+    const plan = await retriedWhileStatusLate(() => operator(['storage', 'plan', '--sets', '1']));
+    expect({ code: plan.code, refusal: plan.code === 3 ? plan.stdout : '' }).toEqual({ code: 0, refusal: '' });
     expect(plan.stdout).toContain('pydio-data grows by 1 replica set (2 bricks, zones eu-west-1a + eu-west-1b)');
     expect(plan.stdout).toContain('Dry run: nothing was changed.');
     expect(plan.stdout).toContain('gluster --mode=script volume rebalance pydio-data start');
     expect(plan.stderr).toMatch(new RegExp(`pydio-autoscaler: invoking pydio-autoscaler-${STAGE}-storage \\(dry run of expand pydio-data: .*\\): answered after \\d+\\.\\ds`));
 
-    const expand = await operator(['storage', 'expand', '--json']);
+    const expand = await retriedWhileStatusLate(() => operator(['storage', 'expand', '--json']));
     expect(expand.code).toBe(0);
     expect(JSON.parse(expand.stdout)).toMatchObject({ outcome: 'planned', dryRun: true });
 
