@@ -1,6 +1,7 @@
 import { PublishCommand, SNSClient, type MessageAttributeValue } from '@aws-sdk/client-sns';
 import { chatbotNotification } from '../core/chatbot';
 import { locationOfArn, type NoticeContext } from '../core/console-links';
+import { NOTICE_LOGGED, type LoggedNotice } from '../core/log-messages';
 import { fitSubject, type Notification } from '../core/notification';
 import { MAX_ATTEMPTS, callAws, type AdapterOptions } from './call';
 import type { NotifierPort } from '../ports/sns';
@@ -135,6 +136,9 @@ export function createNotifierPort(client: SNSClient, topicArn: string, opts: Ad
       MessageAttributes: attributes,
     };
     await callAws(operation, () => client.send(new PublishCommand(input)));
+    // The operator CLI's `decisions` reads this line from CloudWatch Logs (lib/core/log-messages.ts).
+    const notice: LoggedNotice = { subject, eventType: notification.eventType, severity: notification.severity };
+    log.info(NOTICE_LOGGED, { ...notice });
   }
 
   return { publish };

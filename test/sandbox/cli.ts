@@ -13,7 +13,8 @@
  * Every command takes `--name <n>` (default pas), `--octet <n>` (10.<n>.0.0/16,
  * default 71), `--lb-port <n>` (default 18080, 0 = any free port) and
  * `--state-dir <dir>` (default <repo>/.sandbox for pas, $TMPDIR/pas-cli-<name>
- * otherwise); `up` also takes `--timeout <s>` (default 600).
+ * otherwise); `up` also takes `--timeout <s>` (default 600) and `--storage-max <n>`
+ * (the storage group's MaxSize, default 2: room for storage expansions).
  *
  * `up` starts a daemon (this file, command `serve`) that owns the sandbox and
  * answers the other commands on a loopback-only control port.
@@ -120,9 +121,11 @@ export interface CliOptions {
   readonly wait: boolean;
   /** `alarm --value`: the datapoint written into the state reason. */
   readonly value?: number;
+  /** `up --storage-max`: the storage group's MaxSize (default 2), room for storage expansions. */
+  readonly storageMax?: number;
 }
 
-const VALUE_FLAGS = new Set(['--name', '--octet', '--lb-port', '--state-dir', '--timeout', '--value']);
+const VALUE_FLAGS = new Set(['--name', '--octet', '--lb-port', '--state-dir', '--timeout', '--value', '--storage-max']);
 const BOOLEAN_FLAGS = new Set(['--json', '--wait']);
 
 function intOption(flag: string, raw: string, min: number, max: number): number {
@@ -166,6 +169,7 @@ export function parseCli(argv: readonly string[]): { cmd: string | undefined; ar
       json: flags.has('--json'),
       wait: flags.has('--wait'),
       ...(value !== undefined ? { value } : {}),
+      ...(values.has('--storage-max') ? { storageMax: intOption('--storage-max', values.get('--storage-max') ?? '', 2, 12) } : {}),
     },
   };
 }
@@ -185,7 +189,7 @@ function daemonPidFileOf(o: CliOptions): string {
 }
 
 function optionArgs(o: CliOptions): string[] {
-  return ['--name', o.name, '--octet', String(o.octet), '--lb-port', String(o.lbPort), '--state-dir', o.stateDir];
+  return ['--name', o.name, '--octet', String(o.octet), '--lb-port', String(o.lbPort), '--state-dir', o.stateDir, ...(o.storageMax !== undefined ? ['--storage-max', String(o.storageMax)] : [])];
 }
 
 // ---------------------------------------------------------------- daemon access
@@ -313,7 +317,7 @@ function printStatus(s: SandboxStatus): void {
 }
 
 const USAGE =
-  "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> [--value <n>] | timeline | lb | down" +
+  "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] [--storage-max <n>] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> [--value <n>] | timeline | lb | down" +
   ' [--name <n>] [--octet <n>] [--lb-port <n>] [--state-dir <dir>]';
 
 // ---------------------------------------------------------------- progress
@@ -430,7 +434,7 @@ async function up(o: CliOptions): Promise<void> {
 
 async function serve(o: CliOptions): Promise<void> {
   const stamp = (l: string) => process.stdout.write(`${new Date().toISOString()} ${l}\n`);
-  const sb = await startSandbox({ name: o.name, networkOctet: o.octet, lbPort: o.lbPort, stateDir: o.stateDir, log: stamp });
+  const sb = await startSandbox({ name: o.name, networkOctet: o.octet, lbPort: o.lbPort, stateDir: o.stateDir, log: stamp, ...(o.storageMax !== undefined ? { storageMax: o.storageMax } : {}) });
   await serveControl(sb, stateFileOf(o));
   stamp(`ready: ${sb.lbUrl}`);
   await new Promise<void>(() => undefined); // until SIGTERM/SIGINT: the sandbox's handler tears down and exits

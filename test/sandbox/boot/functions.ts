@@ -12,9 +12,14 @@ import type { Front } from './emulator';
 import { STAGE, type SandboxSettings } from './settings';
 import type { Started } from './teardown';
 
-/** Phase "Lambda runner": the REAL bundled handlers, invoked by their event source mappings, calling AWS through the recorder. */
+/**
+ * Phase "Lambda runner": the REAL bundled handlers, invoked by their event source mappings, calling AWS
+ * through the recorder; their lines go to CloudWatch Logs as Lambda puts them, and the front's Lambda
+ * Invoke API runs them (the operator CLI, `aws lambda invoke`, `sls invoke`).
+ */
 export async function startFunctionRunner(settings: SandboxSettings, front: Front, recorder: Recorder, packaged: PackagedStack, stack: DeployedStack): Promise<Started & { runner: LambdaRunner }> {
-  const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: front.endpoint, logFile: settings.logFile });
+  const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: front.endpoint, logFile: settings.logFile, shipLogs: true });
+  front.cp.attachFunctions(runner);
   return { runner, teardowns: [{ what: 'lambda runner', stop: () => runner.stop() }] };
 }
 

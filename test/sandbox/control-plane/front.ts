@@ -15,6 +15,8 @@ import type { AddressInfo } from 'node:net';
 import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { clientConfig } from './aws-setup';
 import { EventBus, type AwsEvent, type Delivery } from './event-bus';
+import { LambdaInvokeApi, type InvokableFunctions } from './lambda-invoke';
+import { pageFilterLogEvents } from './log-pages';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
 import { ScalingActivities } from './scaling-activities';
@@ -83,6 +85,8 @@ export interface ControlPlane {
   enforceIam(identities: readonly FunctionIdentity[]): void;
   /** Every IAM decision on a function's call, in order. */
   readonly iamDecisions: readonly IamDecisionRecord[];
+  /** Lambda's Invoke API answers with these functions from now on (before: every function is not found). */
+  attachFunctions(functions: InvokableFunctions): void;
   stop(): Promise<void>;
 }
 
@@ -221,6 +225,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   };
 
   const iam = new IamEnforcer(motoLookup(options.motoUrl, motoClients.region), { region: motoClients.region, accountId: ACCOUNT_ID }, log);
+  const lambdaApi = new LambdaInvokeApi({ region: motoClients.region, accountId: ACCOUNT_ID }, log);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
@@ -230,6 +235,26 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       return;
     }
     const service = serviceOf(req.headers.authorization);
+    if (service === 'lambda') {
+      send(res, await lambdaApi.handle(req.method ?? 'GET', req.url ?? '/', req.headers, body));
+      return;
+    }
+    if (service === 'logs' && req.headers['x-amz-target'] === 'Logs_20140328.FilterLogEvents') {
+      let input: Record<string, unknown>;
+      try {
+        input = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+      } catch (error) {
+        send(res, jsonError(new ApiError('SerializationException', `request body is not JSON: ${error instanceof Error ? error.message : String(error)}`)));
+        return;
+      }
+      const step = pageFilterLogEvents(input);
+      if (step.kind === 'answer') send(res, jsonReply(step.body));
+      else {
+        const r = await forwardRaw(options.motoUrl, req, Buffer.from(JSON.stringify(step.body), 'utf8'));
+        send(res, r, r.raw);
+      }
+      return;
+    }
     if (service === 'ec2') {
       const form = new URLSearchParams(body.toString('utf8'));
       const action = form.get('Action');
@@ -316,8 +341,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     scalingActivities,
     enforceIam: (identities) => iam.enforce(identities),
     iamDecisions: iam.decisions,
+    attachFunctions: (functions) => lambdaApi.attach(functions),
     async stop() {
       lifecycle.stop();
+      await lambdaApi.settled();
       await runCommand.stop();
       motoEc2.destroy();
       server.closeAllConnections();

@@ -58,6 +58,7 @@ const PREFIX_OF_SIGNING_NAME: Readonly<Record<string, string>> = {
   sns: 'sns',
   monitoring: 'cloudwatch',
   events: 'events',
+  logs: 'logs',
   dynamodb: 'dynamodb',
 };
 
@@ -123,6 +124,11 @@ const onGroupOfInstance: Builder = async (call, lookup, scope) => {
 
 const onQueue: Builder = async (call, _lookup, scope) => [{ resource: queueArnOfUrl(required(str(call.json.QueueUrl), call, 'QueueUrl'), scope) }];
 
+/** CreateLogStream and PutLogEvents act on the log stream: arn:...:log-group:<group>:log-stream:<stream> (the SAR's log-stream type). */
+const onLogStream: Builder = async (call, _lookup, scope) => [
+  { resource: `arn:aws:logs:${scope.region}:${scope.accountId}:log-group:${required(str(call.json.logGroupName), call, 'logGroupName')}:log-stream:${required(str(call.json.logStreamName), call, 'logStreamName')}` },
+];
+
 const onParameterNamed: Builder = async (call, _lookup, scope) => [{ resource: parameterArn(required(str(call.json.Name), call, 'Name'), scope) }];
 
 /** The table a DynamoDB request names (TableName may be the table's ARN, as the API allows). */
@@ -171,6 +177,8 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'sqs:SetQueueAttributes': onQueue,
   'sqs:PurgeQueue': onQueue,
   'sqs:GetQueueUrl': async (call, _lookup, scope) => [{ resource: `arn:aws:sqs:${scope.region}:${str(call.json.QueueOwnerAWSAccountId) ?? scope.accountId}:${required(str(call.json.QueueName), call, 'QueueName')}` }],
+  'logs:CreateLogStream': onLogStream,
+  'logs:PutLogEvents': onLogStream,
   'ssm:GetParameter': onParameterNamed,
   'ssm:PutParameter': onParameterNamed,
   'ssm:DeleteParameter': onParameterNamed,

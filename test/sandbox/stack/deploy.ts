@@ -18,6 +18,7 @@
  */
 import { AutoScalingClient, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
 import {
   CreateTableCommand,
   DynamoDBClient,
@@ -173,7 +174,6 @@ const NOT_CREATED = new Set([
   'AWS::Lambda::Permission',
   'AWS::Lambda::EventInvokeConfig',
   'AWS::Lambda::EventSourceMapping',
-  'AWS::Logs::LogGroup',
   'AWS::S3::Bucket',
   'AWS::S3::BucketPolicy',
 ]);
@@ -218,6 +218,7 @@ class Deployer {
     events: EventBridgeClient;
     autoscaling: AutoScalingClient;
     cloudwatch: CloudWatchClient;
+    logs: CloudWatchLogsClient;
     dynamodb: DynamoDBClient;
   };
 
@@ -241,6 +242,7 @@ class Deployer {
       events: new EventBridgeClient(config),
       autoscaling: new AutoScalingClient(config),
       cloudwatch: new CloudWatchClient(config),
+      logs: new CloudWatchLogsClient(config),
       dynamodb: new DynamoDBClient(config),
     };
   }
@@ -600,6 +602,15 @@ class Deployer {
         await this.clients.cloudwatch.send(new PutMetricAlarmCommand(input));
         return { ...base, physicalId: name, attributes: { Arn: this.arn('cloudwatch', `alarm:${name}`) } };
       }
+      case 'AWS::Logs::LogGroup': {
+        // The functions' log groups (/aws/lambda/<name>): the Lambda runner puts their lines there.
+        const name = props.LogGroupName !== undefined ? asString(props.LogGroupName, `${where} LogGroupName`) : `h6-${logicalId}`;
+        await this.clients.logs.send(new CreateLogGroupCommand({ logGroupName: name }));
+        if (props.RetentionInDays !== undefined) {
+          await this.clients.logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: Number(asString(props.RetentionInDays, `${where} RetentionInDays`)) }));
+        }
+        return { ...base, physicalId: name, attributes: { Arn: this.arn('logs', `log-group:${name}:*`) } };
+      }
       case 'AWS::DynamoDB::Table':
         return { ...base, ...(await this.createTable(logicalId, props, where)) };
       default:
@@ -669,10 +680,6 @@ class Deployer {
         const arn = `arn:aws:iam::${this.accountId}:role/${name}`;
         this.roles.set(logicalId, { logicalId, name, arn, policies: await this.rolePolicies(rawProps, where) });
         return { ...base, physicalId: name, attributes: { Arn: arn, RoleId: `AROA${logicalId.toUpperCase().slice(0, 16)}` } };
-      }
-      case 'AWS::Logs::LogGroup': {
-        const name = rawProps.LogGroupName !== undefined ? asString(await this.resolve(rawProps.LogGroupName, where), where) : `h6-${logicalId}`;
-        return { ...base, physicalId: name, attributes: { Arn: this.arn('logs', `log-group:${name}:*`) } };
       }
       case 'AWS::S3::Bucket':
         return { ...base, physicalId: `h6-${logicalId.toLowerCase()}`, attributes: { Arn: `arn:aws:s3:::h6-${logicalId.toLowerCase()}` } };

@@ -3,6 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { createNotifierPort, createSnsClient, MESSAGE_MAX_BYTES, structuredMessage, TEXT_CUT_MARKER, type MachineNotice } from '../../../lib/aws/sns';
 import { CUT_MARKER, type ChatbotNotification } from '../../../lib/core/chatbot';
 import type { Notification } from '../../../lib/core/notification';
+import { NOTICE_LOGGED } from '../../../lib/core/log-messages';
 import { AwsCallError } from '../../../lib/errors';
 import { awsError, recordingLog } from './helpers';
 
@@ -79,6 +80,19 @@ it('still publishes in dry run, with the subject marked for e-mail, chat and pro
   expect(input.Subject).toBe('[dry run] prod: i-0abc joined pydio-compute');
   expect(chatbot.content.title).toBe('[dry run] prod: i-0abc joined pydio-compute');
   expect(machine.subject).toBe('[dry run] prod: i-0abc joined pydio-compute');
+});
+
+it('logs each notice it published, as sent (the operator CLI reads these lines), and none that SNS refused', async () => {
+  // Prepare
+  snsMock.on(PublishCommand).resolvesOnce({}).rejectsOnce(awsError('AuthorizationError', 'not allowed'));
+  const { log, notifier } = port(true);
+  // Act
+  await notifier.publish(notification);
+  await expect(notifier.publish(notification)).rejects.toThrow(AwsCallError);
+  // Assess
+  expect(log.infos.filter(([message]) => message === NOTICE_LOGGED)).toEqual([
+    [NOTICE_LOGGED, { subject: '[dry run] prod: i-0abc joined pydio-compute', eventType: 'lifecycle.succeeded', severity: 'info' }],
+  ]);
 });
 
 it.each([

@@ -39,6 +39,7 @@ describe('authorization checks', () => {
       { action: 'ssm:SendCommand', resource: 'arn:aws:ec2:eu-west-1:123456789012:instance/i-0aaaaaaaaaaaaaaaa' },
     ]],
     ['CloudWatch signs as monitoring; all alarms is the literal alarm:*', json('monitoring', 'GraniteServiceVersion20100801.DescribeAlarms', {}), [{ action: 'cloudwatch:DescribeAlarms', resource: `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:${LITERAL_STAR}` }]],
+    ['Lambda delivering logs: CreateLogStream and PutLogEvents act on the log stream', json('logs', 'Logs_20140328.PutLogEvents', { logGroupName: '/aws/lambda/f', logStreamName: '2026/01/01/[$LATEST]ab', logEvents: [] }), [{ action: 'logs:PutLogEvents', resource: 'arn:aws:logs:eu-west-1:123456789012:log-group:/aws/lambda/f:log-stream:2026/01/01/[$LATEST]ab' }]],
     ['DynamoDB PutItem: the table', json('dynamodb', 'DynamoDB_20120810.PutItem', { TableName: 'coord', Item: { key: { S: 'storage/lock' }, owner: { S: 'o' } } }), [{ action: 'dynamodb:PutItem', resource: TABLE_ARN }]],
     ['DynamoDB: a table named by its ARN', json('dynamodb', 'DynamoDB_20120810.GetItem', { TableName: TABLE_ARN, Key: { key: { S: 'k' } } }), [{ action: 'dynamodb:GetItem', resource: TABLE_ARN }]],
     ['DynamoDB Scan: the table, no key', json('dynamodb', 'DynamoDB_20120810.Scan', { TableName: 'coord' }), [{ action: 'dynamodb:Scan', resource: TABLE_ARN }]],
