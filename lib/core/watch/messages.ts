@@ -59,11 +59,6 @@ export function buildRedriveEvent(input: RedriveEventInput): Record<string, unkn
   };
 }
 
-/** The message that asks the storage function for a Gluster health read (its `health` flow). */
-export function healthCheckRequest(now: Date): string {
-  return JSON.stringify({ healthCheck: { requestedAt: now.toISOString() } });
-}
-
 /** What started a run: EventBridge's Scheduled Event, or a manual invoke with `{}`. */
 export type WatchTrigger =
   | { readonly kind: 'schedule'; readonly ruleArn: string; readonly time: string }

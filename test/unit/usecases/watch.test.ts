@@ -279,14 +279,10 @@ describe('unhealthy compute nodes', () => {
 });
 
 describe('every run', () => {
-  it('asks the storage function for a Gluster health read', async () => {
+  it('sends the storage queue nothing its function cannot read (no health request until the health flow exists)', async () => {
     await cloud.run();
     await cloud.run();
-    const requests = cloud.queued.filter((q) => q.body.includes('healthCheck'));
-    expect(requests.map((q) => [q.url, JSON.parse(q.body)])).toEqual([
-      [WATCH_ENV.STORAGE_QUEUE_URL, { healthCheck: { requestedAt: '2026-11-21T10:00:00.000Z' } }],
-      [WATCH_ENV.STORAGE_QUEUE_URL, { healthCheck: { requestedAt: '2026-11-21T10:01:00.000Z' } }],
-    ]);
+    expect(cloud.queued.filter((q) => q.url === WATCH_ENV.STORAGE_QUEUE_URL)).toEqual([]);
   });
 
   it('without a storage tier: no request, no storage group read', async () => {

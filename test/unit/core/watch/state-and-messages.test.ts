@@ -1,6 +1,6 @@
 import { MalformedEventError } from '../../../../lib/errors';
 import { parseLifecycleSource } from '../../../../lib/core/lifecycle-event';
-import { buildRedriveEvent, healthCheckRequest, parseWatchTrigger } from '../../../../lib/core/watch/messages';
+import { buildRedriveEvent, parseWatchTrigger } from '../../../../lib/core/watch/messages';
 import { decodeWatchState, emptyWatchState, encodeWatchState, stateTtlSeconds } from '../../../../lib/core/watch/state';
 import { ago, NOW, remembered } from './fixtures';
 
@@ -79,12 +79,6 @@ describe('the re-driven lifecycle event', () => {
 
   it('is refused by the lifecycle parser from any other source without a token (only the watch may leave it out)', () => {
     expect(() => parseLifecycleSource({ ...launch, source: 'aws.autoscaling' })).toThrow(/LifecycleActionToken/);
-  });
-});
-
-describe('the health-check request', () => {
-  it('is the message the storage function starts its health flow from', () => {
-    expect(JSON.parse(healthCheckRequest(NOW))).toEqual({ healthCheck: { requestedAt: '2026-11-21T10:00:00.000Z' } });
   });
 });
 
