@@ -33,10 +33,10 @@ echo "== jest" >&2
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 set +o errexit
-# Two workers: the sandbox files wait on hosts far more than they compute, and each has its own
-# network (10.<octet>.0.0/16), state dir and ports, so two run side by side (jest's default here
-# is one worker: cores - 1).
-npx --no-install jest --ci --maxWorkers=2 --json --outputFile="$report" "$@"
+# One file at a time (jest's default here: cores - 1). Two side by side were tried: the 8-member
+# storage file then lost a race between its status read and the group's states (see NOTES in
+# test/e2e/storage) while the expansion file ran beside it.
+npx --no-install jest --ci --json --outputFile="$report" "$@"
 jest_rc=$?
 set -o errexit
 if [[ -s $report ]]; then
