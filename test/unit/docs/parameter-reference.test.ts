@@ -6,6 +6,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { paramsUsed } from '../config/stage-fixture';
 
 const ROOT = path.resolve(__dirname, '../../..');
 const template = readFileSync(path.join(ROOT, 'serverless.yml'), 'utf8');
@@ -31,16 +32,6 @@ function rows(): Map<string, string> {
   return byParam;
 }
 
-/** Every stage parameter serverless.yml reads, outside comments. */
-function parametersRead(): Set<string> {
-  const names = new Set<string>();
-  for (const line of template.split('\n')) {
-    const code = line.replace(/\s#.*$/, '');
-    for (const m of code.matchAll(/\$\{param:([A-Za-z][A-Za-z0-9]*)/g)) names.add(m[1] as string);
-  }
-  return names;
-}
-
 /** The keys of params.default (a parameter read by a plugin, such as opsSubscriptions, is only there). */
 function defaultedParameters(): Set<string> {
   const block = template.split(/^  default:\n/m)[1]?.split(/^  [a-z]\w*:\n/m)[0] ?? '';
@@ -60,11 +51,11 @@ describe("README's parameter reference (keyed by stage parameter)", () => {
   const byParam = rows();
 
   test('serverless.yml reads parameters at all (the scan is not empty)', () => {
-    expect(parametersRead().size).toBeGreaterThan(40);
+    expect(paramsUsed().length).toBeGreaterThan(40);
     expect(environmentOf().length).toBeGreaterThan(40);
   });
 
-  test.each([...parametersRead()].sort())('stage parameter %s has a row', (param) => {
+  test.each(paramsUsed())('stage parameter %s has a row', (param) => {
     expect(byParam.has(param)).toBe(true);
   });
 
@@ -73,7 +64,7 @@ describe("README's parameter reference (keyed by stage parameter)", () => {
   });
 
   test('no row names a parameter that serverless.yml neither reads nor defaults', () => {
-    const read = new Set([...parametersRead(), ...defaultedParameters()]);
+    const read = new Set([...paramsUsed(), ...defaultedParameters()]);
     expect([...byParam.keys()].filter((p) => !read.has(p) && !/^[A-Z]/.test(p))).toEqual([]);
   });
 });
