@@ -224,9 +224,14 @@ function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
 
+/** A log's lines (undefined: no log yet). */
+function logLines(file: string): string[] | undefined {
+  return fs.existsSync(file) ? fs.readFileSync(file, 'utf8').trimEnd().split('\n') : undefined;
+}
+
 function logTail(file: string, lines = 30): string {
-  if (!fs.existsSync(file)) return `(no log at ${file})`;
-  const all = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+  const all = logLines(file);
+  if (all === undefined) return `(no log at ${file})`;
   return all.slice(-lines).map((l) => `  | ${l}`).join('\n');
 }
 
@@ -359,11 +364,6 @@ export function bootPhase(line: string | undefined): string | undefined {
   return text === '' ? undefined : text.slice(0, 160);
 }
 
-function lastLine(file: string): string | undefined {
-  if (!fs.existsSync(file)) return undefined;
-  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
-  return lines[lines.length - 1];
-}
 
 /** Where the compute group is on its way to `n` steady instances, in one line. */
 export function scaleProgress(s: SandboxStatus, computeGroup: string, n: number): string {
@@ -414,7 +414,7 @@ async function up(o: CliOptions): Promise<void> {
   const deadline = started + o.timeoutSeconds * 1000;
   const progress = new Progress(started);
   while (Date.now() < deadline) {
-    progress.show(bootPhase(lastLine(logPath)));
+    progress.show(bootPhase(logLines(logPath)?.at(-1)));
     const state = readStateFile(stateFile);
     if (state?.pid === pid) {
       process.stdout.write(`up: load balancer ${state.lbUrl}, emulator ${state.endpoint}, function logs ${state.logFile}\n`);
