@@ -60,9 +60,10 @@ describeWithSandbox('failures.test.ts')('sandbox failure paths (real hosts, real
     expect(after.hosts.filter((h) => h.running).map((h) => h.instanceId)).not.toContain(broken);
     const replacement = after.instances.find((i) => i.groupName === sb.computeGroup && !first.includes(i.instanceId));
     expect(replacement?.lifecycleState).toBe('InService');
-    // On the broken host the volumes mounted, configure failed, and the health check never started.
+    // On the broken host the volumes mounted, the health check script went in (configure points Apache at it),
+    // configure failed, and the wait for a healthy node (checkHealth) never ran.
     const steps = await sb.stepTimings();
-    expect(steps.filter((s) => s.instanceId === broken).map((s) => `${s.stepName}:${s.status}`)).toEqual(['mountVolumes:Success', 'configure:Failed']);
+    expect(steps.filter((s) => s.instanceId === broken).map((s) => `${s.stepName}:${s.status}`)).toEqual(['mountVolumes:Success', 'installHealthCheck:Success', 'configure:Failed']);
   });
 
   test('a parameter that breaks its allowedPattern is refused with InvalidParameters and nothing runs on the host', async () => {
