@@ -315,7 +315,20 @@ remove-brick-start|2|$B|no|volume remove-brick pydio-data replica 2 10.0.1.5:/br
 remove-brick-commit|2|$B|no|volume remove-brick pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick commit
 volume-create|2|$B|no|volume create pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick
 volume-start|0||no|volume start pydio-data
+volume-start-force|0||no|volume start pydio-data force
 EOF
+}
+
+@test "gluster-command: volume-start-force runs on a started volume (it starts the dead bricks), and takes no bricks" {
+  echo Started >"$FAKE_STATE/vol-pydio-data"
+  cmd_env volume-start-force
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of gluster | grep -- '--xml')" = "gluster --mode=script --xml volume start pydio-data force" ]
+  cmd_env volume-start-force 0 '10.0.1.5:/bricks/pydio-data/brick'
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"volume-start-force takes no SSM_Bricks"* ]]
 }
 
 @test "gluster-command: create and start are no-ops on an existing, started volume" {
