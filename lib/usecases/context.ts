@@ -78,7 +78,7 @@ export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig()): Al
   const queue = createQueuePort(createSqsClient(), opts);
   // Without a storage tier: refuses expansions, health unknown (storageNotDeployed in ports.ts).
   const storage: StorageExpansionPort = config.storageQueueUrl
-    ? createStorageExpansion({ stage: config.stage, queueUrl: config.storageQueueUrl, ssm: createSsmPort(createSsmClient(), opts), queue, log: logger, now: () => new Date() })
+    ? createStorageExpansion({ stage: config.stage, queueUrl: config.storageQueueUrl, healthMaxAgeSeconds: config.storageHealthMaxAgeSeconds, ssm: createSsmPort(createSsmClient(), opts), queue, log: logger, now: () => new Date() })
     : storageNotDeployed;
   return {
     config,
