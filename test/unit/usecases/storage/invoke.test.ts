@@ -112,6 +112,13 @@ describe('StorageExpansionPort implementation', () => {
     if (record !== undefined) cloud.params.set('/pydio-autoscaler/test/storage/health', record);
     await expect(createStorageExpansion(portDeps(cloud)).volumesHealth()).resolves.toEqual(expected);
   });
+
+  it('a dry-run status read (an operation) leaves the health record to the health flow', async () => {
+    const cloud = twoNodes();
+    await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-1');
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/health')).toBe(false);
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/summary')).toBe(true);
+  });
 });
 
 describe('parseStorageRequest', () => {
