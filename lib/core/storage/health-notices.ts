@@ -24,7 +24,8 @@ export function healthChanged(stage: string, change: HealthChange, problems: rea
     body: bodyLines([
       healthy ? 'Every brick is online, every peer connected, no entry in split-brain.' : 'Now:',
       ...problems.map((p) => `    ${p.text.split('\n').join('\n    ')}`),
-      change.added.length && !healthy ? `New since last told: ${change.added.map((k) => texts.get(k)?.split('\n')[0] ?? k).join('; ')}` : undefined,
+      // Only worth a line when some of what is wrong now was told before.
+      change.added.length && change.added.length < problems.length ? `New since last told: ${change.added.map((k) => texts.get(k)?.split('\n')[0] ?? k).join('; ')}` : undefined,
       change.resolved.length ? `Resolved: ${change.resolved.join('; ')}` : undefined,
       ...repairs.map((r) => (r.kind === 'restart' ? `${describeBrick(r.brick)}: restarting it (gluster volume start ${r.brick.volume} force)` : `${describeBrick(r.brick)}: not repaired: ${r.reason}`)),
       factLines([
