@@ -75,15 +75,17 @@ export function decodeHealthState(raw: string | undefined): HealthState | undefi
 
 /**
  * Whether a health check requested at `requestedAt` is covered already: a
- * read answered after it was asked, or one started after it and still
- * running (not older than `inFlightSeconds`, the command timeout).
+ * read answered after it was asked, or a read still running (started less
+ * than `inFlightSeconds` ago, the command timeout: one read at a time, so
+ * that reads slower than the watch's period do not pile up on glusterd; the
+ * next period's check reads again).
  */
 export function isCovered(state: HealthState | undefined, requestedAt: string, now: Date, inFlightSeconds: number): boolean {
   const asked = Date.parse(requestedAt);
   if (!Number.isFinite(asked) || state === undefined) return false;
   if (state.readAt !== undefined && Date.parse(state.readAt) >= asked) return true;
   const since = state.reading ? Date.parse(state.reading.since) : NaN;
-  return since >= asked && now.getTime() - since <= inFlightSeconds * 1000;
+  return Number.isFinite(since) && now.getTime() - since <= inFlightSeconds * 1000;
 }
 
 // --- a change of health, told once ------------------------------------------------------

@@ -71,8 +71,9 @@ export async function recordUnreadable(deps: StorageDeps, reason: string, instan
   const change = healthChange(previous, [{ key: UNREADABLE_KEY, text: reason }], now);
   deps.log.warn('gluster health not read', { reason, ...(instanceId ? { instanceId } : {}), told: change.tell });
   if (change.tell) await deps.notifier.publish(healthNotices.healthUnreadable(deps.config.stage, reason, now));
+  const { reading: _done, ...rest } = previous ?? { healthy: false, at: new Date(0).toISOString() };
   await writeState(deps, {
-    ...(previous ?? { healthy: false, at: new Date(0).toISOString() }),
+    ...rest,
     unreadable: { at: now.toISOString(), reason: reason.slice(0, 300), ...(instanceId ? { instanceId } : {}) },
     told: change.told,
   });
@@ -83,7 +84,7 @@ async function read(state: StorageFlowState, deps: StorageDeps): Promise<Storage
   if (!state.command) {
     const previous = await readState(deps);
     if (state.healthCheck && isCovered(previous, state.healthCheck.requestedAt, deps.now(), deps.config.timing.commandTimeoutSeconds)) {
-      deps.log.info('health check skipped: a read after it was requested answered or is running', { requestedAt: state.healthCheck.requestedAt, readAt: previous?.readAt, reading: previous?.reading });
+      deps.log.info('health check skipped: a read answered after it was requested, or one is running', { requestedAt: state.healthCheck.requestedAt, readAt: previous?.readAt, reading: previous?.reading });
       return { kind: 'done' };
     }
     // A member whose read failed last time is asked only when no other can be.

@@ -2,7 +2,7 @@ import { readFileSync } from 'fs';
 import { join } from 'path';
 import { parseStatusBundle } from '../../../../lib/core/storage/gluster-parse';
 import { assessHealth, healthGauges, healthProblems, healthSummary, type ClusterHealth, type HealthMember } from '../../../../lib/core/storage/health';
-import { decodeHealthState, digestOf, encodeHealthState, healthChange, HEALTH_RECORD_MAX_BYTES, keptRepairs, restartsWithin, type HealthState } from '../../../../lib/core/storage/health-record';
+import { decodeHealthState, digestOf, encodeHealthState, healthChange, HEALTH_RECORD_MAX_BYTES, isCovered, keptRepairs, restartsWithin, type HealthState } from '../../../../lib/core/storage/health-record';
 import { brickLog, decideRepairs, restartSteps, type RepairSettings } from '../../../../lib/core/storage/repair';
 import { BUNDLE_END } from '../../../../lib/core/storage/status-frame';
 import { encodeHealthCheck, isHealthCheckMessage, parseHealthCheck } from '../../../../lib/core/storage/health-check';
@@ -194,6 +194,21 @@ describe('the health record', () => {
     expect(restartsWithin(state, 'v a', NOW, 3600)).toBe(1);
     expect(restartsWithin(state, 'v b', NOW, 3600)).toBe(0);
     expect(keptRepairs(state, ['v c'], NOW, 3600)).toEqual({ 'v a': { restarts: ['2026-11-21T09:50:00.000Z'], told: 'restarted' }, 'v c': { restarts: [], told: 'not repaired: x' } });
+  });
+});
+
+describe('isCovered: one health read at a time', () => {
+  const NOW = new Date('2026-11-21T10:10:00Z');
+  const base: HealthState = { healthy: true, at: '2026-11-21T10:00:00.000Z', readAt: '2026-11-21T10:00:00.000Z' };
+  it.each<[string, HealthState | undefined, string, boolean]>([
+    ['no record yet: read', undefined, '2026-11-21T10:09:00.000Z', false],
+    ['asked after the last read answered: read', base, '2026-11-21T10:09:00.000Z', false],
+    ['asked before the last read answered: covered', base, '2026-11-21T09:59:59.000Z', true],
+    ['a read running (started 30 s ago), asked after it started: covered, the next period reads again', { ...base, reading: { since: '2026-11-21T10:09:30.000Z', operationId: 'm1' } }, '2026-11-21T10:09:50.000Z', true],
+    ['a read started longer ago than the command timeout is dead: read', { ...base, reading: { since: '2026-11-21T09:59:00.000Z', operationId: 'm1' } }, '2026-11-21T10:09:50.000Z', false],
+    ['an unreadable time: read', base, 'yesterday', false],
+  ])('%s', (_name, state, requestedAt, covered) => {
+    expect(isCovered(state, requestedAt, NOW, 600)).toBe(covered);
   });
 });
 
