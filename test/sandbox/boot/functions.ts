@@ -1,5 +1,7 @@
 /** Boot phases that run the stack's code and feed it: the Lambda runner, and (alarms option) the metrics agent and alarm evaluator. */
 import { startAlarms, type SandboxAlarms } from '../alarms';
+import { clientConfig } from '../control-plane/aws-setup';
+import { EmfExtractor } from '../control-plane/emf-extraction';
 import type { Logger } from '../control-plane/front';
 import type { MotoServer } from '../control-plane/moto';
 import type { HaproxyDataPlane, NamespaceHosts } from '../hosts';
@@ -11,10 +13,17 @@ import type { Front } from './emulator';
 import { STAGE, type SandboxSettings } from './settings';
 import type { Started } from './teardown';
 
-/** Phase "Lambda runner": the REAL bundled handlers, invoked by their event source mappings, calling AWS through the recorder. */
-export async function startFunctionRunner(settings: SandboxSettings, front: Front, recorder: Recorder, packaged: PackagedStack, stack: DeployedStack): Promise<Started & { runner: LambdaRunner }> {
-  const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: front.endpoint, logFile: settings.logFile });
-  return { runner, teardowns: [{ what: 'lambda runner', stop: () => runner.stop() }] };
+/**
+ * Phase "Lambda runner": the REAL bundled handlers, invoked by their event source mappings, calling AWS through the
+ * recorder; their EMF log lines extracted into the emulator's CloudWatch as CloudWatch Logs extracts them.
+ */
+export async function startFunctionRunner(settings: SandboxSettings, front: Front, recorder: Recorder, packaged: PackagedStack, stack: DeployedStack, moto: MotoServer, log: Logger): Promise<Started & { runner: LambdaRunner; emf: EmfExtractor }> {
+  const emf = new EmfExtractor({ clientConfig: clientConfig(moto.url), log });
+  const runner = await LambdaRunner.start({
+    packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: front.endpoint, logFile: settings.logFile,
+    onStdoutLine: (functionKey, line) => emf.take(functionKey, line),
+  });
+  return { runner, emf, teardowns: [{ what: 'lambda runner', stop: async () => { await runner.stop(); await emf.drain(); } }] };
 }
 
 export interface AlarmSeams {

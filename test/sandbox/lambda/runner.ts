@@ -48,6 +48,8 @@ export interface RunnerOptions {
   readonly pollWaitSeconds?: 0 | 1;
   /** Start the event source pollers (default true). */
   readonly startPollers?: boolean;
+  /** Every stdout line of a function, as CloudWatch Logs receives it (the EMF extraction reads them). */
+  readonly onStdoutLine?: (functionKey: string, line: string) => void;
 }
 
 export type Outcome = 'success' | 'error' | 'timeout' | 'partial-failure';
@@ -95,6 +97,7 @@ class Sandbox {
     private readonly env: NodeJS.ProcessEnv,
     private readonly functionArn: string,
     private readonly log: fs.WriteStream,
+    private readonly onStdoutLine?: (functionKey: string, line: string) => void,
   ) {}
 
   /** Serialize: a Lambda execution environment runs one invocation at a time. */
@@ -120,6 +123,7 @@ class Sandbox {
         // JSON log lines are kept as they are; anything else is wrapped so the file stays JSON lines.
         const isJson = line.startsWith('{') && (() => { try { JSON.parse(line); return true; } catch { return false; } })();
         this.log.write(`${isJson ? line : JSON.stringify({ function: this.key, stream: name, message: line })}\n`);
+        if (name === 'stdout') this.onStdoutLine?.(this.key, line);
       });
     };
     pipe(child.stdout, 'stdout');
@@ -310,7 +314,7 @@ export class LambdaRunner {
         fs.mkdirSync(codeDir);
         await unzip(path.join(opts.packageDir, fn.zipName), codeDir);
         const arn = `arn:aws:lambda:${runner.region}:${opts.stack.accountId}:function:${fn.functionName}`;
-        runner.sandboxes.set(key, new Sandbox(key, fn, codeDir, runner.environment(key, fn, codeDir), arn, log));
+        runner.sandboxes.set(key, new Sandbox(key, fn, codeDir, runner.environment(key, fn, codeDir), arn, log, opts.onStdoutLine));
       }
       if (opts.startPollers !== false) {
         for (const [key, fn] of functions) for (const mapping of fn.eventSources) if (mapping.enabled) runner.pollers.push(runner.poll(key, mapping));
