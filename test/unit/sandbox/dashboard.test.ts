@@ -155,6 +155,15 @@ describe('renderDashboardSvg', () => {
     expect(svg).toContain('in (right) (no data)');
   });
 
+  it('a series flat at 0 (a healthy cluster) gets a 0..1 axis, not five labels of 0', () => {
+    const zeros: DashboardData = [DATA[0]!, [{ label: 'ScaleOut', yAxis: 'left', points: cpuPoints.map((p) => ({ ...p, v: 0 })) }, { label: 'in', yAxis: 'right', points: [] }], []];
+    const flat = renderDashboardSvg(dashboard, zeros, { name: 'fixture', start: START, end: END });
+    const actions = flat.slice(flat.indexOf('data-index="1"'), flat.indexOf('data-index="2"'));
+    const labels = [...actions.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toContain('1');
+    expect(new Set(labels).size).toBeGreaterThan(1);
+  });
+
   it('refuses data that does not match the widgets', () => {
     expect(() => renderDashboardSvg(dashboard, [[]], { name: 'x', start: START, end: END })).toThrow(/data has 1 widget entries for 3 widgets/);
   });
