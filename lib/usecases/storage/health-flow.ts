@@ -71,7 +71,8 @@ export async function recordUnreadable(deps: StorageDeps, reason: string, instan
   const change = healthChange(previous, [{ key: UNREADABLE_KEY, text: reason }], now);
   deps.log.warn('gluster health not read', { reason, ...(instanceId ? { instanceId } : {}), told: change.tell });
   if (change.tell) await deps.notifier.publish(healthNotices.healthUnreadable(deps.config.stage, reason, now));
-  const { reading: _done, ...rest } = previous ?? { healthy: false, at: new Date(0).toISOString() };
+  // Before any read answered, the record says so; its time (the epoch) is older than anything the alarm side trusts.
+  const { reading: _done, ...rest } = previous ?? { healthy: false, reason: 'no health read has answered yet', at: new Date(0).toISOString() };
   await writeState(deps, {
     ...rest,
     unreadable: { at: now.toISOString(), reason: reason.slice(0, 300), ...(instanceId ? { instanceId } : {}) },
@@ -204,9 +205,10 @@ export async function repairFailed(deps: StorageDeps, state: StorageFlowState, r
   await tellNotRepaired(deps, state.restarting ?? [], `gluster volume start ... force failed: ${reason}`);
 }
 
+/** Told before the lock is given back: a re-delivery after a failed publish tells again, but never releases a lock another operation took meanwhile. */
 async function finish(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
-  await releaseLock(deps);
   await tellRestarts(deps, state.restarting ?? [], false);
+  await releaseLock(deps);
   return { kind: 'next', patch: { lockHeld: false } };
 }
 
