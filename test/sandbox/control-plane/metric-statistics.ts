@@ -15,10 +15,11 @@
  *
  * Used by the front (which answers GetMetricStatistics itself) and by the
  * alarm evaluator. Extended statistics (percentiles) and a query with no
- * dimensions are not covered (moto's GetMetricData matches any dimensions
- * then): none of the stack's alarms or widgets asks for them.
+ * dimensions are left to moto's GetMetricStatistics (its GetMetricData
+ * matches any dimensions then too), as lenient as before: none of the
+ * stack's alarms or widgets asks for them.
  */
-import { GetMetricDataCommand, type CloudWatchClient, type Datapoint, type Dimension, type Statistic } from '@aws-sdk/client-cloudwatch';
+import { GetMetricDataCommand, GetMetricStatisticsCommand, type CloudWatchClient, type Datapoint, type Dimension, type Statistic } from '@aws-sdk/client-cloudwatch';
 
 export interface StatisticsQuery {
   readonly Namespace: string;
@@ -40,8 +41,14 @@ export class MetricStatisticsError extends Error {
 
 /** The datapoints GetMetricStatistics answers, oldest first, from the metric with exactly these dimensions. */
 export async function exactStatistics(cw: CloudWatchClient, q: StatisticsQuery): Promise<Datapoint[]> {
-  if (q.Dimensions.length === 0) throw new MetricStatisticsError(`exactStatistics needs the metric's dimensions (${q.Namespace} ${q.MetricName} was asked with none)`);
   if (q.Statistics.length === 0) throw new MetricStatisticsError('exactStatistics needs at least one statistic');
+  if (q.Dimensions.length === 0) {
+    const out = await cw.send(new GetMetricStatisticsCommand({
+      Namespace: q.Namespace, MetricName: q.MetricName, Dimensions: [], StartTime: q.StartTime, EndTime: q.EndTime, Period: q.Period, Statistics: [...q.Statistics],
+      ...(q.Unit ? { Unit: q.Unit as never } : {}),
+    }));
+    return [...(out.Datapoints ?? [])].sort((a, b) => (a.Timestamp?.getTime() ?? 0) - (b.Timestamp?.getTime() ?? 0));
+  }
   const out = await cw.send(
     new GetMetricDataCommand({
       StartTime: q.StartTime,
