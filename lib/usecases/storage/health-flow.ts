@@ -18,13 +18,12 @@ import {
   type HealthState,
 } from '../../core/storage/health-record';
 import { decideRepairs, restartSteps, REPAIR_MAX_RESTARTS, REPAIR_WINDOW_SECONDS, type BrickRepair } from '../../core/storage/repair';
-import { STATUS_STEPS } from '../../core/storage/status-frame';
 import { StepFailedError } from '../../errors';
 import type { StepTable } from '../flow-runner';
 import { pickMember, type GroupView, type StorageDeps } from './cluster';
-import { runDocumentStep, runPending } from './documents';
+import { runPending } from './documents';
 import { acquireLock, releaseLock } from './lock';
-import { readStatusParts, snapshotFromStatus, statusParameters } from './status-read';
+import { readSnapshotStep } from './status-read';
 
 /**
  * Started by the watch's `{"healthCheck":{"requestedAt":...}}` on the
@@ -98,12 +97,9 @@ async function read(state: StorageFlowState, deps: StorageDeps): Promise<Storage
     if (previous) await writeState(deps, { ...previous, reading: { since: deps.now().toISOString(), operationId: state.operationId } });
   }
   if (!via) throw new StepFailedError(state.step, 'the health read lost the member it asked');
-  const result = await runDocumentStep(state, deps, deps.storage.documents.glusterStatus, via, statusParameters(deps), 'gluster status', STATUS_STEPS[0]);
-  if (result.kind !== 'result') return result.kind === 'wait' ? { ...result, patch: { ...result.patch, via } } : result;
-  const command = state.command;
-  const stdout = command ? await readStatusParts(deps, command.id, command.instanceId, result.stdout) : result.stdout;
-  const snap = await snapshotFromStatus(deps, stdout, via);
-  if (snap.kind !== 'snapshot') return snap;
+  // The status document, read in parts; glusterd busy with another member's transaction is waited out (readSnapshotStep).
+  const snap = await readSnapshotStep(state, deps, via);
+  if (snap.kind !== 'snapshot') return snap.kind === 'wait' ? { ...snap, patch: { ...snap.patch, via } } : snap;
 
   const now = deps.now();
   const members = membersOf(snap.group);

@@ -86,6 +86,8 @@ export class FakeStorage {
   public readonly notifications: Notification[] = [];
   /** Gauges the storage function published: name, value, dimensions. */
   public readonly gauges: Array<{ name: string; value: number; dimensions: Readonly<Record<string, string>> }> = [];
+  /** The next N status reads find glusterd busy inside the script (a section's XML is the busy refusal, the document still succeeds). */
+  public busyStatusSections = 0;
   /** After `volume start force`, bricks that die again at once (a brick with a cause a restart does not fix). */
   public bricksDieAgain = false;
   public readonly queue: Array<{ body: string; due: number; id: string }> = [];
@@ -525,6 +527,11 @@ export class FakeStorage {
       const dead = (b: { host: string; path: string }) => v.down?.has(`${b.host}:${b.path}`) ?? false;
       const nodes = v.bricks.filter((b) => this.alive(b.host)).map((b) =>
         `        <node>\n          <hostname>${b.host}</hostname>\n          <path>${b.path}</path>\n          <peerid>${uuid(b.host)}</peerid>\n          <status>${dead(b) ? 0 : 1}</status>\n          <port>${dead(b) ? 'N/A' : 49152}</port>\n          <pid>${dead(b) ? -1 : 1400}</pid>\n          <sizeTotal>${this.diskBytes}</sizeTotal>\n          <sizeFree>${this.diskBytes - used}</sizeFree>\n          <device>/dev/nvme1n1</device>\n          <fsName>xfs</fsName>\n        </node>`);
+      if (this.busyStatusSections > 0) {
+        this.busyStatusSections -= 1;
+        parts.push(`### gluster-status volume-status-detail ${v.name} rc=1 ###`, refused('Another transaction is in progress for pydio-data. Please try again after some time.'));
+        continue;
+      }
       parts.push(`### gluster-status volume-status-detail ${v.name} rc=0 ###`, xml(`  <volStatus>\n    <volumes>\n      <volume>\n        <volName>${v.name}</volName>\n        <nodeCount>${nodes.length}</nodeCount>\n${nodes.join('\n')}\n      </volume>\n    </volumes>\n  </volStatus>`));
       if (v.rebalance) {
         // As `gluster volume rebalance <v> status` (the rebalance-status action): each read moves it on.

@@ -235,6 +235,16 @@ describe('health flow: a member down, split-brain, nothing to read', () => {
     expect(cloud.notifications.map((n) => n.subject)).toEqual(['[test] Gluster health cannot be read', '[test] Gluster healthy again']);
   });
 
+  it("glusterd busy with another member's transaction: the read is sent again, nothing told", async () => {
+    const { cloud } = cluster();
+    cloud.busyRuns['doc-gluster-status'] = 1; // the document fails
+    cloud.busyStatusSections = 1; // the document succeeds, a section inside says busy
+    expect(await period(cloud)).toEqual(['completed']);
+    expect(cloud.sent('doc-gluster-status')).toHaveLength(3);
+    expect(cloud.notifications).toEqual([]);
+    expect(record(cloud)).toMatchObject({ healthy: true });
+  });
+
   it('the status document failing on one member: told once, and the next read asks the other member', async () => {
     const { cloud, m1, m2 } = cluster();
     cloud.failDocument['doc-gluster-status'] = { status: 'Failed', exitCode: 1, stdout: '', stderr: 'storage-gluster-status[pool]: ERROR: gluster pool list failed: is glusterd running?' };
