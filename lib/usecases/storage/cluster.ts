@@ -1,5 +1,6 @@
 /** What the storage use cases touch (StorageDeps), the storage group as they see it, and the members' records. */
 import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../ports/autoscaling';
+import type { CoordinationPort } from '../../ports/coordination';
 import type { InstanceTagPort, VolumePort } from '../../ports/ec2-volumes';
 import type { MetricsSink } from '../../ports/metrics';
 import type { NotifierPort } from '../../ports/sns';
@@ -22,6 +23,8 @@ export interface StorageDeps {
   readonly storage: StorageConfig;
   readonly autoScaling: AutoScalingPort & ScalingPort & TerminationPort;
   readonly ssm: SsmPort & ParameterPort;
+  /** The lifecycle claims, the cluster lock and the bootstrap claim (the coordination table). */
+  readonly coordination: CoordinationPort;
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
   /** Our own metrics (EMF): the health read's Gluster gauges. */

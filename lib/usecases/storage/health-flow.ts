@@ -44,7 +44,7 @@ import { readSnapshotStep } from './status-read';
 const settingsOf = (deps: StorageDeps) => ({ enabled: deps.storage.health.repairBricks, maxRestarts: REPAIR_MAX_RESTARTS, windowSeconds: REPAIR_WINDOW_SECONDS });
 
 async function readState(deps: StorageDeps): Promise<HealthState | undefined> {
-  return decodeHealthState(await deps.ssm.claimOwner(healthName(deps.config.stage)));
+  return decodeHealthState(await deps.ssm.getParameter(healthName(deps.config.stage)));
 }
 
 async function writeState(deps: StorageDeps, state: HealthState): Promise<void> {
@@ -201,10 +201,10 @@ export async function repairFailed(deps: StorageDeps, state: StorageFlowState, r
   await tellNotRepaired(deps, state.restarting ?? [], `gluster volume start ... force failed: ${reason}`);
 }
 
-/** Told before the lock is given back: a re-delivery after a failed publish tells again, but never releases a lock another operation took meanwhile. */
+/** Told before the lock is given back: a re-delivery after a failed publish tells again, with the lock still its own. */
 async function finish(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   await tellRestarts(deps, state.restarting ?? [], false);
-  await releaseLock(deps);
+  await releaseLock(deps, state.operationId);
   return { kind: 'next', patch: { lockHeld: false } };
 }
 

@@ -8,7 +8,7 @@ import { planExpansion, type ExpansionPlan } from '../../core/storage/expand';
 import { planShrink, type ShrinkPlan } from '../../core/storage/shrink';
 import { STATUS_STEPS } from '../../core/storage/status-frame';
 import type { QueuePort } from '../../ports/sqs';
-import type { SsmPort } from '../../ports/ssm';
+import type { ParameterPort } from '../../ports/ssm';
 import { MalformedEventError } from '../../errors';
 import type { Log } from '../../logger';
 import type { StorageExpansionPort } from '../../ports/storage';
@@ -100,7 +100,7 @@ export interface StorageExpansionDeps {
   readonly healthMaxAgeSeconds: number;
   /** STORAGE_QUEUE_URL: where the storage function reads its requests. */
   readonly queueUrl: string;
-  readonly ssm: Pick<SsmPort, 'claimOwner'>;
+  readonly ssm: Pick<ParameterPort, 'getParameter'>;
   readonly queue: QueuePort;
   readonly log: Log;
   readonly now: () => Date;
@@ -122,7 +122,7 @@ export function createStorageExpansion(deps: StorageExpansionDeps): StorageExpan
       return { accepted: true };
     },
     async volumesHealth() {
-      const raw = await deps.ssm.claimOwner(healthName(deps.stage));
+      const raw = await deps.ssm.getParameter(healthName(deps.stage));
       // Unknown health neither blocks nor clears: the caller decides (a scale-out goes ahead, saying so); an expansion checks every guard rail on a fresh read anyway.
       if (raw === undefined) return { healthy: 'unknown', reason: 'no Gluster health recorded yet (the storage function records one at every health read)' };
       let record: Partial<HealthRecord>;

@@ -9,7 +9,8 @@ import { A, B, FakeStorage, type FakeNode } from './fake-storage';
  * member restarted under the lock.
  */
 const HEALTH = '/pydio-autoscaler/test/storage/health';
-const LOCK = '/pydio-autoscaler/test/storage/lock';
+/** The storage lock's key in the coordination table (records.ts LOCK_KEY). */
+const LOCK = 'storage/lock';
 
 function cluster(): { cloud: FakeStorage; m1: FakeNode; m2: FakeNode } {
   const cloud = new FakeStorage();
@@ -102,8 +103,9 @@ describe('health flow: a brick killed on a live member', () => {
     expect(changed!.body).toContain(`brick ${m2.ip}:/bricks/pydio-data/brick of pydio-data on ${m2.instanceId}: restarting it (gluster volume start pydio-data force)`);
     // The repair: one allow-listed command, under the lock, which is given back.
     expect(cloud.glusterActions()).toEqual(['volume-start-force pydio-data']);
-    expect(cloud.calls.filter((c) => c.op === 'claim' && (c.args as { name: string }).name === LOCK)).toHaveLength(1);
-    expect(cloud.params.has(LOCK)).toBe(false);
+    expect(cloud.coordination.log.filter((l) => l.startsWith(`take ${LOCK} `)).length).toBeGreaterThanOrEqual(1); // taken, then kept on each later delivery
+    expect(cloud.coordination.log.filter((l) => l.startsWith(`release ${LOCK} `))).toHaveLength(1);
+    expect(await cloud.coordination.holder(LOCK)).toBeUndefined();
     const [restarted] = ofType(cloud, 'storage.repair');
     expect(restarted!.subject).toBe(`[test] brick of pydio-data offline on ${m2.instanceId}: restarted`);
     expect(record(cloud)).toMatchObject({ healthy: false, reason: '1 brick offline (pydio-data)' });
@@ -135,20 +137,21 @@ describe('health flow: a brick killed on a live member', () => {
 
   it('another operation holds the lock: not repaired, told once; repaired at a later read once the lock is free', async () => {
     const { cloud, m2 } = cluster();
-    cloud.params.set(LOCK, `expand-op-1 ${cloud.now.toISOString()}`);
+    const hold = () => cloud.coordination.take(LOCK, 'expand-op-1', 3600, cloud.now.toISOString());
+    await hold();
     killBrick(cloud, 'pydio-data', m2);
     await period(cloud);
-    cloud.params.set(LOCK, `expand-op-1 ${cloud.now.toISOString()}`); // the holder refreshed it
+    await hold(); // the holder keeps it
     await period(cloud);
     expect(cloud.glusterActions()).toEqual([]);
     const notRepaired = ofType(cloud, 'storage.repair');
     expect(notRepaired).toHaveLength(1);
     expect(notRepaired[0]!.subject).toBe(`[test] pydio-data brick offline on ${m2.instanceId}: not repaired`);
     expect(notRepaired[0]!.body).toContain('another storage operation holds the cluster lock (expand-op-1)');
-    cloud.params.delete(LOCK);
+    await cloud.coordination.release(LOCK, 'expand-op-1');
     await period(cloud);
     expect(cloud.glusterActions()).toEqual(['volume-start-force pydio-data']);
-    expect(cloud.params.get(LOCK)).toBeUndefined();
+    expect(await cloud.coordination.holder(LOCK)).toBeUndefined();
   });
 
   it('a brick that dies again after each restart is restarted at most 3 times an hour, then left offline and told why, once', async () => {
@@ -175,7 +178,7 @@ describe('health flow: a brick killed on a live member', () => {
     await period(cloud, { DRY_RUN: 'true' });
     await period(cloud, { DRY_RUN: 'true' });
     expect(cloud.glusterActions()).toEqual([]);
-    expect(cloud.calls.some((c) => c.op === 'claim' && (c.args as { name: string }).name === LOCK)).toBe(false);
+    expect(cloud.coordination.log.some((l) => l.startsWith(`take ${LOCK} `))).toBe(false);
     expect(ofType(cloud, 'storage.repair').map((n) => n.subject)).toEqual([`[test] dry run: brick of pydio-data offline on ${m2.instanceId}: would restart`]);
   });
 
@@ -187,7 +190,7 @@ describe('health flow: a brick killed on a live member', () => {
     const [notRepaired] = ofType(cloud, 'storage.repair');
     expect(notRepaired!.body).toContain('gluster volume start ... force failed');
     expect(notRepaired!.body).toContain('Failed to find brick directory');
-    expect(cloud.params.has(LOCK)).toBe(false);
+    expect(await cloud.coordination.holder(LOCK)).toBeUndefined();
   });
 });
 
