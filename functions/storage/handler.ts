@@ -1,6 +1,7 @@
 import middy from '@middy/core';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { flushMetrics } from '../../lib/lambda/flush-metrics';
 import { consumeSqsBatch } from '../../lib/lambda/sqs-batch';
 import { logger } from '../../lib/logger';
 import { buildStorageDeps } from '../../lib/usecases/context';
@@ -30,4 +31,4 @@ async function storageEntry(event: unknown, context: Context): Promise<SQSBatchR
   return consumeSqsBatch(event, (message) => handleStorageMessage(message, deps), { log: logger, noun: 'storage message' });
 }
 
-export const handler = middy(storageEntry).use(injectLambdaContext(logger, { clearState: true }));
+export const handler = middy(storageEntry).use(injectLambdaContext(logger, { clearState: true })).use(flushMetrics(deps.metrics));

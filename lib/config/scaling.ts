@@ -10,6 +10,11 @@ export interface ScalingConfig extends SharedConfig {
   readonly decisionQueueUrl: string;
   /** Where expansion requests go (the storage function's queue); empty when the stage deploys no storage tier. */
   readonly storageQueueUrl: string;
+  /**
+   * A Gluster health record older than this is trusted neither as healthy nor
+   * as unhealthy (a few watch periods: the watch asks for a read every period).
+   */
+  readonly storageHealthMaxAgeSeconds: number;
   readonly dataVolume: string;
   readonly alarms: {
     readonly cpuHigh: string;
@@ -23,7 +28,7 @@ export interface ScalingConfig extends SharedConfig {
 
 /** The variables parseScalingConfig reads (test/unit/config/variables.test.ts proves it). */
 export const SCALING_VARIABLES = [
-  ...SHARED_VARIABLES, 'TOPIC_ARN', 'DECISION_QUEUE_URL', 'STORAGE_QUEUE_URL', 'STORAGE_DATA_VOLUME',
+  ...SHARED_VARIABLES, 'TOPIC_ARN', 'DECISION_QUEUE_URL', 'STORAGE_QUEUE_URL', 'STORAGE_DATA_VOLUME', 'STORAGE_HEALTH_MAX_AGE_SECONDS',
   'CPU_HIGH_ALARM_NAME', 'CPU_LOW_ALARM_NAME', 'DISK_HIGH_ALARM_NAME',
   'SCALE_OUT_STEP', 'SCALE_OUT_LARGE_STEP', 'LARGE_STEP_FACTOR', 'SCALE_COOLDOWN_SECONDS', 'SCALE_BUSY_RECHECK_SECONDS', 'SCALE_MAX_RECHECKS',
 ] as const;
@@ -73,6 +78,7 @@ export function parseScalingConfig(env: Env = process.env): ScalingConfig {
     topicArn: matching('TOPIC_ARN', required(env, 'TOPIC_ARN'), ARN, 'an SNS topic ARN'),
     decisionQueueUrl: matching('DECISION_QUEUE_URL', required(env, 'DECISION_QUEUE_URL'), URL_RE, 'an SQS queue URL'),
     storageQueueUrl: storageQueueUrl(env, shared.storageGroupName) ?? '',
+    storageHealthMaxAgeSeconds: integer(env, 'STORAGE_HEALTH_MAX_AGE_SECONDS', 300, 60, 86_400),
     dataVolume: matching('STORAGE_DATA_VOLUME', optional(env, 'STORAGE_DATA_VOLUME', 'pydio-data'), DOCUMENT_PATTERNS.volume, 'a Gluster volume name ([A-Za-z0-9_-], at most 64)'),
     alarms,
     scaling: {

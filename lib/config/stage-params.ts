@@ -218,6 +218,15 @@ function alarmRules(params: Readonly<Record<string, unknown>>, hasStorage: boole
       problems.push({ param: `${alarm}EvaluationPeriods`, message: `${alarm}EvaluationPeriods (${evaluations}) x ${alarm}Period (${period}) must be at most ${limit} seconds (PutMetricAlarm: the total evaluation period), got ${period * evaluations}` });
     }
   }
+  // The Gluster health alarms watch standard-resolution EMF gauges, one datapoint per watch period: a period under a
+  // minute would see one at most every few periods ("a regular alarm with a period of any multiple of 60 seconds").
+  if (hasStorage) {
+    const raw = text(params, 'glusterAlarmPeriod');
+    const period = Number(raw);
+    if (!/^\d+$/.test(raw) || period < 60 || period % 60 !== 0 || period > 86_400) {
+      problems.push({ param: 'glusterAlarmPeriod', message: `glusterAlarmPeriod must be a multiple of 60 seconds up to 86400 (the Gluster gauges are standard-resolution metrics, one per watch period), got ${JSON.stringify(raw)}` });
+    }
+  }
   if (thresholds.cpuLow !== undefined && thresholds.cpuHigh !== undefined && thresholds.cpuLow >= thresholds.cpuHigh) {
     problems.push({ param: 'cpuLowThreshold', message: `cpuLowThreshold (${thresholds.cpuLow}) must be below cpuHighThreshold (${thresholds.cpuHigh}), or the group scales out and in on the same load` });
   }

@@ -39,6 +39,15 @@ export interface StorageConfig {
     /** The SSM parameter with the agent's configuration (AGENT_CONFIG_PARAMETER). */
     readonly configParameter: string;
   };
+  /** The health read (watch's healthCheck messages). */
+  readonly health: {
+    /**
+     * Restart a brick offline on a live member (`gluster volume start <vol>
+     * force`), at most REPAIR_MAX_RESTARTS times per REPAIR_WINDOW_SECONDS
+     * (lib/core/storage/repair.ts); false: tell it, leave it offline.
+     */
+    readonly repairBricks: boolean;
+  };
   readonly documents: {
     readonly prepareBrick: string;
     readonly peerProbe: string;
@@ -70,7 +79,7 @@ export type GrowInPlaceMode = 'off' | 'allowed' | 'preferred';
 export const STORAGE_VARIABLES = [
   'STORAGE_QUEUE_URL', 'STORAGE_REPLICA_COUNT', 'STORAGE_BRICK_DEVICE', 'STORAGE_BRICK_ROOT', 'STORAGE_NEW_BRICK_GIB',
   'STORAGE_MAX_SETS_PER_REQUEST', 'STORAGE_SHRINK_HEADROOM_PERCENT', 'STORAGE_FORCE_BRICKS',
-  'STORAGE_GROW_IN_PLACE', 'STORAGE_GROW_TO_GIB', 'STORAGE_BRICK_EBS_DEVICE', 'STORAGE_AGENT_CONFIG_PARAMETER',
+  'STORAGE_GROW_IN_PLACE', 'STORAGE_GROW_TO_GIB', 'STORAGE_BRICK_EBS_DEVICE', 'STORAGE_AGENT_CONFIG_PARAMETER', 'STORAGE_REPAIR_BRICKS',
   'DOC_STORAGE_PREPARE_BRICK', 'DOC_STORAGE_PEER_PROBE', 'DOC_STORAGE_GLUSTER_STATUS', 'DOC_STORAGE_GLUSTER_COMMAND', 'DOC_STORAGE_GROW_BRICK',
   'STORAGE_LOCK_STALE_SECONDS', 'STORAGE_JOIN_TIMEOUT_SECONDS', 'STORAGE_HEAL_TIMEOUT_SECONDS', 'STORAGE_MIGRATION_TIMEOUT_SECONDS',
   'STORAGE_PROGRESS_SECONDS', 'STORAGE_SYNC_STATUS_SECONDS', 'STORAGE_GROW_TIMEOUT_SECONDS',
@@ -112,6 +121,14 @@ function growInPlaceOf(env: Env): StorageConfig['growInPlace'] {
 
 const GiB = 1024 ** 3;
 
+/** STORAGE_REPAIR_BRICKS: true unless set to false (the stage parameter glusterRepairBricks). */
+function repairBricks(env: Env): boolean {
+  const raw = optional(env, 'STORAGE_REPAIR_BRICKS', 'true').toLowerCase();
+  if (raw === 'true' || raw === '1') return true;
+  if (raw === 'false' || raw === '0') return false;
+  throw new ConfigurationError(`STORAGE_REPAIR_BRICKS must be true or false, got ${JSON.stringify(raw)}`);
+}
+
 export function parseStorageConfig(env: Env, base: Config): StorageConfig {
   if (base.storageGroupName === '') {
     throw new ConfigurationError('STORAGE_ASG_NAME is required by the storage function (the storage group it manages)');
@@ -137,6 +154,7 @@ export function parseStorageConfig(env: Env, base: Config): StorageConfig {
     agent: {
       configParameter: matching('STORAGE_AGENT_CONFIG_PARAMETER', optional(env, 'STORAGE_AGENT_CONFIG_PARAMETER', ''), new RegExp(`^$|${AGENT_CONFIG_PARAMETER.source}`), 'empty or an SSM parameter name AmazonCloudWatch-[A-Za-z0-9_.-]'),
     },
+    health: { repairBricks: repairBricks(env) },
     documents: {
       prepareBrick: doc('DOC_STORAGE_PREPARE_BRICK'),
       peerProbe: doc('DOC_STORAGE_PEER_PROBE'),

@@ -29,6 +29,10 @@ export type NotificationEventType =
   | 'storage.succeeded'
   | 'storage.failed'
   | 'storage.refused'
+  /** A change of Gluster's health (told once per change), or the health could not be read. */
+  | 'storage.health'
+  /** An offline brick restarted, or left offline and why. */
+  | 'storage.repair'
   | 'scaling.decided'
   | 'scaling.suppressed'
   | 'watch.redriven'

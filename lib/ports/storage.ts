@@ -13,12 +13,21 @@ export interface ExpansionRequest {
   readonly dryRun: boolean;
 }
 
+export interface VolumesHealth {
+  readonly healthy: boolean | 'unknown';
+  readonly reason?: string;
+}
+
 /** Storage expansion under the storage tier's own guard rails. */
 export interface StorageExpansionPort {
   /** accepted=false with a reason when a guard rail (or the absence of the tier) refuses. */
   requestExpansion(request: ExpansionRequest): Promise<{ accepted: boolean; reason?: string }>;
-  /** Whether the Gluster volumes can serve (all bricks up, no peer down). */
-  volumesHealth(): Promise<{ healthy: boolean; reason?: string }>;
+  /**
+   * Whether the Gluster volumes can serve (every brick up, every peer
+   * connected, no split-brain), from the last health read: 'unknown' when
+   * there is none recent enough to trust either way (or no storage tier).
+   */
+  volumesHealth(): Promise<VolumesHealth>;
 }
 
 export interface StoragePeerStatus {

@@ -117,7 +117,10 @@ async function gatherSnapshot(
   if (role === 'cpu-high') {
     const health = await deps.storage.volumesHealth();
     snapshot = { ...snapshot, storageHealthy: health };
-    if (health.healthy && health.reason) notes.push(health.reason);
+    // Unknown health does not hold a scale-out back (a monitor that stopped must not freeze capacity under load, and a new
+    // node's launch mounts the volumes itself and is abandoned if they cannot serve); the decision says so.
+    if (health.healthy === 'unknown') notes.push(`storage health unknown (${health.reason ?? 'no reason given'}): not held against the scale-out`);
+    else if (health.healthy && health.reason) notes.push(health.reason);
   }
   if (role === 'disk-high' && deps.storage.deployed === false) notes.push('storage tier not deployed in this stage: expansion cannot start');
   return { signal: current, snapshot, notes, alarmFound };

@@ -21,6 +21,7 @@ import { parseWatchConfig, type WatchConfig } from '../config/watch';
 import { METRICS_NAMESPACE, METRICS_SERVICE } from '../core/scaling/metric-names';
 import type { AlarmDeps } from './alarm';
 import type { MetricsSink } from '../ports/metrics';
+import type { MetricName } from '../core/scaling/metric-names';
 import type { StorageExpansionPort } from '../ports/storage';
 import { storageNotDeployed } from './storage-not-deployed';
 import { createStorageExpansion } from './storage/invoke';
@@ -67,11 +68,15 @@ export function buildLifecycleDeps(config: Config = parseConfig(), runtime: Lamb
 /**
  * Our own metrics as embedded metric format log lines (Powertools), in the
  * PydioAutoscaler namespace with the default `service` dimension. Counts add
- * up within an invocation; `flush` writes them (nothing when none were counted).
+ * up within an invocation; gauges are grouped by their extra dimensions, one
+ * EMF document per group (an EMF document's dimensions apply to every metric
+ * in it); `flush` writes them (nothing when none were counted).
  */
 export function createEmfMetrics(): MetricsSink {
-  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  const make = () => new Metrics({ namespace: METRICS_NAMESPACE, serviceName: METRICS_SERVICE });
+  const metrics = make();
   let pending = 0;
+  const gauges = new Map<string, { dimensions: Readonly<Record<string, string>>; values: Array<[MetricName, number]> }>();
   return {
     count(name, value) {
       metrics.addMetric(name, MetricUnit.Count, value);
@@ -81,10 +86,22 @@ export function createEmfMetrics(): MetricsSink {
       metrics.addMetric(name, MetricUnit.Seconds, value);
       pending += 1;
     },
+    gauge(name, value, dimensions = {}) {
+      const key = JSON.stringify(Object.entries(dimensions).sort());
+      const group = gauges.get(key) ?? { dimensions, values: [] };
+      group.values.push([name, value]);
+      gauges.set(key, group);
+    },
     flush() {
-      if (pending === 0) return;
-      metrics.publishStoredMetrics();
+      if (pending > 0) metrics.publishStoredMetrics();
       pending = 0;
+      for (const { dimensions, values } of gauges.values()) {
+        const group = make();
+        for (const [dimension, dimensionValue] of Object.entries(dimensions)) group.addDimension(dimension, dimensionValue);
+        for (const [name, value] of values) group.addMetric(name, MetricUnit.Count, value);
+        group.publishStoredMetrics();
+      }
+      gauges.clear();
     },
   };
 }
@@ -95,7 +112,7 @@ export function buildAlarmDeps(config: ScalingConfig = parseScalingConfig(), run
   const queue = createQueuePort(createSqsClient(), opts);
   // Without a storage tier: refuses expansions, health unknown (storageNotDeployed in ports.ts).
   const storage: StorageExpansionPort = config.storageQueueUrl
-    ? createStorageExpansion({ stage: config.stage, queueUrl: config.storageQueueUrl, ssm: createSsmPort(createSsmClient(), opts), queue, log: logger, now: () => new Date() })
+    ? createStorageExpansion({ stage: config.stage, queueUrl: config.storageQueueUrl, healthMaxAgeSeconds: config.storageHealthMaxAgeSeconds, ssm: createSsmPort(createSsmClient(), opts), queue, log: logger, now: () => new Date() })
     : storageNotDeployed;
   return {
     config,
@@ -142,6 +159,7 @@ export function buildStorageDeps({ config, storage, ec2: endpoint }: StorageFunc
     coordination: createCoordinationPort(createDynamoDbClient(), config.coordinationTable, opts),
     notifier: createNotifierPort(createSnsClient(), config.topicArn, opts, noticeContext(config, runtime)),
     queue: createQueuePort(createSqsClient(), opts),
+    metrics: createEmfMetrics(),
     log: logger,
     now: () => new Date(),
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),

@@ -6,13 +6,13 @@ export const STORAGE_HEALTH_UNKNOWN = 'storage health unknown: storage tier not 
 /**
  * The storage ports of a stage without a storage tier (no STORAGE_QUEUE_URL for
  * the alarm function, no STORAGE_ASG_NAME for the status function; wired in
- * lib/usecases/context.ts): refuses every expansion and reports the volumes as
- * healthy-but-unknown, so a CPU scale-out is not blocked by a tier that does
- * not exist. The decision message says so.
+ * lib/usecases/context.ts): refuses every expansion and reports the volumes'
+ * health as unknown, which does not block a CPU scale-out (a tier that does
+ * not exist cannot be unhealthy). The decision message says so.
  */
 export const storageNotDeployed: StorageExpansionPort & StorageStatusPort & { readonly deployed: false } = {
   deployed: false,
   requestExpansion: async () => ({ accepted: false, reason: STORAGE_NOT_DEPLOYED }),
-  volumesHealth: async () => ({ healthy: true, reason: STORAGE_HEALTH_UNKNOWN }),
+  volumesHealth: async () => ({ healthy: 'unknown', reason: STORAGE_HEALTH_UNKNOWN }),
   describeStorage: async () => ({ available: false, reason: 'storage status is not deployed in this stage (no storage group)' }),
 };

@@ -10,6 +10,7 @@ import { healthName, WATCH_RUN_KEY, WATCH_STATE_KEY } from '../core/records';
 import { decideWatch, settleAction, type ActionOutcome, type WatchAction } from '../core/watch/decide';
 import { actionKey } from '../core/watch/lost-events';
 import { buildRedriveEvent, type WatchTrigger } from '../core/watch/messages';
+import { encodeHealthCheck } from '../core/storage/health-check';
 import { clusterWideNotice, heldBackNotice, recoveredNotice, redrivenNotice, replacingNotice } from '../core/watch/notices';
 import { WAIT_STATES, type WatchedGroup, type WatchSnapshot } from '../core/watch/snapshot';
 import { decodeWatchState, encodeWatchState, stateTtlSeconds, type WatchState } from '../core/watch/state';
@@ -213,8 +214,11 @@ export async function runWatch(deps: WatchDeps, trigger: WatchTrigger, runId: st
     return { outcome: 'skipped', reason: 'another run is at work', actions: [], notes: [] };
   }
   try {
-    // No Gluster health read is asked of the storage function yet: its health flow is not in this
-    // version, and the storage function would refuse the request as a malformed message each period.
+    if (config.storageQueueUrl) {
+      // The storage function's health flow reads, publishes and records it (lib/usecases/storage/health-flow.ts).
+      await deps.queue.send(config.storageQueueUrl, encodeHealthCheck(now), 0);
+      log.info('watch: Gluster health read requested from the storage function');
+    }
     const { snapshot, groups } = await readSnapshot(deps, now);
     const previous = await readState(deps);
     const decision = decideWatch(snapshot, previous, config.watch, now);

@@ -17,7 +17,8 @@ set -o errexit -o nounset -o pipefail
 # does (test/unit/core/storage/gluster-actions.test.ts runs each action and compares),
 # and runs `gluster --mode=script --xml ...`; the XML goes to stdout for the caller to
 # parse. No eval, no string pasted into a command line. Idempotent where Gluster
-# allows: volume-create of an existing volume and volume-start of a started one exit 0,
+# allows: volume-create of an existing volume and volume-start of a started one exit 0
+# (volume-start-force is run on a started volume on purpose: it starts its dead bricks),
 # and so does peer-detach of a peer no longer in the pool. peer-detach refuses a peer
 # that a volume still names in a brick (gluster would too; this says so first).
 
@@ -41,7 +42,7 @@ for name in Action Volume Replica Bricks Force; do
 done
 action=${SSM_Action-} volume=${SSM_Volume-} replica=${SSM_Replica-} force=${SSM_Force-} peer=${SSM_Peer-}
 case $action in
-  volume-create | volume-start | add-brick | rebalance-start | rebalance-status | replace-brick | heal-full | remove-brick-start | remove-brick-status | remove-brick-commit | peer-detach) ;;
+  volume-create | volume-start | volume-start-force | add-brick | rebalance-start | rebalance-status | replace-brick | heal-full | remove-brick-start | remove-brick-status | remove-brick-commit | peer-detach) ;;
   *) die "SSM_Action '$action' is not one of the allowed actions" ;;
 esac
 if [[ $action == peer-detach ]]; then
@@ -81,6 +82,8 @@ case $action in
     ((replica > 0)) || die "volume-create needs SSM_Replica"
     args=(volume create "$volume" "${replica_args[@]}" "${bricks[@]}" "${force_args[@]}") ;;
   volume-start) no_bricks; args=(volume start "$volume") ;;
+  # Starts the bricks of a started volume that are not running; running ones are left alone.
+  volume-start-force) no_bricks; args=(volume start "$volume" force) ;;
   add-brick) needs_bricks; args=(volume add-brick "$volume" "${replica_args[@]}" "${bricks[@]}" "${force_args[@]}") ;;
   rebalance-start) no_bricks; args=(volume rebalance "$volume" start) ;;
   rebalance-status) no_bricks; args=(volume rebalance "$volume" status) ;;

@@ -10,7 +10,10 @@ set -o errexit -o nounset -o pipefail
 # The bundle: XML documents of `gluster --mode=script --xml ...`, each after a
 # marker line `### gluster-status <section> [<volume>] rc=<exit> ###` (parsed by
 # lib/core/storage/gluster-parse.ts parseStatusBundle): pool-list, volume-info, then
-# per started volume volume-status-detail, rebalance-status, heal-info-summary;
+# per started volume volume-status-detail, rebalance-status, heal-info-summary, and
+# heal-info-split-brain when that summary counts split-brain entries (the files in
+# split-brain with their paths, at most SPLIT_BRAIN_FILES per brick: the
+# numberOfEntries of each brick still counts them all; nothing is resolved);
 # last the line `### gluster-status end ###`, so a bundle that was cut shows it.
 # Volumes that do not exist (yet) or are not started get no per-volume sections.
 # Run Command keeps only the first 24,000 characters of stdout, which the plain
@@ -40,6 +43,8 @@ read_id=${SSM_ReadId:-manual}
 [[ $read_id =~ ^[A-Za-z0-9-]{1,64}$ ]] || die "SSM_ReadId must be 1 to 64 letters, digits or '-', got '$read_id'"
 # Each step's stdout is kept up to 24,000 characters; a part stays well under it.
 PART_CHARS=20000
+# SPLIT_BRAIN_FILES_PER_BRICK of lib/core/storage/split-brain.ts (a unit test holds them equal).
+SPLIT_BRAIN_FILES=50
 STATUS_DIR=${GLUSTER_STATUS_DIR:-/run/pydio-autoscaler/gluster-status}
 
 # section <name> [<volume>] -- <gluster args...>: marker, then the XML (whatever the exit status).
@@ -52,8 +57,27 @@ section() {
   out=$(gluster --mode=script --xml "$@" 2>/dev/null)
   rc=$?
   set -o errexit
+  if [[ $name == heal-info-split-brain ]]; then out=$(first_files <<<"$out"); fi
   printf '### gluster-status %s%s rc=%s ###\n%s\n' "$name" "$volume" "$rc" "$out"
   return "$rc"
+}
+
+# first_files: the heal info split-brain XML with at most SPLIT_BRAIN_FILES <file> elements
+# per brick. glfsheal writes each <file> from its own line; a path's newline would continue it,
+# and a path cannot hold a literal </file> (the XML writer escapes it), so an element dropped
+# is every line from its start to the line that closes it.
+first_files() {
+  awk -v max="$SPLIT_BRAIN_FILES" '
+    /<brick[ >]/ { n = 0 }
+    !skip && /^[[:space:]]*<file[ >]/ {
+      n++
+      if (n > max) {
+        if (index($0, "</file>") == 0 && $0 !~ /\/>[[:space:]]*$/) skip = 1
+        next
+      }
+    }
+    skip { if (index($0, "</file>") > 0) skip = 0; next }
+    { print }'
 }
 
 bundle=$(mktemp)
@@ -72,7 +96,12 @@ trap 'rm -f "$bundle"' EXIT
     fi
     section volume-status-detail "$v" -- volume status "$v" detail || true
     section rebalance-status "$v" -- volume rebalance "$v" status || true
-    section heal-info-summary "$v" -- volume heal "$v" info summary || true
+    summary=$(section heal-info-summary "$v" -- volume heal "$v" info summary) || true
+    printf '%s\n' "$summary"
+    if grep -Eq '<numberOfEntriesInSplitBrain>[1-9]' <<<"$summary"; then
+      log "volume $v has entries in split-brain: listing them (reported, never resolved here)"
+      section heal-info-split-brain "$v" -- volume heal "$v" info split-brain || true
+    fi
   done
   printf '### gluster-status end ###\n'
 } >"$bundle"

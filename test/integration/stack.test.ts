@@ -639,6 +639,28 @@ describe('alarm-driven scaling', () => {
     });
   });
 
+  it.each([
+    ['GlusterBricksOfflineAlarm', 'gluster-bricks-offline', 'GlusterBricksOffline', true],
+    ['GlusterSplitBrainAlarm', 'gluster-split-brain', 'GlusterSplitBrainEntries', false],
+    ['GlusterPeersDisconnectedAlarm', 'gluster-peers-disconnected', 'GlusterPeersDisconnected', false],
+  ])('Gluster health alarm %s: on the pool-wide series the storage function publishes, > 0, told to ops both ways; only with a storage group', (logicalId, suffix, metric, toldWhenSilent) => {
+    expect(resources[logicalId]).toMatchObject({
+      Condition: 'HasStorageGroup',
+      Properties: {
+        AlarmName: `pydio-autoscaler-dev-${suffix}`, Namespace: 'PydioAutoscaler', MetricName: metric,
+        Dimensions: [{ Name: 'service', Value: 'pydio-autoscaler' }],
+        Statistic: 'Maximum', Period: 60, EvaluationPeriods: 1, Threshold: 0, ComparisonOperator: 'GreaterThanThreshold',
+        // No datapoint at all is no health read: INSUFFICIENT_DATA, not OK and not ALARM.
+        TreatMissingData: 'missing',
+        AlarmActions: [{ Ref: 'NotificationsTopic' }],
+        OKActions: [{ Ref: 'NotificationsTopic' }],
+      },
+    });
+    expect(resources[logicalId].Properties.InsufficientDataActions).toEqual(toldWhenSilent ? [{ Ref: 'NotificationsTopic' }] : undefined);
+    expect(deployed[logicalId]).toBeUndefined();
+    expect(storageDeployed[logicalId]).toBeDefined();
+  });
+
   it('routes state changes of our three alarms only, to DecisionQueue, and only that rule may send', () => {
     expect(resources.AlarmStateRule.Properties.EventPattern).toEqual({
       source: ['aws.cloudwatch'],
@@ -693,10 +715,13 @@ describe('alarm-driven scaling', () => {
     });
     const dashboard = JSON.parse(resolved);
     const metrics = JSON.stringify(dashboard.widgets.map((w: Json) => w.properties.metrics));
-    for (const needle of ['CPUUtilization', 'HealthyHostCount', 'disk_used_percent', 'GlusterBricksOffline', 'ScaleOut', 'ScaleIn', 'LifecycleDurationSeconds', 'LifecycleFailures']) {
+    for (const needle of ['CPUUtilization', 'HealthyHostCount', 'disk_used_percent', 'GlusterBricksOffline', 'GlusterPeersDisconnected', 'GlusterHealEntries', 'GlusterSplitBrainEntries', 'ScaleOut', 'ScaleIn', 'LifecycleDurationSeconds', 'LifecycleFailures']) {
       expect(metrics).toContain(needle);
     }
     expect(metrics).toContain('PydioAutoscaler');
+    // The per-volume Gluster series name the stage's volumes, as the storage function's Volume dimension does.
+    expect(metrics).toContain('"GlusterBricksOffline","service","pydio-autoscaler","Volume","pydio-data"');
+    expect(metrics).toContain('"GlusterHealEntries","service","pydio-autoscaler","Volume","pydio-config"');
   });
 
   it('exports the decision queue, alarms, dashboard and status function', () => {

@@ -66,7 +66,7 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     const stack = await deployIntoEmulator(front, recorder, packaged, env.targetGroupArn);
     await configureBootAgents(settings, front, storageIds, stack, marks);
     const ops = await subscribeOpsReader(settings, front, stack);
-    const { runner } = teardowns.keep(await startFunctionRunner(settings, front, recorder, packaged, stack));
+    const { runner } = teardowns.keep(await startFunctionRunner(settings, front, recorder, packaged, stack, moto, log));
     const { scheduler } = teardowns.keep(await startScheduler(settings, front, runner, stack, log));
     const { alarms } = teardowns.keep(await startAlarmsIfAsked(settings, { moto, front, hosts, dataPlane, targetGroupArn: env.targetGroupArn, log }));
     const records = openRecords({ front, ops, recording, recorder, scheduler, marks });

@@ -42,6 +42,10 @@ case $name in
     [[ ! -f $S/glusterd-down ]] || { echo "Connection failed. Please check if gluster daemon is operational." >&2; exit 1; }
     args=" $* "
     case $args in
+      *" --xml volume heal "*" info summary "* | *" --xml volume heal "*" info split-brain ")
+        # A captured answer when the test put one there (heal-<summary|split-brain>-<volume>.xml).
+        kind=summary; [[ $args != *" split-brain "* ]] || kind=split-brain
+        if [[ -f $S/heal-$kind-$5.xml ]]; then cat "$S/heal-$kind-$5.xml"; else echo "<cliOutput><opRet>0</opRet><args>$*</args></cliOutput>"; fi ;;
       *" --xml "*)
         echo "<cliOutput><opRet>0</opRet><args>$*</args></cliOutput>"
         # A large answer that hardly compresses (a big pool, in size), different at each call.
@@ -111,6 +115,8 @@ setup() {
   write_storage_fake
   export FSTAB=$ROOT/etc/fstab PROBE_WAIT_SLEEP=0 PROBE_WAIT_TRIES=3 PROBE_RETRY_SLEEP=0
   export GLUSTER_STATUS_DIR=$ROOT/run/pydio-autoscaler/gluster-status
+  # Genuine glusterfs 10.3 answers (test/unit/core/storage/fixtures/README.md).
+  FIXTURES=$REPO_ROOT/test/unit/core/storage/fixtures
   mkdir -p "$ROOT/etc"
   printf '%s\n' '# /etc/fstab' 'UUID=root / ext4 defaults 0 1' >"$FSTAB"
   : >"$FAKE_STATE/pool"
@@ -309,7 +315,20 @@ remove-brick-start|2|$B|no|volume remove-brick pydio-data replica 2 10.0.1.5:/br
 remove-brick-commit|2|$B|no|volume remove-brick pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick commit
 volume-create|2|$B|no|volume create pydio-data replica 2 10.0.1.5:/bricks/pydio-data/brick 10.0.2.6:/bricks/pydio-data/brick
 volume-start|0||no|volume start pydio-data
+volume-start-force|0||no|volume start pydio-data force
 EOF
+}
+
+@test "gluster-command: volume-start-force runs on a started volume (it starts the dead bricks), and takes no bricks" {
+  echo Started >"$FAKE_STATE/vol-pydio-data"
+  cmd_env volume-start-force
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of gluster | grep -- '--xml')" = "gluster --mode=script --xml volume start pydio-data force" ]
+  cmd_env volume-start-force 0 '10.0.1.5:/bricks/pydio-data/brick'
+  run bash "$SCRIPTS/storage-gluster-command.sh"
+  [ "$status" -eq 1 ]
+  [[ $output == *"volume-start-force takes no SSM_Bricks"* ]]
 }
 
 @test "gluster-command: create and start are no-ops on an existing, started volume" {
@@ -434,6 +453,65 @@ EOF
     '### gluster-status heal-info-summary pydio-data rc=0 ###' \
     '### gluster-status end ###')" ]
   [[ $output == *"<args>--mode=script --xml volume heal pydio-data info summary</args>"* ]]
+}
+
+@test "gluster-status: a summary that counts split-brain entries adds the split-brain listing of that volume only, with the captured paths" {
+  echo Started >"$FAKE_STATE/vol-pydio-config"
+  echo Started >"$FAKE_STATE/vol-pydio-data"
+  cp "$FIXTURES/heal-info-summary-split-brain.xml" "$FAKE_STATE/heal-summary-pydio-config.xml"
+  cp "$FIXTURES/heal-info-split-brain.xml" "$FAKE_STATE/heal-split-brain-pydio-config.xml"
+  cp "$FIXTURES/heal-info-summary-clean.xml" "$FAKE_STATE/heal-summary-pydio-data.xml"
+  run env SSM_Volumes=pydio-config,pydio-data SSM_Encoding=plain bash -c "bash '$SCRIPTS/storage-gluster-status.sh' 2>/dev/null"
+  [ "$status" -eq 0 ]
+  [ "$(grep '^### ' <<<"$output")" = "$(printf '%s\n' \
+    '### gluster-status pool-list rc=0 ###' \
+    '### gluster-status volume-info rc=0 ###' \
+    '### gluster-status volume-status-detail pydio-config rc=0 ###' \
+    '### gluster-status rebalance-status pydio-config rc=0 ###' \
+    '### gluster-status heal-info-summary pydio-config rc=0 ###' \
+    '### gluster-status heal-info-split-brain pydio-config rc=0 ###' \
+    '### gluster-status volume-status-detail pydio-data rc=0 ###' \
+    '### gluster-status rebalance-status pydio-data rc=0 ###' \
+    '### gluster-status heal-info-summary pydio-data rc=0 ###' \
+    '### gluster-status end ###')" ]
+  [[ $output == *'<file gfid="d40e3bbc-6d9c-468d-a4ab-5643d091aeb2">/conf/bootstrap.json</file>'* ]]
+  # Listed, never resolved: no split-brain resolution command was run.
+  [ -z "$(calls_of gluster | grep -E 'split-brain (bigger-file|latest-mtime|source-brick)')" ]
+  [ "$(calls_of gluster | grep -c 'info split-brain')" -eq 1 ]
+}
+
+@test "gluster-status: a split-brain listing keeps at most SPLIT_BRAIN_FILES files per brick, whole elements, and every brick's count" {
+  echo Started >"$FAKE_STATE/vol-pydio-data"
+  cp "$FIXTURES/heal-info-summary-split-brain.xml" "$FAKE_STATE/heal-summary-pydio-data.xml"
+  # 120 entries on each of two bricks; one path holds a newline (its element spans two lines).
+  {
+    printf '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n'
+    for b in 1 2; do
+      printf '      <brick hostUuid="u%s">\n        <name>10.0.0.%s:/bricks/pydio-data/brick</name>\n' "$b" "$b"
+      for i in $(seq 1 120); do
+        if ((i == 60)); then
+          printf '        <file gfid="00000000-0000-4000-8000-%012d">/d/two\nlines-%s</file>\n' "$i" "$i"
+        else
+          printf '        <file gfid="00000000-0000-4000-8000-%012d">/d/f-%s &amp; co</file>\n' "$i" "$i"
+        fi
+      done
+      printf '        <status>Connected</status>\n        <numberOfEntries>120</numberOfEntries>\n      </brick>\n'
+    done
+    printf '    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>\n'
+  } >"$FAKE_STATE/heal-split-brain-pydio-data.xml"
+  run env SSM_Volumes=pydio-data SSM_Encoding=plain bash -c "bash '$SCRIPTS/storage-gluster-status.sh' 2>/dev/null"
+  [ "$status" -eq 0 ]
+  listing=$(awk '/^### gluster-status heal-info-split-brain /{on=1; next} /^### /{on=0} on' <<<"$output")
+  limit=$(sed -n 's/^SPLIT_BRAIN_FILES=//p' "$SCRIPTS/storage-gluster-status.sh")
+  [ "$limit" -eq 50 ]
+  [ "$(grep -c '<file ' <<<"$listing")" -eq $((2 * limit)) ]
+  [ "$(grep -c '<numberOfEntries>120</numberOfEntries>' <<<"$listing")" -eq 2 ]
+  # Whole elements only: as many closing tags as opening ones; the two-line path (entry 60) is
+  # dropped whole. (test/unit/core/storage/split-brain.test.ts parses such a listing.)
+  [ "$(grep -c '</file>' <<<"$listing")" -eq $((2 * limit)) ]
+  [ "$(grep -c '</brick>' <<<"$listing")" -eq 2 ]
+  [[ $listing != *"lines-60"* ]]
+  [[ $listing == *'</cliOutput>'* ]]
 }
 
 @test "gluster-status: by default the bundle is printed gzip+base64 on one line between a header (size, SHA-256) and an end line, and decodes to the plain bundle" {

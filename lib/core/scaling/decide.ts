@@ -30,7 +30,12 @@ export interface ScalingSnapshot {
   /** A scaling activity of the group has not ended yet. */
   readonly activityInProgress: boolean;
   readonly now: Date;
-  readonly storageHealthy: { readonly healthy: boolean; readonly reason?: string };
+  /**
+   * The volumes' health from the last health read; 'unknown' (no read recent
+   * enough, or no storage tier) neither blocks nor clears a scale-out: it goes
+   * ahead and the decision says so (alarm.ts notes).
+   */
+  readonly storageHealthy: { readonly healthy: boolean | 'unknown'; readonly reason?: string };
   /** The Gluster volume a disk alarm expands. */
   readonly dataVolume: string;
 }
@@ -189,7 +194,7 @@ export function decideScaling(signal: AlarmSignal, snapshot: ScalingSnapshot, se
     );
   }
 
-  if (!snapshot.storageHealthy.healthy) {
+  if (snapshot.storageHealthy.healthy === false) {
     return withRecheck(
       {
         kind: 'suppressed',

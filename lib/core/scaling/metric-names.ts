@@ -23,8 +23,21 @@ export const METRIC = {
   watchRedriven: 'WatchLostEventsRedriven',
   /** Count: compute nodes the watch marked Unhealthy (the group replaces them). */
   watchMarkedUnhealthy: 'WatchNodesMarkedUnhealthy',
-  /** Gauge: bricks offline across the Gluster volumes (published by the storage tier; 0 = healthy). */
+  /**
+   * Gauges of the storage function's health read, every watch period
+   * (lib/core/storage/health.ts healthGauges): per volume with the dimension
+   * Volume, and pool-wide without it (the alarms' series). 0 = healthy.
+   */
   glusterBricksOffline: 'GlusterBricksOffline',
+  /** Gauge, pool-wide only: peers disconnected, or in-service members absent from the pool. */
+  glusterPeersDisconnected: 'GlusterPeersDisconnected',
+  /** Gauge: entries to heal (per replica set the brick that counts most). */
+  glusterHealEntries: 'GlusterHealEntries',
+  /** Gauge: entries in split-brain (never resolved by the autoscaler). */
+  glusterSplitBrainEntries: 'GlusterSplitBrainEntries',
 } as const;
+
+/** The dimension of the per-volume gauges. */
+export const VOLUME_DIMENSION = 'Volume';
 
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

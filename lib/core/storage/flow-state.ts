@@ -4,6 +4,8 @@ import { flowStart, type FlowFamily, type FlowStateBase, type StepOutcome } from
 import type { LifecycleEvent } from '../lifecycle-event';
 import type { ExpansionPlan, Strategy } from './expand';
 import type { GlusterStep } from './gluster-actions';
+import type { BrickRef } from './health';
+import type { HealthCheckRequest } from './health-check';
 import { GROW_STEPS, type GrowProgress } from './grow';
 import type { ReplacementPlan } from './replace';
 import type { ShrinkPlan } from './shrink';
@@ -14,7 +16,7 @@ import type { WatchOutcome } from './watch';
  * does is in lib/usecases/storage/<flow>-flow.ts. A replacement (taking over a
  * dead member's bricks) is part of a launch, grow in place part of an expansion.
  */
-export type StorageFlowKind = 'storage-launch' | 'storage-terminate' | 'expand' | 'shrink';
+export type StorageFlowKind = 'storage-launch' | 'storage-terminate' | 'expand' | 'shrink' | 'health';
 
 /** A joining member that finds a dead member's bricks in its zone takes them over. */
 export const REPLACE_STEPS = ['replace-bricks', 'await-healed', 'detach-dead-peer'] as const;
@@ -24,6 +26,8 @@ export const STORAGE_STEPS = {
   'storage-terminate': ['inspect', 'complete'],
   expand: ['lock', 'plan', ...GROW_STEPS, 'launch-members', 'await-members', 'add-brick', 'rebalance-start', 'await-rebalanced', 'finish'],
   shrink: ['lock', 'plan', 'remove-brick-start', 'await-migrated', 'remove-brick-commit', 'release-members', 'finish'],
+  // Read-only up to the repair, which alone takes the lock (lib/usecases/storage/health-flow.ts).
+  health: ['read', 'repair', 'finish'],
 } as const satisfies Record<StorageFlowKind, readonly string[]>;
 
 export type StorageStep = (typeof STORAGE_STEPS)[StorageFlowKind][number];
@@ -74,6 +78,10 @@ export interface StorageFlowState extends FlowStateBase {
   readonly lockHeld?: boolean;
   readonly bootstrapClaimed?: boolean;
   readonly lastProgressAt?: string;
+  /** Health flow: the watch's request. */
+  readonly healthCheck?: HealthCheckRequest;
+  /** Health flow: the offline bricks being restarted. */
+  readonly restarting?: readonly BrickRef[];
 }
 
 export type StorageOutcome = StepOutcome<StorageFlowState>;
@@ -93,7 +101,7 @@ export const STORAGE_FLOWS: FlowFamily<StorageFlowState> = {
       throw new MalformedEventError(`${where}: lifecycle event is incomplete`);
     }
     const request = s.request as Partial<StorageRequest> | undefined;
-    if (!lifecycle && typeof request?.volume !== 'string') throw new MalformedEventError(`${where}: request is incomplete`);
+    if (!lifecycle && s.flow !== 'health' && typeof request?.volume !== 'string') throw new MalformedEventError(`${where}: request is incomplete`);
   },
 };
 

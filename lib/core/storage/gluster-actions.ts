@@ -9,6 +9,7 @@
 export const GLUSTER_ACTIONS = [
   'volume-create',
   'volume-start',
+  'volume-start-force',
   'add-brick',
   'rebalance-start',
   'rebalance-status',
@@ -58,6 +59,8 @@ export const GLUSTER_ACTION_SPECS: { readonly [A in GlusterAction]: GlusterActio
     argv: (s) => ['volume', 'create', s.volume, ...replicaArgs(s), ...bricksArgs(s), ...forceArgs(s)],
   },
   'volume-start': { parameters: ['Volume'], argv: (s) => ['volume', 'start', s.volume] },
+  // Starts the bricks of a started volume that are not running (the health flow's brick repair).
+  'volume-start-force': { parameters: ['Volume'], argv: (s) => ['volume', 'start', s.volume, 'force'] },
   'add-brick': {
     parameters: ['Volume', 'Replica', 'Bricks', 'Force'],
     argv: (s) => ['volume', 'add-brick', s.volume, ...replicaArgs(s), ...bricksArgs(s), ...forceArgs(s)],

@@ -1,3 +1,4 @@
+import { parseHealInfoSplitBrain, type SplitBrainInfo } from './split-brain';
 import { BUNDLE_END, unframeStatus } from './status-frame';
 import { MalformedEventError, StepFailedError } from '../../errors';
 import { childrenNamed, child, intOf, numberOf, optionalChild, parseXml, textOf, type XmlElement } from './xml';
@@ -385,13 +386,15 @@ export interface StatusBundle {
   readonly details: Readonly<Record<string, VolumeStatusDetail>>;
   readonly rebalance: Readonly<Record<string, TaskStatus>>;
   readonly heal: Readonly<Record<string, HealSummary>>;
+  /** Only for volumes whose heal summary counted split-brain entries (the script lists them then). */
+  readonly splitBrain: Readonly<Record<string, SplitBrainInfo>>;
 }
 
 export const STATUS_MARKER = /^### gluster-status ([a-z-]+)(?: ([A-Za-z0-9][A-Za-z0-9_-]{0,63}))? rc=([0-9]{1,3}) ###$/;
 
-const SECTIONS = ['pool-list', 'volume-info', 'volume-status-detail', 'rebalance-status', 'heal-info-summary'] as const;
+const SECTIONS = ['pool-list', 'volume-info', 'volume-status-detail', 'rebalance-status', 'heal-info-summary', 'heal-info-split-brain'] as const;
 type Section = (typeof SECTIONS)[number];
-const PER_VOLUME: readonly Section[] = ['volume-status-detail', 'rebalance-status', 'heal-info-summary'];
+const PER_VOLUME: readonly Section[] = ['volume-status-detail', 'rebalance-status', 'heal-info-summary', 'heal-info-split-brain'];
 
 /**
  * Splits the status script's stdout (framed or plain: status-frame.ts) into
@@ -438,5 +441,6 @@ export function parseStatusBundle(stdout: string): StatusBundle {
     details: perVolume('volume-status-detail', parseVolumeStatusDetail),
     rebalance: perVolume('rebalance-status', parseRebalanceStatus),
     heal: perVolume('heal-info-summary', parseHealInfoSummary),
+    splitBrain: perVolume('heal-info-split-brain', parseHealInfoSplitBrain),
   };
 }

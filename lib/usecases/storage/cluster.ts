@@ -2,6 +2,7 @@
 import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../ports/autoscaling';
 import type { CoordinationPort } from '../../ports/coordination';
 import type { InstanceTagPort, VolumePort } from '../../ports/ec2-volumes';
+import type { MetricsSink } from '../../ports/metrics';
 import type { NotifierPort } from '../../ports/sns';
 import type { QueuePort } from '../../ports/sqs';
 import type { ParameterPort, SsmPort } from '../../ports/ssm';
@@ -26,6 +27,8 @@ export interface StorageDeps {
   readonly coordination: CoordinationPort;
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
+  /** Our own metrics (EMF): the health read's Gluster gauges. */
+  readonly metrics: MetricsSink;
   /** EBS volumes, for grow in place only (built when STORAGE_GROW_IN_PLACE is not off). */
   readonly volumes?: VolumePort;
   /** Instance tags (the member's state, for ops in the EC2 console); absent: members are not tagged. */
@@ -63,6 +66,8 @@ export async function readMembers(deps: StorageDeps): Promise<MemberRecord[]> {
 export interface GroupView {
   readonly capacity: ClusterSnapshot['group'];
   readonly instances: GroupInstance[];
+  /** Instances whose SSM agent is Online. */
+  readonly online: ReadonlySet<string>;
 }
 
 /** The storage group with each instance's private IP (from the SSM agent); instances without one are left out. */
@@ -79,6 +84,7 @@ export async function describeStorageGroup(deps: StorageDeps): Promise<GroupView
   return {
     capacity: { name: group.name, min: group.minSize, max: group.maxSize, desired: group.desiredCapacity, zones: group.availabilityZones },
     instances,
+    online: new Set(agents.filter((a) => a.online).map((a) => a.instanceId)),
   };
 }
 

@@ -16,6 +16,8 @@ import { claimAction, runFlow, type FlowDriver, type MessageOutcome } from '../f
 import { parseJsonBody, rejectMalformed } from '../intake';
 import type { StorageDeps } from './cluster';
 import { EXPAND } from './expand-flow';
+import { HEALTH, recordUnreadable, repairFailed } from './health-flow';
+import { isHealthCheckMessage, parseHealthCheck, type HealthCheckRequest } from '../../core/storage/health-check';
 import { STORAGE_LAUNCH } from './launch-flow';
 import { keepLock, releaseLock } from './lock';
 import * as notices from '../../core/storage/notices';
@@ -32,7 +34,7 @@ function operationOf(state: StorageFlowState): storageMessages.StorageOperation 
 /** The storage flows as the engine runs them: their tables, the lock they hold, what a failure tells. */
 const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
   family: STORAGE_FLOWS,
-  tables: { 'storage-launch': STORAGE_LAUNCH, 'storage-terminate': STORAGE_TERMINATE, expand: EXPAND, shrink: SHRINK },
+  tables: { 'storage-launch': STORAGE_LAUNCH, 'storage-terminate': STORAGE_TERMINATE, expand: EXPAND, shrink: SHRINK, health: HEALTH },
   queueUrl: (deps) => deps.storage.queueUrl,
   logKeys,
   claimKey: storageClaimKey,
@@ -52,7 +54,12 @@ const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
   },
   async failed(state, reason, output, result, deps) {
     const { stage } = deps.config;
-    if (state.event) {
+    if (state.flow === 'health') {
+      // A read that failed is health unknown (told once); a repair that failed is told per brick.
+      const said = output?.split('\n').map((l) => l.trim()).filter((l) => l !== '').at(-1);
+      if (state.step === 'read') await recordUnreadable(deps, `${state.via ? `on ${state.via.instanceId}: ` : ''}${reason}${said ? ` (${said})` : ''}`, state.via?.instanceId);
+      else await repairFailed(deps, state, reason);
+    } else if (state.event) {
       await deps.notifier.publish(notices.memberFailed(stage, state.event.instanceId, state.step, reason, result ?? 'CONTINUE', output));
       if (state.replacement || state.lockHeld) {
         const volume = [...new Set(state.replacement?.plan.bricks.map((b) => b.volume) ?? [])].join(', ') || 'storage';
@@ -71,8 +78,8 @@ const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
 
 /**
  * One message of the StorageQueue: a storage-group lifecycle event, an
- * expansion/shrink request (alarm function or manual invoke), or the
- * continuation of a storage flow. Transient AWS errors are thrown so the
+ * expansion/shrink request (alarm function or manual invoke), a health
+ * check (the watch, every period), or the continuation of a storage flow. Transient AWS errors are thrown so the
  * queue re-delivers the message.
  */
 export async function handleStorageMessage(message: QueueMessage, deps: StorageDeps): Promise<MessageOutcome> {
@@ -92,6 +99,18 @@ export async function handleStorageMessage(message: QueueMessage, deps: StorageD
     }
     deps.log.info('continuing storage flow', logKeys(state));
     return runFlow(STORAGE, deps, state, true);
+  }
+
+  if (isHealthCheckMessage(parsed)) {
+    let healthCheck: HealthCheckRequest;
+    try {
+      healthCheck = parseHealthCheck(parsed);
+    } catch (error) {
+      return reject(deps, error, message.body);
+    }
+    const state = startStorageFlow('health', message.messageId, deps.now(), { healthCheck });
+    deps.log.info('gluster health check requested', { ...logKeys(state), requestedAt: healthCheck.requestedAt });
+    return runFlow(STORAGE, deps, state, false);
   }
 
   if (isStorageRequestMessage(parsed)) {

@@ -94,11 +94,10 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
 /** The alarm side's view of the storage tier: StorageExpansionPort of lib/ports/storage.ts. */
 export type StorageExpansion = StorageExpansionPort;
 
-/** Recorded health older than this is not trusted (the flow re-checks anyway). */
-const HEALTH_MAX_AGE_SECONDS = 3600;
-
 export interface StorageExpansionDeps {
   readonly stage: string;
+  /** A health record older than this is trusted neither as healthy nor as unhealthy (STORAGE_HEALTH_MAX_AGE_SECONDS). */
+  readonly healthMaxAgeSeconds: number;
   /** STORAGE_QUEUE_URL: where the storage function reads its requests. */
   readonly queueUrl: string;
   readonly ssm: Pick<ParameterPort, 'getParameter'>;
@@ -124,18 +123,20 @@ export function createStorageExpansion(deps: StorageExpansionDeps): StorageExpan
     },
     async volumesHealth() {
       const raw = await deps.ssm.getParameter(healthName(deps.stage));
-      // Unknown or old health does not block a request: the expand flow checks every guard rail on a fresh status.
-      if (raw === undefined) return { healthy: true, reason: 'no storage status recorded yet; the expansion flow checks the volumes itself' };
+      // Unknown health neither blocks nor clears: the caller decides (a scale-out goes ahead, saying so); an expansion checks every guard rail on a fresh read anyway.
+      if (raw === undefined) return { healthy: 'unknown', reason: 'no Gluster health recorded yet (the storage function records one at every health read)' };
       let record: Partial<HealthRecord>;
       try {
         record = JSON.parse(raw) as Partial<HealthRecord>;
       } catch {
-        return { healthy: false, reason: 'the recorded storage status is unreadable' };
+        return { healthy: 'unknown', reason: 'the recorded Gluster health is unreadable' };
       }
       const at = typeof record.at === 'string' ? Date.parse(record.at) : NaN;
-      if (!Number.isFinite(at) || typeof record.healthy !== 'boolean') return { healthy: false, reason: 'the recorded storage status is incomplete' };
-      const age = (deps.now().getTime() - at) / 1000;
-      if (age > HEALTH_MAX_AGE_SECONDS) return { healthy: true, reason: `the recorded storage status is ${Math.round(age / 60)} minutes old; the expansion flow checks the volumes itself` };
+      if (!Number.isFinite(at) || typeof record.healthy !== 'boolean') return { healthy: 'unknown', reason: 'the recorded Gluster health is incomplete' };
+      const age = Math.max(0, (deps.now().getTime() - at) / 1000);
+      if (age > deps.healthMaxAgeSeconds) {
+        return { healthy: 'unknown', reason: `the last Gluster health read is ${Math.round(age)}s old, more than the ${deps.healthMaxAgeSeconds}s it is trusted for (STORAGE_HEALTH_MAX_AGE_SECONDS)` };
+      }
       return record.healthy ? { healthy: true } : { healthy: false, reason: record.reason ?? 'unhealthy' };
     },
   };

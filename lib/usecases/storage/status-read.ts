@@ -1,9 +1,8 @@
 /** A Gluster status read as a storage step: storage-gluster-status run on a member, read whole, joined with the group, recorded. */
 import { randomUUID } from 'node:crypto';
-import { healthName, summaryName, type HealthRecord } from '../../core/records';
+import { summaryName } from '../../core/records';
 import type { Node, StorageFlowState, StorageOutcome } from '../../core/storage/flow-state';
 import { parseStatusBundle, type StatusBundle } from '../../core/storage/gluster-parse';
-import { clusterGuard } from '../../core/storage/guards';
 import { buildClusterSnapshot, type ClusterSnapshot } from '../../core/storage/snapshot';
 import { continuesInNextPart, STATUS_STEPS } from '../../core/storage/status-frame';
 import { StepFailedError } from '../../errors';
@@ -54,22 +53,20 @@ export async function snapshotFromStatus(deps: StorageDeps, stdout: string, on: 
   const group = await describeStorageGroup(deps);
   // The member that answered may be the launching node, still outside InService: it is in the group anyway.
   const snapshot = buildClusterSnapshot(group.capacity, group.instances, bundle, on.host);
-  await recordHealth(deps, snapshot);
+  await recordSummary(deps, snapshot);
   return { kind: 'snapshot', snapshot, bundle, group };
 }
 
-async function recordHealth(deps: StorageDeps, snapshot: ClusterSnapshot): Promise<void> {
-  const refusal = clusterGuard(snapshot, undefined);
-  const missing = deps.storage.volumes.filter((v) => !snapshot.volumes.some((s) => s.name === v));
-  const reason = refusal?.reason ?? (missing.length ? `volume${missing.length > 1 ? 's' : ''} ${missing.join(', ')} not created yet` : undefined);
-  const now = deps.now();
-  const record: HealthRecord = { healthy: reason === undefined, ...(reason ? { reason } : {}), at: now.toISOString() };
+/**
+ * What the status function shows (peers, volumes, bricks, rebalance/heal),
+ * read-only there. The health record is the health flow's alone
+ * (health-flow.ts): one writer keeps its told state exact.
+ */
+async function recordSummary(deps: StorageDeps, snapshot: ClusterSnapshot): Promise<void> {
   try {
-    await deps.ssm.putParameter(healthName(deps.config.stage), JSON.stringify(record));
-    // What the status function shows (peers, volumes, bricks, rebalance/heal), read-only there.
-    await deps.ssm.putParameter(summaryName(deps.config.stage), encodeSummary(summarizeSnapshot(snapshot, now)));
+    await deps.ssm.putParameter(summaryName(deps.config.stage), encodeSummary(summarizeSnapshot(snapshot, deps.now())));
   } catch (error) {
-    // The records only inform the alarm side and the status; the operation goes on.
-    deps.log.warn('could not record the storage health and status summary', { error });
+    // The summary only informs the status; the operation goes on.
+    deps.log.warn('could not record the storage status summary', { error });
   }
 }

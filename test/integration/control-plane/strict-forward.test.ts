@@ -4,7 +4,9 @@
  * catalogue entries) and AWS refuses, with AWS's error code; the same request
  * within the limit still reaches moto.
  */
-import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand, PutMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { clientConfig } from '../../sandbox/control-plane/aws-setup';
+import { exactStatistics } from '../../sandbox/control-plane/metric-statistics';
 import { CreateTagsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
 import { EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
@@ -96,6 +98,27 @@ test('CloudWatch: DescribeAlarms with 101 names, and GetMetricStatistics over 1,
   await expect(cw.send(query(1441 * 60, 60))).rejects.toMatchObject({ name: 'InvalidParameterCombinationException' });
   await expect(cw.send(query(600, 45))).rejects.toMatchObject({ name: 'InvalidParameterValueException' });
   await expect(cw.send(query(1440 * 60, 60))).resolves.toMatchObject({ Datapoints: [] });
+});
+
+test('CloudWatch GetMetricStatistics reads the metric with exactly the dimensions asked (moto alone mixes in every metric that has them)', async () => {
+  const cw = new CloudWatchClient(h.config);
+  const direct = new CloudWatchClient(clientConfig(moto.url));
+  const at = new Date(Math.floor(Date.now() / 60_000) * 60_000 - 120_000);
+  const service = { Name: 'service', Value: 'pydio-autoscaler' };
+  // The storage function's two series: per volume, and pool-wide (the alarm's), published separately.
+  await cw.send(new PutMetricDataCommand({ Namespace: 'PydioAutoscaler', MetricData: [
+    { MetricName: 'GlusterBricksOffline', Dimensions: [service, { Name: 'Volume', Value: 'pydio-data' }], Timestamp: at, Value: 1, Unit: 'Count' },
+    { MetricName: 'GlusterBricksOffline', Dimensions: [service], Timestamp: new Date(at.getTime() + 1000), Value: 0, Unit: 'Count' },
+  ] }));
+  const query = (dimensions: Array<{ Name: string; Value: string }>) => ({ Namespace: 'PydioAutoscaler', MetricName: 'GlusterBricksOffline', Dimensions: dimensions, StartTime: at, EndTime: new Date(at.getTime() + 60_000), Period: 60, Statistics: ['Maximum', 'SampleCount'] as const });
+  // moto by itself: the pool-wide query also counts the per-volume datapoint.
+  await expect(direct.send(new GetMetricStatisticsCommand({ ...query([service]), Statistics: ['Maximum', 'SampleCount'] }))).resolves.toMatchObject({ Datapoints: [expect.objectContaining({ Maximum: 1, SampleCount: 2 })] });
+  // Through the front, as CloudWatch: only the metric published with exactly {service}.
+  await expect(cw.send(new GetMetricStatisticsCommand({ ...query([service]), Statistics: ['Maximum', 'SampleCount'] }))).resolves.toMatchObject({ Datapoints: [expect.objectContaining({ Maximum: 0, SampleCount: 1 })] });
+  await expect(cw.send(new GetMetricStatisticsCommand({ ...query([service, { Name: 'Volume', Value: 'pydio-data' }]), Statistics: ['Maximum'] }))).resolves.toMatchObject({ Datapoints: [expect.objectContaining({ Maximum: 1 })] });
+  await expect(cw.send(new GetMetricStatisticsCommand({ ...query([service, { Name: 'Volume', Value: 'pydio-config' }]), Statistics: ['Maximum'] }))).resolves.toMatchObject({ Datapoints: [] });
+  // The helper the alarm evaluator reads with, straight on moto.
+  await expect(exactStatistics(direct, { ...query([service]), Statistics: ['Maximum', 'SampleCount'] })).resolves.toEqual([expect.objectContaining({ Maximum: 0, SampleCount: 1 })]);
 });
 
 test('SQS: a retention of 14 days and a second, or a visibility timeout over 12 hours, is InvalidAttributeValue; the stack values pass', async () => {

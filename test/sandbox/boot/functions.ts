@@ -1,5 +1,7 @@
 /** Boot phases that run the stack's code and feed it: the Lambda runner, and (alarms option) the metrics agent and alarm evaluator. */
 import { startAlarms, type SandboxAlarms } from '../alarms';
+import { clientConfig } from '../control-plane/aws-setup';
+import { EmfExtractor } from '../control-plane/emf-extraction';
 import type { Logger } from '../control-plane/front';
 import type { MotoServer } from '../control-plane/moto';
 import type { HaproxyDataPlane, NamespaceHosts } from '../hosts';
@@ -14,13 +16,18 @@ import type { Started } from './teardown';
 
 /**
  * Phase "Lambda runner": the REAL bundled handlers, invoked by their event source mappings, calling AWS
- * through the recorder; their lines go to CloudWatch Logs as Lambda puts them, and the front's Lambda
- * Invoke API runs them (the operator CLI, `aws lambda invoke`, `sls invoke`).
+ * through the recorder; their lines go to CloudWatch Logs as Lambda puts them, their EMF lines are extracted
+ * into the emulator's CloudWatch as CloudWatch Logs extracts them, and the front's Lambda Invoke API runs them
+ * (the operator CLI, `aws lambda invoke`, `sls invoke`).
  */
-export async function startFunctionRunner(settings: SandboxSettings, front: Front, recorder: Recorder, packaged: PackagedStack, stack: DeployedStack): Promise<Started & { runner: LambdaRunner }> {
-  const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: front.endpoint, logFile: settings.logFile, shipLogs: true });
+export async function startFunctionRunner(settings: SandboxSettings, front: Front, recorder: Recorder, packaged: PackagedStack, stack: DeployedStack, moto: MotoServer, log: Logger): Promise<Started & { runner: LambdaRunner; emf: EmfExtractor }> {
+  const emf = new EmfExtractor({ clientConfig: clientConfig(moto.url), log });
+  const runner = await LambdaRunner.start({
+    packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: front.endpoint, logFile: settings.logFile, shipLogs: true,
+    onStdoutLine: (functionKey, line) => emf.take(functionKey, line),
+  });
   front.cp.attachFunctions(runner);
-  return { runner, teardowns: [{ what: 'lambda runner', stop: () => runner.stop() }] };
+  return { runner, emf, teardowns: [{ what: 'lambda runner', stop: async () => { await runner.stop(); await emf.drain(); } }] };
 }
 
 /** Phase "scheduler": the stack's scheduled rules (the watch's) invoke their functions at their rate, on the compressed clock when asked. */

@@ -11,10 +11,10 @@
  *
  * `evaluateAlarm` is the pure decision (no I/O, no clock of its own).
  */
+import { exactStatistics } from './metric-statistics';
 import {
   CloudWatchClient,
   DescribeAlarmsCommand,
-  GetMetricStatisticsCommand,
   SetAlarmStateCommand,
   type MetricAlarm,
   type Statistic,
@@ -321,21 +321,21 @@ export class AlarmEvaluator {
     return made;
   }
 
-  /** The statistic of each of the alarm's last N complete periods (one query per period: moto aligns buckets to the first datapoint). */
+  /** The statistic of each of the alarm's last N complete periods (one query per period, its bucket starting at the period). */
   private async readPeriods(alarm: MetricAlarm, rule: AlarmRule, queryTime: number): Promise<PeriodValue[]> {
     const periods: PeriodValue[] = [];
     for (const start of completePeriods(queryTime, rule.period, rule.evaluationPeriods)) {
-      const out = await this.cw.send(
-        new GetMetricStatisticsCommand({
-          Namespace: alarm.Namespace,
-          MetricName: alarm.MetricName,
-          Dimensions: alarm.Dimensions ?? [],
-          StartTime: new Date(start),
-          EndTime: new Date(start + rule.period * 1000),
-          Period: rule.period,
-          Statistics: [rule.statistic as Statistic, 'SampleCount'],
-        }),
-      );
+      // Exactly the alarm's dimensions, as CloudWatch reads them (moto's own GetMetricStatistics would mix in every metric that has them).
+      const datapoints = await exactStatistics(this.cw, {
+        Namespace: alarm.Namespace ?? '',
+        MetricName: alarm.MetricName ?? '',
+        Dimensions: alarm.Dimensions ?? [],
+        StartTime: new Date(start),
+        EndTime: new Date(start + rule.period * 1000),
+        Period: rule.period,
+        Statistics: [rule.statistic as Statistic, 'SampleCount'],
+      });
+      const out = { Datapoints: datapoints };
       const point = (out.Datapoints ?? [])[0];
       const value = point === undefined ? undefined : (point[rule.statistic as 'Average'] as number | undefined);
       periods.push({ start, ...(value !== undefined && Number.isFinite(value) ? { value } : {}), ...(point?.SampleCount !== undefined ? { sampleCount: point.SampleCount } : {}) });

@@ -20,7 +20,10 @@ import { pageFilterLogEvents } from './log-pages';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
 import { ScalingActivities } from './scaling-activities';
+import { randomUUID } from 'node:crypto';
 import { forwardBody, forwardRefusal, forwardRewrite } from './strict-forward';
+import { exactStatistics } from './metric-statistics';
+import { CloudWatchClient, type Dimension, type Statistic } from '@aws-sdk/client-cloudwatch';
 import { VolumeModifications, type ModificationTimeline } from './volume-modifications';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
@@ -203,6 +206,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   // ModifyVolume: the volume's size and attachment, read from moto with the SDK's own EC2 client,
   // never the product's EC2 adapter (lib/aws/ec2-volumes.ts), which this front exists to check.
   const motoEc2 = new EC2Client(motoClients);
+  const motoCloudWatch = new CloudWatchClient(motoClients);
   const volumeModifications = new VolumeModifications(options.volumeModificationTimeline, now);
   const resizeVolume = async (form: URLSearchParams): Promise<Reply | undefined> => {
     const volumeId = form.get('VolumeId') ?? '';
@@ -306,6 +310,20 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     if (overLimit) {
       send(res, overLimit);
       return;
+    }
+    // GetMetricStatistics of exactly the dimensions asked, as CloudWatch answers it (moto would mix in every metric that merely has them).
+    if (service === 'monitoring' && target === 'GraniteServiceVersion20100801.GetMetricStatistics') {
+      const input = JSON.parse(body.toString('utf8') || '{}') as { Namespace?: string; MetricName?: string; Dimensions?: Dimension[]; StartTime?: number | string; EndTime?: number | string; Period?: number; Statistics?: Statistic[]; ExtendedStatistics?: string[]; Unit?: string };
+      if (!input.ExtendedStatistics?.length && (input.Dimensions ?? []).length > 0 && input.Statistics?.length) {
+        const time = (v: number | string | undefined) => new Date(typeof v === 'number' ? v * 1000 : String(v));
+        const points = await exactStatistics(motoCloudWatch, {
+          Namespace: input.Namespace ?? '', MetricName: input.MetricName ?? '', Dimensions: input.Dimensions ?? [], StartTime: time(input.StartTime), EndTime: time(input.EndTime),
+          Period: Number(input.Period), Statistics: input.Statistics, ...(input.Unit ? { Unit: input.Unit } : {}),
+        });
+        const datapoints = points.map((p) => ({ ...p, Timestamp: (p.Timestamp?.getTime() ?? 0) / 1000 }));
+        send(res, { ...jsonReply({ Label: input.MetricName, Datapoints: datapoints }), headers: { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID() } });
+        return;
+      }
     }
     // What AWS may answer in parts (a Scan page) is asked of moto in parts; what AWS reads less of than moto is cut first.
     const r = await forwardRaw(options.motoUrl, req, forwardBody(service, forwardRewrite(service, req.headers, body) ?? body));

@@ -17,6 +17,10 @@ import { planExpansion } from '../../../lib/core/storage/expand';
 import type { StorageSettings } from '../../../lib/core/storage/settings';
 import type { ClusterSnapshot, StorageMember } from '../../../lib/core/storage/snapshot';
 import type { Notification } from '../../../lib/core/notification';
+import { healthProblems, type ClusterHealth, type HealthMember } from '../../../lib/core/storage/health';
+import { healthChange } from '../../../lib/core/storage/health-record';
+import { bricksRestarted, healthChanged } from '../../../lib/core/storage/health-notices';
+import { decideRepairs, REPAIR_MAX_RESTARTS, REPAIR_WINDOW_SECONDS } from '../../../lib/core/storage/repair';
 import { dashboardFromServerlessYml, layoutMarkdown } from './layout';
 
 const STAGE = 'prod';
@@ -107,6 +111,27 @@ function expansionStart(): Notification {
   return expansionPlanned(STAGE, plan, false);
 }
 
+/** A brick process of pydio-data died on a live member: the health read's notice, then the restart. */
+function brickDied(): Notification[] {
+  const m1 = member(1, 'eu-west-1a');
+  const m2 = member(2, 'eu-west-1b');
+  const members: HealthMember[] = [m1, m2].map((m) => ({ instanceId: m.instanceId, host: m.host, zone: m.zone, lifecycleState: 'InService', agentOnline: true }));
+  const brick = { volume: 'pydio-data', host: m2.host, path: '/bricks/pydio-data/brick', instanceId: m2.instanceId };
+  const health: ClusterHealth = {
+    readOn: { instanceId: m1.instanceId, host: m1.host },
+    volumes: [
+      { volume: 'pydio-config', status: 'Started', bricks: 2, bricksOffline: [], healEntries: 0, healUnknownBricks: 0, splitBrainEntries: 0, splitBrainFiles: [] },
+      { volume: 'pydio-data', status: 'Started', bricks: 2, bricksOffline: [brick], healEntries: 14, healUnknownBricks: 1, splitBrainEntries: 0, splitBrainFiles: [] },
+    ],
+    missingVolumes: [],
+    peers: [],
+  };
+  const at = new Date('2026-11-21T10:07:00Z');
+  const problems = healthProblems(health);
+  const repairs = decideRepairs(health, members, () => 0, { enabled: true, maxRestarts: REPAIR_MAX_RESTARTS, windowSeconds: REPAIR_WINDOW_SECONDS });
+  return [healthChanged(STAGE, healthChange(undefined, problems, at), problems, health, repairs, at), bricksRestarted(STAGE, 'pydio-data', [brick], false)];
+}
+
 export interface Sample {
   readonly title: string;
   readonly notification: Notification;
@@ -126,6 +151,8 @@ export function notificationSamples(): Sample[] {
       ),
     },
     { title: 'Brick disk high: the expansion of pydio-data starts', notification: expansionStart() },
+    { title: "A brick process of pydio-data died on a live member: the health read tells it (once), then restarts it", notification: brickDied()[0]! },
+    { title: 'The restart', notification: brickDied()[1]! },
   ];
 }
 

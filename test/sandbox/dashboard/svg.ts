@@ -80,7 +80,8 @@ export function niceCeil(v: number): number {
 
 function rangeOf(values: readonly number[], fixedMin?: number, fixedMax?: number): Range {
   const min = fixedMin ?? Math.min(0, ...values);
-  const hi = values.length === 0 ? min + 0.95 : Math.max(...values);
+  // No data, or a flat line at the floor (a healthy cluster's 0s): a 0..1 axis, not one of identical 0 labels.
+  const hi = values.length === 0 || Math.max(...values) <= min ? min + 0.95 : Math.max(...values);
   let max = fixedMax ?? min + niceCeil(Math.max(hi - min, 1e-9) * 1.05);
   if (!(max > min)) max = min + 4;
   return { min, max };

@@ -56,6 +56,8 @@ export interface RunnerOptions {
    * function's role), through pollEndpoint (default false).
    */
   readonly shipLogs?: boolean;
+  /** Every stdout line of a function, as CloudWatch Logs receives it (the EMF extraction reads them). */
+  readonly onStdoutLine?: (functionKey: string, line: string) => void;
 }
 
 export type Outcome = 'success' | 'error' | 'timeout' | 'partial-failure';
@@ -126,6 +128,7 @@ class Sandbox {
     private readonly functionArn: string,
     private readonly log: fs.WriteStream,
     private readonly logs: CloudWatchLogsClient | undefined,
+    private readonly onStdoutLine?: (functionKey: string, line: string) => void,
   ) {}
 
   /** Start the environment now (its cold start), so that a later invoke begins at once. */
@@ -163,6 +166,7 @@ class Sandbox {
         // JSON log lines are kept as they are; anything else is wrapped so the file stays JSON lines.
         const isJson = line.startsWith('{') && (() => { try { JSON.parse(line); return true; } catch { return false; } })();
         this.log.write(`${isJson ? line : JSON.stringify({ function: this.key, stream: name, message: line })}\n`);
+        if (name === 'stdout') this.onStdoutLine?.(this.key, line);
       });
     };
     pipe(child.stdout, 'stdout');
@@ -428,7 +432,7 @@ export class LambdaRunner {
         fs.mkdirSync(codeDir);
         await unzip(path.join(opts.packageDir, fn.zipName), codeDir);
         const arn = `arn:aws:lambda:${runner.region}:${opts.stack.accountId}:function:${fn.functionName}`;
-        runner.sandboxes.set(key, new Sandbox(key, fn, codeDir, runner.environment(key, fn, codeDir), arn, log, opts.shipLogs ? runner.logsClientOf(fn) : undefined));
+        runner.sandboxes.set(key, new Sandbox(key, fn, codeDir, runner.environment(key, fn, codeDir), arn, log, opts.shipLogs ? runner.logsClientOf(fn) : undefined, opts.onStdoutLine));
       }
       if (opts.startPollers !== false) {
         for (const [key, fn] of functions) for (const mapping of fn.eventSources) if (mapping.enabled) runner.pollers.push(runner.poll(key, mapping));
@@ -534,7 +538,7 @@ export class LambdaRunner {
     const fn = this.functionOf(functionKey);
     const codeDir = path.join(this.workDir, functionKey);
     const arn = `arn:aws:lambda:${this.region}:${this.opts.stack.accountId}:function:${fn.functionName}`;
-    const environments = payloads.map(() => new Sandbox(functionKey, fn, codeDir, this.environment(functionKey, fn, codeDir), arn, this.log, this.opts.shipLogs ? this.logsClientOf(fn) : undefined));
+    const environments = payloads.map(() => new Sandbox(functionKey, fn, codeDir, this.environment(functionKey, fn, codeDir), arn, this.log, this.opts.shipLogs ? this.logsClientOf(fn) : undefined, this.opts.onStdoutLine));
     try {
       await Promise.all(environments.map((e) => e.prepare()));
       return await Promise.all(

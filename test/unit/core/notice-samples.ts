@@ -22,6 +22,10 @@ import { planReplacement, type ReplacementPlan } from '../../../lib/core/storage
 import { planShrink, type ShrinkPlan } from '../../../lib/core/storage/shrink';
 import type { ClusterSnapshot, StorageMember } from '../../../lib/core/storage/snapshot';
 import * as watch from '../../../lib/core/watch/notices';
+import { healthProblems, type ClusterHealth, type HealthMember } from '../../../lib/core/storage/health';
+import * as health from '../../../lib/core/storage/health-notices';
+import { digestOf, healthChange } from '../../../lib/core/storage/health-record';
+import { decideRepairs } from '../../../lib/core/storage/repair';
 
 export interface NoticeSample {
   /** "module.function", e.g. "messages.flowFailed". */
@@ -191,7 +195,36 @@ function watchSamples(): NoticeSample[] {
   return out;
 }
 
-/** Every sample, in a stable order (compute, scaling, storage, watch). */
+function healthSamples(): NoticeSample[] {
+  const out: NoticeSample[] = [];
+  const add = (builder: string, variant: string, notification: Notification) => out.push({ builder: `storage/health-notices.${builder}`, variant, notification });
+  const at = new Date('2026-11-21T10:07:00Z');
+  const members: HealthMember[] = [1, 2, 3, 4].map((n) => ({ instanceId: `i-0a1b2c3d4e5f6070${n}`, host: `10.0.${n % 2 === 1 ? 1 : 2}.1${n}`, zone: n % 2 === 1 ? 'eu-west-1a' : 'eu-west-1b', lifecycleState: 'InService', agentOnline: true }));
+  const brick = (n: number, volume: string) => ({ volume, host: members[n - 1]!.host, path: `/bricks/${volume}/brick`, instanceId: members[n - 1]!.instanceId });
+  const volume = (name: string, over: Partial<ClusterHealth['volumes'][number]> = {}) => ({ volume: name, status: 'Started', bricks: 4, bricksOffline: [], healEntries: 0, healUnknownBricks: 0, splitBrainEntries: 0, splitBrainFiles: [], ...over });
+  const bad: ClusterHealth = {
+    readOn: { instanceId: members[0]!.instanceId, host: members[0]!.host },
+    volumes: [
+      volume('pydio-config', { splitBrainEntries: 75, splitBrainFiles: Array.from({ length: 50 }, (_, i) => `/conf/${i === 0 ? LONG : `file-${i}.json`}`) }),
+      volume('pydio-data', { bricksOffline: [brick(2, 'pydio-data'), brick(4, 'pydio-data')], healEntries: 1204, healUnknownBricks: 2 }),
+    ],
+    missingVolumes: [],
+    peers: [{ host: members[3]!.host, instanceId: members[3]!.instanceId, state: 'disconnected' }, { host: '10.0.3.99', state: 'disconnected' }],
+  };
+  const good: ClusterHealth = { ...bad, volumes: [volume('pydio-config'), volume('pydio-data')], peers: [] };
+  const settings = { enabled: true, maxRestarts: 3, windowSeconds: 3600 };
+  const problems = healthProblems(bad);
+  add('healthChanged', 'split-brain, bricks and peers down, first told', health.healthChanged(STAGE, healthChange(undefined, problems, at), problems, bad, decideRepairs(bad, members, () => 0, settings), at));
+  const told = { healthy: false, at: at.toISOString(), told: { digest: digestOf(problems.map((p) => p.key)), problems: problems.map((p) => p.key), at: at.toISOString() } };
+  add('healthChanged', 'healthy again', health.healthChanged(STAGE, healthChange(told, [], at), [], good, [], at));
+  add('healthUnreadable', 'no member', health.healthUnreadable(STAGE, 'no in-service member of pydio-storage with an online SSM agent to read the volumes from', at));
+  add('bricksRestarted', 'two bricks', health.bricksRestarted(STAGE, 'pydio-data', [brick(2, 'pydio-data'), brick(4, 'pydio-data')], false));
+  add('bricksRestarted', 'dry run', health.bricksRestarted(STAGE, 'pydio-config', [brick(1, 'pydio-config')], true));
+  add('brickNotRepaired', 'restarted too often', health.brickNotRepaired(STAGE, brick(2, 'pydio-data'), `restarted 3 times in the last 60 minutes and offline again: see /var/log/glusterfs/bricks/bricks-pydio-data-brick.log on ${members[1]!.instanceId} ${LONG}`));
+  return out;
+}
+
+/** Every sample, in a stable order (compute, scaling, storage, Gluster health, watch). */
 export function noticeSamples(): NoticeSample[] {
-  return [...computeSamples(), ...scalingSamples(), ...storageSamples(), ...watchSamples()];
+  return [...computeSamples(), ...scalingSamples(), ...storageSamples(), ...healthSamples(), ...watchSamples()];
 }

@@ -13,6 +13,7 @@ function countingSink(): MetricsSink & { readonly flushed: number[] } {
     flushed,
     count: () => void (pending += 1),
     seconds: () => void (pending += 1),
+    gauge: () => void (pending += 1),
     flush: () => {
       flushed.push(pending);
       pending = 0;

@@ -155,6 +155,15 @@ describe('renderDashboardSvg', () => {
     expect(svg).toContain('in (right) (no data)');
   });
 
+  it('a series flat at 0 (a healthy cluster) gets a 0..1 axis, not five labels of 0', () => {
+    const zeros: DashboardData = [DATA[0]!, [{ label: 'ScaleOut', yAxis: 'left', points: cpuPoints.map((p) => ({ ...p, v: 0 })) }, { label: 'in', yAxis: 'right', points: [] }], []];
+    const flat = renderDashboardSvg(dashboard, zeros, { name: 'fixture', start: START, end: END });
+    const actions = flat.slice(flat.indexOf('data-index="1"'), flat.indexOf('data-index="2"'));
+    const labels = [...actions.matchAll(/<text[^>]*text-anchor="end"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    expect(labels).toContain('1');
+    expect(new Set(labels).size).toBeGreaterThan(1);
+  });
+
   it('refuses data that does not match the widgets', () => {
     expect(() => renderDashboardSvg(dashboard, [[]], { name: 'x', start: START, end: END })).toThrow(/data has 1 widget entries for 3 widgets/);
   });
@@ -172,8 +181,8 @@ describe('parseSearch', () => {
 describe('the stack dashboard and the README', () => {
   const dashboard = dashboardFromServerlessYml(fs.readFileSync(path.join(REPO, 'serverless.yml'), 'utf8'));
 
-  it('the real template parses: six widgets tiling the 24-column grid with no overlap', () => {
-    expect(dashboard.widgets).toHaveLength(6);
+  it('the real template parses: eight widgets tiling the 24-column grid with no overlap', () => {
+    expect(dashboard.widgets).toHaveLength(8);
     const grid = layoutGrid(dashboard);
     expect(grid.split('\n').every((row) => row.length === 24 && !row.includes('.'))).toBe(true);
   });

@@ -10,11 +10,13 @@ const section = readme.slice(readme.indexOf('## Seeing the cluster: notification
 describe('README "Seeing the cluster" shows the notifications as the code renders them', () => {
   const samples = notificationSamples();
 
-  it('the samples are what the decision and storage code produce: a scale-out, a cooldown suppression, an expansion start', () => {
-    expect(samples.map((s) => [s.notification.eventType, s.notification.attributes.decision ?? s.notification.attributes.operation])).toEqual([
+  it('the samples are what the decision and storage code produce: a scale-out, a cooldown suppression, an expansion start, a brick offline told and restarted', () => {
+    expect(samples.map((s) => [s.notification.eventType, s.notification.attributes.decision ?? s.notification.attributes.operation ?? s.notification.attributes.volume ?? s.notification.attributes.healthy])).toEqual([
       ['scaling.decided', 'scale'],
       ['scaling.suppressed', 'suppressed'],
       ['storage.planned', 'expand'],
+      ['storage.health', 'false'],
+      ['storage.repair', 'pydio-data'],
     ]);
     expect(samples[0]?.notification.subject).toBe('[prod] scale-out pydio-compute 2->3 (pydio-autoscaler-prod-compute-cpu-high)');
     expect(samples[1]?.notification.attributes.rule).toBe('cooldown');

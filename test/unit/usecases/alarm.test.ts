@@ -76,7 +76,7 @@ class FakeScalingCloud {
       storage,
       notifier: { publish: async (n) => void this.notifications.push(n) },
       queue: { send: async (url, body, delaySeconds) => void this.queued.push({ url, body, delaySeconds }) },
-      metrics: { count: (name, value) => void this.counted.push([name, value]), seconds: () => undefined, flush: () => undefined },
+      metrics: { count: (name, value) => void this.counted.push([name, value]), seconds: () => undefined, gauge: () => undefined, flush: () => undefined },
       log,
       now: () => this.now,
     };
@@ -183,6 +183,17 @@ describe('compute scaling', () => {
     expect(cloud.setCalls).toEqual([]);
     expect(cloud.notifications[0]).toMatchObject({ eventType: 'scaling.suppressed', severity: 'warning' });
     expect(cloud.notifications[0].body).toMatch(/offline.*more web nodes would not help/);
+  });
+
+  it('storage health unknown (the last read too old): the scale-out goes ahead and the message says why it was not held back', async () => {
+    const storage: StorageExpansionPort = {
+      requestExpansion: async () => ({ accepted: false }),
+      volumesHealth: async () => ({ healthy: 'unknown', reason: 'the last Gluster health read is 900s old, more than the 300s it is trusted for (STORAGE_HEALTH_MAX_AGE_SECONDS)' }),
+    };
+    await handleAlarmMessage(message(event(CPU_HIGH, 'ALARM')), cloud.deps({}, storage));
+    expect(cloud.setCalls).toEqual([{ group: 'pydio-compute', desired: 3, honorCooldown: false }]);
+    expect(cloud.notifications[0]).toMatchObject({ eventType: 'scaling.decided' });
+    expect(cloud.notifications[0].body).toContain('storage health unknown (the last Gluster health read is 900s old, more than the 300s it is trusted for (STORAGE_HEALTH_MAX_AGE_SECONDS)): not held against the scale-out');
   });
 
   it('AWS answering "scaling activity in progress" is reported as refused and re-checked', async () => {

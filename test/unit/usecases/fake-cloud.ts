@@ -159,6 +159,7 @@ export class FakeCloud {
       metrics: {
         count: (name, value) => void this.metrics.push([name, value]),
         seconds: (name, value) => void this.metrics.push([name, value]),
+        gauge: (name, value) => void this.metrics.push([name, value]),
         flush: () => undefined,
       },
       log: this.log,

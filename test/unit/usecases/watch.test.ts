@@ -3,6 +3,7 @@
  * asserts effects (queued events, SetInstanceHealth calls, notices, the
  * remembered state), not call order.
  */
+import { parseHealthCheck } from '../../../lib/core/storage/health-check';
 import { parseWatchConfig } from '../../../lib/config/watch';
 import type { Notification } from '../../../lib/core/notification';
 import { WATCH_RUN_KEY, WATCH_STATE_KEY } from '../../../lib/core/records';
@@ -85,7 +86,7 @@ class FakeWatchCloud {
         },
       },
       notifier: { publish: async (n) => void this.notifications.push(n) },
-      metrics: { count: (name, value) => void this.counted.push([name, value]), seconds: () => undefined, flush: () => undefined },
+      metrics: { count: (name, value) => void this.counted.push([name, value]), seconds: () => undefined, gauge: () => undefined, flush: () => undefined },
       log: { debug: record('debug'), info: record('info'), warn: record('warn'), error: record('error') } as unknown as Log,
       now: () => this.now,
       newId: () => `00000000-0000-4000-8000-00000000000${(this.ids += 1)}`,
@@ -279,10 +280,15 @@ describe('unhealthy compute nodes', () => {
 });
 
 describe('every run', () => {
-  it('sends the storage queue nothing its function cannot read (no health request until the health flow exists)', async () => {
+  it('asks the storage function for a Gluster health read, in the message its health flow parses', async () => {
     await cloud.run();
     await cloud.run();
-    expect(cloud.queued.filter((q) => q.url === WATCH_ENV.STORAGE_QUEUE_URL)).toEqual([]);
+    const requests = cloud.queued.filter((q) => q.body.includes('healthCheck'));
+    expect(requests.map((q) => [q.url, JSON.parse(q.body)])).toEqual([
+      [WATCH_ENV.STORAGE_QUEUE_URL, { healthCheck: { requestedAt: '2026-11-21T10:00:00.000Z' } }],
+      [WATCH_ENV.STORAGE_QUEUE_URL, { healthCheck: { requestedAt: '2026-11-21T10:01:00.000Z' } }],
+    ]);
+    for (const q of requests) expect(parseHealthCheck(JSON.parse(q.body) as { healthCheck: unknown })).toEqual({ requestedAt: expect.any(String) });
   });
 
   it('without a storage tier: no request, no storage group read', async () => {

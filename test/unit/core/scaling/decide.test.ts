@@ -56,6 +56,7 @@ describe('decideScaling', () => {
     ['activity in progress: suppressed, re-check soon', signal(), snapshot({ activityInProgress: true }), { kind: 'suppressed', rule: 'activity-in-progress', recheckAfterSeconds: 60 }],
     // --- storage
     ['unhealthy storage blocks compute scale-out', signal(), snapshot({ storageHealthy: { healthy: false, reason: 'brick 10.0.1.10:/bricks/pydio-data/brick offline' } }), { kind: 'suppressed', rule: 'storage-unhealthy', why: expect.stringMatching(/brick 10.0.1.10.*more web nodes would not help/), recheckAfterSeconds: 300 }],
+    ['unknown storage health (no recent read) neither blocks nor is needed for a scale-out', signal(), snapshot({ storageHealthy: { healthy: 'unknown', reason: 'the last Gluster health read is 900s old' } }), { kind: 'scale', direction: 'out', to: 3 }],
     ['unhealthy storage does not block scale-in', signal({ alarmName: 'cpu-low' }), snapshot({ alarmRole: 'cpu-low', desired: 3, storageHealthy: { healthy: false, reason: 'x' } }), { kind: 'scale', direction: 'in' }],
     ['disk high: expand the data volume by one set', signal({ alarmName: 'disk-high' }), snapshot({ alarmRole: 'disk-high', metricValue: 91, threshold: 80, group: undefined }), { kind: 'expand-storage', volume: 'pydio-data', sets: 1, recheckAfterSeconds: 300 }],
     // --- states and unknowns

@@ -65,6 +65,10 @@ export interface FakeVolume {
   rebalance?: { reads: number; until: number; failures: number };
   heal: number;
   removing?: { bricks: string[]; reads: number; until: number };
+  /** Bricks (host:/path) whose process is dead while their node lives: `volume start <v> force` starts them. */
+  down?: Set<string>;
+  /** Files in split-brain (listed by each brick, the first by gfid only, as the captured fixture shows). */
+  splitBrain?: string[];
 }
 
 export interface Call { readonly op: string; readonly args: unknown }
@@ -81,6 +85,12 @@ export class FakeStorage {
   public now = new Date('2026-11-21T10:00:00Z');
   public readonly calls: Call[] = [];
   public readonly notifications: Notification[] = [];
+  /** Gauges the storage function published: name, value, dimensions. */
+  public readonly gauges: Array<{ name: string; value: number; dimensions: Readonly<Record<string, string>> }> = [];
+  /** The next N status reads find glusterd busy inside the script (a section's XML is the busy refusal, the document still succeeds). */
+  public busyStatusSections = 0;
+  /** After `volume start force`, bricks that die again at once (a brick with a cause a restart does not fix). */
+  public bricksDieAgain = false;
   public readonly queue: Array<{ body: string; due: number; id: string }> = [];
   public readonly params = new Map<string, string>();
   public readonly nodes: FakeNode[] = [];
@@ -309,6 +319,12 @@ export class FakeStorage {
       notifier: this.notifier,
       queue: this.queuePort,
       tags: this.tagsPort,
+      metrics: {
+        count: () => undefined,
+        seconds: () => undefined,
+        gauge: (name, value, dimensions = {}) => void this.gauges.push({ name, value, dimensions }),
+        flush: () => undefined,
+      },
       log: this.log,
       now: () => this.now,
       sleep: async (ms) => {
@@ -422,6 +438,12 @@ export class FakeStorage {
         if (!volume) return refused(`Volume ${p.Volume} does not exist`);
         volume.started = true;
         return done('volStart');
+      case 'volume-start-force':
+        // As glusterd: the bricks it finds not running are started (on live nodes), the others left alone.
+        if (!volume) return refused(`Volume ${p.Volume} does not exist`);
+        volume.started = true;
+        if (!this.bricksDieAgain) volume.down?.clear();
+        return xml(`  <volStart>\n    <volume>\n      <name>${volume.name}</name>\n      <id>8913606e-a106-4a51-b7a9-d0d7188b6b1f</id>\n    </volume>\n  </volStart>`);
       case 'add-brick':
         if (!volume) return refused(`Volume ${p.Volume} does not exist`);
         for (const b of bricks) if (!this.pool.has(b.host)) return refused(`Host ${b.host} is not in 'Peer in Cluster' state`);
@@ -501,8 +523,14 @@ export class FakeStorage {
     for (const v of this.volumes.filter((x) => x.started && wanted.includes(x.name))) {
       const sets = v.bricks.length / v.replica;
       const used = Math.round(v.usedBytes / sets);
+      const dead = (b: { host: string; path: string }) => v.down?.has(`${b.host}:${b.path}`) ?? false;
       const nodes = v.bricks.filter((b) => this.alive(b.host)).map((b) =>
-        `        <node>\n          <hostname>${b.host}</hostname>\n          <path>${b.path}</path>\n          <peerid>${uuid(b.host)}</peerid>\n          <status>1</status>\n          <port>49152</port>\n          <pid>1400</pid>\n          <sizeTotal>${this.diskBytes}</sizeTotal>\n          <sizeFree>${this.diskBytes - used}</sizeFree>\n          <device>/dev/nvme1n1</device>\n          <fsName>xfs</fsName>\n        </node>`);
+        `        <node>\n          <hostname>${b.host}</hostname>\n          <path>${b.path}</path>\n          <peerid>${uuid(b.host)}</peerid>\n          <status>${dead(b) ? 0 : 1}</status>\n          <port>${dead(b) ? 'N/A' : 49152}</port>\n          <pid>${dead(b) ? -1 : 1400}</pid>\n          <sizeTotal>${this.diskBytes}</sizeTotal>\n          <sizeFree>${this.diskBytes - used}</sizeFree>\n          <device>/dev/nvme1n1</device>\n          <fsName>xfs</fsName>\n        </node>`);
+      if (this.busyStatusSections > 0) {
+        this.busyStatusSections -= 1;
+        parts.push(`### gluster-status volume-status-detail ${v.name} rc=1 ###`, refused('Another transaction is in progress for pydio-data. Please try again after some time.'));
+        continue;
+      }
       parts.push(`### gluster-status volume-status-detail ${v.name} rc=0 ###`, xml(`  <volStatus>\n    <volumes>\n      <volume>\n        <volName>${v.name}</volName>\n        <nodeCount>${nodes.length}</nodeCount>\n${nodes.join('\n')}\n      </volume>\n    </volumes>\n  </volStatus>`));
       if (v.rebalance) {
         // As `gluster volume rebalance <v> status` (the rebalance-status action): each read moves it on.
@@ -513,10 +541,18 @@ export class FakeStorage {
         parts.push(`### gluster-status rebalance-status ${v.name} rc=1 ###`, refused(`Volume ${v.name} is not a distribute volume or contains only 1 brick.`));
       }
       const pendingPerBrick = v.heal;
-      const heal = v.bricks.map((b) => this.alive(b.host)
-        ? `      <brick hostUuid="${uuid(b.host)}">\n        <name>${b.host}:${b.path}</name>\n        <status>Connected</status>\n        <totalNumberOfEntries>${pendingPerBrick}</totalNumberOfEntries>\n        <numberOfEntriesInHealPending>${pendingPerBrick}</numberOfEntriesInHealPending>\n        <numberOfEntriesInSplitBrain>0</numberOfEntriesInSplitBrain>\n        <numberOfEntriesPossiblyHealing>0</numberOfEntriesPossiblyHealing>\n      </brick>`
+      const split = v.splitBrain ?? [];
+      const heal = v.bricks.map((b) => this.alive(b.host) && !dead(b)
+        ? `      <brick hostUuid="${uuid(b.host)}">\n        <name>${b.host}:${b.path}</name>\n        <status>Connected</status>\n        <totalNumberOfEntries>${pendingPerBrick + split.length}</totalNumberOfEntries>\n        <numberOfEntriesInHealPending>${pendingPerBrick}</numberOfEntriesInHealPending>\n        <numberOfEntriesInSplitBrain>${split.length}</numberOfEntriesInSplitBrain>\n        <numberOfEntriesPossiblyHealing>0</numberOfEntriesPossiblyHealing>\n      </brick>`
         : `      <brick hostUuid="-">\n        <name>${b.host}:${b.path}</name>\n        <status>Transport endpoint is not connected</status>\n      </brick>`);
       parts.push(`### gluster-status heal-info-summary ${v.name} rc=0 ###`, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n${heal.join('\n')}\n    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>`);
+      if (split.length > 0) {
+        // As storage-gluster-status.sh: the listing only when the summary counts split-brain entries.
+        const gfid = (i: number) => `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`;
+        const listed = v.bricks.filter((b) => this.alive(b.host) && !dead(b)).map((b, n) =>
+          `      <brick hostUuid="${uuid(b.host)}">\n        <name>${b.host}:${b.path}</name>\n${split.slice(0, 50).map((f, i) => `        <file gfid="${gfid(i)}">${n === 0 ? `&lt;gfid:${gfid(i)}&gt;` : f.replace(/&/g, '&amp;')}</file>`).join('\n')}\n        <status>Connected</status>\n        <numberOfEntries>${split.length}</numberOfEntries>\n      </brick>`);
+        parts.push(`### gluster-status heal-info-split-brain ${v.name} rc=0 ###`, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n${listed.join('\n')}\n    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>`);
+      }
       // Self-heal moves on between two reads.
       v.heal = Math.max(0, v.heal - 15);
     }

@@ -76,7 +76,7 @@ describe('direct invoke', () => {
 
 const portDeps = (cloud: FakeStorage) => {
   const deps = cloud.deps();
-  return { stage: deps.config.stage, queueUrl: deps.storage.queueUrl, ssm: deps.ssm, queue: deps.queue, log: deps.log, now: deps.now };
+  return { stage: deps.config.stage, queueUrl: deps.storage.queueUrl, healthMaxAgeSeconds: 300, ssm: deps.ssm, queue: deps.queue, log: deps.log, now: deps.now };
 };
 
 describe('StorageExpansionPort implementation', () => {
@@ -95,16 +95,29 @@ describe('StorageExpansionPort implementation', () => {
     expect(cloud.queue).toEqual([]);
   });
 
-  it('reports the health recorded by the last status read', async () => {
+  const NOW = Date.parse('2026-11-21T10:00:00Z');
+  const ago = (seconds: number) => new Date(NOW - seconds * 1000).toISOString();
+  it.each<[string, string | undefined, { healthy: boolean | 'unknown'; reason?: unknown }]>([
+    ['no record yet: unknown', undefined, { healthy: 'unknown', reason: expect.stringMatching(/no Gluster health recorded yet/) }],
+    ['a fresh healthy read', JSON.stringify({ healthy: true, at: ago(60) }), { healthy: true }],
+    ['a fresh unhealthy read, with its reason', JSON.stringify({ healthy: false, reason: '1 brick of pydio-data offline', at: ago(60) }), { healthy: false, reason: '1 brick of pydio-data offline' }],
+    ['a read exactly as old as allowed still counts', JSON.stringify({ healthy: false, reason: 'x', at: ago(300) }), { healthy: false, reason: 'x' }],
+    ['an unhealthy read older than allowed: unknown, not unhealthy', JSON.stringify({ healthy: false, reason: 'x', at: ago(301) }), { healthy: 'unknown', reason: 'the last Gluster health read is 301s old, more than the 300s it is trusted for (STORAGE_HEALTH_MAX_AGE_SECONDS)' }],
+    ['a healthy read older than allowed: unknown, not healthy', JSON.stringify({ healthy: true, at: ago(3600) }), { healthy: 'unknown', reason: expect.stringMatching(/3600s old/) }],
+    ['an unreadable record: unknown', '{not json', { healthy: 'unknown', reason: 'the recorded Gluster health is unreadable' }],
+    ['a record without its time: unknown', JSON.stringify({ healthy: true }), { healthy: 'unknown', reason: 'the recorded Gluster health is incomplete' }],
+  ])('volumesHealth: %s', async (_name, record, expected) => {
     const cloud = twoNodes();
-    const port = createStorageExpansion(portDeps(cloud));
-    await expect(port.volumesHealth()).resolves.toMatchObject({ healthy: true, reason: expect.stringMatching(/no storage status recorded/) });
-    cloud.volumes[1]!.heal = 10;
+    cloud.now = new Date(NOW);
+    if (record !== undefined) cloud.params.set('/pydio-autoscaler/test/storage/health', record);
+    await expect(createStorageExpansion(portDeps(cloud)).volumesHealth()).resolves.toEqual(expected);
+  });
+
+  it('a dry-run status read (an operation) leaves the health record to the health flow', async () => {
+    const cloud = twoNodes();
     await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-1');
-    await expect(port.volumesHealth()).resolves.toEqual({ healthy: false, reason: 'a heal of pydio-data is in progress (20 entries pending)' });
-    cloud.volumes[1]!.heal = 0;
-    await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-2');
-    await expect(port.volumesHealth()).resolves.toEqual({ healthy: true });
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/health')).toBe(false);
+    expect(cloud.params.has('/pydio-autoscaler/test/storage/summary')).toBe(true);
   });
 });
 
