@@ -55,13 +55,12 @@ describe('watch handler', () => {
     expect(() => loadHandler({ ...WATCH_ENV, COORDINATION_TABLE: undefined }, true)).toThrow('COORDINATION_TABLE is required but not set');
   });
 
-  it('runs once per Scheduled Event: sends nothing on a quiet cluster, remembers its state, gives its run hold back', async () => {
+  it('runs once per Scheduled Event: asks for a Gluster health read, remembers its state, gives its run hold back', async () => {
     const { handler } = loadHandler(WATCH_ENV);
     const report = await handler(SCHEDULED, context);
     expect(report).toEqual({ outcome: 'done', actions: [], notes: [] });
     const sent = sqs.commandCalls(SendMessageCommand).map((c) => c.args[0].input);
-    // No Gluster health request: the storage function has no health flow in this version and would refuse it.
-    expect(sent).toEqual([]);
+    expect(sent).toEqual([expect.objectContaining({ QueueUrl: WATCH_ENV.STORAGE_QUEUE_URL, MessageBody: expect.stringContaining('"healthCheck"') })]);
     const written = ddb.commandCalls(PutItemCommand).map((c) => c.args[0].input.Item?.key?.S);
     expect(written).toEqual(['watch/run', 'watch/state']);
     expect(ddb.commandCalls(DeleteItemCommand).map((c) => c.args[0].input.Key?.key?.S)).toEqual(['watch/run']);
