@@ -21,6 +21,8 @@ export type NotificationEventType =
   | 'storage.succeeded'
   | 'storage.failed'
   | 'storage.refused'
+  /** Quorum options set for the volumes' layout, or server quorum lifted for a replacement and set back. */
+  | 'storage.layout'
   | 'scaling.decided'
   | 'scaling.suppressed';
 

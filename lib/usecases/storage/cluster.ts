@@ -60,6 +60,8 @@ export async function readMembers(deps: StorageDeps): Promise<MemberRecord[]> {
 export interface GroupView {
   readonly capacity: ClusterSnapshot['group'];
   readonly instances: GroupInstance[];
+  /** Live instances left out of `instances`: their SSM agent reports no address. */
+  readonly unaddressed: { readonly instanceId: string; readonly lifecycleState: string }[];
 }
 
 /** The storage group with each instance's private IP (from the SSM agent); instances without one are left out. */
@@ -76,6 +78,7 @@ export async function describeStorageGroup(deps: StorageDeps): Promise<GroupView
   return {
     capacity: { name: group.name, min: group.minSize, max: group.maxSize, desired: group.desiredCapacity, zones: group.availabilityZones },
     instances,
+    unaddressed: live.filter((i) => !ip.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, lifecycleState: i.lifecycleState })),
   };
 }
 

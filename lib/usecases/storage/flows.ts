@@ -7,6 +7,7 @@ import {
   logKeys,
   startStorageFlow,
   STORAGE_FLOWS,
+  volumeLabel,
   type StorageFlowState,
   type StorageRequest,
 } from '../../core/storage/flow-state';
@@ -16,6 +17,7 @@ import { claimAction, runFlow, type FlowDriver, type MessageOutcome } from '../f
 import { parseJsonBody, rejectMalformed } from '../intake';
 import type { StorageDeps } from './cluster';
 import { EXPAND } from './expand-flow';
+import { LAYOUT } from './layout-steps';
 import { STORAGE_LAUNCH } from './launch-flow';
 import { refreshLock, releaseLock } from './lock';
 import * as notices from '../../core/storage/notices';
@@ -24,7 +26,7 @@ import { SHRINK } from './shrink-flow';
 import { STORAGE_TERMINATE } from './terminate-flow';
 
 function operationOf(state: StorageFlowState): storageMessages.StorageOperation {
-  if (state.flow === 'expand' || state.flow === 'shrink') return state.flow;
+  if (state.flow === 'expand' || state.flow === 'shrink' || state.flow === 'layout') return state.flow;
   if (state.replacement) return 'replace';
   return 'bootstrap';
 }
@@ -32,7 +34,7 @@ function operationOf(state: StorageFlowState): storageMessages.StorageOperation 
 /** The storage flows as the engine runs them: their tables, the lock they hold, what a failure tells. */
 const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
   family: STORAGE_FLOWS,
-  tables: { 'storage-launch': STORAGE_LAUNCH, 'storage-terminate': STORAGE_TERMINATE, expand: EXPAND, shrink: SHRINK },
+  tables: { 'storage-launch': STORAGE_LAUNCH, 'storage-terminate': STORAGE_TERMINATE, expand: EXPAND, shrink: SHRINK, layout: LAYOUT },
   queueUrl: (deps) => deps.storage.queueUrl,
   logKeys,
   claimName: storageClaimName,
@@ -50,7 +52,7 @@ const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
         await deps.notifier.publish(storageMessages.storageFailed(stage, operationOf(state), volume, reason, output));
       }
     } else if (state.request) {
-      await deps.notifier.publish(storageMessages.storageFailed(stage, operationOf(state), state.request.volume, `${state.step}: ${reason}`, output));
+      await deps.notifier.publish(storageMessages.storageFailed(stage, operationOf(state), volumeLabel(state.request), `${state.step}: ${reason}`, output));
     }
   },
   /** The lock, and an unfinished bootstrap claim (the lifecycle claim is the engine's). */
