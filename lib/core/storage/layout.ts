@@ -152,6 +152,11 @@ export function planServerQuorumLift(
 ): { readonly kind: 'lift'; readonly volumes: readonly string[]; readonly steps: readonly GlusterStep[]; readonly reason: string } | { readonly kind: 'keep'; readonly reason: string } {
   const volumes = snapshot.volumes.filter((v) => stageVolumes.includes(v.name) && hasServerQuorum(v)).map((v) => v.name);
   if (volumes.length === 0) return { kind: 'keep', reason: 'no volume of the stage is in server quorum' };
+  // glusterd takes no new peer while ANY volume of the pool is in server quorum; another's is not ours to lift.
+  const foreign = snapshot.volumes.filter((v) => !stageVolumes.includes(v.name) && hasServerQuorum(v)).map((v) => v.name);
+  if (foreign.length) {
+    return { kind: 'keep', reason: `volume${foreign.length > 1 ? 's' : ''} ${foreign.join(', ')} of the pool, not this stage's, ${foreign.length > 1 ? 'are' : 'is'} in server quorum too: the pool takes no new peer while any volume is; lift ${foreign.length > 1 ? 'them' : 'it'} by hand (gluster volume set <v> cluster.server-quorum-type none)` };
+  }
   const leaving = (state: string) => /^Terminat|^Detach/.test(state);
   const cutOff = snapshot.members.filter((m) => m.peerState === 'disconnected' && !leaving(m.lifecycleState));
   if (cutOff.length) {

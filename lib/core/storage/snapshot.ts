@@ -150,7 +150,7 @@ export function buildClusterSnapshot(
       options: info.options,
       rebalance: rebalanceState(bundle.rebalance[info.name]),
       healPending: heal?.pending ?? 0,
-      healUnreachable: heal?.unreachable ?? 0,
+      healUnreachable: heal?.unavailable !== undefined ? info.bricks.length : heal?.unreachable ?? 0,
       status: info.status,
     };
   });

@@ -598,7 +598,10 @@ export class FakeStorage {
       const heal = v.bricks.map((b) => this.alive(b.host) && !stopped
         ? `      <brick hostUuid="${uuid(b.host)}">\n        <name>${b.host}:${b.path}</name>\n        <status>Connected</status>\n        <totalNumberOfEntries>${pendingPerBrick}</totalNumberOfEntries>\n        <numberOfEntriesInHealPending>${pendingPerBrick}</numberOfEntriesInHealPending>\n        <numberOfEntriesInSplitBrain>0</numberOfEntriesInSplitBrain>\n        <numberOfEntriesPossiblyHealing>0</numberOfEntriesPossiblyHealing>\n      </brick>`
         : `      <brick hostUuid="-">\n        <name>${b.host}:${b.path}</name>\n        <status>Transport endpoint is not connected</status>\n      </brick>`);
-      parts.push(`### gluster-status heal-info-summary ${v.name} rc=0 ###`, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n${heal.join('\n')}\n    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>`);
+      parts.push(`### gluster-status heal-info-summary ${v.name} rc=${stopped ? 1 : 0} ###`, stopped
+        // Bricks stopped for server quorum: heal info cannot load the volume (fixtures/heal-info-summary-server-quorum-lost.xml).
+        ? `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks/>\n  </healInfo>\n  <opRet>-1</opRet>\n  <opErrno>5</opErrno>\n  <opErrstr>${v.name}: Not able to fetch volfile from glusterd</opErrstr>\n</cliOutput>`
+        : `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n${heal.join('\n')}\n    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>`);
       // Self-heal moves on between two reads.
       v.heal = Math.max(0, v.heal - 15);
     }
