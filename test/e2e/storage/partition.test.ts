@@ -23,6 +23,12 @@
  *    refused (their errno counted), the partition is healed, a heal is
  *    triggered, and then: 0 split-brain entries on every volume, every
  *    acknowledged write present with its content, every refused one absent.
+ * 4. The cost, and how the product pays it back: a storage member dies (the
+ *    host crashes); with two members the survivor loses server quorum and
+ *    stops its bricks (a client's write answers ENOTCONN); glusterd refuses the
+ *    replacement as a new peer, so the storage function lifts server quorum
+ *    (the dead member is gone from the group), takes over its bricks, heals,
+ *    detaches it and sets server quorum back, telling ops both times.
  *
  * The result is a table in the test log. Everything is bounded; the sandbox
  * (and with it every route) is torn down in afterAll.
@@ -44,11 +50,16 @@ const stateDir = path.join(tmpdir(), `pas-${NAME}-${process.pid}`);
 const VOLUMES = ['pydio-config', 'pydio-data'];
 const MOUNT = '/mnt/pydio-data';
 const WRITER = path.join(__dirname, 'partition-writer.py');
-/** Writes start, the partition comes after LEAD_MS, holds HOLD_MS (past Gluster's 42 s ping timeout), and the writers stop after RUN_SECONDS. */
+/**
+ * Writes start, the partition comes after LEAD_MS and holds (past Gluster's 42 s ping timeout), the
+ * writers stop after their run. The control holds longer: without quorum a client cut off while it
+ * held AFR's (eager) lock on the shared file keeps the other side's writes of that file waiting until
+ * the brick notices it gone (seen: more than 75 s), and the control needs both sides to write it.
+ */
 const LEAD_MS = 6_000;
-const HOLD_MS = 75_000;
-const RUN_SECONDS = 130;
-const MAX_WRITES = 400;
+const CONTROL = { holdMs: 150_000, runSeconds: 200 };
+const QUORUM = { holdMs: 75_000, runSeconds: 130 };
+const MAX_WRITES = 600;
 const INTERVAL_SECONDS = 0.5;
 
 interface Op {
@@ -88,7 +99,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describeWithSandbox('storage/partition.test.ts')('a partition between the two replicas while clients write (real Gluster, real storage handler)', () => {
   let sb: Sandbox;
-  let zones: [Zone, Zone];
+  let zones: [Zone, Zone];  // the last test puts the replacement in place of the storage member it replaced
   let firstBrickZone = '';
   const routes: Array<{ on: string; to: string }> = [];
   const results: PhaseResult[] = [];
@@ -100,7 +111,8 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
 
   beforeAll(async () => {
     const start = Date.now();
-    sb = await startSandbox({ name: NAME, networkOctet: OCTET, stateDir, lbPort: 0, handleSignals: false, deregistrationDelaySeconds: 5 });
+    // storageMax / storageDataDiskMiB: room and a data disk for the replacement of the last test.
+    sb = await startSandbox({ name: NAME, networkOctet: OCTET, stateDir, lbPort: 0, handleSignals: false, deregistrationDelaySeconds: 5, storageMax: 4, storageDataDiskMiB: 512 });
     await sb.setDesiredCapacity(2);
     const s = await sb.waitForState((st) => isSteady(st, sb.computeGroup, 2), 240_000, 'two compute instances InService and healthy');
     times.boot = Math.round((Date.now() - start) / 1000);
@@ -195,17 +207,17 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
 
   // --- one phase: writers, partition, heal, verdict ------------------------------------------------
 
-  async function runPhase(phase: string, dir: string): Promise<PhaseResult> {
+  async function runPhase(phase: string, dir: string, { holdMs, runSeconds }: { holdMs: number; runSeconds: number }): Promise<PhaseResult> {
     await exec(zones[0].compute.instanceId, `set -e; mkdir -p ${MOUNT}/${dir}/${zones[0].writer} ${MOUNT}/${dir}/${zones[1].writer}`);
     const writers = Promise.all(zones.map(async (z) => JSON.parse(
-      await sb.hosts.exec(z.compute.instanceId, ['python3', WRITER, `${MOUNT}/${dir}`, z.writer, String(MAX_WRITES), String(INTERVAL_SECONDS), String(RUN_SECONDS)], RUN_SECONDS + 120),
+      await sb.hosts.exec(z.compute.instanceId, ['python3', WRITER, `${MOUNT}/${dir}`, z.writer, String(MAX_WRITES), String(INTERVAL_SECONDS), String(runSeconds)], runSeconds + 120),
     ) as WriterReport));
     await sleep(LEAD_MS);
     await partition();
     const cutAt = Date.now();
     await sleep(5_000);
     const effective = await partitionEffective();
-    await sleep(Math.max(0, HOLD_MS - (Date.now() - cutAt)));
+    await sleep(Math.max(0, holdMs - (Date.now() - cutAt)));
     await healPartition();
     const healedAt = Date.now();
     times[`${dir}Partition`] = Math.round((healedAt - cutAt) / 1000);
@@ -236,7 +248,7 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
 
   test('control: as booted (replica 2, no quorum option), the partition leaves the shared file in split-brain, and heal info says so', async () => {
     const start = Date.now();
-    const r = await sb.phase('partition without quorum', () => runPhase('without quorum (as booted)', 'pasq-control'));
+    const r = await sb.phase('partition without quorum', () => runPhase('without quorum (as booted)', 'pasq-control', CONTROL));
     times.control = Math.round((Date.now() - start) / 1000);
     expect(r.partitionEffective).toBe(true);
     // Without quorum both sides took writes of the shared file during the partition (after the ping timeout).
@@ -278,7 +290,7 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
     const info = await gluster(zones[0].storage, 'volume', 'info', 'pydio-data');
     if (!/^cluster\.server-quorum-type: server$/m.test(info)) throw new Error('pydio-data is not in the quorum layout (the layout request above did not set it): this phase would only repeat the control');
     const start = Date.now();
-    const r = await sb.phase('partition with quorum', () => runPhase('with the quorum layout', 'pasq-quorum'));
+    const r = await sb.phase('partition with quorum', () => runPhase('with the quorum layout', 'pasq-quorum', QUORUM));
     times.quorum = Math.round((Date.now() - start) / 1000);
     expect(r.partitionEffective).toBe(true);
     for (const volume of VOLUMES) expect({ volume, splitBrain: r.splitBrain[volume] }).toEqual({ volume, splitBrain: [] });
@@ -295,9 +307,49 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
     for (const w of r.reports) expect({ writer: w.writer, lastOk: w.ops.at(-1)?.ok }).toEqual({ writer: w.writer, lastOk: true });
   });
 
+  test('a storage member dies with the layout set: the survivor stops its bricks (writes refused), the replacement lifts server quorum, takes over, heals, and sets it back', async () => {
+    const since = Date.now();
+    const [victim, survivor] = zones;
+    const kill = await sb.killStorageHost(victim.storage.instanceId, { noticeAfterSeconds: 8 });
+    // Server quorum lost on the survivor (one of two): glusterd stops its bricks, so the clients have none.
+    await waitFor(`${survivor.storage.privateIp} stops its bricks (server quorum lost)`, 120_000, async () => {
+      const online = (await gluster(survivor.storage, 'volume', 'status', 'pydio-data', 'detail')).match(/^Online\s*:\s*Y/gm) ?? [];
+      return online.length === 0 ? true : undefined;
+    }, { intervalMs: 2000, retryOnError: true });
+    const probe = `import errno, os\ntry:\n    fd = os.open('${MOUNT}/pasq-outage', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644); os.write(fd, b'x'); os.fsync(fd); os.close(fd); print('ok')\nexcept OSError as e:\n    print(errno.errorcode.get(e.errno, e.errno))`;
+    const outage = (await sb.hosts.exec(survivor.compute.instanceId, ['python3', '-c', probe], 120)).trim();
+    await kill.noticed;
+    const done = await waitFor('the replacement', 400_000, async () => {
+      const failed = [...(await notes('storage.failed', since)), ...(await notes('lifecycle.failed', since))];
+      if (failed.length) throw new Error(`the replacement failed:\n${failed.map((n) => `${n.subject}\n${n.message}`).join('\n---\n')}`);
+      return (await notes('storage.layout', since)).find((n) => n.subject.includes('server quorum restored'));
+    }, { intervalMs: 2000 });
+    times.memberLossToRestored = Math.round((done.at - kill.crashedAt) / 1000);
+    const told = (await notes('storage.layout', since)).map((n) => n.subject);
+    const s = await sb.status();
+    const fresh = s.instances.find((i) => i.role === 'storage' && i.availabilityZone === victim.zone && i.instanceId !== victim.storage.instanceId && i.lifecycleState === 'InService');
+    console.info(`member loss: writes during the outage answered ${outage}; told ${JSON.stringify(told)}; crash -> server quorum restored ${times.memberLossToRestored}s; replacement ${fresh?.instanceId} ${fresh?.privateIp}`);
+    expect(outage).toBe('ENOTCONN');
+    expect(told).toEqual(['[pasbox] server quorum lifted on pydio-config, pydio-data for a replacement', '[pasbox] server quorum restored on pydio-config, pydio-data: no split-brain, less availability']);
+    expect(fresh).toBeDefined();
+    for (const volume of VOLUMES) {
+      const info = await gluster(survivor.storage, 'volume', 'info', volume);
+      expect({ volume, serverQuorum: /^cluster\.server-quorum-type: (\S+)$/m.exec(info)?.[1], bricks: [...info.matchAll(/^Brick\d+: (\S+)$/gm)].map((m) => m[1]!.split(':')[0]).sort() })
+        .toEqual({ volume, serverQuorum: 'server', bricks: [fresh!.privateIp, survivor.storage.privateIp].sort() });
+    }
+    zones = [{ ...victim, storage: fresh! }, survivor];
+    await healAndSettle();
+    for (const volume of VOLUMES) expect({ volume, splitBrain: await splitBrainPaths(volume) }).toEqual({ volume, splitBrain: [] });
+    // Both clients write again.
+    for (const z of zones) {
+      const answer = (await sb.hosts.exec(z.compute.instanceId, ['python3', '-c', probe.replace('pasq-outage', `pasq-after-${z.writer}`)], 120)).trim();
+      expect({ client: z.writer, answer }).toEqual({ client: z.writer, answer: 'ok' });
+    }
+  });
+
   function resultTable(rs: readonly PhaseResult[]): string[] {
     const lines = [
-      `partition e2e (Brick1 of pydio-data in ${firstBrickZone}; partition ${HOLD_MS / 1000}s, writes every ${INTERVAL_SECONDS}s for ${RUN_SECONDS}s):`,
+      `partition e2e (Brick1 of pydio-data in ${firstBrickZone}; writes every ${INTERVAL_SECONDS}s; partition ${CONTROL.holdMs / 1000}s of ${CONTROL.runSeconds}s without quorum, ${QUORUM.holdMs / 1000}s of ${QUORUM.runSeconds}s with it):`,
       '| phase | writer | writes | acknowledged (during the partition) | refused (errno at step x count) | acknowledged lost | refused present | shared file | split-brain entries |',
       '| --- | --- | ---: | ---: | --- | ---: | ---: | --- | --- |',
     ];
