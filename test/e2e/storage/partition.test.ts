@@ -89,7 +89,23 @@ interface PhaseResult {
   /** When the routes went in and came out (ms since the epoch, the writers' clock too). */
   readonly cutAt: number;
   readonly healedAt: number;
+  /** Per writer: a fresh write of a new file PROBE_AFTER_MS into the partition ('ok', an errno name, or 'timeout' after 15 s). */
+  readonly probes: Record<string, string>;
 }
+
+/**
+ * A writer's stream can sit in one call for the whole partition (the ping timeout, then a lock a
+ * cut-off client holds), neither acknowledged nor refused. A fresh write of a new file, well past the
+ * ping timeout, says what the side can do then.
+ */
+const PROBE_AFTER_MS = 55_000;
+const probeScript = (file: string) => [
+  'import errno, os',
+  'try:',
+  `    fd = os.open(${JSON.stringify(file)}, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644); os.write(fd, b'x'); os.fsync(fd); os.close(fd); print('ok')`,
+  'except OSError as e:',
+  '    print(errno.errorcode.get(e.errno, e.errno))',
+].join('\n');
 
 /** Operations of a writer that ended acknowledged while the partition held. */
 const acknowledgedDuring = (r: PhaseResult, w: WriterReport) => w.ops.filter((o) => o.ok && o.start * 1000 >= r.cutAt && o.end * 1000 <= r.healedAt);
@@ -217,6 +233,11 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
     const cutAt = Date.now();
     await sleep(5_000);
     const effective = await partitionEffective();
+    await sleep(Math.max(0, PROBE_AFTER_MS - (Date.now() - cutAt)));
+    // Killed after 15 s if it blocks (a non-zero exit): 'timeout'.
+    const probes = Object.fromEntries(await Promise.all(zones.map(async (z) => [z.writer, (await sb.hosts.exec(
+      z.compute.instanceId, ['timeout', '-s', 'KILL', '15', 'python3', '-c', probeScript(`${MOUNT}/${dir}/probe-${z.writer}`)], 30,
+    ).catch(() => 'timeout')).trim()] as const)));
     await sleep(Math.max(0, holdMs - (Date.now() - cutAt)));
     await healPartition();
     const healedAt = Date.now();
@@ -238,7 +259,7 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
     const sharedAcknowledged = reports.some((r) => r.ops.some((o) => o.op === 'shared' && o.ok && o.content === shared));
     const splitBrain: Record<string, string[]> = {};
     for (const volume of VOLUMES) splitBrain[volume] = await splitBrainPaths(volume);
-    const result: PhaseResult = { phase, reports, lost, refusedPresent, sharedContent: shared, sharedAcknowledged, splitBrain, partitionEffective: effective, cutAt, healedAt };
+    const result: PhaseResult = { phase, reports, lost, refusedPresent, sharedContent: shared, sharedAcknowledged, splitBrain, partitionEffective: effective, cutAt, healedAt, probes };
     results.push(result);
     console.info(resultTable([result]).join('\n'));
     return result;
@@ -253,6 +274,7 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
     expect(r.partitionEffective).toBe(true);
     // Without quorum both sides took writes of the shared file during the partition (after the ping timeout).
     expect(r.reports.map((w) => ({ writer: w.writer, shared: acknowledgedDuring(r, w).filter((o) => o.op === 'shared').length > 0 }))).toEqual(r.reports.map((w) => ({ writer: w.writer, shared: true })));
+    expect(r.probes).toEqual(Object.fromEntries(r.reports.map((w) => [w.writer, 'ok'])));
     expect(r.splitBrain['pydio-data']).toEqual(expect.arrayContaining([expect.stringMatching(/pasq-control\/shared$|^<gfid:/)]));
 
     // What the README tells an operator: pick the copy to keep, per file (here the first brick's;
@@ -299,9 +321,12 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
     expect(r.lost).toEqual(Object.fromEntries(r.reports.map((w) => [w.writer, []])));
     expect(r.refusedPresent).toEqual(Object.fromEntries(r.reports.map((w) => [w.writer, []])));
     expect(r.sharedAcknowledged).toBe(true);
-    // The side without quorum was refused, and a refusal names its errno (ENOTCONN since glusterfs 3.13, glusterdocs).
+    // No write was acknowledged while the zones were apart (two members: each side lost server quorum);
+    // a fresh write on either side, past the ping timeout, is refused or still waiting (seen both), never
+    // acknowledged; every refusal of the streams names its errno (ENOTCONN since glusterfs 3.13, glusterdocs).
+    expect(r.reports.map((w) => ({ writer: w.writer, acknowledgedDuring: acknowledgedDuring(r, w).length }))).toEqual(r.reports.map((w) => ({ writer: w.writer, acknowledgedDuring: 0 })));
+    expect(Object.values(r.probes).filter((p) => p !== 'ENOTCONN' && p !== 'timeout')).toEqual([]);
     const refused = r.reports.flatMap((w) => w.ops.filter((o) => !o.ok));
-    expect(refused.length).toBeGreaterThan(0);
     expect([...new Set(refused.map((o) => o.errno))].filter((e) => e !== 'ENOTCONN' && e !== 'EROFS')).toEqual([]);
     // After the heal the writers were acknowledged again: the volume came back by itself.
     for (const w of r.reports) expect({ writer: w.writer, lastOk: w.ops.at(-1)?.ok }).toEqual({ writer: w.writer, lastOk: true });
@@ -316,8 +341,7 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
       const online = (await gluster(survivor.storage, 'volume', 'status', 'pydio-data', 'detail')).match(/^Online\s*:\s*Y/gm) ?? [];
       return online.length === 0 ? true : undefined;
     }, { intervalMs: 2000, retryOnError: true });
-    const probe = `import errno, os\ntry:\n    fd = os.open('${MOUNT}/pasq-outage', os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644); os.write(fd, b'x'); os.fsync(fd); os.close(fd); print('ok')\nexcept OSError as e:\n    print(errno.errorcode.get(e.errno, e.errno))`;
-    const outage = (await sb.hosts.exec(survivor.compute.instanceId, ['python3', '-c', probe], 120)).trim();
+    const outage = (await sb.hosts.exec(survivor.compute.instanceId, ['python3', '-c', probeScript(`${MOUNT}/pasq-outage`)], 120)).trim();
     await kill.noticed;
     const done = await waitFor('the replacement', 400_000, async () => {
       const failed = [...(await notes('storage.failed', since)), ...(await notes('lifecycle.failed', since))];
@@ -342,7 +366,7 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
     for (const volume of VOLUMES) expect({ volume, splitBrain: await splitBrainPaths(volume) }).toEqual({ volume, splitBrain: [] });
     // Both clients write again.
     for (const z of zones) {
-      const answer = (await sb.hosts.exec(z.compute.instanceId, ['python3', '-c', probe.replace('pasq-outage', `pasq-after-${z.writer}`)], 120)).trim();
+      const answer = (await sb.hosts.exec(z.compute.instanceId, ['python3', '-c', probeScript(`${MOUNT}/pasq-after-${z.writer}`)], 120)).trim();
       expect({ client: z.writer, answer }).toEqual({ client: z.writer, answer: 'ok' });
     }
   });
@@ -350,15 +374,15 @@ describeWithSandbox('storage/partition.test.ts')('a partition between the two re
   function resultTable(rs: readonly PhaseResult[]): string[] {
     const lines = [
       `partition e2e (Brick1 of pydio-data in ${firstBrickZone}; writes every ${INTERVAL_SECONDS}s; partition ${CONTROL.holdMs / 1000}s of ${CONTROL.runSeconds}s without quorum, ${QUORUM.holdMs / 1000}s of ${QUORUM.runSeconds}s with it):`,
-      '| phase | writer | writes | acknowledged (during the partition) | refused (errno at step x count) | acknowledged lost | refused present | shared file | split-brain entries |',
-      '| --- | --- | ---: | ---: | --- | ---: | ---: | --- | --- |',
+      '| phase | writer | writes | acknowledged (during the partition) | refused (errno at step x count) | a new write 55 s into the partition | acknowledged lost | refused present | shared file | split-brain entries |',
+      '| --- | --- | ---: | ---: | --- | --- | ---: | ---: | --- | --- |',
     ];
     for (const r of rs) {
       for (const w of r.reports) {
         const refused = w.ops.filter((o) => !o.ok);
         const byErrno = Object.entries(refused.reduce<Record<string, number>>((acc, o) => ({ ...acc, [`${o.errno} at ${o.step}`]: (acc[`${o.errno} at ${o.step}`] ?? 0) + 1 }), {})).map(([k, n]) => `${k} x${n}`).join(', ') || '-';
         const sb2 = Object.entries(r.splitBrain).map(([v, e]) => `${v}: ${e.length}${e.length ? ` (${e.join(' ')})` : ''}`).join('; ');
-        lines.push(`| ${r.phase} | ${w.writer} | ${w.ops.length} | ${w.ops.length - refused.length} (${acknowledgedDuring(r, w).length}) | ${byErrno} | ${r.lost[w.writer]?.length ?? '?'} | ${r.refusedPresent[w.writer]?.length ?? '?'} | ${r.sharedAcknowledged ? 'an acknowledged version' : JSON.stringify(r.sharedContent)} | ${sb2} |`);
+        lines.push(`| ${r.phase} | ${w.writer} | ${w.ops.length} | ${w.ops.length - refused.length} (${acknowledgedDuring(r, w).length}) | ${byErrno} | ${r.probes[w.writer] ?? '?'} | ${r.lost[w.writer]?.length ?? '?'} | ${r.refusedPresent[w.writer]?.length ?? '?'} | ${r.sharedAcknowledged ? 'an acknowledged version' : JSON.stringify(r.sharedContent)} | ${sb2} |`);
       }
     }
     return lines;
