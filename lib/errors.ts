@@ -56,6 +56,14 @@ export class RefusedError extends AutoscalerError {
   }
 }
 
+/** What an operator asked for cannot be done as asked (bad option, function not deployed); the message is the one sentence to show. */
+export class OperatorError extends AutoscalerError {
+  public constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'OperatorError';
+  }
+}
+
 // --- reading any thrown value (SDK errors included) -----------------------------------------
 
 /** The error's name: `error.name`, or `Code`/`code` on some older SDK shapes; '' when none. */
@@ -76,3 +84,4 @@ export function errorMessage(error: unknown): string {
   }
   return String(error);
 }
+

@@ -33,7 +33,10 @@ echo "== jest" >&2
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 set +o errexit
-npx --no-install jest --ci --json --outputFile="$report" "$@"
+# Two workers: the sandbox files wait on hosts far more than they compute, and each has its own
+# network (10.<octet>.0.0/16), state dir and ports, so two run side by side (jest's default here
+# is one worker: cores - 1).
+npx --no-install jest --ci --maxWorkers=2 --json --outputFile="$report" "$@"
 jest_rc=$?
 set -o errexit
 if [[ -s $report ]]; then

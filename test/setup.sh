@@ -7,8 +7,9 @@ set -o errexit -o nounset -o pipefail
 cd "$(dirname "$0")/.."
 log() { printf 'setup: %s\n' "$*" >&2; }
 
-DEBIAN_PACKAGES=(glusterfs-server glusterfs-client haproxy apache2 php libapache2-mod-php
-  shellcheck bats xfsprogs iproute2 util-linux procps psmisc curl jq socat)
+# awscli: Debian's AWS CLI v2, driven against the sandbox's Lambda Invoke API by the tests (/usr/bin/aws).
+DEBIAN_PACKAGES=(glusterfs-server glusterfs-client haproxy apache2 php libapache2-mod-php php-cli
+  shellcheck bats xfsprogs iproute2 util-linux procps psmisc curl jq socat awscli)
 
 missing=()
 for pkg in "${DEBIAN_PACKAGES[@]}"; do

@@ -7,13 +7,14 @@ import {
   DescribeScalingActivitiesCommand,
   RecordLifecycleActionHeartbeatCommand,
   SetDesiredCapacityCommand,
+  SetInstanceHealthCommand,
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   type Instance,
 } from '@aws-sdk/client-auto-scaling';
 import { AwsCallError, errorMessage } from '../errors';
 import { MAX_ATTEMPTS, MAX_PAGES, callAws, chunk, isAwsError, logDryRun, type AdapterOptions } from './call';
-import type { AutoScalingPort, GroupDescription, GroupInstance, LifecycleActionRef, LifecycleResult, ScalingActivity, ScalingPort, TerminationPort } from '../ports/autoscaling';
+import type { AutoScalingPort, GroupDescription, GroupHealthPort, GroupInstance, LifecycleActionRef, LifecycleHookDescription, LifecycleResult, ScalingActivity, ScalingPort, TerminationPort } from '../ports/autoscaling';
 
 
 /** Builds the client once per cold start: region and AWS_ENDPOINT_URL come from the standard environment. */
@@ -23,6 +24,17 @@ export function createAutoScalingClient(): AutoScalingClient {
 
 /** AWS answers a finished, expired or unknown lifecycle action with this ValidationError. */
 const NO_ACTIVE_ACTION = /No active Lifecycle Action found/i;
+
+/**
+ * SetInstanceHealth with ShouldRespectGracePeriod on an instance younger than the grace period:
+ * "The age of the instance (986 seconds) is less than the configured grace period of 1500 seconds".
+ */
+const IN_GRACE_PERIOD = /less than the configured grace period/i;
+
+const TRANSITIONS: Readonly<Record<string, LifecycleHookDescription['transition']>> = {
+  'autoscaling:EC2_INSTANCE_LAUNCHING': 'launch',
+  'autoscaling:EC2_INSTANCE_TERMINATING': 'terminate',
+};
 
 function isNoActiveAction(error: unknown): boolean {
   return isAwsError(error, 'ValidationError') && NO_ACTIVE_ACTION.test(errorMessage(error));
@@ -48,7 +60,7 @@ function lifecycleInput(ref: LifecycleActionRef) {
   };
 }
 
-export function createAutoScalingPort(client: AutoScalingClient, opts: AdapterOptions): AutoScalingPort & ScalingPort & TerminationPort {
+export function createAutoScalingPort(client: AutoScalingClient, opts: AdapterOptions): AutoScalingPort & ScalingPort & TerminationPort & GroupHealthPort {
   const { dryRun, log } = opts;
 
   async function describeGroup(groupName: string): Promise<GroupDescription | undefined> {
@@ -64,6 +76,8 @@ export function createAutoScalingPort(client: AutoScalingClient, opts: AdapterOp
       instances: (group.Instances ?? []).map((instance) => toGroupInstance(instance, operation)),
       targetGroupArns: group.TargetGroupARNs ?? [],
       availabilityZones: group.AvailabilityZones ?? [],
+      ...(group.AutoScalingGroupARN ? { arn: group.AutoScalingGroupARN } : {}),
+      healthCheckGracePeriodSeconds: group.HealthCheckGracePeriod ?? 0,
     };
   }
 
@@ -218,7 +232,54 @@ export function createAutoScalingPort(client: AutoScalingClient, opts: AdapterOp
     );
   }
 
+  async function listLifecycleHooks(groupName: string): Promise<LifecycleHookDescription[]> {
+    const operation = 'DescribeLifecycleHooks';
+    const hooks = await callAws(
+      operation,
+      async () => (await client.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: groupName }))).LifecycleHooks ?? [],
+      (error) => (isAwsError(error, 'ValidationError') && /not found/i.test(errorMessage(error)) ? { value: [] } : undefined),
+    );
+    const described: LifecycleHookDescription[] = [];
+    for (const hook of hooks) {
+      const transition = TRANSITIONS[hook.LifecycleTransition ?? ''];
+      // Hooks of other transitions (a warm pool's) are not ours to re-drive.
+      if (!hook.LifecycleHookName || transition === undefined) continue;
+      if (typeof hook.HeartbeatTimeout !== 'number') throw new AwsCallError(operation, `hook ${hook.LifecycleHookName} of ${groupName} has no HeartbeatTimeout`);
+      described.push({
+        name: hook.LifecycleHookName,
+        transition,
+        heartbeatTimeoutSeconds: hook.HeartbeatTimeout,
+        defaultResult: hook.DefaultResult ?? 'ABANDON',
+        ...(hook.NotificationMetadata !== undefined ? { metadata: hook.NotificationMetadata } : {}),
+      });
+    }
+    return described;
+  }
+
+  async function setInstanceHealth(instanceId: string, status: 'Healthy' | 'Unhealthy', respectGracePeriod: boolean): Promise<'set' | 'in-grace-period' | 'not-found'> {
+    const operation = 'SetInstanceHealth';
+    const input = { InstanceId: instanceId, HealthStatus: status, ShouldRespectGracePeriod: respectGracePeriod };
+    if (dryRun) {
+      logDryRun(log, operation, input);
+      return 'set';
+    }
+    return callAws<'set' | 'in-grace-period' | 'not-found'>(
+      operation,
+      async () => {
+        await client.send(new SetInstanceHealthCommand(input));
+        return 'set';
+      },
+      (error) => {
+        if (!isAwsError(error, 'ValidationError')) return undefined;
+        if (IN_GRACE_PERIOD.test(errorMessage(error))) return { value: 'in-grace-period' };
+        return /not found/i.test(errorMessage(error)) ? { value: 'not-found' } : undefined;
+      },
+    );
+  }
+
   return {
+    listLifecycleHooks,
+    setInstanceHealth,
     describeGroup,
     describeInstance,
     describeLifecycleHook,

@@ -179,24 +179,7 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
     return output?.StandardOutputContent ?? '';
   }
 
-  async function claim(name: string, owner: string): Promise<boolean> {
-    const operation = 'PutParameter';
-    const request = { Name: name, Value: owner, Type: 'String' as const, Overwrite: false };
-    if (dryRun) {
-      logDryRun(log, operation, request);
-      return true;
-    }
-    return callAws(
-      operation,
-      async () => {
-        await client.send(new PutParameterCommand(request));
-        return true;
-      },
-      (error) => (isAwsError(error, 'ParameterAlreadyExists') ? { value: false } : undefined),
-    );
-  }
-
-  async function claimOwner(name: string): Promise<string | undefined> {
+  async function getParameter(name: string): Promise<string | undefined> {
     const operation = 'GetParameter';
     return callAws(
       operation,
@@ -205,7 +188,7 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
     );
   }
 
-  async function release(name: string): Promise<void> {
+  async function deleteParameter(name: string): Promise<void> {
     const operation = 'DeleteParameter';
     const request = { Name: name };
     if (dryRun) {
@@ -250,5 +233,5 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
     return found;
   }
 
-  return { describeManagedInstances, sendCommand, getInvocation, getStepOutput, claim, claimOwner, release, putParameter, listParameters };
+  return { describeManagedInstances, sendCommand, getInvocation, getStepOutput, getParameter, putParameter, deleteParameter, listParameters };
 }

@@ -1,6 +1,6 @@
 /** The compute tier's configuration: what the lifecycle function reads (and the storage function builds on). */
 import { ConfigurationError } from '../errors';
-import { ARN, deepFreeze, DOCUMENT_PATTERNS, integer, matching, NAME, optional, required, URL_RE, type Env } from './env';
+import { ARN, deepFreeze, DOCUMENT_PATTERNS, holdTtl, integer, matching, NAME, optional, required, TARGET_GROUP_ARN, URL_RE, type Env } from './env';
 import { parseShared, SHARED_VARIABLES, type SharedConfig } from './shared';
 
 /**
@@ -17,6 +17,8 @@ export interface Config extends SharedConfig {
    */
   readonly loadBalancerIdleTimeoutSeconds: number;
   readonly topicArn: string;
+  /** The coordination table (lib/aws/coordination.ts): lifecycle claims, the storage lock and claims. */
+  readonly coordinationTable: string;
   /** Queue that carries lifecycle events and their delayed continuations. */
   readonly lifecycleQueueUrl: string;
   readonly gluster: {
@@ -49,6 +51,12 @@ export interface Config extends SharedConfig {
     readonly healthyTimeoutSeconds: number;
     /** Upper bound on waiting for a drain, whatever the target group says. */
     readonly drainMaxSeconds: number;
+    /**
+     * A lifecycle claim lives this long unless its flow renews it (every
+     * delivery does): a dead flow's claim expires after it and the action can
+     * be picked up again.
+     */
+    readonly claimTtlSeconds: number;
   };
 }
 
@@ -74,11 +82,15 @@ const HOST = DOCUMENT_PATTERNS.host;
 
 /** The variables parseConfig reads (test/unit/config/variables.test.ts proves it); the lifecycle function is given exactly these. */
 export const COMPUTE_VARIABLES = [
-  ...SHARED_VARIABLES, 'TARGET_GROUP_ARN', 'APP_PORT', 'LB_IDLE_TIMEOUT_SECONDS', 'TOPIC_ARN', 'LIFECYCLE_QUEUE_URL',
+  ...SHARED_VARIABLES, 'TARGET_GROUP_ARN', 'APP_PORT', 'LB_IDLE_TIMEOUT_SECONDS', 'TOPIC_ARN', 'COORDINATION_TABLE', 'LIFECYCLE_QUEUE_URL',
   'GLUSTER_SERVERS', 'GLUSTER_CONFIG_VOLUME', 'GLUSTER_DATA_VOLUME', 'CONFIG_MOUNT', 'DATA_MOUNT',
   'APP_PROFILE', 'APP_SESSION_COOKIE', 'APP_ROOT', 'WEB_USER', 'WEB_SERVICE', 'DOC_MOUNT_VOLUMES', 'DOC_CONFIGURE_APP', 'DOC_DRAIN_NODE',
   'RETRY_BASE_SECONDS', 'RETRY_MAX_SECONDS', 'SSM_ONLINE_TIMEOUT_SECONDS', 'COMMAND_TIMEOUT_SECONDS', 'HEALTHY_TIMEOUT_SECONDS', 'DRAIN_MAX_SECONDS',
+  'CLAIM_TTL_SECONDS',
 ] as const;
+
+/** A DynamoDB table name (the TableName shape: 3-255 of [a-zA-Z0-9_.-]). */
+export const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 
 function serverList(env: Env, key: string): string[] {
   const raw = optional(env, key, '');
@@ -105,10 +117,11 @@ export function parseConfig(env: Env = process.env): Config {
   }
   const config: Config = {
     ...parseShared(env),
-    targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), ARN, 'a target group ARN'),
+    targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), TARGET_GROUP_ARN, 'a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)'),
     appPort: integer(env, 'APP_PORT', 80, 1, 65535),
     loadBalancerIdleTimeoutSeconds: integer(env, 'LB_IDLE_TIMEOUT_SECONDS', 60, 1, 4000),
     topicArn: matching('TOPIC_ARN', required(env, 'TOPIC_ARN'), ARN, 'an SNS topic ARN'),
+    coordinationTable: matching('COORDINATION_TABLE', required(env, 'COORDINATION_TABLE'), TABLE_NAME, 'a DynamoDB table name (3-255 of [A-Za-z0-9_.-])'),
     lifecycleQueueUrl: matching('LIFECYCLE_QUEUE_URL', required(env, 'LIFECYCLE_QUEUE_URL'), URL_RE, 'an SQS queue URL'),
     gluster: {
       servers: serverList(env, 'GLUSTER_SERVERS'),
@@ -136,6 +149,7 @@ export function parseConfig(env: Env = process.env): Config {
       commandTimeoutSeconds: integer(env, 'COMMAND_TIMEOUT_SECONDS', 600, 30, 7200),
       healthyTimeoutSeconds: integer(env, 'HEALTHY_TIMEOUT_SECONDS', 600, 1, 7200),
       drainMaxSeconds: integer(env, 'DRAIN_MAX_SECONDS', 900, 0, 7200),
+      claimTtlSeconds: holdTtl(env, 'CLAIM_TTL_SECONDS', 900, retryMaxSeconds),
     },
   };
   if (config.gluster.servers.length === 0 && config.storageGroupName === '') {

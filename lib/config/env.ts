@@ -6,6 +6,12 @@ export type Env = Readonly<Record<string, string | undefined>>;
 
 export const NAME = /^[A-Za-z0-9._-]{1,255}$/;
 export const ARN = /^arn:aws[a-z-]*:[a-z0-9-]+:[a-z0-9-]*:\d{12}:.+$/;
+/**
+ * An ELB target group: arn:${Partition}:elasticloadbalancing:${Region}:${Account}:targetgroup/${TargetGroupName}/${TargetGroupId}
+ * (Service Authorization Reference); the name "can have a maximum of 32 characters, must contain only
+ * alphanumeric characters or hyphens, and must not begin or end with a hyphen" (CreateTargetGroup).
+ */
+export const TARGET_GROUP_ARN = /^arn:aws[a-z-]*:elasticloadbalancing:[a-z0-9-]+:\d{12}:targetgroup\/(?!-)[A-Za-z0-9-]{1,32}(?<!-)\/[0-9a-f]+$/;
 export const URL_RE = /^https?:\/\/\S+$/;
 const LABEL = '[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?';
 const DECIMAL = /^\d+(\.\d+)?$/;
@@ -76,4 +82,19 @@ export function deepFreeze<T>(value: T): T {
     Object.freeze(value);
   }
   return value;
+}
+
+/**
+ * A hold (claim, lock) must outlive the longest gap between two deliveries of
+ * its flow, which renew it: a wait of RETRY_MAX_SECONDS, and the delivery
+ * itself. Twice RETRY_MAX_SECONDS is the least that leaves a margin; keep it
+ * above the queue's visibility timeout too (README, Configure), so that a
+ * delivery that failed and comes back still finds its hold.
+ */
+export function holdTtl(env: Env, key: string, fallback: number, retryMaxSeconds: number): number {
+  const ttl = integer(env, key, fallback, 10, 30 * 86400);
+  if (ttl < 2 * retryMaxSeconds) {
+    throw new ConfigurationError(`${key} (${ttl}) must be at least twice RETRY_MAX_SECONDS (${retryMaxSeconds}): a flow renews its hold once per delivery, and a wait between two deliveries lasts up to RETRY_MAX_SECONDS`);
+  }
+  return ttl;
 }

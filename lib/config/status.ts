@@ -1,5 +1,5 @@
 /** The status function's configuration: what it needs to describe the cluster, read-only. */
-import { ARN, deepFreeze, matching, required, type Env } from './env';
+import { deepFreeze, matching, required, TARGET_GROUP_ARN, type Env } from './env';
 import { parseShared, SHARED_VARIABLES, type SharedConfig } from './shared';
 
 /** Parsed once per cold start, validated and frozen; serverless.yml sets it (functions.status.environment). */
@@ -13,6 +13,6 @@ export const STATUS_VARIABLES = [...SHARED_VARIABLES, 'TARGET_GROUP_ARN'] as con
 export function parseStatusConfig(env: Env = process.env): StatusConfig {
   return deepFreeze({
     ...parseShared(env),
-    targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), ARN, 'a target group ARN'),
+    targetGroupArn: matching('TARGET_GROUP_ARN', required(env, 'TARGET_GROUP_ARN'), TARGET_GROUP_ARN, 'a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)'),
   });
 }

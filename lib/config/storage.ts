@@ -3,7 +3,7 @@ import type { StorageSettings } from '../core/storage/settings';
 import { ConfigurationError } from '../errors';
 import { parseConfig, type Config } from './compute';
 import { ec2Endpoint, type Ec2Endpoint } from './ec2-endpoint';
-import { boolean, deepFreeze, integer, matching, optional, required, DOCUMENT_PATTERNS, NAME, URL_RE, type Env } from './env';
+import { boolean, deepFreeze, holdTtl, integer, matching, optional, required, DOCUMENT_PATTERNS, NAME, URL_RE, type Env } from './env';
 
 /**
  * Settings of the storage tier, parsed once per cold start from the same
@@ -47,7 +47,7 @@ export interface StorageConfig {
     readonly growBrick: string;
   };
   readonly timing: {
-    /** A lock not refreshed for this long may be broken (with a notification); holders refresh it on every delivery. */
+    /** The lock's TTL: a lock not renewed for this long expires and may be taken (with a notification); its holder renews it on every delivery. */
     readonly lockStaleSeconds: number;
     /** New members must join (peer in cluster, connected) within this. */
     readonly joinTimeoutSeconds: number;
@@ -145,7 +145,7 @@ export function parseStorageConfig(env: Env, base: Config): StorageConfig {
         : doc('DOC_STORAGE_GROW_BRICK'),
     },
     timing: {
-      lockStaleSeconds: integer(env, 'STORAGE_LOCK_STALE_SECONDS', 3600, 60, 30 * 86400),
+      lockStaleSeconds: holdTtl(env, 'STORAGE_LOCK_STALE_SECONDS', 3600, base.timing.retryMaxSeconds),
       joinTimeoutSeconds: integer(env, 'STORAGE_JOIN_TIMEOUT_SECONDS', 1800, 60, 86400),
       healTimeoutSeconds: integer(env, 'STORAGE_HEAL_TIMEOUT_SECONDS', 12 * 3600, 60, 30 * 86400),
       migrationTimeoutSeconds: integer(env, 'STORAGE_MIGRATION_TIMEOUT_SECONDS', 7 * 86400, 60, 30 * 86400),

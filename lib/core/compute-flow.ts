@@ -60,7 +60,7 @@ export const COMPUTE_FLOWS: FlowFamily<FlowState> = {
     }
     const e = s.event as Partial<LifecycleEvent> | undefined;
     if (!e || e.kind !== 'lifecycle' || typeof e.instanceId !== 'string' || typeof e.groupName !== 'string'
-      || typeof e.hookName !== 'string' || typeof e.token !== 'string') {
+      || typeof e.hookName !== 'string' || (e.token !== undefined && typeof e.token !== 'string')) {
       throw new MalformedEventError(`${where}: lifecycle event is incomplete`);
     }
   },

@@ -2,7 +2,8 @@ import { MalformedEventError } from '../errors';
 
 /**
  * Every lifecycle source (EventBridge event, a direct Auto Scaling
- * notification, a test notification) is parsed into ONE normalized type.
+ * notification, a test notification, the watch's re-drive of a lost event) is
+ * parsed into ONE normalized type.
  */
 export type LifecycleTransition = 'launch' | 'terminate';
 
@@ -12,7 +13,12 @@ export interface LifecycleEvent {
   readonly groupName: string;
   readonly hookName: string;
   readonly instanceId: string;
-  readonly token: string;
+  /**
+   * The lifecycle action token; absent only in the watch's re-drive of a lost
+   * event (it cannot know it): CompleteLifecycleAction and
+   * RecordLifecycleActionHeartbeat then name the action by its instance.
+   */
+  readonly token?: string;
   readonly time: string;
   readonly metadata?: string;
 }
@@ -24,6 +30,9 @@ export interface SkipEvent {
 }
 
 export type ParsedLifecycle = LifecycleEvent | SkipEvent;
+
+/** The watch re-drives a lost lifecycle event as EventBridge would have delivered it, with this source and no token. */
+export const WATCH_SOURCE = 'pydio-autoscaler.watch';
 
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const NAME = /^[\w.:/+@-]{1,255}$/;
@@ -46,14 +55,18 @@ function transitionOf(value: unknown, where: string): LifecycleTransition {
   throw new MalformedEventError(`${where}: LifecycleTransition ${JSON.stringify(value)} is not a launch or terminate transition`);
 }
 
-function fromDetail(detail: Record<string, unknown>, time: string, where: string): LifecycleEvent {
+/** `tokenless`: the watch's re-drive, which must carry no token at all (an AWS event always carries one). */
+function fromDetail(detail: Record<string, unknown>, time: string, where: string, tokenless = false): LifecycleEvent {
+  if (tokenless && 'LifecycleActionToken' in detail) {
+    throw new MalformedEventError(`${where}: a re-drive by ${WATCH_SOURCE} carries no LifecycleActionToken (the watch cannot know it)`);
+  }
   return {
     kind: 'lifecycle',
     transition: transitionOf(detail.LifecycleTransition, where),
     groupName: str(detail, 'AutoScalingGroupName', NAME, where),
     hookName: str(detail, 'LifecycleHookName', NAME, where),
     instanceId: str(detail, 'EC2InstanceId', INSTANCE_ID, where),
-    token: str(detail, 'LifecycleActionToken', TOKEN, where),
+    ...(tokenless ? {} : { token: str(detail, 'LifecycleActionToken', TOKEN, where) }),
     time,
     ...(typeof detail.NotificationMetadata === 'string' ? { metadata: detail.NotificationMetadata } : {}),
   };
@@ -84,18 +97,19 @@ export function parseLifecycleSource(input: unknown): ParsedLifecycle {
     };
   }
 
-  // EventBridge shape.
+  // EventBridge shape: from Auto Scaling, or the watch's re-drive of a lost event (no token).
   if ('detail-type' in input) {
-    const where = 'EventBridge lifecycle event';
-    if (input.source !== 'aws.autoscaling') {
-      throw new MalformedEventError(`${where}: source ${JSON.stringify(input.source)} is not aws.autoscaling`);
+    const redrive = input.source === WATCH_SOURCE;
+    const where = redrive ? `lifecycle event re-driven by ${WATCH_SOURCE}` : 'EventBridge lifecycle event';
+    if (input.source !== 'aws.autoscaling' && !redrive) {
+      throw new MalformedEventError(`${where}: source ${JSON.stringify(input.source)} is neither aws.autoscaling nor ${WATCH_SOURCE}`);
     }
     const detailType = input['detail-type'];
     if (typeof detailType !== 'string' || !(detailType in DETAIL_TYPES)) {
       throw new MalformedEventError(`${where}: detail-type ${JSON.stringify(detailType)} is not a lifecycle action`);
     }
     if (!isRecord(input.detail)) throw new MalformedEventError(`${where}: detail is missing`);
-    const event = fromDetail(input.detail, typeof input.time === 'string' ? input.time : new Date().toISOString(), where);
+    const event = fromDetail(input.detail, typeof input.time === 'string' ? input.time : new Date().toISOString(), where, redrive);
     if (event.transition !== DETAIL_TYPES[detailType]) {
       throw new MalformedEventError(`${where}: detail-type ${detailType} disagrees with LifecycleTransition`);
     }

@@ -2,10 +2,18 @@
  * What ops receive, and the one builder every notification goes through
  * (buildNotification). The texts are written next to their subject: compute
  * lifecycle in messages.ts, scaling in scaling/messages.ts, storage operations
- * in storage/messages.ts, storage members in storage/notices.ts. Published by
- * the SNS adapter.
+ * in storage/messages.ts, storage members in storage/notices.ts, the watch
+ * in watch/notices.ts. Published by the SNS adapter.
  */
 export type Severity = 'info' | 'warning' | 'error';
+
+/** Every severity, least to most severe: a subscription's minimum severity keeps the ones from it on. */
+export const SEVERITIES: readonly Severity[] = ['info', 'warning', 'error'];
+
+/** The severities at or above `min`, in order (the values a severity filter policy lists). */
+export function severitiesFrom(min: Severity): Severity[] {
+  return SEVERITIES.slice(SEVERITIES.indexOf(min));
+}
 
 /** Filterable through SNS subscription filter policies on `eventType`/`severity`. */
 export type NotificationEventType =
@@ -24,7 +32,12 @@ export type NotificationEventType =
   /** Quorum options set for the volumes' layout, or server quorum lifted for a replacement and set back. */
   | 'storage.layout'
   | 'scaling.decided'
-  | 'scaling.suppressed';
+  | 'scaling.suppressed'
+  | 'watch.redriven'
+  | 'watch.replacing'
+  | 'watch.held-back'
+  | 'watch.cluster-wide'
+  | 'watch.recovered';
 
 export interface Notification {
   /** Fewer than 100 characters (SNS Publish's Subject limit); says what happened to which instance. */
@@ -35,6 +48,11 @@ export interface Notification {
   readonly severity: Severity;
   /** Extra filterable attributes: instanceId, asgName, stage ... */
   readonly attributes: Readonly<Record<string, string>>;
+  /**
+   * What ops should do about it, in order, when the message says so (chat shows them as next steps;
+   * the console links are added where the notification is published). Absent: none beyond the links.
+   */
+  readonly nextSteps?: readonly string[];
 }
 
 /**
@@ -60,12 +78,22 @@ export interface NotificationDraft {
   readonly body: string;
   /** Besides the stage, which every notification carries first. */
   readonly attributes: Readonly<Record<string, string>>;
+  /** What ops should do next (Notification.nextSteps); empty lines are left out. */
+  readonly nextSteps?: readonly string[];
 }
 
 /** The one builder: "[stage] subject" fitted to SNS, the stage first among the attributes. */
 export function buildNotification(draft: NotificationDraft): Notification {
   const { stage, eventType, severity, subject, body, attributes } = draft;
-  return { subject: fitSubject(`[${stage}] ${subject}`), body, eventType, severity, attributes: { stage, ...attributes } };
+  const nextSteps = (draft.nextSteps ?? []).map((step) => step.trim()).filter((step) => step !== '');
+  return {
+    subject: fitSubject(`[${stage}] ${subject}`),
+    body,
+    eventType,
+    severity,
+    attributes: { stage, ...attributes },
+    ...(nextSteps.length > 0 ? { nextSteps } : {}),
+  };
 }
 
 /** A body of lines; undefined and empty ones are left out. */

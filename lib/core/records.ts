@@ -1,4 +1,45 @@
-/** Every Parameter Store name the functions write or read, each defined once, and the records kept there. */
+/** Every key of the coordination table and every Parameter Store name the functions write or read, each defined once, and the records kept there. */
+import type { LifecycleTransition } from './lifecycle-event';
+
+// --- the coordination table (lib/ports/coordination.ts): holds that expire ----------------
+
+/**
+ * Keys of the stage's coordination table (one table per stage, so no stage in
+ * them). The roles' policies in serverless.yml grant them by their leading
+ * part (dynamodb:LeadingKeys); test/unit/core/records.test.ts checks it.
+ */
+
+/** A lifecycle action, as its claim names it: by transition, so the watch can tell whether a flow owns an instance's waiting action. */
+export interface ActionKey {
+  readonly instanceId: string;
+  readonly transition: LifecycleTransition;
+}
+
+/** The claim that makes one flow own a compute lifecycle action. */
+export const lifecycleClaimKey = (action: ActionKey) => `lifecycle/${action.instanceId}/${action.transition}`;
+
+/** Every key of the storage function starts with this. */
+export const STORAGE_KEY_PREFIX = 'storage/';
+
+/** The claim that makes one flow own a storage lifecycle action. */
+export const storageClaimKey = (action: ActionKey) => `${STORAGE_KEY_PREFIX}lifecycle/${action.instanceId}/${action.transition}`;
+
+/** One storage operation at a time: held by the operation's id, its value the ISO time of the holder's last renewal. */
+export const LOCK_KEY = `${STORAGE_KEY_PREFIX}lock`;
+
+/** Held while a member creates the volumes; a permanent record (no owner, no expiry) once they are created. */
+export const BOOTSTRAP_KEY = `${STORAGE_KEY_PREFIX}bootstrap`;
+
+/** Every key of the watch starts with this. */
+export const WATCH_KEY_PREFIX = 'watch/';
+
+/** The watch's own record between runs (JSON, lib/core/watch/state.ts), written with a TTL. */
+export const WATCH_STATE_KEY = `${WATCH_KEY_PREFIX}state`;
+
+/** Held by the one watch run at work, so an event delivered twice does not act twice. */
+export const WATCH_RUN_KEY = `${WATCH_KEY_PREFIX}run`;
+
+// --- Parameter Store: plain records ------------------------------------------------------
 
 /**
  * All names live under `/pydio-autoscaler/<stage>/`. The roles' policies in
@@ -7,26 +48,8 @@
  */
 const root = (stage: string) => `/pydio-autoscaler/${stage}`;
 
-/** A lifecycle action, as a claim names it. */
-export interface ActionKey {
-  readonly instanceId: string;
-  readonly token: string;
-}
-
-/** The claim that makes one delivery own a compute lifecycle action. */
-export const lifecycleClaimName = (stage: string, action: ActionKey) => `${root(stage)}/lifecycle/${action.instanceId}/${action.token}`;
-
-/** Everything the storage function keeps. */
+/** Everything the storage function keeps in Parameter Store. */
 export const storagePrefix = (stage: string) => `${root(stage)}/storage`;
-
-/** The claim that makes one delivery own a storage lifecycle action. */
-export const storageClaimName = (stage: string, action: ActionKey) => `${storagePrefix(stage)}/lifecycle/${action.instanceId}/${action.token}`;
-
-/** One storage operation at a time: `<owner> <ISO time of the last refresh>`. */
-export const lockName = (stage: string) => `${storagePrefix(stage)}/lock`;
-
-/** Claimed by the member that creates the volumes, once. */
-export const bootstrapClaimName = (stage: string) => `${storagePrefix(stage)}/bootstrap`;
 
 /** The volumes' health at the last status read (HealthRecord), for the alarm side. */
 export const healthName = (stage: string) => `${storagePrefix(stage)}/health`;

@@ -21,6 +21,10 @@ export interface GroupDescription {
   readonly instances: readonly GroupInstance[];
   readonly targetGroupArns: readonly string[];
   readonly availabilityZones: readonly string[];
+  /** AutoScalingGroupARN (the adapter always sets it; fakes may leave it out). */
+  readonly arn?: string;
+  /** HealthCheckGracePeriod in seconds (AWS's default is 0; the adapter always sets it). */
+  readonly healthCheckGracePeriodSeconds?: number;
 }
 
 export interface LifecycleActionRef {
@@ -78,4 +82,29 @@ export interface TerminationPort {
    * knows the instance (already terminated).
    */
   terminateInstance(instanceId: string, decrementDesiredCapacity: boolean): Promise<'terminating' | 'not-found'>;
+}
+
+/** A lifecycle hook of a group, as DescribeLifecycleHooks lists it. */
+export interface LifecycleHookDescription {
+  readonly name: string;
+  readonly transition: 'launch' | 'terminate';
+  readonly heartbeatTimeoutSeconds: number;
+  readonly defaultResult: string;
+  readonly metadata?: string;
+}
+
+/**
+ * What the watch needs besides describeGroup: a group's hooks (to re-drive a
+ * lost event to the hook it belongs to) and SetInstanceHealth. Kept apart
+ * like ScalingPort; createAutoScalingPort returns it too.
+ */
+export interface GroupHealthPort {
+  /** Every hook of the group (DescribeLifecycleHooks); [] when the group does not exist. */
+  listLifecycleHooks(groupName: string): Promise<LifecycleHookDescription[]>;
+  /**
+   * SetInstanceHealth. 'in-grace-period' when AWS refuses because the
+   * instance is younger than the group's health check grace period (with
+   * respectGracePeriod); 'not-found' when no group manages the instance.
+   */
+  setInstanceHealth(instanceId: string, status: 'Healthy' | 'Unhealthy', respectGracePeriod: boolean): Promise<'set' | 'in-grace-period' | 'not-found'>;
 }

@@ -7,6 +7,14 @@
  * within a few days), so an expired hold is still read back: every read and
  * every condition compares `expiresAt` with the caller's clock, and an expired
  * hold is treated exactly as an absent one. Nothing relies on the deletion.
+ * (The UpdateTimeToLive reference: "DynamoDB typically deletes expired items
+ * within two days of expiration ... Items that have expired and not been
+ * deleted will still show up in reads, queries, and scans.")
+ *
+ * A hold expires when its `expiresAt` (epoch seconds) is before the caller's
+ * now: it is live up to and including that second. A record written without a
+ * TTL never expires, and a key holding such a record cannot be acquired (it
+ * has no owner, no expiry): this is how a one-time claim becomes permanent.
  */
 
 /** A live hold: who owns `key`, until when (epoch seconds), and what they wrote with it. */
@@ -17,6 +25,16 @@ export interface Hold {
   readonly value?: string;
 }
 
+/**
+ * What one conditional write found (take): the hold is taken, and when it
+ * replaced another owner's expired hold, that hold (a stale lock broken); or
+ * it is refused, with the live hold that refused it (undefined when a
+ * permanent record occupies the key).
+ */
+export type TakeResult =
+  | { readonly taken: true; readonly replaced?: Hold }
+  | { readonly taken: false; readonly holder?: Hold };
+
 export interface CoordinationPort {
   /**
    * One conditional write: `owner` holds `key` until now + ttlSeconds when the
@@ -25,7 +43,12 @@ export interface CoordinationPort {
    * once, exactly one gets true: this is how a stale lock is broken.
    */
   acquire(key: string, owner: string, ttlSeconds: number, value?: string): Promise<boolean>;
-  /** The live hold on `key`, or undefined (absent or expired). */
+  /**
+   * acquire, and what the one write found, read atomically with it: the
+   * expired hold of another owner it replaced, or the live hold that refused it.
+   */
+  take(key: string, owner: string, ttlSeconds: number, value?: string): Promise<TakeResult>;
+  /** The live hold on `key`, or undefined (absent, expired, or a plain record). */
   holder(key: string): Promise<Hold | undefined>;
   /** Extends `owner`'s hold (and replaces its value when given); false when `owner` no longer holds it. */
   renew(key: string, owner: string, ttlSeconds: number, value?: string): Promise<boolean>;

@@ -1,5 +1,6 @@
 /**
- * Run Command, managed instances and Parameter Store (claims and records).
+ * Run Command, managed instances and Parameter Store records (claims and the
+ * storage lock live in the coordination table: lib/ports/coordination.ts).
  * Implemented by lib/aws/ssm.ts.
  */
 export type InvocationStatus =
@@ -46,14 +47,6 @@ export interface SsmPort {
   getInvocation(commandId: string, instanceId: string, report?: string): Promise<CommandInvocation>;
   /** The stdout of one step of a finished command ('' when the step printed nothing or is not listed). */
   getStepOutput(commandId: string, instanceId: string, step: string): Promise<string>;
-  /**
-   * A claim in Parameter Store: true when this caller created `name`,
-   * false when it already existed (someone else owns the work).
-   */
-  claim(name: string, owner: string): Promise<boolean>;
-  /** The owner recorded by claim (GetParameter), or undefined when unclaimed. */
-  claimOwner(name: string): Promise<string | undefined>;
-  release(name: string): Promise<void>;
 }
 
 /**
@@ -61,8 +54,12 @@ export interface SsmPort {
  * health). Kept apart from SsmPort so existing fakes need not grow.
  */
 export interface ParameterPort {
+  /** GetParameter: the value, or undefined when there is no such parameter. */
+  getParameter(name: string): Promise<string | undefined>;
   /** PutParameter with Overwrite (a String parameter). */
   putParameter(name: string, value: string): Promise<void>;
+  /** DeleteParameter; an absent parameter is no error. */
+  deleteParameter(name: string): Promise<void>;
   /** Every parameter under `path` (recursive), name and value. */
   listParameters(path: string): Promise<Array<{ name: string; value: string }>>;
 }

@@ -8,6 +8,7 @@ import { encodeRecheck, metricValueFromReason, parseAlarmMessage, type AlarmSign
 import { alarmRoleOf, decideScaling, type ScalingDecision, type ScalingSnapshot } from '../core/scaling/decide';
 import { decisionLogFields, isWorthTelling, scalingNotification, type DecisionReport } from '../core/scaling/messages';
 import { METRIC } from '../core/scaling/metric-names';
+import { DECISION_LOGGED, type LoggedNotice } from '../core/log-messages';
 import type { Log } from '../logger';
 import type { MetricsSink } from '../ports/metrics';
 import type { StorageExpansionPort } from '../ports/storage';
@@ -192,8 +193,11 @@ export async function handleAlarmMessage(message: QueueMessage, deps: AlarmDeps)
   };
 
   const notify = isWorthTelling(report, received, alarmFound);
-  if (notify) await deps.notifier.publish(scalingNotification(report));
-  log.info('scaling decision', { messageId: message.messageId, ...decisionLogFields(report), notified: notify });
+  const notice = notify ? scalingNotification(report) : undefined;
+  if (notice) await deps.notifier.publish(notice);
+  // The operator CLI's `decisions` reads this line from CloudWatch Logs (lib/core/log-messages.ts).
+  const logged: LoggedNotice | undefined = notice ? { subject: notice.subject, eventType: notice.eventType, severity: notice.severity } : undefined;
+  log.info(DECISION_LOGGED, { messageId: message.messageId, ...decisionLogFields(report), notified: notify, ...(logged ? { notice: logged } : {}) });
   recordMetrics(report, deps.metrics);
   if (recheckAfterSeconds !== undefined) {
     await deps.queue.send(config.decisionQueueUrl, encodeRecheck(signal.alarmName, signal.attempt + 1, deps.now()), recheckAfterSeconds);

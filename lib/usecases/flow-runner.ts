@@ -1,8 +1,8 @@
-/** The flow engine's effectful part: claim a lifecycle action, run a flow's steps, wait, heartbeat, re-enqueue, fail. */
+/** The flow engine's effectful part: claim a lifecycle action (and keep it), run a flow's steps, wait, heartbeat, re-enqueue, fail. */
 import type { AutoScalingPort, GroupInstance, LifecycleActionRef, LifecycleResult } from '../ports/autoscaling';
+import type { CoordinationPort } from '../ports/coordination';
 import type { NotifierPort } from '../ports/sns';
-import type { QueueMessage, QueuePort } from '../ports/sqs';
-import type { SsmPort } from '../ports/ssm';
+import type { QueuePort } from '../ports/sqs';
 import { waitingState } from '../core/decisions';
 import {
   advanceFlow,
@@ -32,9 +32,13 @@ export type MessageOutcome = 'completed' | 'waiting' | 'skipped' | 'failed' | 'r
 
 /** What the engine itself touches. */
 export interface EngineDeps {
-  readonly config: { readonly stage: string; readonly timing: { readonly retryBaseSeconds: number; readonly retryMaxSeconds: number } };
+  readonly config: {
+    readonly stage: string;
+    readonly timing: { readonly retryBaseSeconds: number; readonly retryMaxSeconds: number; readonly claimTtlSeconds: number };
+  };
   readonly autoScaling: Pick<AutoScalingPort, 'describeInstance' | 'describeLifecycleHook' | 'completeLifecycleAction' | 'recordHeartbeat'>;
-  readonly ssm: Pick<SsmPort, 'claim' | 'claimOwner' | 'release'>;
+  /** Lifecycle claims (and, for the drivers, what else a flow holds). */
+  readonly coordination: Pick<CoordinationPort, 'take' | 'release'>;
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
   readonly log: Log;
@@ -52,12 +56,17 @@ export interface FlowDriver<S extends FlowStateBase, D extends EngineDeps> {
   readonly tables: { readonly [F in S['flow']]: Readonly<Record<string, StepHandler<S, D>>> };
   queueUrl(deps: D): string;
   logKeys(state: S): Record<string, unknown>;
-  /** The claim that makes one delivery own a lifecycle action (lib/core/records.ts). */
-  claimName(stage: string, event: LifecycleEvent): string;
+  /** The key of the claim that makes one flow own a lifecycle action (lib/core/records.ts). */
+  claimKey(event: LifecycleEvent): string;
+  /** Who owns the flow's claim: the first delivery's message id, carried in the state. */
+  ownerOf(state: S): string;
   /** What ops are told when a lifecycle action ended before or outside the flow. */
   skippedNotice(stage: string, event: LifecycleEvent, reason: string): Notification;
-  /** Before the steps of every delivery (the storage flows refresh their lock). */
-  beforeSteps?(state: S, deps: D): Promise<void>;
+  /**
+   * Before the steps of every delivery (the storage flows keep their lock):
+   * a reason when the flow lost what it holds to another flow, which fails it.
+   */
+  beforeSteps?(state: S, deps: D): Promise<string | undefined>;
   /** A step went on with a warning. */
   warned?(state: S, warning: string, deps: D): Promise<void>;
   /** The flow ran its last step. */
@@ -71,13 +80,14 @@ export interface FlowDriver<S extends FlowStateBase, D extends EngineDeps> {
 }
 
 export function actionRef(event: LifecycleEvent): LifecycleActionRef {
-  return { groupName: event.groupName, hookName: event.hookName, instanceId: event.instanceId, token: event.token };
+  return { groupName: event.groupName, hookName: event.hookName, instanceId: event.instanceId, ...(event.token ? { token: event.token } : {}) };
 }
 
 /**
- * First delivery of a lifecycle event: claim the action (a duplicate delivery
- * finds the claim taken by another message), check the hook still waits (a
- * late event finds it gone), read the hook's heartbeat timeout. Undefined: skip.
+ * First delivery of a lifecycle event: claim the action for claimTtlSeconds
+ * (a duplicate delivery finds it held by another live flow; a claim whose flow
+ * died has expired and is taken over), check the hook still waits (a late
+ * event finds it gone), read the hook's heartbeat timeout. Undefined: skip.
  */
 export async function claimAction<S extends FlowStateBase, D extends EngineDeps>(
   driver: FlowDriver<S, D>,
@@ -86,13 +96,14 @@ export async function claimAction<S extends FlowStateBase, D extends EngineDeps>
   messageId: string,
 ): Promise<{ instance: GroupInstance; heartbeatTimeoutSeconds: number } | undefined> {
   const { config, log } = deps;
-  const name = driver.claimName(config.stage, event);
-  if (!(await deps.ssm.claim(name, messageId))) {
-    const owner = await deps.ssm.claimOwner(name);
-    if (owner !== messageId) {
-      log.info('duplicate delivery: another message owns this lifecycle action', { instanceId: event.instanceId, owner });
-      return undefined;
-    }
+  const key = driver.claimKey(event);
+  const claim = await deps.coordination.take(key, messageId, config.timing.claimTtlSeconds);
+  if (!claim.taken) {
+    log.info('duplicate delivery: another flow owns this lifecycle action', { instanceId: event.instanceId, owner: claim.holder?.owner });
+    return undefined;
+  }
+  if (claim.replaced) {
+    log.warn('took over the lifecycle action of a flow whose claim expired', { instanceId: event.instanceId, previousOwner: claim.replaced.owner });
   }
   const instance = await deps.autoScaling.describeInstance(event.instanceId);
   const expected = waitingState(event.transition);
@@ -100,7 +111,7 @@ export async function claimAction<S extends FlowStateBase, D extends EngineDeps>
     const reason = `the lifecycle action is no longer pending (instance is ${instance ? instance.lifecycleState : 'unknown to Auto Scaling'}, expected ${expected}): the hook was already completed or timed out`;
     log.info('late event skipped', { instanceId: event.instanceId, reason });
     await deps.notifier.publish(driver.skippedNotice(config.stage, event, reason));
-    await deps.ssm.release(name);
+    await deps.coordination.release(key, messageId);
     return undefined;
   }
   const hook = await deps.autoScaling.describeLifecycleHook(event.groupName, event.hookName);
@@ -115,8 +126,9 @@ const MAX_STEPS_PER_DELIVERY = 100;
 
 /**
  * Runs steps until one must wait (the flow goes back to its queue with a
- * delay), fails, or the flow ends. A re-delivery first checks that the
- * lifecycle action it holds still waits for it.
+ * delay), fails, or the flow ends. A re-delivery first keeps its claim on the
+ * lifecycle action (and stops quietly when another flow owns it now), then
+ * checks that the action still waits for it.
  */
 export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
   driver: FlowDriver<S, D>,
@@ -127,8 +139,12 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
   const { log } = deps;
   let state = initial;
 
-  if (redelivered && state.event && !(await stillPending(driver, deps, state, state.event))) return 'skipped';
-  await driver.beforeSteps?.(state, deps);
+  if (redelivered && state.event) {
+    if (!(await keepClaim(driver, deps, state, state.event))) return 'skipped';
+    if (!(await stillPending(driver, deps, state, state.event))) return 'skipped';
+  }
+  const lost = await driver.beforeSteps?.(state, deps);
+  if (lost !== undefined) return failFlow(driver, deps, state, lost, undefined);
 
   for (let count = 0; count < MAX_STEPS_PER_DELIVERY; count += 1) {
     let outcome: StepOutcome<S>;
@@ -174,6 +190,22 @@ function runStep<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriv
   return handler(state, deps);
 }
 
+/**
+ * Every re-delivery takes its claim again for claimTtlSeconds: the one
+ * conditional write extends it while it is the flow's own, and takes it back
+ * when it expired and nobody else took it (a slow delivery; a continuation
+ * from before the coordination table). When another flow owns the action now
+ * (this one was given up for dead and the action re-driven), this delivery
+ * stops quietly: no step, no completion, only what else it holds given back.
+ */
+async function keepClaim<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, event: LifecycleEvent): Promise<boolean> {
+  const claim = await deps.coordination.take(driver.claimKey(event), driver.ownerOf(state), deps.config.timing.claimTtlSeconds);
+  if (claim.taken) return true;
+  deps.log.warn('claim lost: another flow owns this lifecycle action now; this delivery stops', { ...driver.logKeys(state), owner: claim.holder?.owner });
+  await driver.release?.(state, deps, true);
+  return false;
+}
+
 /** Every re-delivery re-checks that the hook still waits for this flow. */
 async function stillPending<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, event: LifecycleEvent): Promise<boolean> {
   const instance = await deps.autoScaling.describeInstance(event.instanceId);
@@ -216,5 +248,5 @@ async function failFlow<S extends FlowStateBase, D extends EngineDeps>(driver: F
 /** Gives back what a flow that ends before its last step holds: its own holdings, then the lifecycle claim. */
 async function endEarly<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, failed: boolean): Promise<void> {
   await driver.release?.(state, deps, failed);
-  if (state.event) await deps.ssm.release(driver.claimName(deps.config.stage, state.event));
+  if (state.event) await deps.coordination.release(driver.claimKey(state.event), driver.ownerOf(state));
 }

@@ -10,7 +10,7 @@ import {
 import { secondsSince } from '../core/flow';
 import { parseLifecycleSource } from '../core/lifecycle-event';
 import * as messages from '../core/messages';
-import { lifecycleClaimName } from '../core/records';
+import { lifecycleClaimKey } from '../core/records';
 import { METRIC } from '../core/scaling/metric-names';
 import type { LifecycleDeps } from './compute/common';
 import { COMPUTE_LAUNCH } from './compute/launch-flow';
@@ -25,7 +25,8 @@ const COMPUTE: FlowDriver<FlowState, LifecycleDeps> = {
   tables: { 'compute-launch': COMPUTE_LAUNCH, 'compute-terminate': COMPUTE_TERMINATE },
   queueUrl: (deps) => deps.config.lifecycleQueueUrl,
   logKeys,
-  claimName: lifecycleClaimName,
+  claimKey: lifecycleClaimKey,
+  ownerOf: (state) => state.owner,
   skippedNotice: messages.lifecycleSkipped,
   async warned(state, warning, deps) {
     await deps.notifier.publish(messages.flowWarning(deps.config.stage, state, warning));

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 set -o errexit -o nounset -o pipefail
-# pydio-configure-app (step checkHealth): the node answers its own health check, i.e.
-# the file the load balancer polls, http://127.0.0.1:<AppPort>/check.txt.
+# pydio-configure-app (step checkHealth): the node passes its own health check, i.e.
+# what the load balancer polls, http://127.0.0.1:<AppPort>/check.txt, answers 200
+# (install-health-check.sh: PHP runs and both volumes are mounted, answer and take a write).
 #
 # Inputs (SSM parameters, interpolationType ENV_VAR): SSM_AppPort
 # Knobs: HEALTH_ATTEMPTS (10), HEALTH_RETRY_SLEEP (3 s), HEALTH_TIMEOUT (5 s per request)
-# Exit 0 at the first answer; non-zero with the last error when it never answers.
+# Exit 0 at the first 200; non-zero with the last status and its reason (or curl's error) otherwise.
 
 HEALTH_ATTEMPTS=${HEALTH_ATTEMPTS:-10}
 HEALTH_RETRY_SLEEP=${HEALTH_RETRY_SLEEP:-3}
@@ -25,13 +26,22 @@ done
 
 step=check
 url="http://127.0.0.1:$SSM_AppPort/check.txt"
+body=$(mktemp)
+errors=$(mktemp)
+trap 'rm -f "$body" "$errors"' EXIT
 last_error=''
 for ((attempt = 1; attempt <= HEALTH_ATTEMPTS; attempt++)); do
-  if last_error=$(curl -fsS --max-time "$HEALTH_TIMEOUT" -o /dev/null "$url" 2>&1); then
-    log "$url answers (attempt $attempt/$HEALTH_ATTEMPTS)"
-    exit 0
+  # The health check answers 503 and one line naming what is broken: keep that line.
+  if code=$(curl -sS --max-time "$HEALTH_TIMEOUT" -o "$body" -w '%{http_code}' "$url" 2>"$errors"); then
+    if [[ $code == 200 ]]; then
+      log "$url answers 200 (attempt $attempt/$HEALTH_ATTEMPTS)"
+      exit 0
+    fi
+    last_error="HTTP $code: $(head -c 500 "$body" | tr -s '\n' ' ')"
+  else
+    last_error=$(tr -s '\n' ' ' <"$errors")
   fi
-  log "$url does not answer yet (attempt $attempt/$HEALTH_ATTEMPTS): ${last_error:-no error text}"
+  log "$url does not answer 200 yet (attempt $attempt/$HEALTH_ATTEMPTS): ${last_error:-no error text}"
   ((attempt == HEALTH_ATTEMPTS)) || sleep "$HEALTH_RETRY_SLEEP"
 done
-die "$url never answered after $HEALTH_ATTEMPTS attempts (last error: ${last_error:-none}); is Apache running and listening on port $SSM_AppPort?"
+die "$url never answered 200 after $HEALTH_ATTEMPTS attempts (last: ${last_error:-none}); is Apache running on port $SSM_AppPort, and are both volumes mounted and writable?"

@@ -15,7 +15,10 @@ set -o errexit -o nounset -o pipefail
 # Knobs (environment; defaults are the real system paths):
 #   APACHE_CONF_DIR (/etc/apache2, else /etc/httpd), PHP_CONF_DIR (the only
 #   /etc/php/*/apache2/conf.d, else /etc/php.d), LOCAL_CACHE_DIR (/var/cache/pydio),
-#   SYSTEMD_RUN_DIR (/run/systemd/system), APACHE_PID_FILE (detected), NODE_ID (hostname)
+#   SYSTEMD_RUN_DIR (/run/systemd/system), APACHE_PID_FILE (detected), NODE_ID (hostname),
+#   HEALTH_DIR (/usr/local/lib/pydio-autoscaler/health) and HEALTH_RUN_DIR
+#   (/run/pydio-autoscaler/health): where install-health-check.sh put the health check;
+#   HEALTH_TIMEOUT (3): seconds the health check waits for the volumes' probes
 #
 # Layout written (same as pydio-gluster.sh):
 #   AJXP_DATA_PATH        -> <ConfigMount>/appdata   (shared by every node)
@@ -30,6 +33,9 @@ set -o errexit -o nounset -o pipefail
 
 SYSTEMD_RUN_DIR=${SYSTEMD_RUN_DIR:-/run/systemd/system}
 LOCAL_CACHE_DIR=${LOCAL_CACHE_DIR:-/var/cache/pydio}
+HEALTH_DIR=${HEALTH_DIR:-/usr/local/lib/pydio-autoscaler/health}
+HEALTH_RUN_DIR=${HEALTH_RUN_DIR:-/run/pydio-autoscaler/health}
+HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-3}
 MANAGED='pydio-autoscaler'
 
 step=validate
@@ -66,7 +72,10 @@ web_service=$(input WebService '^(apache2|httpd)$' 'apache2 or httpd')
 app_port=$(input AppPort "$PORT_RE" 'a TCP port number (1-65535)')
 keep_alive=$(input KeepAliveTimeout '^[1-9][0-9]{0,3}$' 'a number of seconds (1-9999)')
 [[ $config_mount != "$data_mount" ]] || die "ConfigMount and DataMount are both '$data_mount': they must differ"
-[[ $LOCAL_CACHE_DIR =~ $PATH_RE ]] || die "LOCAL_CACHE_DIR must be $PATH_WHAT, got '$LOCAL_CACHE_DIR'"
+for knob in LOCAL_CACHE_DIR HEALTH_DIR HEALTH_RUN_DIR; do
+  [[ ${!knob} =~ $PATH_RE ]] || die "$knob must be $PATH_WHAT, got '${!knob}'"
+done
+[[ $HEALTH_TIMEOUT =~ ^[1-9][0-9]?$ ]] || die "HEALTH_TIMEOUT must be whole seconds (1-99), got '$HEALTH_TIMEOUT'"
 
 node_id=${NODE_ID:-$(hostname)}
 [[ $node_id =~ ^[A-Za-z0-9._-]{1,255}$ ]] || die "NODE_ID must be [A-Za-z0-9._-], got '$node_id'"
@@ -110,6 +119,7 @@ IFS=: read -r _ _ web_uid web_gid _ <<<"$passwd_entry"
 [[ $web_uid =~ ^[0-9]+$ && $web_gid =~ ^[0-9]+$ ]] || die "getent passwd $web_user gave no numeric uid/gid: '$passwd_entry'"
 [[ -d $APACHE_CONF_DIR ]] || die "Apache configuration directory $APACHE_CONF_DIR not found (set APACHE_CONF_DIR)"
 [[ -d $PHP_CONF_DIR ]] || die "PHP configuration directory $PHP_CONF_DIR not found (set PHP_CONF_DIR)"
+[[ -f $HEALTH_DIR/check.php ]] || die "$HEALTH_DIR/check.php not found: the document's installHealthCheck step installs it first"
 
 # Replaces $1 by the content on stdin only when it differs; keeps $1's owner and mode.
 # Prints "changed" or "unchanged".
@@ -136,7 +146,9 @@ step=directories
 appdata=$config_mount/appdata
 shared_cache=$config_mount/cache
 sessions=$config_mount/sessions
-mkdir -p "$appdata" "$shared_cache" "$sessions" "$data_mount/common" "$data_mount/users" "$LOCAL_CACHE_DIR"
+# The health check's probe files (one per node) live in .pydio-autoscaler/health on each volume.
+probe_dirs=("$config_mount/.pydio-autoscaler/health" "$data_mount/.pydio-autoscaler/health")
+mkdir -p "$appdata" "$shared_cache" "$sessions" "$data_mount/common" "$data_mount/users" "$LOCAL_CACHE_DIR" "${probe_dirs[@]}"
 if [[ ! -e $appdata/plugins && -d $app_root/data/plugins ]]; then
   # Seed the shared plugin configuration from the install; rename so that a node
   # racing us cannot leave a half-copied tree (mv -T refuses a non-empty target).
@@ -159,7 +171,7 @@ own() {
 }
 own deep "$appdata" "$shared_cache" "$LOCAL_CACHE_DIR"
 # The data volume may hold millions of files: only its top folders.
-own top "$data_mount/common" "$data_mount/users" "$sessions"
+own top "$data_mount/common" "$data_mount/users" "$sessions" "${probe_dirs[@]}"
 chmod 0700 "$sessions"
 log "directories ready and owned by $web_user ($web_uid:$web_gid)"
 
@@ -235,8 +247,11 @@ log "$php_ini: $result"
 
 # --- Apache --------------------------------------------------------------------
 step=apache
-printf 'OK\n' | write_if_changed "$app_root/check.txt" >/dev/null
-chown "$web_uid:$web_gid" "$app_root/check.txt"
+# /check.txt is answered by the health check (below); the static file earlier versions wrote is gone.
+if [[ -f $app_root/check.txt && $(cat "$app_root/check.txt") == OK ]]; then
+  rm -f "$app_root/check.txt"
+  log "removed the static $app_root/check.txt: the health check answers /check.txt now"
+fi
 
 listen=''
 if ! grep -rEqs --exclude="$MANAGED.conf" "^[[:space:]]*Listen[[:space:]]+([^[:space:]]*:)?$app_port([[:space:]]|\$)" "$APACHE_CONF_DIR"; then
@@ -256,6 +271,23 @@ $listen
     # Apache has just closed answers 502 (its idle timeout is shorter than this one).
     KeepAlive On
     KeepAliveTimeout $keep_alive
+    # The load balancer's health check: /check.txt runs check.php, kept outside Pydio's web root
+    # (Pydio's .htaccess sends every missing file to index.php). 200 only when PHP runs and both
+    # volumes are mounted, answer and take a write; else 503 and the reason (install-health-check.sh).
+    # "/alb" is path info, which only a PHP handler accepts: without PHP, 404, never the file with 200.
+    AliasMatch "^/check\\.txt\$" "$HEALTH_DIR/check.php/alb"
+    <Directory $HEALTH_DIR>
+        Options None
+        AllowOverride None
+        Require all granted
+        SetEnv PAS_HEALTH_CONFIG_MOUNT $config_mount
+        SetEnv PAS_HEALTH_CONFIG_DIRS "appdata cache sessions"
+        SetEnv PAS_HEALTH_DATA_MOUNT $data_mount
+        SetEnv PAS_HEALTH_DATA_DIRS "common users"
+        SetEnv PAS_HEALTH_LOCAL "$context_php $LOCAL_CACHE_DIR"
+        SetEnv PAS_HEALTH_RUN_DIR $HEALTH_RUN_DIR
+        SetEnv PAS_HEALTH_TIMEOUT $HEALTH_TIMEOUT
+    </Directory>
     # Load balancer health checks hit /check.txt every few seconds: keep them out of the log.
     SetEnvIf Request_URI "^/check\\.txt\$" dontlog
     ErrorLog \${APACHE_LOG_DIR}/pydio-error.log

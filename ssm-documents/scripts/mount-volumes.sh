@@ -130,7 +130,6 @@ source_of() { findmnt -n -o SOURCE --mountpoint "$1" 2>/dev/null | head -n 1 || 
 mount_volume() {
   local volume=$1 mnt=$2 source="$volfile_server:/$1" fstype attempt
   step="mount $volume"
-  mkdir -p "$mnt"
   fstype=$(fstype_of "$mnt")
   if [[ -n $fstype ]]; then
     [[ $fstype == fuse.glusterfs ]] || die "$mnt is already mounted as $fstype, not glusterfs: unmount it first"
@@ -144,6 +143,8 @@ mount_volume() {
     log "$mnt is a stale glusterfs mount (not accessible); lazily unmounting it to mount again"
     umount -l "$mnt"
   fi
+  # Only now: on a stale FUSE mount (its client died) even mkdir's stat fails (ENOTCONN).
+  mkdir -p "$mnt"
   for ((attempt = 1; attempt <= MOUNT_ATTEMPTS; attempt++)); do
     if mount -t glusterfs -o "$options" "$source" "$mnt" >&2; then
       log "mounted $source on $mnt"

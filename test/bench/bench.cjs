@@ -121,6 +121,8 @@ function dummyValue(name, value) {
   if (name.endsWith('_QUEUE_URL')) return 'https://sqs.eu-west-1.amazonaws.com/123456789012/bench-queue';
   if (name.endsWith('_ARN')) return 'arn:aws:sns:eu-west-1:123456789012:bench-topic';
   if (name.startsWith('DOC_')) return `bench-${name.slice(4).toLowerCase().replace(/_/g, '-')}`;
+  // lib/config/storage.ts takes only AmazonCloudWatch-* (the parameter the agent's managed policy reads).
+  if (name === 'STORAGE_AGENT_CONFIG_PARAMETER') return 'AmazonCloudWatch-bench';
   return 'bench';
 }
 

@@ -13,6 +13,7 @@ import { parseScalingConfig, SCALING_VARIABLES } from '../../lib/config/scaling'
 import { POWERTOOLS_VARIABLES } from '../../lib/config/shared';
 import { parseStatusConfig, STATUS_VARIABLES } from '../../lib/config/status';
 import { AGENT_CONFIG_PARAMETER, parseStorageConfig, STORAGE_VARIABLES } from '../../lib/config/storage';
+import { parseWatchConfig, WATCH_VARIABLES } from '../../lib/config/watch';
 import { AWS_DOCUMENTS, MANAGE_AGENT_DOCUMENT } from '../sandbox/control-plane/aws-documents';
 import { diskDimensionSets, parseDiskCollection } from '../sandbox/control-plane/cloudwatch-agent-config';
 import { packagingEntries } from '../sandbox/stack/package';
@@ -50,6 +51,11 @@ let deployed: Record<string, Json>;
 /** A stage that sets a storage group, packaged the same way, raw and as deployed. */
 const STORAGE_GROUP = 'pydio-storage-example';
 let storageTemplate: Json;
+/** Packaged with the storage variant: severity-filtered subscriptions (lib/package-time/stage-params-plugin.js). */
+const OPS_SUBSCRIPTIONS = [
+  { protocol: 'https', endpoint: 'https://global.sns-api.chatbot.amazonaws.com', minSeverity: 'warning' },
+  { protocol: 'email', endpoint: 'oncall@example.org', minSeverity: 'error' },
+];
 let storageDeployed: Record<string, Json>;
 
 /**
@@ -173,7 +179,8 @@ beforeAll(() => {
   workDir = fs.mkdtempSync(path.join(os.tmpdir(), 'h3-stack-'));
   copyProject(workDir);
   // Same example stage with a storage group, into its own folder first: packaging cleans .serverless.
-  const withStorage = runSls(['package', '--package', '.serverless-storage', `--param=storageGroupName=${STORAGE_GROUP}`]);
+  // It also takes a watch period of 5 minutes: the schedule's plural unit.
+  const withStorage = runSls(['package', '--package', '.serverless-storage', `--param=storageGroupName=${STORAGE_GROUP}`, `--param=opsSubscriptions=${JSON.stringify(OPS_SUBSCRIPTIONS)}`, '--param=watchPeriodMinutes=5']);
   if (withStorage.status !== 0) {
     throw new Error(`sls package with a storage group failed (exit ${withStorage.status}):\n${withStorage.stdout}\n${withStorage.stderr}`);
   }
@@ -211,6 +218,27 @@ describe('packaging', () => {
     // osls names where the missing param is used, e.g. the COMPUTE_ASG_NAME variable
     expect(output).toMatch(/COMPUTE_ASG_NAME": Value not found at "param" source/);
     expect(output).toMatch(/TARGET_GROUP_ARN": Value not found at "param" source/);
+  }, 120_000);
+});
+
+describe('package-time validation', () => {
+  it('a stage parameter that cannot work stops `sls package` before anything is built, with a message naming it', () => {
+    const result = runSls([
+      'package', '--stage', 'h3bad', '--package', '.serverless-bad',
+      '--param=computeGroupName=pydio-compute',
+      `--param=targetGroupArn=${EXAMPLE.targetGroupArn}`,
+      '--param=glusterServers=10.0.1.10',
+      '--param=launchHeartbeatTimeout=20',
+      '--param=appSessionCookie=PHPSESSID',
+    ]);
+    expect(result.status).not.toBe(0);
+    const output = `${result.stdout}${result.stderr}`;
+    expect(output).toContain('Stage "h3bad": 2 stage parameters cannot work');
+    expect(output).toContain('launchHeartbeatTimeout must be a whole number from 30 to 7200');
+    expect(output).toContain('appSessionCookie "PHPSESSID" is not a cookie the pydio8 app sets');
+    expect(fs.existsSync(path.join(workDir, '.serverless-bad', 'cloudformation-template-update-stack.json'))).toBe(false);
+    // Checked before osls's cleanup: the last good package is still there.
+    expect(fs.existsSync(path.join(workDir, '.serverless', 'cloudformation-template-update-stack.json'))).toBe(true);
   }, 120_000);
 });
 
@@ -274,6 +302,7 @@ describe('lifecycle function', () => {
       GLUSTER_SERVERS: EXAMPLE.glusterServers,
       STORAGE_ASG_NAME: { Ref: 'StorageGroupName' },
       TOPIC_ARN: { Ref: 'NotificationsTopic' },
+      COORDINATION_TABLE: { Ref: 'CoordinationTable' },
       LIFECYCLE_QUEUE_URL: { Ref: 'LifecycleQueue' },
       DOC_MOUNT_VOLUMES: { Ref: 'MountVolumesDocument' },
       DOC_CONFIGURE_APP: { Ref: 'ConfigureAppDocument' },
@@ -284,6 +313,7 @@ describe('lifecycle function', () => {
   it('has example values that lib/config.ts accepts once the Refs resolve', () => {
     const resolved: Record<string, Json> = {
       NotificationsTopic: 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev-notifications',
+      CoordinationTable: resources.CoordinationTable.Properties.TableName,
       LifecycleQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-lifecycle',
       MountVolumesDocument: resources.MountVolumesDocument.Properties.Name,
       ConfigureAppDocument: resources.ConfigureAppDocument.Properties.Name,
@@ -300,6 +330,8 @@ describe('lifecycle function', () => {
     expect(config.computeGroupName).toBe(EXAMPLE.computeGroup);
     expect(config.gluster.servers).toEqual(EXAMPLE.glusterServers.split(','));
     expect(config.documents.mountVolumes).toBe('pydio-autoscaler-dev-mount-volumes');
+    expect(config.coordinationTable).toBe('pydio-autoscaler-dev-coordination');
+    expect(config.timing.claimTtlSeconds).toBe(900);
   });
 });
 
@@ -374,6 +406,15 @@ describe('notifications', () => {
     expect(template.Conditions.HasOpsEmail).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'OpsEmail' }, ''] }] });
     expect(template.Parameters.OpsEmail.Default).toBe(''); // the example stage has no ops e-mail
   });
+
+  it('opsSubscriptions become subscriptions filtered on the severity attribute, never raw; none by default', () => {
+    expect(Object.keys(resources).filter((id) => id.startsWith('OpsSubscription'))).toEqual([]);
+    expect(storageTemplate.Resources.OpsSubscription1).toEqual({
+      Type: 'AWS::SNS::Subscription',
+      Properties: { TopicArn: { Ref: 'NotificationsTopic' }, Protocol: 'https', Endpoint: OPS_SUBSCRIPTIONS[0]!.endpoint, FilterPolicyScope: 'MessageAttributes', FilterPolicy: { severity: ['warning', 'error'] } },
+    });
+    expect(storageTemplate.Resources.OpsSubscription2.Properties).toMatchObject({ Protocol: 'email', Endpoint: 'oncall@example.org', FilterPolicy: { severity: ['error'] } });
+  });
 });
 
 describe('SSM documents', () => {
@@ -430,11 +471,16 @@ describe('least privilege', () => {
     expect(allowed).toEqual([EXAMPLE.computeGroup]);
   });
 
-  it('writes parameters only under /pydio-autoscaler/<stage>/lifecycle/ (its claims, never the storage records)', () => {
-    for (const action of ['ssm:PutParameter', 'ssm:DeleteParameter']) {
-      const { resources: scoped } = scopeOf(action);
-      expect(scoped).toEqual([expect.stringContaining(':parameter/pydio-autoscaler/dev/lifecycle/*')]);
-    }
+  it('takes and gives back its claims only: items of the coordination table under lifecycle/, no Parameter Store record', () => {
+    const claims = granting('dynamodb:PutItem', 'LifecycleFunctionRole');
+    expect(claims).toHaveLength(1);
+    expect(claims[0]).toMatchObject({
+      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Resource: { 'Fn::GetAtt': ['CoordinationTable', 'Arn'] },
+      Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['lifecycle/*'] } },
+    });
+    expect(statements('LifecycleFunctionRole').flatMap(actionsOf).filter((a) => a.startsWith('ssm:') && a.includes('Parameter'))).toEqual([]);
+    expect(statements('LifecycleFunctionRole').flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
   });
 
   it('registers targets only in the configured target group', () => {
@@ -456,6 +502,56 @@ describe('least privilege', () => {
       expect(scoped).toEqual([expect.stringContaining(':log-group:/aws/lambda/pydio-autoscaler-dev-lifecycle:*')]);
     }
     expect(resources.LifecycleLogGroup.Properties.LogGroupName).toBe('/aws/lambda/pydio-autoscaler-dev-lifecycle');
+  });
+});
+
+describe('coordination table', () => {
+  const table = () => deployed.CoordinationTable;
+
+  it('exists on every stage (the compute claims need it): on demand, key `key` (S), TTL on expiresAt, no point-in-time recovery', () => {
+    expect(resources.CoordinationTable.Condition).toBeUndefined();
+    expect(table()).toMatchObject({
+      Type: 'AWS::DynamoDB::Table',
+      Properties: {
+        TableName: 'pydio-autoscaler-dev-coordination',
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [{ AttributeName: 'key', AttributeType: 'S' }],
+        KeySchema: [{ AttributeName: 'key', KeyType: 'HASH' }],
+        TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+        PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: false },
+      },
+    });
+    expect(table().Properties.ProvisionedThroughput).toBeUndefined();
+    expect(template.Outputs.CoordinationTableName).toEqual({ Value: { Ref: 'CoordinationTable' } });
+  });
+
+  it('the storage role takes, reads and gives back only keys under storage/; the alarm and status roles have nothing on it', () => {
+    const grants = statements('StorageFunctionRole', storageDeployed).filter((s) => JSON.stringify(s.Resource).includes('CoordinationTable'));
+    expect(grants).toEqual([
+      expect.objectContaining({
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        Resource: { 'Fn::GetAtt': ['CoordinationTable', 'Arn'] },
+        Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['storage/*'] } },
+      }),
+    ]);
+    for (const role of ['AlarmFunctionRole', 'StatusFunctionRole']) {
+      expect([role, statements(role, storageDeployed).flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))]).toEqual([role, []]);
+    }
+  });
+
+  it('every dynamodb action granted acts on this table only, and every item action is narrowed to keys (dynamodb:LeadingKeys)', () => {
+    const onTable = statements(undefined, storageDeployed).filter((s) => actionsOf(s).some((a) => a.startsWith('dynamodb:')));
+    expect(onTable.length).toBeGreaterThan(0);
+    for (const s of onTable) {
+      expect(s.Resource).toEqual({ 'Fn::GetAtt': ['CoordinationTable', 'Arn'] });
+      // A Scan carries no leading key (its condition would always hold): only item actions can be narrowed.
+      if (actionsOf(s).some((a) => /^dynamodb:(Get|Put|Update|Delete)Item$/.test(a))) {
+        // Each pattern a key prefix ending in /* (the watch reads storage/lifecycle/*, never storage/lock).
+        const keys: unknown = s.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+        expect(Array.isArray(keys) && keys.length > 0).toBe(true);
+        for (const key of keys as string[]) expect(key).toMatch(/^[a-z]+(\/[a-z]+)*\/\*$/);
+      }
+    }
   });
 });
 
@@ -622,6 +718,7 @@ describe('function environments', () => {
     ['AlarmLambdaFunction', 'parseScalingConfig', [...SCALING_VARIABLES]],
     ['StatusLambdaFunction', 'parseStatusConfig', [...STATUS_VARIABLES]],
     ['StorageLambdaFunction', 'parseConfig and parseStorageConfig', [...COMPUTE_VARIABLES, ...STORAGE_VARIABLES]],
+    ['WatchLambdaFunction', 'parseWatchConfig', [...WATCH_VARIABLES]],
   ] as const)('%s is given only variables that %s or Powertools read', (logicalId, _parsers, read) => {
     const names = Object.keys(storageTemplate.Resources[logicalId].Properties.Environment.Variables);
     expect(names.length).toBeGreaterThan(0);
@@ -636,6 +733,69 @@ describe('function environments', () => {
       else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
     }
     expect(parseStatusConfig(env)).toMatchObject({ computeGroupName: EXAMPLE.computeGroup, targetGroupArn: EXAMPLE.targetGroupArn, storageGroupName: '' });
+  });
+});
+
+describe('the watch', () => {
+  const watchRole = 'WatchFunctionRole';
+  const rules = (from: Record<string, Json>) => Object.entries(from).filter(([, r]) => r.Type === 'AWS::Events::Rule' && JSON.stringify(r.Properties.Targets).includes('WatchLambdaFunction'));
+
+  it('runs every watchPeriodMinutes from its own rule (rate(1 minute) by default, rate(5 minutes) for 5), under its own role, never retried', () => {
+    expect(resources.WatchLambdaFunction.Properties).toMatchObject({ Handler: 'functions/watch/handler.handler', Runtime: 'nodejs22.x', Timeout: 60, Role: { 'Fn::GetAtt': [watchRole, 'Arn'] } });
+    const [[ruleId, rule]] = rules(resources) as [[string, Json]];
+    expect(rule.Properties).toMatchObject({ ScheduleExpression: 'rate(1 minute)', State: 'ENABLED', Name: 'pydio-autoscaler-dev-watch' });
+    expect(rules(storageTemplate.Resources).map(([, r]) => r.Properties.ScheduleExpression)).toEqual(['rate(5 minutes)']);
+    // Only that rule may invoke it.
+    const permissions = Object.values<Json>(resources).filter((r) => r.Type === 'AWS::Lambda::Permission' && JSON.stringify(r.Properties.FunctionName).includes('WatchLambdaFunction'));
+    expect(permissions.map((p) => p.Properties)).toEqual([{ FunctionName: { 'Fn::GetAtt': ['WatchLambdaFunction', 'Arn'] }, Action: 'lambda:InvokeFunction', Principal: 'events.amazonaws.com', SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] } }]);
+    const invokeConfigs = Object.values<Json>(resources).filter((r) => r.Type === 'AWS::Lambda::EventInvokeConfig' && JSON.stringify(r.Properties.FunctionName).includes('WatchLambdaFunction'));
+    expect(invokeConfigs.map((c) => c.Properties.MaximumRetryAttempts)).toEqual([0]);
+  });
+
+  it('its environment is what lib/config/watch.ts accepts once the Refs resolve, with and without a storage tier', () => {
+    const resolve = (from: Json, storageGroup: string): Record<string, string> => {
+      const refs: Record<string, string> = {
+        NotificationsTopic: 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev-notifications',
+        CoordinationTable: 'pydio-autoscaler-dev-coordination',
+        LifecycleQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-lifecycle',
+        StorageQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-storage',
+        StorageGroupName: storageGroup,
+      };
+      const env: Record<string, string> = {};
+      for (const [name, value] of Object.entries<Json>(from.WatchLambdaFunction.Properties.Environment.Variables)) {
+        if (typeof value === 'string') env[name] = value;
+        else if (typeof value?.Ref === 'string' && value.Ref in refs) env[name] = refs[value.Ref];
+        else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
+      }
+      return env;
+    };
+    const computeOnly = parseWatchConfig(resolve(deployed, ''));
+    expect(computeOnly).toMatchObject({ computeGroupName: EXAMPLE.computeGroup, storageGroupName: '', storageQueueUrl: '', coordinationTable: 'pydio-autoscaler-dev-coordination', watch: { periodSeconds: 60, unhealthyChecks: 3, maxReplaceShare: 0.34, claimTtlSeconds: 900 } });
+    const withStorage = parseWatchConfig(resolve(storageDeployed, STORAGE_GROUP));
+    expect(withStorage).toMatchObject({ storageGroupName: STORAGE_GROUP, storageQueueUrl: expect.stringContaining('-storage'), watch: { periodSeconds: 300 } });
+  });
+
+  it('role: marks Unhealthy in the compute group only, sends only to its two queues, reads the claims and writes only its own keys, reads only the health record', () => {
+    expect(scopeOf('autoscaling:SetInstanceHealth', watchRole).resources).toEqual([expect.stringContaining(`autoScalingGroupName/${EXAMPLE.computeGroup}`)]);
+    expect(granting('autoscaling:SetInstanceHealth', watchRole, storageDeployed).flatMap((st) => asArray(st.Resource)).map((r) => JSON.stringify(r)).join()).not.toContain('StorageGroupName');
+    expect(scopeOf('sqs:SendMessage', watchRole).resources).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] })]);
+    expect(scopeOf('sqs:SendMessage', watchRole, storageDeployed).resources).toEqual([JSON.stringify({ 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] }), JSON.stringify({ 'Fn::GetAtt': ['StorageQueue', 'Arn'] })]);
+    const table = statements(watchRole).filter((st) => JSON.stringify(st.Resource).includes('CoordinationTable'));
+    const keysOf = (st: Statement) => st.Condition?.['ForAllValues:StringLike']?.['dynamodb:LeadingKeys'];
+    expect(table.map((st) => [asArray(st.Action).sort(), keysOf(st)])).toEqual([
+      [['dynamodb:GetItem'], ['lifecycle/*', 'storage/lifecycle/*']],
+      [['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem'], ['watch/*']],
+    ]);
+    expect(granting('ssm:GetParameter', watchRole)).toEqual([]);
+    expect(scopeOf('ssm:GetParameter', watchRole, storageDeployed).resources).toEqual([expect.stringContaining(':parameter/pydio-autoscaler/dev/storage/health')]);
+    const readOnly = statements(watchRole).filter((st) => JSON.stringify(st.Resource) === '"*"').flatMap((st) => asArray(st.Action)).sort();
+    expect(readOnly).toEqual(['autoscaling:DescribeAutoScalingGroups', 'autoscaling:DescribeLifecycleHooks', 'elasticloadbalancing:DescribeTargetHealth']);
+    expect(scopeOf('sns:Publish', watchRole).resources).toEqual([JSON.stringify({ Ref: 'NotificationsTopic' })]);
+    expect(scopeOf('logs:PutLogEvents', watchRole).resources).toEqual([expect.stringContaining(':log-group:/aws/lambda/pydio-autoscaler-dev-watch:*')]);
+  });
+
+  it('exports its function name', () => {
+    expect(template.Outputs.WatchFunctionName).toEqual({ Value: { Ref: 'WatchLambdaFunction' } });
   });
 });
 
@@ -692,6 +852,7 @@ describe('storage tier', () => {
     const vars = fn().Properties.Environment.Variables;
     const refs: Record<string, string> = {
       NotificationsTopic: 'arn:aws:sns:eu-west-1:123456789012:pydio-autoscaler-dev-notifications',
+      CoordinationTable: storageDeployed.CoordinationTable.Properties.TableName,
       LifecycleQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-lifecycle',
       StorageQueue: 'https://sqs.eu-west-1.amazonaws.com/123456789012/pydio-autoscaler-dev-storage',
     };

@@ -13,7 +13,8 @@
  * Every command takes `--name <n>` (default pas), `--octet <n>` (10.<n>.0.0/16,
  * default 71), `--lb-port <n>` (default 18080, 0 = any free port) and
  * `--state-dir <dir>` (default <repo>/.sandbox for pas, $TMPDIR/pas-cli-<name>
- * otherwise); `up` also takes `--timeout <s>` (default 600).
+ * otherwise); `up` also takes `--timeout <s>` (default 600) and `--storage-max <n>`
+ * (the storage group's MaxSize, default 2: room for storage expansions).
  *
  * `up` starts a daemon (this file, command `serve`) that owns the sandbox and
  * answers the other commands on a loopback-only control port.
@@ -75,10 +76,6 @@ export async function serveControl(sb: Sandbox, stateFile = path.join(STATE_DIR,
       if (req.method === 'POST' && url.pathname === '/scale') {
         const desired = Number(body.desired);
         await sb.setDesiredCapacity(desired);
-        if (typeof body.waitSeconds === 'number' && body.waitSeconds > 0) {
-          const s = await sb.waitForState((st) => isSteady(st, sb.computeGroup, desired), body.waitSeconds * 1000, `${desired} compute instance(s) InService with healthy targets`);
-          return reply(res, 200, { desired, status: s });
-        }
         return reply(res, 200, { desired });
       }
       if (req.method === 'POST' && url.pathname === '/invoke') {
@@ -124,9 +121,11 @@ export interface CliOptions {
   readonly wait: boolean;
   /** `alarm --value`: the datapoint written into the state reason. */
   readonly value?: number;
+  /** `up --storage-max`: the storage group's MaxSize (default 2), room for storage expansions. */
+  readonly storageMax?: number;
 }
 
-const VALUE_FLAGS = new Set(['--name', '--octet', '--lb-port', '--state-dir', '--timeout', '--value']);
+const VALUE_FLAGS = new Set(['--name', '--octet', '--lb-port', '--state-dir', '--timeout', '--value', '--storage-max']);
 const BOOLEAN_FLAGS = new Set(['--json', '--wait']);
 
 function intOption(flag: string, raw: string, min: number, max: number): number {
@@ -170,6 +169,7 @@ export function parseCli(argv: readonly string[]): { cmd: string | undefined; ar
       json: flags.has('--json'),
       wait: flags.has('--wait'),
       ...(value !== undefined ? { value } : {}),
+      ...(values.has('--storage-max') ? { storageMax: intOption('--storage-max', values.get('--storage-max') ?? '', 2, 12) } : {}),
     },
   };
 }
@@ -189,7 +189,7 @@ function daemonPidFileOf(o: CliOptions): string {
 }
 
 function optionArgs(o: CliOptions): string[] {
-  return ['--name', o.name, '--octet', String(o.octet), '--lb-port', String(o.lbPort), '--state-dir', o.stateDir];
+  return ['--name', o.name, '--octet', String(o.octet), '--lb-port', String(o.lbPort), '--state-dir', o.stateDir, ...(o.storageMax !== undefined ? ['--storage-max', String(o.storageMax)] : [])];
 }
 
 // ---------------------------------------------------------------- daemon access
@@ -317,8 +317,80 @@ function printStatus(s: SandboxStatus): void {
 }
 
 const USAGE =
-  "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> [--value <n>] | timeline | lb | down" +
+  "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] [--storage-max <n>] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> [--value <n>] | timeline | lb | down" +
   ' [--name <n>] [--octet <n>] [--lb-port <n>] [--state-dir <dir>]';
+
+// ---------------------------------------------------------------- progress
+
+/** How long `scale --wait` waits for the compute group to be steady. */
+const SCALE_WAIT_SECONDS = 240;
+/** A phase that lasts is restated this often, so a long wait never looks like a hang. */
+const PROGRESS_REPEAT_MS = 15_000;
+
+/**
+ * Progress of a long operation on stderr (stdout keeps the result alone):
+ * `  [12 s] packaging the stack...`, printed when the phase changes and
+ * restated every PROGRESS_REPEAT_MS while it lasts.
+ */
+export class Progress {
+  private last = '';
+  private lastAt = 0;
+
+  constructor(
+    private readonly startedAt: number,
+    private readonly write: (line: string) => void = (line) => process.stderr.write(line),
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  show(phase: string | undefined): void {
+    if (phase === undefined || phase === '') return;
+    const at = this.now();
+    if (phase === this.last && at - this.lastAt < PROGRESS_REPEAT_MS) return;
+    this.last = phase;
+    this.lastAt = at;
+    this.write(`  [${Math.round((at - this.startedAt) / 1000)} s] ${phase}\n`);
+  }
+}
+
+/** The daemon log's last line, without its ISO stamp: the boot phase the daemon is in. */
+export function bootPhase(line: string | undefined): string | undefined {
+  if (line === undefined) return undefined;
+  const text = line.replace(/^\d{4}-\d{2}-\d{2}T[\d:.]+Z /, '').trim();
+  return text === '' ? undefined : text.slice(0, 160);
+}
+
+function lastLine(file: string): string | undefined {
+  if (!fs.existsSync(file)) return undefined;
+  const lines = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
+  return lines[lines.length - 1];
+}
+
+/** Where the compute group is on its way to `n` steady instances, in one line. */
+export function scaleProgress(s: SandboxStatus, computeGroup: string, n: number): string {
+  const compute = s.instances.filter((i) => i.groupName === computeGroup);
+  const states = new Map<string, number>();
+  for (const i of compute) states.set(i.lifecycleState, (states.get(i.lifecycleState) ?? 0) + 1);
+  const healthy = s.targets.filter((t) => t.state === 'healthy').length;
+  const byState = [...states].map(([state, count]) => `${count} ${state}`).join(', ') || 'no instances';
+  return `waiting for ${n} InService with healthy targets: ${byState}; ${healthy} healthy target(s) of ${s.targets.length}`;
+}
+
+/** Polls the daemon's status until the compute group is steady at `n`, showing progress; bounded by `seconds`. */
+async function waitSteady(o: CliOptions, n: number, seconds: number): Promise<SandboxStatus> {
+  const started = Date.now();
+  const progress = new Progress(started);
+  const computeGroup = readState(o).computeGroup;
+  let s = (await call(o, 'GET', '/status')) as SandboxStatus;
+  while (!isSteady(s, computeGroup, n)) {
+    if (Date.now() - started > seconds * 1000) {
+      throw new SandboxError(`the compute group was not steady at ${n} within ${seconds} s: ${describeStatus(s)}`);
+    }
+    progress.show(scaleProgress(s, computeGroup, n));
+    await sleep(1000);
+    s = (await call(o, 'GET', '/status')) as SandboxStatus;
+  }
+  return s;
+}
 
 // ---------------------------------------------------------------- commands
 
@@ -338,8 +410,11 @@ async function up(o: CliOptions): Promise<void> {
   if (pid === undefined) throw new SandboxError(`the sandbox daemon could not be started:\n${logTail(logPath)}`);
   fs.writeFileSync(daemonPidFileOf(o), `${pid}\n`);
   process.stdout.write(`booting '${o.name}' (daemon pid ${pid}, log ${logPath}); waiting up to ${o.timeoutSeconds} s...\n`);
-  const deadline = Date.now() + o.timeoutSeconds * 1000;
+  const started = Date.now();
+  const deadline = started + o.timeoutSeconds * 1000;
+  const progress = new Progress(started);
   while (Date.now() < deadline) {
+    progress.show(bootPhase(lastLine(logPath)));
     const state = readStateFile(stateFile);
     if (state?.pid === pid) {
       process.stdout.write(`up: load balancer ${state.lbUrl}, emulator ${state.endpoint}, function logs ${state.logFile}\n`);
@@ -359,7 +434,7 @@ async function up(o: CliOptions): Promise<void> {
 
 async function serve(o: CliOptions): Promise<void> {
   const stamp = (l: string) => process.stdout.write(`${new Date().toISOString()} ${l}\n`);
-  const sb = await startSandbox({ name: o.name, networkOctet: o.octet, lbPort: o.lbPort, stateDir: o.stateDir, log: stamp });
+  const sb = await startSandbox({ name: o.name, networkOctet: o.octet, lbPort: o.lbPort, stateDir: o.stateDir, log: stamp, ...(o.storageMax !== undefined ? { storageMax: o.storageMax } : {}) });
   await serveControl(sb, stateFileOf(o));
   stamp(`ready: ${sb.lbUrl}`);
   await new Promise<void>(() => undefined); // until SIGTERM/SIGINT: the sandbox's handler tears down and exits
@@ -441,10 +516,13 @@ export async function main(argv: readonly string[]): Promise<void> {
       const raw = args[0] ?? '';
       if (args.length !== 1 || !/^\d+$/.test(raw)) throw new SandboxError(`scale needs one non-negative integer, got '${args.join(' ')}'`);
       const n = Number(raw);
-      const waitSeconds = o.wait ? 240 : 0;
-      const out = (await call(o, 'POST', '/scale', { desired: n, waitSeconds }, (waitSeconds + 60) * 1000)) as { status?: SandboxStatus };
-      if (out.status !== undefined) process.stdout.write(`compute desired capacity -> ${n}; steady: ${describeStatus(out.status)}\n`);
-      else process.stdout.write(`compute desired capacity -> ${n}; watch it with 'status'\n`);
+      await call(o, 'POST', '/scale', { desired: n });
+      if (!o.wait) {
+        process.stdout.write(`compute desired capacity -> ${n}; watch it with 'status'\n`);
+        return;
+      }
+      const steady = await waitSteady(o, n, SCALE_WAIT_SECONDS);
+      process.stdout.write(`compute desired capacity -> ${n}; steady: ${describeStatus(steady)}\n`);
       return;
     }
     case 'invoke': {

@@ -11,7 +11,7 @@
  */
 import { bootStorage, createAwsEnvironment } from './boot/aws-environment';
 import { openControlPlaneLog, startFront, startMotoServer } from './boot/emulator';
-import { startAlarmsIfAsked, startFunctionRunner } from './boot/functions';
+import { startAlarmsIfAsked, startFunctionRunner, startScheduler } from './boot/functions';
 import { makeHandles, scaleOutAtBoot } from './boot/handles';
 import { clearLeftovers, prepareHostScripts } from './boot/host-state';
 import { createHosts, startLoadBalancer } from './boot/hosts';
@@ -67,10 +67,11 @@ export async function startSandbox(options: StartSandboxOptions = {}): Promise<S
     await configureBootAgents(settings, front, storageIds, stack, marks);
     const ops = await subscribeOpsReader(settings, front, stack);
     const { runner } = teardowns.keep(await startFunctionRunner(settings, front, recorder, packaged, stack));
+    const { scheduler } = teardowns.keep(await startScheduler(settings, front, runner, stack, log));
     const { alarms } = teardowns.keep(await startAlarmsIfAsked(settings, { moto, front, hosts, dataPlane, targetGroupArn: env.targetGroupArn, log }));
-    const records = openRecords({ front, ops, recording, recorder, marks });
+    const records = openRecords({ front, ops, recording, recorder, scheduler, marks });
     const { sandbox } = teardowns.keep(
-      makeHandles(settings, { moto, front, targetGroupArn: env.targetGroupArn, hosts, dataPlane, recording, scripts, packaged, stack, runner, alarms, records, marks, stop: teardowns.stopAll }),
+      makeHandles(settings, { moto, front, targetGroupArn: env.targetGroupArn, hosts, dataPlane, recording, scripts, packaged, stack, runner, scheduler, alarms, records, marks, stop: teardowns.stopAll }),
     );
     marks.push({ at: Date.now(), kind: 'phase', text: 'emulator, storage, stack and runner ready', durationMs: Date.now() - bootStart });
     if (!settings.skipInitialScaleOut) await scaleOutAtBoot(settings, sandbox, front, marks);

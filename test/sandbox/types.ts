@@ -3,6 +3,7 @@ import type { SandboxAlarmOptions, SandboxAlarms } from './alarms';
 import type { ControlPlane } from './control-plane/front';
 import type { HaproxyDataPlane, NamespaceHosts } from './hosts';
 import type { InvokeResult } from './lambda/runner';
+import type { ScheduledRun } from './lambda/scheduler';
 import type { DeployedStack } from './stack/deploy';
 
 export interface StartSandboxOptions {
@@ -22,6 +23,12 @@ export interface StartSandboxOptions {
   readonly lbPort?: number;
   /** Target group deregistration delay (default 6 s). */
   readonly deregistrationDelaySeconds?: number;
+  /**
+   * The compute group's HealthCheckGracePeriod (default 0: AWS's API default, which the User Guide
+   * suggests with launch hooks; moto alone would store 300). SetInstanceHealth respecting it is
+   * refused until an instance has been InService this long.
+   */
+  readonly computeHealthCheckGracePeriodSeconds?: number;
   /** Compute group MaxSize (default 4). */
   readonly computeMax?: number;
   /** Where the functions' JSON logs go (default a temp file, kept after stop). */
@@ -32,6 +39,12 @@ export interface StartSandboxOptions {
   readonly handleSignals?: boolean;
   /** Skip the initial 0 -> 1 scale-out (default false). */
   readonly skipInitialScaleOut?: boolean;
+  /**
+   * The scheduler's compressed clock (default 60: real time): one minute of every EventBridge
+   * schedule (the watch's rate(1 minute)) and of Lambda's retry waits lasts this many real
+   * seconds, 2-60. The functions see real time.
+   */
+  readonly scheduleMinuteSeconds?: number;
   /** Storage group MaxSize, 2-12 (default 2: no room to expand); each member is a host with its own glusterd. */
   readonly storageMax?: number;
   /**
@@ -54,6 +67,12 @@ export interface StartSandboxOptions {
    * its loop disk to the new size first (`storage-disk.sh grow`), as EBS would.
    */
   readonly storageGrowInPlace?: { readonly mode: 'allowed' | 'preferred'; readonly toGiB: number };
+  /**
+   * The storage lock's TTL (stage param storageLockStaleSeconds; default: the stack's 3600). A test
+   * of what a dead operation leaves behind sets it short; the sandbox's waits are 1-2 s
+   * (retryMaxSeconds 2), so a live holder renews it many times within even 20 s.
+   */
+  readonly storageLockStaleSeconds?: number;
 }
 
 export interface InstanceStatus {
@@ -150,6 +169,26 @@ export interface Sandbox {
   waitForState(predicate: (s: SandboxStatus) => boolean, timeoutMs: number, what?: string): Promise<SandboxStatus>;
   status(): Promise<SandboxStatus>;
   invoke(fn: string, payload: unknown): Promise<InvokeResult>;
+  /** The stack's scheduled rules as the scheduler runs them (lambda/scheduler.ts). */
+  readonly schedule: {
+    rules(): Array<{ ruleName: string; functionKey: string; periodMs: number; permitted: boolean }>;
+    /** Every firing so far (scheduled attempts and Lambda's retries), in order. */
+    runs(): readonly ScheduledRun[];
+    /** Fires a rule now, outside its clock; resolves when that attempt ended. */
+    fireNow(ruleName: string): Promise<void>;
+  };
+  /**
+   * Fault injection: the next lifecycle event of `transition` for `groupName` is lost before it
+   * reaches any queue (Auto Scaling's events are best-effort); the timeline shows it DROPPED.
+   */
+  dropNextLifecycleEvent(transition: 'launch' | 'terminate', groupName: string): void;
+  /** Invokes `fn` once per payload, all at once, each in an execution environment of its own (as Lambda scales out). */
+  invokeConcurrently(fn: string, payloads: readonly unknown[]): Promise<InvokeResult[]>;
+  /**
+   * The next message of `fn`'s queue whose body matches is lost before delivery (deleted by the event
+   * source, never invoked): the flow it carried dies there. Resolves with the body once dropped.
+   */
+  dropNextMessage(fn: string, matches: (body: string) => boolean): Promise<string>;
   notifications(): Promise<SnsNotification[]>;
   timeline(): Promise<TimelineEntry[]>;
   /** Runs `work` as a named phase and measures it (wall time vs document run time). */

@@ -10,10 +10,23 @@ setup() {
 
 teardown() { common_teardown; }
 
-@test "passes at the first answer of http://127.0.0.1:<AppPort>/check.txt" {
+@test "passes at the first 200 of http://127.0.0.1:<AppPort>/check.txt" {
   run bash "$SCRIPTS/check-health.sh"
   [ "$status" -eq 0 ]
-  [ "$(calls_of curl)" = "curl -fsS --max-time 5 -o /dev/null http://127.0.0.1:8080/check.txt" ]
+  [[ $(calls_of curl) == "curl -sS --max-time 5 -o /"*" -w %{http_code} http://127.0.0.1:8080/check.txt" ]]
+  [[ $output == *"answers 200 (attempt 1/10)"* ]]
+}
+
+@test "a 503 is not a pass: retries, and names the health check's reason when it never passes" {
+  plan_failures curl-503 2
+  run bash "$SCRIPTS/check-health.sh"
+  [ "$status" -eq 0 ]
+  [ "$(calls_of curl | wc -l)" -eq 3 ]
+  [[ $output == *"does not answer 200 yet (attempt 1/10): HTTP 503: UNHEALTHY: data volume /mnt/pydio-data: not mounted"* ]]
+  plan_failures curl-503 100
+  HEALTH_ATTEMPTS=3 run bash "$SCRIPTS/check-health.sh"
+  [ "$status" -ne 0 ]
+  [[ $output == *"never answered 200 after 3 attempts (last: HTTP 503: UNHEALTHY: data volume /mnt/pydio-data: not mounted"* ]]
 }
 
 @test "retries until the node answers" {
@@ -21,7 +34,7 @@ teardown() { common_teardown; }
   run bash "$SCRIPTS/check-health.sh"
   [ "$status" -eq 0 ]
   [ "$(calls_of curl | wc -l)" -eq 4 ]
-  [[ $output == *"answers (attempt 4/10)"* ]]
+  [[ $output == *"answers 200 (attempt 4/10)"* ]]
 }
 
 @test "fails with the last error after HEALTH_ATTEMPTS" {
@@ -29,7 +42,7 @@ teardown() { common_teardown; }
   HEALTH_ATTEMPTS=4 run bash "$SCRIPTS/check-health.sh"
   [ "$status" -ne 0 ]
   [ "$(calls_of curl | wc -l)" -eq 4 ]
-  [[ $output == *"never answered after 4 attempts (last error: curl: (7) Failed to connect"* ]]
+  [[ $output == *"never answered 200 after 4 attempts (last: curl: (7) Failed to connect"* ]]
 }
 
 @test "refuses bad ports and bad knobs without calling curl" {

@@ -10,6 +10,7 @@ setup() {
   export SSM_WebUser=www-data SSM_WebService=apache2 SSM_AppPort=80 SSM_KeepAliveTimeout=65
   export APACHE_CONF_DIR=$ROOT/etc/apache2 PHP_CONF_DIR=$ROOT/etc/php/8.2/apache2/conf.d
   export LOCAL_CACHE_DIR=$ROOT/var/cache/pydio NODE_ID=node-a
+  export HEALTH_DIR=$ROOT/usr/local/lib/pydio-autoscaler/health HEALTH_RUN_DIR=$ROOT/run/pydio-autoscaler/health TMPFILES_DIR=$ROOT/etc/tmpfiles.d
   mkdir -p "$SSM_AppRoot" "$SSM_ConfigMount" "$SSM_DataMount" "$PHP_CONF_DIR" \
     "$APACHE_CONF_DIR/sites-available" "$APACHE_CONF_DIR/sites-enabled"
   cp -a "$REPO_ROOT/test/scripts/fixtures/pydio/." "$SSM_AppRoot/"
@@ -18,6 +19,9 @@ setup() {
   ln -s ../sites-available/000-default.conf "$APACHE_CONF_DIR/sites-enabled/000-default.conf"
   fake_mounted "$SSM_ConfigMount" 10.0.1.10:/pydio-config
   fake_mounted "$SSM_DataMount" 10.0.1.10:/pydio-data
+  # The document's first step, installHealthCheck, has run.
+  SSM_WebUser=www-data bash "$SCRIPTS/install-health-check.sh" 2>/dev/null
+  : >"$FAKE_STATE/calls"
 }
 
 teardown() {
@@ -92,10 +96,26 @@ site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
   calls_of chown | grep -q "^chown -h 33:33 .*$SSM_ConfigMount/sessions"
 }
 
-@test "serves check.txt from the web root and keeps its requests out of the access log" {
+@test "answers /check.txt with the health check (PHP, outside the web root) and keeps its requests out of the access log" {
+  printf 'OK\n' >"$SSM_AppRoot/check.txt" # the static file earlier versions wrote
   run bash "$SCRIPTS/configure-app.sh"
   [ "$status" -eq 0 ]
-  [ "$(cat "$SSM_AppRoot/check.txt")" = OK ]
+  [ ! -e "$SSM_AppRoot/check.txt" ]
+  [[ $output == *"removed the static $SSM_AppRoot/check.txt"* ]]
+  site | grep -qxF "    AliasMatch \"^/check\\.txt\$\" \"$HEALTH_DIR/check.php/alb\""
+  site | grep -qxF "    <Directory $HEALTH_DIR>"
+  site | grep -qxF "        SetEnv PAS_HEALTH_CONFIG_MOUNT $SSM_ConfigMount"
+  site | grep -qxF '        SetEnv PAS_HEALTH_CONFIG_DIRS "appdata cache sessions"'
+  site | grep -qxF "        SetEnv PAS_HEALTH_DATA_MOUNT $SSM_DataMount"
+  site | grep -qxF '        SetEnv PAS_HEALTH_DATA_DIRS "common users"'
+  site | grep -qxF "        SetEnv PAS_HEALTH_LOCAL \"$SSM_AppRoot/conf/bootstrap_context.php $LOCAL_CACHE_DIR\""
+  site | grep -qxF "        SetEnv PAS_HEALTH_RUN_DIR $HEALTH_RUN_DIR"
+  site | grep -qxF '        SetEnv PAS_HEALTH_TIMEOUT 3'
+  # Each volume has the directory the health check's per-node probe files go to, the web user's.
+  for mount in "$SSM_ConfigMount" "$SSM_DataMount"; do
+    [ -d "$mount/.pydio-autoscaler/health" ]
+    calls_of chown | grep -qF "$mount/.pydio-autoscaler/health"
+  done
   site | grep -qxF "    DocumentRoot $SSM_AppRoot"
   site | grep -qxF '    SetEnvIf Request_URI "^/check\.txt$" dontlog'
   site | grep -qxF '    CustomLog ${APACHE_LOG_DIR}/pydio-access.log combined env=!dontlog'
@@ -198,6 +218,22 @@ site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
   ! calls_of apachectl | grep -q -- '-k' || false
 }
 
+@test "the health check's directories default to where install-health-check.sh puts them" {
+  for knob in HEALTH_DIR HEALTH_RUN_DIR; do
+    installs=$(grep -m1 "^$knob=" "$SCRIPTS/install-health-check.sh")
+    configures=$(grep -m1 "^$knob=" "$SCRIPTS/configure-app.sh")
+    [ -n "$installs" ] && [ "$installs" = "$configures" ]
+  done
+}
+
+@test "refuses to run before the health check is installed (the document's first step)" {
+  rm -r "$HEALTH_DIR"
+  run bash "$SCRIPTS/configure-app.sh"
+  [ "$status" -ne 0 ]
+  [[ $output == *"$HEALTH_DIR/check.php not found: the document's installHealthCheck step installs it first"* ]]
+  [ ! -e "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf" ]
+}
+
 @test "refuses to write under a mount point that is not mounted" {
   : >"$FAKE_STATE/mounts"
   run bash "$SCRIPTS/configure-app.sh"
@@ -253,15 +289,21 @@ site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
   cmp "$SSM_AppRoot/conf/bootstrap_context.php" "$REPO_ROOT/test/scripts/fixtures/pydio/conf/bootstrap_context.php"
 }
 
-@test "real Apache accepts the generated site, serves check.txt and leaves it out of the access log" {
+@test "real Apache with mod_php: /check.txt runs the health check (200, then 503 naming a lost mount), never logged; without PHP it is 404, never 200" {
   [ -x /usr/sbin/apache2 ] || skip "apache2 is not installed"
+  libphp=$(find /usr/lib/apache2/modules -name 'libphp*.so' | head -n 1)
+  [ -n "$libphp" ] || skip "libapache2-mod-php is not installed"
   port=$((20000 + RANDOM % 20000))
   SSM_AppPort=$port run bash "$SCRIPTS/configure-app.sh"
   [ "$status" -eq 0 ]
   printf 'hello\n' >"$SSM_AppRoot/index.html"
   mkdir -p "$ROOT/logs"
-  # A minimal server around the generated site: only the modules it needs.
-  cat >"$ROOT/httpd.conf" <<CONF
+  # What the web server sees in /proc/self/mountinfo on a node: both volumes mounted by glusterfs.
+  printf '40 22 0:40 / %s rw - fuse.glusterfs 10.0.1.10:/pydio-config rw\n41 22 0:41 / %s rw - fuse.glusterfs 10.0.1.10:/pydio-data rw\n' \
+    "$SSM_ConfigMount" "$SSM_DataMount" >"$ROOT/mountinfo"
+  # A minimal server around the generated site: only the modules it needs (PHP as Debian loads it).
+  server_conf() {
+    cat <<CONF
 ServerRoot /etc/apache2
 ServerName h1-test
 PidFile $ROOT/logs/httpd.pid
@@ -269,18 +311,48 @@ ErrorLog $ROOT/logs/error.log
 LoadModule mpm_prefork_module /usr/lib/apache2/modules/mod_mpm_prefork.so
 LoadModule authz_core_module /usr/lib/apache2/modules/mod_authz_core.so
 LoadModule setenvif_module /usr/lib/apache2/modules/mod_setenvif.so
+LoadModule alias_module /usr/lib/apache2/modules/mod_alias.so
+LoadModule env_module /usr/lib/apache2/modules/mod_env.so
+SetEnv PAS_HEALTH_MOUNTINFO $ROOT/mountinfo
+SetEnv PAS_HEALTH_NODE node-a
 LogFormat "%h %l %u %t \"%r\" %>s %O" combined
-Include $APACHE_CONF_DIR/sites-enabled/pydio-autoscaler.conf
 CONF
+    if [ "$1" = php ]; then
+      printf 'LoadModule php_module %s\nInclude /etc/apache2/mods-available/php8.2.conf\n' "$libphp"
+    fi
+    printf 'Include %s\n' "$APACHE_CONF_DIR/sites-enabled/pydio-autoscaler.conf"
+  }
+  httpd() {
+    server_conf "$1" >"$ROOT/httpd.conf"
+    /usr/sbin/apache2 -t -f "$ROOT/httpd.conf"
+    /usr/sbin/apache2 -k start -f "$ROOT/httpd.conf"
+    for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$ROOT/logs/httpd.pid" ] && break; sleep 0.3; done
+  }
+  stop_httpd() {
+    /usr/sbin/apache2 -k stop -f "$ROOT/httpd.conf"
+    for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do [ -e "$ROOT/logs/httpd.pid" ] || break; sleep 0.3; done
+  }
+  get() { /usr/bin/curl -sS --retry 5 --retry-connrefused --retry-delay 1 -o "$ROOT/body" -w '%{http_code}' "http://127.0.0.1:$port$1"; }
   export APACHE_LOG_DIR=$ROOT/logs
-  /usr/sbin/apache2 -t -f "$ROOT/httpd.conf"
-  /usr/sbin/apache2 -k start -f "$ROOT/httpd.conf"
-  for _ in 1 2 3 4 5 6 7 8 9 10; do [ -s "$ROOT/logs/httpd.pid" ] && break; sleep 0.3; done
-  body=$(/usr/bin/curl -fsS --retry 5 --retry-connrefused --retry-delay 1 "http://127.0.0.1:$port/check.txt")
-  /usr/bin/curl -fsS "http://127.0.0.1:$port/index.html" >/dev/null
-  /usr/sbin/apache2 -k stop -f "$ROOT/httpd.conf"
-  [ "$body" = OK ]
-  for _ in 1 2 3 4 5 6 7 8 9 10; do [ -e "$ROOT/logs/httpd.pid" ] || break; sleep 0.3; done
+  [ -f /etc/apache2/mods-available/php8.2.conf ] || skip "Debian's php8.2.conf is not installed"
+
+  httpd php
+  healthy=$(get /check.txt) && healthy_body=$(cat "$ROOT/body")
+  page=$(get /index.html)
+  for mount in "$SSM_ConfigMount" "$SSM_DataMount"; do grep -q '^node-a ' "$mount/.pydio-autoscaler/health/node-a"; done
+  sed -i "\#$SSM_DataMount#d" "$ROOT/mountinfo"
+  lost=$(get /check.txt) && lost_body=$(cat "$ROOT/body")
+  stop_httpd
+  [ "$healthy $healthy_body" = "200 OK" ]
+  [ "$page" = 200 ]
+  [ "$lost $lost_body" = "503 UNHEALTHY: data volume $SSM_DataMount: not mounted" ]
   grep -q 'GET /index.html' "$ROOT/logs/pydio-access.log"
   ! grep -q 'check.txt' "$ROOT/logs/pydio-access.log" || false
+
+  # No PHP: the path info "/alb" is refused by the core handler, so the file is never served as 200.
+  httpd no-php
+  without_php=$(get /check.txt)
+  stop_httpd
+  [ "$without_php" = 404 ]
+  ! grep -q '<?php' "$ROOT/body" || false
 }

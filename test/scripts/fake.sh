@@ -40,6 +40,19 @@ case $name in
     if [[ $1 != -l ]] && take_failure umount-busy; then echo "umount: $mnt: target is busy." >&2; exit 32; fi
     grep -v "^$mnt " "$mounts" >"$mounts.new" || true
     mv "$mounts.new" "$mounts"
+    # A dead mount is gone once unmounted (see stat | mkdir).
+    if [[ -f $FAKE_STATE/dead ]]; then grep -vxF "$mnt" "$FAKE_STATE/dead" >"$FAKE_STATE/dead.new" || true; mv "$FAKE_STATE/dead.new" "$FAKE_STATE/dead"; fi
+    ;;
+  stat | mkdir)
+    # Installed only by tests of a dead FUSE mount (its client died): every stat of a path listed
+    # in $FAKE_STATE/dead fails as the kernel answers it, until the path is unmounted.
+    for arg in "$@"; do
+      if [[ -f $FAKE_STATE/dead ]] && grep -qxF "$arg" "$FAKE_STATE/dead"; then
+        echo "$name: cannot stat '$arg': Transport endpoint is not connected" >&2
+        exit 1
+      fi
+    done
+    exec "$FAKE_STATE/../tools/$name" "$@"
     ;;
   findmnt)
     # findmnt -n -o FSTYPE|SOURCE --mountpoint MNT
@@ -79,6 +92,17 @@ case $name in
     ;;
   curl)
     if take_failure curl-failures; then echo "curl: (7) Failed to connect to 127.0.0.1 port 80: Connection refused" >&2; exit 7; fi
+    # -o FILE gets the body, -w '%{http_code}' prints the status: 503 while curl-503 lasts, else 200.
+    out=/dev/null
+    args=("$@")
+    for ((i = 0; i < ${#args[@]}; i++)); do [[ ${args[i]} != -o ]] || out=${args[i + 1]}; done
+    if take_failure curl-503; then
+      printf 'UNHEALTHY: data volume /mnt/pydio-data: not mounted\n' >"$out"
+      [[ $* != *-w* ]] || printf '503'
+    else
+      printf 'OK\n' >"$out"
+      [[ $* != *-w* ]] || printf '200'
+    fi
     ;;
   getent)
     case "$*" in

@@ -9,7 +9,7 @@ export SCRIPTS=$REPO_ROOT/ssm-documents/scripts
 # so a test can never reach the host's apt-get, systemctl or mount.
 TOOLS=(bash env cat cp mv rm mkdir mktemp chmod cmp awk sed grep head tail tr wc sort uniq
   dirname basename date hostname sleep stat timeout touch ln find id kill printf ls readlink seq cut xargs diff
-  gzip gunzip base64 sha256sum dd)
+  gzip gunzip base64 sha256sum dd setsid flock pgrep mkfifo)
 FAKED=(mount umount findmnt mountpoint apt-get dnf yum systemctl apachectl curl chown getent)
 
 common_setup() {

@@ -36,6 +36,23 @@ teardown() { common_teardown; }
   [ -z "$(ls -A "$SSM_DataMount")" ]
 }
 
+@test "a stale mount (its glusterfs client died: the mount point itself cannot be read) is lazily unmounted and mounted again" {
+  mkdir -p "$SSM_ConfigMount" "$SSM_DataMount"
+  fake_mounted "$SSM_ConfigMount" 10.0.1.10:/pydio-config
+  fake_mounted "$SSM_DataMount" 10.0.1.10:/pydio-data
+  # A dead FUSE mount: still in the mount table, but every stat of it fails (ENOTCONN) until unmounted.
+  echo "$SSM_DataMount" >"$FAKE_STATE/dead"
+  ln -s "$FAKE_BIN/fake" "$FAKE_BIN/stat"
+  ln -s "$FAKE_BIN/fake" "$FAKE_BIN/mkdir"
+  run bash "$SCRIPTS/mount-volumes.sh"
+  [ "$status" -eq 0 ]
+  [[ $output == *"$SSM_ConfigMount already mounted"* ]]
+  [[ $output == *"$SSM_DataMount is a stale glusterfs mount (not accessible); lazily unmounting it to mount again"* ]]
+  calls_of umount | grep -qx "umount -l $SSM_DataMount"
+  calls_of mount | grep -q " 10.0.1.10:/pydio-data $SSM_DataMount$"
+  [[ $output == *"$SSM_DataMount is a live, writable glusterfs mount"* ]]
+}
+
 @test "a second run leaves fstab byte for byte (same inode) and mounts nothing" {
   run bash "$SCRIPTS/mount-volumes.sh"
   [ "$status" -eq 0 ]

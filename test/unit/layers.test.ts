@@ -19,11 +19,14 @@ interface LayerRule {
 
 /** Where the adapters are built, once per cold start: the one use-case file that may import lib/aws/. */
 const COMPOSITION_ROOT = 'lib/usecases/context.ts';
+/** The operator CLI's composition root: the one CLI file that builds adapters. */
+const CLI_ROOT = 'lib/cli/main.ts';
 
 const RULES: readonly LayerRule[] = [
   { layer: 'lib/core', forbidden: ['lib/aws', 'lib/usecases', 'functions', '@aws-sdk/'] },
   { layer: 'lib/ports', forbidden: ['lib/aws', 'lib/usecases', 'functions', '@aws-sdk/'] },
   { layer: 'lib/usecases', forbidden: ['lib/aws', 'functions', '@aws-sdk/'], except: [COMPOSITION_ROOT] },
+  { layer: 'lib/cli', forbidden: ['lib/aws', 'functions', '@aws-sdk/'], except: [CLI_ROOT] },
 ];
 
 /** What a file names: a repository path (no extension) for a relative import, the package name otherwise. */
@@ -61,13 +64,16 @@ describe('violations', () => {
     ['lib/core/awsome.ts', "import { x } from './aws-like';", []],
     ['lib/ports/sns.ts', "import type { Notification } from '../core/notification';", []],
     [COMPOSITION_ROOT, "import { createSsmPort } from '../aws/ssm';", []],
+    ['lib/cli/commands.ts', "import { createLogReader } from '../aws/logs';", ['lib/cli/commands.ts -> lib/aws/logs']],
+    ['lib/cli/render.ts', "import { InvokeCommand } from '@aws-sdk/client-lambda';", ['lib/cli/render.ts -> @aws-sdk/client-lambda']],
+    [CLI_ROOT, "import { createLogReader } from '../aws/logs';", []],
     ['lib/aws/ssm.ts', "import type { SsmPort } from '../ports/ssm';", []],
   ])('%s: %j breaks %j', (file, source, expected) => {
     expect(violations(file, source)).toEqual(expected);
   });
 });
 
-it('lib/core/, lib/ports/ and the use cases (but the composition root) import no adapter, no SDK and no handler', () => {
+it('lib/core/, lib/ports/, the use cases and the CLI (but their composition roots) import no adapter, no SDK and no handler', () => {
   // Prepare
   const files = RULES.flatMap(({ layer }) => filesUnder(layer));
   // Act

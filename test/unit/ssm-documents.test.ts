@@ -40,7 +40,7 @@ const CONTRACT = {
   },
   configureApp: {
     name: 'pydio-configure-app',
-    steps: { configure: 'configure-app.sh', checkHealth: 'check-health.sh' },
+    steps: { installHealthCheck: 'install-health-check.sh', configure: 'configure-app.sh', checkHealth: 'check-health.sh' },
     parameters: ['AppRoot', 'ConfigMount', 'DataMount', 'WebUser', 'WebService', 'AppPort', 'KeepAliveTimeout'],
   },
   drainNode: {

@@ -19,6 +19,10 @@ export const METRIC = {
   lifecycleDuration: 'LifecycleDurationSeconds',
   /** Count: lifecycle flows that failed (published by the lifecycle function). */
   lifecycleFailures: 'LifecycleFailures',
+  /** Count: lost lifecycle events the watch re-drove (one per instance and transition). */
+  watchRedriven: 'WatchLostEventsRedriven',
+  /** Count: compute nodes the watch marked Unhealthy (the group replaces them). */
+  watchMarkedUnhealthy: 'WatchNodesMarkedUnhealthy',
   /** Gauge: bricks offline across the Gluster volumes (published by the storage tier; 0 = healthy). */
   glusterBricksOffline: 'GlusterBricksOffline',
 } as const;

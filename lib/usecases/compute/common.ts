@@ -1,5 +1,6 @@
 /** What the compute flows touch (LifecycleDeps) and the steps they share: a document run, the completion. */
 import type { AutoScalingPort } from '../../ports/autoscaling';
+import type { CoordinationPort } from '../../ports/coordination';
 import type { TargetGroupPort } from '../../ports/elbv2';
 import type { NotifierPort } from '../../ports/sns';
 import type { QueuePort } from '../../ports/sqs';
@@ -9,7 +10,7 @@ import { logKeys, type ComputeOutcome, type FlowState } from '../../core/compute
 import { decideInvocation } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
 import * as messages from '../../core/messages';
-import { lifecycleClaimName } from '../../core/records';
+import { lifecycleClaimKey } from '../../core/records';
 import type { Log } from '../../logger';
 import { actionRef } from '../flow-runner';
 import type { MetricsSink } from '../../ports/metrics';
@@ -18,6 +19,8 @@ export interface LifecycleDeps {
   readonly config: Config;
   readonly autoScaling: AutoScalingPort;
   readonly ssm: SsmPort;
+  /** The lifecycle claims (the coordination table). */
+  readonly coordination: CoordinationPort;
   readonly targets: TargetGroupPort;
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
@@ -61,6 +64,6 @@ export async function completeAction(state: FlowState, deps: LifecycleDeps): Pro
   const result = await deps.autoScaling.completeLifecycleAction(actionRef(state.event), 'CONTINUE');
   const note = result === 'already-completed' ? 'the lifecycle action had already been completed' : undefined;
   await deps.notifier.publish(messages.flowSucceeded(config.stage, state, deps.now(), note));
-  await deps.ssm.release(lifecycleClaimName(config.stage, state.event));
+  await deps.coordination.release(lifecycleClaimKey(state.event), state.owner);
   return { kind: 'next' };
 }

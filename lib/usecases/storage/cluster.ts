@@ -1,5 +1,6 @@
 /** What the storage use cases touch (StorageDeps), the storage group as they see it, and the members' records. */
 import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../ports/autoscaling';
+import type { CoordinationPort } from '../../ports/coordination';
 import type { InstanceTagPort, VolumePort } from '../../ports/ec2-volumes';
 import type { NotifierPort } from '../../ports/sns';
 import type { QueuePort } from '../../ports/sqs';
@@ -21,6 +22,8 @@ export interface StorageDeps {
   readonly storage: StorageConfig;
   readonly autoScaling: AutoScalingPort & ScalingPort & TerminationPort;
   readonly ssm: SsmPort & ParameterPort;
+  /** The lifecycle claims, the cluster lock and the bootstrap claim (the coordination table). */
+  readonly coordination: CoordinationPort;
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
   /** EBS volumes, for grow in place only (built when STORAGE_GROW_IN_PLACE is not off). */

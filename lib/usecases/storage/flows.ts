@@ -1,7 +1,7 @@
 /** The StorageQueue: a storage lifecycle event, an operation request or a continuation in, the storage flow it starts or continues. */
 import { isFlowContinuation, decodeFlow } from '../../core/flow';
 import { parseLifecycleSource, type LifecycleEvent } from '../../core/lifecycle-event';
-import { bootstrapClaimName, storageClaimName } from '../../core/records';
+import { BOOTSTRAP_KEY, storageClaimKey } from '../../core/records';
 import {
   isStorageRequestMessage,
   logKeys,
@@ -19,7 +19,7 @@ import type { StorageDeps } from './cluster';
 import { EXPAND } from './expand-flow';
 import { LAYOUT } from './layout-steps';
 import { STORAGE_LAUNCH } from './launch-flow';
-import { refreshLock, releaseLock } from './lock';
+import { keepLock, releaseLock } from './lock';
 import * as notices from '../../core/storage/notices';
 import { asRunByStage, parseStorageRequest } from './requests';
 import { SHRINK } from './shrink-flow';
@@ -37,11 +37,20 @@ const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
   tables: { 'storage-launch': STORAGE_LAUNCH, 'storage-terminate': STORAGE_TERMINATE, expand: EXPAND, shrink: SHRINK, layout: LAYOUT },
   queueUrl: (deps) => deps.storage.queueUrl,
   logKeys,
-  claimName: storageClaimName,
+  claimKey: storageClaimKey,
+  ownerOf: (state) => state.operationId,
   skippedNotice: (stage, event, reason) => notices.lifecycleSkipped(stage, event.instanceId, reason),
+  /** A holder keeps the lock and an unfinished bootstrap claim on every delivery, so only an abandoned one expires. */
   async beforeSteps(state, deps) {
-    // A holder refreshes the lock on every delivery, so only an abandoned lock grows stale.
-    if (state.lockHeld) await refreshLock(deps, state.operationId);
+    if (state.lockHeld) {
+      const lost = await keepLock(deps, state.operationId);
+      if (lost) return lost;
+    }
+    if (state.bootstrapClaimed) {
+      const claim = await deps.coordination.take(BOOTSTRAP_KEY, state.operationId, deps.config.timing.claimTtlSeconds);
+      if (!claim.taken) return `the claim to create the volumes was taken by ${claim.holder?.owner ?? 'a finished bootstrap'} after this flow did not renew it for ${deps.config.timing.claimTtlSeconds}s`;
+    }
+    return undefined;
   },
   async failed(state, reason, output, result, deps) {
     const { stage } = deps.config;
@@ -55,10 +64,10 @@ const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
       await deps.notifier.publish(storageMessages.storageFailed(stage, operationOf(state), volumeLabel(state.request), `${state.step}: ${reason}`, output));
     }
   },
-  /** The lock, and an unfinished bootstrap claim (the lifecycle claim is the engine's). */
+  /** The lock, and an unfinished bootstrap claim (the lifecycle claim is the engine's); each only while still this flow's. */
   async release(state, deps, failed) {
-    if (state.lockHeld) await releaseLock(deps);
-    if (state.bootstrapClaimed && failed) await deps.ssm.release(bootstrapClaimName(deps.config.stage));
+    if (state.lockHeld) await releaseLock(deps, state.operationId);
+    if (state.bootstrapClaimed && failed) await deps.coordination.release(BOOTSTRAP_KEY, state.operationId);
   },
 };
 

@@ -11,7 +11,7 @@ import { clusterGuard } from '../../core/storage/guards';
 import { planShrink, type ShrinkPlan } from '../../core/storage/shrink';
 import { STATUS_STEPS } from '../../core/storage/status-frame';
 import type { QueuePort } from '../../ports/sqs';
-import type { SsmPort } from '../../ports/ssm';
+import type { ParameterPort } from '../../ports/ssm';
 import { MalformedEventError } from '../../errors';
 import type { Log } from '../../logger';
 import type { StorageExpansionPort } from '../../ports/storage';
@@ -114,7 +114,7 @@ export interface StorageExpansionDeps {
   readonly stage: string;
   /** STORAGE_QUEUE_URL: where the storage function reads its requests. */
   readonly queueUrl: string;
-  readonly ssm: Pick<SsmPort, 'claimOwner'>;
+  readonly ssm: Pick<ParameterPort, 'getParameter'>;
   readonly queue: QueuePort;
   readonly log: Log;
   readonly now: () => Date;
@@ -136,7 +136,7 @@ export function createStorageExpansion(deps: StorageExpansionDeps): StorageExpan
       return { accepted: true };
     },
     async volumesHealth() {
-      const raw = await deps.ssm.claimOwner(healthName(deps.stage));
+      const raw = await deps.ssm.getParameter(healthName(deps.stage));
       // Unknown or old health does not block a request: the expand flow checks every guard rail on a fresh status.
       if (raw === undefined) return { healthy: true, reason: 'no storage status recorded yet; the expansion flow checks the volumes itself' };
       let record: Partial<HealthRecord>;

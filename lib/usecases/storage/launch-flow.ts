@@ -1,7 +1,7 @@
 /** The storage launch flow's steps: a new member prepares its brick, joins the pool, takes over a dead member's bricks or creates the volumes, and is protected. */
 import { agentTooOld } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
-import { bootstrapClaimName, storageClaimName } from '../../core/records';
+import { BOOTSTRAP_KEY, storageClaimKey } from '../../core/records';
 import { bootstrapPlan } from '../../core/storage/bootstrap';
 import { describeLayout, layoutForZones } from '../../core/storage/layout';
 import { eventOf, selfOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
@@ -91,25 +91,36 @@ async function bootstrap(state: StorageFlowState, deps: StorageDeps): Promise<St
   });
   if (plan.kind === 'done') return layoutAtJoin(state, deps, read.snapshot);
   if (plan.kind === 'wait') return { kind: 'next', skipTo: 'protect', warning: `volumes not created yet: ${plan.reason}; a later member creates them` };
-  // Once, whoever of the joining members gets there first.
-  if (!(await deps.ssm.claim(bootstrapClaimName(config.stage), state.operationId))) {
-    return { kind: 'next', skipTo: 'protect', warning: 'another member is creating the volumes' };
+  // Once, whoever of the joining members gets there first; never again once they were created.
+  const claim = await deps.coordination.take(BOOTSTRAP_KEY, state.operationId, config.timing.claimTtlSeconds);
+  if (!claim.taken && claim.holder) {
+    return { kind: 'next', skipTo: 'protect', warning: `another member is creating the volumes (${claim.holder.owner})` };
+  }
+  if (!claim.taken) {
+    const reason = `the volumes were created once already (${(await deps.coordination.read(BOOTSTRAP_KEY)) ?? 'bootstrap record'}) and Gluster does not list ${plan.steps.filter((s) => s.action === 'volume-create').map((s) => s.volume).join(', ')}: they are not created again; find out what happened to them`;
+    await deps.notifier.publish(storageMessages.storageRefused(config.stage, 'bootstrap', storage.volumes.join(', '), reason));
+    return { kind: 'next', skipTo: 'protect', warning: reason };
   }
   await deps.notifier.publish(storageMessages.storageStarted(config.stage, 'bootstrap', storage.volumes.join(', '), plan.commands));
   const first = plan.members[0] as StorageMember;
   return { kind: 'next', patch: { pending: plan.steps, bootstrapClaimed: true, bootstrapLayout: describeLayout(plan.layout), via: { instanceId: first.instanceId, host: first.host } } };
 }
 
+/**
+ * Once every volume is created and started, the bootstrap claim becomes a
+ * permanent record (no owner, no expiry), which no later member can take:
+ * the volumes are never created a second time.
+ */
 async function createVolumes(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const { config, storage } = deps;
   const now = deps.now();
   const outcome = await runPending(state, deps);
-  if (outcome.kind === 'next' && outcome.skipTo === undefined) {
-    await deps.notifier.publish(storageMessages.storageSucceeded(config.stage, 'bootstrap', storage.volumes.join(', '), secondsSince(state.stepStartedAt, now), [
-      `Volumes ${storage.volumes.join(', ')} created as ${state.bootstrapLayout ?? 'planned'} and started.`,
-    ]));
-  }
-  return outcome;
+  if (outcome.kind !== 'next' || outcome.skipTo !== undefined) return outcome;
+  await deps.coordination.write(BOOTSTRAP_KEY, JSON.stringify({ createdBy: state.operationId, instanceId: selfOf(state).instanceId, volumes: storage.volumes, at: now.toISOString() }));
+  await deps.notifier.publish(storageMessages.storageSucceeded(config.stage, 'bootstrap', storage.volumes.join(', '), secondsSince(state.stepStartedAt, now), [
+    `Volumes ${storage.volumes.join(', ')} created as ${state.bootstrapLayout ?? 'planned'} and started.`,
+  ]));
+  return { ...outcome, patch: { ...outcome.patch, bootstrapClaimed: false } };
 }
 
 async function protect(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
@@ -133,7 +144,7 @@ async function complete(state: StorageFlowState, deps: StorageDeps): Promise<Sto
   const event = eventOf(state);
   await deps.autoScaling.completeLifecycleAction(actionRef(event), 'CONTINUE');
   await deps.notifier.publish(notices.memberJoined(config.stage, self.instanceId, self.host, self.zone, secondsSince(state.startedAt, now), state.warnings));
-  await deps.ssm.release(storageClaimName(config.stage, event));
+  await deps.coordination.release(storageClaimKey(event), state.operationId);
   return { kind: 'next' };
 }
 

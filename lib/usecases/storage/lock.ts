@@ -1,64 +1,66 @@
-/** The storage cluster lock: one storage operation at a time, refreshed by its holder, broken when stale. */
+/** The storage cluster lock: one storage operation at a time, a hold in the coordination table that expires unless its holder keeps it. */
 import { secondsSince } from '../../core/flow';
-import { lockName } from '../../core/records';
+import { LOCK_KEY } from '../../core/records';
+import type { Hold } from '../../ports/coordination';
 import type { StorageDeps } from './cluster';
 import * as notices from '../../core/storage/notices';
 
 /**
- * The lock is a Parameter Store claim (SsmPort.claim) whose value is
- * `<owner> <ISO time>`. A holder refreshes it on every delivery, so only an
- * abandoned lock grows stale: one not refreshed for lockStaleSeconds is broken,
- * with a notification.
+ * The lock is a hold on LOCK_KEY (lib/ports/coordination.ts) owned by the
+ * operation's id for lockStaleSeconds, its value the ISO time of the holder's
+ * last renewal. Its holder takes it again on every delivery, so only an
+ * abandoned lock expires. Taking and breaking are the same one conditional
+ * write (free, expired, or ours): of two operations breaking the same stale
+ * lock at once, exactly one gets it; there is no delete-then-put anywhere.
  */
-function lockValue(owner: string, now: Date): string {
-  return `${owner} ${now.toISOString()}`;
-}
-
-function parseLock(value: string): { owner: string; at: string } {
-  const space = value.lastIndexOf(' ');
-  return space > 0 ? { owner: value.slice(0, space), at: value.slice(space + 1) } : { owner: value, at: '' };
-}
-
 export type LockAnswer = { readonly kind: 'acquired' } | { readonly kind: 'held'; readonly holder: string; readonly ageSeconds: number };
 
-/** Reads who holds the lock (undefined: free, or stale and breakable). */
+/** Seconds since the holder last renewed the lock (its value); 0 when unreadable. */
+function sinceRenewal(hold: Hold, now: Date): number {
+  const age = hold.value === undefined ? NaN : secondsSince(hold.value, now);
+  return Number.isFinite(age) ? age : 0;
+}
+
+function held(hold: Hold | undefined, now: Date): LockAnswer {
+  // No live holder but refused: the key holds something that is not a lock (never written by us).
+  return hold ? { kind: 'held', holder: hold.owner, ageSeconds: sinceRenewal(hold, now) } : { kind: 'held', holder: 'a record that is not a lock', ageSeconds: 0 };
+}
+
+/** Reads who holds the lock (undefined: free, expired, or `owner`'s own). */
 export async function lockHolder(deps: StorageDeps, owner: string): Promise<LockAnswer | undefined> {
-  const current = await deps.ssm.claimOwner(lockName(deps.config.stage));
-  if (current === undefined) return undefined;
-  const held = parseLock(current);
-  if (held.owner === owner) return undefined;
-  const age = secondsSince(held.at, deps.now());
-  if (!Number.isFinite(age) || age > deps.storage.timing.lockStaleSeconds) return undefined;
-  return { kind: 'held', holder: held.owner, ageSeconds: age };
+  const hold = await deps.coordination.holder(LOCK_KEY);
+  if (hold === undefined || hold.owner === owner) return undefined;
+  return held(hold, deps.now());
 }
 
-/** Takes the lock for `owner`; a stale lock is broken, with a notification. */
+/**
+ * Takes the lock for `owner` (or keeps it: the same write renews its own). An
+ * expired lock of another operation is broken by that write, and ops are told.
+ */
 export async function acquireLock(deps: StorageDeps, owner: string): Promise<LockAnswer> {
-  const name = lockName(deps.config.stage);
-  for (let attempt = 0; attempt < 2; attempt += 1) {
-    if (await deps.ssm.claim(name, lockValue(owner, deps.now()))) return { kind: 'acquired' };
-    const current = await deps.ssm.claimOwner(name);
-    if (current === undefined) continue; // released in between: claim again
-    const held = parseLock(current);
-    if (held.owner === owner) return { kind: 'acquired' }; // a re-delivery of our own first message
-    const age = secondsSince(held.at, deps.now());
-    if (Number.isFinite(age) && age <= deps.storage.timing.lockStaleSeconds) return { kind: 'held', holder: held.owner, ageSeconds: age };
-    deps.log.warn('breaking a stale storage lock', { holder: held.owner, ageSeconds: age });
-    await deps.ssm.release(name);
-    if (await deps.ssm.claim(name, lockValue(owner, deps.now()))) {
-      await deps.notifier.publish(notices.lockBroken(deps.config.stage, held.owner, Number.isFinite(age) ? age : 0, owner));
-      return { kind: 'acquired' };
-    }
+  const now = deps.now();
+  const took = await deps.coordination.take(LOCK_KEY, owner, deps.storage.timing.lockStaleSeconds, now.toISOString());
+  if (!took.taken) return held(took.holder, now);
+  if (took.replaced) {
+    const age = sinceRenewal(took.replaced, now);
+    deps.log.warn('broke a stale storage lock', { holder: took.replaced.owner, ageSeconds: age });
+    await deps.notifier.publish(notices.lockBroken(deps.config.stage, took.replaced.owner, age, owner));
   }
-  const holder = parseLock((await deps.ssm.claimOwner(name)) ?? 'unknown').owner;
-  return { kind: 'held', holder, ageSeconds: 0 };
+  return { kind: 'acquired' };
 }
 
-/** The holder's refresh, on every delivery of its flow. */
-export async function refreshLock(deps: StorageDeps, owner: string): Promise<void> {
-  await deps.ssm.putParameter(lockName(deps.config.stage), lockValue(owner, deps.now()));
+/**
+ * The holder keeps its lock on every delivery of its flow: a reason when
+ * another operation took it meanwhile (it expired: the flow was given up for
+ * dead), which fails the flow.
+ */
+export async function keepLock(deps: StorageDeps, owner: string): Promise<string | undefined> {
+  const lock = await acquireLock(deps, owner);
+  if (lock.kind === 'acquired') return undefined;
+  return `the storage lock was taken by ${lock.holder} after this operation did not renew it for ${deps.storage.timing.lockStaleSeconds}s: stopped here, another operation may be changing the volumes`;
 }
 
-export async function releaseLock(deps: StorageDeps): Promise<void> {
-  await deps.ssm.release(lockName(deps.config.stage));
+/** Gives the lock back; does nothing when `owner` no longer holds it. */
+export async function releaseLock(deps: StorageDeps, owner: string): Promise<void> {
+  await deps.coordination.release(LOCK_KEY, owner);
 }

@@ -59,6 +59,6 @@ export async function decideTask(state: StorageFlowState, deps: StorageDeps, sta
 export async function finishStep(state: StorageFlowState, deps: StorageDeps, facts: readonly string[]): Promise<StorageOutcome> {
   const request = requestOf(state);
   await deps.notifier.publish(storageMessages.storageSucceeded(deps.config.stage, request.action, volumeLabel(request), secondsSince(state.startedAt, deps.now()), facts));
-  await releaseLock(deps);
+  await releaseLock(deps, state.operationId);
   return { kind: 'next', patch: { lockHeld: false } };
 }

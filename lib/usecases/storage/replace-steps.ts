@@ -63,7 +63,7 @@ async function awaitHealed(state: StorageFlowState, deps: StorageDeps): Promise<
   if (decided.kind !== 'next') return fromWatch(decided);
   const degraded = secondsSince(replacement.lastSeen, now);
   await deps.notifier.publish(storageMessages.replacementSucceeded(config.stage, replacement.plan, degraded));
-  await deps.ssm.release(memberName(config.stage, replacement.plan.dead.instanceId));
+  await deps.ssm.deleteParameter(memberName(config.stage, replacement.plan.dead.instanceId));
   // The lock is kept for the pool change of the next step.
   return { kind: 'next' };
 }
@@ -81,7 +81,7 @@ async function detachDeadPeer(state: StorageFlowState, deps: StorageDeps): Promi
   const host = replacement.plan.dead.host;
   // On to bootstrap: with the volumes there, it sets back the quorum options a lift for this join took away.
   const finish = async (warning?: string): Promise<StorageOutcome> => {
-    await releaseLock(deps);
+    await releaseLock(deps, state.operationId);
     return { kind: 'next', skipTo: 'bootstrap', patch: { lockHeld: false, pending: [] }, ...(warning ? { warning } : {}) };
   };
   if (state.pending?.length) {

@@ -1,5 +1,5 @@
 /** The status summary the storage function records, and the status function's read-only view of the recorded storage state. */
-import type { ParameterPort, SsmPort } from '../../ports/ssm';
+import type { ParameterPort } from '../../ports/ssm';
 import { healthName, membersPath, summaryName } from '../../core/records';
 import type { ClusterSnapshot } from '../../core/storage/snapshot';
 import type { Log } from '../../logger';
@@ -115,7 +115,7 @@ export type RecordedStorageStatus = Extract<StorageStatus, { available: true }> 
 
 export interface StorageStatusDeps {
   readonly stage: string;
-  readonly ssm: Pick<SsmPort, 'claimOwner'> & Pick<ParameterPort, 'listParameters'>;
+  readonly ssm: Pick<ParameterPort, 'getParameter' | 'listParameters'>;
   readonly log: Log;
   readonly now: () => Date;
 }
@@ -146,7 +146,7 @@ export function createStorageStatus(deps: StorageStatusDeps): StorageStatusPort 
   }
 
   async function readHealth(): Promise<{ healthy: boolean | 'unknown'; reason?: string }> {
-    const raw = await deps.ssm.claimOwner(healthName(deps.stage));
+    const raw = await deps.ssm.getParameter(healthName(deps.stage));
     if (raw === undefined) return { healthy: 'unknown', reason: 'no health recorded yet' };
     try {
       const h = JSON.parse(raw) as unknown;
@@ -161,7 +161,7 @@ export function createStorageStatus(deps: StorageStatusDeps): StorageStatusPort 
 
   return {
     async describeStorage(): Promise<StorageStatus> {
-      const [raw, health, { members, ignored }] = await Promise.all([deps.ssm.claimOwner(summaryName(deps.stage)), readHealth(), readMembers()]);
+      const [raw, health, { members, ignored }] = await Promise.all([deps.ssm.getParameter(summaryName(deps.stage)), readHealth(), readMembers()]);
       if (raw === undefined) return { available: false, reason: NO_SUMMARY_YET };
       const decoded = decodeSummary(raw);
       if ('problem' in decoded) return { available: false, reason: decoded.problem };

@@ -1,5 +1,5 @@
 /** The storage terminate flow's steps: record the leaving member and the bricks it still held, complete. */
-import { storageClaimName } from '../../core/records';
+import { storageClaimKey } from '../../core/records';
 import { eventOf, selfOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
 import { actionRef, type StepTable } from '../flow-runner';
 import { pickMember, readMembers, recordMember, type StorageDeps } from './cluster';
@@ -43,7 +43,7 @@ async function complete(state: StorageFlowState, deps: StorageDeps): Promise<Sto
   const event = eventOf(state);
   await deps.autoScaling.completeLifecycleAction(actionRef(event), 'CONTINUE');
   await deps.notifier.publish(notices.memberLeaving(config.stage, self.instanceId, self.host, self.zone, state.bricksHeld ?? [], state.warnings));
-  await deps.ssm.release(storageClaimName(config.stage, event));
+  await deps.coordination.release(storageClaimKey(event), state.operationId);
   return { kind: 'next' };
 }
 

@@ -11,7 +11,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { execFileSync } from 'node:child_process';
-import { TARGET_GROUP_STICKINESS } from '../../sandbox/control-plane/aws-setup';
+import { TARGET_GROUP_HEALTH_CHECK, TARGET_GROUP_STICKINESS } from '../../sandbox/control-plane/aws-setup';
 import { checkSandboxPrerequisites, HaproxyDataPlane, NamespaceHosts, REPO_DIR, teardownSandbox } from '../../sandbox/hosts';
 
 const isRoot = process.getuid?.() === 0;
@@ -33,6 +33,9 @@ const ids = { s1: `i-e2e${run}s1`, s2: `i-e2e${run}s2`, c1: `i-e2e${run}c1`, c2:
 const ip = { s1: '10.72.1.10', s2: '10.72.2.10', c1: '10.72.1.20', c2: '10.72.2.20' };
 const MOUNT_SCRIPT = path.join(REPO_DIR, 'ssm-documents/scripts/mount-volumes.sh');
 const CONFIGURE_SCRIPT = path.join(REPO_DIR, 'ssm-documents/scripts/configure-app.sh');
+const INSTALL_HEALTH_CHECK_SCRIPT = path.join(REPO_DIR, 'ssm-documents/scripts/install-health-check.sh');
+/** Enough for a target group's health check to change a target's state (thresholds x interval + timeout), with room for a busy machine. */
+const HEALTH_CHANGE_SECONDS = 2 * (Math.max(TARGET_GROUP_HEALTH_CHECK.healthyThreshold, TARGET_GROUP_HEALTH_CHECK.unhealthyThreshold) * TARGET_GROUP_HEALTH_CHECK.intervalSeconds + TARGET_GROUP_HEALTH_CHECK.timeoutSeconds);
 
 const times: Record<string, number> = {};
 async function timed<T>(name: string, work: () => Promise<T>): Promise<T> {
@@ -91,6 +94,7 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     oldPort = await freePort();
     lb = new HaproxyDataPlane({
       ...sandbox,
+      healthCheck: TARGET_GROUP_HEALTH_CHECK,
       listeners: [
         { port, targetGroupName: 'pydio-web', stickiness: TARGET_GROUP_STICKINESS },
         { port: oldPort, targetGroupName: 'pydio-old', stickiness: { cookieName: 'Pydio', durationSeconds: 86400 } },
@@ -199,6 +203,9 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
         'sed -i \'s|"AJXP_DATA_PATH/files"|"/mnt/pydio-data/common"|\' /var/www/pydio/conf/bootstrap_repositories.php; echo OK > /var/www/pydio/check.txt';
     const env = { SSM_AppRoot: '/var/www/pydio', SSM_ConfigMount: '/mnt/pydio-config', SSM_DataMount: '/mnt/pydio-data', SSM_WebUser: 'www-data', SSM_WebService: 'apache2', SSM_AppPort: '80', SSM_KeepAliveTimeout: '65' };
     for (const id of [ids.c1, ids.c2]) {
+      // The document's first step: the health check that configure points /check.txt at.
+      const installed = await hosts.run(id, readFileSync(INSTALL_HEALTH_CHECK_SCRIPT, 'utf8'), { SSM_WebUser: 'www-data' }, 60);
+      expect({ exitCode: installed.exitCode, stderr: installed.exitCode === 0 ? '' : installed.stderr }).toEqual({ exitCode: 0, stderr: '' });
       const result = await timed(`configureApp_${id === ids.c1 ? 'c1' : 'c2'}`, () => hosts.run(id, configure, env, 90));
       expect({ exitCode: result.exitCode, stderr: result.exitCode === 0 ? '' : result.stderr }).toEqual({ exitCode: 0, stderr: '' });
     }
@@ -231,7 +238,7 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
       for (const [id, addr] of [[ids.c1, ip.c1], [ids.c2, ip.c2]] as const) await lb.register(TG, { instanceId: id, ip: addr, port: 80 });
       expect((await lb.health(TG, ids.c1, 80))?.state).toMatch(/^(initial|healthy)$/);
       for (const id of [ids.c1, ids.c2]) {
-        await until(`${id} healthy`, async () => ((await lb.health(TG, id, 80))?.state === 'healthy' ? true : undefined), 20);
+        await until(`${id} healthy`, async () => ((await lb.health(TG, id, 80))?.state === 'healthy' ? true : undefined), HEALTH_CHANGE_SECONDS);
       }
     });
     expect(await lb.health(TG, 'i-unknown', 80)).toBeUndefined();
@@ -258,7 +265,7 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
   test('a target group sticky on `Pydio` never sticks: Pydio 8 sets no such cookie (as on an ALB)', async () => {
     for (const [id, addr] of [[ids.c1, ip.c1], [ids.c2, ip.c2]] as const) await lb.register(TG_ON_PYDIO, { instanceId: id, ip: addr, port: 80 });
     for (const id of [ids.c1, ids.c2]) {
-      await until(`${id} healthy behind pydio-old`, async () => ((await lb.health(TG_ON_PYDIO, id, 80))?.state === 'healthy' ? true : undefined), 20);
+      await until(`${id} healthy behind pydio-old`, async () => ((await lb.health(TG_ON_PYDIO, id, 80))?.state === 'healthy' ? true : undefined), HEALTH_CHANGE_SECONDS);
     }
     const oldUrl = lb.urlOf(TG_ON_PYDIO);
     const first = await fetch(`${oldUrl}/index.php`);
@@ -268,7 +275,7 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     expect([...nodes].sort()).toEqual([ids.c1, ids.c2].sort());
     for (const [id, addr] of [[ids.c1, ip.c1], [ids.c2, ip.c2]] as const) await lb.deregister(TG_ON_PYDIO, { instanceId: id, ip: addr, port: 80 }, 0);
     for (const id of [ids.c1, ids.c2]) {
-      await until(`${id} gone from pydio-old`, async () => ((await lb.health(TG_ON_PYDIO, id, 80)) === undefined ? true : undefined), 20);
+      await until(`${id} gone from pydio-old`, async () => ((await lb.health(TG_ON_PYDIO, id, 80)) === undefined ? true : undefined), HEALTH_CHANGE_SECONDS);
     }
   });
 
@@ -280,14 +287,15 @@ describeRoot('sandbox hosts (root, namespaces, GlusterFS, Apache, HAProxy)', () 
     const nodeWithCookie = async () => ((await (await fetch(`${url}/index.php`, { headers: { cookie } })).json()) as Answer).node;
     expect(await nodeWithCookie()).toBe(failed);
 
-    await hosts.exec(failed, ['mv', '/var/www/pydio/check.txt', '/var/www/pydio/check.txt.off']);
+    // The node loses one of its own Pydio files: its health check answers 503 naming it.
+    await hosts.exec(failed, ['mv', '/var/www/pydio/conf/bootstrap_context.php', '/var/www/pydio/conf/bootstrap_context.php.off']);
     try {
-      await until(`${failed} unhealthy`, async () => ((await lb.health(TG, failed, 80))?.state === 'unhealthy' ? true : undefined), 20);
+      await until(`${failed} unhealthy`, async () => ((await lb.health(TG, failed, 80))?.state === 'unhealthy' ? true : undefined), HEALTH_CHANGE_SECONDS);
       for (let i = 0; i < 3; i += 1) expect(await nodeWithCookie()).toBe(other);
     } finally {
-      await hosts.exec(failed, ['mv', '/var/www/pydio/check.txt.off', '/var/www/pydio/check.txt']);
+      await hosts.exec(failed, ['mv', '/var/www/pydio/conf/bootstrap_context.php.off', '/var/www/pydio/conf/bootstrap_context.php']);
     }
-    await until(`${failed} healthy again`, async () => ((await lb.health(TG, failed, 80))?.state === 'healthy' ? true : undefined), 20);
+    await until(`${failed} healthy again`, async () => ((await lb.health(TG, failed, 80))?.state === 'healthy' ? true : undefined), HEALTH_CHANGE_SECONDS);
     for (let i = 0; i < 3; i += 1) expect(await nodeWithCookie()).toBe(other);
   });
 

@@ -61,6 +61,8 @@ describeWithSandbox('cli.test.ts')('sandbox CLI (up, status, lb, scale, invoke, 
     expect(upRun?.stderr.split('\n').filter((l) => l.startsWith('sandbox:'))).toEqual([]);
     expect(upRun?.code).toBe(0);
     expect(upRun?.stdout).toMatch(/^up: load balancer http:\/\/127\.0\.0\.1:\d+/m);
+    // Progress on stderr while it boots: the daemon's phases, with the seconds so far.
+    expect(upRun?.stderr).toMatch(/^ {2}\[\d+ s\] (packaging the stack|starting moto|creating the AWS environment|deploying the stack)/m);
 
     const s = await status();
     expect(isSteady(s, `${NAME}-compute`, 1)).toBe(true);
@@ -86,6 +88,7 @@ describeWithSandbox('cli.test.ts')('sandbox CLI (up, status, lb, scale, invoke, 
     const run = await cli(['scale', '2', '--wait'], 320_000);
     expect(run.stderr.split('\n').filter((l) => l.startsWith('sandbox:'))).toEqual([]);
     expect(run.code).toBe(0);
+    expect(run.stderr).toMatch(/^ {2}\[\d+ s\] waiting for 2 InService with healthy targets: /m);
     const s = await status();
     expect(isSteady(s, `${NAME}-compute`, 2)).toBe(true);
     expect(new Set(s.targets.map((t) => t.instanceId)).size).toBe(2);

@@ -6,9 +6,10 @@
  */
 import { CloudWatchClient, DescribeAlarmsCommand, GetMetricStatisticsCommand } from '@aws-sdk/client-cloudwatch';
 import { CreateTagsCommand, EC2Client, RunInstancesCommand } from '@aws-sdk/client-ec2';
-import { CreateTopicCommand, PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { EventBridgeClient, PutRuleCommand } from '@aws-sdk/client-eventbridge';
+import { CreateTopicCommand, PublishCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateDocumentCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { CreateQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { MotoServer } from '../../sandbox/control-plane/moto';
 import { startHarness, startMoto, type Harness } from './harness';
 
@@ -34,6 +35,36 @@ test('SNS Publish: a subject of 100 characters or with a line break, and an empt
   await expect(sns.send(new PublishCommand({ TopicArn, Subject: 'a\nb', Message: 'm' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
   await expect(sns.send(new PublishCommand({ TopicArn, Message: '' }))).rejects.toMatchObject({ name: 'InvalidParameterException' });
   await expect(sns.send(new PublishCommand({ TopicArn, Subject: 's'.repeat(99), Message: 'm' }))).resolves.toMatchObject({ MessageId: expect.any(String) });
+});
+
+test('SNS Publish MessageStructure=json: no default entry, or a body that is not a JSON object, is InvalidParameter even with no subscriber (moto 5.2.1 takes both)', async () => {
+  const sns = new SNSClient(h.config);
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'strict-forward-json' }));
+  await expect(sns.send(new PublishCommand({ TopicArn, MessageStructure: 'json', Message: '{"sqs":"x"}' }))).rejects.toMatchObject({ name: 'InvalidParameterException', message: 'Invalid parameter: Message Structure - No default entry in JSON message body' });
+  await expect(sns.send(new PublishCommand({ TopicArn, MessageStructure: 'json', Message: '{"default":"x"} }' }))).rejects.toMatchObject({ name: 'InvalidParameterException', message: 'Invalid parameter: Message Structure - JSON message body failed to parse' });
+  await expect(sns.send(new PublishCommand({ TopicArn, MessageStructure: 'json', Message: '{"default":"x"}' }))).resolves.toMatchObject({ MessageId: expect.any(String) });
+});
+
+test('SNS MessageStructure=json delivery: an SQS subscriber gets the sqs entry (a non-string one is ignored, as SNS does), a severity filter policy passes only what it lists and nothing without the attribute', async () => {
+  const sns = new SNSClient(h.config);
+  const sqs = new SQSClient(h.config);
+  const { TopicArn } = await sns.send(new CreateTopicCommand({ Name: 'strict-forward-delivery' }));
+  const queue = async (name: string) => {
+    const url = (await sqs.send(new CreateQueueCommand({ QueueName: name }))).QueueUrl ?? '';
+    const arn = (await sqs.send(new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }))).Attributes?.QueueArn ?? '';
+    return { url, arn };
+  };
+  const all = await queue('sf-all');
+  const errorsOnly = await queue('sf-errors');
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: all.arn }));
+  await sns.send(new SubscribeCommand({ TopicArn, Protocol: 'sqs', Endpoint: errorsOnly.arn, Attributes: { FilterPolicy: JSON.stringify({ severity: ['warning', 'error'] }) } }));
+  const severity = (value: string) => ({ severity: { DataType: 'String', StringValue: value } });
+  await sns.send(new PublishCommand({ TopicArn, MessageStructure: 'json', Message: JSON.stringify({ default: 'text info', sqs: 'sqs info', https: '{}' }), MessageAttributes: severity('info') }));
+  await sns.send(new PublishCommand({ TopicArn, MessageStructure: 'json', Message: JSON.stringify({ default: 'text error', sqs: { not: 'a string' } }), MessageAttributes: severity('error') }));
+  await sns.send(new PublishCommand({ TopicArn, Message: 'an alarm without attributes' }));
+  const read = async (url: string) => ((await sqs.send(new ReceiveMessageCommand({ QueueUrl: url, MaxNumberOfMessages: 10 }))).Messages ?? []).map((m) => (JSON.parse(m.Body ?? '{}') as { Message: string }).Message).sort();
+  expect(await read(all.url)).toEqual(['an alarm without attributes', 'sqs info', 'text error']);
+  expect(await read(errorsOnly.url)).toEqual(['text error']);
 });
 
 test('Parameter Store: a 16-level name is HierarchyLevelLimitExceededException, a 4,097-character value ValidationException', async () => {
@@ -79,4 +110,14 @@ test('SSM CreateDocument: content over 64 KB is MaxDocumentSizeExceeded', async 
   const content = (pad: number) => JSON.stringify({ schemaVersion: '2.2', description: 'x'.repeat(pad), mainSteps: [{ action: 'aws:runShellScript', name: 's', inputs: { runCommand: ['true'] } }] });
   await expect(ssm.send(new CreateDocumentCommand({ Name: 'strict-big', Content: content(64 * 1024), DocumentType: 'Command', DocumentFormat: 'JSON' }))).rejects.toMatchObject({ name: 'MaxDocumentSizeExceeded' });
   await expect(ssm.send(new CreateDocumentCommand({ Name: 'strict-small', Content: content(100), DocumentType: 'Command', DocumentFormat: 'JSON' }))).resolves.toBeDefined();
+});
+
+test('EventBridge PutRule: a rate with the wrong number for its unit, a zero rate and a cron of five fields are "Parameter ScheduleExpression is not valid."', async () => {
+  const events = new EventBridgeClient(h.config);
+  for (const expression of ['rate(3 minute)', 'rate(1 minutes)', 'rate(0 minutes)', 'rate(5 weeks)', 'cron(0 0 * * ?)', 'every minute']) {
+    await expect(events.send(new PutRuleCommand({ Name: 'strict-schedule', ScheduleExpression: expression }))).rejects.toMatchObject({ name: 'ValidationException', message: 'Parameter ScheduleExpression is not valid.' });
+  }
+  for (const expression of ['rate(1 minute)', 'rate(5 minutes)', 'rate(1 hour)', 'cron(0 12 * * ? *)']) {
+    await expect(events.send(new PutRuleCommand({ Name: 'strict-schedule', ScheduleExpression: expression }))).resolves.toMatchObject({ RuleArn: expect.stringContaining(':rule/strict-schedule') });
+  }
 });

@@ -32,6 +32,7 @@ import { startMoto, type MotoServer } from '../../sandbox/control-plane/moto';
 import { SimulatedDataPlane, SimulatedExecutor, SimulatedHosts } from '../../sandbox/control-plane/simulated';
 import { LambdaRunner, type Invocation } from '../../sandbox/lambda/runner';
 import { startRecorder, type Recorder } from '../../sandbox/lambda/recorder';
+import { readOpsMessage } from '../../sandbox/ops-message';
 import { identitiesOf } from '../../sandbox/iam/enforcer';
 import { deployStack, type DeployedStack } from '../../sandbox/stack/deploy';
 import { packageStack, type PackagedStack } from '../../sandbox/stack/package';
@@ -207,10 +208,8 @@ export async function startFlowsEnvironment(opts: FlowsOptions = {}): Promise<Fl
         for (let round = 0; round < 100 && Date.now() <= deadline; round += 1) {
           const out = await sqs.send(new ReceiveMessageCommand({ QueueUrl: ops.queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }));
           for (const m of out.Messages ?? []) {
-            const envelope = JSON.parse(m.Body ?? '{}') as { Subject?: string; Message?: string; MessageAttributes?: Record<string, { Value?: string }> };
-            const attributes: Record<string, string> = {};
-            for (const [k, v] of Object.entries(envelope.MessageAttributes ?? {})) if (typeof v?.Value === 'string') attributes[k] = v.Value;
-            found.push({ subject: envelope.Subject ?? '', message: envelope.Message ?? '', attributes });
+            const { subject, message, attributes } = readOpsMessage(m.Body ?? '{}');
+            found.push({ subject, message, attributes });
             await sqs.send(new DeleteMessageCommand({ QueueUrl: ops.queueUrl, ReceiptHandle: m.ReceiptHandle }));
           }
         }

@@ -178,10 +178,11 @@ test('scale-out 0 -> 1: prepared on the instance, registered healthy, in service
       step: 'mountVolumes',
       env: { SSM_ConfigVolume: 'pydio-config', SSM_DataVolume: 'pydio-data', SSM_Servers: GLUSTER_SERVERS, SSM_ConfigMount: '/mnt/pydio-config', SSM_DataMount: '/mnt/pydio-data' },
     },
+    expect.objectContaining({ document: doc('configure-app'), step: 'installHealthCheck' }),
     expect.objectContaining({ document: doc('configure-app'), step: 'configure' }),
     expect.objectContaining({ document: doc('configure-app'), step: 'checkHealth' }),
   ]);
-  expect(stepsOn(id)[1]?.env).toEqual({
+  expect(stepsOn(id)[2]?.env).toEqual({
     SSM_AppRoot: '/var/www/pydio',
     SSM_ConfigMount: '/mnt/pydio-config',
     SSM_DataMount: '/mnt/pydio-data',
@@ -217,11 +218,12 @@ test('scale-in 1 -> 0: deregistered and drained, drain document run, instance go
   expect(['unused', 'absent']).toContain((await env.targetHealth(id)).state);
   expect(stepsOn(id).map((s) => `${s.document}:${s.step}`)).toEqual([
     `${doc('mount-volumes')}:mountVolumes`,
+    `${doc('configure-app')}:installHealthCheck`,
     `${doc('configure-app')}:configure`,
     `${doc('configure-app')}:checkHealth`,
     `${doc('drain-node')}:drainNode`,
   ]);
-  expect(stepsOn(id)[3]?.env).toEqual({ SSM_ConfigMount: '/mnt/pydio-config', SSM_DataMount: '/mnt/pydio-data', SSM_WebService: 'apache2' });
+  expect(stepsOn(id)[4]?.env).toEqual({ SSM_ConfigMount: '/mnt/pydio-config', SSM_DataMount: '/mnt/pydio-data', SSM_WebService: 'apache2' });
   expect(env.hosts.terminated).toContain(id);
 
   await awaitNotification((n) => n.attributes.instanceId === id && n.attributes.flow === 'compute-terminate' && n.attributes.eventType === 'lifecycle.succeeded', 'scale-in succeeded');
@@ -248,7 +250,7 @@ test('a duplicate EventBridge delivery of the same event changes nothing twice',
   const id = instance?.id ?? '';
   expect((await env.invocationFor(duplicateId)).outcome).toBe('success');
 
-  expect(stepsOn(id).map((s) => s.step)).toEqual(['mountVolumes', 'configure', 'checkHealth']);
+  expect(stepsOn(id).map((s) => s.step)).toEqual(['mountVolumes', 'installHealthCheck', 'configure', 'checkHealth']);
   expect(env.dataPlane.calls.filter((c) => c.op === 'register' && c.target.instanceId === id)).toHaveLength(1);
   await awaitNotification((n) => n.attributes.instanceId === id && n.attributes.eventType === 'lifecycle.succeeded', 'scale-out succeeded');
   await settleNotifications(1500);
@@ -271,7 +273,8 @@ test('a failing configure step ends in ABANDON, the group launches a replacement
   await env.setDesired(GROUP, 1);
   const first = await eventually(async () => env.hosts.launched[launchedBefore]?.instanceId, 'the first launch');
   // Only the first attempt fails: once its configure run happened, later runs succeed.
-  await eventually(async () => (env.executor.runs.some((r) => r.instanceId === first && r.env.SSM_WebUser !== undefined) ? true : undefined), 'the failing configure run');
+  // The configure step's run (installHealthCheck, before it, gets the same parameters).
+  await eventually(async () => (env.executor.runs.some((r) => r.instanceId === first && r.script.includes('# pydio-configure-app (step configure)')) ? true : undefined), 'the failing configure run');
   env.executor.setStepResult('configure-app', 'configure', { exitCode: 0 });
 
   const failed = await awaitNotification((n) => n.attributes.instanceId === first && n.attributes.eventType === 'lifecycle.failed', 'scale-out failed');
@@ -282,7 +285,7 @@ test('a failing configure step ends in ABANDON, the group launches a replacement
 
   const [replacement] = await awaitGroup((list) => list.length === 1 && list[0]?.state === 'InService' && list[0].id !== first, 'a replacement InService');
   expect(env.hosts.terminated).toContain(first);
-  expect(stepsOn(first).map((s) => s.step)).toEqual(['mountVolumes', 'configure']);
+  expect(stepsOn(first).map((s) => s.step)).toEqual(['mountVolumes', 'installHealthCheck', 'configure']);
   expect(env.dataPlane.calls.filter((c) => c.target.instanceId === first)).toEqual([]);
   expect(await env.targetHealth(replacement?.id ?? '')).toEqual({ state: 'healthy' });
   await awaitNotification((n) => n.attributes.instanceId === replacement?.id && n.attributes.eventType === 'lifecycle.succeeded', 'replacement in service');
@@ -313,7 +316,8 @@ test('every call the function made was checked against its packaged role, and ev
     'sqs:ReceiveMessage',
     'sqs:DeleteMessage',
     'sqs:SendMessage',
-    'ssm:PutParameter',
+    'dynamodb:PutItem',
+    'dynamodb:DeleteItem',
     'ssm:SendCommand',
     'ssm:GetCommandInvocation',
     'ssm:DescribeInstanceInformation',

@@ -204,3 +204,27 @@ test('a thrown error or an invalid batch response keeps the whole batch', async 
   expect(failedIds(null, ['a'], true)).toEqual([]);
   expect(failedIds({ batchItemFailures: [{ itemIdentifier: 'b' }] }, ['a', 'b'], false)).toEqual([]);
 });
+
+test('invokeConcurrently runs each payload at the same time in an execution environment of its own, then ends them', async () => {
+  const started = Date.now();
+  const results = await runner.invokeConcurrently('fn', [{ echo: 'a', sleepMs: 600 }, { echo: 'b', sleepMs: 600 }]);
+  expect(results.map((r) => [r.outcome, (r.result as { echo: string }).echo])).toEqual([['success', 'a'], ['success', 'b']]);
+  // One environment would run them one after the other (1.2 s of sleep); two overlap.
+  const runs = runner.journal.slice(-2);
+  expect(runs.map((r) => r.coldStart)).toEqual([true, true]);
+  const [first, second] = runs.map((r) => ({ start: r.startedAt, end: r.startedAt + r.durationMs }));
+  expect(Math.max(first!.start, second!.start)).toBeLessThan(Math.min(first!.end, second!.end));
+  expect(Date.now() - started).toBeLessThan(10_000);
+});
+
+test('dropNext: the poller deletes the next matching message without invoking, and delivers the others', async () => {
+  const queueUrl = stack.physicalId('Queue');
+  const dropped = runner.dropNext('fn', (body) => body === 'lost');
+  const lost = (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'lost' }))).MessageId ?? '';
+  const kept = (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'ok' }))).MessageId ?? '';
+  expect(await dropped).toBe('lost');
+  await eventually(async () => runner.journal.find((i) => i.messageIds?.includes(kept)), 'the other message delivered', 10_000, 50);
+  // Deleted, not merely hidden: past the queue's visibility timeout (2 s) it is still never delivered.
+  await new Promise((r) => setTimeout(r, 3500));
+  expect(runner.journal.filter((i) => i.messageIds?.includes(lost))).toEqual([]);
+});

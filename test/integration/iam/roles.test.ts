@@ -4,8 +4,9 @@
  * each function's own credentials. What each role must never do is refused
  * with the error its service uses; what it needs still goes through.
  */
-import { AutoScalingClient, CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand, SetDesiredCapacityCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { AutoScalingClient, CompleteLifecycleActionCommand, DescribeAutoScalingGroupsCommand, DescribeLifecycleHooksCommand, SetDesiredCapacityCommand, SetInstanceHealthCommand, TerminateInstanceInAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DeleteItemCommand, DynamoDBClient, GetItemCommand, PutItemCommand, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { CreateTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
@@ -33,7 +34,7 @@ let computeInstance: string;
 let storageInstance: string;
 
 /** SDK client config signed as `fn`'s execution role. */
-function as(fn: 'lifecycle' | 'alarm' | 'status' | 'storage') {
+function as(fn: 'lifecycle' | 'alarm' | 'status' | 'storage' | 'watch') {
   const deployed = stack.functions[fn];
   if (deployed === undefined) throw new Error(`no ${fn} function in the stack`);
   return { ...clientConfig(cp.url), credentials: { accessKeyId: accessKeyIdOf(deployed), secretAccessKey: 'testing', sessionToken: 'testing' } };
@@ -92,8 +93,9 @@ describe('the lifecycle role', () => {
   test('completes no lifecycle action of the storage group', async () => {
     expect(await refusal(new AutoScalingClient(as('lifecycle')).send(new CompleteLifecycleActionCommand({ ...hook, AutoScalingGroupName: STORAGE_GROUP, InstanceId: storageInstance })))).toEqual({ name: 'AccessDenied', status: 403 });
   });
-  test('writes no storage record (lock, health, members)', async () => {
-    expect(await refusal(new SSMClient(as('lifecycle')).send(new PutParameterCommand({ Name: `/pydio-autoscaler/${STAGE}/storage/lock`, Value: 'x', Type: 'String' })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+  test('writes no storage record (health, members) and no Parameter Store parameter at all', async () => {
+    expect(await refusal(new SSMClient(as('lifecycle')).send(new PutParameterCommand({ Name: `/pydio-autoscaler/${STAGE}/storage/health`, Value: 'x', Type: 'String' })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(new SSMClient(as('lifecycle')).send(new PutParameterCommand({ Name: `/pydio-autoscaler/${STAGE}/lifecycle/i-0123456789abcdef0/launch`, Value: 'x', Type: 'String' })))).toEqual({ name: 'AccessDeniedException', status: 400 });
   });
   test('runs no document that is not ours (AWS-RunShellScript) on its own instances', async () => {
     expect(await refusal(new SSMClient(as('lifecycle')).send(new SendCommandCommand({ DocumentName: 'AWS-RunShellScript', InstanceIds: [computeInstance], Parameters: { commands: ['id'] } })))).toEqual({ name: 'AccessDeniedException', status: 400 });
@@ -107,6 +109,64 @@ describe('the lifecycle role', () => {
   test('still runs its own document on a compute instance and completes its group\'s hooks', async () => {
     expect(await refusal(new SSMClient(as('lifecycle')).send(new SendCommandCommand({ DocumentName: doc('drain-node'), InstanceIds: [computeInstance] })))).toBeUndefined();
     expect(await refusal(new AutoScalingClient(as('lifecycle')).send(new CompleteLifecycleActionCommand({ ...hook, AutoScalingGroupName: GROUP, InstanceId: computeInstance })))).toBeUndefined();
+  });
+});
+
+/** A hold as the coordination adapter writes it (lib/aws/coordination.ts). */
+const hold = (key: string) => ({ TableName: stack.physicalId('CoordinationTable'), Item: { key: { S: key }, owner: { S: 'it' }, expiresAt: { N: '9999999999' } } });
+const itemKey = (key: string) => ({ TableName: stack.physicalId('CoordinationTable'), Key: { key: { S: key } } });
+
+describe('the coordination table (dynamodb:LeadingKeys)', () => {
+  test('the lifecycle role takes and releases its claims (lifecycle/...) and nothing else: not the storage lock, no read', async () => {
+    const ddb = new DynamoDBClient(as('lifecycle'));
+    expect(await refusal(ddb.send(new PutItemCommand(hold('lifecycle/i-0123456789abcdef0/launch'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new DeleteItemCommand(itemKey('lifecycle/i-0123456789abcdef0/launch'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new PutItemCommand(hold('storage/lock'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ddb.send(new DeleteItemCommand(itemKey('storage/bootstrap'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ddb.send(new GetItemCommand(itemKey('lifecycle/i-0123456789abcdef0/launch'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+  });
+  test('the storage role takes, reads and releases storage/... only: never a compute claim, no Scan', async () => {
+    const ddb = new DynamoDBClient(as('storage'));
+    expect(await refusal(ddb.send(new PutItemCommand(hold('storage/lock'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new GetItemCommand(itemKey('storage/bootstrap'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new DeleteItemCommand(itemKey('storage/lock'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new PutItemCommand(hold('lifecycle/i-0123456789abcdef0/terminate'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ddb.send(new ScanCommand({ TableName: stack.physicalId('CoordinationTable') })))).toEqual({ name: 'AccessDeniedException', status: 400 });
+  });
+  test('the alarm and status roles read nothing of it', async () => {
+    for (const fn of ['alarm', 'status'] as const) {
+      expect([fn, await refusal(new DynamoDBClient(as(fn)).send(new GetItemCommand(itemKey('storage/lock'))))]).toEqual([fn, { name: 'AccessDeniedException', status: 400 }]);
+    }
+  });
+});
+
+describe('the watch role', () => {
+  test('marks instances of the compute group only (never a storage member), and sets no capacity', async () => {
+    const asg = new AutoScalingClient(as('watch'));
+    expect(await refusal(asg.send(new SetInstanceHealthCommand({ InstanceId: storageInstance, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: true })))).toEqual({ name: 'AccessDenied', status: 403 });
+    // Allowed by IAM: Auto Scaling itself refuses it (the instance is within the group's grace period), nothing happens.
+    await expect(asg.send(new SetInstanceHealthCommand({ InstanceId: computeInstance, HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: true }))).rejects.toThrow(/less than the configured grace period/);
+    expect(await refusal(asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: GROUP, DesiredCapacity: 1 })))).toEqual({ name: 'AccessDenied', status: 403 });
+    expect(await refusal(asg.send(new DescribeLifecycleHooksCommand({ AutoScalingGroupName: STORAGE_GROUP })))).toBeUndefined();
+  });
+  test('reads the flows\' claims, never takes or releases them, and writes only its own keys', async () => {
+    const ddb = new DynamoDBClient(as('watch'));
+    expect(await refusal(ddb.send(new GetItemCommand(itemKey('lifecycle/i-0123456789abcdef0/launch'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new GetItemCommand(itemKey('storage/lifecycle/i-0123456789abcdef0/terminate'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new PutItemCommand(hold('lifecycle/i-0123456789abcdef0/launch'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ddb.send(new DeleteItemCommand(itemKey('storage/lifecycle/i-0123456789abcdef0/launch'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ddb.send(new GetItemCommand(itemKey('storage/lock'))))).toEqual({ name: 'AccessDeniedException', status: 400 });
+    expect(await refusal(ddb.send(new PutItemCommand(hold('watch/run'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new GetItemCommand(itemKey('watch/state'))))).toBeUndefined();
+    expect(await refusal(ddb.send(new DeleteItemCommand(itemKey('watch/run'))))).toBeUndefined();
+  });
+  test('sends to the lifecycle and storage queues only, reads the storage health record and writes no parameter', async () => {
+    const sqs = new SQSClient({ ...as('watch'), useQueueUrlAsEndpoint: false });
+    expect(await refusal(sqs.send(new SendMessageCommand({ QueueUrl: stack.physicalId('StorageQueue'), MessageBody: '{"healthCheck":{"requestedAt":"2026-11-21T10:00:00.000Z"}}' })))).toBeUndefined();
+    expect(await refusal(sqs.send(new SendMessageCommand({ QueueUrl: stack.physicalId('DecisionQueue'), MessageBody: '{}' })))).toEqual({ name: 'AccessDenied', status: 400 });
+    const ssm = new SSMClient(as('watch'));
+    expect(await refusal(ssm.send(new GetParameterCommand({ Name: `/pydio-autoscaler/${STAGE}/storage/health` })))).toBeUndefined();
+    expect(await refusal(ssm.send(new PutParameterCommand({ Name: `/pydio-autoscaler/${STAGE}/storage/health`, Value: 'x', Type: 'String' })))).toEqual({ name: 'AccessDeniedException', status: 400 });
   });
 });
 

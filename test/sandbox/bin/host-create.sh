@@ -29,7 +29,8 @@ fi
 
 # Fresh per-host directories, seeded from the machine (glusterd state empty).
 rm -rf "$dir"
-mkdir -p "$dir/etc-upper/apache2/sites-available" "$dir/etc-upper/apache2/conf-enabled" "$dir/etc-work" "$dir/cache-upper" "$dir/cache-work" "$dir/root/var/lib/php" "$dir/root/var/lib/glusterd" "$dir/root/var/log/glusterfs" \
+mkdir -p "$dir/etc-upper/apache2/sites-available" "$dir/etc-upper/apache2/conf-enabled" "$dir/etc-work" "$dir/cache-upper" "$dir/cache-work" \
+  "$dir/usrlocal-upper" "$dir/usrlocal-work" "$dir/root/var/lib/php" "$dir/root/var/lib/glusterd" "$dir/root/var/log/glusterfs" \
   "$dir/root/var/log/apache2" "$dir/root/mnt" "$dir/root/srv"
 printf '%s\n' "$role" >"$dir/role"
 printf '%s\n' "$ip" >"$dir/ip"

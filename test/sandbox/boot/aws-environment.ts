@@ -1,6 +1,6 @@
 /** Boot phases "AWS environment" and "storage": VPC in two zones, launch template, target group, compute group; then the storage group boots GlusterFS. */
-import { UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
-import { createComputeGroup, createLaunchTemplate, createNetwork, createTargetGroup } from '../control-plane/aws-setup';
+import { AutoScalingClient, UpdateAutoScalingGroupCommand } from '@aws-sdk/client-auto-scaling';
+import { clientConfig, createComputeGroup, createLaunchTemplate, createNetwork, createTargetGroup } from '../control-plane/aws-setup';
 import { SandboxError } from '../errors';
 import type { NamespaceHosts } from '../hosts';
 import type { TimelineEntry } from '../types';
@@ -31,6 +31,9 @@ export async function createAwsEnvironment(settings: SandboxSettings, endpoint: 
   );
   const targetGroupArn = await createTargetGroup(endpoint, { name: `${name}-tg`, vpcId: network.vpcId, deregistrationDelaySeconds: settings.deregistrationDelaySeconds });
   await createComputeGroup(endpoint, { name: settings.computeGroup, launchTemplateId, subnetIds: [subnetA.subnetId, subnetB.subnetId], min: 0, max: settings.computeMax, desired: 0 });
+  // moto stores 300 s for a group created without a grace period (or with 0); AWS's API default is 0,
+  // which the User Guide suggests with launch hooks. An update keeps 0 in moto.
+  await new AutoScalingClient(clientConfig(endpoint)).send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: settings.computeGroup, HealthCheckGracePeriod: settings.computeGracePeriodSeconds }));
   return { subnetIds: [subnetA.subnetId, subnetB.subnetId], launchTemplateId, targetGroupArn };
 }
 

@@ -9,6 +9,7 @@ import type { MotoServer } from '../control-plane/moto';
 import { SandboxError, SandboxTimeoutError } from '../errors';
 import type { HaproxyDataPlane, NamespaceHosts } from '../hosts';
 import type { LambdaRunner } from '../lambda/runner';
+import type { Scheduler } from '../lambda/scheduler';
 import type { DeployedStack } from '../stack/deploy';
 import type { PackagedStack } from '../stack/package';
 import { describeStatus, isSteady } from '../status';
@@ -36,6 +37,7 @@ export interface Booted {
   readonly packaged: PackagedStack;
   readonly stack: DeployedStack;
   readonly runner: LambdaRunner;
+  readonly scheduler: Scheduler;
   readonly alarms: SandboxAlarms | undefined;
   readonly records: Records;
   readonly marks: TimelineEntry[];
@@ -46,7 +48,7 @@ export interface Booted {
 /** Phase "handles": the Sandbox itself. Its teardown ends the storage host failures the group has not noticed yet (their `noticed` rejects). */
 export function makeHandles(settings: SandboxSettings, booted: Booted): Started & { sandbox: Sandbox } {
   const { computeGroup, storageGroup, computeMax, hostOptions, logFile } = settings;
-  const { moto, front, targetGroupArn, hosts, dataPlane, recording, scripts, packaged, stack, runner, alarms, records, marks } = booted;
+  const { moto, front, targetGroupArn, hosts, dataPlane, recording, scripts, packaged, stack, runner, scheduler, alarms, records, marks } = booted;
   const { cp, endpoint, asg, ec2, elb } = front;
 
   const status = async (): Promise<SandboxStatus> => {
@@ -172,6 +174,14 @@ export function makeHandles(settings: SandboxSettings, booted: Booted): Started 
     waitForState,
     status,
     invoke: (fn, payload) => runner.invoke(fn, payload),
+    schedule: { rules: () => scheduler.rules(), runs: () => [...scheduler.runs], fireNow: (ruleName) => scheduler.fireNow(ruleName) },
+    dropNextLifecycleEvent: (transition, groupName) => {
+      const detailType = transition === 'launch' ? 'EC2 Instance-launch Lifecycle Action' : 'EC2 Instance-terminate Lifecycle Action';
+      marks.push({ at: Date.now(), kind: 'action', text: `fault armed: the next ${transition} lifecycle event of ${groupName} is lost before any queue` });
+      cp.dropNextEvent(`the next ${transition} lifecycle event of ${groupName}`, (event) => event['detail-type'] === detailType && event.detail.AutoScalingGroupName === groupName);
+    },
+    invokeConcurrently: (fn, payloads) => runner.invokeConcurrently(fn, payloads),
+    dropNextMessage: (fn, matches) => runner.dropNext(fn, matches),
     notifications: records.notifications,
     timeline: records.timeline,
     phase: records.phase,

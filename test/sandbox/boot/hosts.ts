@@ -1,6 +1,6 @@
 /** Boot phases "load balancer" and "hosts": HAProxy on 127.0.0.1, and the namespace hosts launched instances get (recorded, faults injected). */
 import { freePort } from '../control-plane/moto';
-import { TARGET_GROUP_STICKINESS } from '../control-plane/aws-setup';
+import { TARGET_GROUP_HEALTH_CHECK, TARGET_GROUP_STICKINESS } from '../control-plane/aws-setup';
 import type { HostProvider, LaunchedInstance } from '../control-plane/types';
 import { SandboxError } from '../errors';
 import { HaproxyDataPlane, NamespaceHosts } from '../hosts';
@@ -49,7 +49,7 @@ export class RecordingHosts implements HostProvider {
 /** Phase "load balancer": HAProxy (and the bridge) up, listening on the asked port or a free one. */
 export async function startLoadBalancer(settings: SandboxSettings): Promise<Started & { dataPlane: HaproxyDataPlane }> {
   const lbPort = settings.lbPort === 0 ? await freePort() : (settings.lbPort ?? 18080);
-  const dataPlane = new HaproxyDataPlane({ ...settings.hostOptions, listeners: [{ port: lbPort, stickiness: TARGET_GROUP_STICKINESS }], checkIntervalSeconds: 1, fall: 2, rise: 2, closeGraceSeconds: 10 });
+  const dataPlane = new HaproxyDataPlane({ ...settings.hostOptions, listeners: [{ port: lbPort, stickiness: TARGET_GROUP_STICKINESS }], healthCheck: TARGET_GROUP_HEALTH_CHECK, closeGraceSeconds: 10 });
   await dataPlane.start();
   return { dataPlane, teardowns: [{ what: 'HAProxy', stop: () => dataPlane.stop() }] };
 }

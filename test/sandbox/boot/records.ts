@@ -2,6 +2,8 @@
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
 import type { Recorder } from '../lambda/recorder';
+import type { Scheduler } from '../lambda/scheduler';
+import { readOpsMessage } from '../ops-message';
 import { measurePhase } from '../status';
 import type { PhaseReport, SnsNotification, StepTiming, TimelineEntry } from '../types';
 import type { Front } from './emulator';
@@ -18,6 +20,10 @@ const MUTATING_ACTIONS = new Set([
   'Publish',
   'PutParameter',
   'DeleteParameter',
+  // The coordination table: claims and the storage lock taken, kept and given back.
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
 ]);
 
 export interface Records {
@@ -33,11 +39,12 @@ export interface RecordSources {
   readonly ops: { readonly queueUrl: string };
   readonly recording: RecordingHosts;
   readonly recorder: Recorder;
+  readonly scheduler: Scheduler;
   /** The boot's and the operator's own marks, shared with the phases that add them. */
   readonly marks: TimelineEntry[];
 }
 
-export function openRecords({ front, ops, recording, recorder, marks }: RecordSources): Records {
+export function openRecords({ front, ops, recording, recorder, scheduler, marks }: RecordSources): Records {
   const { sqs, ssm } = front;
   const cpEvents = front.events;
   const phaseWindows: { name: string; start: number; end: number }[] = [];
@@ -49,11 +56,8 @@ export function openRecords({ front, ops, recording, recorder, marks }: RecordSo
       const messages = out.Messages ?? [];
       if (messages.length === 0) break;
       for (const m of messages) {
-        const envelope = JSON.parse(m.Body ?? '{}') as { Subject?: string; Message?: string; Timestamp?: string; MessageAttributes?: Record<string, { Value?: string }> };
-        const attributes: Record<string, string> = {};
-        for (const [k, v] of Object.entries(envelope.MessageAttributes ?? {})) if (typeof v?.Value === 'string') attributes[k] = v.Value;
-        const at = envelope.Timestamp !== undefined ? Date.parse(envelope.Timestamp) : Date.now();
-        received.push({ at: Number.isNaN(at) ? Date.now() : at, subject: envelope.Subject ?? '', message: envelope.Message ?? '', attributes });
+        const { at, subject, message, attributes } = readOpsMessage(m.Body ?? '{}');
+        received.push({ at: at ?? Date.now(), subject, message, attributes: { ...attributes } });
         await sqs.send(new DeleteMessageCommand({ QueueUrl: ops.queueUrl, ReceiptHandle: m.ReceiptHandle }));
       }
     }
@@ -101,7 +105,11 @@ export function openRecords({ front, ops, recording, recorder, marks }: RecordSo
     const entries: TimelineEntry[] = [...marks];
     for (const { at, entry } of cpEvents) {
       const d = entry.event.detail;
-      entries.push({ at, kind: 'event', text: `${entry.event['detail-type']} ${d.EC2InstanceId ?? ''} (hook ${String(d.LifecycleHookName ?? '')}) -> ${entry.deliveries.length} delivery(ies)` });
+      const fate = entry.dropped !== undefined ? `DROPPED before any queue (fault: ${entry.dropped})` : `-> ${entry.deliveries.length} delivery(ies)`;
+      entries.push({ at, kind: 'event', text: `${entry.event['detail-type']} ${String(d.EC2InstanceId ?? '')} (hook ${String(d.LifecycleHookName ?? '')}) ${fate}` });
+    }
+    for (const r of scheduler.runs) {
+      entries.push({ at: r.at, kind: 'event', text: `Scheduled Event ${r.ruleName} -> ${r.functionKey}${r.attempt > 0 ? ` (retry ${r.attempt})` : ''}: ${r.outcome}${r.error ? ` (${r.error})` : ''}` });
     }
     for (const l of recording.launched) entries.push({ at: l.at, kind: 'host', text: `host up: ${l.instanceId} ${l.privateIp} ${l.availabilityZone} (${l.groupName})` });
     for (const t of recording.terminated) entries.push({ at: t.at, kind: 'host', text: `host gone: ${t.instanceId}` });

@@ -33,10 +33,15 @@ export interface SandboxSettings {
   readonly dataDiskMiB: number | undefined;
   readonly bootDisks: boolean;
   readonly growInPlace: StartSandboxOptions['storageGrowInPlace'];
+  readonly lockStaleSeconds: number | undefined;
   /** The listener port asked for (undefined: 18080, 0: any free port). */
   readonly lbPort: number | undefined;
   readonly handleSignals: boolean;
   readonly skipInitialScaleOut: boolean;
+  /** The compute group's HealthCheckGracePeriod. */
+  readonly computeGracePeriodSeconds: number;
+  /** Real milliseconds one minute of an EventBridge schedule lasts (the scheduler's compressed clock). */
+  readonly scheduleMinuteMs: number;
   readonly say: (line: string) => void;
   readonly hostOptions: HostOptions;
   readonly computeGroup: string;
@@ -61,11 +66,20 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
   if (dataDiskMiB !== undefined && !(Number.isInteger(dataDiskMiB) && dataDiskMiB >= 300 && dataDiskMiB <= 4096)) {
     throw new SandboxError(`storageDataDiskMiB must be an integer 300-4096 (XFS needs 300 MiB; the file is sparse), got ${dataDiskMiB}`);
   }
+  const minuteSeconds = options.scheduleMinuteSeconds ?? 60;
+  if (!(Number.isInteger(minuteSeconds) && minuteSeconds >= 2 && minuteSeconds <= 60)) throw new SandboxError(`scheduleMinuteSeconds must be a whole number 2-60, got ${minuteSeconds}`);
+  const grace = options.computeHealthCheckGracePeriodSeconds ?? 0;
+  if (!(Number.isInteger(grace) && grace >= 0 && grace <= 7200)) throw new SandboxError(`computeHealthCheckGracePeriodSeconds must be a whole number 0-7200, got ${grace}`);
   const bootDisks = options.storageBootDisks === true;
   const growInPlace = options.storageGrowInPlace;
   if (growInPlace !== undefined) {
     if (dataDiskMiB === undefined) throw new SandboxError('storageGrowInPlace needs storageDataDiskMiB (the disks it grows)');
     if (!Number.isInteger(growInPlace.toGiB) || growInPlace.toGiB < 1 || growInPlace.toGiB > 4) throw new SandboxError(`storageGrowInPlace.toGiB must be an integer 1-4 (sparse loop disks), got ${growInPlace.toGiB}`);
+  }
+  const lockStaleSeconds = options.storageLockStaleSeconds;
+  // The stack refuses a lock TTL under twice RETRY_MAX_SECONDS (the sandbox's 2) or under 10 s.
+  if (lockStaleSeconds !== undefined && !(Number.isInteger(lockStaleSeconds) && lockStaleSeconds >= 10 && lockStaleSeconds <= 86400)) {
+    throw new SandboxError(`storageLockStaleSeconds must be an integer 10-86400, got ${lockStaleSeconds}`);
   }
   if (bootDisks && dataDiskMiB === undefined) throw new SandboxError('storageBootDisks needs storageDataDiskMiB (the size of every storage host\'s data disk)');
   const hostOptions: HostOptions = Object.freeze({
@@ -83,9 +97,12 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
     dataDiskMiB,
     bootDisks,
     growInPlace,
+    lockStaleSeconds,
     lbPort: options.lbPort,
     handleSignals: options.handleSignals !== false,
     skipInitialScaleOut: options.skipInitialScaleOut === true,
+    scheduleMinuteMs: minuteSeconds * 1000,
+    computeGracePeriodSeconds: grace,
     say: options.log ?? (() => undefined),
     hostOptions,
     computeGroup: `${name}-compute`,

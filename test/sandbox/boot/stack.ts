@@ -14,7 +14,7 @@ import type { Started } from './teardown';
 
 /** Phase "package": `sls package` of the stage the sandbox runs (short waits), cached per source state. */
 export async function packageSandboxStack(settings: SandboxSettings, marks: TimelineEntry[]): Promise<PackagedStack> {
-  const { alarms, dataDiskMiB, growInPlace } = settings;
+  const { alarms, dataDiskMiB, growInPlace, lockStaleSeconds } = settings;
   settings.say('packaging the stack (sls package, cached per source state)...');
   const packaged = await packageStack({
     stage: STAGE,
@@ -35,6 +35,7 @@ export async function packageSandboxStack(settings: SandboxSettings, marks: Time
       terminateHeartbeatTimeout: '600',
       ...(dataDiskMiB !== undefined ? { storageBrickDevice: STORAGE_DATA_DEVICE } : {}),
       ...(growInPlace !== undefined ? { storageGrowInPlace: growInPlace.mode, storageGrowToGib: String(growInPlace.toGiB), storageBrickEbsDevice: STORAGE_EBS_DEVICE } : {}),
+      ...(lockStaleSeconds !== undefined ? { storageLockStaleSeconds: String(lockStaleSeconds) } : {}),
     },
   });
   marks.push({ at: Date.now(), kind: 'phase', text: `stack packaged (${packaged.packagedNow ? 'sls package ran' : 'from cache'})` });

@@ -23,6 +23,7 @@ import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/c
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { APP_PROFILES } from '../../../lib/config/compute';
+import type { TargetGroupHealthCheck } from './types';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT_ID = '123456789012';
@@ -95,7 +96,23 @@ export interface TargetGroupOptions {
  */
 export const TARGET_GROUP_STICKINESS = { cookieName: APP_PROFILES.pydio8.sessionCookie, durationSeconds: 86400 } as const;
 
-/** HTTP:80 target group, health check /check.txt, app_cookie stickiness per TARGET_GROUP_STICKINESS. */
+/**
+ * The sandbox target group's health check: the path the deployment's nodes answer (check.txt,
+ * run by PHP: install-health-check.sh), ELB's default matcher, and the quickest rhythm ELB
+ * accepts (interval 5 s, its minimum; the timeout must be shorter, and above the check's own
+ * 3 s bound on the volumes' probes). The HAProxy data plane checks with exactly these values
+ * (boot/hosts.ts) and refuses a registration into a target group whose settings differ.
+ */
+export const TARGET_GROUP_HEALTH_CHECK: TargetGroupHealthCheck = {
+  path: '/check.txt',
+  intervalSeconds: 5,
+  timeoutSeconds: 4,
+  healthyThreshold: 2,
+  unhealthyThreshold: 2,
+  matcher: '200',
+};
+
+/** HTTP:80 target group, health check TARGET_GROUP_HEALTH_CHECK, app_cookie stickiness per TARGET_GROUP_STICKINESS. */
 export async function createTargetGroup(endpoint: string, opts: TargetGroupOptions): Promise<string> {
   const elb = new ElasticLoadBalancingV2Client(clientConfig(endpoint));
   const tg = await elb.send(
@@ -106,11 +123,12 @@ export async function createTargetGroup(endpoint: string, opts: TargetGroupOptio
       VpcId: opts.vpcId,
       TargetType: 'instance',
       HealthCheckProtocol: 'HTTP',
-      HealthCheckPath: '/check.txt',
-      HealthCheckIntervalSeconds: 5,
-      HealthyThresholdCount: 2,
-      UnhealthyThresholdCount: 2,
-      Matcher: { HttpCode: '200' },
+      HealthCheckPath: TARGET_GROUP_HEALTH_CHECK.path,
+      HealthCheckIntervalSeconds: TARGET_GROUP_HEALTH_CHECK.intervalSeconds,
+      HealthCheckTimeoutSeconds: TARGET_GROUP_HEALTH_CHECK.timeoutSeconds,
+      HealthyThresholdCount: TARGET_GROUP_HEALTH_CHECK.healthyThreshold,
+      UnhealthyThresholdCount: TARGET_GROUP_HEALTH_CHECK.unhealthyThreshold,
+      Matcher: { HttpCode: TARGET_GROUP_HEALTH_CHECK.matcher },
     }),
   );
   const arn = required(tg.TargetGroups?.[0]?.TargetGroupArn, 'CreateTargetGroup returned no ARN');

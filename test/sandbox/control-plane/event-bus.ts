@@ -111,9 +111,17 @@ export function matchesPattern(pattern: Record<string, Json>, event: Record<stri
   return true;
 }
 
+/** An event the bus lost on purpose (fault injection), and why. */
+export interface Drop {
+  /** What the test asked to lose, in its words. */
+  readonly what: string;
+  readonly match: (event: AwsEvent) => boolean;
+}
+
 export class EventBus {
   private readonly events: EventBridgeClient;
   private readonly sqs: SQSClient;
+  private readonly drops: Drop[] = [];
 
   constructor(clientConfig: object) {
     this.events = new EventBridgeClient(clientConfig);
@@ -130,6 +138,25 @@ export class EventBus {
       if (!token) break;
     }
     return rules;
+  }
+
+  /**
+   * Fault injection: the next event `match` accepts is lost before it reaches
+   * any rule or queue. Auto Scaling allows it: its events are delivered on a
+   * best-effort basis (Amazon EC2 Auto Scaling event reference).
+   */
+  dropNext(what: string, match: (event: AwsEvent) => boolean): void {
+    this.drops.push({ what, match });
+  }
+
+  /** Delivers `event` as publish does, unless a fault drops it: then no queue gets it, and `dropped` says which fault. */
+  async deliver(event: AwsEvent): Promise<{ deliveries: Delivery[]; dropped?: string }> {
+    const index = this.drops.findIndex((drop) => drop.match(event));
+    if (index >= 0) {
+      const [drop] = this.drops.splice(index, 1);
+      return { deliveries: [], dropped: drop?.what ?? 'fault' };
+    }
+    return { deliveries: await this.publish(event) };
   }
 
   /** Deliver to every SQS target of every enabled rule whose pattern matches. */

@@ -15,10 +15,12 @@ import type { AddressInfo } from 'node:net';
 import { DescribeVolumesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { clientConfig } from './aws-setup';
 import { EventBus, type AwsEvent, type Delivery } from './event-bus';
+import { LambdaInvokeApi, type InvokableFunctions } from './lambda-invoke';
+import { pageFilterLogEvents } from './log-pages';
 import { LifecycleService } from './lifecycle';
 import { RunCommandService, type StepRun } from './run-command';
 import { ScalingActivities } from './scaling-activities';
-import { forwardRefusal } from './strict-forward';
+import { forwardBody, forwardRefusal, forwardRewrite } from './strict-forward';
 import { VolumeModifications, type ModificationTimeline } from './volume-modifications';
 import { TargetHealthService } from './target-health';
 import type { DataPlane, HostExecutor, HostProvider } from './types';
@@ -54,6 +56,8 @@ export interface ControlPlaneOptions {
 export interface JournalEntry {
   readonly event: AwsEvent;
   readonly deliveries: readonly Delivery[];
+  /** Set when a fault (dropNextEvent) lost the event before any queue: what the fault was. */
+  readonly dropped?: string;
 }
 
 export interface ControlPlane {
@@ -68,6 +72,11 @@ export interface ControlPlane {
   lifecycleStates(): Record<string, string>;
   /** The instance failed its EC2 status checks: its group marks it Unhealthy, terminates it through its hooks and replaces it. */
   instanceFailed(instanceId: string): Promise<void>;
+  /**
+   * Fault injection: the next event the front emits that `match` accepts (a lifecycle action) is
+   * lost before it reaches any queue, as best-effort delivery allows; its journal entry says so.
+   */
+  dropNextEvent(what: string, match: (event: AwsEvent) => boolean): void;
   /** The SSM agent version an instance reports (and whose features it has); default a current agent. */
   setAgentVersion(instanceId: string, version: string): void;
   /** Launch and termination activities per group (moto records none): DescribeScalingActivities answers from here. */
@@ -76,6 +85,8 @@ export interface ControlPlane {
   enforceIam(identities: readonly FunctionIdentity[]): void;
   /** Every IAM decision on a function's call, in order. */
   readonly iamDecisions: readonly IamDecisionRecord[];
+  /** Lambda's Invoke API answers with these functions from now on (before: every function is not found). */
+  attachFunctions(functions: InvokableFunctions): void;
   stop(): Promise<void>;
 }
 
@@ -131,10 +142,10 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const bus = new EventBus(motoClients);
 
   const emit = async (event: AwsEvent): Promise<void> => {
-    const deliveries = await bus.publish(event);
-    const entry = { event, deliveries };
+    const { deliveries, dropped } = await bus.deliver(event);
+    const entry: JournalEntry = { event, deliveries, ...(dropped !== undefined ? { dropped } : {}) };
     journal.push(entry);
-    log('event emitted', { detailType: event['detail-type'], instanceId: event.detail.EC2InstanceId, deliveries: deliveries.length });
+    log(dropped !== undefined ? 'event dropped (fault injected)' : 'event emitted', { detailType: event['detail-type'], instanceId: event.detail.EC2InstanceId, deliveries: deliveries.length, ...(dropped !== undefined ? { dropped } : {}) });
     events.emit('event', entry);
   };
 
@@ -214,6 +225,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   };
 
   const iam = new IamEnforcer(motoLookup(options.motoUrl, motoClients.region), { region: motoClients.region, accountId: ACCOUNT_ID }, log);
+  const lambdaApi = new LambdaInvokeApi({ region: motoClients.region, accountId: ACCOUNT_ID }, log);
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
@@ -223,6 +235,26 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       return;
     }
     const service = serviceOf(req.headers.authorization);
+    if (service === 'lambda') {
+      send(res, await lambdaApi.handle(req.method ?? 'GET', req.url ?? '/', req.headers, body));
+      return;
+    }
+    if (service === 'logs' && req.headers['x-amz-target'] === 'Logs_20140328.FilterLogEvents') {
+      let input: Record<string, unknown>;
+      try {
+        input = body.length === 0 ? {} : (JSON.parse(body.toString('utf8')) as Record<string, unknown>);
+      } catch (error) {
+        send(res, jsonError(new ApiError('SerializationException', `request body is not JSON: ${error instanceof Error ? error.message : String(error)}`)));
+        return;
+      }
+      const step = pageFilterLogEvents(input);
+      if (step.kind === 'answer') send(res, jsonReply(step.body));
+      else {
+        const r = await forwardRaw(options.motoUrl, req, Buffer.from(JSON.stringify(step.body), 'utf8'));
+        send(res, r, r.raw);
+      }
+      return;
+    }
     if (service === 'ec2') {
       const form = new URLSearchParams(body.toString('utf8'));
       const action = form.get('Action');
@@ -275,7 +307,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       send(res, overLimit);
       return;
     }
-    const r = await forwardRaw(options.motoUrl, req, body);
+    // What AWS may answer in parts (a Scan page) is asked of moto in parts; what AWS reads less of than moto is cut first.
+    const r = await forwardRaw(options.motoUrl, req, forwardBody(service, forwardRewrite(service, req.headers, body) ?? body));
     send(res, r, r.raw);
   };
 
@@ -303,12 +336,15 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     steps,
     lifecycleStates: () => lifecycle.states(),
     instanceFailed: (instanceId) => lifecycle.instanceFailed(instanceId),
+    dropNextEvent: (what, match) => bus.dropNext(what, match),
     setAgentVersion: (instanceId, version) => runCommand.setAgentVersion(instanceId, version),
     scalingActivities,
     enforceIam: (identities) => iam.enforce(identities),
     iamDecisions: iam.decisions,
+    attachFunctions: (functions) => lambdaApi.attach(functions),
     async stop() {
       lifecycle.stop();
+      await lambdaApi.settled();
       await runCommand.stop();
       motoEc2.destroy();
       server.closeAllConnections();

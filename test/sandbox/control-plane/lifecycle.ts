@@ -18,6 +18,7 @@ import {
 } from '@aws-sdk/client-auto-scaling';
 import { DescribeInstancesCommand, EC2Client, type Instance } from '@aws-sdk/client-ec2';
 import type { AwsEvent } from './event-bus';
+import { gracePeriodRefusal, readHealthRequest } from './instance-health';
 import type { LifecycleFact } from './scaling-activities';
 import type { HostProvider } from './types';
 import { ApiError, awsTime, el, NS, queryReply, requiredParam, type Reply } from './wire';
@@ -118,6 +119,10 @@ export class LifecycleService {
   private readonly ec2: EC2Client;
   private readonly overlay = new Map<string, Overlay>();
   private readonly tokens = new Map<string, Action>();
+  /** When each instance entered InService (its health check grace period counts from there). */
+  private readonly inServiceSince = new Map<string, number>();
+  /** Instances set Unhealthy (SetInstanceHealth) while in Pending:Wait: replaced once InService. */
+  private readonly unhealthyWhileWaiting = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
 
@@ -128,7 +133,7 @@ export class LifecycleService {
 
   static handles(action: string): boolean {
     return (
-      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook'].includes(action) ||
+      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook', 'SetInstanceHealth'].includes(action) ||
       MUTATING.has(action)
     );
   }
@@ -160,6 +165,8 @@ export class LifecycleService {
         return this.locked(() => this.complete(form));
       case 'RecordLifecycleActionHeartbeat':
         return this.locked(() => this.heartbeat(form));
+      case 'SetInstanceHealth':
+        return this.locked(() => this.setHealth(form, forward));
       default: {
         const group = form.get('AutoScalingGroupName');
         if (group === null) return forward(form);
@@ -230,6 +237,7 @@ export class LifecycleService {
       this.deps.log('instance launched', { instanceId: id, asgName: groupName, hooks: hooks.map((h) => h.name) });
       this.deps.onFact?.({ kind: 'launched', instanceId: id, groupName, hooks: hooks.map((h) => h.name) });
       if (hooks.length > 0) await this.openActions(g, id, 'autoscaling:EC2_INSTANCE_LAUNCHING', hooks, false);
+      else this.inServiceSince.set(id, this.deps.now());
     }
   }
 
@@ -350,7 +358,52 @@ export class LifecycleService {
     } else if (overlay.abandoned) {
       // Launch abandoned: terminate it and let the group replace it (desired unchanged).
       await this.terminateNow(overlay.groupName, overlay.instanceId, false);
+    } else {
+      this.inServiceSince.set(overlay.instanceId, this.deps.now());
+      // Marked Unhealthy while it waited: now an Unhealthy InService instance, which the group replaces.
+      if (this.unhealthyWhileWaiting.delete(overlay.instanceId)) await this.replaceUnhealthy(overlay.groupName, overlay.instanceId);
     }
+  }
+
+  /** Auto Scaling replaces an Unhealthy InService instance: terminate hook first (desired unchanged), then a replacement. Scale-in protection does not apply. */
+  private async replaceUnhealthy(groupName: string, instanceId: string): Promise<void> {
+    this.deps.log('instance Unhealthy: terminating and replacing it', { instanceId, asgName: groupName });
+    await this.beginTermination(await this.group(groupName), instanceId, false);
+  }
+
+  /**
+   * SetInstanceHealth (instance-health.ts checks it): moto stores the status; the group then
+   * acts on an Unhealthy InService instance as Auto Scaling does. An instance in a wait state
+   * keeps its status, and is replaced if it reaches InService Unhealthy.
+   */
+  private async setHealth(form: URLSearchParams, forward: Forward): Promise<Reply> {
+    const request = readHealthRequest(form);
+    const out = await this.asg.send(new DescribeAutoScalingInstancesCommand({ InstanceIds: [request.instanceId] }));
+    const found = out.AutoScalingInstances?.[0];
+    const groupName = found?.AutoScalingGroupName;
+    if (found === undefined || groupName === undefined) throw new ApiError('ValidationError', `Instance Id not found - No managed instance found for instance ID: ${request.instanceId}`);
+    if (request.respectGracePeriod) {
+      const g = await this.group(groupName);
+      const since = this.inServiceSince.get(request.instanceId) ?? (await this.launchTime(request.instanceId));
+      const refusal = gracePeriodRefusal((this.deps.now() - since) / 1000, g.HealthCheckGracePeriod ?? 0);
+      if (refusal !== undefined) throw refusal;
+    }
+    const reply = await forward(form);
+    if (reply.status !== 200) return reply;
+    const waiting = this.overlay.get(request.instanceId);
+    this.deps.log('instance health set', { instanceId: request.instanceId, asgName: groupName, status: request.status, state: waiting?.state ?? found.LifecycleState });
+    if (waiting?.state === 'Pending:Wait') {
+      if (request.status === 'Unhealthy') this.unhealthyWhileWaiting.add(request.instanceId);
+      else this.unhealthyWhileWaiting.delete(request.instanceId);
+    }
+    if (request.status === 'Unhealthy' && waiting === undefined && found.LifecycleState === 'InService') await this.replaceUnhealthy(groupName, request.instanceId);
+    return reply;
+  }
+
+  /** EC2's LaunchTime of an instance (the front saw no InService entry for it); now when EC2 does not say. */
+  private async launchTime(instanceId: string): Promise<number> {
+    const [instance] = await this.ec2Instances([instanceId]);
+    return instance?.LaunchTime?.getTime() ?? this.deps.now();
   }
 
   /** Really terminate in moto, then give any replacement its launch hook. */
@@ -364,6 +417,8 @@ export class LifecycleService {
       if (restore !== undefined) await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: restore }));
     }
     await this.deps.hosts.onInstanceTerminated(instanceId);
+    this.inServiceSince.delete(instanceId);
+    this.unhealthyWhileWaiting.delete(instanceId);
     this.deps.log('instance terminated', { instanceId, asgName: groupName, decrement });
     this.deps.onFact?.({ kind: 'terminated', instanceId, groupName });
     before.add(instanceId);

@@ -1,10 +1,13 @@
 /**
  * What the front refuses before forwarding a request to moto: the limits AWS
  * enforces and moto 5.2.1 does not (limits.ts), answered in each service's
- * own protocol. Requests these rules do not cover go to moto unchanged.
+ * own protocol; and what AWS may answer in parts that moto answers whole (a
+ * DynamoDB Scan page), asked of moto in parts. Requests these rules do not
+ * cover go to moto unchanged.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal } from './limits';
+import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal, snsPublishRewrite } from './limits';
+import { scheduleExpressionRefusal } from './schedule-expression';
 import { ApiError, ec2QueryError, jsonError, NS, queryError, type Reply } from './wire';
 
 function parseJson(body: Buffer): Record<string, unknown> | undefined {
@@ -57,10 +60,41 @@ export function forwardRefusal(service: string | undefined, headers: IncomingHtt
     const refused = action === 'CreateQueue' || action === 'SetQueueAttributes' ? queueAttributesRefusal(queryAttributes(form)) : undefined;
     return refused && queryError(NS.sqs, refused);
   }
+  if (service === 'events' && target === 'AWSEvents.PutRule') {
+    const input = parseJson(body);
+    const refused = input && scheduleExpressionRefusal(input);
+    return refused && jsonError(refused);
+  }
   if (service === 'monitoring' && target.startsWith('GraniteServiceVersion20100801.')) {
     const input = parseJson(body);
     const refused = input && cloudWatchRefusal(target.slice('GraniteServiceVersion20100801.'.length), input);
     return refused && json10Error(refused);
   }
   return undefined;
+}
+
+/**
+ * A DynamoDB Scan page ends at 1 MB read "or earlier" (a LastEvaluatedKey "does not necessarily mean
+ * that there is more data"); moto answers a whole small table in one page, so a reader that ignored
+ * LastEvaluatedKey would pass here and miss items on AWS. A Scan without its own Limit is therefore
+ * forwarded with this many items a page: every reader of a table of more items must page.
+ */
+export const SCAN_PAGE_ITEMS = 3;
+
+/** The body to forward instead of this one (undefined: forward it unchanged). */
+export function forwardRewrite(service: string | undefined, headers: IncomingHttpHeaders, body: Buffer): Buffer | undefined {
+  if (service !== 'dynamodb' || headers['x-amz-target'] !== 'DynamoDB_20120810.Scan') return undefined;
+  const input = parseJson(body);
+  if (input === undefined || input.Limit !== undefined) return undefined;
+  return Buffer.from(JSON.stringify({ ...input, Limit: SCAN_PAGE_ITEMS }), 'utf8');
+}
+
+/**
+ * The body moto gets for a request the front forwards: unchanged, except where AWS reads less
+ * than moto would (an SNS MessageStructure=json message: keys SNS ignores are dropped).
+ */
+export function forwardBody(service: string | undefined, body: Buffer): Buffer {
+  if (service !== 'sns') return body;
+  const rewritten = snsPublishRewrite(new URLSearchParams(body.toString('utf8')));
+  return rewritten ? Buffer.from(rewritten.toString(), 'utf8') : body;
 }

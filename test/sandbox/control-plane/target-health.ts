@@ -8,7 +8,7 @@ import {
   DescribeTargetGroupsCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import type { DataPlane } from './types';
+import type { DataPlane, TargetGroupHealthCheck } from './types';
 import { ApiError, el, memberList, NS, queryReply, requiredParam, type Reply } from './wire';
 
 const REASONS: Record<string, { reason: string; description: string }> = {
@@ -37,6 +37,20 @@ export class TargetHealthService {
     return out.TargetGroups?.[0]?.Port ?? 80;
   }
 
+  /** The target group's HTTP health check as moto keeps it (the data plane checks with exactly this). */
+  private async healthCheckOf(targetGroupArn: string): Promise<TargetGroupHealthCheck> {
+    const tg = (await this.elb.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] }))).TargetGroups?.[0];
+    if (tg === undefined) throw new ApiError('TargetGroupNotFound', `One or more target groups not found: ${targetGroupArn}`);
+    return {
+      path: tg.HealthCheckPath ?? '/',
+      intervalSeconds: tg.HealthCheckIntervalSeconds ?? 30,
+      timeoutSeconds: tg.HealthCheckTimeoutSeconds ?? 6,
+      healthyThreshold: tg.HealthyThresholdCount ?? 5,
+      unhealthyThreshold: tg.UnhealthyThresholdCount ?? 2,
+      matcher: tg.Matcher?.HttpCode ?? '200',
+    };
+  }
+
   private async privateIp(instanceId: string): Promise<string> {
     const out = await this.ec2.send(new DescribeInstancesCommand({ InstanceIds: [instanceId] }));
     const ip = out.Reservations?.[0]?.Instances?.[0]?.PrivateIpAddress;
@@ -55,9 +69,10 @@ export class TargetHealthService {
   /** Called after moto accepted RegisterTargets. */
   async applyRegister(form: URLSearchParams): Promise<void> {
     const { arn, targets } = await this.targetsOf(form);
+    const healthCheck = await this.healthCheckOf(arn);
     for (const t of targets) {
       const ip = await this.privateIp(t.id);
-      await this.dataPlane.register(arn, { instanceId: t.id, ip, port: t.port });
+      await this.dataPlane.register(arn, { instanceId: t.id, ip, port: t.port }, healthCheck);
       const set = this.known.get(arn) ?? new Set<string>();
       set.add(`${t.id}:${t.port}`);
       this.known.set(arn, set);

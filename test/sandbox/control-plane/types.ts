@@ -38,9 +38,25 @@ export interface Target {
 
 export type DataPlaneState = 'initial' | 'healthy' | 'unhealthy' | 'draining';
 
+/**
+ * A target group's HTTP health check, as DescribeTargetGroups reports it (HealthCheckPath,
+ * HealthCheckIntervalSeconds, HealthCheckTimeoutSeconds, HealthyThresholdCount,
+ * UnhealthyThresholdCount, Matcher.HttpCode).
+ */
+export interface TargetGroupHealthCheck {
+  readonly path: string;
+  readonly intervalSeconds: number;
+  readonly timeoutSeconds: number;
+  readonly healthyThreshold: number;
+  readonly unhealthyThreshold: number;
+  /** HTTP codes: "200", "200,202" or "200-299". */
+  readonly matcher: string;
+}
+
 /** The target group's data plane: who receives traffic, and their health. */
 export interface DataPlane {
-  register(targetGroupArn: string, target: Target): Promise<void>;
+  /** `healthCheck`: the target group's own settings, which the data plane must check with (or refuse). */
+  register(targetGroupArn: string, target: Target, healthCheck?: TargetGroupHealthCheck): Promise<void>;
   /** Start draining; the target disappears after `delaySeconds`. */
   deregister(targetGroupArn: string, target: Target, delaySeconds: number): Promise<void>;
   /** undefined when the target is not (or no longer) known to the data plane. */

@@ -20,7 +20,7 @@ import { createConnection } from 'node:net';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import * as path from 'node:path';
-import type { CommandResult, DataPlane, DataPlaneState, HostExecutor, HostProvider, LaunchedInstance, Target } from '../control-plane/types';
+import type { CommandResult, DataPlane, DataPlaneState, HostExecutor, HostProvider, LaunchedInstance, Target, TargetGroupHealthCheck } from '../control-plane/types';
 
 export const BIN_DIR = path.resolve(__dirname, '../bin');
 export const REPO_DIR = path.resolve(__dirname, '../../..');
@@ -331,10 +331,11 @@ export interface Listener {
 
 export interface HaproxyOptions extends SandboxOptions {
   readonly listeners?: readonly Listener[];
-  /** Seconds between health checks (default 1), checks to go down/up (default 2/2). */
-  readonly checkIntervalSeconds?: number;
-  readonly fall?: number;
-  readonly rise?: number;
+  /**
+   * The target groups' health check (path, interval, timeout, thresholds, matcher): HAProxy checks
+   * exactly so, and a registration into a target group whose own settings differ is refused.
+   */
+  readonly healthCheck: TargetGroupHealthCheck;
   /** How long a deregistered server may finish in-flight requests after draining (default 10s). */
   readonly closeGraceSeconds?: number;
 }
@@ -358,10 +359,10 @@ export class HaproxyDataPlane implements DataPlane {
   private readonly bound = new Map<string, string>(); // target group ARN -> backend
   private readonly draining = new Map<string, NodeJS.Timeout>(); // backend/server -> removal timer
   private readonly everHealthy = new Set<string>();
-  private readonly check: { inter: number; fall: number; rise: number };
+  private readonly healthCheck: TargetGroupHealthCheck;
   private readonly closeGraceSeconds: number;
 
-  constructor(options: HaproxyOptions = {}) {
+  constructor(options: HaproxyOptions) {
     this.options = resolveOptions(options);
     this.scripts = new Scripts(this.options);
     this.listeners = options.listeners ?? [{ port: 18080 }];
@@ -369,7 +370,7 @@ export class HaproxyDataPlane implements DataPlane {
     for (const l of this.listeners) {
       if (!Number.isInteger(l.port) || l.port < 1 || l.port > 65535) throw new SandboxHostError(`listener port ${l.port} is not a TCP port`);
     }
-    this.check = { inter: Math.round((options.checkIntervalSeconds ?? 1) * 1000), fall: options.fall ?? 2, rise: options.rise ?? 2 };
+    this.healthCheck = checkedHealthCheck(options.healthCheck);
     this.closeGraceSeconds = options.closeGraceSeconds ?? 10;
   }
 
@@ -399,7 +400,13 @@ export class HaproxyDataPlane implements DataPlane {
     return `http://127.0.0.1:${this.listeners[index]!.port}`;
   }
 
-  async register(targetGroupArn: string, target: Target): Promise<void> {
+  async register(targetGroupArn: string, target: Target, healthCheck?: TargetGroupHealthCheck): Promise<void> {
+    if (healthCheck !== undefined && !sameHealthCheck(healthCheck, this.healthCheck)) {
+      // An emulator that checked differently from the target group would pass or fail targets the ALB would not.
+      throw new SandboxHostError(
+        `target group ${targetGroupArn} checks ${describeHealthCheck(healthCheck)}, but HAProxy was started to check ${describeHealthCheck(this.healthCheck)}: start the data plane with the target group's health check`,
+      );
+    }
     const backend = this.backendOf(targetGroupArn);
     const server = serverName(target);
     if (!IPV4.test(target.ip)) throw new SandboxHostError(`target ${target.instanceId}: invalid IP '${target.ip}'`);
@@ -412,8 +419,9 @@ export class HaproxyDataPlane implements DataPlane {
       return;
     }
     if ((await this.stat(backend, server)) !== undefined) return;
-    const { inter, fall, rise } = this.check;
-    const added = await this.command(`add server ${backend}/${server} ${target.ip}:${target.port} check inter ${inter} fall ${fall} rise ${rise}`);
+    // Dynamic servers take no default-server settings: the check's rhythm is given per server.
+    const { intervalSeconds, unhealthyThreshold, healthyThreshold } = this.healthCheck;
+    const added = await this.command(`add server ${backend}/${server} ${target.ip}:${target.port} check inter ${intervalSeconds}s fall ${unhealthyThreshold} rise ${healthyThreshold}`);
     if (!/New server registered/.test(added)) throw new SandboxHostError(`haproxy refused server ${server}: ${added.trim()}`);
     this.everHealthy.delete(`${backend}/${server}`);
     await this.command(`enable health ${backend}/${server}`);
@@ -503,7 +511,7 @@ export class HaproxyDataPlane implements DataPlane {
   }
 
   private config(): string {
-    return haproxyConfig(this.socketPath, this.listeners);
+    return haproxyConfig(this.socketPath, this.listeners, this.healthCheck);
   }
 
   private async stat(backend: string, server: string): Promise<StatRow | undefined> {
@@ -545,7 +553,8 @@ const COOKIE_TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]{1,128}$/;
  *   for a healthy one (HAProxy ignores a stick entry that points at a down or maint server), and
  *   the session then stays on that new target even when the old one comes back.
  */
-export function haproxyConfig(socketPath: string, listeners: readonly Listener[]): string {
+export function haproxyConfig(socketPath: string, listeners: readonly Listener[], healthCheck: TargetGroupHealthCheck): string {
+  const check = checkedHealthCheck(healthCheck);
   const lines = [
     'global',
     `  stats socket ${socketPath} mode 600 level admin`,
@@ -569,8 +578,12 @@ export function haproxyConfig(socketPath: string, listeners: readonly Listener[]
       `  default_backend be_${i}`,
       `backend be_${i}`,
       '  balance roundrobin',
-      '  option httpchk GET /check.txt',
-      '  http-check expect status 200',
+      // The target group's health check: its path, its matcher, and a response within its timeout
+      // (HAProxy adds the connect time, at most `timeout connect`; on the bridge a connection is
+      // accepted or refused at once). Interval and thresholds are per server (register).
+      `  option httpchk GET ${check.path}`,
+      `  http-check expect ${httpCheckExpect(check.matcher)}`,
+      `  timeout check ${check.timeoutSeconds}s`,
     );
     const sticky = l.stickiness;
     if (sticky !== undefined) {
@@ -589,6 +602,59 @@ export function haproxyConfig(socketPath: string, listeners: readonly Listener[]
     }
   });
   return `${lines.join('\n')}\n`;
+}
+
+/**
+ * The health check as ELB accepts it (CreateTargetGroup / ModifyTargetGroup: interval 5-300 s,
+ * timeout 2-120 s and shorter than the interval, thresholds 2-10, matcher codes 200-499 as
+ * "200", "200,202" or "200-299"); anything else is refused, naming the setting.
+ */
+export function checkedHealthCheck(hc: TargetGroupHealthCheck): TargetGroupHealthCheck {
+  const whole = (name: string, value: number, min: number, max: number) => {
+    if (!Number.isInteger(value) || value < min || value > max) throw new SandboxHostError(`health check ${name} ${value} is outside ${min}..${max}`);
+  };
+  whole('HealthCheckIntervalSeconds', hc.intervalSeconds, 5, 300);
+  whole('HealthCheckTimeoutSeconds', hc.timeoutSeconds, 2, 120);
+  whole('HealthyThresholdCount', hc.healthyThreshold, 2, 10);
+  whole('UnhealthyThresholdCount', hc.unhealthyThreshold, 2, 10);
+  if (hc.timeoutSeconds >= hc.intervalSeconds) throw new SandboxHostError(`health check timeout ${hc.timeoutSeconds} s must be smaller than the interval ${hc.intervalSeconds} s`);
+  if (!/^\/[\x21-\x7e]{0,1023}$/.test(hc.path)) throw new SandboxHostError(`health check path '${hc.path}' must start with / and hold no blank`);
+  matcherCodes(hc.matcher);
+  return hc;
+}
+
+/** ELB's Matcher.HttpCode ("200", "200,202", "200-299") as the list of codes it accepts. */
+export function matcherCodes(matcher: string): number[] {
+  const codes = new Set<number>();
+  for (const part of matcher.split(',')) {
+    const m = /^([0-9]{3})(?:-([0-9]{3}))?$/.exec(part);
+    const low = Number(m?.[1]);
+    const high = m?.[2] === undefined ? low : Number(m[2]);
+    if (m === null || low < 200 || high > 499 || high < low) throw new SandboxHostError(`health check matcher '${matcher}' must be codes 200-499 like 200, 200,202 or 200-299`);
+    for (let code = low; code <= high; code += 1) codes.add(code);
+  }
+  return [...codes].sort((a, b) => a - b);
+}
+
+/** HAProxy's `http-check expect` for a matcher: `status 200`, or an anchored list of codes. */
+export function httpCheckExpect(matcher: string): string {
+  const codes = matcherCodes(matcher);
+  return codes.length === 1 ? `status ${codes[0]}` : `rstatus ^(${codes.join('|')})$`;
+}
+
+function sameHealthCheck(a: TargetGroupHealthCheck, b: TargetGroupHealthCheck): boolean {
+  return (
+    a.path === b.path &&
+    a.intervalSeconds === b.intervalSeconds &&
+    a.timeoutSeconds === b.timeoutSeconds &&
+    a.healthyThreshold === b.healthyThreshold &&
+    a.unhealthyThreshold === b.unhealthyThreshold &&
+    matcherCodes(a.matcher).join(',') === matcherCodes(b.matcher).join(',')
+  );
+}
+
+function describeHealthCheck(hc: TargetGroupHealthCheck): string {
+  return `${hc.path} every ${hc.intervalSeconds} s (timeout ${hc.timeoutSeconds} s, healthy after ${hc.healthyThreshold}, unhealthy after ${hc.unhealthyThreshold}, codes ${hc.matcher})`;
 }
 
 function serverName(target: { instanceId: string; port: number }): string {

@@ -25,6 +25,8 @@ export interface ResourceLookup {
   groupOfInstance(instanceId: string): Promise<string | undefined>;
   /** The instance's (or volume's) tags; empty when unknown. */
   tagsOf(resourceId: string): Promise<Readonly<Record<string, string>>>;
+  /** The partition (HASH) key attribute of a DynamoDB table, or undefined for an unknown table. */
+  partitionKeyOf(tableName: string): Promise<string | undefined>;
 }
 
 export interface Scope {
@@ -56,6 +58,8 @@ const PREFIX_OF_SIGNING_NAME: Readonly<Record<string, string>> = {
   sns: 'sns',
   monitoring: 'cloudwatch',
   events: 'events',
+  logs: 'logs',
+  dynamodb: 'dynamodb',
 };
 
 /** API operations authorized as another action (SQS batch calls: "the same permissions as the single-message action"). */
@@ -109,9 +113,48 @@ type Builder = (call: ApiCall, lookup: ResourceLookup, scope: Scope) => Promise<
 
 const onGroupNamed: Builder = async (call, lookup, scope) => [{ resource: await groupArn(required(call.form.get('AutoScalingGroupName'), call, 'AutoScalingGroupName'), lookup, scope) }];
 
+/** Calls that name an instance: IAM decides on the group that has it. */
+const onGroupOfInstance: Builder = async (call, lookup, scope) => {
+  const instanceId = required(call.form.get('InstanceId'), call, 'InstanceId');
+  const group = await lookup.groupOfInstance(instanceId);
+  // No group has the instance: the API answers "not found" for it; IAM has no group to name.
+  if (group === undefined) return [];
+  return [{ resource: await groupArn(group, lookup, scope) }];
+};
+
 const onQueue: Builder = async (call, _lookup, scope) => [{ resource: queueArnOfUrl(required(str(call.json.QueueUrl), call, 'QueueUrl'), scope) }];
 
+/** CreateLogStream and PutLogEvents act on the log stream: arn:...:log-group:<group>:log-stream:<stream> (the SAR's log-stream type). */
+const onLogStream: Builder = async (call, _lookup, scope) => [
+  { resource: `arn:aws:logs:${scope.region}:${scope.accountId}:log-group:${required(str(call.json.logGroupName), call, 'logGroupName')}:log-stream:${required(str(call.json.logStreamName), call, 'logStreamName')}` },
+];
+
 const onParameterNamed: Builder = async (call, _lookup, scope) => [{ resource: parameterArn(required(str(call.json.Name), call, 'Name'), scope) }];
+
+/** The table a DynamoDB request names (TableName may be the table's ARN, as the API allows). */
+function tableArn(call: ApiCall, scope: Scope): { name: string; arn: string } {
+  const given = required(str(call.json.TableName), call, 'TableName');
+  if (given.startsWith('arn:')) return { name: given.slice(given.lastIndexOf('/') + 1), arn: given };
+  return { name: given, arn: `arn:aws:dynamodb:${scope.region}:${scope.accountId}:table/${given}` };
+}
+
+/**
+ * An item action on a table: the table ARN, and `dynamodb:LeadingKeys`, the
+ * partition key value of the item ("Filters access by the first partition key
+ * of the table"), read from Key (GetItem, UpdateItem, DeleteItem) or Item
+ * (PutItem) with the key attribute the table declares.
+ */
+const onItem: Builder = async (call, lookup, scope) => {
+  const table = tableArn(call, scope);
+  const keyAttribute = await lookup.partitionKeyOf(table.name);
+  // An unknown table: DynamoDB answers ResourceNotFoundException; IAM still decides on its ARN, with no key to give.
+  if (keyAttribute === undefined) return [{ resource: table.arn }];
+  const attributes = (call.json.Key ?? call.json.Item) as Record<string, Record<string, unknown>> | undefined;
+  const value = attributes?.[keyAttribute];
+  const leading = value === undefined ? undefined : typeof value.S === 'string' ? value.S : typeof value.N === 'string' ? value.N : typeof value.B === 'string' ? value.B : undefined;
+  if (leading === undefined) throw new IamMappingError(`${call.operation} on ${table.name}: no value of its partition key ${keyAttribute} in the request`);
+  return [{ resource: table.arn, context: { 'dynamodb:LeadingKeys': [leading] } }];
+};
 
 /** Resource builders of the actions whose SAR entry names a resource type. */
 const BUILDERS: Readonly<Record<string, Builder>> = {
@@ -120,13 +163,9 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'autoscaling:SetDesiredCapacity': onGroupNamed,
   'autoscaling:SetInstanceProtection': onGroupNamed,
   'autoscaling:UpdateAutoScalingGroup': onGroupNamed,
-  'autoscaling:TerminateInstanceInAutoScalingGroup': async (call, lookup, scope) => {
-    const instanceId = required(call.form.get('InstanceId'), call, 'InstanceId');
-    const group = await lookup.groupOfInstance(instanceId);
-    // No group has the instance: the API answers "not found" for it; IAM has no group to name.
-    if (group === undefined) return [];
-    return [{ resource: await groupArn(group, lookup, scope) }];
-  },
+  'autoscaling:TerminateInstanceInAutoScalingGroup': onGroupOfInstance,
+  // The Service Authorization Reference names the autoScalingGroup of the instance for it too.
+  'autoscaling:SetInstanceHealth': onGroupOfInstance,
   'elasticloadbalancing:RegisterTargets': async (call) => [{ resource: required(call.form.get('TargetGroupArn'), call, 'TargetGroupArn') }],
   'elasticloadbalancing:DeregisterTargets': async (call) => [{ resource: required(call.form.get('TargetGroupArn'), call, 'TargetGroupArn') }],
   'sns:Publish': async (call) => [{ resource: required(call.form.get('TopicArn') ?? call.form.get('TargetArn'), call, 'TopicArn') }],
@@ -138,6 +177,8 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
   'sqs:SetQueueAttributes': onQueue,
   'sqs:PurgeQueue': onQueue,
   'sqs:GetQueueUrl': async (call, _lookup, scope) => [{ resource: `arn:aws:sqs:${scope.region}:${str(call.json.QueueOwnerAWSAccountId) ?? scope.accountId}:${required(str(call.json.QueueName), call, 'QueueName')}` }],
+  'logs:CreateLogStream': onLogStream,
+  'logs:PutLogEvents': onLogStream,
   'ssm:GetParameter': onParameterNamed,
   'ssm:PutParameter': onParameterNamed,
   'ssm:DeleteParameter': onParameterNamed,
@@ -170,6 +211,12 @@ const BUILDERS: Readonly<Record<string, Builder>> = {
     }
     return out;
   },
+  'dynamodb:GetItem': onItem,
+  'dynamodb:PutItem': onItem,
+  'dynamodb:UpdateItem': onItem,
+  'dynamodb:DeleteItem': onItem,
+  // A whole-table read: no leading key (a LeadingKeys condition does not narrow it).
+  'dynamodb:Scan': async (call, _lookup, scope) => [{ resource: tableArn(call, scope).arn }],
   'ec2:ModifyVolume': async (call, lookup, scope) => {
     const id = required(call.form.get('VolumeId'), call, 'VolumeId');
     return [{ resource: `arn:aws:ec2:${scope.region}:${scope.accountId}:volume/${id}`, context: resourceTagKeys(await lookup.tagsOf(id), ['aws:ResourceTag', 'ec2:ResourceTag']) }];

@@ -11,6 +11,7 @@
  * - SQS and CloudWatch (JSON 1.0, awsQueryCompatible): `__type` AccessDeniedException
  *   plus `x-amzn-query-error: AccessDenied;Sender`, HTTP 400; the SDK reports the
  *   query-compatible code, `AccessDenied`.
+ * - DynamoDB (JSON 1.0): `AccessDeniedException`, HTTP 400.
  */
 import { randomUUID } from 'node:crypto';
 import type { Reply } from '../control-plane/wire';
@@ -26,6 +27,8 @@ const QUERY_NAMESPACE: Readonly<Record<string, string>> = {
 
 /** JSON 1.0 services whose SDK reads the query-compatible code from x-amzn-query-error. */
 const QUERY_COMPATIBLE = new Set(['sqs', 'monitoring']);
+/** JSON services on protocol 1.0 (the rest of the JSON ones, SSM, are 1.1). */
+const JSON_1_0 = new Set([...QUERY_COMPATIBLE, 'dynamodb']);
 
 export interface Refusal {
   readonly signingName: string;
@@ -73,6 +76,7 @@ export function accessDenied(r: Refusal): Reply {
     return queryReply(namespace, r.signingName === 'sns' ? 'AuthorizationError' : 'AccessDenied', r.message, 403);
   }
   if (QUERY_COMPATIBLE.has(r.signingName)) return jsonReply('com.amazon.coral.service#AccessDeniedException', 'AccessDenied', r.message, 400, 'application/x-amz-json-1.0');
+  if (JSON_1_0.has(r.signingName)) return jsonReply('com.amazon.coral.service#AccessDeniedException', undefined, r.message, 400, 'application/x-amz-json-1.0');
   return jsonReply('AccessDeniedException', undefined, r.message, 400, 'application/x-amz-json-1.1');
 }
 
@@ -81,7 +85,7 @@ export function invalidToken(r: Omit<Refusal, 'message'>): Reply {
   const message = 'The security token included in the request is invalid.';
   if (r.protocol === 'ec2') return ec2Reply('AuthFailure', message, 401);
   if (r.protocol === 'query') return queryReply(QUERY_NAMESPACE[r.signingName] ?? 'https://sandbox.invalid/doc/', 'InvalidClientTokenId', message, 403);
-  return jsonReply('UnrecognizedClientException', QUERY_COMPATIBLE.has(r.signingName) ? 'InvalidClientTokenId' : undefined, message, 400, r.signingName === 'ssm' ? 'application/x-amz-json-1.1' : 'application/x-amz-json-1.0');
+  return jsonReply('UnrecognizedClientException', QUERY_COMPATIBLE.has(r.signingName) ? 'InvalidClientTokenId' : undefined, message, 400, JSON_1_0.has(r.signingName) ? 'application/x-amz-json-1.0' : 'application/x-amz-json-1.1');
 }
 
 /** The sandbox cannot tell what IAM would decide: fail loudly, never pass. */

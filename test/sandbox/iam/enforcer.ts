@@ -5,6 +5,7 @@
  */
 import type { IncomingHttpHeaders } from 'node:http';
 import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeAutoScalingInstancesCommand } from '@aws-sdk/client-auto-scaling';
+import { DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeTagsCommand, EC2Client } from '@aws-sdk/client-ec2';
 import type { Reply } from '../control-plane/wire';
 import type { DeployedStack } from '../stack/deploy';
@@ -39,11 +40,12 @@ export function identitiesOf(stack: Pick<DeployedStack, 'functions'>): FunctionI
   }));
 }
 
-/** Lookups straight from moto (unrestricted): group ARNs, instance groups, tags. */
+/** Lookups straight from moto (unrestricted): group ARNs, instance groups, tags, table keys. */
 export function motoLookup(motoUrl: string, region: string): ResourceLookup {
   const config = { region, endpoint: motoUrl, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 };
   const asg = new AutoScalingClient(config);
   const ec2 = new EC2Client(config);
+  const dynamodb = new DynamoDBClient(config);
   return {
     async groupArn(groupName) {
       const out = await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [groupName] }));
@@ -56,6 +58,13 @@ export function motoLookup(motoUrl: string, region: string): ResourceLookup {
     async tagsOf(resourceId) {
       const out = await ec2.send(new DescribeTagsCommand({ Filters: [{ Name: 'resource-id', Values: [resourceId] }] }));
       return Object.fromEntries((out.Tags ?? []).filter((t) => t.Key !== undefined).map((t) => [t.Key as string, t.Value ?? '']));
+    },
+    async partitionKeyOf(tableName) {
+      const out = await dynamodb.send(new DescribeTableCommand({ TableName: tableName })).catch((error: unknown) => {
+        if ((error as { name?: string }).name === 'ResourceNotFoundException') return undefined;
+        throw error;
+      });
+      return out?.Table?.KeySchema?.find((k) => k.KeyType === 'HASH')?.AttributeName;
     },
   };
 }

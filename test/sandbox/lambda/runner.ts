@@ -20,9 +20,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DeleteMessageBatchCommand, ReceiveMessageCommand, SQSClient, type Message } from '@aws-sdk/client-sqs';
 import type { DeployedFunction, DeployedStack, EventSourceMapping } from '../stack/deploy';
 import { accessKeyIdOf } from '../iam/identity';
+import { LogStream, streamNameOf, type ShippedLine } from './log-shipper';
 
 export class RunnerError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -48,6 +50,12 @@ export interface RunnerOptions {
   readonly pollWaitSeconds?: 0 | 1;
   /** Start the event source pollers (default true). */
   readonly startPollers?: boolean;
+  /**
+   * Put each function's log lines into CloudWatch Logs as Lambda does (its group
+   * /aws/lambda/<name>, one stream per execution environment, signed with the
+   * function's role), through pollEndpoint (default false).
+   */
+  readonly shipLogs?: boolean;
 }
 
 export type Outcome = 'success' | 'error' | 'timeout' | 'partial-failure';
@@ -55,7 +63,8 @@ export type Outcome = 'success' | 'error' | 'timeout' | 'partial-failure';
 export interface Invocation {
   readonly functionKey: string;
   readonly requestId: string;
-  readonly trigger: 'sqs' | 'direct';
+  /** direct: RequestResponse; sqs: an event source mapping's batch; event: an asynchronous (Event) invoke; schedule: an EventBridge scheduled rule (lambda/scheduler.ts). */
+  readonly trigger: 'sqs' | 'direct' | 'event' | 'schedule';
   readonly startedAt: number;
   readonly durationMs: number;
   readonly outcome: Outcome;
@@ -73,6 +82,19 @@ export interface InvokeResult {
   readonly durationMs: number;
 }
 
+/** A direct invocation as Lambda's Invoke API reports it: its request id and its execution log (START ... REPORT). */
+export interface LoggedInvokeResult extends InvokeResult {
+  readonly requestId: string;
+  readonly log: string;
+  readonly timeoutSeconds: number;
+}
+
+interface RanInvocation extends InvokeResult {
+  readonly coldStart: boolean;
+  readonly requestId: string;
+  readonly log: string;
+}
+
 interface Pending {
   resolve(r: InvokeResult): void;
   timer: NodeJS.Timeout;
@@ -87,6 +109,14 @@ class Sandbox {
   private queue: Promise<unknown> = Promise.resolve();
   private cold = true;
   private stopped = false;
+  /** Lines the environment printed during the running invocation (its execution log). */
+  private capture: ShippedLine[] | undefined;
+  /** Lines printed between invocations: shipped with the next invocation's. */
+  private stray: ShippedLine[] = [];
+  private stream: LogStream | undefined;
+  /** How long the running environment's init took (Lambda's Init Duration), once it is ready. */
+  private initMs: number | undefined;
+  private readonly shipments = new Set<Promise<void>>();
 
   constructor(
     readonly key: string,
@@ -95,27 +125,40 @@ class Sandbox {
     private readonly env: NodeJS.ProcessEnv,
     private readonly functionArn: string,
     private readonly log: fs.WriteStream,
+    private readonly logs: CloudWatchLogsClient | undefined,
   ) {}
 
+  /** Start the environment now (its cold start), so that a later invoke begins at once. */
+  async prepare(): Promise<void> {
+    if (this.ready === undefined) this.ready = this.spawn();
+    await this.ready;
+  }
+
   /** Serialize: a Lambda execution environment runs one invocation at a time. */
-  invoke(event: unknown): Promise<InvokeResult & { coldStart: boolean; requestId: string }> {
+  invoke(event: unknown): Promise<RanInvocation> {
     const run = this.queue.then(() => this.invokeNow(event));
     this.queue = run.catch(() => undefined);
     return run;
   }
 
   private spawn(): Promise<void> {
+    // A new execution environment writes to a new log stream, and its runtime names that stream.
+    const streamName = streamNameOf(new Date());
+    const spawnStarted = Date.now();
     const child = fork(path.join(__dirname, 'worker.cjs'), [this.codeDir, this.fn.handler], {
       cwd: this.codeDir,
-      env: this.env,
+      env: { ...this.env, AWS_LAMBDA_LOG_STREAM_NAME: streamName },
       stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
       execArgv: [],
     });
     this.child = child;
     this.cold = true;
+    this.initMs = undefined;
+    this.stream = this.logs ? new LogStream(this.logs, this.fn.functionName, streamName, (note) => this.note(note)) : undefined;
     const pipe = (stream: NodeJS.ReadableStream | null, name: 'stdout' | 'stderr') => {
       if (stream === null) return;
       createInterface({ input: stream }).on('line', (line) => {
+        (this.capture ?? this.stray).push({ timestamp: Date.now(), message: line });
         if (line.trim() === '') return;
         // JSON log lines are kept as they are; anything else is wrapped so the file stays JSON lines.
         const isJson = line.startsWith('{') && (() => { try { JSON.parse(line); return true; } catch { return false; } })();
@@ -147,6 +190,7 @@ class Sandbox {
     return new Promise<void>((resolve, reject) => {
       const onMessage = (msg: { type?: string }) => {
         if (msg?.type === 'ready') {
+          this.initMs = Date.now() - spawnStarted;
           child.off('message', onMessage);
           resolve();
         }
@@ -157,12 +201,30 @@ class Sandbox {
     });
   }
 
-  private async invokeNow(event: unknown): Promise<InvokeResult & { coldStart: boolean; requestId: string }> {
+  private note(message: string): void {
+    this.log.write(`${JSON.stringify({ function: this.key, stream: 'runner', message })}\n`);
+  }
+
+  private async invokeNow(event: unknown): Promise<RanInvocation> {
     if (this.stopped) throw new RunnerError(`${this.key}: runner stopped`);
     const requestId = randomUUID();
     const started = Date.now();
+    // The init's own lines (a cold start) belong to this invocation's log, before its START line.
+    this.capture = this.stray;
+    this.stray = [];
     if (this.ready === undefined) this.ready = this.spawn();
-    await this.ready;
+    try {
+      await this.ready;
+    } catch (error) {
+      this.stray = this.capture ?? [];
+      this.capture = undefined;
+      throw error;
+    }
+    const initMs = this.cold ? this.initMs : undefined;
+    const initLines = this.capture;
+    const lines: ShippedLine[] = [];
+    this.capture = lines;
+    const startLine = { timestamp: Date.now(), message: `START RequestId: ${requestId} Version: $LATEST` };
     const coldStart = this.cold;
     this.cold = false;
     const child = this.child;
@@ -184,7 +246,53 @@ class Sandbox {
       this.pending.set(id, { resolve, timer, started });
       child.send({ type: 'invoke', id, event, deadlineMs: started + timeoutMs, requestId, functionName: this.fn.functionName, functionArn: this.functionArn, memoryMb: this.fn.memoryMb });
     });
-    return { ...result, durationMs: Date.now() - started, coldStart, requestId };
+    // A child's stdout pipe is written synchronously on Linux, so its lines are in the pipe before
+    // the answer; the answer (IPC) may still be read first: a few ms let the last lines arrive.
+    await new Promise((r) => setTimeout(r, 5));
+    this.capture = undefined;
+    const durationMs = Date.now() - started;
+    // Lambda's Duration is the handler's time; the init is reported apart (Init Duration).
+    const log = [...(initLines ?? []), startLine, ...lines, ...this.closingLines(requestId, result, durationMs - (initMs ?? 0), initMs, child)];
+    this.shipLog(log);
+    return { ...result, durationMs, coldStart, requestId, log: `${log.map((l) => l.message).join('\n')}\n` };
+  }
+
+  /** Lambda's END and REPORT lines (and its timeout line); memory is the environment's peak resident size (VmHWM). */
+  private closingLines(requestId: string, result: InvokeResult, durationMs: number, initMs: number | undefined, child: ChildProcess): ShippedLine[] {
+    const now = Date.now();
+    const peakMb = (() => {
+      try {
+        const kb = /VmHWM:\s+(\d+) kB/.exec(fs.readFileSync(`/proc/${child.pid ?? 0}/status`, 'utf8'))?.[1];
+        return kb === undefined ? undefined : Math.ceil(Number(kb) / 1024);
+      } catch {
+        return undefined;
+      }
+    })();
+    const report = [
+      `REPORT RequestId: ${requestId}`,
+      `Duration: ${durationMs.toFixed(2)} ms`,
+      `Billed Duration: ${Math.ceil(durationMs)} ms`,
+      `Memory Size: ${this.fn.memoryMb} MB`,
+      ...(peakMb !== undefined ? [`Max Memory Used: ${peakMb} MB`] : []),
+      ...(initMs !== undefined ? [`Init Duration: ${initMs.toFixed(2)} ms`] : []),
+    ].join('\t');
+    return [
+      ...(result.outcome === 'timeout' ? [{ timestamp: now, message: `${new Date(now).toISOString()} ${requestId} Task timed out after ${this.fn.timeoutSeconds.toFixed(2)} seconds` }] : []),
+      { timestamp: now, message: `END RequestId: ${requestId}` },
+      { timestamp: now, message: report },
+    ];
+  }
+
+  private shipLog(lines: readonly ShippedLine[]): void {
+    if (this.stream === undefined) return;
+    const shipment = this.stream.ship(lines);
+    this.shipments.add(shipment);
+    void shipment.finally(() => this.shipments.delete(shipment));
+  }
+
+  /** Every log shipment still on its way (bounded by the SDK's own timeouts). */
+  async shipped(): Promise<void> {
+    await Promise.allSettled([...this.shipments]);
   }
 
   private kill(child: ChildProcess): void {
@@ -276,9 +384,17 @@ export function failedIds(result: unknown, batchIds: readonly string[], reportsF
   return ids;
 }
 
+/** A message an event source poller is to lose (see dropNext). */
+interface Drop {
+  readonly key: string;
+  readonly matches: (body: string) => boolean;
+  readonly resolve: (body: string) => void;
+}
+
 export class LambdaRunner {
   readonly journal: Invocation[] = [];
   private readonly sandboxes = new Map<string, Sandbox>();
+  private readonly drops: Drop[] = [];
   private readonly pollers: Promise<void>[] = [];
   private readonly abort = new AbortController();
   private readonly region: string;
@@ -292,6 +408,8 @@ export class LambdaRunner {
   ) {
     this.region = opts.region ?? opts.stack.region;
   }
+
+  private logsClients: CloudWatchLogsClient[] = [];
 
   static async start(opts: RunnerOptions): Promise<LambdaRunner> {
     const functions = Object.entries(opts.stack.functions);
@@ -310,7 +428,7 @@ export class LambdaRunner {
         fs.mkdirSync(codeDir);
         await unzip(path.join(opts.packageDir, fn.zipName), codeDir);
         const arn = `arn:aws:lambda:${runner.region}:${opts.stack.accountId}:function:${fn.functionName}`;
-        runner.sandboxes.set(key, new Sandbox(key, fn, codeDir, runner.environment(key, fn, codeDir), arn, log));
+        runner.sandboxes.set(key, new Sandbox(key, fn, codeDir, runner.environment(key, fn, codeDir), arn, log, opts.shipLogs ? runner.logsClientOf(fn) : undefined));
       }
       if (opts.startPollers !== false) {
         for (const [key, fn] of functions) for (const mapping of fn.eventSources) if (mapping.enabled) runner.pollers.push(runner.poll(key, mapping));
@@ -348,6 +466,24 @@ export class LambdaRunner {
     };
   }
 
+  /** Lambda delivers a function's logs with the function's execution role. */
+  private logsClientOf(fn: DeployedFunction): CloudWatchLogsClient {
+    const client = new CloudWatchLogsClient({
+      region: this.region,
+      endpoint: this.opts.pollEndpoint ?? this.opts.functionEndpoint,
+      credentials: { accessKeyId: accessKeyIdOf(fn), secretAccessKey: 'testing' },
+      maxAttempts: 2,
+    });
+    this.logsClients.push(client);
+    return client;
+  }
+
+  /** The deployed function called `functionName` (its serverless key and settings), if any. */
+  functionNamed(functionName: string): { readonly key: string; readonly fn: DeployedFunction } | undefined {
+    for (const [key, fn] of Object.entries(this.opts.stack.functions)) if (fn.functionName === functionName && this.sandboxes.has(key)) return { key, fn };
+    return undefined;
+  }
+
   private functionOf(key: string): DeployedFunction {
     const fn = this.opts.stack.functions[key];
     if (fn === undefined) throw new RunnerError(`no function ${JSON.stringify(key)} in the stack`);
@@ -360,20 +496,68 @@ export class LambdaRunner {
     return s;
   }
 
-  /** Direct (RequestResponse) invoke. */
-  async invoke(functionKey: string, payload: unknown): Promise<InvokeResult> {
+  /** Direct (RequestResponse) invoke, or (trigger schedule) one attempt of an EventBridge rule's asynchronous invoke. */
+  async invoke(functionKey: string, payload: unknown, trigger: 'direct' | 'schedule' = 'direct'): Promise<InvokeResult> {
+    const { requestId: _, log: __, timeoutSeconds: ___, ...result } = await this.invokeLogged(functionKey, payload, trigger);
+    return result;
+  }
+
+  /** An invoke with its request id and execution log, as Lambda's Invoke API needs them (Tail). */
+  async invokeLogged(functionKey: string, payload: unknown, trigger: 'direct' | 'event' | 'schedule' = 'direct'): Promise<LoggedInvokeResult> {
     const r = await this.tracked(() => this.sandbox(functionKey).invoke(payload));
     this.journal.push({
       functionKey,
       requestId: r.requestId,
-      trigger: 'direct',
+      trigger,
       startedAt: Date.now() - r.durationMs,
       durationMs: r.durationMs,
       outcome: r.outcome,
       coldStart: r.coldStart,
       ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : {}),
     });
-    return { outcome: r.outcome, durationMs: r.durationMs, ...(r.result !== undefined ? { result: r.result } : {}), ...(r.error ? { error: r.error } : {}) };
+    return {
+      outcome: r.outcome,
+      durationMs: r.durationMs,
+      requestId: r.requestId,
+      log: r.log,
+      timeoutSeconds: this.functionOf(functionKey).timeoutSeconds,
+      ...(r.result !== undefined ? { result: r.result } : {}),
+      ...(r.error ? { error: r.error } : {}),
+    };
+  }
+
+  /**
+   * Concurrent direct invokes, as Lambda runs them: each in an execution environment of its own
+   * (prepared first, cold starts included), all sent at once; the environments end afterwards.
+   */
+  async invokeConcurrently(functionKey: string, payloads: readonly unknown[]): Promise<InvokeResult[]> {
+    const fn = this.functionOf(functionKey);
+    const codeDir = path.join(this.workDir, functionKey);
+    const arn = `arn:aws:lambda:${this.region}:${this.opts.stack.accountId}:function:${fn.functionName}`;
+    const environments = payloads.map(() => new Sandbox(functionKey, fn, codeDir, this.environment(functionKey, fn, codeDir), arn, this.log, this.opts.shipLogs ? this.logsClientOf(fn) : undefined));
+    try {
+      await Promise.all(environments.map((e) => e.prepare()));
+      return await Promise.all(
+        environments.map(async (e, i) => {
+          const startedAt = Date.now();
+          const r = await this.tracked(() => e.invoke(payloads[i]));
+          this.journal.push({ functionKey, requestId: r.requestId, trigger: 'direct', startedAt, durationMs: r.durationMs, outcome: r.outcome, coldStart: r.coldStart, ...(r.error ? { error: `${r.error.name}: ${r.error.message}` } : {}) });
+          return { outcome: r.outcome, durationMs: r.durationMs, ...(r.result !== undefined ? { result: r.result } : {}), ...(r.error ? { error: r.error } : {}) };
+        }),
+      );
+    } finally {
+      await Promise.all(environments.map((e) => e.stop()));
+    }
+  }
+
+  /**
+   * The next message of `functionKey`'s event source whose body `matches` is lost: the poller
+   * deletes it from its queue without invoking the function, as if the flow it carried had died
+   * (a continuation never delivered). Resolves with the body once dropped.
+   */
+  dropNext(functionKey: string, matches: (body: string) => boolean): Promise<string> {
+    this.functionOf(functionKey);
+    return new Promise((resolve) => this.drops.push({ key: functionKey, matches, resolve }));
   }
 
   private async tracked<T>(fn: () => Promise<T>): Promise<T> {
@@ -423,16 +607,18 @@ export class LambdaRunner {
         continue;
       }
       if (messages.length === 0 || this.stopped) continue;
+      messages = await this.dropped(key, mapping, sqs, messages);
+      if (messages.length === 0) continue;
       const records = messages.map((m) => sqsRecord(m, mapping, this.region));
       const ids = messages.map((m) => m.MessageId ?? '');
-      let r: InvokeResult & { coldStart: boolean; requestId: string };
+      let r: RanInvocation;
       try {
         r = await this.tracked(() => this.sandbox(key).invoke({ Records: records }));
       } catch (error) {
         if (this.stopped) return;
         // The environment could not start: an invocation error, the batch stays for re-delivery.
         const e = error instanceof Error ? error : new Error(String(error));
-        r = { outcome: 'error', error: { name: e.name, message: e.message }, durationMs: 0, coldStart: true, requestId: randomUUID() };
+        r = { outcome: 'error', error: { name: e.name, message: e.message }, durationMs: 0, coldStart: true, requestId: randomUUID(), log: '' };
       }
       const failed = r.outcome === 'success' ? failedIds(r.result, ids, reportsFailures) : undefined;
       const keep = failed ?? ids;
@@ -455,12 +641,31 @@ export class LambdaRunner {
     }
   }
 
+  /** The received messages without those a pending dropNext takes (deleted from the queue, never delivered). */
+  private async dropped(key: string, mapping: EventSourceMapping, sqs: SQSClient, messages: Message[]): Promise<Message[]> {
+    const kept: Message[] = [];
+    for (const m of messages) {
+      const index = this.drops.findIndex((d) => d.key === key && d.matches(m.Body ?? ''));
+      if (index < 0) {
+        kept.push(m);
+        continue;
+      }
+      const [drop] = this.drops.splice(index, 1);
+      await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: mapping.queueUrl, Entries: [{ Id: '0', ReceiptHandle: m.ReceiptHandle ?? '' }] }));
+      this.log.write(`${JSON.stringify({ function: key, stream: 'poller', message: `message ${m.MessageId ?? ''} dropped (lost before delivery)` })}\n`);
+      drop?.resolve(m.Body ?? '');
+    }
+    return kept;
+  }
+
   /** Stop the pollers, then end each execution environment by its own PID. */
   async stop(): Promise<void> {
     this.stopped = true;
     this.abort.abort();
     await Promise.all([...this.sandboxes.values()].map((s) => s.stop()));
     await Promise.allSettled(this.pollers);
+    await Promise.allSettled([...this.sandboxes.values()].map((s) => s.shipped()));
+    for (const client of this.logsClients) client.destroy();
     await new Promise<void>((resolve) => this.log.end(() => resolve()));
     fs.rmSync(this.workDir, { recursive: true, force: true });
   }

@@ -57,7 +57,8 @@ function invoke(msg) {
     memoryLimitInMB: String(msg.memoryMb),
     awsRequestId: msg.requestId,
     logGroupName: `/aws/lambda/${msg.functionName}`,
-    logStreamName: `emulated/[$LATEST]${process.pid}`,
+    // The stream the runner writes this environment's lines to (lambda/log-shipper.ts), as Lambda names it.
+    logStreamName: process.env.AWS_LAMBDA_LOG_STREAM_NAME || `emulated/[$LATEST]${process.pid}`,
     getRemainingTimeInMillis: () => Math.max(0, msg.deadlineMs - Date.now()),
     done: () => undefined,
     fail: () => undefined,

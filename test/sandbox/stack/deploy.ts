@@ -18,6 +18,16 @@
  */
 import { AutoScalingClient, PutLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, PutMetricAlarmCommand, type PutMetricAlarmCommandInput } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient, CreateLogGroupCommand, PutRetentionPolicyCommand } from '@aws-sdk/client-cloudwatch-logs';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  UpdateContinuousBackupsCommand,
+  UpdateTimeToLiveCommand,
+  type AttributeDefinition,
+  type BillingMode,
+  type KeySchemaElement,
+} from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -63,7 +73,21 @@ export interface DeployedResource {
   /** Fn::GetAtt values. */
   readonly attributes: Readonly<Record<string, string>>;
   /** 'created', or why it was not. */
-  readonly status: 'created' | 'recorded' | 'skipped-condition' | 'skipped-unsupported' | 'skipped-email';
+  readonly status: 'created' | 'recorded' | 'skipped-condition' | 'skipped-unsupported' | 'skipped-email' | 'skipped-external';
+}
+
+/**
+ * An http(s) subscription endpoint off this machine (AWS Chatbot's, a webhook): moto would POST
+ * every notification there, and the sandbox sends nothing off loopback.
+ */
+export function isExternalEndpoint(protocol: string, endpoint: string): boolean {
+  if (protocol !== 'http' && protocol !== 'https') return false;
+  try {
+    const host = new URL(endpoint).hostname;
+    return !(host === 'localhost' || host === '[::1]' || /^127\.\d+\.\d+\.\d+$/.test(host));
+  } catch {
+    return true;
+  }
 }
 
 /** SQS's visibility timeout when a queue sets none ("The default visibility timeout for a message is 30 seconds": SQS API reference, ChangeMessageVisibility). */
@@ -103,6 +127,23 @@ export interface DeployedFunction {
   readonly eventSources: readonly EventSourceMapping[];
 }
 
+/** An AWS::Lambda::Permission as packaged (a statement of the function's resource-based policy), intrinsics resolved. */
+export interface LambdaPermission {
+  readonly logicalId: string;
+  /** As given: a function name or ARN. */
+  readonly functionName: string;
+  readonly action: string;
+  readonly principal: string;
+  readonly sourceArn?: string;
+  readonly sourceAccount?: string;
+}
+
+/** An AWS::Lambda::EventInvokeConfig as packaged: how Lambda retries an asynchronous invocation. */
+export interface InvokeConfig {
+  readonly maximumRetryAttempts?: number;
+  readonly maximumEventAgeSeconds?: number;
+}
+
 export interface DeployedStack {
   readonly region: string;
   readonly accountId: string;
@@ -111,6 +152,10 @@ export interface DeployedStack {
   readonly functions: Readonly<Record<string, DeployedFunction>>;
   /** Every deployed IAM role, by logical id. */
   readonly roles: Readonly<Record<string, DeployedRole>>;
+  /** The functions' resource-based policy statements (who may invoke them: the scheduled rules). */
+  readonly lambdaPermissions: readonly LambdaPermission[];
+  /** Asynchronous invocation settings, by function name (absent: Lambda's defaults). */
+  readonly invokeConfigs: Readonly<Record<string, InvokeConfig>>;
   readonly outputs: Readonly<Record<string, string>>;
   /** Physical id of a resource, failing loudly when it was not deployed. */
   physicalId(logicalId: string): string;
@@ -127,8 +172,8 @@ const NOT_CREATED = new Set([
   'AWS::Lambda::Function',
   'AWS::Lambda::Version',
   'AWS::Lambda::Permission',
+  'AWS::Lambda::EventInvokeConfig',
   'AWS::Lambda::EventSourceMapping',
-  'AWS::Logs::LogGroup',
   'AWS::S3::Bucket',
   'AWS::S3::BucketPolicy',
 ]);
@@ -162,6 +207,8 @@ class Deployer {
   private readonly parameters: Record<string, string>;
   private readonly deployed = new Map<string, DeployedResource>();
   readonly roles = new Map<string, DeployedRole>();
+  readonly lambdaPermissions: LambdaPermission[] = [];
+  readonly invokeConfigs: Record<string, InvokeConfig> = {};
   private readonly inProgress = new Set<string>();
   private readonly conditionCache = new Map<string, boolean>();
   private readonly clients: {
@@ -171,6 +218,8 @@ class Deployer {
     events: EventBridgeClient;
     autoscaling: AutoScalingClient;
     cloudwatch: CloudWatchClient;
+    logs: CloudWatchLogsClient;
+    dynamodb: DynamoDBClient;
   };
 
   constructor(private readonly opts: DeployOptions, template: JsonObject) {
@@ -193,6 +242,8 @@ class Deployer {
       events: new EventBridgeClient(config),
       autoscaling: new AutoScalingClient(config),
       cloudwatch: new CloudWatchClient(config),
+      logs: new CloudWatchLogsClient(config),
+      dynamodb: new DynamoDBClient(config),
     };
   }
 
@@ -450,6 +501,9 @@ class Deployer {
       }
       case 'AWS::SNS::Subscription': {
         const topicArn = asString(props.TopicArn, `${where} TopicArn`);
+        if (isExternalEndpoint(asString(props.Protocol, `${where} Protocol`), asString(props.Endpoint, `${where} Endpoint`))) {
+          return { ...base, physicalId: '', attributes: {}, status: 'skipped-external' };
+        }
         const arn = await this.subscribe(topicArn, props, where);
         if (arn === undefined) return { ...base, physicalId: '', attributes: {}, status: 'skipped-email' };
         return { ...base, physicalId: arn, attributes: {} };
@@ -548,14 +602,59 @@ class Deployer {
         await this.clients.cloudwatch.send(new PutMetricAlarmCommand(input));
         return { ...base, physicalId: name, attributes: { Arn: this.arn('cloudwatch', `alarm:${name}`) } };
       }
+      case 'AWS::Logs::LogGroup': {
+        // The functions' log groups (/aws/lambda/<name>): the Lambda runner puts their lines there.
+        const name = props.LogGroupName !== undefined ? asString(props.LogGroupName, `${where} LogGroupName`) : `h6-${logicalId}`;
+        await this.clients.logs.send(new CreateLogGroupCommand({ logGroupName: name }));
+        if (props.RetentionInDays !== undefined) {
+          await this.clients.logs.send(new PutRetentionPolicyCommand({ logGroupName: name, retentionInDays: Number(asString(props.RetentionInDays, `${where} RetentionInDays`)) }));
+        }
+        return { ...base, physicalId: name, attributes: { Arn: this.arn('logs', `log-group:${name}:*`) } };
+      }
+      case 'AWS::DynamoDB::Table':
+        return { ...base, ...(await this.createTable(logicalId, props, where)) };
       default:
         return { ...base, physicalId: '', attributes: {}, status: 'skipped-unsupported' };
     }
   }
 
+  /**
+   * A table as CloudFormation creates it, with the properties the stack uses; any other property fails the
+   * deploy (silently dropping, say, a stream or an index would deploy a table the template does not describe).
+   */
+  private async createTable(logicalId: string, props: JsonObject, where: string): Promise<{ physicalId: string; attributes: Record<string, string> }> {
+    const known = ['TableName', 'BillingMode', 'AttributeDefinitions', 'KeySchema', 'TimeToLiveSpecification', 'PointInTimeRecoverySpecification'];
+    const unknown = Object.keys(props).filter((k) => !known.includes(k));
+    if (unknown.length > 0) throw new DeployError(`${where}: the sandbox cannot deploy table properties ${unknown.join(', ')} (add them to deploy.ts)`);
+    const name = props.TableName !== undefined ? asString(props.TableName, `${where} TableName`) : `h6-${logicalId}`;
+    const list = (v: Json, what: string): JsonObject[] => {
+      if (!Array.isArray(v) || !v.every(isObject)) throw new DeployError(`${where}: ${what} must be a list of objects`);
+      return v;
+    };
+    const out = await this.clients.dynamodb.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: (props.BillingMode !== undefined ? asString(props.BillingMode, where) : 'PROVISIONED') as BillingMode,
+        AttributeDefinitions: list(props.AttributeDefinitions, 'AttributeDefinitions').map((a) => ({ AttributeName: asString(a.AttributeName, where), AttributeType: asString(a.AttributeType, where) }) as AttributeDefinition),
+        KeySchema: list(props.KeySchema, 'KeySchema').map((k) => ({ AttributeName: asString(k.AttributeName, where), KeyType: asString(k.KeyType, where) }) as KeySchemaElement),
+      }),
+    );
+    const ttl = props.TimeToLiveSpecification;
+    if (isObject(ttl) && (ttl.Enabled === true || ttl.Enabled === 'true')) {
+      await this.clients.dynamodb.send(new UpdateTimeToLiveCommand({ TableName: name, TimeToLiveSpecification: { AttributeName: asString(ttl.AttributeName, `${where} TimeToLiveSpecification`), Enabled: true } }));
+    }
+    const pitr = props.PointInTimeRecoverySpecification;
+    if (isObject(pitr) && (pitr.PointInTimeRecoveryEnabled === true || pitr.PointInTimeRecoveryEnabled === 'true')) {
+      await this.clients.dynamodb.send(new UpdateContinuousBackupsCommand({ TableName: name, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } }));
+    }
+    const arn = required(out.TableDescription?.TableArn, `${where}: CreateTable returned no TableArn`);
+    return { physicalId: name, attributes: { Arn: arn } };
+  }
+
   private async subscribe(topicArn: string, props: JsonObject, where: string): Promise<string | undefined> {
     const protocol = asString(props.Protocol, `${where} Protocol`);
     if ((protocol === 'email' || protocol === 'email-json') && this.opts.includeEmailSubscriptions !== true) return undefined;
+    if (isExternalEndpoint(protocol, asString(props.Endpoint, `${where} Endpoint`))) return undefined;
     const attributes: Record<string, string> = {};
     for (const key of ['RawMessageDelivery', 'FilterPolicy', 'FilterPolicyScope', 'RedrivePolicy']) {
       const v = props[key];
@@ -582,12 +681,29 @@ class Deployer {
         this.roles.set(logicalId, { logicalId, name, arn, policies: await this.rolePolicies(rawProps, where) });
         return { ...base, physicalId: name, attributes: { Arn: arn, RoleId: `AROA${logicalId.toUpperCase().slice(0, 16)}` } };
       }
-      case 'AWS::Logs::LogGroup': {
-        const name = rawProps.LogGroupName !== undefined ? asString(await this.resolve(rawProps.LogGroupName, where), where) : `h6-${logicalId}`;
-        return { ...base, physicalId: name, attributes: { Arn: this.arn('logs', `log-group:${name}:*`) } };
-      }
       case 'AWS::S3::Bucket':
         return { ...base, physicalId: `h6-${logicalId.toLowerCase()}`, attributes: { Arn: `arn:aws:s3:::h6-${logicalId.toLowerCase()}` } };
+      case 'AWS::Lambda::Permission': {
+        const props = (await this.resolve(rawProps, where)) as JsonObject;
+        this.lambdaPermissions.push({
+          logicalId,
+          functionName: asString(props.FunctionName, `${where} FunctionName`),
+          action: asString(props.Action, `${where} Action`),
+          principal: asString(props.Principal, `${where} Principal`),
+          ...(props.SourceArn !== undefined ? { sourceArn: asString(props.SourceArn, `${where} SourceArn`) } : {}),
+          ...(props.SourceAccount !== undefined ? { sourceAccount: asString(props.SourceAccount, `${where} SourceAccount`) } : {}),
+        });
+        return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
+      }
+      case 'AWS::Lambda::EventInvokeConfig': {
+        const props = (await this.resolve(rawProps, where)) as JsonObject;
+        const functionName = asString(props.FunctionName, `${where} FunctionName`).replace(/^arn:aws:lambda:[^:]*:\d+:function:/, '');
+        this.invokeConfigs[functionName] = {
+          ...(props.MaximumRetryAttempts !== undefined ? { maximumRetryAttempts: Number(props.MaximumRetryAttempts) } : {}),
+          ...(props.MaximumEventAgeInSeconds !== undefined ? { maximumEventAgeSeconds: Number(props.MaximumEventAgeInSeconds) } : {}),
+        };
+        return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
+      }
       default:
         return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
     }
@@ -719,6 +835,8 @@ export async function deployStack(opts: DeployOptions): Promise<DeployedStack> {
     resources,
     functions,
     roles: Object.fromEntries(deployer.roles),
+    lambdaPermissions: deployer.lambdaPermissions,
+    invokeConfigs: deployer.invokeConfigs,
     outputs,
     physicalId(logicalId: string): string {
       const r = resources[logicalId];

@@ -7,6 +7,7 @@ import {
   DescribeScalingActivitiesCommand,
   RecordLifecycleActionHeartbeatCommand,
   SetDesiredCapacityCommand,
+  SetInstanceHealthCommand,
   SetInstanceProtectionCommand,
   TerminateInstanceInAutoScalingGroupCommand,
 } from '@aws-sdk/client-auto-scaling';
@@ -31,7 +32,8 @@ describe('describeGroup', () => {
     asMock.on(DescribeAutoScalingGroupsCommand).resolves({
       AutoScalingGroups: [{
         AutoScalingGroupName: 'pydio-compute', MinSize: 1, MaxSize: 6, DesiredCapacity: 2,
-        DefaultCooldown: 300, CreatedTime: new Date(), HealthCheckType: 'ELB', LaunchConfigurationName: 'lc',
+        DefaultCooldown: 300, CreatedTime: new Date(), HealthCheckType: 'ELB', LaunchConfigurationName: 'lc', HealthCheckGracePeriod: 120,
+        AutoScalingGroupARN: 'arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:0f0e0d0c-0000-4000-8000-000000000000:autoScalingGroupName/pydio-compute',
         AvailabilityZones: ['eu-west-1a', 'eu-west-1b'],
         TargetGroupARNs: ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio/abc'],
         Instances: [
@@ -47,6 +49,8 @@ describe('describeGroup', () => {
     expect(asMock.commandCalls(DescribeAutoScalingGroupsCommand)[0].args[0].input).toEqual({ AutoScalingGroupNames: ['pydio-compute'] });
     expect(group).toEqual({
       name: 'pydio-compute', minSize: 1, maxSize: 6, desiredCapacity: 2,
+      arn: 'arn:aws:autoscaling:eu-west-1:123456789012:autoScalingGroup:0f0e0d0c-0000-4000-8000-000000000000:autoScalingGroupName/pydio-compute',
+      healthCheckGracePeriodSeconds: 120,
       availabilityZones: ['eu-west-1a', 'eu-west-1b'],
       targetGroupArns: ['arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio/abc'],
       instances: [
@@ -112,6 +116,59 @@ describe('describeLifecycleHook', () => {
   ])('is undefined for %s', async (_case, prepare) => {
     prepare();
     await expect(port().asg.describeLifecycleHook('pydio-compute', 'launch-hook')).resolves.toBeUndefined();
+  });
+});
+
+describe('listLifecycleHooks', () => {
+  it('lists every launch and terminate hook of the group, with its metadata', async () => {
+    asMock.on(DescribeLifecycleHooksCommand).resolves({
+      LifecycleHooks: [
+        { LifecycleHookName: 'launch-hook', AutoScalingGroupName: 'pydio-compute', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 900, DefaultResult: 'ABANDON', NotificationMetadata: 'm' },
+        { LifecycleHookName: 'terminate-hook', AutoScalingGroupName: 'pydio-compute', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 600, DefaultResult: 'CONTINUE' },
+        { LifecycleHookName: 'warm-pool-hook', AutoScalingGroupName: 'pydio-compute', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCH_ERROR' as string, HeartbeatTimeout: 600 },
+      ],
+    });
+    const hooks = await port().asg.listLifecycleHooks('pydio-compute');
+    expect(asMock.commandCalls(DescribeLifecycleHooksCommand)[0].args[0].input).toEqual({ AutoScalingGroupName: 'pydio-compute' });
+    expect(hooks).toEqual([
+      { name: 'launch-hook', transition: 'launch', heartbeatTimeoutSeconds: 900, defaultResult: 'ABANDON', metadata: 'm' },
+      { name: 'terminate-hook', transition: 'terminate', heartbeatTimeoutSeconds: 600, defaultResult: 'CONTINUE' },
+    ]);
+  });
+
+  it('is empty for a group that does not exist', async () => {
+    asMock.on(DescribeLifecycleHooksCommand).rejects(awsError('ValidationError', 'Group pydio-compute not found'));
+    await expect(port().asg.listLifecycleHooks('pydio-compute')).resolves.toEqual([]);
+  });
+});
+
+describe('setInstanceHealth', () => {
+  it('sends the instance, the status and ShouldRespectGracePeriod', async () => {
+    asMock.on(SetInstanceHealthCommand).resolves({});
+    await expect(port().asg.setInstanceHealth('i-0abc', 'Unhealthy', true)).resolves.toBe('set');
+    expect(asMock.commandCalls(SetInstanceHealthCommand)[0].args[0].input).toEqual({ InstanceId: 'i-0abc', HealthStatus: 'Unhealthy', ShouldRespectGracePeriod: true });
+  });
+
+  it('reads the grace period refusal as in-grace-period', async () => {
+    asMock.on(SetInstanceHealthCommand).rejects(awsError('ValidationError', 'The age of the instance (986 seconds) is less than the configured grace period of 1500 seconds'));
+    await expect(port().asg.setInstanceHealth('i-0abc', 'Unhealthy', true)).resolves.toBe('in-grace-period');
+  });
+
+  it('reads an instance no group manages as not-found', async () => {
+    asMock.on(SetInstanceHealthCommand).rejects(awsError('ValidationError', 'Instance Id not found - No managed instance found for instance ID: i-0abc'));
+    await expect(port().asg.setInstanceHealth('i-0abc', 'Unhealthy', true)).resolves.toBe('not-found');
+  });
+
+  it('does not hide other errors', async () => {
+    asMock.on(SetInstanceHealthCommand).rejects(awsError('AccessDenied', 'not allowed'));
+    await expect(port().asg.setInstanceHealth('i-0abc', 'Unhealthy', true)).rejects.toThrow('SetInstanceHealth: AccessDenied: not allowed');
+  });
+
+  it('dry run: logged, not sent', async () => {
+    const { asg, log } = port(true);
+    await expect(asg.setInstanceHealth('i-0abc', 'Unhealthy', true)).resolves.toBe('set');
+    expect(asMock.commandCalls(SetInstanceHealthCommand)).toHaveLength(0);
+    expect(log.infos[0]).toEqual(['dry run: would SetInstanceHealth', expect.objectContaining({ InstanceId: 'i-0abc', HealthStatus: 'Unhealthy' })]);
   });
 });
 

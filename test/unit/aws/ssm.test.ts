@@ -5,7 +5,6 @@ import {
   GetParameterCommand,
   GetParametersByPathCommand,
   ListCommandInvocationsCommand,
-  ParameterAlreadyExists,
   ParameterNotFound,
   PutParameterCommand,
   SendCommandCommand,
@@ -215,55 +214,35 @@ describe('getInvocation', () => {
   });
 });
 
-describe('claim / claimOwner / release', () => {
-  it('claims with a non-overwriting String parameter holding the owner', async () => {
-    ssmMock.on(PutParameterCommand).resolves({ Version: 1 });
-    await expect(port().ssm.claim('/pydio-autoscaler/prod/claims/i-0abc', 'msg-1')).resolves.toBe(true);
-    expect(ssmMock.commandCalls(PutParameterCommand)[0].args[0].input).toEqual({
-      Name: '/pydio-autoscaler/prod/claims/i-0abc', Value: 'msg-1', Type: 'String', Overwrite: false,
-    });
-  });
-
-  it('reads ParameterAlreadyExists as claimed by someone else', async () => {
-    ssmMock.on(PutParameterCommand).rejects(new ParameterAlreadyExists({ message: 'exists', $metadata: {} }));
-    await expect(port().ssm.claim('/c/i-0abc', 'msg-2')).resolves.toBe(false);
-  });
-
-  it('wraps other PutParameter failures', async () => {
-    ssmMock.on(PutParameterCommand).rejects(awsError('ParameterLimitExceeded', 'too many'));
-    await expect(port().ssm.claim('/c/i-0abc', 'msg-2')).rejects.toThrow(/PutParameter: ParameterLimitExceeded: too many/);
-  });
-
+describe('getParameter / deleteParameter (plain records)', () => {
   it.each([
-    ['the recorded owner', () => ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: '/c/i', Value: 'msg-1' } }), 'msg-1'],
-    ['undefined when unclaimed', () => ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ message: '', $metadata: {} })), undefined],
-  ])('claimOwner returns %s', async (_case, prepare, expected) => {
+    ['the value', () => ssmMock.on(GetParameterCommand).resolves({ Parameter: { Name: '/c/i', Value: '{"healthy":true}' } }), '{"healthy":true}'],
+    ['undefined when there is no such parameter', () => ssmMock.on(GetParameterCommand).rejects(new ParameterNotFound({ message: '', $metadata: {} })), undefined],
+  ])('getParameter returns %s', async (_case, prepare, expected) => {
     prepare();
-    await expect(port().ssm.claimOwner('/c/i')).resolves.toBe(expected);
+    await expect(port().ssm.getParameter('/c/i')).resolves.toBe(expected);
     expect(ssmMock.commandCalls(GetParameterCommand)[0].args[0].input).toEqual({ Name: '/c/i' });
   });
 
-  it('release deletes the parameter and ignores one already gone', async () => {
+  it('deleteParameter deletes the parameter and ignores one already gone', async () => {
     ssmMock.on(DeleteParameterCommand).resolvesOnce({}).rejectsOnce(new ParameterNotFound({ message: '', $metadata: {} }));
-    await port().ssm.release('/c/i');
-    await port().ssm.release('/c/i');
+    await port().ssm.deleteParameter('/c/i');
+    await port().ssm.deleteParameter('/c/i');
     expect(ssmMock.commandCalls(DeleteParameterCommand).map((call) => call.args[0].input)).toEqual([{ Name: '/c/i' }, { Name: '/c/i' }]);
   });
 
-  it('release wraps other failures', async () => {
+  it('deleteParameter wraps other failures', async () => {
     ssmMock.on(DeleteParameterCommand).rejects(awsError('AccessDeniedException', 'no'));
-    await expect(port().ssm.release('/c/i')).rejects.toThrow(AwsCallError);
+    await expect(port().ssm.deleteParameter('/c/i')).rejects.toThrow(AwsCallError);
   });
 
-  it('in dry run claim and release send nothing, claimOwner still reads', async () => {
+  it('in dry run deleteParameter sends nothing, getParameter still reads', async () => {
     ssmMock.on(GetParameterCommand).resolves({ Parameter: { Value: 'msg-9' } });
     const { ssm, log } = port(true);
-    await expect(ssm.claim('/c/i', 'msg-1')).resolves.toBe(true);
-    await ssm.release('/c/i');
-    await expect(ssm.claimOwner('/c/i')).resolves.toBe('msg-9');
-    expect(ssmMock.commandCalls(PutParameterCommand)).toHaveLength(0);
+    await ssm.deleteParameter('/c/i');
+    await expect(ssm.getParameter('/c/i')).resolves.toBe('msg-9');
     expect(ssmMock.commandCalls(DeleteParameterCommand)).toHaveLength(0);
-    expect(log.infos.map(([message]) => message)).toEqual(['dry run: would PutParameter', 'dry run: would DeleteParameter']);
+    expect(log.infos.map(([message]) => message)).toEqual(['dry run: would DeleteParameter']);
   });
 });
 

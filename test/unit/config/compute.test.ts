@@ -12,6 +12,7 @@ const valid = {
   DOC_MOUNT_VOLUMES: 'pydio-autoscaler-dev-mount-volumes',
   DOC_CONFIGURE_APP: 'pydio-autoscaler-dev-configure-app',
   DOC_DRAIN_NODE: 'pydio-autoscaler-dev-drain-node',
+  COORDINATION_TABLE: 'pydio-autoscaler-dev-coordination',
 };
 
 describe('parseConfig', () => {
@@ -21,6 +22,8 @@ describe('parseConfig', () => {
     expect(config.appPort).toBe(80);
     expect(config.dryRun).toBe(false);
     expect(config.timing.retryBaseSeconds).toBe(10);
+    expect(config.coordinationTable).toBe('pydio-autoscaler-dev-coordination');
+    expect(config.timing.claimTtlSeconds).toBe(900);
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.gluster.servers)).toBe(true);
   });
@@ -46,7 +49,11 @@ describe('parseConfig', () => {
   it.each([
     ['STAGE missing', { STAGE: undefined }, 'STAGE is required but not set'],
     ['COMPUTE_ASG_NAME blank', { COMPUTE_ASG_NAME: '  ' }, 'COMPUTE_ASG_NAME is required but not set'],
-    ['TARGET_GROUP_ARN malformed', { TARGET_GROUP_ARN: 'my-tg' }, 'TARGET_GROUP_ARN must be a target group ARN, got "my-tg"'],
+    ['TARGET_GROUP_ARN malformed', { TARGET_GROUP_ARN: 'my-tg' }, 'TARGET_GROUP_ARN must be a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>), got "my-tg"'],
+    ['TARGET_GROUP_ARN another resource\'s ARN', { TARGET_GROUP_ARN: 'arn:aws:sns:eu-west-1:123456789012:pydio-topic' }, 'TARGET_GROUP_ARN must be a target group ARN'],
+    ['TARGET_GROUP_ARN a load balancer\'s ARN', { TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/pydio/0123456789abcdef' }, 'TARGET_GROUP_ARN must be a target group ARN'],
+    ['TARGET_GROUP_ARN a name over 32 characters', { TARGET_GROUP_ARN: `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${'t'.repeat(33)}/0123456789abcdef` }, 'TARGET_GROUP_ARN must be a target group ARN'],
+    ['TARGET_GROUP_ARN a name ending with a hyphen', { TARGET_GROUP_ARN: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio-/0123456789abcdef' }, 'TARGET_GROUP_ARN must be a target group ARN'],
     ['APP_PORT not a number', { APP_PORT: '80a' }, 'APP_PORT must be a whole number, got "80a"'],
     ['APP_PORT out of range', { APP_PORT: '70000' }, 'APP_PORT must be between 1 and 65535, got 70000'],
     ['LB_IDLE_TIMEOUT_SECONDS above the ALB maximum', { LB_IDLE_TIMEOUT_SECONDS: '4001' }, 'LB_IDLE_TIMEOUT_SECONDS must be between 1 and 4000, got 4001'],
@@ -59,6 +66,11 @@ describe('parseConfig', () => {
     ['session cookie with a separator', { APP_SESSION_COOKIE: 'Ajax;plorer' }, 'APP_SESSION_COOKIE must be a cookie name'],
     ['session cookie reserved by the ALB', { APP_SESSION_COOKIE: 'AWSALBAPP-0' }, 'APP_SESSION_COOKIE must not start with AWSALB'],
     ['queue URL', { LIFECYCLE_QUEUE_URL: 'queue' }, 'LIFECYCLE_QUEUE_URL must be an SQS queue URL'],
+    ['no coordination table', { COORDINATION_TABLE: undefined }, 'COORDINATION_TABLE is required but not set'],
+    ['a table name DynamoDB refuses', { COORDINATION_TABLE: 'my table' }, 'COORDINATION_TABLE must be a DynamoDB table name (3-255 of [A-Za-z0-9_.-]), got "my table"'],
+    ['a table name too short', { COORDINATION_TABLE: 'ab' }, 'COORDINATION_TABLE must be a DynamoDB table name'],
+    ['a claim TTL below 10 s', { CLAIM_TTL_SECONDS: '5' }, 'CLAIM_TTL_SECONDS must be between 10 and 2592000, got 5'],
+    ['a claim TTL a wait could outlast', { CLAIM_TTL_SECONDS: '200', RETRY_MAX_SECONDS: '120' }, 'CLAIM_TTL_SECONDS (200) must be at least twice RETRY_MAX_SECONDS (120)'],
   ])('%s -> names the problem', (_name, override, message) => {
     const env = { ...valid, ...override } as Record<string, string | undefined>;
     expect(() => parseConfig(env)).toThrow(ConfigurationError);

@@ -10,6 +10,12 @@ describe('storage configuration', () => {
     const config = parseStorageConfig(STORAGE_ENV, base());
     expect(config).toMatchObject({ groupName: 'pydio-storage', volumes: ['pydio-config', 'pydio-data'], settings: { brickRoot: '/bricks', shrinkHeadroom: 0.2 } });
     expect(Object.isFrozen(config.settings)).toBe(true);
+    expect(config.timing.lockStaleSeconds).toBe(3600);
+  });
+
+  it('takes a short lock TTL when the retries are short (the sandbox\'s 30 s over waits of 2 s)', () => {
+    const env = { ...STORAGE_ENV, RETRY_BASE_SECONDS: '1', RETRY_MAX_SECONDS: '2', STORAGE_LOCK_STALE_SECONDS: '30' };
+    expect(parseStorageConfig(env, parseConfig(env)).timing.lockStaleSeconds).toBe(30);
   });
 
   it.each([
@@ -17,6 +23,7 @@ describe('storage configuration', () => {
     [{ DOC_STORAGE_PEER_PROBE: 'a b' }, /DOC_STORAGE_PEER_PROBE must be an SSM document name/],
     [{ STORAGE_BRICK_ROOT: '/bricks/../etc' }, /STORAGE_BRICK_ROOT must be an absolute path/],
     [{ STORAGE_BRICK_DEVICE: 'xvdb' }, /STORAGE_BRICK_DEVICE must be empty or a \/dev/],
+    [{ STORAGE_LOCK_STALE_SECONDS: '100' }, /STORAGE_LOCK_STALE_SECONDS \(100\) must be at least twice RETRY_MAX_SECONDS \(60\)/],
   ])('refuses %j naming the variable', (over, message) => {
     expect(() => parseStorageConfig({ ...STORAGE_ENV, ...over }, base())).toThrow(message);
   });

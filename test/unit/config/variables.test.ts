@@ -1,10 +1,13 @@
 import { COMPUTE_VARIABLES, parseConfig } from '../../../lib/config/compute';
 import { EC2_ENDPOINT_VARIABLES, ec2Endpoint } from '../../../lib/config/ec2-endpoint';
+import { LAMBDA_RUNTIME_VARIABLES, lambdaRuntime } from '../../../lib/config/lambda-runtime';
 import type { Env } from '../../../lib/config/env';
 import { parseScalingConfig, SCALING_VARIABLES } from '../../../lib/config/scaling';
 import { parseShared, SHARED_VARIABLES } from '../../../lib/config/shared';
 import { parseStatusConfig, STATUS_VARIABLES } from '../../../lib/config/status';
 import { parseStorageConfig, STORAGE_VARIABLES } from '../../../lib/config/storage';
+import { parseWatchConfig, WATCH_VARIABLES } from '../../../lib/config/watch';
+import { WATCH_ENV } from './watch-env';
 import { STORAGE_ENV } from '../usecases/storage/fake-storage';
 
 /**
@@ -49,9 +52,18 @@ describe('each parser reads exactly the variables its tier declares', () => {
     ['parseConfig', COMPUTE_VARIABLES, () => namesRead(parseConfig, STORAGE_ENV)],
     ['parseScalingConfig', SCALING_VARIABLES, () => namesRead(parseScalingConfig, SCALING_ENV)],
     ['parseStatusConfig', STATUS_VARIABLES, () => namesRead(parseStatusConfig, STORAGE_ENV)],
+    ['parseWatchConfig', WATCH_VARIABLES, () => namesRead(parseWatchConfig, WATCH_ENV)],
     ['parseStorageConfig', STORAGE_VARIABLES, () => namesRead((env) => parseStorageConfig(env, parseConfig(GROWING_ENV)), STORAGE_ENV, GROWING_ENV)],
     ['ec2Endpoint', EC2_ENDPOINT_VARIABLES, () => namesRead(ec2Endpoint, { AWS_REGION: 'eu-west-1' }, { AWS_DEFAULT_REGION: 'eu-west-1' })],
+    ['lambdaRuntime', LAMBDA_RUNTIME_VARIABLES, () => namesRead(lambdaRuntime, {})],
   ] as const)('%s', (_name, declared, read) => {
     expect(read()).toEqual(sorted(declared));
+  });
+});
+
+describe('lambdaRuntime', () => {
+  it('reads the log group and stream the Lambda runtime sets, and never throws without them', () => {
+    expect(lambdaRuntime({ AWS_LAMBDA_LOG_GROUP_NAME: '/aws/lambda/f', AWS_LAMBDA_LOG_STREAM_NAME: '2026/11/21/[$LATEST]ab' })).toEqual({ logGroupName: '/aws/lambda/f', logStreamName: '2026/11/21/[$LATEST]ab' });
+    expect(lambdaRuntime({})).toEqual({ logGroupName: '', logStreamName: '' });
   });
 });

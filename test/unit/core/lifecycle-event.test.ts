@@ -25,6 +25,10 @@ const eventBridge = (over: Record<string, unknown> = {}, detailOver: Record<stri
   ...over,
 });
 
+/** The watch's re-drive of a lost event: EventBridge's shape, its own source, no token (JSON drops undefined fields). */
+const redrive = (over: Record<string, unknown> = {}, detailOver: Record<string, unknown> = {}) =>
+  JSON.parse(JSON.stringify(eventBridge({ source: 'pydio-autoscaler.watch', ...over }, { LifecycleActionToken: undefined, ...detailOver }))) as Record<string, unknown>;
+
 describe('parseLifecycleSource', () => {
   it('normalizes an EventBridge launch event', () => {
     // Act
@@ -54,6 +58,25 @@ describe('parseLifecycleSource', () => {
     expect(parsed).toMatchObject({ kind: 'lifecycle', transition: 'launch', instanceId: 'i-0123456789abcdef0', time: '2026-11-21T10:00:00Z' });
   });
 
+  it('normalizes the watch\'s re-drive of a lost event: no token, the rest as EventBridge sends it', () => {
+    const parsed = parseLifecycleSource(redrive());
+    expect(parsed).toEqual({
+      kind: 'lifecycle',
+      transition: 'launch',
+      groupName: 'pydio-compute',
+      hookName: 'pydio-autoscaler-dev-compute-launch',
+      instanceId: 'i-0123456789abcdef0',
+      time: '2026-11-21T10:00:00Z',
+      metadata: 'extra',
+    });
+    expect(parsed).not.toHaveProperty('token');
+  });
+
+  it('normalizes a re-driven terminate event', () => {
+    const parsed = parseLifecycleSource(redrive({ 'detail-type': 'EC2 Instance-terminate Lifecycle Action' }, { LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING' }));
+    expect(parsed).toMatchObject({ kind: 'lifecycle', transition: 'terminate', instanceId: 'i-0123456789abcdef0' });
+  });
+
   it('turns a test notification into a typed skip', () => {
     const parsed = parseLifecycleSource({ Event: 'autoscaling:TEST_NOTIFICATION', AutoScalingGroupName: 'pydio-compute' });
     expect(parsed).toEqual({ kind: 'skip', reason: 'Auto Scaling test notification', groupName: 'pydio-compute' });
@@ -62,12 +85,18 @@ describe('parseLifecycleSource', () => {
   it.each([
     ['not an object', 'hello', /expected a JSON object/],
     ['an array', [1, 2], /expected a JSON object/],
-    ['another source', eventBridge({ source: 'aws.ec2' }), /source "aws.ec2" is not aws.autoscaling/],
+    ['another source', eventBridge({ source: 'aws.ec2' }), /source "aws.ec2" is neither aws.autoscaling nor pydio-autoscaler.watch/],
     ['another detail-type', eventBridge({ 'detail-type': 'EC2 Instance Launch Successful' }), /detail-type "EC2 Instance Launch Successful" is not a lifecycle action/],
     ['no detail', eventBridge({ detail: undefined }), /detail is missing/],
     ['missing instance id', eventBridge({}, { EC2InstanceId: undefined }), /EC2InstanceId is missing/],
     ['bad instance id', eventBridge({}, { EC2InstanceId: 'i-xyz; rm -rf /' }), /EC2InstanceId has an unexpected value/],
-    ['missing token', eventBridge({}, { LifecycleActionToken: '' }), /LifecycleActionToken is missing/],
+    ['an empty token', eventBridge({}, { LifecycleActionToken: '' }), /LifecycleActionToken is missing/],
+    ['no token from Auto Scaling', eventBridge({}, { LifecycleActionToken: undefined }), /LifecycleActionToken is missing/],
+    ['no token in a direct notification', { ...detail, LifecycleActionToken: undefined }, /LifecycleActionToken is missing/],
+    ['a re-drive carrying a token', eventBridge({ source: 'pydio-autoscaler.watch' }), /re-drive by pydio-autoscaler.watch carries no LifecycleActionToken/],
+    ['a re-drive of another source name', redrive({ source: 'pydio-autoscaler.watcher' }), /source "pydio-autoscaler.watcher" is neither/],
+    ['a re-drive without an instance id', redrive({}, { EC2InstanceId: undefined }), /re-driven by pydio-autoscaler.watch: field EC2InstanceId is missing/],
+    ['a re-drive whose detail-type disagrees', redrive({ 'detail-type': 'EC2 Instance-terminate Lifecycle Action' }), /disagrees with LifecycleTransition/],
     ['unknown transition', eventBridge({}, { LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCH' }), /is not a launch or terminate transition/],
     ['disagreeing detail-type', eventBridge({}, { LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING' }), /disagrees with LifecycleTransition/],
     ['unrelated object', { hello: 'world' }, /neither an EventBridge lifecycle event nor an Auto Scaling notification/],

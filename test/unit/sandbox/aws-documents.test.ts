@@ -17,10 +17,14 @@ function rendered(name: string, parameters: Record<string, string[]>) {
   return steps.map((step) => ({ name: step.name, ...renderStep(step, declared, values) }));
 }
 
-/** Runs a rendered step with bash, the agent's directory moved into `root`. */
+/**
+ * Runs a rendered step with bash, the agent's directory moved into `root`. The bound is generous:
+ * the suite runs two files at a time beside sandbox e2e files, and a step cut short by a busy
+ * machine would read as the step failing.
+ */
 function run(step: { script: string; env: Record<string, string> }, root: string): { status: number | null; stdout: string } {
   const script = step.script.split(AGENT_DIR).join(path.join(root, 'agent'));
-  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...step.env }, timeout: 10_000 });
+  const r = spawnSync('bash', ['-c', script], { encoding: 'utf8', env: { PATH: process.env.PATH ?? '/usr/bin:/bin', ...step.env }, timeout: 60_000 });
   return { status: r.status, stdout: r.stdout };
 }
 

@@ -1,4 +1,4 @@
-import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal } from '../../sandbox/control-plane/limits';
+import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal, snsPublishRewrite } from '../../sandbox/control-plane/limits';
 
 const form = (entries: Record<string, string>) => new URLSearchParams({ Action: 'Publish', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', ...entries });
 
@@ -109,5 +109,36 @@ describe('queueAttributesRefusal: what SQS refuses and moto 5.2.1 takes', () => 
   it("lets the stack's values through (14 days retention, 360 s visibility), and reads the query form's attributes", () => {
     expect(queueAttributesRefusal({ MessageRetentionPeriod: '1209600', VisibilityTimeout: '360', RedrivePolicy: '{}' })).toBeUndefined();
     expect(queryAttributes(new URLSearchParams({ Action: 'CreateQueue', 'Attribute.1.Name': 'MessageRetentionPeriod', 'Attribute.1.Value': '1209601' }))).toEqual({ MessageRetentionPeriod: '1209601' });
+  });
+});
+
+describe('SNS MessageStructure=json, as SNS reads it (moto 5.2.1 checks only while delivering, and picks keys SNS ignores)', () => {
+  const json = (message: unknown) => form({ MessageStructure: 'json', Message: typeof message === 'string' ? message : JSON.stringify(message) });
+
+  it.each<[string, ReturnType<typeof json>, string]>([
+    ['no default entry', json({ sqs: 'x' }), 'Invalid parameter: Message Structure - No default entry in JSON message body'],
+    ['a default that is not a string', json({ default: { object: 'x' } }), 'Invalid parameter: Message Structure - No default entry in JSON message body'],
+    ['a body that is not JSON', json('{"default": "x"} }'), 'Invalid parameter: Message Structure - JSON message body failed to parse'],
+    ['a JSON array', json('["default"]'), 'Invalid parameter: Message Structure - JSON message body failed to parse'],
+  ])('refuses %s with InvalidParameter, in SNS\'s words', (_what, request, message) => {
+    expect(snsPublishRefusal(request)).toMatchObject({ code: 'InvalidParameter', message });
+  });
+
+  it('takes a default with other protocols, and plain messages that look like JSON', () => {
+    expect(snsPublishRefusal(json({ default: 'text', https: '{}', sqs: '{}' }))).toBeUndefined();
+    expect(snsPublishRefusal(form({ Message: '{"sqs":"no default, but no MessageStructure either"}' }))).toBeUndefined();
+  });
+
+  it('counts the message attributes in the 256 KB', () => {
+    const attributes = { 'MessageAttributes.entry.1.Name': 'n', 'MessageAttributes.entry.1.Value.DataType': 'String', 'MessageAttributes.entry.1.Value.StringValue': 'v'.repeat(100) };
+    expect(snsPublishRefusal(form({ Message: 'm'.repeat(262_144 - 110), ...attributes }))).toBeUndefined();
+    expect(snsPublishRefusal(form({ Message: 'm'.repeat(262_144 - 100), ...attributes }))?.message).toBe('Invalid parameter: Message too long');
+  });
+
+  it('forwards only the string values of protocol keys, which are what SNS delivers', () => {
+    const rewritten = snsPublishRewrite(json({ default: 'd', sqs: { field: 'value' }, https: 'h', note: 'n' }));
+    expect(JSON.parse(rewritten?.get('Message') ?? '')).toEqual({ default: 'd', https: 'h' });
+    expect(snsPublishRewrite(json({ default: 'd', sqs: 's' }))).toBeUndefined();
+    expect(snsPublishRewrite(form({ Message: '{"sqs":{}}' }))).toBeUndefined();
   });
 });

@@ -9,6 +9,7 @@ import { encodeRecheck } from '../../../lib/core/scaling/alarm-event';
 import type { Notification } from '../../../lib/core/notification';
 import type { Log } from '../../../lib/logger';
 import { activityFacts, handleAlarmMessage, type AlarmDeps } from '../../../lib/usecases/alarm';
+import { DECISION_LOGGED } from '../../../lib/core/log-messages';
 import { STORAGE_HEALTH_UNKNOWN, STORAGE_NOT_DEPLOYED, storageNotDeployed } from '../../../lib/usecases/storage-not-deployed';
 import type { ExpansionRequest, StorageExpansionPort } from '../../../lib/ports/storage';
 import { stateChange } from '../core/scaling/fixtures';
@@ -106,6 +107,9 @@ describe('compute scaling', () => {
     expect(cloud.notifications[0]).toMatchObject({ eventType: 'scaling.decided', subject: expect.stringContaining('scale-out pydio-compute 2->3') });
     expect(cloud.notifications[0].body).toContain(STORAGE_HEALTH_UNKNOWN); // the default storage port is named in the message
     expect(cloud.logged.filter(([m]) => m === 'scaling decision')).toHaveLength(1);
+    // The operator CLI's `decisions` shows each decision with the notice it sent, read from this line.
+    const [, decisionLine] = cloud.logged.find(([m]) => m === DECISION_LOGGED) ?? [];
+    expect(decisionLine).toMatchObject({ decision: 'scale', outcome: 'acted', notified: true, notice: { subject: cloud.notifications[0].subject, eventType: 'scaling.decided', severity: 'info' } });
     expect(cloud.counted).toEqual([['ScaleOut', 1]]);
     expect(cloud.queued).toEqual([{ url: QUEUE, body: encodeRecheck(CPU_HIGH, 1, cloud.now), delaySeconds: 300 }]);
   });
@@ -227,6 +231,7 @@ describe('which decisions to do nothing reach ops (all are logged)', () => {
     expect(outcome).toBe('no-action');
     expect(cloud.notifications.map((n) => n.subject)).toEqual(told ? [`[test] no scaling: ${CPU_HIGH} is ${value}`] : []);
     expect(cloud.logged.filter(([m]) => m === 'scaling decision').map(([, f]) => f.notified)).toEqual([told]);
+    expect(cloud.logged.filter(([m]) => m === 'scaling decision').map(([, f]) => (f.notice as { subject?: string } | undefined)?.subject)).toEqual([told ? `[test] no scaling: ${CPU_HIGH} is ${value}` : undefined]);
     expect(cloud.setCalls).toEqual([]);
     expect(cloud.queued).toEqual([]);
   });

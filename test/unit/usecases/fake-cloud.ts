@@ -12,6 +12,7 @@ import { parseConfig, type Config } from '../../../lib/config/compute';
 import type { Notification } from '../../../lib/core/notification';
 import type { Log } from '../../../lib/logger';
 import type { LifecycleDeps } from '../../../lib/usecases/compute/common';
+import { FakeCoordination } from './fake-coordination';
 
 export const ENV = {
   STAGE: 'test',
@@ -23,6 +24,7 @@ export const ENV = {
   DOC_MOUNT_VOLUMES: 'doc-mount',
   DOC_CONFIGURE_APP: 'doc-configure',
   DOC_DRAIN_NODE: 'doc-drain',
+  COORDINATION_TABLE: 'pydio-autoscaler-test-coordination',
   RETRY_BASE_SECONDS: '5',
   RETRY_MAX_SECONDS: '60',
 };
@@ -52,7 +54,8 @@ export class FakeCloud {
   /** Health reads while draining before it is gone. */
   public drainReads = 2;
   public settings: TargetGroupSettings = { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'AjaXplorer', deregistrationDelaySeconds: 30 };
-  public readonly claims = new Map<string, string>();
+  /** The coordination table (claims), on this cloud's clock. */
+  public readonly coordination = new FakeCoordination(() => this.now);
   public storageGroup: GroupDescription | undefined;
   public computeGroup: GroupDescription = {
     name: 'pydio-compute', minSize: 0, maxSize: 4, desiredCapacity: 1, targetGroupArns: [], availabilityZones: ['eu-west-1a', 'eu-west-1b'], instances: [],
@@ -105,15 +108,6 @@ export class FakeCloud {
       return command.polls >= script.polls ? script.result : { status: 'InProgress', exitCode: -1, stdout: '', stderr: '' };
     },
     getStepOutput: async () => '',
-    claim: async (name, owner) => {
-      if (this.claims.has(name)) return false;
-      this.claims.set(name, owner);
-      return true;
-    },
-    claimOwner: async (name) => this.claims.get(name),
-    release: async (name) => {
-      this.claims.delete(name);
-    },
   } as SsmPort;
 
   public readonly targets: TargetGroupPort = {
@@ -158,6 +152,7 @@ export class FakeCloud {
       config,
       autoScaling: this.autoScaling,
       ssm: this.ssm,
+      coordination: this.coordination,
       targets: this.targets,
       notifier: this.notifier,
       queue: this.queue,

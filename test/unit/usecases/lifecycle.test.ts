@@ -35,7 +35,7 @@ describe('scale-out (launch hook)', () => {
     expect(mount).toMatchObject({ documentName: 'doc-mount', parameters: { Servers: '10.0.1.10,10.0.2.10', ConfigVolume: 'pydio-config', DataVolume: 'pydio-data' } });
     expect(configure).toMatchObject({ documentName: 'doc-configure', parameters: { AppRoot: '/var/www/pydio', AppPort: '80', KeepAliveTimeout: '65' } });
     expect(subjects(cloud)).toEqual(['lifecycle.started', 'lifecycle.succeeded']);
-    expect(cloud.claims.size).toBe(0);
+    expect(cloud.coordination.items.size).toBe(0);
     expect(cloud.metrics).toEqual([['LifecycleDurationSeconds', expect.any(Number)]]);
   });
 
@@ -223,7 +223,7 @@ describe('duplicates, late events and foreign events', () => {
   it('a re-delivery of the same first message recognises its own claim and goes on', async () => {
     const cloud = new FakeCloud();
     const deps = cloud.deps();
-    await cloud.ssm.claim('/pydio-autoscaler/test/lifecycle/i-0123456789abcdef0/b6a3c1f0-0000-4000-8000-000000000001', 'first');
+    cloud.coordination.holdAs(`lifecycle/${INSTANCE}/launch`, 'first', 900);
     expect(await handleLifecycleMessage({ messageId: 'first', body: lifecycleEvent('launch') }, deps)).toBe('waiting');
   });
 

@@ -20,6 +20,7 @@ import { parseStorageConfig } from '../../../../lib/config/storage';
 import type { MessageOutcome as StorageMessageOutcome } from '../../../../lib/usecases/flow-runner';
 import { handleStorageMessage } from '../../../../lib/usecases/storage/flows';
 import { ENV } from '../fake-cloud';
+import { FakeCoordination } from '../fake-coordination';
 
 export const GiB = 1024 ** 3;
 export const A = 'eu-west-1a';
@@ -271,15 +272,9 @@ export class FakeStorage {
       if (steps && !(step in steps)) throw new Error(`InvalidPluginName: ${step}`);
       return steps?.[step] ?? '';
     },
-    claim: async (name, owner) => {
-      this.record('claim', { name, owner });
-      if (this.params.has(name)) return false;
-      this.params.set(name, owner);
-      return true;
-    },
-    claimOwner: async (name) => this.params.get(name),
-    release: async (name) => {
-      this.record('release', { name });
+    getParameter: async (name) => this.params.get(name),
+    deleteParameter: async (name) => {
+      this.record('deleteParameter', { name });
       this.params.delete(name);
     },
     putParameter: async (name, value) => {
@@ -287,6 +282,9 @@ export class FakeStorage {
     },
     listParameters: async (path) => [...this.params.entries()].filter(([name]) => name.startsWith(`${path}/`)).map(([name, value]) => ({ name, value })),
   };
+
+  /** The coordination table (claims, the lock, the bootstrap record) on this cloud's clock; its calls are in its own log, not in ops(). */
+  public readonly coordination = new FakeCoordination(() => this.now);
 
   public readonly notifier: StorageDeps['notifier'] = {
     publish: async (n) => {
@@ -320,6 +318,7 @@ export class FakeStorage {
       storage: parseStorageConfig({ ...STORAGE_ENV, ...env }, config),
       autoScaling: this.autoScaling,
       ssm: this.ssm,
+      coordination: this.coordination,
       notifier: this.notifier,
       queue: this.queuePort,
       tags: this.tagsPort,

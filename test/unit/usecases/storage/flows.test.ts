@@ -45,7 +45,8 @@ describe('storage-launch', () => {
     expect(cloud.glusterActions()).toEqual([]);
     expect(subjectsOf(cloud, 'lifecycle.succeeded')[0]).toContain(`storage node ${node.instanceId} joined`);
     // Only the lifecycle claim was taken, and it is given back.
-    expect([...cloud.params.keys()].filter((k) => k.includes('/lifecycle/'))).toEqual([]);
+    expect(new Set(cloud.coordination.log.map((l) => l.split(' ')[1]))).toEqual(new Set([`storage/lifecycle/${node.instanceId}/launch`]));
+    expect(cloud.coordination.items.size).toBe(0);
   });
 
   it('a refused tag does not stop the join: the node is protected, recorded, completed, and ops read the warning', async () => {
@@ -243,7 +244,7 @@ describe('storage-launch', () => {
     expect(degraded).toBeGreaterThan(1800);
     expect(done.body).toMatch(/ran with one replica less for \d+m/);
     expect(cloud.params.has(`/pydio-autoscaler/test/storage/members/${m1!.instanceId}`)).toBe(false);
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
     expect(cloud.node(fresh.instanceId).lifecycleState).toBe('InService');
   });
 
@@ -305,7 +306,7 @@ describe('expand', () => {
     expect(subjectsOf(cloud, 'storage.started')).toEqual(['[test] rebalance of pydio-data started']);
     expect(subjectsOf(cloud, 'storage.progress')[0]).toMatch(/rebalance of pydio-data: in progress, \d+ files moved/);
     expect(subjectsOf(cloud, 'storage.succeeded').at(-1)).toMatch(/expand of pydio-data done/);
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
   it('retries a Gluster command and a status read that found glusterd busy with another transaction', async () => {
@@ -326,7 +327,7 @@ describe('expand', () => {
     const outcomes = await cloud.drain(cloud.deps({ COMMAND_TIMEOUT_SECONDS: '60' }), 2000);
     expect(outcomes).toContain('failed');
     expect(cloud.notifications.find((n) => n.eventType === 'storage.failed')!.body).toMatch(/Another transaction is in progress/);
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
   it('uses spare members without launching when they are there', async () => {
@@ -343,13 +344,13 @@ describe('expand', () => {
     const { cloud } = twoNodes();
     cloud.enqueue(request({ dryRun: true }), 0);
     await cloud.drain();
-    expect(cloud.ops().filter((op) => !['sendCommand', 'claim', 'release'].includes(op))).toEqual([]);
+    expect(cloud.ops().filter((op) => op !== 'sendCommand')).toEqual([]);
     expect(cloud.sent('doc-gluster-command')).toEqual([]);
     const planned = cloud.notifications.find((n) => n.eventType === 'storage.planned')!;
     expect(planned.subject).toContain('dry run: pydio-data expansion planned');
     expect(planned.body).toContain('Dry run: nothing was changed.');
     expect(planned.body).toContain('desired 2 -> 4');
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
   it('a cluster whose status passes Run Command\'s 24,000-character stdout still plans and expands: the status is read compressed', async () => {
@@ -413,7 +414,8 @@ describe('expand', () => {
 
   it('breaks a stale lock with a notification and goes on', async () => {
     const { cloud } = twoNodes();
-    cloud.params.set('/pydio-autoscaler/test/storage/lock', 'msg-dead 2026-11-21T07:00:00.000Z');
+    // Held by an operation that died: not renewed since 07:00, expired an hour later (the stage's 3600 s).
+    cloud.coordination.items.set('storage/lock', { owner: 'msg-dead', expiresAt: Date.parse('2026-11-21T08:00:00.000Z') / 1000, value: '2026-11-21T07:00:00.000Z' });
     cloud.enqueue(request({ dryRun: true }), 0);
     await cloud.drain();
     expect(subjectsOf(cloud, 'storage.started')[0]).toContain('stale storage lock broken (held by msg-dead)');
@@ -436,7 +438,7 @@ describe('expand', () => {
     expect(refusal.body).toMatch(reason);
     expect(cloud.ops()).not.toContain('setDesiredCapacity');
     expect(cloud.sent('doc-gluster-command')).toEqual([]);
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
   it('fails loudly and unlocks when the rebalance fails', async () => {
@@ -450,7 +452,7 @@ describe('expand', () => {
     const failed = cloud.notifications.find((n) => n.eventType === 'storage.failed')!;
     expect(failed.subject).toContain('expand of pydio-data FAILED');
     expect(failed.body).toContain('rebalance completed with 2 failure(s)');
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 });
 
@@ -537,7 +539,7 @@ describe('shrink', () => {
     expect(failed.body).toMatch(/remove-brick committed \(the data is on the remaining bricks\), but the peer detach of 10\.0\.\d+\.\d+ failed, so no member was terminated/);
     expect(cloud.ops()).not.toContain('terminateInstance');
     expect(cloud.volumes[1]!.bricks).toHaveLength(2);
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
   it('never commits when the migration fails', async () => {
@@ -550,7 +552,7 @@ describe('shrink', () => {
     expect(cloud.glusterActions().some((a) => a.startsWith('remove-brick-commit'))).toBe(false);
     expect(cloud.events()).toContain('storage.failed');
     expect(cloud.ops()).not.toContain('terminateInstance');
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
   it('refuses without headroom: the remaining bricks could not hold the data', async () => {
@@ -595,6 +597,7 @@ describe('malformed messages', () => {
     expect(await cloud.drain()).toEqual(['rejected']);
     const note = cloud.notifications.find((n) => n.eventType === 'event.malformed')!;
     expect(note.body).toMatch(reason);
-    expect(cloud.ops().filter((op) => op !== 'claim')).toEqual([]);
+    expect(cloud.ops()).toEqual([]);
+    expect(cloud.coordination.log).toEqual([]);
   });
 });

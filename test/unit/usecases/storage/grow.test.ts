@@ -239,16 +239,15 @@ function ssmWire(ssm: StorageDeps['ssm'], steps: (commandId: string) => readonly
     }
     if (command instanceof PutParameterCommand) {
       const { Name = '', Value = '', Overwrite } = command.input;
-      if (Overwrite) return ssm.putParameter(Name, Value).then(() => ({}));
-      if (!(await ssm.claim(Name, Value))) throw awsError('ParameterAlreadyExists', `${Name} exists`);
-      return {};
+      if (!Overwrite) throw new Error(`the fake SSM takes no PutParameter without Overwrite (${Name}): claims live in the coordination table`);
+      return ssm.putParameter(Name, Value).then(() => ({}));
     }
     if (command instanceof GetParameterCommand) {
-      const value = await ssm.claimOwner(command.input.Name ?? '');
+      const value = await ssm.getParameter(command.input.Name ?? '');
       if (value === undefined) throw awsError('ParameterNotFound', 'not found');
       return { Parameter: { Value: value } };
     }
-    if (command instanceof DeleteParameterCommand) return ssm.release(command.input.Name ?? '').then(() => ({}));
+    if (command instanceof DeleteParameterCommand) return ssm.deleteParameter(command.input.Name ?? '').then(() => ({}));
     if (command instanceof GetParametersByPathCommand) {
       return { Parameters: (await ssm.listParameters(command.input.Path ?? '')).map((x) => ({ Name: x.name, Value: x.value })) };
     }
@@ -316,7 +315,7 @@ describe('grow in place through the expand flow', () => {
     expect(done.body).toContain('No rebalance');
     expect(done.body).toContain(`${m1.instanceId} (${m1.ip}): vol-00000000000000001 100 -> 200 GiB, XFS 100 GiB -> 200 GiB; Gluster reports 200 GiB`);
     expect(done.body).toMatch(/Gluster reports 200(\.0)? GiB/);
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
   it('a request may ask for grow-in-place when the stage only allows it; without asking it adds bricks', async () => {
@@ -369,7 +368,7 @@ describe('grow in place through the expand flow', () => {
     expect(failed.subject).toContain('await-volumes');
     expect(failed.body).toContain('failed: Volume size exceeds the account limit');
     expect(cloud.sent('doc-grow-brick')).toEqual([]);
-    expect(cloud.params.has('/pydio-autoscaler/test/storage/lock')).toBe(false);
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
   it('fails naming the device when no EBS volume is attached there', async () => {
@@ -443,12 +442,12 @@ describe('grow in place through the expand flow', () => {
 });
 
 describe('grow in place under dry run', () => {
-  const LOCK = '/pydio-autoscaler/test/storage/lock';
+  const LOCK = 'storage/lock';
 
   it.each<[string, Partial<StorageRequest>, string]>([
     ['grow in place (the stage prefers it)', {}, 'expansion planned (grow-in-place)'],
     ['add bricks', { strategy: 'add-bricks' }, 'expansion planned (add-bricks)'],
-  ])('stage-wide DRY_RUN, %s: plans from the real Gluster status, tells ops, stops; nothing modified, no lock written', async (_what, over, planned) => {
+  ])('stage-wide DRY_RUN, %s: plans from the real Gluster status, tells ops, stops; nothing modified, the lock given back', async (_what, over, planned) => {
     // Prepare
     const { cloud } = twoMembers();
     const stage = dryRunStage(cloud);
@@ -472,10 +471,9 @@ describe('grow in place under dry run', () => {
     expect(stage.published[0]!.subject).toMatch(/^\[dry run\] /);
     expect(stage.published[0]!.subject).toContain(planned);
     expect(stage.published[0]!.body).toContain('Dry run: nothing was changed.');
-    // The lock: claimed and released only in the log, never written.
-    expect(dryRunLines(stage.log, 'PutParameter').some((c) => c.Name === LOCK && c.Overwrite === false)).toBe(true);
-    expect(dryRunLines(stage.log, 'DeleteParameter').map((c) => c.Name)).toEqual([LOCK]);
-    expect(cloud.params.has(LOCK)).toBe(false);
+    // The lock: taken and given back in the coordination table (the autoscaler's own bookkeeping, kept in dry run too).
+    expect(cloud.coordination.log.filter((l) => l.includes(LOCK)).map((l) => l.split(' ')[0]).join(' ')).toMatch(/^(take )+release$/);
+    expect(cloud.coordination.items.has(LOCK)).toBe(false);
 
     // Nothing half done: the same cluster then expands for real on a stage without DRY_RUN.
     cloud.enqueue(request(over), 0);
@@ -517,8 +515,8 @@ describe('grow in place under dry run', () => {
     expect(cloud.ops().filter((op) => op === 'sendCommand')).toHaveLength(1);
     expect(cloud.sent('doc-gluster-status')).toHaveLength(1);
     // The lock was taken for the plan and given back.
-    expect(cloud.ops()).toEqual(expect.arrayContaining(['claim', 'release']));
-    expect(cloud.params.has(LOCK)).toBe(false);
+    expect(cloud.coordination.log.filter((l) => l.includes(LOCK)).map((l) => l.split(' ')[0]).join(' ')).toMatch(/^(take )+release$/);
+    expect(cloud.coordination.items.has(LOCK)).toBe(false);
   });
 });
 

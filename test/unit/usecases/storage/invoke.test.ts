@@ -51,7 +51,7 @@ describe('direct invoke', () => {
 
   it('a real run is refused at once while another operation holds the lock', async () => {
     const cloud = twoNodes();
-    cloud.params.set('/pydio-autoscaler/test/storage/lock', `msg-other ${cloud.now.toISOString()}`);
+    cloud.coordination.holdAs('storage/lock', 'msg-other', 3600, cloud.now.toISOString());
     const answer = await handleStorageInvoke({ action: 'shrink', volume: 'pydio-data' }, cloud.deps(), 'req-1');
     expect(answer).toMatchObject({ outcome: 'refused', reason: expect.stringMatching(/holds the cluster lock \(msg-other\)/) });
     expect(cloud.queue).toEqual([]);

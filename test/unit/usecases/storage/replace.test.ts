@@ -10,7 +10,7 @@ import type { StorageDeps } from '../../../../lib/usecases/storage/cluster';
 import { A, B, FakeStorage, type FakeNode } from './fake-storage';
 
 const MEMBERS = '/pydio-autoscaler/test/storage/members';
-const LOCK = '/pydio-autoscaler/test/storage/lock';
+const LOCK = 'storage/lock';
 
 /** Two members in a and b; m1 (zone a) dies: its glusterd and agent go silent. */
 function deadMemberCluster(layout: 'bare' | 'quorum' = 'bare'): { cloud: FakeStorage; m1: FakeNode; m2: FakeNode } {
@@ -81,7 +81,7 @@ describe('replacing a dead storage member', () => {
     expect(done.body).toMatch(/ran with one replica less for (\d+h)?(\d+m)?\d+s\./);
     const joined = cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!;
     expect(joined.body).not.toContain('left in the Gluster pool');
-    expect(cloud.params.has(LOCK)).toBe(false);
+    expect(cloud.coordination.items.has(LOCK)).toBe(false);
     expect(cloud.params.has(`${MEMBERS}/${m1.instanceId}`)).toBe(false);
     expect(cloud.node(fresh.instanceId).lifecycleState).toBe('InService');
   });
@@ -95,7 +95,7 @@ describe('replacing a dead storage member', () => {
     expect(cloud.glusterActions().filter((a) => a.startsWith('peer-detach'))).toEqual([]);
     expect(cloud.volumes.every((v) => v.bricks.some((b) => b.host === fresh.ip))).toBe(true);
     expect(cloud.node(fresh.instanceId).lifecycleState).toBe('InService');
-    expect(cloud.params.has(LOCK)).toBe(false);
+    expect(cloud.coordination.items.has(LOCK)).toBe(false);
   });
 
   it('a failed detach does not abandon the replacement: it joins, the lock is released, the join names the peer left behind', async () => {
@@ -111,7 +111,7 @@ describe('replacing a dead storage member', () => {
     const joined = cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!;
     expect(joined.body).toContain(`dead peer ${m1.ip} left in the Gluster pool: the detach failed`);
     expect(cloud.pool.has(m1.ip)).toBe(true);
-    expect(cloud.params.has(LOCK)).toBe(false);
+    expect(cloud.coordination.items.has(LOCK)).toBe(false);
   });
 
   describe('two members with server quorum: the survivor stops its bricks and the pool refuses new peers', () => {

@@ -105,12 +105,12 @@ describe('encodeSummary / decodeSummary', () => {
 
 describe('createStorageStatus (status function, read-only)', () => {
   function port(params: Record<string, string>) {
-    const claimOwner = jest.fn(async (name: string) => params[name]);
+    const getParameter = jest.fn(async (name: string) => params[name]);
     const listParameters = jest.fn(async (path: string) =>
       Object.entries(params).filter(([name]) => name.startsWith(`${path}/`)).map(([name, value]) => ({ name, value })),
     );
-    const status = createStorageStatus({ stage: 'dev', ssm: { claimOwner, listParameters }, log: quiet, now: () => new Date(AT.getTime() + 90_000) });
-    return { status, claimOwner, listParameters };
+    const status = createStorageStatus({ stage: 'dev', ssm: { getParameter, listParameters }, log: quiet, now: () => new Date(AT.getTime() + 90_000) });
+    return { status, getParameter, listParameters };
   }
   const base = '/pydio-autoscaler/dev/storage';
 
@@ -156,10 +156,10 @@ describe('createStorageStatus (status function, read-only)', () => {
   });
 
   it('a failing read rejects (describeCluster turns it into an unavailable section)', async () => {
-    const claimOwner = jest.fn(async () => {
+    const getParameter = jest.fn(async () => {
       throw new Error('AccessDenied');
     });
-    const status = createStorageStatus({ stage: 'dev', ssm: { claimOwner, listParameters: jest.fn(async () => []) }, log: quiet, now: () => AT });
+    const status = createStorageStatus({ stage: 'dev', ssm: { getParameter, listParameters: jest.fn(async () => []) }, log: quiet, now: () => AT });
     await expect(status.describeStorage()).rejects.toThrow('AccessDenied');
   });
 });
