@@ -16,7 +16,6 @@ export interface StorageConfig {
   /** Queue of the storage function: lifecycle events, continuations, expansion requests. */
   readonly queueUrl: string;
   readonly volumes: readonly string[];
-  readonly replicaCount: number;
   readonly brickDevice: string;
   readonly settings: StorageSettings;
   /**
@@ -77,7 +76,7 @@ export type GrowInPlaceMode = 'off' | 'allowed' | 'preferred';
 
 /** The variables parseStorageConfig reads (test/unit/config/variables.test.ts proves it); the rest of the storage function's come from parseConfig. */
 export const STORAGE_VARIABLES = [
-  'STORAGE_QUEUE_URL', 'STORAGE_REPLICA_COUNT', 'STORAGE_BRICK_DEVICE', 'STORAGE_BRICK_ROOT', 'STORAGE_NEW_BRICK_GIB',
+  'STORAGE_QUEUE_URL', 'STORAGE_BRICK_DEVICE', 'STORAGE_BRICK_ROOT', 'STORAGE_NEW_BRICK_GIB',
   'STORAGE_MAX_SETS_PER_REQUEST', 'STORAGE_SHRINK_HEADROOM_PERCENT', 'STORAGE_FORCE_BRICKS',
   'STORAGE_GROW_IN_PLACE', 'STORAGE_GROW_TO_GIB', 'STORAGE_BRICK_EBS_DEVICE', 'STORAGE_AGENT_CONFIG_PARAMETER', 'STORAGE_REPAIR_BRICKS',
   'DOC_STORAGE_PREPARE_BRICK', 'DOC_STORAGE_PEER_PROBE', 'DOC_STORAGE_GLUSTER_STATUS', 'DOC_STORAGE_GLUSTER_COMMAND', 'DOC_STORAGE_GROW_BRICK',
@@ -140,7 +139,6 @@ export function parseStorageConfig(env: Env, base: Config): StorageConfig {
     groupName: base.storageGroupName,
     queueUrl: matching('STORAGE_QUEUE_URL', required(env, 'STORAGE_QUEUE_URL'), URL_RE, 'an SQS queue URL'),
     volumes: [base.gluster.configVolume, base.gluster.dataVolume],
-    replicaCount: integer(env, 'STORAGE_REPLICA_COUNT', 2, 2, 9),
     brickDevice: matching('STORAGE_BRICK_DEVICE', optional(env, 'STORAGE_BRICK_DEVICE', ''), /^(\/dev\/[A-Za-z0-9][A-Za-z0-9/_-]{0,62})?$/, 'empty or a /dev/... device path'),
     settings: {
       brickRoot: matching('STORAGE_BRICK_ROOT', optional(env, 'STORAGE_BRICK_ROOT', '/bricks'), DOCUMENT_PATTERNS.path, 'an absolute path of [A-Za-z0-9._-] segments'),

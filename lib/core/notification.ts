@@ -33,6 +33,8 @@ export type NotificationEventType =
   | 'storage.health'
   /** An offline brick restarted, or left offline and why. */
   | 'storage.repair'
+  /** Quorum options set for the volumes' layout, or server quorum lifted for a replacement and set back. */
+  | 'storage.layout'
   | 'scaling.decided'
   | 'scaling.suppressed'
   | 'watch.redriven'

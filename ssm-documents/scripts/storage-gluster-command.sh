@@ -7,9 +7,15 @@ set -o errexit -o nounset -o pipefail
 #                `case $action in` below repeat that list; a unit test holds them equal)
 #   SSM_Volume   Gluster volume name ('' for peer-detach, required otherwise)
 #   SSM_Replica  replica count (0 = not given)
+#   SSM_Arbiter  volume-create/add-brick: 1 = the last brick of each set is the arbiter
+#                (`replica 3 arbiter 1`, replica must be 3), 0 (default) = none
 #   SSM_Bricks   comma-separated host:/path bricks (replace-brick: exactly old,new)
 #   SSM_Force    yes | no: `force` on volume-create/add-brick (bricks on the root fs)
 #   SSM_Peer     peer-detach only: the IPv4 address of the peer to detach ('' otherwise)
+#   SSM_Option   volume-set only: one of the quorum options (VOLUME_SET_OPTIONS in
+#                gluster-actions.ts; the `case $option in` below repeats them)
+#   SSM_Value    volume-set only: its value, checked per option; the pool-wide ratio is
+#                set on SSM_Volume `all`, the other options on a volume, never on `all`
 # Knobs: HEAL_FULL_TRIES (10), HEAL_FULL_SLEEP (3): heal-full retries while gluster says it
 # could not launch the heal (self-heal daemons restarting after a replace-brick).
 #
@@ -41,8 +47,9 @@ for name in Action Volume Replica Bricks Force; do
   [[ -n ${!var+set} ]] || die "$var is not set (parameter $name missing)"
 done
 action=${SSM_Action-} volume=${SSM_Volume-} replica=${SSM_Replica-} force=${SSM_Force-} peer=${SSM_Peer-}
+arbiter=${SSM_Arbiter-0} option=${SSM_Option-} value=${SSM_Value-}
 case $action in
-  volume-create | volume-start | volume-start-force | add-brick | rebalance-start | rebalance-status | replace-brick | heal-full | remove-brick-start | remove-brick-status | remove-brick-commit | peer-detach) ;;
+  volume-create | volume-start | volume-start-force | add-brick | rebalance-start | rebalance-status | replace-brick | heal-full | remove-brick-start | remove-brick-status | remove-brick-commit | peer-detach | volume-set) ;;
   *) die "SSM_Action '$action' is not one of the allowed actions" ;;
 esac
 if [[ $action == peer-detach ]]; then
@@ -53,6 +60,27 @@ else
   [[ -z $peer ]] || die "$action takes no SSM_Peer"
 fi
 [[ $replica =~ ^(0|[1-9])$ ]] || die "SSM_Replica must be 0 (none) or 1-9, got '$replica'"
+[[ $arbiter == 0 || $arbiter == 1 ]] || die "SSM_Arbiter must be 0 or 1, got '$arbiter'"
+if [[ $arbiter == 1 ]]; then
+  [[ $action == volume-create || $action == add-brick ]] || die "$action takes no SSM_Arbiter"
+  ((replica == 3)) || die "SSM_Arbiter 1 needs SSM_Replica 3 (replica 3 arbiter 1), got $replica"
+fi
+if [[ $action == volume-set ]]; then
+  case $option in
+    cluster.quorum-type) value_re='^auto$' scope=volume ;;
+    cluster.server-quorum-type) value_re='^(server|none)$' scope=volume ;;
+    cluster.server-quorum-ratio) value_re='^(5[1-9]|[6-9][0-9]|100)%$' scope=all ;;
+    *) die "SSM_Option '$option' is not an option volume-set may set" ;;
+  esac
+  [[ $value =~ $value_re ]] || die "SSM_Value '$value' is not a value volume-set may give $option"
+  if [[ $scope == all ]]; then
+    [[ $volume == all ]] || die "$option is pool-wide: SSM_Volume must be 'all', got '$volume'"
+  else
+    [[ $volume != all ]] || die "$option is set per volume, not on 'all'"
+  fi
+else
+  [[ -z $option && -z $value ]] || die "$action takes no SSM_Option or SSM_Value"
+fi
 [[ $force == yes || $force == no ]] || die "SSM_Force must be yes or no, got '$force'"
 bricks=()
 if [[ -n ${SSM_Bricks-} ]]; then
@@ -73,6 +101,8 @@ needs_bricks() {
 no_bricks() { ((${#bricks[@]} == 0)) || die "$action takes no SSM_Bricks"; }
 replica_args=()
 ((replica == 0)) || replica_args=(replica "$replica")
+layout_args=("${replica_args[@]}")
+[[ $arbiter == 0 ]] || layout_args+=(arbiter "$arbiter")
 force_args=()
 [[ $force == no ]] || force_args=(force)
 
@@ -80,11 +110,11 @@ case $action in
   volume-create)
     needs_bricks
     ((replica > 0)) || die "volume-create needs SSM_Replica"
-    args=(volume create "$volume" "${replica_args[@]}" "${bricks[@]}" "${force_args[@]}") ;;
+    args=(volume create "$volume" "${layout_args[@]}" "${bricks[@]}" "${force_args[@]}") ;;
   volume-start) no_bricks; args=(volume start "$volume") ;;
   # Starts the bricks of a started volume that are not running; running ones are left alone.
   volume-start-force) no_bricks; args=(volume start "$volume" force) ;;
-  add-brick) needs_bricks; args=(volume add-brick "$volume" "${replica_args[@]}" "${bricks[@]}" "${force_args[@]}") ;;
+  add-brick) needs_bricks; args=(volume add-brick "$volume" "${layout_args[@]}" "${bricks[@]}" "${force_args[@]}") ;;
   rebalance-start) no_bricks; args=(volume rebalance "$volume" start) ;;
   rebalance-status) no_bricks; args=(volume rebalance "$volume" status) ;;
   replace-brick)
@@ -100,6 +130,11 @@ case $action in
     ((replica == 0)) || die "peer-detach takes no SSM_Replica"
     [[ $force == no ]] || die "peer-detach does not take SSM_Force (a peer holding bricks must not be forced out)"
     args=(peer detach "$peer") ;;
+  volume-set)
+    no_bricks
+    ((replica == 0)) || die "volume-set takes no SSM_Replica"
+    [[ $force == no ]] || die "volume-set does not take SSM_Force"
+    args=(volume set "$volume" "$option" "$value") ;;
 esac
 
 step=$action

@@ -69,7 +69,7 @@ const CONTRACT = {
   storageGlusterCommand: {
     name: 'storage-gluster-command',
     steps: { glusterCommand: 'storage-gluster-command.sh' },
-    parameters: ['Action', 'Volume', 'Replica', 'Bricks', 'Force', 'Peer'],
+    parameters: ['Action', 'Volume', 'Replica', 'Arbiter', 'Bricks', 'Force', 'Peer', 'Option', 'Value'],
   },
   storageGrowBrick: {
     name: 'storage-grow-brick',
@@ -111,8 +111,11 @@ const TABLE: Record<string, { good: string[]; bad: string[] }> = {
     good: ['10.0.1.10', '10.0.1.10,10.0.2.10', Array.from({ length: 32 }, (_, i) => `10.0.0.${i + 1}`).join(',')],
     bad: ['10.0.1.10,', 'host.internal', '10.0.1', '10.0.1.10 10.0.2.10', Array.from({ length: 33 }, (_, i) => `10.0.0.${i + 1}`).join(',')],
   },
-  Action: { good: ['add-brick', 'rebalance-start', 'replace-brick', 'remove-brick-commit', 'volume-create', 'peer-detach'], bad: ['volume-delete', 'peer-probe', 'add-brick ', 'ADD-BRICK', 'add-brick;id'] },
-  Volume: { good: ['pydio-config', 'pydio-data', 'V', ''], bad: ['-x', 'pydio.data', 'a/b', 'a'.repeat(65), 'a,b'] },
+  Action: { good: ['add-brick', 'rebalance-start', 'replace-brick', 'remove-brick-commit', 'volume-create', 'peer-detach', 'volume-set'], bad: ['volume-delete', 'peer-probe', 'add-brick ', 'ADD-BRICK', 'add-brick;id', 'volume-reset'] },
+  Volume: { good: ['pydio-config', 'pydio-data', 'V', '', 'all'], bad: ['-x', 'pydio.data', 'a/b', 'a'.repeat(65), 'a,b'] },
+  Arbiter: { good: ['0', '1'], bad: ['2', '01', 'yes', '1 '] },
+  Option: { good: ['', 'cluster.quorum-type', 'cluster.server-quorum-type', 'cluster.server-quorum-ratio'], bad: ['cluster.quorum-count', 'performance.readdir-ahead', 'clusterXquorum-type', 'cluster.quorum-type ', 'cluster.quorum-type;id'] },
+  Value: { good: ['', 'auto', 'server', 'none', '51%', '75%', '100%'], bad: ['50%', '101%', '51', 'fixed', 'off', '0%', 'auto;id'] },
   Peer: { good: ['', '10.0.1.10', '255.255.255.255'], bad: ['10.0.1.10,10.0.2.10', 'host.internal', '10.0.1', '256.0.0.1', '10.0.1.10 ', '010.0.1.10', '10.0.1.10:24007'] },
   Replica: { good: ['0', '2', '3'], bad: ['10', '-1', '2a', 'two'] },
   Bricks: {
@@ -126,8 +129,8 @@ const TABLE: Record<string, { good: string[]; bad: string[] }> = {
   ExpectBytes: { good: ['1', '214748364800', '1099511627776'], bad: ['0', '0100', '12GiB', '-1', '1e9', '12345678901234567'] },
 };
 
-/** Optional parameters whose empty value has a meaning (discover the device, no bricks, a pool action without volume, no peer). */
-const EMPTY_ALLOWED = new Set(['Device', 'Bricks', 'Volume', 'Peer']);
+/** Optional parameters whose empty value has a meaning (discover the device, no bricks, a pool action without volume, no peer, no option to set). */
+const EMPTY_ALLOWED = new Set(['Device', 'Bricks', 'Volume', 'Peer', 'Option', 'Value']);
 
 /** What AWS checks a value against: allowedValues when given, else allowedPattern. */
 function accepts(p: Parameter): (value: string) => boolean {

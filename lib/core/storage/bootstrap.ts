@@ -1,39 +1,53 @@
-/** The bootstrap plan: the first volumes of an empty cluster, once enough members in distinct zones joined. */
+/** The bootstrap plan: the first volumes of an empty cluster, in the layout of the zones the group spans, once enough members in distinct zones joined. */
 import { commandLine, type GlusterStep } from './gluster-actions';
+import { isRefusal, type Refusal } from './guards';
+import { describeLayout, layoutFixes, SERVER_QUORUM_RATIO, type Layout } from './layout';
 import { brickPath } from './settings';
-import type { StorageMember } from './snapshot';
+import type { StorageMember, VolumeSnapshot } from './snapshot';
 
 export interface BootstrapPlan {
   readonly kind: 'plan';
+  readonly layout: Layout;
+  /** In brick order: with an arbiter layout the last one holds the arbiter bricks. */
   readonly members: readonly StorageMember[];
   readonly steps: readonly GlusterStep[];
   readonly commands: readonly string[];
 }
 
 /**
- * The first volumes of an empty cluster: once replicaCount connected members
- * in distinct zones exist, create and start each volume not yet existing.
+ * The first volumes of an empty cluster: once `layout.replica` connected
+ * members in distinct zones exist, create each volume not yet existing in the
+ * layout (replica 3 arbiter 1, or replica 2 with its quorum options set before
+ * the first start) and start it. `layout` is layoutForZones of the group's
+ * zones; a refusal (one zone) waits with its reason.
  */
 export function bootstrapPlan(
   members: readonly StorageMember[],
-  replicaCount: number,
-  options: { readonly volumes: readonly string[]; readonly brickRoot: string; readonly existing?: readonly string[]; readonly force?: boolean },
+  layout: Layout | Refusal,
+  options: { readonly volumes: readonly string[]; readonly brickRoot: string; readonly existing?: readonly Pick<VolumeSnapshot, 'name' | 'options'>[]; readonly force?: boolean },
 ): BootstrapPlan | { readonly kind: 'wait'; readonly reason: string } | { readonly kind: 'done'; readonly reason: string } {
-  const todo = options.volumes.filter((v) => !(options.existing ?? []).includes(v));
+  const existing = options.existing ?? [];
+  const todo = options.volumes.filter((v) => !existing.some((e) => e.name === v));
   if (todo.length === 0) return { kind: 'done', reason: `volumes ${options.volumes.join(', ')} already exist` };
+  if (isRefusal(layout)) return { kind: 'wait', reason: `the volumes cannot be created: ${layout.reason}` };
   const ready = members
     .filter((m) => m.peerState === 'connected' && !m.lifecycleState.startsWith('Terminating'))
     .sort((a, b) => a.instanceId.localeCompare(b.instanceId));
   const chosen: StorageMember[] = [];
-  for (const m of ready) if (chosen.length < replicaCount && !chosen.some((c) => c.zone === m.zone)) chosen.push(m);
-  if (chosen.length < replicaCount) {
+  for (const m of ready) if (chosen.length < layout.replica && !chosen.some((c) => c.zone === m.zone)) chosen.push(m);
+  if (chosen.length < layout.replica) {
     const zones = [...new Set(ready.map((m) => m.zone))];
-    return { kind: 'wait', reason: `${replicaCount} connected members in distinct zones are needed to create the volumes; ${ready.length} connected in ${zones.length} zone(s)${zones.length ? ` (${zones.join(', ')})` : ''}` };
+    return { kind: 'wait', reason: `${layout.replica} connected members in distinct zones are needed to create the volumes as ${describeLayout(layout)}; ${ready.length} connected in ${zones.length} zone(s)${zones.length ? ` (${zones.join(', ')})` : ''}` };
   }
   const force = options.force ? { force: true } : {};
-  const steps: GlusterStep[] = todo.flatMap((volume): GlusterStep[] => [
-    { kind: 'gluster', action: 'volume-create', volume, replica: replicaCount, bricks: chosen.map((m) => `${m.host}:${brickPath(options, volume)}`), ...force },
-    { kind: 'gluster', action: 'volume-start', volume },
-  ]);
-  return { kind: 'plan', members: chosen, steps, commands: steps.map(commandLine) };
+  const arbiter = layout.arbiter ? { arbiter: layout.arbiter } : {};
+  // The pool-wide ratio, once set, shows in every existing volume's options.
+  const ratio = existing.map((e) => e.options?.[SERVER_QUORUM_RATIO]).find((r) => r !== undefined);
+  const fix = layoutFixes(todo.map((name) => ({ name, replicaCount: layout.replica, arbiterCount: layout.arbiter, options: ratio ? { [SERVER_QUORUM_RATIO]: ratio } : {} })));
+  const steps: GlusterStep[] = [
+    ...todo.map((volume): GlusterStep => ({ kind: 'gluster', action: 'volume-create', volume, replica: layout.replica, ...arbiter, bricks: chosen.map((m) => `${m.host}:${brickPath(options, volume)}`), ...force })),
+    ...fix.steps,
+    ...todo.map((volume): GlusterStep => ({ kind: 'gluster', action: 'volume-start', volume })),
+  ];
+  return { kind: 'plan', layout, members: chosen, steps, commands: steps.map(commandLine) };
 }

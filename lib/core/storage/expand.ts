@@ -1,7 +1,8 @@
 /** The expansion plan: a volume grows by replica sets (add bricks) or by larger bricks (grow in place). */
 import { formatBytes } from './bytes';
-import { usableCapacity } from './capacity';
+import { dataBricks, usableCapacity } from './capacity';
 import { clusterGuard, isRefusal, refused, volumeNamed, type Refusal } from './guards';
+import { layoutOfVolume } from './layout';
 import { pickBricksForNewSet, placeNewMembers, type Candidate } from './placement';
 import { brickPath, type StorageSettings } from './settings';
 import { replicaSets, type Brick, type ClusterSnapshot, type StorageMember, type VolumeSnapshot } from './snapshot';
@@ -22,7 +23,7 @@ export interface ExpansionPlanRequest {
 
 export interface NewSet {
   readonly zones: readonly string[];
-  /** host:/path of each brick; `new:<zone>#n` while the member is still to be launched. */
+  /** host:/path of each brick; `new:<zone>#n` while the member is still to be launched. In an arbiter volume the last one is the arbiter. */
   readonly bricks: readonly string[];
 }
 
@@ -32,6 +33,10 @@ export interface ExpansionPlan {
   readonly strategy: Strategy;
   readonly why: string;
   readonly replicaCount: number;
+  /** 1 when the volume is replica 3 arbiter 1: each new set is two data bricks and an arbiter, as before. */
+  readonly arbiterCount: number;
+  /** Something ops should know about the volume's layout (a replica 2 volume in a group spanning three zones). */
+  readonly note?: string;
   readonly sets: readonly NewSet[];
   /** Zones of the members still to launch (empty when spare members suffice). */
   readonly launchZones: readonly string[];
@@ -83,19 +88,25 @@ export function planExpansion(snapshot: ClusterSnapshot, request: ExpansionPlanR
   const chosen = chooseStrategy(request, settings);
   if (isRefusal(chosen)) return chosen;
   const { group } = snapshot;
-  const base: PlanBase = { kind: 'plan', volume: volume.name, replicaCount: volume.replicaCount, groupName: group.name, desiredBefore: group.desired, capacityBefore: usableCapacity(volume), ...chosen };
+  const layout = layoutOfVolume(volume);
+  const note = layout.kind === 'quorum' && new Set(group.zones).size >= 3
+    ? `${volume.name} keeps its layout (replica 2 with quorum) although ${group.name} spans ${new Set(group.zones).size} zones; converting it to replica 3 arbiter 1 is the operator's step (README: "Migrating existing volumes")`
+    : undefined;
+  const base: PlanBase = {
+    kind: 'plan', volume: volume.name, replicaCount: volume.replicaCount, arbiterCount: layout.arbiter, groupName: group.name, desiredBefore: group.desired, capacityBefore: usableCapacity(volume), ...chosen, ...(note ? { note } : {}),
+  };
   if (chosen.strategy === 'grow-in-place') return planGrowInPlace(snapshot, volume, (settings.growInPlace as { toBytes: number }).toBytes, base);
   return planAddBricks(snapshot, volume, request, settings, base);
 }
 
 /** What both strategies' plans share. */
-type PlanBase = Pick<ExpansionPlan, 'kind' | 'volume' | 'strategy' | 'why' | 'replicaCount' | 'groupName' | 'desiredBefore' | 'capacityBefore'>;
+type PlanBase = Pick<ExpansionPlan, 'kind' | 'volume' | 'strategy' | 'why' | 'replicaCount' | 'arbiterCount' | 'note' | 'groupName' | 'desiredBefore' | 'capacityBefore'>;
 
-/** Grow in place: the replica set with the least free space gets bricks of toBytes (larger EBS volumes). */
+/** Grow in place: the data bricks of the replica set with the least free space get toBytes (larger EBS volumes); an arbiter holds no file data and keeps its size. */
 function planGrowInPlace(snapshot: ClusterSnapshot, volume: VolumeSnapshot, toBytes: number, base: PlanBase): ExpansionPlan | Refusal {
   const { group } = snapshot;
   // The set with the least free space grows.
-  const sets = replicaSets(volume.bricks, volume.replicaCount);
+  const sets = replicaSets(volume.bricks, volume.replicaCount).map((set) => dataBricks(set));
   const target = [...sets].sort((a, b) => Math.min(...a.map((x) => x.sizeFree)) - Math.min(...b.map((x) => x.sizeFree)))[0] as Brick[];
   const smallest = Math.min(...target.map((b) => b.sizeTotal));
   if (toBytes <= smallest) return refused(`grow in place to ${formatBytes(toBytes)} would not enlarge ${volume.name}: its fullest replica set already has ${formatBytes(smallest)} bricks`);
@@ -143,9 +154,11 @@ function planAddBricks(snapshot: ClusterSnapshot, volume: VolumeSnapshot, reques
   // until they hold a brick: count them at newBrickBytes too (the group launches one template).
   const capacityAfter = base.capacityBefore + request.sets * settings.newBrickBytes;
   const force = settings.forceBricks ? { force: true } : {};
+  // An arbiter volume gets whole sets of two data bricks and an arbiter (the last), like its first set.
+  const arbiter = base.arbiterCount ? { arbiter: base.arbiterCount } : {};
   const steps: PlanStep[] = [
     ...(launches > 0 ? [{ kind: 'set-desired' as const, desired: desiredAfter, launches, zones: launchZones }] : []),
-    { kind: 'gluster', action: 'add-brick', volume: volume.name, replica, bricks, ...force },
+    { kind: 'gluster', action: 'add-brick', volume: volume.name, replica, ...arbiter, bricks, ...force },
     { kind: 'gluster', action: 'rebalance-start', volume: volume.name },
     { kind: 'gluster', action: 'rebalance-status', volume: volume.name },
   ];

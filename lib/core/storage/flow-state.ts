@@ -7,6 +7,7 @@ import type { GlusterStep } from './gluster-actions';
 import type { BrickRef } from './health';
 import type { HealthCheckRequest } from './health-check';
 import { GROW_STEPS, type GrowProgress } from './grow';
+import type { LayoutChange } from './layout';
 import type { ReplacementPlan } from './replace';
 import type { ShrinkPlan } from './shrink';
 import type { WatchOutcome } from './watch';
@@ -16,16 +17,23 @@ import type { WatchOutcome } from './watch';
  * does is in lib/usecases/storage/<flow>-flow.ts. A replacement (taking over a
  * dead member's bricks) is part of a launch, grow in place part of an expansion.
  */
-export type StorageFlowKind = 'storage-launch' | 'storage-terminate' | 'expand' | 'shrink' | 'health';
+export type StorageFlowKind = 'storage-launch' | 'storage-terminate' | 'expand' | 'shrink' | 'layout' | 'health';
 
 /** A joining member that finds a dead member's bricks in its zone takes them over. */
 export const REPLACE_STEPS = ['replace-bricks', 'await-healed', 'detach-dead-peer'] as const;
 
+/**
+ * 'apply-layout' (every flow that changes volumes): the quorum options the
+ * volumes lack for their layout (layout.ts layoutFixes) are set before the
+ * flow's own Gluster commands. 'lift-server-quorum' is entered only from
+ * 'peer-probe', when the pool refuses a replacement because server quorum is lost.
+ */
 export const STORAGE_STEPS = {
-  'storage-launch': ['await-agent', 'prepare-brick', 'install-cloudwatch-agent', 'configure-cloudwatch-agent', 'peer-probe', 'await-connected', ...REPLACE_STEPS, 'bootstrap', 'create-volumes', 'protect', 'complete'],
+  'storage-launch': ['await-agent', 'prepare-brick', 'install-cloudwatch-agent', 'configure-cloudwatch-agent', 'peer-probe', 'lift-server-quorum', 'await-connected', ...REPLACE_STEPS, 'bootstrap', 'create-volumes', 'apply-layout', 'protect', 'complete'],
   'storage-terminate': ['inspect', 'complete'],
-  expand: ['lock', 'plan', ...GROW_STEPS, 'launch-members', 'await-members', 'add-brick', 'rebalance-start', 'await-rebalanced', 'finish'],
-  shrink: ['lock', 'plan', 'remove-brick-start', 'await-migrated', 'remove-brick-commit', 'release-members', 'finish'],
+  expand: ['lock', 'plan', 'apply-layout', ...GROW_STEPS, 'launch-members', 'await-members', 'add-brick', 'rebalance-start', 'await-rebalanced', 'finish'],
+  shrink: ['lock', 'plan', 'apply-layout', 'remove-brick-start', 'await-migrated', 'remove-brick-commit', 'release-members', 'finish'],
+  layout: ['lock', 'plan', 'apply-layout', 'finish'],
   // Read-only up to the repair, which alone takes the lock (lib/usecases/storage/health-flow.ts).
   health: ['read', 'repair', 'finish'],
 } as const satisfies Record<StorageFlowKind, readonly string[]>;
@@ -35,7 +43,8 @@ export type StorageStepOf<F extends StorageFlowKind> = (typeof STORAGE_STEPS)[F]
 
 /** A manual or alarm request for an operation on a volume. */
 export interface StorageRequest {
-  readonly action: 'expand' | 'shrink';
+  readonly action: 'expand' | 'shrink' | 'layout';
+  /** The volume operated on; '' for layout (every volume of the stage). */
   readonly volume: string;
   /** expand only */
   readonly sets: number;
@@ -77,11 +86,17 @@ export interface StorageFlowState extends FlowStateBase {
   readonly bricksHeld?: readonly string[];
   readonly lockHeld?: boolean;
   readonly bootstrapClaimed?: boolean;
+  /** The layout the bootstrap creates the volumes in (describeLayout), for its notice. */
+  readonly bootstrapLayout?: string;
   readonly lastProgressAt?: string;
   /** Health flow: the watch's request. */
   readonly healthCheck?: HealthCheckRequest;
   /** Health flow: the offline bricks being restarted. */
   readonly restarting?: readonly BrickRef[];
+  /** The quorum options being set for the volumes' layout ('apply-layout'), and whether ops were told. */
+  readonly layout?: { readonly changes: readonly LayoutChange[]; readonly pending: readonly GlusterStep[]; readonly told?: boolean };
+  /** Server quorum lifted so that a replacement can join a pool that lost it ('lift-server-quorum'); restored by the join's apply-layout. */
+  readonly quorumLift?: { readonly volumes: readonly string[]; readonly pending: readonly GlusterStep[]; readonly planned: boolean; readonly reason?: string };
 }
 
 export type StorageOutcome = StepOutcome<StorageFlowState>;
@@ -114,7 +129,9 @@ const REQUEST_MARK = 'pydio-autoscaler/storage-request';
 /** The request as its payload form (what parseStorageRequest reads back): shrink carries no sets. */
 export function encodeStorageRequest(request: StorageRequest): string {
   const { action, volume, sets, allowSameZone, dryRun, reason, strategy } = request;
-  const payload = action === 'expand' ? { action, volume, sets, allowSameZone, dryRun, reason, ...(strategy ? { strategy } : {}) } : { action, volume, dryRun, reason };
+  const payload = action === 'expand'
+    ? { action, volume, sets, allowSameZone, dryRun, reason, ...(strategy ? { strategy } : {}) }
+    : action === 'layout' ? { action, dryRun, reason } : { action, volume, dryRun, reason };
   return JSON.stringify({ [REQUEST_MARK]: 1, request: payload });
 }
 
@@ -132,6 +149,11 @@ export function logKeys(state: StorageFlowState): Record<string, unknown> {
     ...(state.request ? { volume: state.request.volume, dryRun: state.request.dryRun } : {}),
     ...(state.command ? { commandId: state.command.id } : {}),
   };
+}
+
+/** What a request works on, in words: its volume, or every volume of the stage for a layout request. */
+export function volumeLabel(request: Pick<StorageRequest, 'volume'>): string {
+  return request.volume || 'the volumes';
 }
 
 export function requestOf(state: StorageFlowState): StorageRequest {

@@ -116,6 +116,8 @@ export interface HealSummary {
   readonly splitBrain: number;
   /** Bricks that could not report: heal state unknown there. */
   readonly unreachable: number;
+  /** Set when heal info could not run at all (its own words): the heal state of every brick is unknown. */
+  readonly unavailable?: string;
 }
 
 export interface CommandResult {
@@ -352,6 +354,10 @@ export function parseRemoveBrickStatus(xml: string): TaskStatus {
 export function parseHealInfoSummary(xml: string): HealSummary {
   const what = 'gluster volume heal info summary';
   const doc = root(xml, what);
+  // Without server quorum the bricks are stopped and heal info cannot even load the volume
+  // (fixtures/heal-info-summary-server-quorum-lost.xml): every brick's heal state is unknown.
+  const result = parseCommandResult(xml, what);
+  if (!result.ok && /Not able to fetch volfile/i.test(result.message)) return { bricks: [], pending: 0, splitBrain: 0, unreachable: 0, unavailable: result.message };
   requireOk(doc, what);
   const bricks = childrenNamed(child(child(doc, 'healInfo', what), 'bricks', what), 'brick').map((brick): HealBrick => {
     const status = textOf(brick, 'status', what);

@@ -8,8 +8,8 @@ export interface ReplacementPlan {
   readonly kind: 'plan';
   readonly dead: StorageMember;
   readonly replacement: StorageMember;
-  /** Volume -> the bricks taken over. */
-  readonly bricks: ReadonlyArray<{ readonly volume: string; readonly from: string; readonly to: string }>;
+  /** Volume -> the bricks taken over; an arbiter brick stays the arbiter (replace-brick keeps its place in the set). */
+  readonly bricks: ReadonlyArray<{ readonly volume: string; readonly from: string; readonly to: string; readonly arbiter?: boolean }>;
   readonly steps: readonly GlusterStep[];
   readonly commands: readonly string[];
 }
@@ -31,7 +31,7 @@ export function planReplacement(
   }
   if (replacement.peerState !== 'connected') return refused(`the replacement ${replacement.instanceId} (${replacement.host}) is ${replacement.peerState} in the Gluster pool: probe it first`);
   if (lockHeldBy) return refused(`another storage operation holds the cluster lock (${lockHeldBy}): one storage operation at a time`);
-  const taken: Array<{ volume: string; from: string; to: string }> = [];
+  const taken: Array<{ volume: string; from: string; to: string; arbiter?: boolean }> = [];
   for (const volume of snapshot.volumes) {
     if (volume.bricks.some((b) => b.host === replacement.host)) {
       return refused(`the replacement ${replacement.instanceId} (${replacement.host}) already holds a brick of ${volume.name}`);
@@ -39,11 +39,13 @@ export function planReplacement(
     for (const set of replicaSets(volume.bricks, volume.replicaCount)) {
       const mine = set.filter((b) => b.host === dead.host);
       if (mine.length === 0) continue;
-      const survivors = set.filter((b) => b.host !== dead.host && b.online);
+      // The heal's source must hold the file data: an arbiter holds names and metadata only.
+      const survivors = set.filter((b) => b.host !== dead.host && b.online && !b.arbiter);
       if (survivors.length === 0) {
-        return refused(`no online replica left in the ${volume.name} set ${set.map((b) => `${b.host}:${b.path}`).join(' + ')}: self-heal would have no source`);
+        const arbiterLeft = set.some((b) => b.host !== dead.host && b.online && b.arbiter);
+        return refused(`no online data replica left in the ${volume.name} set ${set.map((b) => `${b.host}:${b.path}${b.arbiter ? ' (arbiter)' : ''}`).join(' + ')}: self-heal would have no source${arbiterLeft ? ' (the arbiter holds no file data)' : ''}`);
       }
-      for (const b of mine) taken.push({ volume: volume.name, from: `${b.host}:${b.path}`, to: `${replacement.host}:${brickPath(settings, volume.name)}` });
+      for (const b of mine) taken.push({ volume: volume.name, from: `${b.host}:${b.path}`, to: `${replacement.host}:${brickPath(settings, volume.name)}`, ...(b.arbiter ? { arbiter: true } : {}) });
     }
   }
   if (taken.length === 0) return refused(`the dead member ${dead.instanceId} (${dead.host}) holds no bricks: nothing to replace`);

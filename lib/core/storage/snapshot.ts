@@ -28,6 +28,8 @@ export interface Brick {
   /** Bytes of the brick's file system; 0 when unknown (its node did not answer). */
   readonly sizeTotal: number;
   readonly sizeFree: number;
+  /** The arbiter of its replica set (volume info's isArbiter): names and metadata only, no file data. */
+  readonly arbiter?: boolean;
 }
 
 export type RebalanceState = 'none' | 'in-progress' | 'completed' | 'failed';
@@ -35,8 +37,12 @@ export type RebalanceState = 'none' | 'in-progress' | 'completed' | 'failed';
 export interface VolumeSnapshot {
   readonly name: string;
   readonly replicaCount: number;
+  /** 1 for replica 3 arbiter 1 (the last brick of each set is the arbiter), else 0 or absent. */
+  readonly arbiterCount?: number;
   /** In Gluster's order: replica sets are consecutive groups of replicaCount. */
   readonly bricks: readonly Brick[];
+  /** Options reconfigured on the volume, as volume info lists them (pool-wide ones included). */
+  readonly options?: Readonly<Record<string, string>>;
   readonly rebalance: RebalanceState;
   /** Entries waiting for self-heal on the bricks that answered. */
   readonly healPending: number;
@@ -131,17 +137,20 @@ export function buildClusterSnapshot(
     const heal = bundle.heal[info.name];
     const bricks = info.bricks.map((b): Brick => {
       const status = detail?.bricks.find((d) => d.host === b.host && d.path === b.path);
+      const role = b.isArbiter ? { arbiter: true } : {};
       return status
-        ? { host: b.host, path: b.path, online: status.online, sizeTotal: status.sizeTotal, sizeFree: status.sizeFree }
-        : { host: b.host, path: b.path, online: false, sizeTotal: 0, sizeFree: 0 };
+        ? { host: b.host, path: b.path, online: status.online, sizeTotal: status.sizeTotal, sizeFree: status.sizeFree, ...role }
+        : { host: b.host, path: b.path, online: false, sizeTotal: 0, sizeFree: 0, ...role };
     });
     return {
       name: info.name,
       replicaCount: info.replicaCount,
+      arbiterCount: info.arbiterCount,
       bricks,
+      options: info.options,
       rebalance: rebalanceState(bundle.rebalance[info.name]),
       healPending: heal?.pending ?? 0,
-      healUnreachable: heal?.unreachable ?? 0,
+      healUnreachable: heal?.unavailable !== undefined ? info.bricks.length : heal?.unreachable ?? 0,
       status: info.status,
     };
   });

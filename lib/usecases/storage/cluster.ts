@@ -68,6 +68,8 @@ export interface GroupView {
   readonly instances: GroupInstance[];
   /** Instances whose SSM agent is Online. */
   readonly online: ReadonlySet<string>;
+  /** Live instances left out of `instances`: their SSM agent reports no address. */
+  readonly unaddressed: { readonly instanceId: string; readonly lifecycleState: string }[];
 }
 
 /** The storage group with each instance's private IP (from the SSM agent); instances without one are left out. */
@@ -85,6 +87,7 @@ export async function describeStorageGroup(deps: StorageDeps): Promise<GroupView
     capacity: { name: group.name, min: group.minSize, max: group.maxSize, desired: group.desiredCapacity, zones: group.availabilityZones },
     instances,
     online: new Set(agents.filter((a) => a.online).map((a) => a.instanceId)),
+    unaddressed: live.filter((i) => !ip.has(i.instanceId)).map((i) => ({ instanceId: i.instanceId, lifecycleState: i.lifecycleState })),
   };
 }
 

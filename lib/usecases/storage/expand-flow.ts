@@ -11,6 +11,7 @@ import type { StepTable } from '../flow-runner';
 import type { StorageDeps } from './cluster';
 import { runGlusterStep } from './documents';
 import { GROW } from './grow-steps';
+import { applyLayoutStep, layoutPatch, stageLayoutFix } from './layout-steps';
 import { decideTask, finishStep, lockStep, planSnapshot } from './operation-steps';
 import { readSnapshotStep } from './status-read';
 
@@ -30,11 +31,19 @@ async function plan(state: StorageFlowState, deps: StorageDeps): Promise<Storage
     await deps.notifier.publish(storageMessages.storageRefused(config.stage, 'expand', request.volume, planned.reason));
     return { kind: 'done' };
   }
-  await deps.notifier.publish(storageMessages.expansionPlanned(config.stage, planned, request.dryRun));
+  // The quorum options the volumes lack for their layout are set first (apply-layout).
+  const fix = stageLayoutFix(deps, ready.snapshot);
+  await deps.notifier.publish(storageMessages.expansionPlanned(config.stage, planned, request.dryRun, fix));
   if (request.dryRun) return { kind: 'done' };
-  const patch = { expansion: planned, via: ready.via };
-  if (planned.strategy === 'grow-in-place') return { kind: 'next', skipTo: 'grow-volumes', patch: { ...patch, grow: startGrowProgress(planned) } };
-  return planned.awaitsLaunch ? { kind: 'next', skipTo: 'launch-members', patch } : { kind: 'next', skipTo: 'add-brick', patch };
+  const patch = { expansion: planned, via: ready.via, ...layoutPatch(fix) };
+  return { kind: 'next', patch: planned.strategy === 'grow-in-place' ? { ...patch, grow: startGrowProgress(planned) } : patch };
+}
+
+/** apply-layout, then the expansion's own way: grow in place, launch members first, or add bricks on spares. */
+function applyLayout(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+  const planned = state.expansion;
+  if (!planned) throw new StepFailedError(state.step, 'no expansion plan');
+  return applyLayoutStep(state, deps, planned.strategy === 'grow-in-place' ? 'grow-volumes' : planned.awaitsLaunch ? 'launch-members' : 'add-brick');
 }
 
 async function launchMembers(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
@@ -104,6 +113,7 @@ function finish(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutc
 export const EXPAND: StepTable<StorageStepOf<'expand'>, StorageFlowState, StorageDeps> = {
   lock: lockStep,
   plan,
+  'apply-layout': applyLayout,
   ...GROW,
   'launch-members': launchMembers,
   'await-members': awaitMembers,

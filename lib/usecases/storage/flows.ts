@@ -7,6 +7,7 @@ import {
   logKeys,
   startStorageFlow,
   STORAGE_FLOWS,
+  volumeLabel,
   type StorageFlowState,
   type StorageRequest,
 } from '../../core/storage/flow-state';
@@ -18,6 +19,7 @@ import type { StorageDeps } from './cluster';
 import { EXPAND } from './expand-flow';
 import { HEALTH, recordUnreadable, repairFailed } from './health-flow';
 import { isHealthCheckMessage, parseHealthCheck, type HealthCheckRequest } from '../../core/storage/health-check';
+import { LAYOUT } from './layout-steps';
 import { STORAGE_LAUNCH } from './launch-flow';
 import { keepLock, releaseLock } from './lock';
 import * as notices from '../../core/storage/notices';
@@ -26,7 +28,7 @@ import { SHRINK } from './shrink-flow';
 import { STORAGE_TERMINATE } from './terminate-flow';
 
 function operationOf(state: StorageFlowState): storageMessages.StorageOperation {
-  if (state.flow === 'expand' || state.flow === 'shrink') return state.flow;
+  if (state.flow === 'expand' || state.flow === 'shrink' || state.flow === 'layout') return state.flow;
   if (state.replacement) return 'replace';
   return 'bootstrap';
 }
@@ -34,7 +36,7 @@ function operationOf(state: StorageFlowState): storageMessages.StorageOperation 
 /** The storage flows as the engine runs them: their tables, the lock they hold, what a failure tells. */
 const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
   family: STORAGE_FLOWS,
-  tables: { 'storage-launch': STORAGE_LAUNCH, 'storage-terminate': STORAGE_TERMINATE, expand: EXPAND, shrink: SHRINK, health: HEALTH },
+  tables: { 'storage-launch': STORAGE_LAUNCH, 'storage-terminate': STORAGE_TERMINATE, expand: EXPAND, shrink: SHRINK, layout: LAYOUT, health: HEALTH },
   queueUrl: (deps) => deps.storage.queueUrl,
   logKeys,
   claimKey: storageClaimKey,
@@ -66,7 +68,7 @@ const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
         await deps.notifier.publish(storageMessages.storageFailed(stage, operationOf(state), volume, reason, output));
       }
     } else if (state.request) {
-      await deps.notifier.publish(storageMessages.storageFailed(stage, operationOf(state), state.request.volume, `${state.step}: ${reason}`, output));
+      await deps.notifier.publish(storageMessages.storageFailed(stage, operationOf(state), volumeLabel(state.request), `${state.step}: ${reason}`, output));
     }
   },
   /** The lock, and an unfinished bootstrap claim (the lifecycle claim is the engine's); each only while still this flow's. */

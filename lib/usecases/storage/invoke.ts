@@ -2,9 +2,12 @@
 import { decideInvocation } from '../../core/decisions';
 import { malformedEvent } from '../../core/messages';
 import { healthName, type HealthRecord } from '../../core/records';
-import { encodeStorageRequest, type StorageRequest } from '../../core/storage/flow-state';
+import { encodeStorageRequest, volumeLabel, type StorageRequest } from '../../core/storage/flow-state';
+import { commandLine } from '../../core/storage/gluster-actions';
+import type { LayoutFix } from '../../core/storage/layout';
 import * as storageMessages from '../../core/storage/messages';
 import { planExpansion, type ExpansionPlan } from '../../core/storage/expand';
+import { clusterGuard } from '../../core/storage/guards';
 import { planShrink, type ShrinkPlan } from '../../core/storage/shrink';
 import { STATUS_STEPS } from '../../core/storage/status-frame';
 import type { QueuePort } from '../../ports/sqs';
@@ -14,12 +17,13 @@ import type { Log } from '../../logger';
 import type { StorageExpansionPort } from '../../ports/storage';
 import { pickMember, type StorageDeps } from './cluster';
 import { lockHolder } from './lock';
+import { stageLayoutFix } from './layout-steps';
 import { asRunByStage, parseStorageRequest } from './requests';
 import { readStatusParts, snapshotFromStatus, statusParameters } from './status-read';
 
 /** What a direct invoke answers, synchronously. */
 export type InvokeAnswer =
-  | { readonly outcome: 'planned'; readonly dryRun: true; readonly plan: ExpansionPlan | ShrinkPlan; readonly commands: readonly string[] }
+  | { readonly outcome: 'planned'; readonly dryRun: true; readonly plan: ExpansionPlan | ShrinkPlan | LayoutFix; readonly commands: readonly string[] }
   | { readonly outcome: 'accepted'; readonly dryRun: false; readonly request: StorageRequest; readonly note: string }
   | { readonly outcome: 'refused'; readonly reason: string }
   | { readonly outcome: 'rejected'; readonly error: string };
@@ -45,7 +49,7 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
     return { outcome: 'rejected', error: error.message };
   }
   const refuse = async (reason: string): Promise<InvokeAnswer> => {
-    await deps.notifier.publish(storageMessages.storageRefused(deps.config.stage, request.action, request.volume, reason));
+    await deps.notifier.publish(storageMessages.storageRefused(deps.config.stage, request.action, volumeLabel(request), reason));
     return { outcome: 'refused', reason };
   };
 
@@ -63,7 +67,7 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
     instanceId: via.instanceId,
     parameters: statusParameters(deps),
     timeoutSeconds: deps.config.timing.commandTimeoutSeconds,
-    comment: `pydio-autoscaler dry-run ${request.action} ${request.volume}`,
+    comment: `pydio-autoscaler dry-run ${request.action} ${volumeLabel(request)}`,
   });
   const polls = Math.max(1, Math.floor((deps.storage.timing.syncStatusSeconds * 1000) / POLL_MS));
   let stdout: string | undefined;
@@ -79,16 +83,25 @@ export async function handleStorageInvoke(payload: unknown, deps: StorageDeps, r
   if (read.kind !== 'snapshot') return refuse('the Gluster status could not be read');
   const lockHeldBy = holder?.kind === 'held' ? holder.holder : undefined;
 
+  // What the operation would set first: the quorum options the volumes lack for their layout.
+  const fix = stageLayoutFix(deps, read.snapshot);
+  const first = fix.steps.map(commandLine);
+  if (request.action === 'layout') {
+    const refusal = clusterGuard(read.snapshot, lockHeldBy);
+    if (refusal) return refuse(refusal.reason);
+    await deps.notifier.publish(storageMessages.layoutPlanned(deps.config.stage, fix, true));
+    return { outcome: 'planned', dryRun: true, plan: fix, commands: first };
+  }
   if (request.action === 'shrink') {
     const plan = planShrink(read.snapshot, request.volume, { headroom: deps.storage.settings.shrinkHeadroom, ...(lockHeldBy ? { lockHeldBy } : {}) });
     if (plan.kind === 'refused') return refuse(plan.reason);
-    await deps.notifier.publish(storageMessages.shrinkPlanned(deps.config.stage, plan, true));
-    return { outcome: 'planned', dryRun: true, plan, commands: plan.commands };
+    await deps.notifier.publish(storageMessages.shrinkPlanned(deps.config.stage, plan, true, fix));
+    return { outcome: 'planned', dryRun: true, plan, commands: [...first, ...plan.commands] };
   }
   const plan = planExpansion(read.snapshot, { volume: request.volume, sets: request.sets, allowSameZone: request.allowSameZone, strategy: request.strategy, ...(lockHeldBy ? { lockHeldBy } : {}) }, deps.storage.settings);
   if (plan.kind === 'refused') return refuse(plan.reason);
-  await deps.notifier.publish(storageMessages.expansionPlanned(deps.config.stage, plan, true));
-  return { outcome: 'planned', dryRun: true, plan, commands: plan.commands };
+  await deps.notifier.publish(storageMessages.expansionPlanned(deps.config.stage, plan, true, fix));
+  return { outcome: 'planned', dryRun: true, plan, commands: [...first, ...plan.commands] };
 }
 
 /** The alarm side's view of the storage tier: StorageExpansionPort of lib/ports/storage.ts. */

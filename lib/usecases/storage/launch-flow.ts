@@ -3,6 +3,7 @@ import { agentTooOld } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
 import { BOOTSTRAP_KEY, storageClaimKey } from '../../core/records';
 import { bootstrapPlan } from '../../core/storage/bootstrap';
+import { describeLayout, layoutForZones } from '../../core/storage/layout';
 import { eventOf, selfOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
 import * as storageMessages from '../../core/storage/messages';
 import type { StorageMember } from '../../core/storage/snapshot';
@@ -11,6 +12,7 @@ import { cloudWatchAgentStep } from './cloudwatch-agent';
 import { pickMember, recordMember, type StorageDeps } from './cluster';
 import { runDocumentStep, runPending } from './documents';
 import * as notices from '../../core/storage/notices';
+import { applyLayoutStep, layoutAtJoin, liftServerQuorum, PROBE_QUORUM_NOT_MET } from './layout-steps';
 import { REPLACE, replacementCheck } from './replace-steps';
 import { readSnapshotStep } from './status-read';
 
@@ -56,7 +58,12 @@ async function peerProbe(state: StorageFlowState, deps: StorageDeps): Promise<St
   }
   via = { instanceId: via.instanceId, host: via.host };
   const result = await runDocumentStep(state, deps, deps.storage.documents.peerProbe, via, { Peers: self.host }, `peer probe of ${self.host} from ${via.instanceId}`);
-  return result.kind === 'result' ? { kind: 'next', patch: { via } } : result;
+  if (result.kind === 'result') return { kind: 'next', skipTo: 'await-connected', patch: { via } };
+  // Server quorum lost: the pool takes no new peer. Lifted once, when that is safe (lift-server-quorum).
+  if (result.kind === 'fail' && PROBE_QUORUM_NOT_MET.test(`${result.reason}\n${result.output ?? ''}`) && !state.quorumLift) {
+    return { kind: 'next', skipTo: 'lift-server-quorum', patch: { via, command: undefined } };
+  }
+  return result;
 }
 
 async function awaitConnected(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
@@ -76,13 +83,13 @@ async function bootstrap(state: StorageFlowState, deps: StorageDeps): Promise<St
   const { config, storage } = deps;
   const read = await readSnapshotStep(state, deps, viaOf(state));
   if (read.kind !== 'snapshot') return read;
-  const plan = bootstrapPlan(read.snapshot.members, storage.replicaCount, {
+  const plan = bootstrapPlan(read.snapshot.members, layoutForZones(read.snapshot.group.zones), {
     volumes: storage.volumes,
     brickRoot: storage.settings.brickRoot,
-    existing: read.bundle.volumes.map((v) => v.name),
+    existing: read.snapshot.volumes,
     force: storage.settings.forceBricks ?? false,
   });
-  if (plan.kind === 'done') return { kind: 'next', skipTo: 'protect' };
+  if (plan.kind === 'done') return layoutAtJoin(state, deps, read.snapshot);
   if (plan.kind === 'wait') return { kind: 'next', skipTo: 'protect', warning: `volumes not created yet: ${plan.reason}; a later member creates them` };
   // Once, whoever of the joining members gets there first; never again once they were created.
   const claim = await deps.coordination.take(BOOTSTRAP_KEY, state.operationId, config.timing.claimTtlSeconds);
@@ -96,7 +103,7 @@ async function bootstrap(state: StorageFlowState, deps: StorageDeps): Promise<St
   }
   await deps.notifier.publish(storageMessages.storageStarted(config.stage, 'bootstrap', storage.volumes.join(', '), plan.commands));
   const first = plan.members[0] as StorageMember;
-  return { kind: 'next', patch: { pending: plan.steps, bootstrapClaimed: true, via: { instanceId: first.instanceId, host: first.host } } };
+  return { kind: 'next', patch: { pending: plan.steps, bootstrapClaimed: true, bootstrapLayout: describeLayout(plan.layout), via: { instanceId: first.instanceId, host: first.host } } };
 }
 
 /**
@@ -111,7 +118,7 @@ async function createVolumes(state: StorageFlowState, deps: StorageDeps): Promis
   if (outcome.kind !== 'next' || outcome.skipTo !== undefined) return outcome;
   await deps.coordination.write(BOOTSTRAP_KEY, JSON.stringify({ createdBy: state.operationId, instanceId: selfOf(state).instanceId, volumes: storage.volumes, at: now.toISOString() }));
   await deps.notifier.publish(storageMessages.storageSucceeded(config.stage, 'bootstrap', storage.volumes.join(', '), secondsSince(state.stepStartedAt, now), [
-    `Volumes ${storage.volumes.join(', ')} created with replica ${storage.replicaCount} and started.`,
+    `Volumes ${storage.volumes.join(', ')} created as ${state.bootstrapLayout ?? 'planned'} and started.`,
   ]));
   return { ...outcome, patch: { ...outcome.patch, bootstrapClaimed: false } };
 }
@@ -147,10 +154,12 @@ export const STORAGE_LAUNCH: StepTable<StorageStepOf<'storage-launch'>, StorageF
   'install-cloudwatch-agent': cloudWatchAgent,
   'configure-cloudwatch-agent': cloudWatchAgent,
   'peer-probe': peerProbe,
+  'lift-server-quorum': liftServerQuorum,
   'await-connected': awaitConnected,
   ...REPLACE,
   bootstrap,
   'create-volumes': createVolumes,
+  'apply-layout': (state, deps) => applyLayoutStep(state, deps),
   protect,
   complete,
 };

@@ -1,6 +1,6 @@
 /** Steps every storage operation (expand, shrink) shares: take the lock, read the status to plan from, watch a Gluster task, finish. */
 import { secondsSince } from '../../core/flow';
-import { fromWatch, requestOf, type Node, type StorageFlowState, type StorageOutcome } from '../../core/storage/flow-state';
+import { fromWatch, requestOf, volumeLabel, type Node, type StorageFlowState, type StorageOutcome } from '../../core/storage/flow-state';
 import type { TaskStatus } from '../../core/storage/gluster-parse';
 import * as storageMessages from '../../core/storage/messages';
 import type { ClusterSnapshot } from '../../core/storage/snapshot';
@@ -15,7 +15,7 @@ export async function lockStep(state: StorageFlowState, deps: StorageDeps): Prom
   const lock = await acquireLock(deps, state.operationId);
   if (lock.kind === 'held') {
     const reason = `another storage operation holds the cluster lock (${lock.holder}): one storage operation at a time`;
-    await deps.notifier.publish(storageMessages.storageRefused(deps.config.stage, request.action, request.volume, reason));
+    await deps.notifier.publish(storageMessages.storageRefused(deps.config.stage, request.action, volumeLabel(request), reason));
     return { kind: 'done' };
   }
   return { kind: 'next', patch: { lockHeld: true } };
@@ -27,7 +27,7 @@ export async function planSnapshot(state: StorageFlowState, deps: StorageDeps): 
   if (!via) {
     const request = requestOf(state);
     const reason = `no in-service storage member with an online agent in ${deps.storage.groupName} to read the volumes from`;
-    await deps.notifier.publish(storageMessages.storageRefused(deps.config.stage, request.action, request.volume, reason));
+    await deps.notifier.publish(storageMessages.storageRefused(deps.config.stage, request.action, volumeLabel(request), reason));
     return { kind: 'done' };
   }
   const read = await readSnapshotStep({ ...state, via }, deps, via);
@@ -58,7 +58,7 @@ export async function decideTask(state: StorageFlowState, deps: StorageDeps, sta
 /** finish: tell ops what changed, give the lock back. */
 export async function finishStep(state: StorageFlowState, deps: StorageDeps, facts: readonly string[]): Promise<StorageOutcome> {
   const request = requestOf(state);
-  await deps.notifier.publish(storageMessages.storageSucceeded(deps.config.stage, request.action, request.volume, secondsSince(state.startedAt, deps.now()), facts));
+  await deps.notifier.publish(storageMessages.storageSucceeded(deps.config.stage, request.action, volumeLabel(request), secondsSince(state.startedAt, deps.now()), facts));
   await releaseLock(deps, state.operationId);
   return { kind: 'next', patch: { lockHeld: false } };
 }

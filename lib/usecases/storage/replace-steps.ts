@@ -79,9 +79,10 @@ async function detachDeadPeer(state: StorageFlowState, deps: StorageDeps): Promi
   const replacement = state.replacement;
   if (!replacement) return { kind: 'next', skipTo: 'protect' };
   const host = replacement.plan.dead.host;
+  // On to bootstrap: with the volumes there, it sets back the quorum options a lift for this join took away.
   const finish = async (warning?: string): Promise<StorageOutcome> => {
     await releaseLock(deps, state.operationId);
-    return { kind: 'next', skipTo: 'protect', patch: { lockHeld: false, pending: [] }, ...(warning ? { warning } : {}) };
+    return { kind: 'next', skipTo: 'bootstrap', patch: { lockHeld: false, pending: [] }, ...(warning ? { warning } : {}) };
   };
   if (state.pending?.length) {
     const ran = await runPending(state, deps);

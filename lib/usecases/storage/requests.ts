@@ -6,6 +6,7 @@ import type { StorageRequest } from '../../core/storage/flow-state';
 const FIELDS = {
   expand: ['action', 'volume', 'sets', 'dryRun', 'allowSameZone', 'reason', 'strategy'],
   shrink: ['action', 'volume', 'dryRun', 'reason'],
+  layout: ['action', 'dryRun', 'reason'],
 } as const;
 
 /**
@@ -13,6 +14,7 @@ const FIELDS = {
  *   {"volume":"pydio-data","sets":1,"dryRun":true}           grow (action "expand" implied)
  *   {"action":"shrink","volume":"pydio-data"}                 remove the last replica set
  *   {"volume":"pydio-data","sets":1,"strategy":"grow-in-place"} grow one replica set's volumes
+ *   {"action":"layout","dryRun":true}                          the quorum options every volume lacks for its layout
  * Anything else is a MalformedEventError naming the field.
  */
 export function parseStorageRequest(input: unknown, defaultReason: string): StorageRequest {
@@ -22,14 +24,14 @@ export function parseStorageRequest(input: unknown, defaultReason: string): Stor
   }
   const o = input as Record<string, unknown>;
   const action = o.action ?? 'expand';
-  if (action !== 'expand' && action !== 'shrink') {
-    throw new MalformedEventError(`${where}: field action must be "expand" or "shrink", got ${JSON.stringify(action)}`);
+  if (action !== 'expand' && action !== 'shrink' && action !== 'layout') {
+    throw new MalformedEventError(`${where}: field action must be "expand", "shrink" or "layout", got ${JSON.stringify(action)}`);
   }
   const allowed: readonly string[] = FIELDS[action];
   for (const key of Object.keys(o)) {
     if (!allowed.includes(key)) throw new MalformedEventError(`${where}: unknown field ${JSON.stringify(key)} for ${action} (allowed: ${allowed.join(', ')})`);
   }
-  if (typeof o.volume !== 'string' || !DOCUMENT_PATTERNS.volume.test(o.volume)) {
+  if (action !== 'layout' && (typeof o.volume !== 'string' || !DOCUMENT_PATTERNS.volume.test(o.volume))) {
     throw new MalformedEventError(`${where}: field volume must be a Gluster volume name, got ${JSON.stringify(o.volume)}`);
   }
   const flag = (key: string): boolean => {
@@ -52,7 +54,7 @@ export function parseStorageRequest(input: unknown, defaultReason: string): Stor
   }
   return {
     action,
-    volume: o.volume,
+    volume: action === 'layout' ? '' : (o.volume as string),
     sets,
     allowSameZone: action === 'expand' ? flag('allowSameZone') : false,
     ...(o.strategy !== undefined ? { strategy: o.strategy as 'add-bricks' | 'grow-in-place' } : {}),

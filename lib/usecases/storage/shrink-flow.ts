@@ -8,6 +8,7 @@ import { StepFailedError } from '../../errors';
 import type { StepTable } from '../flow-runner';
 import { pickMember, type StorageDeps } from './cluster';
 import { runGlusterStep, runPending } from './documents';
+import { applyLayoutStep, layoutPatch, stageLayoutFix } from './layout-steps';
 import { decideTask, finishStep, lockStep, planSnapshot } from './operation-steps';
 
 /** The Gluster command of the shrink plan for `action`. */
@@ -27,7 +28,9 @@ async function plan(state: StorageFlowState, deps: StorageDeps): Promise<Storage
     await deps.notifier.publish(storageMessages.storageRefused(config.stage, 'shrink', request.volume, planned.reason));
     return { kind: 'done' };
   }
-  await deps.notifier.publish(storageMessages.shrinkPlanned(config.stage, planned, request.dryRun));
+  // The quorum options the volumes lack for their layout are set first (apply-layout).
+  const fix = stageLayoutFix(deps, ready.snapshot);
+  await deps.notifier.publish(storageMessages.shrinkPlanned(config.stage, planned, request.dryRun, fix));
   if (request.dryRun) return { kind: 'done' };
   const released = planned.releasedInstanceIds;
   // Gluster commands run on a member that stays: a released one could not detach itself.
@@ -37,7 +40,7 @@ async function plan(state: StorageFlowState, deps: StorageDeps): Promise<Storage
     await deps.notifier.publish(storageMessages.storageRefused(config.stage, 'shrink', request.volume, reason));
     return { kind: 'done' };
   }
-  return { kind: 'next', patch: { shrinkPlan: planned, via, pending: planned.steps.filter((st): st is GlusterStep => st.kind === 'gluster' && st.action === 'peer-detach') } };
+  return { kind: 'next', patch: { shrinkPlan: planned, via, pending: planned.steps.filter((st): st is GlusterStep => st.kind === 'gluster' && st.action === 'peer-detach'), ...layoutPatch(fix) } };
 }
 
 async function removeBrickStart(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
@@ -90,6 +93,7 @@ function finish(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutc
 export const SHRINK: StepTable<StorageStepOf<'shrink'>, StorageFlowState, StorageDeps> = {
   lock: lockStep,
   plan,
+  'apply-layout': (state, deps) => applyLayoutStep(state, deps),
   'remove-brick-start': removeBrickStart,
   'await-migrated': awaitMigrated,
   'remove-brick-commit': removeBrickCommit,

@@ -226,7 +226,10 @@ describeWithSandbox('storage/expand.test.ts')('storage expansion (real Gluster, 
     times.controlPlaneOverhead = split.controlPlaneSeconds;
     console.info(formatSplit(split).join('\n'));
     // The rebalance is watched through the status document (gluster's rebalance status grows with the pool).
-    expect(Object.keys(split.glusterByAction).sort()).toEqual(['add-brick', 'rebalance-start']);
+    // The sandbox boots its volumes without quorum options (a cluster older than issue 10): this first
+    // storage operation sets them first, five volume-set (client quorum x2, the pool's ratio, server quorum x2).
+    expect(Object.keys(split.glusterByAction).sort()).toEqual(['add-brick', 'rebalance-start', 'volume-set']);
+    expect(split.glusterByAction['volume-set']?.runs).toBe(5);
     const phase = (await sb.phases()).find((p) => p.name === EXPAND_PHASE)!;
     const statusReads = (await sb.stepTimings()).filter((t) => t.documentName.endsWith('storage-gluster-status') && t.start >= phase.start && t.start <= phase.start + phase.seconds * 1000);
     expect(statusReads.length).toBeGreaterThanOrEqual(2);

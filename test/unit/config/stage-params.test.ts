@@ -66,7 +66,6 @@ const BAD: ReadonlyArray<[param: string, value: unknown, expected: RegExp, extra
   ['largeStepFactor', '1', /largeStepFactor \(LARGE_STEP_FACTOR\) must be above 1/],
   ['scaleCooldownSeconds', '86401', /scaleCooldownSeconds \(SCALE_COOLDOWN_SECONDS\) must be between 0 and 86400/],
   ['scaleBusyRecheckSeconds', '901', /scaleBusyRecheckSeconds \(SCALE_BUSY_RECHECK_SECONDS\) must be between 1 and 900/],
-  ['storageReplicaCount', '1', /storageReplicaCount \(STORAGE_REPLICA_COUNT\) must be between 2 and 9/, STORAGE],
   ['storageBrickRoot', 'bricks', /storageBrickRoot \(STORAGE_BRICK_ROOT\) must be an absolute path/, STORAGE],
   ['storageBrickDevice', 'sdf', /storageBrickDevice \(STORAGE_BRICK_DEVICE\) must be empty or a \/dev\/\.\.\. device path/, STORAGE],
   ['storageNewBrickGib', '0', /storageNewBrickGib \(STORAGE_NEW_BRICK_GIB\) must be between 1 and 65536/, STORAGE],
@@ -118,7 +117,7 @@ describe('rules across parameters', () => {
   });
 
   it('leaves the storage tier\'s parameters alone where there is no storage group (the template deploys none of it)', () => {
-    expect(checkStage(packagedStage({ storageLaunchHeartbeatTimeout: '5', diskHighPeriod: '7', storageReplicaCount: '1' })).problems).toEqual([]);
+    expect(checkStage(packagedStage({ storageLaunchHeartbeatTimeout: '5', diskHighPeriod: '7', storageMaxSetsPerRequest: '0' })).problems).toEqual([]);
   });
 
   it('reports every problem at once, one per parameter', () => {

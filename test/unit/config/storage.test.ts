@@ -8,7 +8,7 @@ describe('storage configuration', () => {
 
   it('reads defaults and the documents', () => {
     const config = parseStorageConfig(STORAGE_ENV, base());
-    expect(config).toMatchObject({ groupName: 'pydio-storage', volumes: ['pydio-config', 'pydio-data'], replicaCount: 2, settings: { brickRoot: '/bricks', shrinkHeadroom: 0.2 } });
+    expect(config).toMatchObject({ groupName: 'pydio-storage', volumes: ['pydio-config', 'pydio-data'], settings: { brickRoot: '/bricks', shrinkHeadroom: 0.2 } });
     expect(Object.isFrozen(config.settings)).toBe(true);
     expect(config.timing.lockStaleSeconds).toBe(3600);
   });
@@ -23,7 +23,6 @@ describe('storage configuration', () => {
     [{ DOC_STORAGE_PEER_PROBE: 'a b' }, /DOC_STORAGE_PEER_PROBE must be an SSM document name/],
     [{ STORAGE_BRICK_ROOT: '/bricks/../etc' }, /STORAGE_BRICK_ROOT must be an absolute path/],
     [{ STORAGE_BRICK_DEVICE: 'xvdb' }, /STORAGE_BRICK_DEVICE must be empty or a \/dev/],
-    [{ STORAGE_REPLICA_COUNT: '1' }, /STORAGE_REPLICA_COUNT must be between 2 and 9/],
     [{ STORAGE_LOCK_STALE_SECONDS: '100' }, /STORAGE_LOCK_STALE_SECONDS \(100\) must be at least twice RETRY_MAX_SECONDS \(60\)/],
   ])('refuses %j naming the variable', (over, message) => {
     expect(() => parseStorageConfig({ ...STORAGE_ENV, ...over }, base())).toThrow(message);

@@ -15,6 +15,7 @@ import type { AlarmSignal } from '../../../lib/core/scaling/alarm-event';
 import type { ScalingDecision, ScalingSnapshot, SuppressionRule } from '../../../lib/core/scaling/decide';
 import { scalingNotification, type DecisionReport } from '../../../lib/core/scaling/messages';
 import { planExpansion, type ExpansionPlan } from '../../../lib/core/storage/expand';
+import { layoutFixes } from '../../../lib/core/storage/layout';
 import type { TaskStatus } from '../../../lib/core/storage/gluster-parse';
 import * as storage from '../../../lib/core/storage/messages';
 import * as notices from '../../../lib/core/storage/notices';
@@ -161,6 +162,22 @@ function storageSamples(): NoticeSample[] {
     add('storage/messages.storageStarted', operation, storage.storageStarted(STAGE, operation, 'pydio-data', operation === 'bootstrap' ? [] : ['gluster --mode=script volume rebalance pydio-data start']));
     add('storage/messages.storageSucceeded', operation, storage.storageSucceeded(STAGE, operation, 'pydio-data', 3725, ['All bricks online.']));
     add('storage/messages.storageFailed', operation, storage.storageFailed(STAGE, operation, 'pydio-data', 'volume add-brick: failed: Pre Validation failed', operation === 'expand' ? OUTPUT : undefined));
+  }
+  // The quorum options the sample's volumes (replica 2, none set) lack, as an operation sets them first.
+  const fix = layoutFixes([{ name: 'pydio-config', replicaCount: 2 }, { name: 'pydio-data', replicaCount: 2 }]);
+  add('storage/messages.expansionPlanned', 'quorum options first', storage.expansionPlanned(STAGE, expansion as ExpansionPlan, false, fix));
+  add('storage/messages.shrinkPlanned', 'quorum options first, dry run', storage.shrinkPlanned(STAGE, shrink as ShrinkPlan, true, fix));
+  add('storage/messages.layoutPlanned', 'options to set', storage.layoutPlanned(STAGE, fix, false));
+  add('storage/messages.layoutPlanned', 'nothing to set, dry run', storage.layoutPlanned(STAGE, layoutFixes([]), true));
+  add('storage/messages.layoutApplied', 'set on volumes older than their layout', storage.layoutApplied(STAGE, fix.changes, false));
+  add('storage/messages.layoutApplied', 'server quorum restored after a replacement', storage.layoutApplied(STAGE, fix.changes.filter((c) => c.option === 'cluster.server-quorum-type'), true));
+  add('storage/messages.serverQuorumLifted', 'for a replacement', storage.serverQuorumLifted(STAGE, ['pydio-config', 'pydio-data'], '10.0.2.12', 'The pool misses only 10.0.1.11 (no instance of the group), gone from the storage group: nothing there can write again.', [
+    'gluster --mode=script volume set pydio-config cluster.server-quorum-type none',
+    'gluster --mode=script volume set pydio-data cluster.server-quorum-type none',
+  ]));
+  for (const operation of ['layout'] as const) {
+    add('storage/messages.storageRefused', operation, storage.storageRefused(STAGE, operation, 'the volumes', 'brick 10.0.2.12:/bricks/pydio-data/brick of pydio-data offline'));
+    add('storage/messages.storageSucceeded', operation, storage.storageSucceeded(STAGE, operation, 'the volumes', 42, ['Set pydio-data: cluster.server-quorum-type server.']));
   }
   add('storage/messages.storageProgress', 'four nodes', storage.storageProgress(STAGE, 'rebalance', 'pydio-data', status, 75));
   add('storage/messages.storageProgress', 'no nodes', storage.storageProgress(STAGE, 'heal', 'pydio-config', { ...status, nodes: [] }, 5));

@@ -8,6 +8,7 @@ import {
   glusterArgs,
   GLUSTER_ACTION_SPECS,
   GLUSTER_ACTIONS,
+  VOLUME_SET_OPTIONS,
   type GlusterAction,
   type GlusterParameter,
   type GlusterStep,
@@ -33,7 +34,9 @@ function caseArms(text: string): string[][] {
 
 const BRICKS = ['10.0.1.5:/bricks/pydio-data/brick', '10.0.2.6:/bricks/pydio-data/brick'];
 
-/** A step for `action` with every parameter it reads set (two bricks, replica 2 when it reads both). */
+const ARBITER_BRICKS = [...BRICKS, '10.0.3.7:/bricks/pydio-data/brick'];
+
+/** A step for `action` with every parameter it reads set (two bricks, replica 2 when it reads both; no arbiter). */
 function sampleStep(action: GlusterAction, over: Partial<GlusterStep> = {}): GlusterStep {
   const reads = (p: GlusterParameter) => GLUSTER_ACTION_SPECS[action].parameters.includes(p);
   return {
@@ -43,6 +46,7 @@ function sampleStep(action: GlusterAction, over: Partial<GlusterStep> = {}): Glu
     ...(reads('Replica') ? { replica: 2 } : {}),
     ...(reads('Bricks') ? { bricks: BRICKS } : {}),
     ...(reads('Peer') ? { peer: '10.0.1.9' } : {}),
+    ...(reads('Option') ? { option: 'cluster.quorum-type', value: 'auto' } : {}),
     ...over,
   };
 }
@@ -56,6 +60,14 @@ const SAMPLES: Array<[string, GlusterStep]> = GLUSTER_ACTIONS.flatMap((action) =
   const samples: Array<[string, GlusterStep]> = [[action, sampleStep(action)]];
   if (reads.includes('Force')) samples.push([`${action} force`, sampleStep(action, { force: true })]);
   if (reads.includes('Replica') && action !== 'volume-create') samples.push([`${action} replica 0`, sampleStep(action, { replica: 0 })]);
+  if (reads.includes('Arbiter')) samples.push([`${action} replica 3 arbiter 1`, sampleStep(action, { replica: 3, arbiter: 1, bricks: ARBITER_BRICKS })]);
+  if (action === 'volume-set') {
+    samples.push(
+      [`${action} server quorum`, sampleStep(action, { option: 'cluster.server-quorum-type', value: 'server' })],
+      [`${action} server quorum lifted`, sampleStep(action, { option: 'cluster.server-quorum-type', value: 'none' })],
+      [`${action} pool-wide ratio`, sampleStep(action, { volume: 'all', option: 'cluster.server-quorum-ratio', value: '51%' })],
+    );
+  }
   return samples;
 });
 
@@ -75,6 +87,45 @@ describe('storage-gluster-command.yml agrees with gluster-actions', () => {
       if (declared.allowedValues) expect(declared.allowedValues).toContain(value);
       else expect(value).toMatch(new RegExp(declared.allowedPattern as string));
     }
+  });
+});
+
+describe('volume-set options: one list in gluster-actions, repeated by the document and the script', () => {
+  const options = Object.keys(VOLUME_SET_OPTIONS);
+  it('the document allows exactly these options (and none)', () => {
+    const alternatives = /^\^\((.*)\)\?\$$/.exec(document.parameters.Option?.allowedPattern ?? '')?.[1]?.split('|').map((a) => a.replace(/\\\./g, '.'));
+    expect(alternatives).toEqual(options);
+  });
+  it('the script names exactly these options, each with the value pattern and scope of the list', () => {
+    const block = /^\s*case \$option in\n([\s\S]*?)^\s*esac$/m.exec(scriptText)?.[1] ?? '';
+    const arms = [...block.matchAll(/^\s*([a-z][a-z.-]*)\) value_re='([^']*)' scope=(\w+) ;;$/gm)].map((m) => [m[1], m[2], m[3]]);
+    expect(arms).toEqual(Object.entries(VOLUME_SET_OPTIONS).map(([name, spec]) => [name, spec.values.source, spec.scope]));
+  });
+  it.each(Object.entries(VOLUME_SET_OPTIONS))('every value the list gives %s passes the document\'s Value pattern', (_name, spec) => {
+    const pattern = new RegExp(document.parameters.Value?.allowedPattern as string);
+    for (const value of ['auto', 'server', 'none', '51%', '75%', '100%'].filter((v) => spec.values.test(v))) expect(value).toMatch(pattern);
+  });
+
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'gluster-set-'));
+    writeFileSync(join(dir, 'gluster'), '#!/usr/bin/env bash\nexit 0\n');
+    chmodSync(join(dir, 'gluster'), 0o755);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+  it.each<[string, Record<string, string>, RegExp]>([
+    ['an option outside the list', { Option: 'performance.readdir-ahead', Value: 'auto' }, /not an option volume-set may set/],
+    ['a value the option does not take', { Option: 'cluster.quorum-type', Value: 'none' }, /not a value volume-set may give cluster.quorum-type/],
+    ['a minority ratio', { Volume: 'all', Option: 'cluster.server-quorum-ratio', Value: '50%' }, /not a value/],
+    ['the ratio on a volume', { Option: 'cluster.server-quorum-ratio', Value: '51%' }, /pool-wide: SSM_Volume must be 'all'/],
+    ['a volume option on all', { Volume: 'all', Option: 'cluster.server-quorum-type', Value: 'server' }, /set per volume, not on 'all'/],
+    ['an option on another action', { Action: 'volume-start', Option: 'cluster.quorum-type', Value: 'auto' }, /volume-start takes no SSM_Option/],
+    ['an arbiter without replica 3', { Action: 'add-brick', Replica: '2', Arbiter: '1', Bricks: BRICKS.join(','), Option: '', Value: '' }, /needs SSM_Replica 3/],
+    ['an arbiter on remove-brick', { Action: 'remove-brick-start', Replica: '3', Arbiter: '1', Bricks: ARBITER_BRICKS.join(','), Option: '', Value: '' }, /remove-brick-start takes no SSM_Arbiter/],
+  ])('the script refuses %s', (_name, over, message) => {
+    const env = { PATH: `${dir}:${process.env.PATH ?? ''}`, SSM_Action: 'volume-set', SSM_Volume: 'pydio-data', SSM_Replica: '0', SSM_Bricks: '', SSM_Force: 'no', ...Object.fromEntries(Object.entries(over).map(([k, v]) => [`SSM_${k}`, v])) };
+    const run = spawnSync('bash', [SCRIPT], { env, encoding: 'utf8' });
+    expect({ exit: run.status, stderr: run.stderr }).toEqual({ exit: 1, stderr: expect.stringMatching(message) });
   });
 });
 
@@ -128,6 +179,9 @@ describe('GLUSTER_ACTION_SPECS', () => {
       ...(reads.includes('Bricks') ? {} : { bricks: ['10.0.3.7:/elsewhere'] }),
       ...(reads.includes('Force') ? {} : { force: true }),
       ...(reads.includes('Peer') ? {} : { peer: '10.0.3.8' }),
+      ...(reads.includes('Arbiter') ? {} : { arbiter: 1 }),
+      ...(reads.includes('Option') ? {} : { option: 'cluster.server-quorum-type' }),
+      ...(reads.includes('Value') ? {} : { value: 'none' }),
     };
     expect(glusterArgs(sampleStep(action, others))).toEqual(glusterArgs(sampleStep(action)));
   });

@@ -161,6 +161,14 @@ describe('heal info summary', () => {
     expect(s.unreachable).toBe(1);
     expect(s.bricks.map((b) => [b.host, b.connected])).toEqual([[N1, true], [N2, false]]);
   });
+  it('server quorum lost: heal info cannot load the volume, the heal state of every brick is unknown (not an error of the read)', () => {
+    const s = parseHealInfoSummary(fixture('heal-info-summary-server-quorum-lost'));
+    expect(s).toEqual({ bricks: [], pending: 0, splitBrain: 0, unreachable: 0, unavailable: 'rep: Not able to fetch volfile from glusterd' });
+  });
+  it('any other refusal still fails the read', () => {
+    const xml = fixture('heal-info-summary-server-quorum-lost').replace('Not able to fetch volfile from glusterd', 'Another transaction is in progress');
+    expect(() => parseHealInfoSummary(xml)).toThrow(StepFailedError);
+  });
 });
 
 describe('command results', () => {

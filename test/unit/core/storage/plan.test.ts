@@ -1,4 +1,5 @@
 import { bootstrapPlan } from '../../../../lib/core/storage/bootstrap';
+import { QUORUM_LAYOUT } from '../../../../lib/core/storage/layout';
 import { usableCapacity } from '../../../../lib/core/storage/capacity';
 import { planExpansion, type ExpansionPlan } from '../../../../lib/core/storage/expand';
 import { commandLine, commandParameters } from '../../../../lib/core/storage/gluster-actions';
@@ -176,7 +177,7 @@ describe('planReplacement', () => {
     ['other zone', cluster, 'i-2', member(8, A), /is in eu-west-1a, the dead member i-2 was in eu-west-1b/, undefined],
     ['replacement not probed', cluster, 'i-2', { ...repl, peerState: 'absent' }, /absent in the Gluster pool: probe it first/, undefined],
     ['itself', cluster, 'i-2', dead, /dead member itself/, undefined],
-    ['no healthy replica left', snap({ members: [m1, dead, repl], volumes: [data([brick(m1, { online: false }), brick(m2, { online: false })])] }), 'i-2', repl, /no online replica left/, undefined],
+    ['no healthy replica left', snap({ members: [m1, dead, repl], volumes: [data([brick(m1, { online: false }), brick(m2, { online: false })])] }), 'i-2', repl, /no online data replica left/, undefined],
     ['holds nothing', snap({ members: [m1, dead, repl, m3], volumes: [data([brick(m1), brick(m3)])] }), 'i-2', repl, /holds no bricks/, undefined],
     ['lock', cluster, 'i-2', repl, /lock \(expand\)/, 'expand'],
   ])('refuses: %s', (_name, s, deadId, r, reason, lock) => {
@@ -269,28 +270,33 @@ describe('decideHeal', () => {
 
 describe('bootstrapPlan', () => {
   const opts = { volumes: ['pydio-config', 'pydio-data'], brickRoot: '/bricks' };
-  it('creates and starts both volumes once two zones have a connected member', () => {
-    const out = bootstrapPlan([member(2, B), member(1, A), member(3, A)], 2, opts);
+  it('creates both volumes once two zones have a connected member, sets their quorum options, then starts them', () => {
+    const out = bootstrapPlan([member(2, B), member(1, A), member(3, A)], QUORUM_LAYOUT, opts);
     expect(out.kind === 'plan' && out.commands).toEqual([
       'gluster --mode=script volume create pydio-config replica 2 10.71.1.1:/bricks/pydio-config/brick 10.71.2.2:/bricks/pydio-config/brick',
-      'gluster --mode=script volume start pydio-config',
       'gluster --mode=script volume create pydio-data replica 2 10.71.1.1:/bricks/pydio-data/brick 10.71.2.2:/bricks/pydio-data/brick',
+      'gluster --mode=script volume set pydio-config cluster.quorum-type auto',
+      'gluster --mode=script volume set pydio-data cluster.quorum-type auto',
+      'gluster --mode=script volume set all cluster.server-quorum-ratio 51%',
+      'gluster --mode=script volume set pydio-config cluster.server-quorum-type server',
+      'gluster --mode=script volume set pydio-data cluster.server-quorum-type server',
+      'gluster --mode=script volume start pydio-config',
       'gluster --mode=script volume start pydio-data',
     ]);
   });
   it.each<[string, StorageMember[], RegExp]>([
-    ['one member', [member(1, A)], /2 connected members in distinct zones are needed to create the volumes; 1 connected in 1 zone\(s\) \(eu-west-1a\)/],
+    ['one member', [member(1, A)], /2 connected members in distinct zones are needed to create the volumes as replica 2 with client quorum auto and server quorum \(two zones\); 1 connected in 1 zone\(s\) \(eu-west-1a\)/],
     ['two in one zone', [member(1, A), member(3, A)], /2 connected in 1 zone/],
     ['second not connected yet', [member(1, A), member(2, B, { peerState: 'absent' })], /1 connected/],
   ])('waits: %s', (_name, members, reason) => {
-    const out = bootstrapPlan(members, 2, opts);
+    const out = bootstrapPlan(members, QUORUM_LAYOUT, opts);
     expect(out.kind).toBe('wait');
     expect(out.kind === 'wait' && out.reason).toMatch(reason);
   });
-  it('only the volumes still missing; done when none', () => {
-    const out = bootstrapPlan([member(1, A), member(2, B)], 2, { ...opts, existing: ['pydio-config'] });
-    expect(out.kind === 'plan' && out.steps.map((s) => s.volume)).toEqual(['pydio-data', 'pydio-data']);
-    expect(bootstrapPlan([member(1, A), member(2, B)], 2, { ...opts, existing: ['pydio-config', 'pydio-data'] }).kind).toBe('done');
+  it('only the volumes still missing (the pool-wide ratio already set stays); done when none', () => {
+    const out = bootstrapPlan([member(1, A), member(2, B)], QUORUM_LAYOUT, { ...opts, existing: [{ name: 'pydio-config', options: { 'cluster.server-quorum-ratio': '51%' } }] });
+    expect(out.kind === 'plan' && out.steps.map((s) => `${s.action} ${s.volume}`)).toEqual(['volume-create pydio-data', 'volume-set pydio-data', 'volume-set pydio-data', 'volume-start pydio-data']);
+    expect(bootstrapPlan([member(1, A), member(2, B)], QUORUM_LAYOUT, { ...opts, existing: [{ name: 'pydio-config' }, { name: 'pydio-data' }] }).kind).toBe('done');
   });
 });
 

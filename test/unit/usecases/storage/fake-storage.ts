@@ -58,6 +58,10 @@ export interface FakeNode {
 export interface FakeVolume {
   name: string;
   replica: number;
+  /** 1: replica 3 arbiter 1, the last brick of each set is the arbiter. */
+  arbiter?: number;
+  /** Options set with volume-set (volume info lists them, the pool-wide ratio too). */
+  options?: Record<string, string>;
   bricks: Array<{ host: string; path: string }>;
   started: boolean;
   usedBytes: number;
@@ -96,6 +100,8 @@ export class FakeStorage {
   public readonly nodes: FakeNode[] = [];
   public readonly pool = new Set<string>();
   public volumes: FakeVolume[] = [];
+  /** Pool-wide options (`volume set all ...`): cluster.server-quorum-ratio. */
+  public readonly poolOptions: Record<string, string> = {};
   public group = { name: 'pydio-storage', min: 2, max: 6, desired: 0, zones: [A, B] };
   public diskBytes = 100 * GiB;
   /** Polls before a command ends. */
@@ -130,14 +136,21 @@ export class FakeStorage {
     return node;
   }
 
-  /** A running cluster: members in the pool and both volumes over their bricks (replica sets in order). */
-  public cluster(members: FakeNode[], setsOf: FakeNode[][] = [members.slice(0, 2)], usedBytes = 40 * GiB): void {
+  /**
+   * A running cluster: members in the pool and both volumes over their bricks (replica sets in order).
+   * `layout`: `bare` replica 2 without quorum options (a cluster older than issue 10, as the sandbox
+   * boots one), `quorum` replica 2 with client and server quorum set, `arbiter` replica 3 arbiter 1
+   * (sets of three, the last the arbiter).
+   */
+  public cluster(members: FakeNode[], setsOf: FakeNode[][] = [members.slice(0, 2)], usedBytes = 40 * GiB, layout: 'bare' | 'quorum' | 'arbiter' = 'bare'): void {
     for (const m of members) {
       this.pool.add(m.ip);
       this.params.set(`/pydio-autoscaler/test/storage/members/${m.instanceId}`, JSON.stringify({ instanceId: m.instanceId, host: m.ip, zone: m.zone, state: 'joined', lastSeen: '2026-11-21T09:00:00.000Z' }));
     }
+    if (layout === 'quorum') this.poolOptions['cluster.server-quorum-ratio'] = '51%';
     this.volumes = ['pydio-config', 'pydio-data'].map((name) => ({
-      name, replica: 2, started: true, heal: 0, usedBytes: name === 'pydio-data' ? usedBytes : GiB,
+      name, replica: layout === 'arbiter' ? 3 : 2, ...(layout === 'arbiter' ? { arbiter: 1 } : {}), started: true, heal: 0, usedBytes: name === 'pydio-data' ? usedBytes : GiB,
+      ...(layout === 'quorum' ? { options: { 'cluster.quorum-type': 'auto', 'cluster.server-quorum-type': 'server' } } : {}),
       bricks: setsOf.flat().map((m) => ({ host: m.ip, path: `/bricks/${name}/brick` })),
     }));
   }
@@ -363,7 +376,9 @@ export class FakeStorage {
   public glusterActions(): string[] {
     return this.sent('doc-gluster-command').map((i) => i.parameters.Action === 'peer-detach'
       ? `peer-detach ${i.parameters.Peer ?? ''}`
-      : `${i.parameters.Action} ${i.parameters.Volume}${i.parameters.Bricks ? ` ${i.parameters.Bricks}` : ''}`);
+      : i.parameters.Action === 'volume-set'
+        ? `volume-set ${i.parameters.Volume} ${i.parameters.Option}=${i.parameters.Value}`
+        : `${i.parameters.Action} ${i.parameters.Volume}${i.parameters.Arbiter && i.parameters.Arbiter !== '0' ? ` arbiter ${i.parameters.Arbiter}` : ''}${i.parameters.Bricks ? ` ${i.parameters.Bricks}` : ''}`);
   }
 
   public events(): string[] {
@@ -389,6 +404,11 @@ export class FakeStorage {
       case 'AmazonCloudWatch-ManageAgent':
         return ok();
       case 'doc-peer-probe': {
+        const missing = (p.Peers ?? '').split(',').filter((ip) => !this.pool.has(ip) && ip !== on.ip);
+        // glusterd-handler.c: no new peer while a volume in server quorum lacks it (GF_PROBE_QUORUM_NOT_MET).
+        if (missing.length && this.anyInServerQuorumLost()) {
+          return { status: 'Failed', exitCode: 1, stdout: '', stderr: `storage-peer-probe[probe]: ERROR: gluster peer probe ${missing[0]} failed 5 times; last answer: peer probe: failed: Cluster quorum is not met. Changing peers is not allowed in this state` };
+        }
         for (const ip of (p.Peers ?? '').split(',')) this.pool.add(ip);
         this.pool.add(on.ip);
         return ok();
@@ -425,15 +445,66 @@ export class FakeStorage {
     return this.nodes.some((n) => n.ip === ip && n.alive && n.lifecycleState !== 'Gone');
   }
 
+  /**
+   * glusterd's server quorum (glusterd-server-quorum.c): the live peers of the
+   * pool against ceil(pool x ratio), or more than half without a ratio. One
+   * view for every live node: the model has deaths, not partitions.
+   */
+  public serverQuorumMet(): boolean {
+    const members = this.pool.size;
+    const active = [...this.pool].filter((ip) => this.alive(ip)).length;
+    const ratio = /^([0-9.]+)%?$/.exec(this.poolOptions['cluster.server-quorum-ratio'] ?? '');
+    const needed = ratio ? Math.ceil((members * Number(ratio[1])) / 100) : Math.floor(members / 2) + 1;
+    return active >= needed;
+  }
+
+  private inServerQuorum(volume: FakeVolume): boolean {
+    return volume.options?.['cluster.server-quorum-type'] === 'server';
+  }
+
+  /** Volumes whose bricks glusterd stopped: in server quorum while it is lost. */
+  public quorumStopped(volume: FakeVolume): boolean {
+    return this.inServerQuorum(volume) && !this.serverQuorumMet();
+  }
+
+  private anyInServerQuorumLost(): boolean {
+    return this.volumes.some((v) => this.quorumStopped(v));
+  }
+
+  /** The options volume info lists for a volume: its own, then the pool-wide ones once set. */
+  private optionsOf(volume: FakeVolume): Record<string, string> {
+    return { ...(volume.options ?? {}), ...this.poolOptions };
+  }
+
   private glusterCommand(p: Readonly<Record<string, string>>): string {
     const volume = this.volumes.find((v) => v.name === p.Volume);
     const bricks = (p.Bricks ?? '').split(',').filter(Boolean).map((b) => ({ host: b.slice(0, b.indexOf(':')), path: b.slice(b.indexOf(':') + 1) }));
     const done = (tag: string) => xml(`  <${tag}/>`);
+    const quorumOption = p.Action === 'volume-set' && /^cluster\.(server-quorum-type|server-quorum-ratio)$/.test(p.Option ?? '');
+    // glusterd-server-quorum.c: every volume operation but setting the quorum options themselves.
+    if (volume && this.quorumStopped(volume) && !quorumOption && p.Action !== 'heal-full') return refused('Quorum not met. Volume operation not allowed.');
+    if (p.Action === 'peer-detach' && this.anyInServerQuorumLost()) return refused('Cluster quorum is not met. Changing peers is not allowed in this state');
     switch (p.Action) {
-      case 'volume-create':
+      case 'volume-create': {
         if (volume) return '';
-        this.volumes.push({ name: p.Volume!, replica: Number(p.Replica), bricks, started: false, usedBytes: 0, heal: 0 });
+        const replica = Number(p.Replica);
+        const arbiter = Number(p.Arbiter ?? '0');
+        if (bricks.length % replica !== 0) return refused(`number of bricks is not a multiple of replica count`);
+        if (arbiter && replica !== 3) return refused('For arbiter configuration, replica count must be 3 and arbiter count must be 1.');
+        this.volumes.push({ name: p.Volume!, replica, ...(arbiter ? { arbiter } : {}), bricks, started: false, usedBytes: 0, heal: 0 });
         return done('volCreate');
+      }
+      case 'volume-set': {
+        const option = p.Option ?? '';
+        if (p.Volume === 'all') {
+          if (option !== 'cluster.server-quorum-ratio') return refused('Not a valid option for all volumes');
+          this.poolOptions[option] = p.Value ?? '';
+        } else {
+          if (!volume) return refused(`Volume ${p.Volume} does not exist`);
+          volume.options = { ...(volume.options ?? {}), [option]: p.Value ?? '' };
+        }
+        return xml('  <cliOp>volSet</cliOp>\n  <output>Set volume successful</output>');
+      }
       case 'volume-start':
         if (!volume) return refused(`Volume ${p.Volume} does not exist`);
         volume.started = true;
@@ -447,6 +518,10 @@ export class FakeStorage {
       case 'add-brick':
         if (!volume) return refused(`Volume ${p.Volume} does not exist`);
         for (const b of bricks) if (!this.pool.has(b.host)) return refused(`Host ${b.host} is not in 'Peer in Cluster' state`);
+        // Whole sets in the volume's own layout (fixtures/arbiter-add-brick-two.xml: "Operation failed").
+        if (bricks.length % volume.replica !== 0) return refused('Operation failed');
+        if (p.Replica && p.Replica !== '0' && Number(p.Replica) !== volume.replica) return refused('changing the replica count is not modelled');
+        if (Number(p.Arbiter ?? '0') !== (volume.arbiter ?? 0) && p.Replica !== '0') return refused('Operation failed');
         volume.bricks.push(...bricks);
         return done('volAddBrick');
       case 'rebalance-start':
@@ -516,16 +591,23 @@ export class FakeStorage {
     parts.push('### gluster-status pool-list rc=0 ###', xml(`  <peerStatus>\n${peers.join('\n')}\n  </peerStatus>`));
     const vols = this.volumes.map((v) => {
       const sets = v.bricks.length / v.replica;
-      const bricks = v.bricks.map((b) => `          <brick uuid="${uuid(b.host)}">${b.host}:${b.path}<name>${b.host}:${b.path}</name><hostUuid>${uuid(b.host)}</hostUuid><isArbiter>0</isArbiter></brick>`).join('\n');
-      return `      <volume>\n        <name>${v.name}</name>\n        <id>8913606e-a106-4a51-b7a9-d0d7188b6b1f</id>\n        <status>${v.started ? 1 : 0}</status>\n        <statusStr>${v.started ? 'Started' : 'Created'}</statusStr>\n        <brickCount>${v.bricks.length}</brickCount>\n        <distCount>${sets}</distCount>\n        <replicaCount>${v.replica}</replicaCount>\n        <arbiterCount>0</arbiterCount>\n        <disperseCount>0</disperseCount>\n        <type>${sets > 1 ? 7 : 2}</type>\n        <typeStr>${sets > 1 ? 'Distributed-Replicate' : 'Replicate'}</typeStr>\n        <bricks>\n${bricks}\n        </bricks>\n        <optCount>0</optCount>\n        <options/>\n      </volume>`;
+      // As fixtures/volume-info-arbiter-2x3.xml: the last brick of each set of an arbiter volume is the arbiter.
+      const isArbiter = (i: number) => (v.arbiter && i % v.replica === v.replica - 1 ? 1 : 0);
+      const bricks = v.bricks.map((b, i) => `          <brick uuid="${uuid(b.host)}">${b.host}:${b.path}<name>${b.host}:${b.path}</name><hostUuid>${uuid(b.host)}</hostUuid><isArbiter>${isArbiter(i)}</isArbiter></brick>`).join('\n');
+      const options = Object.entries(this.optionsOf(v)).map(([name, value]) => `          <option>\n            <name>${name}</name>\n            <value>${value}</value>\n          </option>`);
+      const optionsXml = options.length ? `<options>\n${options.join('\n')}\n        </options>` : '<options/>';
+      return `      <volume>\n        <name>${v.name}</name>\n        <id>8913606e-a106-4a51-b7a9-d0d7188b6b1f</id>\n        <status>${v.started ? 1 : 0}</status>\n        <statusStr>${v.started ? 'Started' : 'Created'}</statusStr>\n        <brickCount>${v.bricks.length}</brickCount>\n        <distCount>${sets}</distCount>\n        <replicaCount>${v.replica}</replicaCount>\n        <arbiterCount>${v.arbiter ?? 0}</arbiterCount>\n        <disperseCount>0</disperseCount>\n        <type>${sets > 1 ? 7 : 2}</type>\n        <typeStr>${sets > 1 ? 'Distributed-Replicate' : 'Replicate'}</typeStr>\n        <bricks>\n${bricks}\n        </bricks>\n        <optCount>${options.length}</optCount>\n        ${optionsXml}\n      </volume>`;
     });
     parts.push('### gluster-status volume-info rc=0 ###', xml(`  <volInfo>\n    <volumes>\n${vols.join('\n')}\n      <count>${vols.length}</count>\n    </volumes>\n  </volInfo>`));
     for (const v of this.volumes.filter((x) => x.started && wanted.includes(x.name))) {
       const sets = v.bricks.length / v.replica;
       const used = Math.round(v.usedBytes / sets);
-      const dead = (b: { host: string; path: string }) => v.down?.has(`${b.host}:${b.path}`) ?? false;
-      const nodes = v.bricks.filter((b) => this.alive(b.host)).map((b) =>
-        `        <node>\n          <hostname>${b.host}</hostname>\n          <path>${b.path}</path>\n          <peerid>${uuid(b.host)}</peerid>\n          <status>${dead(b) ? 0 : 1}</status>\n          <port>${dead(b) ? 'N/A' : 49152}</port>\n          <pid>${dead(b) ? -1 : 1400}</pid>\n          <sizeTotal>${this.diskBytes}</sizeTotal>\n          <sizeFree>${this.diskBytes - used}</sizeFree>\n          <device>/dev/nvme1n1</device>\n          <fsName>xfs</fsName>\n        </node>`);
+      // A brick killed on a live member (down), or stopped by glusterd for server quorum: status 0, pid -1
+      // (fixtures/volume-status-detail-config-brick-killed.xml, volume-status-detail-server-quorum-lost.xml).
+      const stopped = this.quorumStopped(v);
+      const dead = (b: { host: string; path: string }) => stopped || (v.down?.has(`${b.host}:${b.path}`) ?? false);
+      const nodes = v.bricks.map((b, i) => ({ b, i })).filter(({ b }) => this.alive(b.host)).map(({ b, i }) =>
+        `        <node>\n          <hostname>${b.host}</hostname>\n          <path>${b.path}</path>\n          <peerid>${uuid(b.host)}</peerid>\n          <status>${dead(b) ? 0 : 1}</status>\n          <port>${dead(b) ? 'N/A' : 49152}</port>\n          <pid>${dead(b) ? -1 : 1400}</pid>\n          <sizeTotal>${this.diskBytes}</sizeTotal>\n          <sizeFree>${this.diskBytes - (v.arbiter && i % v.replica === v.replica - 1 ? Math.min(used, 64 * 1024 ** 2) : used)}</sizeFree>\n          <device>/dev/nvme1n1</device>\n          <fsName>xfs</fsName>\n        </node>`);
       if (this.busyStatusSections > 0) {
         this.busyStatusSections -= 1;
         parts.push(`### gluster-status volume-status-detail ${v.name} rc=1 ###`, refused('Another transaction is in progress for pydio-data. Please try again after some time.'));
@@ -545,8 +627,11 @@ export class FakeStorage {
       const heal = v.bricks.map((b) => this.alive(b.host) && !dead(b)
         ? `      <brick hostUuid="${uuid(b.host)}">\n        <name>${b.host}:${b.path}</name>\n        <status>Connected</status>\n        <totalNumberOfEntries>${pendingPerBrick + split.length}</totalNumberOfEntries>\n        <numberOfEntriesInHealPending>${pendingPerBrick}</numberOfEntriesInHealPending>\n        <numberOfEntriesInSplitBrain>${split.length}</numberOfEntriesInSplitBrain>\n        <numberOfEntriesPossiblyHealing>0</numberOfEntriesPossiblyHealing>\n      </brick>`
         : `      <brick hostUuid="-">\n        <name>${b.host}:${b.path}</name>\n        <status>Transport endpoint is not connected</status>\n      </brick>`);
-      parts.push(`### gluster-status heal-info-summary ${v.name} rc=0 ###`, `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n${heal.join('\n')}\n    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>`);
-      if (split.length > 0) {
+      parts.push(`### gluster-status heal-info-summary ${v.name} rc=${stopped ? 1 : 0} ###`, stopped
+        // Bricks stopped for server quorum: heal info cannot load the volume (fixtures/heal-info-summary-server-quorum-lost.xml).
+        ? `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks/>\n  </healInfo>\n  <opRet>-1</opRet>\n  <opErrno>5</opErrno>\n  <opErrstr>${v.name}: Not able to fetch volfile from glusterd</opErrstr>\n</cliOutput>`
+        : `<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<cliOutput>\n  <healInfo>\n    <bricks>\n${heal.join('\n')}\n    </bricks>\n  </healInfo>\n  <opRet>0</opRet>\n  <opErrno>0</opErrno>\n  <opErrstr/>\n</cliOutput>`);
+      if (split.length > 0 && !stopped) {
         // As storage-gluster-status.sh: the listing only when the summary counts split-brain entries.
         const gfid = (i: number) => `00000000-0000-4000-9000-${String(i).padStart(12, '0')}`;
         const listed = v.bricks.filter((b) => this.alive(b.host) && !dead(b)).map((b, n) =>

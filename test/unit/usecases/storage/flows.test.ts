@@ -24,10 +24,10 @@ describe('the fake Gluster answers what the real parsers read', () => {
 
 describe('storage-launch', () => {
   it('joins a new node: prepares its brick, probes it from a healthy member until connected, protects, records and completes', async () => {
-    // Prepare
+    // Prepare: volumes in the layout of two zones already (no quorum option to set)
     const cloud = new FakeStorage();
     const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
-    cloud.cluster([m1!, m2!]);
+    cloud.cluster([m1!, m2!], undefined, undefined, 'quorum');
     cloud.commandPolls = 2;
     const node = cloud.launch(A);
     // Act
@@ -177,17 +177,25 @@ describe('storage-launch', () => {
     await cloud.drain();
     expect(cloud.glusterActions()).toEqual([
       `volume-create pydio-config ${first.ip}:/bricks/pydio-config/brick,${second.ip}:/bricks/pydio-config/brick`,
-      'volume-start pydio-config',
       `volume-create pydio-data ${first.ip}:/bricks/pydio-data/brick,${second.ip}:/bricks/pydio-data/brick`,
+      'volume-set pydio-config cluster.quorum-type=auto',
+      'volume-set pydio-data cluster.quorum-type=auto',
+      'volume-set all cluster.server-quorum-ratio=51%',
+      'volume-set pydio-config cluster.server-quorum-type=server',
+      'volume-set pydio-data cluster.server-quorum-type=server',
+      'volume-start pydio-config',
       'volume-start pydio-data',
     ]);
-    expect(cloud.volumes.map((v) => [v.name, v.started, v.replica])).toEqual([['pydio-config', true, 2], ['pydio-data', true, 2]]);
+    expect(cloud.volumes.map((v) => [v.name, v.started, v.replica, v.options])).toEqual(['pydio-config', 'pydio-data'].map((v) => [v, true, 2, { 'cluster.quorum-type': 'auto', 'cluster.server-quorum-type': 'server' }]));
+    expect(cloud.poolOptions).toEqual({ 'cluster.server-quorum-ratio': '51%' });
     expect(subjectsOf(cloud, 'storage.succeeded')[0]).toContain('bootstrap of pydio-config, pydio-data done');
+    expect(cloud.notifications.find((n) => n.eventType === 'storage.succeeded')!.body).toContain('created as replica 2 with client quorum auto and server quorum (two zones) and started');
 
-    // A third node finds the volumes and creates nothing.
+    // A third node finds the volumes in their layout and creates or sets nothing.
     cloud.launch(A);
     await cloud.drain();
-    expect(cloud.glusterActions()).toHaveLength(4);
+    expect(cloud.glusterActions()).toHaveLength(9);
+    expect(cloud.events()).not.toContain('storage.layout');
   });
 
   it('waits with the bootstrap while both members are in the same zone', async () => {
@@ -219,7 +227,14 @@ describe('storage-launch', () => {
       'heal-full pydio-config',
       'heal-full pydio-data',
       `peer-detach ${m1!.ip}`,
+      // The volumes predate their layout's options: the join sets them once the pool is whole again.
+      'volume-set pydio-config cluster.quorum-type=auto',
+      'volume-set pydio-data cluster.quorum-type=auto',
+      'volume-set all cluster.server-quorum-ratio=51%',
+      'volume-set pydio-config cluster.server-quorum-type=server',
+      'volume-set pydio-data cluster.server-quorum-type=server',
     ]);
+    expect(subjectsOf(cloud, 'storage.layout')).toHaveLength(1);
     expect(cloud.sent('doc-peer-probe')[0]!.instanceId).toBe(m2!.instanceId);
     expect(cloud.volumes.every((v) => v.heal === 0 && v.bricks.some((b) => b.host === fresh.ip))).toBe(true);
     const done = cloud.notifications.find((n) => n.eventType === 'storage.succeeded')!;
@@ -264,10 +279,10 @@ describe('storage-terminate', () => {
 });
 
 describe('expand', () => {
-  const twoNodes = () => {
+  const twoNodes = (layout: 'bare' | 'quorum' = 'quorum') => {
     const cloud = new FakeStorage();
     const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
-    cloud.cluster([m1!, m2!]);
+    cloud.cluster([m1!, m2!], undefined, undefined, layout);
     return { cloud, m1: m1!, m2: m2! };
   };
 
@@ -318,7 +333,7 @@ describe('expand', () => {
   it('uses spare members without launching when they are there', async () => {
     const cloud = new FakeStorage();
     const nodes = [cloud.addNode(A), cloud.addNode(B), cloud.addNode(A), cloud.addNode(B)];
-    cloud.cluster(nodes, [nodes.slice(0, 2)]);
+    cloud.cluster(nodes, [nodes.slice(0, 2)], undefined, 'quorum');
     cloud.enqueue(request(), 0);
     await cloud.drain();
     expect(cloud.ops()).not.toContain('setDesiredCapacity');
@@ -464,7 +479,17 @@ describe('shrink', () => {
     cloud.enqueue(shrink(), 0);
     await cloud.drain();
     const removed = `${nodes[2]!.ip}:/bricks/pydio-data/brick,${nodes[3]!.ip}:/bricks/pydio-data/brick`;
-    const actions = cloud.glusterActions();
+    // The volumes predate their layout's quorum options: the shrink sets them first, and says so once.
+    const all = cloud.glusterActions();
+    expect(all.slice(0, 5)).toEqual([
+      'volume-set pydio-config cluster.quorum-type=auto',
+      'volume-set pydio-data cluster.quorum-type=auto',
+      'volume-set all cluster.server-quorum-ratio=51%',
+      'volume-set pydio-config cluster.server-quorum-type=server',
+      'volume-set pydio-data cluster.server-quorum-type=server',
+    ]);
+    expect(subjectsOf(cloud, 'storage.layout')).toEqual(['[test] quorum options set on pydio-config, pydio-data: no split-brain, less availability']);
+    const actions = all.slice(5);
     expect(actions[0]).toBe(`remove-brick-start pydio-data ${removed}`);
     expect(actions.filter((a) => a.startsWith('remove-brick-status'))).toHaveLength(3);
     // Commit after the migration, then the released members' peers leave the pool.

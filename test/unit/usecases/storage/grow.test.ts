@@ -154,7 +154,7 @@ function twoMembers(): { cloud: GrowCloud; m1: FakeNode; m2: FakeNode } {
   const cloud = new GrowCloud();
   const m1 = cloud.addNode(A);
   const m2 = cloud.addNode(B);
-  cloud.cluster([m1, m2]);
+  cloud.cluster([m1, m2], undefined, undefined, 'quorum');
   cloud.attachVolumes([m1, m2]);
   return { cloud, m1, m2 };
 }

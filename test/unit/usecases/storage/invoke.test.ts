@@ -62,7 +62,7 @@ describe('direct invoke', () => {
     [{ volume: 'pydio-data' }, /field sets must be a whole number from 1 to 16/],
     [{ volume: 'pydio data', sets: 1 }, /field volume must be a Gluster volume name/],
     [{ volume: 'pydio-data', sets: 1, dryRun: 'yes' }, /field dryRun must be true or false/],
-    [{ action: 'delete', volume: 'pydio-data' }, /field action must be "expand" or "shrink"/],
+    [{ action: 'delete', volume: 'pydio-data' }, /field action must be "expand", "shrink" or "layout"/],
     [{ action: 'shrink', volume: 'pydio-data', sets: 1 }, /unknown field "sets" for shrink/],
   ])('rejects %j naming the field, with a notification and no action', async (payload, reason) => {
     const cloud = twoNodes();
