@@ -11,6 +11,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
+  PutLifecycleHookCommand,
   SetInstanceHealthCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
@@ -160,6 +161,8 @@ export class LifecycleService {
         return this.locked(() => this.complete(form));
       case 'RecordLifecycleActionHeartbeat':
         return this.locked(() => this.heartbeat(form));
+      case 'CreateAutoScalingGroup':
+        return this.locked(() => this.createGroup(form, forward));
       default: {
         const group = form.get('AutoScalingGroupName');
         if (group === null) return forward(form);
@@ -511,6 +514,58 @@ export class LifecycleService {
       await this.launched(groupName, before);
     }
     await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: subnets.join(',') }));
+  }
+
+  /**
+   * CreateAutoScalingGroup: the LifecycleHookSpecificationList's hooks are added "before
+   * instances are launched" (Auto Scaling API reference); moto ignores the list. So the
+   * group is created empty, the hooks are put, then the group grows to its desired capacity
+   * (default MinSize), one instance at a time over its zones as Auto Scaling spreads them,
+   * each launch going through the hooks.
+   */
+  private async createGroup(form: URLSearchParams, forward: Forward): Promise<Reply> {
+    const groupName = requiredParam(form, 'AutoScalingGroupName');
+    const specs = new Map<string, Record<string, string>>();
+    const empty = new URLSearchParams();
+    for (const [key, value] of form) {
+      const m = /^LifecycleHookSpecificationList\.member\.(\d+)\.([A-Za-z]+)$/.exec(key);
+      if (m === null) {
+        if (key !== 'DesiredCapacity' && key !== 'MinSize') empty.append(key, value);
+        continue;
+      }
+      specs.set(m[1] ?? '', { ...specs.get(m[1] ?? ''), [m[2] ?? '']: value });
+    }
+    const min = Number(requiredParam(form, 'MinSize'));
+    const desired = Number(form.get('DesiredCapacity') ?? min);
+    empty.set('MinSize', '0');
+    empty.set('DesiredCapacity', '0');
+    const reply = await forward(empty);
+    if (reply.status !== 200) return reply;
+    for (const spec of specs.values()) {
+      await this.asg.send(
+        new PutLifecycleHookCommand({
+          AutoScalingGroupName: groupName,
+          LifecycleHookName: spec.LifecycleHookName,
+          LifecycleTransition: spec.LifecycleTransition,
+          ...(spec.HeartbeatTimeout !== undefined ? { HeartbeatTimeout: Number(spec.HeartbeatTimeout) } : {}),
+          ...(spec.DefaultResult !== undefined ? { DefaultResult: spec.DefaultResult } : {}),
+          ...(spec.NotificationMetadata !== undefined ? { NotificationMetadata: spec.NotificationMetadata } : {}),
+          ...(spec.NotificationTargetARN !== undefined ? { NotificationTargetARN: spec.NotificationTargetARN } : {}),
+          ...(spec.RoleARN !== undefined ? { RoleARN: spec.RoleARN } : {}),
+        }),
+      );
+    }
+    const subnets = (form.get('VPCZoneIdentifier') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+    if (desired > 0) {
+      if (subnets.length > 1) await this.launchBalanced(groupName, subnets, 0, desired);
+      else {
+        const before = await this.instanceIds(groupName);
+        await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, DesiredCapacity: desired }));
+        await this.launched(groupName, before);
+      }
+    }
+    if (min > 0) await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, MinSize: min }));
+    return reply;
   }
 
   private async update(form: URLSearchParams, forward: Forward): Promise<Reply> {
