@@ -73,7 +73,11 @@ const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
  * then resolved as CloudFormation would (region eu-west-1).
  */
 export function dashboardFromServerlessYml(text: string, stage = 'dev'): Dashboard {
-  const doc = yaml.load(text, { schema: CFN_SCHEMA }) as { service?: string; params?: Record<string, Record<string, unknown>>; resources?: { Resources?: Record<string, unknown>; Parameters?: Record<string, unknown> } };
+  const doc = yaml.load(text, { schema: CFN_SCHEMA }) as {
+    service?: string;
+    params?: Record<string, Record<string, unknown>>;
+    resources?: { Resources?: Record<string, unknown>; Parameters?: Record<string, unknown>; Conditions?: Record<string, unknown> };
+  };
   const params: Record<string, unknown> = { ...(doc.params?.default ?? {}), ...(doc.params?.[stage] ?? {}) };
   const variables = (s: string): string =>
     s.replace(/\$\{(param|sls|self):([A-Za-z0-9.]+)\}/g, (_m, source: string, name: string) => {
@@ -90,6 +94,6 @@ export function dashboardFromServerlessYml(text: string, stage = 'dev'): Dashboa
   };
   const resource = doc.resources?.Resources?.ClusterDashboard;
   if (resource === undefined) throw new DashboardError('serverless.yml has no resources.Resources.ClusterDashboard');
-  const template = { Resources: { ClusterDashboard: fill(resource) }, Parameters: fill(doc.resources?.Parameters ?? {}) };
+  const template = { Resources: { ClusterDashboard: fill(resource) }, Parameters: fill(doc.resources?.Parameters ?? {}), Conditions: fill(doc.resources?.Conditions ?? {}) };
   return parseDashboardBody(resolveDashboardBody(template, { region: 'eu-west-1' }));
 }

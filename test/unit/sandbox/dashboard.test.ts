@@ -99,6 +99,21 @@ describe('resolveDashboardBody', () => {
     expect(resolveDashboardBody(literal, { region: 'eu-west-1' })).toBe('${Not}-eu-west-1');
   });
 
+  it('resolves only the branch of an Fn::If its condition chooses (the reference cluster\'s target group is a GetAtt it never reaches when attached)', () => {
+    const chosen = (createCluster: string) => ({
+      Parameters: { CreateCluster: { Type: 'String', Default: createCluster }, Arn: { Type: 'String', Default: 'arn:aws:elb:eu-west-1:1:targetgroup/tg/0' } },
+      Conditions: { Creates: { 'Fn::And': [{ 'Fn::Equals': [{ Ref: 'CreateCluster' }, 'true'] }, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Arn' }, 'x'] }] }] }, Attaches: { 'Fn::Not': [{ Condition: 'Creates' }] } },
+      Resources: {
+        ClusterDashboard: {
+          Type: 'AWS::CloudWatch::Dashboard',
+          Properties: { DashboardBody: { 'Fn::Sub': ['${Tg}', { Tg: { 'Fn::If': ['Attaches', { 'Fn::Select': [5, { 'Fn::Split': [':', { Ref: 'Arn' }] }] }, { 'Fn::GetAtt': ['ClusterTargetGroup', 'TargetGroupFullName'] }] } }] } },
+        },
+      },
+    });
+    expect(resolveDashboardBody(chosen('false'), { region: 'eu-west-1' })).toBe('targetgroup/tg/0');
+    expect(() => resolveDashboardBody(chosen('true'), { region: 'eu-west-1' })).toThrow(/Fn::GetAtt is not supported for dashboards/);
+  });
+
   it('names what it cannot resolve', () => {
     const bad = { Resources: { ClusterDashboard: { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardBody: { 'Fn::Sub': '${Nowhere}' } } } } };
     expect(() => resolveDashboardBody(bad, { region: 'eu-west-1' })).toThrow(/Ref Nowhere is neither a parameter/);
