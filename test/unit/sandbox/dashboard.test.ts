@@ -247,3 +247,35 @@ describe('fetchDashboardData: a SEARCH widget', () => {
     cw.restore();
   });
 });
+
+describe('dashboardFromServerlessYml reads osls fallbacks as sls package does', () => {
+  const yml = (stageParams: string) => `service: svc
+custom:
+  unlessGiven:
+    'true': ''
+params:
+  default:
+    createCluster: 'false'
+  x:
+${stageParams}
+resources:
+  Parameters:
+    Arn:
+      Type: String
+      Default: '\${param:arn, self:custom.unlessGiven.\${param:createCluster}}'
+  Resources:
+    ClusterDashboard:
+      Type: AWS::CloudWatch::Dashboard
+      Properties:
+        DashboardBody: !Sub
+          - '{"widgets":[{"type":"text","x":0,"y":0,"width":6,"height":2,"properties":{"markdown":"\${Tg} in \${AWS::Region}"}}]}'
+          - Tg: !Ref Arn
+`;
+
+  it('the given param first, the fallback (with its own nested variable) when the param is missing, and an error when neither has a value', () => {
+    const markdown = (stageParams: string) => (dashboardFromServerlessYml(yml(stageParams), 'x').widgets[0] as { markdown: string }).markdown;
+    expect(markdown("    arn: given")).toBe('given in eu-west-1');
+    expect(markdown("    createCluster: 'true'")).toBe(' in eu-west-1');
+    expect(() => markdown("    other: 1")).toThrow(/uses \$\{param:arn, self:custom.unlessGiven.\$\{param:createCluster\}\}, which the x stage does not define/);
+  });
+});
