@@ -68,6 +68,9 @@ function refValue(template: TemplateView, logicalId: string): string {
       return named('Name');
     case 'AWS::DynamoDB::Table':
       return named('TableName');
+    case 'AWS::ElasticLoadBalancingV2::TargetGroup':
+      // Ref is the target group's ARN; without a Name, CloudFormation makes one up (at most 32 characters).
+      return `arn:aws:elasticloadbalancing:${template.region}:${ACCOUNT}:targetgroup/${named('Name').slice(0, 32)}/0123456789abcdef`;
     default:
       return logicalId;
   }

@@ -84,8 +84,18 @@ export function variablesFedByParams(serverlessYml: string): Record<string, stri
       }
     }
   });
+  // custom.<key>: <text>, e.g. `targetGroupArn: !If [CreatesCluster, ..., !Ref TargetGroupArn, ...]`: the first template parameter it refers to.
+  const customFeeds: Record<string, string> = {};
+  const customAt = lines.findIndex((line) => /^custom:\s*$/.test(line));
+  for (let i = customAt + 1; customAt >= 0 && i < lines.length && !/^\S/.test(lines[i] ?? ''); i += 1) {
+    const entry = /^ {2}(\w+):\s*(.+)$/.exec(lines[i] ?? '');
+    const param = entry ? [...(entry[2] ?? '').matchAll(/!Ref\s+(\w+)/g)].map((m) => templateParams[m[1] ?? '']).find(Boolean) : undefined;
+    if (entry && param) customFeeds[entry[1] ?? ''] = param;
+  }
   const fed: Record<string, string> = {};
   for (const line of lines) {
+    const viaCustom = /^\s+([A-Z][A-Z0-9_]*):\s*\$\{self:custom\.(\w+)\}\s*(#.*)?$/.exec(line);
+    if (viaCustom && customFeeds[viaCustom[2] ?? '']) fed[viaCustom[1] ?? ''] = customFeeds[viaCustom[2] ?? ''] ?? '';
     const direct = /^\s+([A-Z][A-Z0-9_]*):\s*\$\{param:(\w+)/.exec(line);
     if (direct) fed[direct[1] ?? ''] = direct[2] ?? '';
     const viaRef = /^\s+([A-Z][A-Z0-9_]*):\s*!Ref\s+(\w+)\s*(#.*)?$/.exec(line);
@@ -266,13 +276,58 @@ function otherRules(params: Readonly<Record<string, unknown>>, hasStorage: boole
   return problems;
 }
 
+/**
+ * The reference cluster's parameters (createCluster, README "Reference cluster"): read only by
+ * resources under the CreatesCluster condition, so checked only on a stage that creates it
+ * (createCluster itself always). The patterns are the template parameters' own where there is one.
+ */
+function clusterRules(params: Readonly<Record<string, unknown>>): StageParamProblem[] {
+  const problems: StageParamProblem[] = [];
+  const create = text(params, 'createCluster');
+  if (!['true', 'false'].includes(create)) return [{ param: 'createCluster', message: `createCluster must be 'true' or 'false' (the CreateCluster template parameter's AllowedValues), got ${JSON.stringify(create)}` }];
+  if (create === 'false') return [];
+  const check = (name: string, ok: (value: string) => boolean, what: string) => {
+    const value = text(params, name);
+    if (!ok(value)) problems.push({ param: name, message: `${name} must be ${what}, got ${JSON.stringify(value)}` });
+  };
+  const cidr = (value: string, prefix?: number) => {
+    const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(value);
+    return m !== null && m.slice(1, 5).every((o) => Number(o) <= 255) && Number(m[5]) <= 32 && (prefix === undefined || Number(m[5]) === prefix);
+  };
+  // The compute image and the storage group are what the CreatesCluster condition needs: without either nothing of
+  // the cluster is created and the deploy fails attaching the compute hooks to a group that does not exist.
+  check('computeImageId', (v) => /^ami-([0-9a-f]{8}|[0-9a-f]{17})$/.test(v), 'an AMI id (ami-...) with Apache, PHP and Pydio 8 installed when createCluster is true (the ComputeImageId template parameter)');
+  if (text(params, 'storageGroupName') === '') problems.push({ param: 'storageGroupName', message: "storageGroupName must name the storage group the stack creates when createCluster is true (the volumes are bootstrapped by the storage tier)" });
+  check('clusterZones', (v) => v === '2' || v === '3', "'2' or '3' (the ClusterZones template parameter's AllowedValues)");
+  check('clusterVpcCidr', (v) => cidr(v, 16), 'an IPv4 /16 (cut into six /20 subnets by Fn::Cidr)');
+  check('clusterAllowedCidr', (v) => cidr(v), 'an IPv4 CIDR (the load balancer security group rule\'s CidrIp)');
+  check('clusterCertificateArn', (v) => /^$|^arn:aws[a-z-]*:acm:[a-z0-9-]+:[0-9]{12}:certificate\/[A-Za-z0-9-]+$/.test(v), 'empty or an ACM certificate ARN (the ClusterCertificateArn template parameter)');
+  for (const name of ['computeInstanceType', 'storageInstanceType']) check(name, (v) => /^[a-z][a-z0-9-]*\.[a-z0-9]+$/.test(v), 'an EC2 instance type (family.size, e.g. t3.medium)');
+  check('storageImageParameter', (v) => /^\/?[A-Za-z0-9_.\-/]{1,2048}$/.test(v), 'the name of an SSM parameter holding the storage AMI (a {{resolve:ssm:...}} reference)');
+  check('databaseInstanceClass', (v) => /^db\.[a-z0-9-]+\.[a-z0-9]+$/.test(v), 'an RDS instance class (db.family.size)');
+  check('databaseMultiAz', (v) => v === 'true' || v === 'false', "'true' or 'false' (MultiAZ)");
+  check('databaseEngineVersion', (v) => /^\d+\.\d+(\.\d+)?$/.test(v), 'a MySQL engine version (e.g. 8.4.9)');
+  // RDS MySQL gp3: "20-65,536 GiB" allocated storage.
+  const storageGib = integerIn(params, 'databaseStorageGib', 20, 65_536, 'RDS MySQL gp3 allocated storage in GiB');
+  if (typeof storageGib !== 'number') problems.push(storageGib);
+  const min = integerIn(params, 'computeMinSize', 1, 1000, 'the compute group\'s MinSize: at least one node serves the app');
+  const max = integerIn(params, 'computeMaxSize', 1, 1000, 'the compute group\'s MaxSize');
+  if (typeof min !== 'number') problems.push(min);
+  if (typeof max !== 'number') problems.push(max);
+  else if (typeof min === 'number' && max < min) problems.push({ param: 'computeMaxSize', message: `computeMaxSize (${max}) must not be below computeMinSize (${min}) (CreateAutoScalingGroup refuses it)` });
+  const zones = Number(text(params, 'clusterZones')) || 2;
+  const storageMax = integerIn(params, 'storageMaxSize', zones, 1000, `the storage group's MaxSize: at least its MinSize, one member per zone (${zones})`);
+  if (typeof storageMax !== 'number') problems.push(storageMax);
+  return problems;
+}
+
 /** Every problem of a stage's parameters (none: it can be packaged), and what was left to the cold start. */
 export function checkStage(stage: PackagedStage): StageCheck {
   const fed = variablesFedByParams(stage.serverlessYml);
   const fromParsers = parserProblems(stage, fed);
   const hasStorage = text(stage.params, 'storageGroupName') !== '';
   const retryMaxValid = !fromParsers.problems.some((p) => p.param === 'retryMaxSeconds' || p.param === 'retryBaseSeconds');
-  const problems = [...fromParsers.problems, ...hookRules(stage.params, hasStorage, retryMaxValid), ...alarmRules(stage.params, hasStorage), ...cookieRule(stage.params), ...otherRules(stage.params, hasStorage)];
+  const problems = [...fromParsers.problems, ...hookRules(stage.params, hasStorage, retryMaxValid), ...alarmRules(stage.params, hasStorage), ...cookieRule(stage.params), ...otherRules(stage.params, hasStorage), ...clusterRules(stage.params)];
   // One problem per parameter: the function's parser first (it names the variable too).
   const unique = problems.filter((p, i) => problems.findIndex((q) => q.param === p.param) === i);
   return { problems: unique, notes: fromParsers.notes };

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { COMPUTE_VARIABLES, parseConfig } from '../../lib/config/compute';
+import { APP_PROFILES, COMPUTE_VARIABLES, COOKIE_NAME, parseConfig } from '../../lib/config/compute';
 import { parseScalingConfig, SCALING_VARIABLES } from '../../lib/config/scaling';
 import { POWERTOOLS_VARIABLES } from '../../lib/config/shared';
 import { parseStatusConfig, STATUS_VARIABLES } from '../../lib/config/status';
@@ -57,6 +57,9 @@ const OPS_SUBSCRIPTIONS = [
   { protocol: 'email', endpoint: 'oncall@example.org', minSeverity: 'error' },
 ];
 let storageDeployed: Record<string, Json>;
+/** The reference cluster (stage `reference` of serverless.yml: createCluster), raw and as deployed. */
+let referenceTemplate: Json;
+let referenceDeployed: Record<string, Json>;
 
 /**
  * The template as CloudFormation would deploy it with its parameter defaults:
@@ -186,6 +189,12 @@ beforeAll(() => {
   }
   storageTemplate = readTemplate('.serverless-storage');
   storageDeployed = deployedWithDefaults(storageTemplate).resources;
+  const reference = runSls(['package', '--stage', 'reference', '--package', '.serverless-reference']);
+  if (reference.status !== 0) {
+    throw new Error(`sls package of the reference cluster failed (exit ${reference.status}):\n${reference.stdout}\n${reference.stderr}`);
+  }
+  referenceTemplate = readTemplate('.serverless-reference');
+  referenceDeployed = deployedWithDefaults(referenceTemplate).resources;
   const result = runSls(['package']);
   if (result.status !== 0) {
     throw new Error(`sls package failed (exit ${result.status}):\n${result.stdout}\n${result.stderr}`);
@@ -217,7 +226,8 @@ describe('packaging', () => {
     const output = `${result.stdout}${result.stderr}`;
     // osls names where the missing param is used, e.g. the COMPUTE_ASG_NAME variable
     expect(output).toMatch(/COMPUTE_ASG_NAME": Value not found at "param" source/);
-    expect(output).toMatch(/TARGET_GROUP_ARN": Value not found at "param" source/);
+    // targetGroupArn: required unless createCluster (serverless.yml custom.targetGroupArnUnlessGiven)
+    expect(output).toMatch(/TargetGroupArn.Default": Value not found/);
   }, 120_000);
 });
 
@@ -298,7 +308,8 @@ describe('lifecycle function', () => {
     expect(vars).toMatchObject({
       STAGE: EXAMPLE.stage,
       COMPUTE_ASG_NAME: EXAMPLE.computeGroup,
-      TARGET_GROUP_ARN: EXAMPLE.targetGroupArn,
+      // the stack's own target group when it creates the cluster, else the targetGroupArn param
+      TARGET_GROUP_ARN: { 'Fn::If': ['CreatesCluster', { Ref: 'ClusterTargetGroup' }, { 'Fn::If': ['HasTargetGroupArn', { Ref: 'TargetGroupArn' }, { Ref: 'AWS::NoValue' }] }] },
       GLUSTER_SERVERS: EXAMPLE.glusterServers,
       STORAGE_ASG_NAME: { Ref: 'StorageGroupName' },
       TOPIC_ARN: { Ref: 'NotificationsTopic' },
@@ -308,6 +319,7 @@ describe('lifecycle function', () => {
       DOC_CONFIGURE_APP: { Ref: 'ConfigureAppDocument' },
       DOC_DRAIN_NODE: { Ref: 'DrainNodeDocument' },
     });
+    expect(deployed.LifecycleLambdaFunction.Properties.Environment.Variables.TARGET_GROUP_ARN).toBe(EXAMPLE.targetGroupArn);
   });
 
   it('has example values that lib/config.ts accepts once the Refs resolve', () => {
@@ -321,7 +333,7 @@ describe('lifecycle function', () => {
       StorageGroupName: template.Parameters.StorageGroupName.Default,
     };
     const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries<Json>(fn().Properties.Environment.Variables)) {
+    for (const [name, value] of Object.entries<Json>(deployed.LifecycleLambdaFunction.Properties.Environment.Variables)) {
       if (typeof value === 'string') env[name] = value;
       else if (value && typeof value.Ref === 'string' && value.Ref in resolved) env[name] = resolved[value.Ref];
       else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
@@ -564,8 +576,8 @@ describe('outputs', () => {
       MountVolumesDocumentName: { Value: { Ref: 'MountVolumesDocument' } },
       ConfigureAppDocumentName: { Value: { Ref: 'ConfigureAppDocument' } },
       DrainNodeDocumentName: { Value: { Ref: 'DrainNodeDocument' } },
-      ComputeLaunchHookName: { Value: { Ref: 'ComputeLaunchHook' } },
-      ComputeTerminateHookName: { Value: { Ref: 'ComputeTerminateHook' } },
+      ComputeLaunchHookName: { Value: 'pydio-autoscaler-dev-compute-launch' },
+      ComputeTerminateHookName: { Value: 'pydio-autoscaler-dev-compute-terminate' },
     });
   });
 });
@@ -703,7 +715,7 @@ describe('alarm-driven scaling', () => {
   });
 
   it('dashboard: a valid body with CPU, healthy targets, brick disk, volume health and our metrics', () => {
-    const [body, vars] = resources.ClusterDashboard.Properties.DashboardBody['Fn::Sub'];
+    const [body, vars] = deployed.ClusterDashboard.Properties.DashboardBody['Fn::Sub'];
     expect(vars.TargetGroupDimension).toEqual({ 'Fn::Select': [5, { 'Fn::Split': [':', EXAMPLE.targetGroupArn] }] });
     const resolved = String(body).replace(/\$\{([A-Za-z:]+)\}/g, (_m: string, name: string) => {
       const known: Record<string, string> = {
@@ -752,7 +764,7 @@ describe('function environments', () => {
 
   it('status function environment is what lib/config/status.ts accepts once the Refs resolve', () => {
     const env: Record<string, string> = {};
-    for (const [name, value] of Object.entries<Json>(resources.StatusLambdaFunction.Properties.Environment.Variables)) {
+    for (const [name, value] of Object.entries<Json>(deployed.StatusLambdaFunction.Properties.Environment.Variables)) {
       if (typeof value === 'string') env[name] = value;
       else if (value?.Ref === 'StorageGroupName') env[name] = template.Parameters.StorageGroupName.Default;
       else throw new Error(`${name} has an unexpected value ${JSON.stringify(value)}`);
@@ -836,7 +848,8 @@ describe('storage tier', () => {
   it('the default stage deploys no storage resource and nothing refers to one', () => {
     expect(template.Parameters.StorageGroupName.Default).toBe('');
     for (const logicalId of STORAGE_IDS) {
-      expect([logicalId, resources[logicalId]?.Condition]).toEqual([logicalId, 'HasStorageGroup']); // packaged, conditional
+      // packaged, conditional (the hooks: only on a storage group the stack does not create)
+      expect([logicalId, resources[logicalId]?.Condition]).toEqual([logicalId, logicalId.endsWith('Hook') ? 'StorageHooksApart' : 'HasStorageGroup']);
       expect(deployed[logicalId]).toBeUndefined();
     }
     expect(Object.keys(deployed).filter((id) => id.startsWith('Storage'))).toEqual([]);
@@ -1107,13 +1120,101 @@ describe('storage tier', () => {
   });
 });
 
+describe('reference cluster (createCluster; its deploy into the emulator: test/integration/cluster/reference-cluster.test.ts)', () => {
+  const clusterIds = (raw: Json) => Object.keys(raw.Resources).filter((id) => id.startsWith('Cluster') && id !== 'ClusterDashboard');
+
+  it('a stage that attaches to its cluster creates none of it, and keeps its hook resources', () => {
+    expect(clusterIds(template).length).toBeGreaterThan(40);
+    for (const from of [deployed, storageDeployed]) {
+      expect(Object.keys(from).filter((id) => id.startsWith('Cluster') && id !== 'ClusterDashboard')).toEqual([]);
+      expect(from.ComputeLaunchHook.Properties.AutoScalingGroupName).toBe(EXAMPLE.computeGroup);
+    }
+    expect(storageDeployed.StorageLaunchHook.Properties.AutoScalingGroupName).toBe(STORAGE_GROUP);
+    for (const id of clusterIds(template)) {
+      expect([id, ['CreatesCluster', 'ClusterInThreeZones', 'ClusterServesHttps', 'ClusterServesHttpOnly']]).toEqual([id, expect.arrayContaining([template.Resources[id].Condition])]);
+    }
+  });
+
+  it('the reference stage creates it: the hooks live in the groups it creates, and the functions use its target group', () => {
+    const d = referenceDeployed;
+    for (const id of ['ClusterVpc', 'ClusterLoadBalancer', 'ClusterTargetGroup', 'ClusterHttpListener', 'ClusterComputeGroup', 'ClusterStorageGroup', 'ClusterDatabase']) {
+      expect([id, d[id] !== undefined]).toEqual([id, true]);
+    }
+    // two zones, HTTP only by default
+    for (const id of ['ClusterPublicSubnetC', 'ClusterPrivateSubnetC', 'ClusterHttpsListener', 'ClusterHttpRedirectListener']) expect([id, d[id]]).toEqual([id, undefined]);
+    for (const id of ['ComputeLaunchHook', 'ComputeTerminateHook', 'StorageLaunchHook', 'StorageTerminateHook']) expect([id, d[id]]).toEqual([id, undefined]);
+    expect(d.ClusterComputeGroup.Properties.LifecycleHookSpecificationList).toEqual([
+      { LifecycleHookName: 'pydio-autoscaler-reference-compute-launch', LifecycleTransition: 'autoscaling:EC2_INSTANCE_LAUNCHING', HeartbeatTimeout: 900, DefaultResult: 'ABANDON' },
+      { LifecycleHookName: 'pydio-autoscaler-reference-compute-terminate', LifecycleTransition: 'autoscaling:EC2_INSTANCE_TERMINATING', HeartbeatTimeout: 900, DefaultResult: 'CONTINUE' },
+    ]);
+    expect(d.ClusterStorageGroup.Properties.LifecycleHookSpecificationList.map((h: Json) => [h.LifecycleHookName, h.HeartbeatTimeout, h.DefaultResult])).toEqual([
+      ['pydio-autoscaler-reference-storage-launch', 1800, 'ABANDON'],
+      ['pydio-autoscaler-reference-storage-terminate', 600, 'CONTINUE'],
+    ]);
+    // the rules that route those hooks name the groups it creates
+    expect(d.ComputeLifecycleRule.Properties.EventPattern.detail.AutoScalingGroupName).toEqual([d.ClusterComputeGroup.Properties.AutoScalingGroupName]);
+    expect(d.StorageLifecycleRule.Properties.EventPattern.detail.AutoScalingGroupName).toEqual([d.ClusterStorageGroup.Properties.AutoScalingGroupName]);
+    for (const fn of ['LifecycleLambdaFunction', 'StatusLambdaFunction', 'StorageLambdaFunction']) {
+      expect([fn, d[fn].Properties.Environment.Variables.TARGET_GROUP_ARN]).toEqual([fn, { Ref: 'ClusterTargetGroup' }]);
+    }
+    expect(scopeOf('elasticloadbalancing:RegisterTargets', 'LifecycleFunctionRole', d).resources).toEqual([JSON.stringify({ Ref: 'ClusterTargetGroup' })]);
+    expect(d.ClusterDashboard.Properties.DashboardBody['Fn::Sub'][1].TargetGroupDimension).toEqual({ 'Fn::GetAtt': ['ClusterTargetGroup', 'TargetGroupFullName'] });
+  });
+
+  it('its groups start at MinSize with no DesiredCapacity (an update never resets what the functions scaled), after the plumbing of their first events', () => {
+    const d = referenceDeployed;
+    for (const id of ['ClusterComputeGroup', 'ClusterStorageGroup']) expect([id, d[id].Properties.DesiredCapacity]).toEqual([id, undefined]);
+    expect(d.ClusterStorageGroup.Properties.MinSize).toBe('2'); // clusterZones: one member per zone, the bootstrap's first members
+    expect(d.ClusterComputeGroup.Properties.TargetGroupARNs).toBeUndefined(); // the lifecycle function registers ready nodes
+    expect(d.ClusterStorageGroup.DependsOn).toEqual(expect.arrayContaining(['StorageLifecycleRule', 'StorageQueuePolicy', 'StorageEventSourceMappingSQSStorageQueue', 'StorageAgentConfigParameter']));
+    expect(d.ClusterComputeGroup.DependsOn).toEqual(expect.arrayContaining(['ComputeLifecycleRule', 'LifecycleQueuePolicy', 'LifecycleEventSourceMappingSQSLifecycleQueue', 'ClusterStorageGroup']));
+    for (const dep of [...d.ClusterStorageGroup.DependsOn, ...d.ClusterComputeGroup.DependsOn]) expect([dep, d[dep] !== undefined]).toEqual([dep, true]);
+  });
+
+  it('its target group sticks on the app profile\'s session cookie, one source with lib/config/compute.ts', () => {
+    expect(Object.fromEntries(Object.entries<Json>(referenceTemplate.Mappings.AppProfiles).map(([k, v]) => [k, v.SessionCookie]))).toEqual(
+      Object.fromEntries(Object.entries(APP_PROFILES).map(([k, v]) => [k, v.sessionCookie])),
+    );
+    expect(referenceTemplate.Parameters.AppSessionCookie.AllowedPattern).toBe(`^$|${COOKIE_NAME.source}`);
+    const attributes = referenceDeployed.ClusterTargetGroup.Properties.TargetGroupAttributes;
+    expect(attributes).toEqual(expect.arrayContaining([
+      { Key: 'stickiness.type', Value: 'app_cookie' },
+      { Key: 'stickiness.app_cookie.cookie_name', Value: { 'Fn::FindInMap': ['AppProfiles', 'pydio8', 'SessionCookie'] } },
+    ]));
+    expect(referenceDeployed.ClusterTargetGroup.Properties).toMatchObject({ HealthCheckPath: '/check.txt', Protocol: 'HTTP', Port: '80' });
+  });
+
+  it('its launch templates carry the rendered user data of their role', () => {
+    const { rendered } = require(path.join(ROOT, 'ssm-documents', 'user-data.js'));
+    expect(referenceDeployed.ClusterComputeLaunchTemplate.Properties.LaunchTemplateData.UserData).toEqual({ 'Fn::Base64': rendered.compute });
+    expect(referenceDeployed.ClusterStorageLaunchTemplate.Properties.LaunchTemplateData.UserData).toEqual({ 'Fn::Base64': rendered.storage });
+  });
+});
+
 describe('cfn-lint', () => {
-  it.each([['.serverless'], ['.serverless-storage']])('reports no error on the packaged template (%s)', (dir) => {
+  /**
+   * Warnings we expect, each explained: W3005 - osls adds a DependsOn on each function's role,
+   * which its Role GetAtt already implies (harmless, serverless.yml says so at the lifecycle
+   * function); W2506 - ComputeImageId is a String, not AWS::EC2::Image::Id, because a stage
+   * that attaches to its cluster leaves it empty, which that type refuses.
+   */
+  const EXPLAINED = [
+    /:W3005:'(Lifecycle|Alarm|Status|Storage)FunctionRole' dependency already enforced by a 'GetAtt'/,
+    /:W2506:'String' is not one of \['AWS::EC2::Image::Id'/,
+  ];
+  it.each([['.serverless'], ['.serverless-storage'], ['.serverless-reference']])('reports no error and no unexplained warning on the packaged template (%s)', (dir) => {
     const file = path.join(workDir, dir, 'cloudformation-template-update-stack.json');
     const result = spawnSync('cfn-lint', ['--format', 'parseable', file], { encoding: 'utf8', timeout: 120_000 });
     if (result.error) throw new Error(`cfn-lint could not run (${result.error.message}): install cfn-lint (pip install cfn-lint)`);
     const errors = result.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line));
     expect(errors).toEqual([]);
+    const findings = result.stdout.split('\n').filter((line) => /:[WI]\d{4}:/.test(line));
+    expect(findings.filter((line) => !EXPLAINED.some((re) => re.test(line)))).toEqual([]);
+    // the W2506 is about ComputeImageId and nothing else
+    for (const line of findings.filter((l) => l.includes(':W2506:'))) {
+      const at = Number(line.split(':')[1]);
+      expect(fs.readFileSync(file, 'utf8').split('\n').slice(at - 4, at).join('\n')).toContain('"ComputeImageId"');
+    }
     // exit status is a bit mask: 2 = error (4 = warning, 8 = informational)
     expect((result.status ?? 2) & 2).toBe(0);
   }, 150_000);

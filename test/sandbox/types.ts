@@ -73,6 +73,15 @@ export interface StartSandboxOptions {
    * (retryMaxSeconds 2), so a live holder renews it many times within even 20 s.
    */
   readonly storageLockStaleSeconds?: number;
+  /**
+   * Default off: the storage group starts with no member and `bin/storage-boot.sh` does not run:
+   * no Gluster pool, no volume, nothing claimed on a config volume. The first members the test
+   * launches go through the product's own storage launch flow (prepare-brick on their data
+   * disks, peer probe, the bootstrap that creates pydio-config and pydio-data), as on a new
+   * cluster. Needs storageDataDiskMiB (every member's brick disk) and skipInitialScaleOut
+   * (nothing to mount yet); excludes storageBootDisks (no boot members).
+   */
+  readonly storageStartsEmpty?: boolean;
 }
 
 export interface InstanceStatus {

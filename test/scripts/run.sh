@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 set -o errexit -o nounset -o pipefail
-# Lints and tests the SSM document scripts:
-#   1. shellcheck -x on every ssm-documents/scripts/*.sh (one result per script) and on
+# Lints and tests the SSM document scripts and the reference cluster's user data script:
+#   1. shellcheck -x on every ssm-documents/scripts/*.sh and ssm-documents/user-data/*.sh (one result per script) and on
 #      the test fakes;
 #   2. bats on test/scripts/*.bats (TAP; one result per test case).
 # Ends with one line "N passed, N failed"; exits non-zero when anything failed.
@@ -10,7 +10,7 @@ cd "$(dirname "$0")/../.."
 passed=0 failed=0
 
 echo "== shellcheck" >&2
-for script in ssm-documents/scripts/*.sh test/scripts/fake.sh test/scripts/helpers.bash; do
+for script in ssm-documents/scripts/*.sh ssm-documents/user-data/*.sh test/scripts/fake.sh test/scripts/helpers.bash; do
   if shellcheck -x "$script" >&2; then
     echo "ok shellcheck $script" >&2
     passed=$((passed + 1))

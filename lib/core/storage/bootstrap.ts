@@ -51,3 +51,32 @@ export function bootstrapPlan(
   ];
   return { kind: 'plan', layout, members: chosen, steps, commands: steps.map(commandLine) };
 }
+
+/** An instance of the storage group as the pool-start rule reads it. */
+export interface GroupMemberState {
+  readonly instanceId: string;
+  readonly lifecycleState: string;
+}
+
+/**
+ * Whether a joining node with no in-service member to be probed from may start
+ * the Gluster pool itself. Members of a new group launch together (a stack
+ * creates the group with its desired capacity at once): if each started a pool
+ * of its own, no pool would ever hold two members and no volume would be made.
+ * So only the launching member with the lowest instance id starts the pool;
+ * the others wait until it is in service and are probed from it. A member in
+ * service (whose agent is not online right now) means a pool exists already:
+ * starting another would split the cluster, so the node waits too.
+ */
+export function poolStart(self: string, members: readonly GroupMemberState[]): { readonly kind: 'start' } | { readonly kind: 'wait'; readonly reason: string } {
+  const others = members.filter((m) => m.instanceId !== self);
+  const inService = others.filter((m) => m.lifecycleState === 'InService').map((m) => m.instanceId).sort();
+  if (inService.length > 0) {
+    return { kind: 'wait', reason: `${inService.join(', ')} in service but no member has an online SSM agent to probe this node from` };
+  }
+  const founder = [self, ...others.filter((m) => m.lifecycleState.startsWith('Pending')).map((m) => m.instanceId)].sort()[0];
+  if (founder !== undefined && founder !== self) {
+    return { kind: 'wait', reason: `${founder} launched with this node and starts the pool (lowest instance id); this node is probed from it once it is in service` };
+  }
+  return { kind: 'start' };
+}

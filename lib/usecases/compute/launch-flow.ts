@@ -22,12 +22,23 @@ async function awaitAgent(state: FlowState, deps: LifecycleDeps): Promise<Comput
   return { kind: 'wait', reason: 'SSM agent not online yet' };
 }
 
-function mountVolumes(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
+async function mountVolumes(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
   const { config } = deps;
+  let servers: string[] = [];
+  if (!state.commandId) {
+    const found = await glusterServers(deps);
+    if (found.kind === 'none') {
+      // A new cluster's storage group is still starting (a stack creates both groups at once): wait, bounded.
+      const inStep = secondsSince(state.stepStartedAt, deps.now());
+      if (inStep > config.timing.commandTimeoutSeconds) throw new StepFailedError('mount-volumes', `${found.reason} after ${Math.round(inStep)}s: nothing to mount from`);
+      return { kind: 'wait', reason: found.reason };
+    }
+    servers = found.servers;
+  }
   return runDocument(state, deps, config.documents.mountVolumes, async () => ({
     ConfigVolume: config.gluster.configVolume,
     DataVolume: config.gluster.dataVolume,
-    Servers: (await glusterServers(deps)).join(','),
+    Servers: servers.join(','),
     ConfigMount: config.gluster.configMount,
     DataMount: config.gluster.dataMount,
   }));
@@ -69,19 +80,17 @@ async function awaitHealthy(state: FlowState, deps: LifecycleDeps): Promise<Comp
   return decideHealthy(health, inStep, config.timing.healthyTimeoutSeconds);
 }
 
-/** The Gluster servers a client mounts from: configured, or the storage group's in-service members. */
-async function glusterServers(deps: LifecycleDeps): Promise<string[]> {
+/** The Gluster servers a client mounts from: configured, or the storage group's in-service members (none yet: say why). */
+async function glusterServers(deps: LifecycleDeps): Promise<{ kind: 'servers'; servers: string[] } | { kind: 'none'; reason: string }> {
   const { config } = deps;
-  if (config.gluster.servers.length > 0) return [...config.gluster.servers];
+  if (config.gluster.servers.length > 0) return { kind: 'servers', servers: [...config.gluster.servers] };
   const group = await deps.autoScaling.describeGroup(config.storageGroupName);
   if (!group) throw new StepFailedError('mount-volumes', `storage group ${config.storageGroupName} does not exist`);
   const ids = group.instances.filter((i) => i.lifecycleState === 'InService').map((i) => i.instanceId);
   const agents = ids.length ? await deps.ssm.describeManagedInstances(ids) : [];
   const ips = agents.filter((a) => a.online && a.ipAddress).map((a) => a.ipAddress as string).sort();
-  if (ips.length === 0) {
-    throw new StepFailedError('mount-volumes', `no in-service storage node with an online agent in ${config.storageGroupName}: nothing to mount from`);
-  }
-  return ips;
+  if (ips.length === 0) return { kind: 'none', reason: `no in-service storage node with an online agent in ${config.storageGroupName}` };
+  return { kind: 'servers', servers: ips };
 }
 
 export const COMPUTE_LAUNCH: StepTable<StepOf<'compute-launch'>, FlowState, LifecycleDeps> = {

@@ -2,7 +2,7 @@
 import { agentTooOld } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
 import { BOOTSTRAP_KEY, storageClaimKey } from '../../core/records';
-import { bootstrapPlan } from '../../core/storage/bootstrap';
+import { bootstrapPlan, poolStart } from '../../core/storage/bootstrap';
 import { describeLayout, layoutForZones } from '../../core/storage/layout';
 import { eventOf, selfOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
 import * as storageMessages from '../../core/storage/messages';
@@ -53,6 +53,13 @@ async function peerProbe(state: StorageFlowState, deps: StorageDeps): Promise<St
   const self = selfOf(state);
   let via = state.command ? { instanceId: state.command.instanceId, host: state.command.host } : await pickMember(deps, [self.instanceId]);
   if (!via) {
+    const group = await deps.autoScaling.describeGroup(deps.storage.groupName);
+    const start = poolStart(self.instanceId, group?.instances ?? []);
+    if (start.kind === 'wait') {
+      const inStep = secondsSince(state.stepStartedAt, deps.now());
+      if (inStep > deps.storage.timing.joinTimeoutSeconds) return { kind: 'fail', reason: `no member to be probed from after ${Math.round(inStep)}s: ${start.reason}` };
+      return { kind: 'wait', reason: start.reason };
+    }
     // The first member: a pool of one, nothing to probe from.
     return { kind: 'next', skipTo: 'bootstrap', patch: { via: nodeOf(self) }, warning: 'no other healthy storage member: this node starts the pool' };
   }

@@ -78,6 +78,32 @@ test('desired 0 -> 2 gives two Pending:Wait instances and two launch events thro
   expect(h.cp.journal[0]?.deliveries).toEqual([expect.objectContaining({ ok: true, ruleName: 'h4t-lifecycle' })]);
 });
 
+test('a new instance is never InService before its launch hooks: Pending while its host is set up, then Pending:Wait', async () => {
+  await setUp();
+  // A host that takes its time to come up (a namespace host on a busy machine takes seconds).
+  const slow = h.hosts.onInstanceLaunched.bind(h.hosts);
+  let release!: () => void;
+  const gate = new Promise<void>((resolve) => (release = resolve));
+  h.hosts.onInstanceLaunched = async (instance) => {
+    await gate;
+    await slow(instance);
+  };
+  const scaling = asg.send(new SetDesiredCapacityCommand({ AutoScalingGroupName: env.groupName, DesiredCapacity: 1 }));
+  // While the host is held, every look at the group (as another member's flow picks a member) answers Pending.
+  const seen = await eventually(async () => {
+    const s = await states();
+    return Object.keys(s).length === 1 ? s : undefined;
+  }, 'the launched instance in DescribeAutoScalingInstances');
+  expect(Object.values(seen)).toEqual(['Pending']);
+  const group = (await asg.send(new DescribeAutoScalingGroupsCommand({ AutoScalingGroupNames: [env.groupName] }))).AutoScalingGroups?.[0];
+  expect(group?.Instances?.map((i) => i.LifecycleState)).toEqual(['Pending']);
+  release();
+  await scaling;
+  const events = (await drainQueue(h.cp.url, env.lifecycleQueue.queueUrl, 1)) as Ev[];
+  expect(Object.values(await states())).toEqual(['Pending:Wait']);
+  expect(events.map((e) => e.detail.EC2InstanceId)).toEqual(Object.keys(seen));
+});
+
 test('CONTINUE -> InService; ABANDON -> replacement with its own event; second complete -> ValidationError', async () => {
   await setUp();
   const [a, b] = await scaleOutTo(2);

@@ -46,10 +46,23 @@ export interface StorageSeams {
   readonly marks: TimelineEntry[];
 }
 
-/** Phase "storage": the storage group's two instances, one per zone, boot GlusterFS (replica 2, pydio-config + pydio-data); returns their ids. */
+/**
+ * Phase "storage": the storage group's two instances, one per zone, boot GlusterFS (replica 2,
+ * pydio-config + pydio-data); returns their ids. With storageStartsEmpty the group is created
+ * with no member in both zones and nothing is booted: every member, the first ones included,
+ * joins through the stack's storage launch flow (its hooks are put by the deploy that follows).
+ */
 export async function bootStorage(settings: SandboxSettings, { front, env, hosts, recording, scripts, marks }: StorageSeams): Promise<string[]> {
   const { storageGroup } = settings;
   const [subnetA, subnetB] = env.subnetIds;
+  if (settings.storageStartsEmpty) {
+    settings.say('creating the storage group with no member (its first members will bootstrap the volumes)...');
+    await createComputeGroup(front.endpoint, { name: storageGroup, launchTemplateId: env.launchTemplateId, subnetIds: [subnetA, subnetB], min: 0, max: settings.storageMax, desired: 0 });
+    // Every member launched from now on gets its data disk (the brick disk prepare-brick formats).
+    scripts.markStorageBooted();
+    marks.push({ at: Date.now(), kind: 'phase', text: 'storage group created empty (no storage-boot.sh): the storage launch flow bootstraps the volumes' });
+    return [];
+  }
   // Storage: moto puts a group's instances in its first subnet, so launch one per zone.
   settings.say('launching the storage group (2 instances, two zones) and booting GlusterFS...');
   const storageStart = Date.now();

@@ -32,6 +32,8 @@ export interface SandboxSettings {
   readonly storageMax: number;
   readonly dataDiskMiB: number | undefined;
   readonly bootDisks: boolean;
+  /** The storage group starts empty: no storage-boot.sh, the product's bootstrap makes the volumes. */
+  readonly storageStartsEmpty: boolean;
   readonly growInPlace: StartSandboxOptions['storageGrowInPlace'];
   readonly lockStaleSeconds: number | undefined;
   /** The listener port asked for (undefined: 18080, 0: any free port). */
@@ -82,6 +84,12 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
     throw new SandboxError(`storageLockStaleSeconds must be an integer 10-86400, got ${lockStaleSeconds}`);
   }
   if (bootDisks && dataDiskMiB === undefined) throw new SandboxError('storageBootDisks needs storageDataDiskMiB (the size of every storage host\'s data disk)');
+  const storageStartsEmpty = options.storageStartsEmpty === true;
+  if (storageStartsEmpty) {
+    if (dataDiskMiB === undefined) throw new SandboxError('storageStartsEmpty needs storageDataDiskMiB (each member prepares its brick on its own data disk)');
+    if (options.skipInitialScaleOut !== true) throw new SandboxError('storageStartsEmpty needs skipInitialScaleOut: there is no volume to mount until the storage group bootstraps');
+    if (bootDisks) throw new SandboxError('storageStartsEmpty excludes storageBootDisks: there are no boot members');
+  }
   const hostOptions: HostOptions = Object.freeze({
     stateDir: path.resolve(options.stateDir ?? path.join(REPO_DIR, '.sandbox')),
     bridge: name === 'pas' ? 'pasbr0' : `pasbr${name}`,
@@ -96,6 +104,7 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
     storageMax,
     dataDiskMiB,
     bootDisks,
+    storageStartsEmpty,
     growInPlace,
     lockStaleSeconds,
     lbPort: options.lbPort,

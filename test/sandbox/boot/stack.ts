@@ -61,6 +61,8 @@ export async function deployIntoEmulator(front: Front, recorder: Recorder, packa
 
 /** Phase "boot agents": the boot members predate the stack (no launch flow ran there): ops start their CloudWatch agent with the stack's configuration. */
 export async function configureBootAgents(settings: SandboxSettings, front: Front, storageIds: readonly string[], stack: DeployedStack, marks: TimelineEntry[]): Promise<void> {
+  // No boot members (storageStartsEmpty): every member's launch flow starts its own agent.
+  if (storageIds.length === 0) return;
   settings.say('starting the CloudWatch agent on the boot storage members (AWS-ConfigureAWSPackage, AmazonCloudWatch-ManageAgent)...');
   const agentStart = Date.now();
   await configureAgentOn(front.config, storageIds, stack.physicalId('StorageAgentConfigParameter'));

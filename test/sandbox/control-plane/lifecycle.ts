@@ -11,6 +11,7 @@ import {
   DescribeAutoScalingGroupsCommand,
   DescribeAutoScalingInstancesCommand,
   DescribeLifecycleHooksCommand,
+  PutLifecycleHookCommand,
   SetInstanceHealthCommand,
   TerminateInstanceInAutoScalingGroupCommand,
   UpdateAutoScalingGroupCommand,
@@ -47,7 +48,8 @@ interface Action {
 interface Overlay {
   readonly instanceId: string;
   readonly groupName: string;
-  state: 'Pending:Wait' | 'Terminating:Wait';
+  /** Pending: launched by moto, its host and hooks not set up yet (never InService before its launch hooks). */
+  state: 'Pending' | 'Pending:Wait' | 'Terminating:Wait';
   /** hook name -> open action */
   readonly open: Map<string, Action>;
   abandoned: boolean;
@@ -125,6 +127,10 @@ export class LifecycleService {
   private readonly unhealthyWhileWaiting = new Set<string>();
   private chain: Promise<unknown> = Promise.resolve();
   private stopped = false;
+  /** Capacity changes whose new instances are not marked Pending yet: Describe calls wait for them (see launchStep). */
+  private unsettled = 0;
+  private launchGeneration = 0;
+  private settleWaiters: Array<() => void> = [];
 
   constructor(private readonly deps: LifecycleDeps) {
     this.asg = new AutoScalingClient(deps.clientConfig);
@@ -151,7 +157,7 @@ export class LifecycleService {
     switch (action) {
       case 'DescribeAutoScalingInstances':
       case 'DescribeAutoScalingGroups':
-        return this.rewriteDescribe(await forward(form));
+        return this.rewriteDescribe(await this.settledDescribe(form, forward));
       case 'SetInstanceProtection':
       case 'PutLifecycleHook':
         return forward(form);
@@ -167,15 +173,12 @@ export class LifecycleService {
         return this.locked(() => this.heartbeat(form));
       case 'SetInstanceHealth':
         return this.locked(() => this.setHealth(form, forward));
+      case 'CreateAutoScalingGroup':
+        return this.locked(() => this.createGroup(form, forward));
       default: {
         const group = form.get('AutoScalingGroupName');
         if (group === null) return forward(form);
-        return this.locked(async () => {
-          const before = await this.instanceIds(group);
-          const reply = await forward(form);
-          if (reply.status === 200) await this.launched(group, before);
-          return reply;
-        });
+        return this.locked(() => this.launchStep(group, () => forward(form), (reply) => reply.status === 200));
       }
     }
   }
@@ -218,12 +221,57 @@ export class LifecycleService {
 
   // ---- launches ---------------------------------------------------------
 
-  /** Everything in the group now and not in `before` is a new instance. */
-  private async launched(groupName: string, before: Set<string>): Promise<void> {
+  /**
+   * A capacity change that may launch instances. moto reports a new instance InService at
+   * once; Auto Scaling never does before its launch hooks (Pending, then Pending:Wait). So
+   * from the change until every new instance is marked Pending (an overlay, before its slow
+   * host is set up), Describe calls wait (settledDescribe).
+   */
+  private async launchStep<T>(groupName: string, act: () => Promise<T>, launched: (result: T) => boolean = () => true, alsoBefore: readonly string[] = []): Promise<T> {
+    const before = await this.instanceIds(groupName);
+    for (const id of alsoBefore) before.add(id);
+    const { result, fresh } = await this.unsettledWhile(async () => {
+      const r = await act();
+      return { result: r, fresh: launched(r) ? await this.markPending(groupName, before) : [] };
+    });
+    await this.launched(groupName, fresh);
+    return result;
+  }
+
+  private async unsettledWhile<T>(work: () => Promise<T>): Promise<T> {
+    this.unsettled += 1;
+    this.launchGeneration += 1;
+    try {
+      return await work();
+    } finally {
+      this.unsettled -= 1;
+      if (this.unsettled === 0) for (const wake of this.settleWaiters.splice(0)) wake();
+    }
+  }
+
+  /** moto's answer once no capacity change is between launching an instance and marking it Pending (bounded retries). */
+  private async settledDescribe(form: URLSearchParams, forward: Forward): Promise<Reply> {
+    for (let attempt = 0; ; attempt += 1) {
+      while (this.unsettled > 0) await new Promise<void>((resolve) => this.settleWaiters.push(resolve));
+      const generation = this.launchGeneration;
+      const reply = await forward(form);
+      if ((this.unsettled === 0 && generation === this.launchGeneration) || attempt >= 20) return reply;
+    }
+  }
+
+  /** Everything in the group now and not in `before` is a new instance: Pending until its host and hooks are set up. */
+  private async markPending(groupName: string, before: Set<string>): Promise<string[]> {
     const g = await this.group(groupName);
-    const fresh = (g.Instances ?? []).map((i) => i.InstanceId ?? '').filter((id) => id !== '' && !before.has(id));
+    const fresh = (g.Instances ?? []).map((i) => i.InstanceId ?? '').filter((id) => id !== '' && !before.has(id) && !this.overlay.has(id));
+    for (const instanceId of fresh) this.overlay.set(instanceId, { instanceId, groupName, state: 'Pending', open: new Map(), abandoned: false, decrement: false });
+    return fresh;
+  }
+
+  /** The new instances' hosts, then their launch hooks (Pending:Wait), or InService when the group has none. */
+  private async launched(groupName: string, fresh: readonly string[]): Promise<void> {
     if (fresh.length === 0) return;
-    const details = await this.ec2Instances(fresh);
+    const g = await this.group(groupName);
+    const details = await this.ec2Instances([...fresh]);
     const hooks = await this.hooks(groupName, 'autoscaling:EC2_INSTANCE_LAUNCHING');
     for (const id of fresh) {
       const d = details.find((x) => x.InstanceId === id);
@@ -237,7 +285,10 @@ export class LifecycleService {
       this.deps.log('instance launched', { instanceId: id, asgName: groupName, hooks: hooks.map((h) => h.name) });
       this.deps.onFact?.({ kind: 'launched', instanceId: id, groupName, hooks: hooks.map((h) => h.name) });
       if (hooks.length > 0) await this.openActions(g, id, 'autoscaling:EC2_INSTANCE_LAUNCHING', hooks, false);
-      else this.inServiceSince.set(id, this.deps.now());
+      else {
+        if (this.overlay.get(id)?.state === 'Pending') this.overlay.delete(id);
+        this.inServiceSince.set(id, this.deps.now());
+      }
     }
   }
 
@@ -409,20 +460,23 @@ export class LifecycleService {
   /** Really terminate in moto, then give any replacement its launch hook. */
   private async terminateNow(groupName: string, instanceId: string, decrement: boolean): Promise<void> {
     const before = await this.instanceIds(groupName);
+    before.add(instanceId);
     // Without decrement moto launches the replacement at once, in the group's first subnet.
-    const restore = decrement ? undefined : await this.replacementSubnetFirst(groupName, instanceId);
-    try {
-      await this.asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrement }));
-    } finally {
-      if (restore !== undefined) await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: restore }));
-    }
+    const fresh = await this.unsettledWhile(async () => {
+      const restore = decrement ? undefined : await this.replacementSubnetFirst(groupName, instanceId);
+      try {
+        await this.asg.send(new TerminateInstanceInAutoScalingGroupCommand({ InstanceId: instanceId, ShouldDecrementDesiredCapacity: decrement }));
+      } finally {
+        if (restore !== undefined) await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: restore }));
+      }
+      return this.markPending(groupName, before);
+    });
     await this.deps.hosts.onInstanceTerminated(instanceId);
     this.inServiceSince.delete(instanceId);
     this.unhealthyWhileWaiting.delete(instanceId);
     this.deps.log('instance terminated', { instanceId, asgName: groupName, decrement });
     this.deps.onFact?.({ kind: 'terminated', instanceId, groupName });
-    before.add(instanceId);
-    await this.launched(groupName, before);
+    await this.launched(groupName, fresh);
   }
 
   /**
@@ -528,10 +582,7 @@ export class LifecycleService {
       const rewritten = new URLSearchParams(form);
       rewritten.set('DesiredCapacity', String(wanted + pending));
       if (action === 'UpdateAutoScalingGroup' && Number(rewritten.get('MaxSize') ?? max) < wanted + pending) rewritten.set('MaxSize', String(wanted + pending));
-      const before = await this.instanceIds(groupName);
-      const reply = await forward(rewritten);
-      if (reply.status === 200) await this.launched(groupName, before);
-      return reply;
+      return this.launchStep(groupName, () => forward(rewritten), (reply) => reply.status === 200);
     }
     // Scale in: forward any other settings without the capacity change, then terminate through the hooks.
     if (action === 'UpdateAutoScalingGroup') {
@@ -555,17 +606,64 @@ export class LifecycleService {
    */
   private async launchBalanced(groupName: string, subnets: readonly string[], from: number, to: number): Promise<void> {
     for (let desired = from + 1; desired <= to; desired += 1) {
-      const before = await this.instanceIds(groupName);
+      const current = await this.instanceIds(groupName);
       const inUse = new Map(subnets.map((s) => [s, 0]));
-      for (const i of await this.ec2Instances([...before].filter((id) => id !== ''))) {
+      for (const i of await this.ec2Instances([...current].filter((id) => id !== ''))) {
         if (i.SubnetId !== undefined && inUse.has(i.SubnetId)) inUse.set(i.SubnetId, (inUse.get(i.SubnetId) ?? 0) + 1);
       }
       // Stable sort: ties keep the group's own order.
       const order = [...subnets].sort((a, b) => (inUse.get(a) ?? 0) - (inUse.get(b) ?? 0));
-      await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: order.join(','), DesiredCapacity: desired }));
-      await this.launched(groupName, before);
+      await this.launchStep(groupName, () => this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: order.join(','), DesiredCapacity: desired })));
     }
     await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, VPCZoneIdentifier: subnets.join(',') }));
+  }
+
+  /**
+   * CreateAutoScalingGroup: the LifecycleHookSpecificationList's hooks are added "before
+   * instances are launched" (Auto Scaling API reference); moto ignores the list. So the
+   * group is created empty, the hooks are put, then the group grows to its desired capacity
+   * (default MinSize), one instance at a time over its zones as Auto Scaling spreads them,
+   * each launch going through the hooks.
+   */
+  private async createGroup(form: URLSearchParams, forward: Forward): Promise<Reply> {
+    const groupName = requiredParam(form, 'AutoScalingGroupName');
+    const specs = new Map<string, Record<string, string>>();
+    const empty = new URLSearchParams();
+    for (const [key, value] of form) {
+      const m = /^LifecycleHookSpecificationList\.member\.(\d+)\.([A-Za-z]+)$/.exec(key);
+      if (m === null) {
+        if (key !== 'DesiredCapacity' && key !== 'MinSize') empty.append(key, value);
+        continue;
+      }
+      specs.set(m[1] ?? '', { ...specs.get(m[1] ?? ''), [m[2] ?? '']: value });
+    }
+    const min = Number(requiredParam(form, 'MinSize'));
+    const desired = Number(form.get('DesiredCapacity') ?? min);
+    empty.set('MinSize', '0');
+    empty.set('DesiredCapacity', '0');
+    const reply = await forward(empty);
+    if (reply.status !== 200) return reply;
+    for (const spec of specs.values()) {
+      await this.asg.send(
+        new PutLifecycleHookCommand({
+          AutoScalingGroupName: groupName,
+          LifecycleHookName: spec.LifecycleHookName,
+          LifecycleTransition: spec.LifecycleTransition,
+          ...(spec.HeartbeatTimeout !== undefined ? { HeartbeatTimeout: Number(spec.HeartbeatTimeout) } : {}),
+          ...(spec.DefaultResult !== undefined ? { DefaultResult: spec.DefaultResult } : {}),
+          ...(spec.NotificationMetadata !== undefined ? { NotificationMetadata: spec.NotificationMetadata } : {}),
+          ...(spec.NotificationTargetARN !== undefined ? { NotificationTargetARN: spec.NotificationTargetARN } : {}),
+          ...(spec.RoleARN !== undefined ? { RoleARN: spec.RoleARN } : {}),
+        }),
+      );
+    }
+    const subnets = (form.get('VPCZoneIdentifier') ?? '').split(',').map((x) => x.trim()).filter((x) => x !== '');
+    if (desired > 0) {
+      if (subnets.length > 1) await this.launchBalanced(groupName, subnets, 0, desired);
+      else await this.launchStep(groupName, () => this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, DesiredCapacity: desired })));
+    }
+    if (min > 0) await this.asg.send(new UpdateAutoScalingGroupCommand({ AutoScalingGroupName: groupName, MinSize: min }));
+    return reply;
   }
 
   private async update(form: URLSearchParams, forward: Forward): Promise<Reply> {

@@ -228,8 +228,10 @@ export interface ResolveOptions {
 
 /**
  * The DashboardBody of `logicalId` (default ClusterDashboard) in a packaged
- * CloudFormation template, with Fn::Sub, Ref, Fn::Select, Fn::Split and
- * Fn::Join resolved. Anything else is refused by name.
+ * CloudFormation template, with Fn::Sub, Ref, Fn::Select, Fn::Split, Fn::Join
+ * and Fn::If (the template's Conditions, from parameter values: Fn::Equals,
+ * Fn::Not, Fn::And, Fn::Or, Condition) resolved; only the chosen branch of an
+ * Fn::If is resolved, as CloudFormation does. Anything else is refused by name.
  */
 export function resolveDashboardBody(template: Json, options: ResolveOptions, logicalId = 'ClusterDashboard'): string {
   if (!isObject(template) || !isObject(template.Resources)) throw new DashboardError('the template has no Resources');
@@ -260,6 +262,30 @@ export function resolveDashboardBody(template: Json, options: ResolveOptions, lo
     const physical = options.physicalIds?.[name];
     if (physical !== undefined) return physical;
     throw new DashboardError(`${where}: Ref ${name} is neither a parameter, a pseudo parameter nor a known resource`);
+  };
+  const conditions = isObject(template.Conditions) ? template.Conditions : {};
+  const condition = (name: string, where: string, seen: readonly string[] = []): boolean => {
+    if (!(name in conditions)) throw new DashboardError(`${where}: condition ${name} is not defined`);
+    if (seen.includes(name)) throw new DashboardError(`${where}: condition ${name} refers to itself`);
+    const evaluate = (expr: Json): boolean => {
+      if (!isObject(expr)) throw new DashboardError(`${where}: condition ${name} is not a condition expression`);
+      const [fn, arg] = Object.entries(expr)[0] ?? [];
+      if (fn === 'Condition') return condition(str(arg, where), where, [...seen, name]);
+      if (!Array.isArray(arg)) throw new DashboardError(`${where}: ${String(fn)} in condition ${name} needs a list`);
+      switch (fn) {
+        case 'Fn::Equals':
+          return str(resolve(arg[0], where), where) === str(resolve(arg[1], where), where);
+        case 'Fn::Not':
+          return !evaluate(arg[0]);
+        case 'Fn::And':
+          return arg.every(evaluate);
+        case 'Fn::Or':
+          return arg.some(evaluate);
+        default:
+          throw new DashboardError(`${where}: ${String(fn)} in condition ${name} is not supported`);
+      }
+    };
+    return evaluate(conditions[name]);
   };
   // Placeholders baked in at package time are swapped in the template's strings before
   // resolving (a placeholder ARN inside Fn::Split would otherwise never reach the body whole).
@@ -298,6 +324,10 @@ export function resolveDashboardBody(template: Json, options: ResolveOptions, lo
       case 'Fn::Split': {
         if (!Array.isArray(arg) || arg.length !== 2) throw new DashboardError(`${where}: malformed Fn::Split`);
         return str(resolve(arg[1], where), `${where} Fn::Split source`).split(str(arg[0], `${where} Fn::Split delimiter`));
+      }
+      case 'Fn::If': {
+        if (!Array.isArray(arg) || arg.length !== 3) throw new DashboardError(`${where}: malformed Fn::If`);
+        return resolve(condition(str(arg[0], `${where} Fn::If`), where) ? arg[1] : arg[2], `${where} Fn::If`);
       }
       case 'Fn::Join': {
         if (!Array.isArray(arg) || arg.length !== 2) throw new DashboardError(`${where}: malformed Fn::Join`);

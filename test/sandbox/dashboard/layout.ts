@@ -73,15 +73,69 @@ const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
  * then resolved as CloudFormation would (region eu-west-1).
  */
 export function dashboardFromServerlessYml(text: string, stage = 'dev'): Dashboard {
-  const doc = yaml.load(text, { schema: CFN_SCHEMA }) as { service?: string; params?: Record<string, Record<string, unknown>>; resources?: { Resources?: Record<string, unknown>; Parameters?: Record<string, unknown> } };
+  const doc = yaml.load(text, { schema: CFN_SCHEMA }) as {
+    service?: string;
+    custom?: Record<string, unknown>;
+    params?: Record<string, Record<string, unknown>>;
+    resources?: { Resources?: Record<string, unknown>; Parameters?: Record<string, unknown>; Conditions?: Record<string, unknown> };
+  };
   const params: Record<string, unknown> = { ...(doc.params?.default ?? {}), ...(doc.params?.[stage] ?? {}) };
-  const variables = (s: string): string =>
-    s.replace(/\$\{(param|sls|self):([A-Za-z0-9.]+)\}/g, (_m, source: string, name: string) => {
-      if (source === 'sls' && name === 'stage') return stage;
-      if (source === 'self' && name === 'service') return String(doc.service ?? '');
-      if (source === 'param' && name in params) return String(params[name]);
-      throw new DashboardError(`serverless.yml dashboard uses \${${source}:${name}}, which the ${stage} stage does not define`);
-    });
+  // One source `source:address` (its own nested variables resolved first): its value, or undefined when it has none.
+  const lookup = (source: string): string | undefined => {
+    const m = /^(param|sls|self):([A-Za-z0-9._'-]+)$/.exec(variables(source.trim()));
+    if (m === null) {
+      const literal = /^'([^']*)'$/.exec(source.trim());
+      if (literal) return literal[1];
+      throw new DashboardError(`serverless.yml dashboard uses \${${source}}, which this reader does not resolve`);
+    }
+    const [, kind, name] = m as unknown as [string, string, string];
+    if (kind === 'sls') return name === 'stage' ? stage : undefined;
+    if (kind === 'param') return name in params ? String(params[name]) : undefined;
+    let at: unknown = doc;
+    for (const key of name.split('.')) at = typeof at === 'object' && at !== null ? (at as Record<string, unknown>)[key] : undefined;
+    return typeof at === 'string' || typeof at === 'number' || typeof at === 'boolean' ? String(at) : undefined;
+  };
+  // `${a, b, ...}`: the first source with a value (osls's fallbacks); the outermost variables of `s`, nested ones inside them.
+  function variables(s: string): string {
+    let out = '';
+    for (let i = 0; i < s.length; ) {
+      if (!s.startsWith('${', i)) {
+        out += s[i];
+        i += 1;
+        continue;
+      }
+      let depth = 0;
+      let end = i;
+      for (; end < s.length; end += 1) {
+        if (s.startsWith('${', end)) depth += 1;
+        else if (s[end] === '}' && --depth === 0) break;
+      }
+      const inner = s.slice(i + 2, end);
+      if (!/^\s*(param|sls|self):/.test(inner)) {
+        // Not a Serverless variable (a CloudFormation Fn::Sub one such as ${AWS::Region}): kept as it is.
+        out += '${';
+        i += 2;
+        continue;
+      }
+      const sources: string[] = [];
+      let level = 0;
+      let start = 0;
+      for (let k = 0; k < inner.length; k += 1) {
+        if (inner[k] === '{') level += 1;
+        else if (inner[k] === '}') level -= 1;
+        else if (inner[k] === ',' && level === 0) {
+          sources.push(inner.slice(start, k));
+          start = k + 1;
+        }
+      }
+      sources.push(inner.slice(start));
+      const value = sources.map(lookup).find((v) => v !== undefined);
+      if (value === undefined) throw new DashboardError(`serverless.yml dashboard uses \${${inner}}, which the ${stage} stage does not define`);
+      out += value;
+      i = end + 1;
+    }
+    return out;
+  }
   const fill = (v: unknown): unknown => {
     if (typeof v === 'string') return variables(v);
     if (Array.isArray(v)) return v.map(fill);
@@ -90,6 +144,6 @@ export function dashboardFromServerlessYml(text: string, stage = 'dev'): Dashboa
   };
   const resource = doc.resources?.Resources?.ClusterDashboard;
   if (resource === undefined) throw new DashboardError('serverless.yml has no resources.Resources.ClusterDashboard');
-  const template = { Resources: { ClusterDashboard: fill(resource) }, Parameters: fill(doc.resources?.Parameters ?? {}) };
+  const template = { Resources: { ClusterDashboard: fill(resource) }, Parameters: fill(doc.resources?.Parameters ?? {}), Conditions: fill(doc.resources?.Conditions ?? {}) };
   return parseDashboardBody(resolveDashboardBody(template, { region: 'eu-west-1' }));
 }

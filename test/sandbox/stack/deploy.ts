@@ -6,7 +6,10 @@
  * Resources are created on first reference (a Ref/GetAtt deploys its target
  * first), so the order follows the template's dependencies. Intrinsics met on
  * the way are resolved: Ref, Fn::GetAtt, Fn::Sub, Fn::Join, Fn::Select,
- * Fn::Split, Fn::If/Equals/Not/And/Or with Conditions, pseudo parameters.
+ * Fn::Split, Fn::If/Equals/Not/And/Or with Conditions, pseudo parameters, and for the
+ * reference cluster (createCluster) Fn::Base64, Fn::GetAZs, Fn::Cidr, Fn::FindInMap and
+ * `{{resolve:ssm:...}}` dynamic references; the cluster's resource types are created by
+ * deploy-cluster.ts.
  *
  * Lambda functions, IAM, log groups, versions, the deployment bucket and
  * event source mappings are not created: functions are recorded (resolved
@@ -31,7 +34,8 @@ import {
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { CreateDocumentCommand, PutParameterCommand, SSMClient, type DocumentFormat, type DocumentType, type ParameterTier, type ParameterType } from '@aws-sdk/client-ssm';
+import { CreateDocumentCommand, GetParameterCommand, PutParameterCommand, SSMClient, type DocumentFormat, type DocumentType, type ParameterTier, type ParameterType } from '@aws-sdk/client-ssm';
+import { cidrSubnets, CLUSTER_TYPES, ClusterResources } from './deploy-cluster';
 
 export const DEFAULT_REGION = 'eu-west-1';
 export const DEFAULT_ACCOUNT = '123456789012';
@@ -110,6 +114,10 @@ export interface DeployedRole {
   readonly name: string;
   readonly arn: string;
   readonly policies: readonly { readonly name: string; readonly document: Readonly<Record<string, unknown>> }[];
+  /** Services that may assume it (AssumeRolePolicyDocument). */
+  readonly assumedBy: readonly string[];
+  /** Managed policies: only on roles no function has (the IAM check cannot read them). */
+  readonly managedPolicyArns: readonly string[];
 }
 
 export interface DeployedFunction {
@@ -169,6 +177,7 @@ const NOT_CREATED = new Set([
   'AWS::IAM::Role',
   'AWS::IAM::Policy',
   'AWS::IAM::ManagedPolicy',
+  'AWS::IAM::InstanceProfile',
   'AWS::Lambda::Function',
   'AWS::Lambda::Version',
   'AWS::Lambda::Permission',
@@ -211,6 +220,8 @@ class Deployer {
   readonly invokeConfigs: Record<string, InvokeConfig> = {};
   private readonly inProgress = new Set<string>();
   private readonly conditionCache = new Map<string, boolean>();
+  private readonly mappings: Record<string, Json>;
+  private clusterResources?: ClusterResources;
   private readonly clients: {
     sns: SNSClient;
     sqs: SQSClient;
@@ -228,6 +239,7 @@ class Deployer {
     if (!isObject(template.Resources)) throw new DeployError('template has no Resources object');
     this.resourcesIn = template.Resources as Record<string, JsonObject>;
     this.conditionsIn = isObject(template.Conditions) ? template.Conditions : {};
+    this.mappings = isObject(template.Mappings) ? template.Mappings : {};
     this.parameters = this.bindParameters(isObject(template.Parameters) ? template.Parameters : {}, opts.params ?? {});
     const config = {
       region: this.region,
@@ -427,6 +439,25 @@ class Deployer {
           if (!Array.isArray(arg) || arg.length !== 3) throw new DeployError(`${where}: Fn::If needs [condition, then, else]`);
           return this.resolve(this.condition(asString(arg[0], where)) ? arg[1] : arg[2], where);
         }
+        case 'Fn::Base64':
+          return Buffer.from(asString(await this.resolve(arg, where), `${where} Fn::Base64`), 'utf8').toString('base64');
+        case 'Fn::GetAZs': {
+          const region = asString(await this.resolve(arg, where), `${where} Fn::GetAZs`);
+          if (region !== '' && region !== this.region) throw new DeployError(`${where}: Fn::GetAZs of another region (${region}) is not emulated`);
+          return this.cluster().availabilityZones();
+        }
+        case 'Fn::Cidr': {
+          if (!Array.isArray(arg) || arg.length !== 3) throw new DeployError(`${where}: Fn::Cidr needs [ipBlock, count, cidrBits]`);
+          const [block, count, bits] = await Promise.all(arg.map((a) => this.resolve(a, where)));
+          return cidrSubnets(asString(block, `${where} Fn::Cidr`), Number(count), Number(bits));
+        }
+        case 'Fn::FindInMap': {
+          if (!Array.isArray(arg) || arg.length !== 3) throw new DeployError(`${where}: Fn::FindInMap needs [map, top key, second key]`);
+          const [map, top, second] = await Promise.all(arg.map(async (a) => asString(await this.resolve(a, where), `${where} Fn::FindInMap`)));
+          const found = (this.mappings[map as string] as Record<string, Record<string, Json>> | undefined)?.[top as string]?.[second as string];
+          if (found === undefined) throw new DeployError(`${where}: Fn::FindInMap found nothing at ${map}.${top}.${second}`);
+          return found;
+        }
         case 'Fn::Equals':
         case 'Fn::Not':
         case 'Fn::And':
@@ -485,8 +516,9 @@ class Deployer {
 
   private async create(logicalId: string, type: string, rawProps: JsonObject, where: string): Promise<DeployedResource> {
     if (NOT_CREATED.has(type)) return this.recordOnly(logicalId, type, rawProps, where);
-    const props = (await this.resolve(rawProps, where)) as JsonObject;
+    const props = (await this.dynamicReferences(await this.resolve(rawProps, where), where)) as JsonObject;
     const base = { logicalId, type, status: 'created' as const };
+    if (CLUSTER_TYPES.has(type)) return { ...base, ...(await this.cluster().create(logicalId, type, props, where)) };
     switch (type) {
       case 'AWS::SNS::Topic': {
         const name = props.TopicName !== undefined ? asString(props.TopicName, `${where} TopicName`) : `h6-${logicalId}`;
@@ -678,8 +710,16 @@ class Deployer {
       case 'AWS::IAM::Role': {
         const name = rawProps.RoleName !== undefined ? asString(await this.resolve(rawProps.RoleName, where), where) : `h6-${logicalId}`;
         const arn = `arn:aws:iam::${this.accountId}:role/${name}`;
-        this.roles.set(logicalId, { logicalId, name, arn, policies: await this.rolePolicies(rawProps, where) });
+        const assumedBy = await this.trustedServices(rawProps, where);
+        // Only functions sign calls in the sandbox: their roles must be readable whole; an instance role's managed policies are recorded.
+        const readable = assumedBy.includes('lambda.amazonaws.com');
+        const managed = readable ? [] : ((await this.resolve(rawProps.ManagedPolicyArns ?? [], `${where} ManagedPolicyArns`)) as Json[]).map((m) => asString(m, `${where} ManagedPolicyArns`));
+        this.roles.set(logicalId, { logicalId, name, arn, policies: await this.rolePolicies(rawProps, where, readable), assumedBy, managedPolicyArns: managed });
         return { ...base, physicalId: name, attributes: { Arn: arn, RoleId: `AROA${logicalId.toUpperCase().slice(0, 16)}` } };
+      }
+      case 'AWS::IAM::InstanceProfile': {
+        const name = rawProps.InstanceProfileName !== undefined ? asString(await this.resolve(rawProps.InstanceProfileName, where), where) : `h6-${logicalId}`;
+        return { ...base, physicalId: name, attributes: { Arn: `arn:aws:iam::${this.accountId}:instance-profile/${name}` } };
       }
       case 'AWS::S3::Bucket':
         return { ...base, physicalId: `h6-${logicalId.toLowerCase()}`, attributes: { Arn: `arn:aws:s3:::h6-${logicalId.toLowerCase()}` } };
@@ -709,9 +749,19 @@ class Deployer {
     }
   }
 
-  /** Inline policies with Ref/GetAtt/Sub/If resolved; what the template cannot tell is refused. */
-  private async rolePolicies(rawProps: JsonObject, where: string): Promise<DeployedRole['policies']> {
-    for (const unreadable of ['ManagedPolicyArns', 'PermissionsBoundary']) {
+  /** The services an AssumeRolePolicyDocument lets assume the role. */
+  private async trustedServices(rawProps: JsonObject, where: string): Promise<string[]> {
+    const doc = await this.resolve(rawProps.AssumeRolePolicyDocument ?? {}, `${where} AssumeRolePolicyDocument`);
+    const statements = isObject(doc) ? (Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement]) : [];
+    return statements.filter(isObject).flatMap((st) => {
+      const service = isObject(st.Principal) ? st.Principal.Service : undefined;
+      return (Array.isArray(service) ? service : service === undefined ? [] : [service]).map((x) => asString(x, `${where} Principal.Service`));
+    });
+  }
+
+  /** Inline policies with Ref/GetAtt/Sub/If resolved; on a function's role, what the template cannot tell is refused. */
+  private async rolePolicies(rawProps: JsonObject, where: string, mustBeReadable = true): Promise<DeployedRole['policies']> {
+    for (const unreadable of mustBeReadable ? ['ManagedPolicyArns', 'PermissionsBoundary'] : ['PermissionsBoundary']) {
       const value = rawProps[unreadable];
       if (value !== undefined && !(Array.isArray(value) && value.length === 0)) {
         throw new DeployError(`${where}: ${unreadable} cannot be evaluated by the sandbox's IAM check (only inline Policies are read)`);
@@ -723,6 +773,42 @@ class Deployer {
       if (!isObject(p) || !isObject(p.PolicyDocument)) throw new DeployError(`${where}: Policies[${i}] has no PolicyDocument`);
       return { name: asString(p.PolicyName, `${where} Policies[${i}].PolicyName`), document: p.PolicyDocument };
     });
+  }
+
+  /** The cluster resource types' creator (deploy-cluster.ts), made on first use. */
+  private cluster(): ClusterResources {
+    this.clusterResources ??= new ClusterResources({ endpoint: this.opts.endpoint, region: this.region, accountId: this.accountId });
+    return this.clusterResources;
+  }
+
+  /**
+   * `{{resolve:ssm:name}}` (and `:version`) in a resource's properties: read from Parameter
+   * Store when the resource is created, as CloudFormation does; other dynamic references
+   * (ssm-secure, secretsmanager) are not emulated and fail loudly.
+   */
+  private async dynamicReferences(value: Json, where: string): Promise<Json> {
+    if (typeof value === 'string') {
+      if (!value.includes('{{resolve:')) return value;
+      let out = value;
+      for (const m of value.matchAll(/\{\{resolve:([a-z-]+):([^}]*)\}\}/g)) {
+        if (m[1] !== 'ssm') throw new DeployError(`${where}: dynamic reference ${m[0]} is not emulated (only {{resolve:ssm:...}})`);
+        const [name, version] = (m[2] ?? '').split(':');
+        const got = await this.clients.ssm.send(new GetParameterCommand({ Name: version ? `${name}:${version}` : name }));
+        out = out.split(m[0]).join(required(got.Parameter?.Value, `${where}: ${m[0]} has no value`));
+      }
+      return out;
+    }
+    if (Array.isArray(value)) return Promise.all(value.map((v) => this.dynamicReferences(v, where)));
+    if (isObject(value)) {
+      const out: JsonObject = {};
+      for (const [k, v] of Object.entries(value)) out[k] = await this.dynamicReferences(v, where);
+      return out;
+    }
+    return value;
+  }
+
+  close(): void {
+    this.clusterResources?.destroy();
   }
 
   // ---- functions ------------------------------------------------------------
@@ -829,6 +915,7 @@ export async function deployStack(opts: DeployOptions): Promise<DeployedStack> {
   const functions = await deployer.functions();
   const outputs = await deployer.outputs(isObject(template.Outputs) ? template.Outputs : {});
   const resources = deployer.all();
+  deployer.close();
   return {
     region: opts.region ?? DEFAULT_REGION,
     accountId: opts.accountId ?? DEFAULT_ACCOUNT,

@@ -49,12 +49,18 @@ export function packagedStage(overrides: Readonly<Record<string, unknown>> = {},
   };
   const fill = (value: unknown): unknown => {
     if (typeof value === 'string') {
-      const whole = /^\$\{(param|sls|opt|self):([^}]+)\}$/.exec(value);
-      if (whole) return fill(lookup(whole[1] ?? '', whole[2] ?? ''));
-      return value.replace(/\$\{(param|sls|opt|self):([^}]+)\}/g, (match, source: string, rest: string) => {
-        const found = lookup(source, rest);
-        return found === undefined ? match : String(fill(found));
-      });
+      // Innermost variables first, as osls resolves ${param:a, self:custom.b.${param:c}}.
+      let text = value;
+      for (;;) {
+        const whole = /^\$\{(param|sls|opt|self):([^${}]+)\}$/.exec(text);
+        if (whole) return fill(lookup(whole[1] ?? '', whole[2] ?? ''));
+        const next = text.replace(/\$\{(param|sls|opt|self):([^${}]+)\}/g, (match, source: string, rest: string) => {
+          const found = lookup(source, rest);
+          return found === undefined ? match : String(fill(found));
+        });
+        if (next === text) return text;
+        text = next;
+      }
     }
     if (Array.isArray(value)) return value.map(fill);
     if (typeof value === 'object' && value !== null) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fill(v)]));

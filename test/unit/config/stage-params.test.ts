@@ -4,6 +4,8 @@ import { memberShape } from '../../contracts/aws-model';
 import { packagedStage, paramsUsed, SERVERLESS_YML } from './stage-fixture';
 
 const STORAGE = { storageGroupName: 'pydio-storage' };
+/** A stage that creates the reference cluster: its compute image and its storage group are what CreatesCluster needs. */
+const CLUSTER = { createCluster: 'true', computeImageId: 'ami-0123456789abcdef0', ...STORAGE };
 
 describe('the example stages pass', () => {
   it.each([
@@ -11,6 +13,8 @@ describe('the example stages pass', () => {
     ['dev with a storage group', STORAGE],
     ['dev growing in place', { ...STORAGE, storageGrowInPlace: 'preferred', storageGrowToGib: '200' }],
     ['a real stage from its own params', { computeGroupName: 'pydio-compute', targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/pydio-web/0123456789abcdef', glusterServers: '', storageGroupName: 'pydio-storage', opsEmail: 'ops@example.org', appSessionCookie: 'AjaXplorer' }],
+    ['a stage that creates the reference cluster', CLUSTER],
+    ['the reference cluster in three zones, over HTTPS', { ...CLUSTER, clusterZones: '3', storageMaxSize: '6', clusterCertificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6789-abcd-ef0123456789' }],
     ['opsSubscriptions as a YAML list', { opsSubscriptions: [{ protocol: 'https', endpoint: 'https://global.sns-api.chatbot.amazonaws.com', minSeverity: 'warning' }] }],
   ])('%s', (_stage, overrides) => {
     const check = checkStage(packagedStage(overrides));
@@ -85,6 +89,22 @@ const BAD: ReadonlyArray<[param: string, value: unknown, expected: RegExp, extra
   ['storageGrowInPlace', 'always', /storageGrowInPlace must be off, allowed or preferred/],
   ['storageGrowToGib', '', /storageGrowToGib \(STORAGE_GROW_TO_GIB\) is required when storageGrowInPlace \(STORAGE_GROW_IN_PLACE\) is allowed/, { ...STORAGE, storageGrowInPlace: 'allowed' }],
   ['storageBrickEbsDevice', '/dev/nvme1n1', /storageBrickEbsDevice \(STORAGE_BRICK_EBS_DEVICE\) must be the EBS device name/, STORAGE],
+  ['createCluster', 'yes', /createCluster must be 'true' or 'false'/],
+  ['computeImageId', '', /computeImageId must be an AMI id \(ami-\.\.\.\)/, CLUSTER],
+  ['clusterZones', '1', /clusterZones must be '2' or '3'/, CLUSTER],
+  ['clusterVpcCidr', '10.80.0.0/24', /clusterVpcCidr must be an IPv4 \/16/, CLUSTER],
+  ['clusterAllowedCidr', '0.0.0.0', /clusterAllowedCidr must be an IPv4 CIDR/, CLUSTER],
+  ['clusterCertificateArn', 'arn:aws:iam::123456789012:server-certificate/x', /clusterCertificateArn must be empty or an ACM certificate ARN/, CLUSTER],
+  ['computeInstanceType', 't3 medium', /computeInstanceType must be an EC2 instance type/, CLUSTER],
+  ['storageInstanceType', 'large', /storageInstanceType must be an EC2 instance type/, CLUSTER],
+  ['storageImageParameter', 'debian 12 image', /storageImageParameter must be the name of an SSM parameter/, CLUSTER],
+  ['databaseInstanceClass', 't4g.micro', /databaseInstanceClass must be an RDS instance class/, CLUSTER],
+  ['databaseMultiAz', 'yes', /databaseMultiAz must be 'true' or 'false'/, CLUSTER],
+  ['databaseEngineVersion', 'latest', /databaseEngineVersion must be a MySQL engine version/, CLUSTER],
+  ['databaseStorageGib', '10', /databaseStorageGib must be a whole number from 20 to 65536/, CLUSTER],
+  ['computeMinSize', '0', /computeMinSize must be a whole number from 1 to 1000/, CLUSTER],
+  ['computeMaxSize', '1', /computeMaxSize \(1\) must not be below computeMinSize \(2\)/, { ...CLUSTER, computeMinSize: '2' }],
+  ['storageMaxSize', '2', /storageMaxSize must be a whole number from 3 to 1000 \(.*one member per zone \(3\)\)/, { ...CLUSTER, clusterZones: '3' }],
   ['opsSubscriptions', [{ protocol: 'sqs', endpoint: 'arn:aws:sqs:eu-west-1:123456789012:q' }], /opsSubscriptions\[0\]\.protocol must be one of email, email-json, https/],
 ];
 
@@ -109,6 +129,7 @@ describe('rules across parameters', () => {
     ['a first retry after the longest', { retryBaseSeconds: '200', retryMaxSeconds: '100' }, 'retryMaxSeconds', /retryMaxSeconds \(RETRY_MAX_SECONDS\) \(100\) must not be below retryBaseSeconds \(RETRY_BASE_SECONDS\) \(200\)/],
     ['the settings UI\'s cookie', { appSessionCookie: 'Pydio_Settings' }, 'appSessionCookie', /is the settings UI's session.*session cookie is AjaXplorer/],
     ['a public link\'s cookie', { appSessionCookie: 'AjaXplorer_Shared1a2b' }, 'appSessionCookie', /is a public link's session/],
+    ['a created cluster without its storage group', { ...CLUSTER, storageGroupName: '', glusterServers: '10.0.1.10' }, 'storageGroupName', /storageGroupName must name the storage group the stack creates when createCluster is true/],
     ['a cookie name the load balancer reserves', { appSessionCookie: 'AWSALBAPP-0' }, 'appSessionCookie', /appSessionCookie \(APP_SESSION_COOKIE\) must not start with AWSALB/],
   ])('%s', (_case, overrides, param, expected) => {
     const { problems } = checkStage(packagedStage(overrides));

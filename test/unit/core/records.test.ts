@@ -106,7 +106,7 @@ function tableGrants(role: string): { actions: string[]; keys: RegExp[] }[] {
 
 /** Enough of CloudFormation's YAML tags to read serverless.yml (their values are kept as { tag: value }). */
 const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
-  ['Ref', 'GetAtt', 'Sub', 'If', 'Equals', 'Not', 'And', 'Or', 'Condition', 'Select', 'Split', 'Join'].flatMap((tag) =>
+  ['Ref', 'GetAtt', 'Sub', 'If', 'Equals', 'Not', 'And', 'Or', 'Condition', 'Select', 'Split', 'Join', 'FindInMap', 'GetAZs', 'Base64', 'Cidr', 'ImportValue'].flatMap((tag) =>
     (['scalar', 'sequence', 'mapping'] as const).map((kind) => new yaml.Type(`!${tag}`, { kind, construct: (data: unknown) => ({ [tag]: data }) })),
   ),
 );

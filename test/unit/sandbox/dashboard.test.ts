@@ -99,6 +99,21 @@ describe('resolveDashboardBody', () => {
     expect(resolveDashboardBody(literal, { region: 'eu-west-1' })).toBe('${Not}-eu-west-1');
   });
 
+  it('resolves only the branch of an Fn::If its condition chooses (the reference cluster\'s target group is a GetAtt it never reaches when attached)', () => {
+    const chosen = (createCluster: string) => ({
+      Parameters: { CreateCluster: { Type: 'String', Default: createCluster }, Arn: { Type: 'String', Default: 'arn:aws:elb:eu-west-1:1:targetgroup/tg/0' } },
+      Conditions: { Creates: { 'Fn::And': [{ 'Fn::Equals': [{ Ref: 'CreateCluster' }, 'true'] }, { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'Arn' }, 'x'] }] }] }, Attaches: { 'Fn::Not': [{ Condition: 'Creates' }] } },
+      Resources: {
+        ClusterDashboard: {
+          Type: 'AWS::CloudWatch::Dashboard',
+          Properties: { DashboardBody: { 'Fn::Sub': ['${Tg}', { Tg: { 'Fn::If': ['Attaches', { 'Fn::Select': [5, { 'Fn::Split': [':', { Ref: 'Arn' }] }] }, { 'Fn::GetAtt': ['ClusterTargetGroup', 'TargetGroupFullName'] }] } }] } },
+        },
+      },
+    });
+    expect(resolveDashboardBody(chosen('false'), { region: 'eu-west-1' })).toBe('targetgroup/tg/0');
+    expect(() => resolveDashboardBody(chosen('true'), { region: 'eu-west-1' })).toThrow(/Fn::GetAtt is not supported for dashboards/);
+  });
+
   it('names what it cannot resolve', () => {
     const bad = { Resources: { ClusterDashboard: { Type: 'AWS::CloudWatch::Dashboard', Properties: { DashboardBody: { 'Fn::Sub': '${Nowhere}' } } } } };
     expect(() => resolveDashboardBody(bad, { region: 'eu-west-1' })).toThrow(/Ref Nowhere is neither a parameter/);
@@ -239,5 +254,37 @@ describe('fetchDashboardData: a SEARCH widget', () => {
     expect(data[0]).toHaveLength(1);
     expect(data[0]![0]).toMatchObject({ label: 'HealthyHostCount', points: [{ v: 2 }] });
     cw.restore();
+  });
+});
+
+describe('dashboardFromServerlessYml reads osls fallbacks as sls package does', () => {
+  const yml = (stageParams: string) => `service: svc
+custom:
+  unlessGiven:
+    'true': ''
+params:
+  default:
+    createCluster: 'false'
+  x:
+${stageParams}
+resources:
+  Parameters:
+    Arn:
+      Type: String
+      Default: '\${param:arn, self:custom.unlessGiven.\${param:createCluster}}'
+  Resources:
+    ClusterDashboard:
+      Type: AWS::CloudWatch::Dashboard
+      Properties:
+        DashboardBody: !Sub
+          - '{"widgets":[{"type":"text","x":0,"y":0,"width":6,"height":2,"properties":{"markdown":"\${Tg} in \${AWS::Region}"}}]}'
+          - Tg: !Ref Arn
+`;
+
+  it('the given param first, the fallback (with its own nested variable) when the param is missing, and an error when neither has a value', () => {
+    const markdown = (stageParams: string) => (dashboardFromServerlessYml(yml(stageParams), 'x').widgets[0] as { markdown: string }).markdown;
+    expect(markdown("    arn: given")).toBe('given in eu-west-1');
+    expect(markdown("    createCluster: 'true'")).toBe(' in eu-west-1');
+    expect(() => markdown("    other: 1")).toThrow(/uses \$\{param:arn, self:custom.unlessGiven.\$\{param:createCluster\}\}, which the x stage does not define/);
   });
 });

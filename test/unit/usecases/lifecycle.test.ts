@@ -161,6 +161,45 @@ describe('scale-out (launch hook)', () => {
   });
 });
 
+describe('scale-out while a new storage group is still starting', () => {
+  const group = (states: string[]) => ({
+    name: 'pydio-storage', minSize: 2, maxSize: 4, desiredCapacity: 2, targetGroupArns: [], availabilityZones: [],
+    instances: states.map((lifecycleState, n) => ({ instanceId: `i-00000000000000${n}a1`, availabilityZone: 'eu-west-1a', lifecycleState, healthStatus: 'Healthy', protectedFromScaleIn: true })),
+  });
+  const env = { GLUSTER_SERVERS: '', STORAGE_ASG_NAME: 'pydio-storage' };
+
+  it('waits for an in-service storage node instead of abandoning, then mounts from it', async () => {
+    const cloud = new FakeCloud();
+    cloud.storageGroup = group(['Pending:Wait', 'Pending:Wait']);
+    cloud.storageAgents = [{ instanceId: 'i-000000000000000a1', online: true, ipAddress: '10.71.1.20' }];
+    const deps = cloud.deps(env);
+    const outcomes = [await handleLifecycleMessage({ messageId: 'msg-1', body: lifecycleEvent('launch') }, deps)];
+    for (let i = 0; i < 50 && cloud.queued.length > 0; i += 1) {
+      const next = cloud.queued.shift()!;
+      cloud.now = new Date(cloud.now.getTime() + next.delaySeconds * 1000);
+      // The storage group's first member completes its join after a few continuations.
+      if (i === 4) cloud.storageGroup = group(['InService', 'Pending:Wait']);
+      outcomes.push(await handleLifecycleMessage({ messageId: next.id, body: next.body }, deps));
+    }
+    expect(outcomes.slice(0, 4).every((o) => o === 'waiting')).toBe(true);
+    expect(outcomes.at(-1)).toBe('completed');
+    const mount = cloud.calls.find((c) => c.op === 'sendCommand')!.args as { parameters: Record<string, string> };
+    expect(mount.parameters.Servers).toBe('10.71.1.20');
+    expect(cloud.completed).toBe('CONTINUE');
+  });
+
+  it('abandons at the command timeout, saying the storage group had no in-service node', async () => {
+    const cloud = new FakeCloud();
+    cloud.storageGroup = group(['Pending:Wait']);
+    await deliverAll(cloud, lifecycleEvent('launch'), { ...env, COMMAND_TIMEOUT_SECONDS: '120' });
+    expect(cloud.completed).toBe('ABANDON');
+    expect(cloud.mutatingCalls()).toEqual(['completeLifecycleAction']);
+    const failed = cloud.notifications.find((n) => n.eventType === 'lifecycle.failed')!;
+    expect(failed.subject).toContain('FAILED at mount-volumes');
+    expect(failed.body).toMatch(/no in-service storage node with an online agent in pydio-storage after \d+s: nothing to mount from/);
+  });
+});
+
 describe('scale-in (terminate hook)', () => {
   it('deregisters, waits for the drain, runs the drain document and completes', async () => {
     const cloud = new FakeCloud();

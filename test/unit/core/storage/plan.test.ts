@@ -1,5 +1,5 @@
-import { bootstrapPlan } from '../../../../lib/core/storage/bootstrap';
 import { QUORUM_LAYOUT } from '../../../../lib/core/storage/layout';
+import { bootstrapPlan, poolStart } from '../../../../lib/core/storage/bootstrap';
 import { usableCapacity } from '../../../../lib/core/storage/capacity';
 import { planExpansion, type ExpansionPlan } from '../../../../lib/core/storage/expand';
 import { commandLine, commandParameters } from '../../../../lib/core/storage/gluster-actions';
@@ -297,6 +297,23 @@ describe('bootstrapPlan', () => {
     const out = bootstrapPlan([member(1, A), member(2, B)], QUORUM_LAYOUT, { ...opts, existing: [{ name: 'pydio-config', options: { 'cluster.server-quorum-ratio': '51%' } }] });
     expect(out.kind === 'plan' && out.steps.map((s) => `${s.action} ${s.volume}`)).toEqual(['volume-create pydio-data', 'volume-set pydio-data', 'volume-set pydio-data', 'volume-start pydio-data']);
     expect(bootstrapPlan([member(1, A), member(2, B)], QUORUM_LAYOUT, { ...opts, existing: [{ name: 'pydio-config' }, { name: 'pydio-data' }] }).kind).toBe('done');
+  });
+});
+
+describe('poolStart (a joining node with no in-service member to be probed from)', () => {
+  const at = (instanceId: string, lifecycleState: string) => ({ instanceId, lifecycleState });
+  it.each<[string, string, ReturnType<typeof at>[], 'start' | RegExp]>([
+    ['alone in the group', 'i-2', [at('i-2', 'Pending:Wait')], 'start'],
+    ['the lowest id of two launched together', 'i-1', [at('i-1', 'Pending:Wait'), at('i-2', 'Pending:Wait')], 'start'],
+    ['not the lowest of two launched together', 'i-2', [at('i-1', 'Pending:Wait'), at('i-2', 'Pending:Wait')], /^i-1 launched with this node and starts the pool/],
+    ['a lower id still Pending (before its hook)', 'i-2', [at('i-1', 'Pending'), at('i-2', 'Pending:Wait')], /^i-1 launched with this node/],
+    ['a lower id leaving (abandoned launch)', 'i-2', [at('i-1', 'Terminating:Wait'), at('i-2', 'Pending:Wait')], 'start'],
+    ['a member in service whose agent is offline', 'i-1', [at('i-1', 'Pending:Wait'), at('i-7', 'InService')], /^i-7 in service but no member has an online SSM agent/],
+    ['self missing from the group answer', 'i-3', [at('i-4', 'Pending:Wait')], 'start'],
+  ])('%s: %s', (_name, self, members, expected) => {
+    const out = poolStart(self, members);
+    if (expected === 'start') expect(out).toEqual({ kind: 'start' });
+    else expect(out.kind === 'wait' && out.reason).toMatch(expected);
   });
 });
 

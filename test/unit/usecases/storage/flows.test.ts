@@ -198,6 +198,34 @@ describe('storage-launch', () => {
     expect(cloud.events()).not.toContain('storage.layout');
   });
 
+  it('two first members launched together make one pool and create the volumes: the later instance id waits for the first to start the pool', async () => {
+    const cloud = new FakeStorage();
+    const first = cloud.launch(A);
+    const second = cloud.launch(B);
+    const outcomes = await cloud.drain();
+    expect(outcomes.filter((o) => o === 'completed')).toHaveLength(2);
+    expect(cloud.node(first.instanceId).lifecycleState).toBe('InService');
+    expect(cloud.node(second.instanceId).lifecycleState).toBe('InService');
+    expect(cloud.volumes.map((v) => [v.name, v.started, v.replica])).toEqual([['pydio-config', true, 2], ['pydio-data', true, 2]]);
+    // One pool: the second was probed from the first, never the other way round.
+    expect(cloud.sent('doc-peer-probe')).toEqual([expect.objectContaining({ instanceId: first.instanceId, parameters: { Peers: second.ip } })]);
+    expect(cloud.volumes.every((v) => v.bricks.map((b) => b.host).sort().join() === [first.ip, second.ip].sort().join())).toBe(true);
+  });
+
+  it('a member waiting for the lowest launching id gives up at the join timeout, naming it (the founder never got its event)', async () => {
+    const cloud = new FakeStorage();
+    const first = cloud.launch(A);
+    cloud.queue.splice(0); // its lifecycle event is lost: it stays Pending:Wait, no flow runs for it
+    const second = cloud.launch(B);
+    await cloud.drain(cloud.deps({ STORAGE_JOIN_TIMEOUT_SECONDS: '60' }));
+    expect(cloud.calls.find((c) => c.op === 'completeLifecycleAction')!.args).toMatchObject({ instanceId: second.instanceId, result: 'ABANDON' });
+    const failed = cloud.notifications.find((n) => n.eventType === 'lifecycle.failed')!;
+    expect(failed.subject).toContain('FAILED at peer-probe');
+    expect(failed.body).toContain(`${first.instanceId} launched with this node and starts the pool`);
+    expect(cloud.sent('doc-peer-probe')).toEqual([]);
+    expect(cloud.volumes).toEqual([]);
+  });
+
   it('waits with the bootstrap while both members are in the same zone', async () => {
     const cloud = new FakeStorage();
     cloud.launch(A);
