@@ -18,7 +18,7 @@ set -o errexit -o nounset -o pipefail
 #   SYSTEMD_RUN_DIR (/run/systemd/system), APACHE_PID_FILE (detected), NODE_ID (hostname),
 #   HEALTH_DIR (/usr/local/lib/pydio-autoscaler/health) and HEALTH_RUN_DIR
 #   (/run/pydio-autoscaler/health): where install-health-check.sh put the health check;
-#   HEALTH_TIMEOUT (3): seconds the health check waits for the volumes' probes
+#   HEALTH_PROBE_TIMEOUT (3): seconds the health check waits for the volumes' probes
 #
 # Layout written (same as pydio-gluster.sh):
 #   AJXP_DATA_PATH        -> <ConfigMount>/appdata   (shared by every node)
@@ -35,7 +35,7 @@ SYSTEMD_RUN_DIR=${SYSTEMD_RUN_DIR:-/run/systemd/system}
 LOCAL_CACHE_DIR=${LOCAL_CACHE_DIR:-/var/cache/pydio}
 HEALTH_DIR=${HEALTH_DIR:-/usr/local/lib/pydio-autoscaler/health}
 HEALTH_RUN_DIR=${HEALTH_RUN_DIR:-/run/pydio-autoscaler/health}
-HEALTH_TIMEOUT=${HEALTH_TIMEOUT:-3}
+HEALTH_PROBE_TIMEOUT=${HEALTH_PROBE_TIMEOUT:-3}
 MANAGED='pydio-autoscaler'
 
 step=validate
@@ -75,7 +75,7 @@ keep_alive=$(input KeepAliveTimeout '^[1-9][0-9]{0,3}$' 'a number of seconds (1-
 for knob in LOCAL_CACHE_DIR HEALTH_DIR HEALTH_RUN_DIR; do
   [[ ${!knob} =~ $PATH_RE ]] || die "$knob must be $PATH_WHAT, got '${!knob}'"
 done
-[[ $HEALTH_TIMEOUT =~ ^[1-9][0-9]?$ ]] || die "HEALTH_TIMEOUT must be whole seconds (1-99), got '$HEALTH_TIMEOUT'"
+[[ $HEALTH_PROBE_TIMEOUT =~ ^[1-9][0-9]?$ ]] || die "HEALTH_PROBE_TIMEOUT must be whole seconds (1-99), got '$HEALTH_PROBE_TIMEOUT'"
 
 node_id=${NODE_ID:-$(hostname)}
 [[ $node_id =~ ^[A-Za-z0-9._-]{1,255}$ ]] || die "NODE_ID must be [A-Za-z0-9._-], got '$node_id'"
@@ -286,7 +286,7 @@ $listen
         SetEnv PAS_HEALTH_DATA_DIRS "common users"
         SetEnv PAS_HEALTH_LOCAL "$context_php $LOCAL_CACHE_DIR"
         SetEnv PAS_HEALTH_RUN_DIR $HEALTH_RUN_DIR
-        SetEnv PAS_HEALTH_TIMEOUT $HEALTH_TIMEOUT
+        SetEnv PAS_HEALTH_TIMEOUT $HEALTH_PROBE_TIMEOUT
     </Directory>
     # Load balancer health checks hit /check.txt every few seconds: keep them out of the log.
     SetEnvIf Request_URI "^/check\\.txt\$" dontlog

@@ -6,7 +6,8 @@ set -o errexit -o nounset -o pipefail
 # Inputs (SSM parameters, interpolationType ENV_VAR): SSM_ConfigMount, SSM_DataMount,
 #   SSM_WebService (apache2 or httpd: the systemd unit, when systemd runs)
 # Knobs: SYSTEMD_RUN_DIR (/run/systemd/system), APACHE_PID_FILE (detected),
-#   STOP_ATTEMPTS (15), STOP_RETRY_SLEEP (2 s), UMOUNT_ATTEMPTS (5), UMOUNT_RETRY_SLEEP (2 s)
+#   STOP_ATTEMPTS (15), STOP_RETRY_SLEEP (2 s), UMOUNT_ATTEMPTS (5), UMOUNT_RETRY_SLEEP (2 s),
+#   NODE_ID (hostname): names this node's health check probe file on each volume, removed here
 #
 # fstab entries are LEFT in place: they are harmless on a node that is going away, and a
 # node that is rebooted instead comes back with its volumes. Idempotent: a stopped server
@@ -49,6 +50,8 @@ config_mount=$(mount_point_input ConfigMount)
 data_mount=$(mount_point_input DataMount)
 web_service=$(input WebService '^(apache2|httpd)$' 'apache2 or httpd')
 [[ $config_mount != "$data_mount" ]] || die "ConfigMount and DataMount are both '$data_mount': they must differ"
+node_id=${NODE_ID:-$(hostname)}
+[[ $node_id =~ ^[A-Za-z0-9._-]{1,255}$ ]] || die "NODE_ID must be [A-Za-z0-9._-], got '$node_id'"
 
 # --- web server ------------------------------------------------------------------
 step=stop-web
@@ -99,6 +102,13 @@ unmount_volume() {
   if ! mountpoint -q "$mnt"; then
     log "not mounted; skipped"
     return 0
+  fi
+  # This node's health check probe file (install-health-check.sh) would stay on the volume forever.
+  # Bounded: on a hung mount even rm blocks, and the unmount below is what matters.
+  if timeout 10 rm -f -- "$mnt/.pydio-autoscaler/health/$node_id"; then
+    log "removed this node's health check probe file"
+  else
+    log "could not remove $mnt/.pydio-autoscaler/health/$node_id (volume not answering?); unmounting anyway"
   fi
   for ((attempt = 1; attempt <= UMOUNT_ATTEMPTS; attempt++)); do
     if umount "$mnt" >&2; then

@@ -26,6 +26,21 @@ teardown() { common_teardown; }
   grep -n '' "$FAKE_STATE/calls" | grep -q '^1:apachectl'
 }
 
+@test "removes this node's health check probe file from each volume, and only this node's" {
+  for mount in "$SSM_ConfigMount" "$SSM_DataMount"; do
+    mkdir -p "$mount/.pydio-autoscaler/health"
+    printf 'node-a 1 2\n' >"$mount/.pydio-autoscaler/health/node-a"
+    printf 'node-b 1 2\n' >"$mount/.pydio-autoscaler/health/node-b"
+  done
+  NODE_ID=node-a run bash "$SCRIPTS/drain-node.sh"
+  [ "$status" -eq 0 ]
+  for mount in "$SSM_ConfigMount" "$SSM_DataMount"; do
+    [ ! -e "$mount/.pydio-autoscaler/health/node-a" ]
+    [ -e "$mount/.pydio-autoscaler/health/node-b" ]
+  done
+  [[ $output == *"removed this node's health check probe file"* ]]
+}
+
 @test "a second run does nothing and exits 0" {
   fake_apache_running
   run bash "$SCRIPTS/drain-node.sh"

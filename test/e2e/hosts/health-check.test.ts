@@ -22,7 +22,7 @@ jest.setTimeout(300_000);
 const NAME = 'pascc';
 const stateDir = path.join(tmpdir(), `pas-${NAME}-${process.pid}`);
 const DATA_MOUNT = '/mnt/pydio-data';
-/** The check's own bound on the volumes' probes (configure-app.sh HEALTH_TIMEOUT). */
+/** The check's own bound on the volumes' probes (configure-app.sh HEALTH_PROBE_TIMEOUT). */
 const PROBE_BOUND_SECONDS = 3;
 const hc = TARGET_GROUP_HEALTH_CHECK;
 /**
