@@ -1199,7 +1199,7 @@ describe('cfn-lint', () => {
    * that attaches to its cluster leaves it empty, which that type refuses.
    */
   const EXPLAINED = [
-    /:W3005:'(Lifecycle|Alarm|Status|Storage)FunctionRole' dependency already enforced by a 'GetAtt'/,
+    /:W3005:'(Lifecycle|Alarm|Status|Storage|Watch)FunctionRole' dependency already enforced by a 'GetAtt'/,
     /:W2506:'String' is not one of \['AWS::EC2::Image::Id'/,
   ];
   it.each([['.serverless'], ['.serverless-storage'], ['.serverless-reference']])('reports no error and no unexplained warning on the packaged template (%s)', (dir) => {
