@@ -46,6 +46,23 @@ export interface VolumeHealth {
   readonly splitBrainEntries: number;
   /** The distinct files of the split-brain listing, by path (`<gfid:...>` when no brick resolved it), sorted. */
   readonly splitBrainFiles: readonly string[];
+  /** Set when the volume is in server quorum and the pool lacks it: glusterd has stopped its bricks itself. */
+  readonly serverQuorumLost?: { readonly connected: number; readonly peers: number };
+}
+
+/**
+ * A volume with cluster.server-quorum-type server has its bricks stopped by glusterd while fewer
+ * than ceil(peers x cluster.server-quorum-ratio) peers are connected (more than half when no
+ * ratio is set), and started again by glusterd once quorum returns (catalogue gluster.yml,
+ * gluster.server-quorum.ratio and gluster.server-quorum.stops-bricks).
+ */
+export function serverQuorumLost(info: VolumeInfo, pool: StatusBundle['pool']): VolumeHealth['serverQuorumLost'] {
+  if (info.options['cluster.server-quorum-type'] !== 'server' || pool.length === 0) return undefined;
+  const peers = pool.length;
+  const connected = pool.filter((p) => p.connected).length;
+  const ratio = Number.parseFloat(info.options['cluster.server-quorum-ratio'] ?? '');
+  const needed = Number.isFinite(ratio) ? Math.ceil((peers * ratio) / 100) : Math.floor(peers / 2) + 1;
+  return connected < needed ? { connected, peers } : undefined;
 }
 
 export interface PeerProblem {
@@ -85,6 +102,7 @@ export function assessHealth(bundle: StatusBundle, members: readonly HealthMembe
       const detail = bundle.details[info.name];
       const heal = bundle.heal[info.name];
       const split = bundle.splitBrain[info.name];
+      const quorumLost = serverQuorumLost(info, bundle.pool);
       // A brick counts as online only when its node answered and reported it running (a stopped volume's bricks are all offline).
       const offline = info.bricks
         .filter((b) => !(info.status === 'Started' && detail?.bricks.some((d) => d.host === b.host && d.path === b.path && d.online)))
@@ -101,6 +119,7 @@ export function assessHealth(bundle: StatusBundle, members: readonly HealthMembe
         healUnknownBricks: heal ? heal.unreachable : info.status === 'Started' ? info.bricks.length : 0,
         splitBrainEntries: perSetMax(info, heal, (b) => b.splitBrain),
         splitBrainFiles: split ? splitBrainFiles(split).map((f) => f.path) : [],
+        ...(quorumLost ? { serverQuorumLost: quorumLost } : {}),
       };
     });
   const missingVolumes = wanted.filter((w) => !bundle.volumes.some((v) => v.name === w));

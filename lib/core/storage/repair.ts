@@ -47,6 +47,10 @@ export function decideRepairs(
       const peer = health.peers.find((p) => p.host === brick.host);
       const restarts = restartsOf(brick);
       if (v.status !== 'Started') out.push(no(`volume ${v.volume} is ${v.status}: starting a volume is left to ops`));
+      else if (v.serverQuorumLost) {
+        // glusterd refuses `volume start force` without quorum ("Quorum not met. Volume operation not allowed.") and starts the bricks itself once it is back.
+        out.push(no(`glusterd stopped it: server quorum lost (${v.serverQuorumLost.connected} of ${v.serverQuorumLost.peers} peers connected); glusterd starts it again once the pool has quorum (the missing member back, or replaced by the group)`));
+      }
       else if (!member) out.push(no(`no member of the storage group has the address ${brick.host}`));
       else if (member.lifecycleState !== 'InService') out.push(no(`member ${member.instanceId} is ${member.lifecycleState}, not InService`));
       else if (!member.agentOnline) out.push(no(`the SSM agent of member ${member.instanceId} is not online`));

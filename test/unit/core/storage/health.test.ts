@@ -1,7 +1,7 @@
 import { readFileSync } from 'fs';
 import { join } from 'path';
-import { parseStatusBundle } from '../../../../lib/core/storage/gluster-parse';
-import { assessHealth, healthGauges, healthProblems, healthSummary, type ClusterHealth, type HealthMember } from '../../../../lib/core/storage/health';
+import { parsePoolList, parseStatusBundle, parseVolumeInfo } from '../../../../lib/core/storage/gluster-parse';
+import { assessHealth, healthGauges, healthProblems, healthSummary, serverQuorumLost, type ClusterHealth, type HealthMember } from '../../../../lib/core/storage/health';
 import { decodeHealthState, digestOf, encodeHealthState, healthChange, HEALTH_RECORD_MAX_BYTES, isCovered, keptRepairs, restartsWithin, type HealthState } from '../../../../lib/core/storage/health-record';
 import { brickLog, decideRepairs, restartSteps, type RepairSettings } from '../../../../lib/core/storage/repair';
 import { BUNDLE_END } from '../../../../lib/core/storage/status-frame';
@@ -227,6 +227,22 @@ describe('decideRepairs', () => {
   ])('%s', (_name, health, members, restarts, settings, expected) => {
     const [first] = decideRepairs(health(), members, () => restarts, settings);
     expect(first!.kind === 'restart' ? 'restart' : `not repaired: ${first!.reason}`).toBe(expected);
+  });
+
+  it('bricks glusterd stopped for server quorum are not restarted (it refuses without quorum and starts them itself once quorum is back)', () => {
+    const h = killed();
+    const lost: ClusterHealth = { ...h, volumes: h.volumes.map((v) => (v.volume === 'pydio-config' ? { ...v, serverQuorumLost: { connected: 1, peers: 2 } } : v)) };
+    const [first] = decideRepairs(lost, MEMBERS, () => 0, ON);
+    expect(first).toMatchObject({ kind: 'not-repaired', reason: 'glusterd stopped it: server quorum lost (1 of 2 peers connected); glusterd starts it again once the pool has quorum (the missing member back, or replaced by the group)' });
+    expect(restartSteps(decideRepairs(lost, MEMBERS, () => 0, ON))).toEqual([]);
+  });
+
+  it('server quorum lost, read from genuine output: a volume in server quorum with one of two peers connected', () => {
+    const [inQuorum] = parseVolumeInfo(fixture('volume-info-server-quorum-lost'));
+    const [noQuorumOption] = parseVolumeInfo(startedInfo());
+    expect(serverQuorumLost(inQuorum!, parsePoolList(fixture('pool-list-disconnected')))).toEqual({ connected: 1, peers: 2 });
+    expect(serverQuorumLost(inQuorum!, parsePoolList(fixture('pool-list-connected')))).toBeUndefined();
+    expect(serverQuorumLost(noQuorumOption!, parsePoolList(fixture('pool-list-disconnected')))).toBeUndefined();
   });
 
   it('one volume start force per volume, whatever the number of its dead bricks', () => {
