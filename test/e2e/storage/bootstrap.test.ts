@@ -105,10 +105,12 @@ describeWithSandbox('storage/bootstrap.test.ts')('a new cluster\'s storage from 
     expect(founderJoined.message).toMatch(/this node starts the pool/);
     expect(founderJoined.message).toMatch(/volumes not created yet: 2 connected members in distinct zones are needed/);
 
-    // Both volumes: started, replica 2, one brick on each member's own XFS brick disk.
+    // Both volumes: started, replica 2 in the two-zone layout (client and server quorum, set before the first start),
+    // one brick on each member's own XFS brick disk.
     for (const volume of VOLUMES) {
       const info = await glusterOn(sb.hosts, founder.instanceId, ['volume', 'info', volume]);
       expect([volume, /^Status: Started$/m.test(info), /^Number of Bricks: 1 x 2 = 2$/m.test(info)]).toEqual([volume, true, true]);
+      expect([volume, /^cluster\.quorum-type: auto$/m.test(info), /^cluster\.server-quorum-type: server$/m.test(info), /^cluster\.server-quorum-ratio: 51%?$/m.test(info)]).toEqual([volume, true, true, true]);
       const bricks = [...info.matchAll(/^Brick\d+: (\S+)$/gm)].map((m) => m[1]).sort();
       expect(bricks).toEqual([founder, second].map((m) => `${m.privateIp}:/bricks/${volume}/brick`).sort());
       const status = await glusterOn(sb.hosts, founder.instanceId, ['volume', 'status', volume, 'detail']);
@@ -118,7 +120,7 @@ describeWithSandbox('storage/bootstrap.test.ts')('a new cluster\'s storage from 
       expect([m.instanceId, (await exec(m.instanceId, 'findmnt -n -o FSTYPE --mountpoint /bricks')).trim()]).toEqual([m.instanceId, 'xfs']);
     }
     const bootstrap = (await notes('storage.succeeded')).find((n) => n.subject.includes('bootstrap'))!;
-    expect(bootstrap.message).toContain('Volumes pydio-config, pydio-data created with replica 2 and started.');
+    expect(bootstrap.message).toContain('Volumes pydio-config, pydio-data created as replica 2 with client quorum auto and server quorum (two zones) and started.');
     expect(await failures()).toEqual([]);
   });
 
