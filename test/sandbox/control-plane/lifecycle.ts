@@ -139,7 +139,7 @@ export class LifecycleService {
 
   static handles(action: string): boolean {
     return (
-      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook', 'SetInstanceHealth'].includes(action) ||
+      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook', 'DeleteLifecycleHook', 'SetInstanceHealth'].includes(action) ||
       MUTATING.has(action)
     );
   }
@@ -169,6 +169,8 @@ export class LifecycleService {
         return this.locked(() => this.terminateRequest(form));
       case 'CompleteLifecycleAction':
         return this.locked(() => this.complete(form));
+      case 'DeleteLifecycleHook':
+        return this.locked(() => this.deleteHook(form, forward));
       case 'RecordLifecycleActionHeartbeat':
         return this.locked(() => this.heartbeat(form));
       case 'SetInstanceHealth':
@@ -393,6 +395,22 @@ export class LifecycleService {
   }
 
   /** One hook answered; when the last open hook of the instance is answered, act. */
+  /**
+   * DeleteLifecycleHook: "If there are any outstanding lifecycle actions, they are completed first
+   * (ABANDON for launching instances, CONTINUE for terminating instances)" (Auto Scaling API
+   * Reference). moto deletes the hook only; the actions waiting on it are completed here, once
+   * moto no longer has the hook, so a replacement for an abandoned launch does not wait on it.
+   */
+  private async deleteHook(form: URLSearchParams, forward: Forward): Promise<Reply> {
+    const groupName = requiredParam(form, 'AutoScalingGroupName');
+    const hookName = requiredParam(form, 'LifecycleHookName');
+    const outstanding = [...this.overlay.values()].filter((o) => o.groupName === groupName).flatMap((o) => [...o.open.values()].filter((a) => a.hook.name === hookName));
+    const reply = await forward(form);
+    if (reply.status !== 200) return reply;
+    for (const action of outstanding) await this.finish(action, action.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? 'ABANDON' : 'CONTINUE');
+    return reply;
+  }
+
   private async finish(action: Action, result: 'CONTINUE' | 'ABANDON'): Promise<void> {
     const overlay = this.overlay.get(action.instanceId);
     if (overlay === undefined || overlay.open.get(action.hook.name) !== action) return;
