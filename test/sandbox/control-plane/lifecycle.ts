@@ -139,7 +139,7 @@ export class LifecycleService {
 
   static handles(action: string): boolean {
     return (
-      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook', 'DeleteLifecycleHook', 'SetInstanceHealth'].includes(action) ||
+      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook', 'DeleteLifecycleHook', 'DeleteAutoScalingGroup', 'SetInstanceHealth'].includes(action) ||
       MUTATING.has(action)
     );
   }
@@ -171,6 +171,8 @@ export class LifecycleService {
         return this.locked(() => this.complete(form));
       case 'DeleteLifecycleHook':
         return this.locked(() => this.deleteHook(form, forward));
+      case 'DeleteAutoScalingGroup':
+        return this.locked(() => this.deleteGroup(form, forward));
       case 'RecordLifecycleActionHeartbeat':
         return this.locked(() => this.heartbeat(form));
       case 'SetInstanceHealth':
@@ -409,6 +411,21 @@ export class LifecycleService {
     if (reply.status !== 200) return reply;
     for (const action of outstanding) await this.finish(action, action.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? 'ABANDON' : 'CONTINUE');
     return reply;
+  }
+
+  /**
+   * DeleteAutoScalingGroup: "If the group has instances or scaling activities in progress, you must
+   * specify the option to force the deletion in order for it to succeed" (Auto Scaling API
+   * Reference). moto 5.2.1 deletes a group holding an instance without ForceDelete (tried).
+   */
+  private async deleteGroup(form: URLSearchParams, forward: Forward): Promise<Reply> {
+    if (form.get('ForceDelete') !== 'true') {
+      const g = await this.group(requiredParam(form, 'AutoScalingGroupName'));
+      if ((g.Instances ?? []).length > 0) {
+        throw new ApiError('ResourceInUse', 'You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.');
+      }
+    }
+    return forward(form);
   }
 
   private async finish(action: Action, result: 'CONTINUE' | 'ABANDON'): Promise<void> {
