@@ -302,3 +302,8 @@ test("the README's cleanup commands, run with the AWS CLI, clear exactly this st
   expect((await storageGroup())?.Instances?.map((i) => i.ProtectedFromScaleIn)).toEqual([false, false]);
   console.info(`removal test: remove took ${removeMs} ms`);
 });
+
+test('the groups stay the user\'s: DeleteAutoScalingGroup without --force-delete is refused while a group still has instances (ResourceInUse), as Auto Scaling does', async () => {
+  await expect(aws(['autoscaling', 'delete-auto-scaling-group', '--auto-scaling-group-name', STORAGE_GROUP])).rejects.toThrow(/ResourceInUse.*You cannot delete an AutoScalingGroup while there are instances/);
+  expect((await storageGroup())?.Instances).toHaveLength(2);
+});
