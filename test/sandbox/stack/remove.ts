@@ -16,9 +16,7 @@
  *   emulator; they are reported, not deleted. Creating no cluster, the stack has no such resource
  *   with state (the deployment bucket that `sls remove` empties first is not emulated).
  *
- * The reference cluster's types (deploy-cluster.ts) are refused: how CloudFormation empties an
- * Auto Scaling group that still has instances and hooks on delete is not documented in what we
- * looked up, and guessing it would make the emulator kinder than AWS.
+ * The reference cluster's types (deploy-cluster.ts) are deleted by remove-cluster.ts.
  */
 import { AutoScalingClient, DeleteLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
 import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
@@ -29,6 +27,7 @@ import { DeleteTopicCommand, SNSClient, UnsubscribeCommand } from '@aws-sdk/clie
 import { DeleteQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DeleteDocumentCommand, DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { CLUSTER_TYPES } from './deploy-cluster';
+import { ClusterRemover, finalSnapshotId } from './remove-cluster';
 import { DEFAULT_REGION, type DeployedResource, type DeployedStack } from './deploy';
 
 type JsonObject = Record<string, unknown>;
@@ -39,6 +38,8 @@ export class RemoveError extends Error {
     /** Resources still in the emulator when the removal stopped, by logical id. */
     readonly remaining: readonly string[],
     options?: { cause?: unknown },
+    /** What was handled before it stopped, in order. */
+    readonly done: readonly RemovedResource[] = [],
   ) {
     super(message, options);
     this.name = 'RemoveError';
@@ -51,8 +52,10 @@ export interface RemovedResource {
   readonly logicalId: string;
   readonly type: string;
   readonly physicalId: string;
-  /** deleted; retained (DeletionPolicy Retain); not-in-emulator (recorded or skipped by deployStack). */
-  readonly outcome: 'deleted' | 'retained' | 'not-in-emulator';
+  /** deleted; snapshotted then deleted (DeletionPolicy Snapshot); retained (Retain); not-in-emulator (recorded or skipped by deployStack). */
+  readonly outcome: 'deleted' | 'snapshot-then-deleted' | 'retained' | 'not-in-emulator';
+  /** The final snapshot left behind (snapshot-then-deleted). */
+  readonly snapshotId?: string;
 }
 
 export interface RemoveOptions {
@@ -61,6 +64,13 @@ export interface RemoveOptions {
   /** The template deployed (for each resource's DeletionPolicy). */
   readonly template: JsonObject;
   readonly stack: DeployedStack;
+  /**
+   * Only these logical ids: a stack that ended DELETE_FAILED is deleted again from what was left
+   * (RemoveError.remaining), as a second DeleteStack would.
+   */
+  readonly only?: readonly string[];
+  /** How long an Auto Scaling group of the stack may take to empty (default 20 minutes). */
+  readonly groupEmptyTimeoutMs?: number;
 }
 
 /** Types for which CloudFormation takes a snapshot under DeletionPolicy Snapshot (DeletionPolicy attribute). */
@@ -183,12 +193,9 @@ class Remover {
  */
 export async function removeStack(opts: RemoveOptions): Promise<RemovedResource[]> {
   const specs = (typeof opts.template.Resources === 'object' && opts.template.Resources !== null ? opts.template.Resources : {}) as Record<string, JsonObject>;
-  const order = Object.values(opts.stack.resources).reverse();
-  const clusterTypes = order.filter((r) => r.status === 'created' && CLUSTER_TYPES.has(r.type));
-  if (clusterTypes.length > 0) {
-    throw new RemoveError(`removing the reference cluster is not emulated (${clusterTypes.map((r) => `${r.logicalId} ${r.type}`).join(', ')})`, []);
-  }
+  const order = Object.values(opts.stack.resources).reverse().filter((r) => opts.only === undefined || opts.only.includes(r.logicalId));
   const remover = new Remover(opts);
+  const cluster = new ClusterRemover({ endpoint: opts.endpoint, region: opts.stack.region, accountId: opts.stack.accountId, ...(opts.groupEmptyTimeoutMs !== undefined ? { groupEmptyTimeoutMs: opts.groupEmptyTimeoutMs } : {}) });
   const report: RemovedResource[] = [];
   const stillThere = (from: number) => order.slice(from).filter((r) => r.status === 'created').map((r) => r.logicalId);
   try {
@@ -204,17 +211,20 @@ export async function removeStack(opts: RemoveOptions): Promise<RemovedResource[
         report.push({ ...base, outcome: 'retained' });
         continue;
       }
-      if (policy === 'Snapshot') throw new RemoveError(`${r.logicalId}: DeletionPolicy Snapshot on ${r.type} is not emulated`, stillThere(i));
+      if (policy === 'Snapshot' && !CLUSTER_TYPES.has(r.type)) throw new RemoveError(`${r.logicalId}: DeletionPolicy Snapshot on ${r.type} is not emulated`, stillThere(i), undefined, report);
       try {
-        await remover.delete(r);
+        if (CLUSTER_TYPES.has(r.type)) await cluster.delete(r, policy);
+        else await remover.delete(r);
       } catch (error) {
-        if (error instanceof RemoveError) throw new RemoveError(error.message, stillThere(i), { cause: error });
-        throw new RemoveError(`${r.logicalId} (${r.type}) DELETE_FAILED: ${errorName(error)}: ${error instanceof Error ? error.message : String(error)}`, stillThere(i), { cause: error });
+        if (error instanceof RemoveError) throw new RemoveError(error.message, stillThere(i), { cause: error }, report);
+        if (error instanceof Error && error.name === 'ClusterRemoveError') throw new RemoveError(`${r.logicalId} (${r.type}) DELETE_FAILED: ${error.message}`, stillThere(i), { cause: error }, report);
+        throw new RemoveError(`${r.logicalId} (${r.type}) DELETE_FAILED: ${errorName(error)}: ${error instanceof Error ? error.message : String(error)}`, stillThere(i), { cause: error }, report);
       }
-      report.push({ ...base, outcome: 'deleted' });
+      report.push(policy === 'Snapshot' ? { ...base, outcome: 'snapshot-then-deleted', snapshotId: finalSnapshotId(r.physicalId) } : { ...base, outcome: 'deleted' });
     }
   } finally {
     remover.destroy();
+    cluster.destroy();
   }
   return report;
 }
