@@ -139,7 +139,7 @@ export class LifecycleService {
 
   static handles(action: string): boolean {
     return (
-      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook', 'SetInstanceHealth'].includes(action) ||
+      ['SetDesiredCapacity', 'UpdateAutoScalingGroup', 'TerminateInstanceInAutoScalingGroup', 'CompleteLifecycleAction', 'RecordLifecycleActionHeartbeat', 'DescribeAutoScalingInstances', 'DescribeAutoScalingGroups', 'SetInstanceProtection', 'PutLifecycleHook', 'DeleteLifecycleHook', 'DeleteAutoScalingGroup', 'SetInstanceHealth'].includes(action) ||
       MUTATING.has(action)
     );
   }
@@ -169,6 +169,10 @@ export class LifecycleService {
         return this.locked(() => this.terminateRequest(form));
       case 'CompleteLifecycleAction':
         return this.locked(() => this.complete(form));
+      case 'DeleteLifecycleHook':
+        return this.locked(() => this.deleteHook(form, forward));
+      case 'DeleteAutoScalingGroup':
+        return this.locked(() => this.deleteGroup(form, forward));
       case 'RecordLifecycleActionHeartbeat':
         return this.locked(() => this.heartbeat(form));
       case 'SetInstanceHealth':
@@ -393,6 +397,37 @@ export class LifecycleService {
   }
 
   /** One hook answered; when the last open hook of the instance is answered, act. */
+  /**
+   * DeleteLifecycleHook: "If there are any outstanding lifecycle actions, they are completed first
+   * (ABANDON for launching instances, CONTINUE for terminating instances)" (Auto Scaling API
+   * Reference). moto deletes the hook only; the actions waiting on it are completed here, once
+   * moto no longer has the hook, so a replacement for an abandoned launch does not wait on it.
+   */
+  private async deleteHook(form: URLSearchParams, forward: Forward): Promise<Reply> {
+    const groupName = requiredParam(form, 'AutoScalingGroupName');
+    const hookName = requiredParam(form, 'LifecycleHookName');
+    const outstanding = [...this.overlay.values()].filter((o) => o.groupName === groupName).flatMap((o) => [...o.open.values()].filter((a) => a.hook.name === hookName));
+    const reply = await forward(form);
+    if (reply.status !== 200) return reply;
+    for (const action of outstanding) await this.finish(action, action.transition === 'autoscaling:EC2_INSTANCE_LAUNCHING' ? 'ABANDON' : 'CONTINUE');
+    return reply;
+  }
+
+  /**
+   * DeleteAutoScalingGroup: "If the group has instances or scaling activities in progress, you must
+   * specify the option to force the deletion in order for it to succeed" (Auto Scaling API
+   * Reference). moto 5.2.1 deletes a group holding an instance without ForceDelete (tried).
+   */
+  private async deleteGroup(form: URLSearchParams, forward: Forward): Promise<Reply> {
+    if (form.get('ForceDelete') !== 'true') {
+      const g = await this.group(requiredParam(form, 'AutoScalingGroupName'));
+      if ((g.Instances ?? []).length > 0) {
+        throw new ApiError('ResourceInUse', 'You cannot delete an AutoScalingGroup while there are instances or pending Spot instance request(s) still in the group.');
+      }
+    }
+    return forward(form);
+  }
+
   private async finish(action: Action, result: 'CONTINUE' | 'ABANDON'): Promise<void> {
     const overlay = this.overlay.get(action.instanceId);
     if (overlay === undefined || overlay.open.get(action.hook.name) !== action) return;

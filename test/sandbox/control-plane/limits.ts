@@ -109,6 +109,21 @@ export function putParameterRefusal(input: Record<string, unknown>): ApiError | 
 }
 
 /**
+ * DeleteParameters Names: "Array Members: Minimum number of 1 item. Maximum number of 10 items"
+ * (SSM API Reference). moto 5.2.1 deletes 11 names in one call (tried: DeletedParameters 11).
+ */
+export const DELETE_PARAMETERS_NAMES_MAX = 10;
+
+/** The DeleteParameters request (JSON body) as AWS would refuse it. */
+export function deleteParametersRefusal(input: Record<string, unknown>): ApiError | undefined {
+  const names = Array.isArray(input.Names) ? input.Names : [];
+  if (names.length < 1 || names.length > DELETE_PARAMETERS_NAMES_MAX) {
+    return new ApiError('ValidationException', `1 validation error detected: Value '[${names.join(', ')}]' at 'names' failed to satisfy constraint: Member must have length less than or equal to ${DELETE_PARAMETERS_NAMES_MAX} and greater than or equal to 1`);
+  }
+  return undefined;
+}
+
+/**
  * SSM CreateDocument / UpdateDocument: "The content of the document must not exceed 64KB"
  * (API reference, CreateDocument Content; error MaxDocumentSizeExceeded). moto 5.2.1 has no
  * such check (no MaxDocumentSizeExceeded anywhere in moto/ssm).

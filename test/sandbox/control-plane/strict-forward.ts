@@ -6,7 +6,7 @@
  * cover go to moto unchanged.
  */
 import type { IncomingHttpHeaders } from 'node:http';
-import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal, snsPublishRewrite } from './limits';
+import { cloudWatchRefusal, createTagsRefusal, deleteParametersRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal, snsPublishRewrite } from './limits';
 import { scheduleExpressionRefusal } from './schedule-expression';
 import { ApiError, ec2QueryError, jsonError, NS, queryError, type Reply } from './wire';
 
@@ -41,6 +41,11 @@ export function forwardRefusal(service: string | undefined, headers: IncomingHtt
   if (service === 'ssm' && target === 'AmazonSSM.PutParameter') {
     const input = parseJson(body);
     const refused = input && putParameterRefusal(input);
+    return refused && jsonError(refused);
+  }
+  if (service === 'ssm' && target === 'AmazonSSM.DeleteParameters') {
+    const input = parseJson(body);
+    const refused = input && deleteParametersRefusal(input);
     return refused && jsonError(refused);
   }
   if (service === 'ssm' && (target === 'AmazonSSM.CreateDocument' || target === 'AmazonSSM.UpdateDocument')) {

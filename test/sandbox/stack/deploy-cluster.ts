@@ -65,6 +65,8 @@ export interface Created {
   readonly physicalId: string;
   /** Fn::GetAtt values. */
   readonly attributes: Readonly<Record<string, string>>;
+  /** What deleting it takes besides its physical id (remove-cluster.ts); never Fn::GetAtt values. */
+  readonly removeWith?: Readonly<Record<string, string>>;
 }
 
 /** sha256 / HMAC-sha256 as @smithy/signature-v4 wants them (the sandbox keeps its own: it never uses a product adapter). */
@@ -261,8 +263,9 @@ export class ClusterResources {
       }
       case 'AWS::EC2::VPCGatewayAttachment': {
         const vpcId = str(props.VpcId, `${where} VpcId`);
-        await this.ec2.send(new AttachInternetGatewayCommand({ VpcId: vpcId, InternetGatewayId: str(props.InternetGatewayId, `${where} InternetGatewayId`) }));
-        return { physicalId: `h6-${logicalId}`, attributes: {} };
+        const gatewayId = str(props.InternetGatewayId, `${where} InternetGatewayId`);
+        await this.ec2.send(new AttachInternetGatewayCommand({ VpcId: vpcId, InternetGatewayId: gatewayId }));
+        return { physicalId: `h6-${logicalId}`, attributes: {}, removeWith: { VpcId: vpcId, InternetGatewayId: gatewayId } };
       }
       case 'AWS::EC2::Subnet': {
         const out = await this.ec2.send(
@@ -286,7 +289,7 @@ export class ClusterResources {
             ...(props.NatGatewayId !== undefined ? { NatGatewayId: str(props.NatGatewayId, where) } : {}),
           }),
         );
-        return { physicalId: `h6-${logicalId}`, attributes: {} };
+        return { physicalId: `h6-${logicalId}`, attributes: {}, removeWith: { RouteTableId: str(props.RouteTableId, where), DestinationCidrBlock: str(props.DestinationCidrBlock, where) } };
       }
       case 'AWS::EC2::SubnetRouteTableAssociation': {
         const out = await this.ec2.send(new AssociateRouteTableCommand({ SubnetId: str(props.SubnetId, `${where} SubnetId`), RouteTableId: str(props.RouteTableId, `${where} RouteTableId`) }));
@@ -330,8 +333,9 @@ export class ClusterResources {
       }
       case 'AWS::EC2::SecurityGroupIngress': {
         const groupId = str(props.GroupId, `${where} GroupId`);
-        await this.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [permission(props, where)] }));
-        return { physicalId: `h6-${logicalId}`, attributes: {} };
+        const rule = permission(props, where);
+        await this.ec2.send(new AuthorizeSecurityGroupIngressCommand({ GroupId: groupId, IpPermissions: [rule] }));
+        return { physicalId: `h6-${logicalId}`, attributes: {}, removeWith: { GroupId: groupId, IpPermission: JSON.stringify(rule) } };
       }
       case 'AWS::EC2::LaunchTemplate': {
         const name = props.LaunchTemplateName !== undefined ? str(props.LaunchTemplateName, where) : generatedName(logicalId, 128);
@@ -489,7 +493,7 @@ export class ClusterResources {
   }
 
   /** One RDS Query call, signed (SigV4, service rds) like any SDK's; the answer's XML, or the service's error. */
-  private async rds(action: string, params: Record<string, string>, where: string): Promise<string> {
+  async rds(action: string, params: Record<string, string>, where: string): Promise<string> {
     const url = new URL(this.ctx.endpoint);
     const body = new URLSearchParams({ Action: action, Version: '2014-10-31', ...params }).toString();
     const signed = await this.signer.sign({

@@ -76,6 +76,8 @@ export interface DeployedResource {
   readonly physicalId: string;
   /** Fn::GetAtt values. */
   readonly attributes: Readonly<Record<string, string>>;
+  /** What deleting it takes besides its physical id (remove.ts), e.g. a hook's group; never Fn::GetAtt values. */
+  readonly removeWith?: Readonly<Record<string, string>>;
   /** 'created', or why it was not. */
   readonly status: 'created' | 'recorded' | 'skipped-condition' | 'skipped-unsupported' | 'skipped-email' | 'skipped-external';
 }
@@ -557,7 +559,7 @@ class Deployer {
         const queues = Array.isArray(props.Queues) ? props.Queues : [];
         const policy = JSON.stringify(props.PolicyDocument);
         for (const q of queues) await this.clients.sqs.send(new SetQueueAttributesCommand({ QueueUrl: asString(q, where), Attributes: { Policy: policy } }));
-        return { ...base, physicalId: `h6-${logicalId}`, attributes: {} };
+        return { ...base, physicalId: `h6-${logicalId}`, attributes: {}, removeWith: { Queues: queues.map((q) => asString(q, where)).join(' ') } };
       }
       case 'AWS::SSM::Document': {
         const name = asString(props.Name, `${where} Name`);
@@ -626,7 +628,7 @@ class Deployer {
             ...(props.RoleARN !== undefined ? { RoleARN: asString(props.RoleARN, where) } : {}),
           }),
         );
-        return { ...base, physicalId: name, attributes: {} };
+        return { ...base, physicalId: name, attributes: {}, removeWith: { AutoScalingGroupName: group } };
       }
       case 'AWS::CloudWatch::Alarm': {
         const name = props.AlarmName !== undefined ? asString(props.AlarmName, where) : `h6-${logicalId}`;

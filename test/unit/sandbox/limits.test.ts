@@ -1,4 +1,4 @@
-import { cloudWatchRefusal, createTagsRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal, snsPublishRewrite } from '../../sandbox/control-plane/limits';
+import { cloudWatchRefusal, createTagsRefusal, deleteParametersRefusal, documentRefusal, putParameterRefusal, queryAttributes, queueAttributesRefusal, snsPublishRefusal, snsPublishRewrite } from '../../sandbox/control-plane/limits';
 
 const form = (entries: Record<string, string>) => new URLSearchParams({ Action: 'Publish', TopicArn: 'arn:aws:sns:eu-west-1:123456789012:t', ...entries });
 
@@ -31,6 +31,16 @@ describe('putParameterRefusal: what Parameter Store refuses and moto 5.2.1 takes
 
   it("lets the product's deepest name and a 4096-character value through", () => {
     expect(putParameterRefusal({ Name: '/pydio-autoscaler/dev/storage/lifecycle/i-0123456789abcdef0/87654321-4321-4321-4321-210987654321', Value: 'v'.repeat(4096) })).toBeUndefined();
+  });
+});
+
+describe('deleteParametersRefusal: what Parameter Store refuses and moto 5.2.1 takes', () => {
+  const names = (n: number) => Array.from({ length: n }, (_, i) => `/pydio-autoscaler/dev/storage/members/i-${i}`);
+  it.each([[0], [11]])('refuses %p names in one call', (n) => {
+    expect(deleteParametersRefusal({ Names: names(n) })?.code).toBe('ValidationException');
+  });
+  it.each([[1], [10]])('lets %p names through', (n) => {
+    expect(deleteParametersRefusal({ Names: names(n) })).toBeUndefined();
   });
 });
 
