@@ -1,6 +1,7 @@
 /** Gluster's health from one status read: per volume bricks offline, entries to heal, split-brain entries with their paths; peers the pool cannot reach. */
 import { METRIC, type MetricName } from '../scaling/metric-names';
 import type { HealSummary, StatusBundle, VolumeInfo } from './gluster-parse';
+import { serverQuorumMet } from './layout';
 import { replicaSets } from './snapshot';
 import { splitBrainFiles } from './split-brain';
 
@@ -60,9 +61,8 @@ export function serverQuorumLost(info: VolumeInfo, pool: StatusBundle['pool']): 
   if (info.options['cluster.server-quorum-type'] !== 'server' || pool.length === 0) return undefined;
   const peers = pool.length;
   const connected = pool.filter((p) => p.connected).length;
-  const ratio = Number.parseFloat(info.options['cluster.server-quorum-ratio'] ?? '');
-  const needed = Number.isFinite(ratio) ? Math.ceil((peers * ratio) / 100) : Math.floor(peers / 2) + 1;
-  return connected < needed ? { connected, peers } : undefined;
+  const ratio = info.options['cluster.server-quorum-ratio'];
+  return serverQuorumMet(connected, peers, ratio === undefined ? undefined : Number.parseFloat(ratio)) ? undefined : { connected, peers };
 }
 
 export interface PeerProblem {

@@ -188,5 +188,14 @@ export function serverQuorumHolds(snapshot: Pick<ClusterSnapshot, 'members' | 's
   const inPool = snapshot.members.filter((m) => m.peerState !== 'absent');
   const stray = snapshot.strayPeers ?? [];
   const live = inPool.filter((m) => m.peerState === 'connected').length + stray.filter((p) => p.connected).length;
-  return live >= Math.ceil(((inPool.length + stray.length) * Number.parseInt(SERVER_QUORUM_RATIO_VALUE, 10)) / 100);
+  return serverQuorumMet(live, inPool.length + stray.length, Number.parseInt(SERVER_QUORUM_RATIO_VALUE, 10));
+}
+
+/**
+ * glusterd's count: server quorum is met with at least ceil(peers x ratio%) peers connected,
+ * or more than half of them where cluster.server-quorum-ratio is not set.
+ */
+export function serverQuorumMet(connected: number, peers: number, ratioPercent?: number): boolean {
+  const needed = ratioPercent !== undefined && Number.isFinite(ratioPercent) ? Math.ceil((peers * ratioPercent) / 100) : Math.floor(peers / 2) + 1;
+  return connected >= needed;
 }
