@@ -174,6 +174,32 @@ export interface DeployedStack {
 /** Marker for AWS::NoValue: dropped from the enclosing list or object. */
 const NO_VALUE = Symbol('AWS::NoValue');
 
+/** The clients of the services a stack's resources live in, pointed at the emulator (deploy and remove.ts). */
+export interface StackClients {
+  readonly sns: SNSClient;
+  readonly sqs: SQSClient;
+  readonly ssm: SSMClient;
+  readonly events: EventBridgeClient;
+  readonly autoscaling: AutoScalingClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly logs: CloudWatchLogsClient;
+  readonly dynamodb: DynamoDBClient;
+}
+
+export function stackClients(region: string, endpoint: string): StackClients {
+  const config = { region, endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 2 };
+  return {
+    sns: new SNSClient(config),
+    sqs: new SQSClient(config),
+    ssm: new SSMClient(config),
+    events: new EventBridgeClient(config),
+    autoscaling: new AutoScalingClient(config),
+    cloudwatch: new CloudWatchClient(config),
+    logs: new CloudWatchLogsClient(config),
+    dynamodb: new DynamoDBClient(config),
+  };
+}
+
 /** Types recorded (or ignored) rather than created. */
 const NOT_CREATED = new Set([
   'AWS::IAM::Role',
@@ -224,16 +250,7 @@ class Deployer {
   private readonly conditionCache = new Map<string, boolean>();
   private readonly mappings: Record<string, Json>;
   private clusterResources?: ClusterResources;
-  private readonly clients: {
-    sns: SNSClient;
-    sqs: SQSClient;
-    ssm: SSMClient;
-    events: EventBridgeClient;
-    autoscaling: AutoScalingClient;
-    cloudwatch: CloudWatchClient;
-    logs: CloudWatchLogsClient;
-    dynamodb: DynamoDBClient;
-  };
+  private readonly clients: StackClients;
 
   constructor(private readonly opts: DeployOptions, template: JsonObject) {
     this.region = opts.region ?? DEFAULT_REGION;
@@ -243,22 +260,7 @@ class Deployer {
     this.conditionsIn = isObject(template.Conditions) ? template.Conditions : {};
     this.mappings = isObject(template.Mappings) ? template.Mappings : {};
     this.parameters = this.bindParameters(isObject(template.Parameters) ? template.Parameters : {}, opts.params ?? {});
-    const config = {
-      region: this.region,
-      endpoint: opts.endpoint,
-      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
-      maxAttempts: 2,
-    };
-    this.clients = {
-      sns: new SNSClient(config),
-      sqs: new SQSClient(config),
-      ssm: new SSMClient(config),
-      events: new EventBridgeClient(config),
-      autoscaling: new AutoScalingClient(config),
-      cloudwatch: new CloudWatchClient(config),
-      logs: new CloudWatchLogsClient(config),
-      dynamodb: new DynamoDBClient(config),
-    };
+    this.clients = stackClients(this.region, opts.endpoint);
   }
 
   private bindParameters(declared: JsonObject, given: Readonly<Record<string, string>>): Record<string, string> {

@@ -18,17 +18,17 @@
  *
  * The reference cluster's types (deploy-cluster.ts) are deleted by remove-cluster.ts.
  */
-import { AutoScalingClient, DeleteLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
-import { CloudWatchClient, DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { CloudWatchLogsClient, DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { DeleteTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DeleteRuleCommand, EventBridgeClient, ListTargetsByRuleCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
-import { DeleteTopicCommand, SNSClient, UnsubscribeCommand } from '@aws-sdk/client-sns';
-import { DeleteQueueCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DeleteDocumentCommand, DeleteParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DeleteLifecycleHookCommand } from '@aws-sdk/client-auto-scaling';
+import { DeleteAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { DeleteLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DeleteTableCommand } from '@aws-sdk/client-dynamodb';
+import { DeleteRuleCommand, ListTargetsByRuleCommand, RemoveTargetsCommand } from '@aws-sdk/client-eventbridge';
+import { DeleteTopicCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
+import { DeleteQueueCommand, SetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DeleteDocumentCommand, DeleteParameterCommand } from '@aws-sdk/client-ssm';
 import { CLUSTER_TYPES } from './deploy-cluster';
 import { ClusterRemover, finalSnapshotId } from './remove-cluster';
-import { DEFAULT_REGION, type DeployedResource, type DeployedStack } from './deploy';
+import { DEFAULT_REGION, stackClients, type DeployedResource, type DeployedStack, type StackClients } from './deploy';
 
 type JsonObject = Record<string, unknown>;
 
@@ -116,20 +116,10 @@ function errorName(error: unknown): string {
 }
 
 class Remover {
-  private readonly clients;
+  private readonly clients: StackClients;
 
   constructor(opts: RemoveOptions) {
-    const config = { region: opts.stack.region ?? DEFAULT_REGION, endpoint: opts.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 2 };
-    this.clients = {
-      sns: new SNSClient(config),
-      sqs: new SQSClient(config),
-      ssm: new SSMClient(config),
-      events: new EventBridgeClient(config),
-      autoscaling: new AutoScalingClient(config),
-      cloudwatch: new CloudWatchClient(config),
-      logs: new CloudWatchLogsClient(config),
-      dynamodb: new DynamoDBClient(config),
-    };
+    this.clients = stackClients(opts.stack.region ?? DEFAULT_REGION, opts.endpoint);
   }
 
   async delete(r: DeployedResource): Promise<void> {
