@@ -3,6 +3,7 @@ import { join } from 'path';
 import { parsePoolList, parseStatusBundle, parseVolumeInfo } from '../../../../lib/core/storage/gluster-parse';
 import { assessHealth, healthGauges, healthProblems, healthSummary, serverQuorumLost, type ClusterHealth, type HealthMember } from '../../../../lib/core/storage/health';
 import { decodeHealthState, digestOf, encodeHealthState, healthChange, HEALTH_RECORD_MAX_BYTES, isCovered, keptRepairs, restartsWithin, type HealthState } from '../../../../lib/core/storage/health-record';
+import { serverQuorumMet } from '../../../../lib/core/storage/layout';
 import { brickLog, decideRepairs, restartSteps, type RepairSettings } from '../../../../lib/core/storage/repair';
 import { BUNDLE_END } from '../../../../lib/core/storage/status-frame';
 import { encodeHealthCheck, isHealthCheckMessage, parseHealthCheck } from '../../../../lib/core/storage/health-check';
@@ -243,6 +244,17 @@ describe('decideRepairs', () => {
     expect(serverQuorumLost(inQuorum!, parsePoolList(fixture('pool-list-disconnected')))).toEqual({ connected: 1, peers: 2 });
     expect(serverQuorumLost(inQuorum!, parsePoolList(fixture('pool-list-connected')))).toBeUndefined();
     expect(serverQuorumLost(noQuorumOption!, parsePoolList(fixture('pool-list-disconnected')))).toBeUndefined();
+  });
+
+  it.each<[string, number, number, number | undefined, boolean]>([
+    ['51% of 2: both', 2, 2, 51, true],
+    ['51% of 2: one is not enough', 1, 2, 51, false],
+    ['51% of 3: two', 2, 3, 51, true],
+    ['no ratio, 2 peers: more than half is both', 1, 2, undefined, false],
+    ['no ratio, 3 peers: two', 2, 3, undefined, true],
+    ['no ratio, 4 peers: three', 2, 4, undefined, false],
+  ])('glusterd counts server quorum: %s', (_name, connected, peers, ratio, met) => {
+    expect(serverQuorumMet(connected, peers, ratio)).toBe(met);
   });
 
   it('one volume start force per volume, whatever the number of its dead bricks', () => {
