@@ -22,24 +22,36 @@ import {
 import { EventBridgeClient, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
 import { CreateQueueCommand, GetQueueAttributesCommand, GetQueueUrlCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { Agent } from 'node:http';
 import { APP_PROFILES } from '../../../lib/config/compute';
 import type { TargetGroupHealthCheck } from './types';
 
 export const REGION = 'eu-west-1';
 export const ACCOUNT_ID = '123456789012';
 
-/** Client settings for any SDK v3 client pointed at the emulator. */
+/**
+ * Client settings for any SDK v3 client pointed at the emulator.
+ *
+ * One attempt, so a test sees every refusal and throttle as the caller would
+ * before retrying. With one attempt a reused keep-alive connection is a race:
+ * the emulator's server closes a socket idle for its keep-alive timeout (5 s),
+ * and a request written at that instant is answered with a TCP reset
+ * (`read ECONNRESET`), which the SDK's default three attempts would retry and
+ * ours cannot. So each request opens its own loopback connection.
+ */
 export function clientConfig(endpoint: string): {
   region: string;
   endpoint: string;
   credentials: { accessKeyId: string; secretAccessKey: string };
   maxAttempts: number;
+  requestHandler: { httpAgent: Agent };
 } {
   return {
     region: REGION,
     endpoint,
     credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
     maxAttempts: 1,
+    requestHandler: { httpAgent: new Agent({ keepAlive: false }) },
   };
 }
 
