@@ -220,6 +220,19 @@ describe('packaging', () => {
     expect(names.filter((n) => n.endsWith('.map'))).toEqual([]);
   });
 
+  it.each(['lifecycle', 'alarm', 'status', 'watch', 'storage'])('the %s bundle reads credentials from the environment only (Lambda puts the role keys there): none of the default chain\'s other sources', (fn) => {
+    const zip = path.join(workDir, '.serverless', `${fn}.zip`);
+    const read = spawnSync('python3', ['-c', 'import sys,zipfile;sys.stdout.write(zipfile.ZipFile(sys.argv[1]).read(sys.argv[2]).decode())', zip, `functions/${fn}/handler.js`], { encoding: 'utf8', maxBuffer: 16 * 1024 * 1024 });
+    expect(read.status).toBe(0);
+    const bundle = read.stdout;
+    expect(bundle).toContain('AWS_ACCESS_KEY_ID');
+    expect(bundle).toContain('Unable to find environment variable credentials');
+    // SSO and shared ini files, credential_process, web identity, the container endpoint:
+    for (const source of ['sso_session', 'credential_process', 'AWS_WEB_IDENTITY_TOKEN_FILE', 'AWS_CONTAINER_CREDENTIALS_FULL_URI']) {
+      expect({ fn, source, found: bundle.includes(source) }).toEqual({ fn, source, found: false });
+    }
+  });
+
   it('refuses a non-default stage that does not set its own cluster values, naming the missing one', () => {
     const result = runSls(['print', '--stage', 'h3prod']);
     expect(result.status).not.toBe(0);
