@@ -9,7 +9,9 @@ import { AutoScalingClient, DescribeAutoScalingGroupsCommand, DescribeScalingAct
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { DescribeTargetHealthCommand, ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { createEc2Transport } from '../../../lib/aws/ec2-volumes';
 import { createSsmClient, createSsmPort } from '../../../lib/aws/ssm';
+import { ec2Endpoint } from '../../../lib/config/ec2-endpoint';
 import type { Log } from '../../../lib/logger';
 import { REGION } from '../../sandbox/control-plane/aws-setup';
 import type { MotoServer } from '../../sandbox/control-plane/moto';
@@ -111,4 +113,13 @@ test('the product SSM adapter, built by createSsmClient (MAX_ATTEMPTS), reads th
       else process.env[key] = saved[key];
     }
   }
+});
+
+test('the product EC2 transport (createEc2Transport, MAX_ATTEMPTS) reads through EC2 throttling on its own backoff', async () => {
+  const call = createEc2Transport(ec2Endpoint({ AWS_REGION: REGION, AWS_ENDPOINT_URL_EC2: h.cp.url }), { credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  const before = h.cp.throttled.filter((c) => c.service === 'ec2').length;
+  // Three reads at once against one token and five a second.
+  const answers = await Promise.all([1, 2, 3].map(() => call('DescribeInstances', [])));
+  expect(answers).toHaveLength(3);
+  expect(h.cp.throttled.filter((c) => c.service === 'ec2').length - before).toBeGreaterThanOrEqual(2);
 });
