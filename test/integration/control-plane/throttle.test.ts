@@ -66,7 +66,7 @@ test('SSM: a call over the rate is ThrottlingException, HTTP 400, "Rate exceeded
   expect(h.cp.throttled.at(-1)).toMatchObject({ service: 'ssm', operation: 'GetParameter', at: expect.any(Number) });
 });
 
-test('Auto Scaling: one bucket for the whole API; a call over it is Throttling, HTTP 400, "Rate exceeded" (awsQuery), the front\'s own operations too', async () => {
+test('Auto Scaling: one bucket for the whole API; a call over it is Throttling, HTTP 400, "Rate exceeded" (awsQuery), the operations the front answers itself too', async () => {
   const asg = new AutoScalingClient(h.config);
   // DescribeAutoScalingGroups goes to moto, DescribeScalingActivities is answered by the front: they share the bucket.
   const [error] = await refusedAtOnce([() => asg.send(new DescribeAutoScalingGroupsCommand({})), () => asg.send(new DescribeScalingActivitiesCommand({}))], 'Throttling');
