@@ -4,6 +4,7 @@ import { startControlPlane, type ControlPlane } from '../../sandbox/control-plan
 import { startMoto, type MotoServer } from '../../sandbox/control-plane/moto';
 import { SimulatedDataPlane, SimulatedExecutor, SimulatedHosts } from '../../sandbox/control-plane/simulated';
 import { clientConfig } from '../../sandbox/control-plane/aws-setup';
+import type { ThrottleSettings } from '../../sandbox/control-plane/throttle';
 
 export interface Harness {
   readonly cp: ControlPlane;
@@ -13,12 +14,12 @@ export interface Harness {
   readonly config: ReturnType<typeof clientConfig>;
 }
 
-export async function startHarness(moto: MotoServer, opts: { healthyAfterMs?: number; agentDelayMs?: number } = {}): Promise<Harness> {
+export async function startHarness(moto: MotoServer, opts: { healthyAfterMs?: number; agentDelayMs?: number; throttle?: ThrottleSettings } = {}): Promise<Harness> {
   await moto.reset();
   const executor = new SimulatedExecutor({ agentDelayMs: opts.agentDelayMs ?? 0 });
   const dataPlane = new SimulatedDataPlane({ healthyAfterMs: opts.healthyAfterMs ?? 300 });
   const hosts = new SimulatedHosts(executor);
-  const cp = await startControlPlane({ motoUrl: moto.url, executor, dataPlane, hosts, agentPollMs: 50 });
+  const cp = await startControlPlane({ motoUrl: moto.url, executor, dataPlane, hosts, agentPollMs: 50, ...(opts.throttle ? { throttle: opts.throttle } : {}) });
   cp.events.on('step', (s: { instanceId: string; script: string; documentName: string; stepName: string }) => executor.noteStep(s));
   return { cp, executor, dataPlane, hosts, config: clientConfig(cp.url) };
 }

@@ -30,6 +30,7 @@ import type { DataPlane, HostExecutor, HostProvider } from './types';
 import { ApiError, ec2QueryError, escapeXml, jsonError, jsonReply, NS, queryError, serviceOf, type Reply } from './wire';
 import { IamEnforcer, motoLookup, type FunctionIdentity, type IamDecisionRecord } from '../iam/enforcer';
 import { ACCOUNT_ID } from './aws-setup';
+import { isThrottledService, Throttle, type ThrottledCall, type ThrottleSettings } from './throttle';
 
 export interface Clock {
   now(): number;
@@ -54,6 +55,12 @@ export interface ControlPlaneOptions {
   readonly volumeResized?: (instanceId: string, sizeGiB: number) => Promise<void>;
   /** How long an EBS modification stays modifying, then optimizing (default volume-modifications.ts DEFAULT_TIMELINE). */
   readonly volumeModificationTimeline?: ModificationTimeline;
+  /**
+   * Request-rate throttling per API (throttle.ts): off when absent. When given, EC2's documented token
+   * buckets apply plus the configured rates; a throttled call is answered here with the service's own
+   * throttling error and never reaches moto or the front's own emulations.
+   */
+  readonly throttle?: ThrottleSettings;
 }
 
 export interface JournalEntry {
@@ -90,6 +97,10 @@ export interface ControlPlane {
   readonly iamDecisions: readonly IamDecisionRecord[];
   /** Lambda's Invoke API answers with these functions from now on (before: every function is not found). */
   attachFunctions(functions: InvokableFunctions): void;
+  /** Every call refused by throttling, in order (empty when throttling is off). */
+  readonly throttled: readonly ThrottledCall[];
+  /** Calls admitted per `service:Operation` of the services that can be throttled (empty when throttling is off). */
+  admittedCalls(): Record<string, number>;
   stop(): Promise<void>;
 }
 
@@ -138,6 +149,8 @@ function send(res: ServerResponse, reply: Reply, raw?: Buffer): void {
 export async function startControlPlane(options: ControlPlaneOptions): Promise<ControlPlane> {
   const now = options.clock ? () => options.clock!.now() : () => Date.now();
   const log: Logger = options.log ?? (() => undefined);
+  // Bad settings fail here, before anything starts.
+  const throttle = options.throttle ? new Throttle(options.throttle, now) : undefined;
   const motoClients = clientConfig(options.motoUrl);
   const events = new EventEmitter();
   const journal: JournalEntry[] = [];
@@ -231,6 +244,14 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const iam = new IamEnforcer(motoLookup(options.motoUrl, motoClients.region), { region: motoClients.region, accountId: ACCOUNT_ID }, log);
   const lambdaApi = new LambdaInvokeApi({ region: motoClients.region, accountId: ACCOUNT_ID }, log);
 
+  /** The call's operation: the Query Action, or the JSON target's operation. */
+  const operationOf = (service: string, req: IncomingMessage, body: Buffer): { operation: string; form?: URLSearchParams } => {
+    const target = req.headers['x-amz-target'];
+    if (typeof target === 'string') return { operation: target.slice(target.indexOf('.') + 1) };
+    const form = new URLSearchParams(body.toString('utf8'));
+    return { operation: form.get('Action') ?? '', form };
+  };
+
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const body = await readBody(req);
     const refused = await iam.authorize(req.headers, body);
@@ -239,6 +260,16 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       return;
     }
     const service = serviceOf(req.headers.authorization);
+    // Throttling before any dispatch: the calls the front answers itself are throttled like moto's.
+    if (throttle && isThrottledService(service)) {
+      const { operation, form } = operationOf(service, req, body);
+      const throttled = throttle.admit(service, operation, form);
+      if (throttled) {
+        log('call throttled', { service, operation });
+        send(res, throttled);
+        return;
+      }
+    }
     if (service === 'lambda') {
       send(res, await lambdaApi.handle(req.method ?? 'GET', req.url ?? '/', req.headers, body));
       return;
@@ -360,6 +391,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     enforceIam: (identities) => iam.enforce(identities),
     iamDecisions: iam.decisions,
     attachFunctions: (functions) => lambdaApi.attach(functions),
+    throttled: throttle?.throttled ?? [],
+    admittedCalls: () => throttle?.admittedCalls() ?? {},
     async stop() {
       lifecycle.stop();
       await lambdaApi.settled();

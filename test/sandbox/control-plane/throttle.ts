@@ -1,0 +1,216 @@
+/**
+ * Request-rate throttling at the front, as AWS does it: token buckets (a burst
+ * capacity, refilled at a rate per second; each call takes one token; a call
+ * that finds less than one token is refused) per API, answered with the
+ * service's own throttling error in its own protocol. The front checks a call
+ * here BEFORE it dispatches it, so the operations it emulates itself
+ * (lifecycle actions, Run Command, target health) are throttled like those
+ * moto answers; a refused call never reaches moto.
+ *
+ * Off unless the front is given `throttle` (ControlPlaneOptions). When on:
+ * - EC2 has the token buckets AWS documents (EC2_DEFAULTS below, "Request throttling for the Amazon EC2
+ *   API"): per action, sized by the action's category; a configured rate replaces them.
+ * - Auto Scaling, Elastic Load Balancing v2 and Systems Manager publish no request rate that this
+ *   sandbox has looked up (Auto Scaling: "all Amazon EC2 Auto Scaling API calls have a single, shared
+ *   API limit", its value unpublished), so they have NO default rate: only what is configured applies.
+ * - Other services are refused in the settings: their throttling answer has not been looked up, and an
+ *   error shape written from memory would make the sandbox disagree with AWS unnoticed.
+ *
+ * Bucket keys: `service:Operation` (one API), or `service` (one bucket shared by every call to the
+ * service, the shape AWS describes for Auto Scaling). The most specific key configured wins.
+ */
+import { ApiError, ec2QueryError, jsonError, NS, queryError, type Reply } from './wire';
+
+/** One token bucket: at most `burst` calls at once, then `refillPerSecond` calls a second. */
+export interface BucketSettings {
+  readonly burst: number;
+  readonly refillPerSecond: number;
+}
+
+export interface ThrottleSettings {
+  /**
+   * Configured buckets by key (`service:Operation` or `service`), e.g.
+   * `{ 'ssm:SendCommand': { burst: 5, refillPerSecond: 2 }, autoscaling: { burst: 20, refillPerSecond: 10 } }`.
+   * They override (same key) or extend the documented defaults.
+   */
+  readonly rates?: Readonly<Record<string, BucketSettings>>;
+}
+
+export class ThrottleSettingsError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ThrottleSettingsError';
+  }
+}
+
+/**
+ * What each service answers a throttled call with (code, HTTP status, message), in its own protocol.
+ * EC2: RequestLimitExceeded, 503, "Request limit exceeded." (Query API, Response/Errors shape).
+ * Auto Scaling and ELBv2 (awsQuery): Throttling, 400, "Rate exceeded" (ErrorResponse shape).
+ * SSM (awsJson1_1): ThrottlingException, 400, "Rate exceeded".
+ * Sources: test/contracts/catalogue (ids *.throttling.*).
+ */
+export const THROTTLING_ERRORS = {
+  ec2: { code: 'RequestLimitExceeded', status: 503, message: 'Request limit exceeded.' },
+  autoscaling: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
+  elasticloadbalancing: { code: 'Throttling', status: 400, message: 'Rate exceeded' },
+  ssm: { code: 'ThrottlingException', status: 400, message: 'Rate exceeded' },
+} as const;
+
+export type ThrottledService = keyof typeof THROTTLING_ERRORS;
+
+export function isThrottledService(service: string | undefined): service is ThrottledService {
+  return service !== undefined && Object.hasOwn(THROTTLING_ERRORS, service);
+}
+
+/** The throttling answer of `service`, as the front sends it. */
+export function throttlingReply(service: ThrottledService): Reply {
+  const { code, status, message } = THROTTLING_ERRORS[service];
+  const error = new ApiError(code, message, status);
+  if (service === 'ec2') return ec2QueryError(error);
+  if (service === 'ssm') return jsonError(error);
+  return queryError(service === 'autoscaling' ? NS.autoscaling : NS.elasticloadbalancing, error);
+}
+
+/*
+ * EC2's documented request token buckets ("Request token bucket sizes and refill rates"). Each action
+ * has its own bucket ("each API is evaluated individually"), sized by its category.
+ */
+/** Non-mutating actions: Describe*, List*, Search*, Get* not in another category. */
+export const EC2_NON_MUTATING: BucketSettings = { burst: 100, refillPerSecond: 20 };
+/** Unfiltered and unpaginated non-mutating actions: these actions called without a filter or pagination use a smaller bucket. */
+export const EC2_UNFILTERED: BucketSettings = { burst: 50, refillPerSecond: 10 };
+export const EC2_UNFILTERED_ACTIONS: ReadonlySet<string> = new Set(['DescribeInstances', 'DescribeInstanceStatus', 'DescribeNetworkInterfaces', 'DescribeSecurityGroups', 'DescribeSnapshots', 'DescribeSpotInstanceRequests', 'DescribeVolumes']);
+/** Mutating actions (and the resource-intensive ones, same size, separate buckets). */
+export const EC2_MUTATING: BucketSettings = { burst: 50, refillPerSecond: 5 };
+/** Uncategorized actions with their own sizes: the ones this project or its sandbox calls. */
+export const EC2_UNCATEGORIZED: Readonly<Record<string, BucketSettings>> = {
+  CreateTags: { burst: 100, refillPerSecond: 10 },
+  DeleteTags: { burst: 100, refillPerSecond: 10 },
+  CreateVolume: { burst: 100, refillPerSecond: 5 },
+  DeleteVolume: { burst: 100, refillPerSecond: 5 },
+  CreateSnapshot: { burst: 100, refillPerSecond: 5 },
+  DeleteSnapshot: { burst: 100, refillPerSecond: 5 },
+  CreateLaunchTemplateVersion: { burst: 100, refillPerSecond: 5 },
+  ModifyLaunchTemplate: { burst: 100, refillPerSecond: 5 },
+  CreateNetworkInterface: { burst: 100, refillPerSecond: 5 },
+  DeleteNetworkInterface: { burst: 100, refillPerSecond: 5 },
+  AssociateIamInstanceProfile: { burst: 100, refillPerSecond: 5 },
+  ModifyInstanceMetadataOptions: { burst: 100, refillPerSecond: 5 },
+  RunInstances: { burst: 5, refillPerSecond: 2 },
+  StartInstances: { burst: 5, refillPerSecond: 2 },
+  TerminateInstances: { burst: 100, refillPerSecond: 5 },
+};
+
+const NON_MUTATING_PREFIX = /^(Describe|List|Search|Get)/;
+
+/** True when an EC2 Query request names a filter or pagination (then the standard, larger bucket applies). */
+function isFilteredOrPaginated(form: URLSearchParams): boolean {
+  for (const key of form.keys()) if (key.startsWith('Filter.') || key === 'MaxResults' || key === 'NextToken') return true;
+  return false;
+}
+
+/** The documented EC2 bucket of this call, with its key (the unfiltered bucket is a bucket of its own). */
+export function ec2DefaultBucket(action: string, form: URLSearchParams): { key: string; settings: BucketSettings } {
+  const uncategorized = EC2_UNCATEGORIZED[action];
+  if (uncategorized) return { key: `ec2:${action}`, settings: uncategorized };
+  if (EC2_UNFILTERED_ACTIONS.has(action) && !isFilteredOrPaginated(form)) return { key: `ec2:${action} (unfiltered, unpaginated)`, settings: EC2_UNFILTERED };
+  if (NON_MUTATING_PREFIX.test(action)) return { key: `ec2:${action}`, settings: EC2_NON_MUTATING };
+  return { key: `ec2:${action}`, settings: EC2_MUTATING };
+}
+
+const KEY = /^([a-z0-9-]+)(?::([A-Za-z0-9]+))?$/;
+
+function checkBucket(key: string, value: unknown): BucketSettings {
+  if (typeof value !== 'object' || value === null) throw new ThrottleSettingsError(`throttle rate '${key}' must be an object { burst, refillPerSecond }, got ${JSON.stringify(value)}`);
+  const { burst, refillPerSecond } = value as Partial<BucketSettings>;
+  if (typeof burst !== 'number' || !Number.isInteger(burst) || burst < 1) throw new ThrottleSettingsError(`throttle rate '${key}': burst must be an integer of at least 1 (the calls a full bucket admits at once), got ${String(burst)}`);
+  if (typeof refillPerSecond !== 'number' || !Number.isFinite(refillPerSecond) || refillPerSecond <= 0) {
+    throw new ThrottleSettingsError(`throttle rate '${key}': refillPerSecond must be a finite number above 0 (tokens added each second), got ${String(refillPerSecond)}`);
+  }
+  return { burst, refillPerSecond };
+}
+
+/** Validated, frozen settings: keys well formed, services whose throttling answer is known, positive rates. */
+export function parseThrottleSettings(settings: ThrottleSettings): ReadonlyMap<string, BucketSettings> {
+  if (typeof settings !== 'object' || settings === null) throw new ThrottleSettingsError(`throttle settings must be an object, got ${JSON.stringify(settings)}`);
+  const rates = new Map<string, BucketSettings>();
+  for (const [key, value] of Object.entries(settings.rates ?? {})) {
+    const m = KEY.exec(key);
+    if (!m) throw new ThrottleSettingsError(`throttle rate key '${key}' must be 'service' or 'service:Operation' (e.g. 'ssm:SendCommand'), as the SigV4 scope names the service`);
+    if (!isThrottledService(m[1])) {
+      throw new ThrottleSettingsError(`throttle rate '${key}': service '${m[1]}' has no looked-up throttling answer; throttled services are ${Object.keys(THROTTLING_ERRORS).join(', ')}`);
+    }
+    rates.set(key, checkBucket(key, value));
+  }
+  return rates;
+}
+
+export interface ThrottledCall {
+  readonly service: string;
+  readonly operation: string;
+  /** The front's clock (ms) when the call was refused. */
+  readonly at: number;
+}
+
+interface Bucket {
+  readonly settings: BucketSettings;
+  tokens: number;
+  at: number;
+}
+
+/** The token buckets of one front; `now` is the front's clock, so tests can drive time. */
+export class Throttle {
+  private readonly rates: ReadonlyMap<string, BucketSettings>;
+  private readonly buckets = new Map<string, Bucket>();
+  /** Every call refused, in order. */
+  readonly throttled: ThrottledCall[] = [];
+  private readonly admitted = new Map<string, number>();
+
+  constructor(settings: ThrottleSettings, private readonly now: () => number) {
+    this.rates = parseThrottleSettings(settings);
+  }
+
+  /** The bucket this call draws from, or undefined when no rate applies to it. */
+  private bucketFor(service: ThrottledService, operation: string, form: URLSearchParams | undefined): { key: string; settings: BucketSettings } | undefined {
+    const exact = this.rates.get(`${service}:${operation}`);
+    if (exact) return { key: `${service}:${operation}`, settings: exact };
+    const whole = this.rates.get(service);
+    if (whole) return { key: service, settings: whole };
+    if (service === 'ec2') return ec2DefaultBucket(operation, form ?? new URLSearchParams());
+    return undefined;
+  }
+
+  /**
+   * Takes a token for this call: undefined when admitted, else the service's throttling answer (and the
+   * call is recorded in `throttled`). `form`: the Query request's parameters (EC2's unfiltered bucket).
+   */
+  admit(service: string | undefined, operation: string, form?: URLSearchParams): Reply | undefined {
+    if (!isThrottledService(service) || operation === '') return undefined;
+    const found = this.bucketFor(service, operation, form);
+    if (found) {
+      const now = this.now();
+      let bucket = this.buckets.get(found.key);
+      if (!bucket) {
+        bucket = { settings: found.settings, tokens: found.settings.burst, at: now };
+        this.buckets.set(found.key, bucket);
+      }
+      const elapsedMs = Math.max(0, now - bucket.at);
+      bucket.tokens = Math.min(bucket.settings.burst, bucket.tokens + (elapsedMs * bucket.settings.refillPerSecond) / 1000);
+      bucket.at = now;
+      if (bucket.tokens < 1) {
+        this.throttled.push({ service, operation, at: now });
+        return throttlingReply(service);
+      }
+      bucket.tokens -= 1;
+    }
+    const key = `${service}:${operation}`;
+    this.admitted.set(key, (this.admitted.get(key) ?? 0) + 1);
+    return undefined;
+  }
+
+  /** Calls admitted per `service:Operation` (services that can be throttled only). */
+  admittedCalls(): Record<string, number> {
+    return Object.fromEntries(this.admitted);
+  }
+}

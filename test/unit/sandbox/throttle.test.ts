@@ -1,0 +1,107 @@
+import { ec2DefaultBucket, EC2_MUTATING, EC2_NON_MUTATING, EC2_UNFILTERED, Throttle, ThrottleSettingsError, type ThrottleSettings } from '../../sandbox/control-plane/throttle';
+
+describe('Throttle: token buckets per API at the front, on an injected clock', () => {
+  let clock = 0;
+  const throttle = (settings: ThrottleSettings) => new Throttle(settings, () => clock);
+
+  beforeEach(() => {
+    clock = 1_000_000;
+  });
+
+  it('admits a full burst at once, then refuses with the service throttling error and records the refusal', () => {
+    const t = throttle({ rates: { 'ssm:SendCommand': { burst: 3, refillPerSecond: 1 } } });
+    for (let i = 0; i < 3; i += 1) expect(t.admit('ssm', 'SendCommand')).toBeUndefined();
+    const refused = t.admit('ssm', 'SendCommand');
+    expect(refused).toMatchObject({ status: 400, headers: { 'x-amzn-errortype': 'ThrottlingException' } });
+    expect(JSON.parse(refused?.body ?? '{}')).toEqual({ __type: 'ThrottlingException', message: 'Rate exceeded' });
+    expect(t.throttled).toEqual([{ service: 'ssm', operation: 'SendCommand', at: clock }]);
+    expect(t.admittedCalls()).toEqual({ 'ssm:SendCommand': 3 });
+  });
+
+  it('refills at its rate per second over injected time, never above the burst', () => {
+    const t = throttle({ rates: { 'ssm:GetParameter': { burst: 2, refillPerSecond: 4 } } });
+    expect(t.admit('ssm', 'GetParameter')).toBeUndefined();
+    expect(t.admit('ssm', 'GetParameter')).toBeUndefined();
+    expect(t.admit('ssm', 'GetParameter')).toBeDefined();
+    clock += 249; // 0.996 of a token
+    expect(t.admit('ssm', 'GetParameter')).toBeDefined();
+    clock += 1; // one token
+    expect(t.admit('ssm', 'GetParameter')).toBeUndefined();
+    expect(t.admit('ssm', 'GetParameter')).toBeDefined();
+    clock += 60_000; // a long idle refills to the burst only
+    expect(t.admit('ssm', 'GetParameter')).toBeUndefined();
+    expect(t.admit('ssm', 'GetParameter')).toBeUndefined();
+    expect(t.admit('ssm', 'GetParameter')).toBeDefined();
+    expect(t.throttled).toHaveLength(4);
+  });
+
+  it('keeps one bucket per key: an exhausted API leaves other APIs and services alone; a service key is one shared bucket', () => {
+    const t = throttle({ rates: { 'ssm:SendCommand': { burst: 1, refillPerSecond: 1 }, autoscaling: { burst: 2, refillPerSecond: 1 } } });
+    expect(t.admit('ssm', 'SendCommand')).toBeUndefined();
+    expect(t.admit('ssm', 'SendCommand')).toBeDefined();
+    expect(t.admit('ssm', 'GetParameter')).toBeUndefined(); // no rate for it: SSM publishes none here
+    expect(t.admit('autoscaling', 'DescribeAutoScalingGroups')).toBeUndefined();
+    expect(t.admit('autoscaling', 'CompleteLifecycleAction')).toBeUndefined();
+    const refused = t.admit('autoscaling', 'DescribeAutoScalingInstances');
+    expect(refused?.status).toBe(400);
+    expect(refused?.body).toMatch(/^<ErrorResponse xmlns="http:\/\/autoscaling\.amazonaws\.com\/doc\/2011-01-01\/"><Error><Type>Sender<\/Type><Code>Throttling<\/Code><Message>Rate exceeded<\/Message><\/Error>/);
+    expect(t.admit('sns', 'Publish')).toBeUndefined(); // not a throttled service
+    expect(t.throttled.map((c) => `${c.service}:${c.operation}`)).toEqual(['ssm:SendCommand', 'autoscaling:DescribeAutoScalingInstances']);
+  });
+
+  it('prefers the configured service:Operation bucket over the whole-service one', () => {
+    const t = throttle({ rates: { elasticloadbalancing: { burst: 1, refillPerSecond: 1 }, 'elasticloadbalancing:DescribeTargetHealth': { burst: 3, refillPerSecond: 1 } } });
+    for (let i = 0; i < 3; i += 1) expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')).toBeUndefined();
+    expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')?.body).toContain('<Code>Throttling</Code>');
+    expect(t.admit('elasticloadbalancing', 'RegisterTargets')).toBeUndefined();
+    expect(t.admit('elasticloadbalancing', 'DeregisterTargets')).toBeDefined();
+  });
+
+  it('throttles EC2 at its documented buckets by default: RequestLimitExceeded, HTTP 503, in the EC2 Query error shape', () => {
+    const t = throttle({});
+    const unfiltered = new URLSearchParams('Action=DescribeInstances&Version=2016-11-15');
+    for (let i = 0; i < 50; i += 1) expect(t.admit('ec2', 'DescribeInstances', unfiltered)).toBeUndefined();
+    const refused = t.admit('ec2', 'DescribeInstances', unfiltered);
+    expect(refused?.status).toBe(503);
+    expect(refused?.body).toMatch(/<Response><Errors><Error><Code>RequestLimitExceeded<\/Code><Message>Request limit exceeded\.<\/Message><\/Error><\/Errors><RequestID>/);
+    // The same action with a filter draws from its standard (larger) bucket.
+    expect(t.admit('ec2', 'DescribeInstances', new URLSearchParams('Action=DescribeInstances&Filter.1.Name=instance-state-name&Filter.1.Value.1=running'))).toBeUndefined();
+    clock += 100; // 10 a second: one token
+    expect(t.admit('ec2', 'DescribeInstances', unfiltered)).toBeUndefined();
+    expect(t.admit('ec2', 'DescribeInstances', unfiltered)).toBeDefined();
+  });
+
+  it.each([
+    ['DescribeInstances', 'Action=DescribeInstances', EC2_UNFILTERED],
+    ['DescribeInstances', 'Action=DescribeInstances&MaxResults=5', EC2_NON_MUTATING],
+    ['DescribeVolumes', 'Action=DescribeVolumes&NextToken=x', EC2_NON_MUTATING],
+    ['DescribeVolumesModifications', 'Action=DescribeVolumesModifications', EC2_NON_MUTATING],
+    ['GetConsoleOutput', 'Action=GetConsoleOutput', EC2_NON_MUTATING],
+    ['ModifyVolume', 'Action=ModifyVolume', EC2_MUTATING],
+    ['CreateTags', 'Action=CreateTags', { burst: 100, refillPerSecond: 10 }],
+    ['RunInstances', 'Action=RunInstances', { burst: 5, refillPerSecond: 2 }],
+    ['TerminateInstances', 'Action=TerminateInstances', { burst: 100, refillPerSecond: 5 }],
+  ])('EC2 %s (%s) uses the documented bucket %p', (action, query, expected) => {
+    expect(ec2DefaultBucket(action, new URLSearchParams(query)).settings).toEqual(expected);
+  });
+
+  it('lets a configured EC2 rate replace the documented one', () => {
+    const t = throttle({ rates: { 'ec2:DescribeInstances': { burst: 1, refillPerSecond: 1 } } });
+    expect(t.admit('ec2', 'DescribeInstances', new URLSearchParams('Filter.1.Name=x'))).toBeUndefined();
+    expect(t.admit('ec2', 'DescribeInstances', new URLSearchParams('Filter.1.Name=x'))?.status).toBe(503);
+  });
+
+  it.each([
+    ['burst 0', { rates: { 'ssm:SendCommand': { burst: 0, refillPerSecond: 1 } } }, /'ssm:SendCommand': burst must be an integer of at least 1.*got 0/],
+    ['fractional burst', { rates: { 'ssm:SendCommand': { burst: 1.5, refillPerSecond: 1 } } }, /burst must be an integer/],
+    ['refill 0', { rates: { 'ssm:SendCommand': { burst: 2, refillPerSecond: 0 } } }, /refillPerSecond must be a finite number above 0.*got 0/],
+    ['infinite refill', { rates: { 'ssm:SendCommand': { burst: 2, refillPerSecond: Number.POSITIVE_INFINITY } } }, /refillPerSecond must be a finite number/],
+    ['no refill', { rates: { 'ssm:SendCommand': { burst: 2 } } }, /refillPerSecond must be a finite number above 0.*got undefined/],
+    ['a number for a bucket', { rates: { 'ssm:SendCommand': 5 } }, /'ssm:SendCommand' must be an object/],
+    ['a malformed key', { rates: { 'SSM.SendCommand': { burst: 1, refillPerSecond: 1 } } }, /key 'SSM.SendCommand' must be 'service' or 'service:Operation'/],
+    ['a service whose answer is not looked up', { rates: { 'sns:Publish': { burst: 1, refillPerSecond: 1 } } }, /service 'sns' has no looked-up throttling answer; throttled services are ec2, autoscaling, elasticloadbalancing, ssm/],
+  ])('refuses %s with a ThrottleSettingsError naming the problem', (_label, settings, message) => {
+    expect(() => throttle(settings as unknown as ThrottleSettings)).toThrow(ThrottleSettingsError);
+    expect(() => throttle(settings as unknown as ThrottleSettings)).toThrow(message);
+  });
+});
