@@ -22,6 +22,8 @@ export interface Ec2TransportOptions {
   readonly timeoutMs?: number;
   /** Between retries (throttling, 5xx, network); injectable for tests. */
   readonly sleep?: (ms: number) => Promise<void>;
+  /** Uniform in [0, 1): draws each retry's jittered delay; injectable for tests. */
+  readonly random?: () => number;
   readonly fetch?: typeof fetch;
 }
 
@@ -88,19 +90,32 @@ export function ec2Error(action: string, status: number, body: string): AwsCallE
   return Object.assign(new AwsCallError(action, `${code}: ${message}`), { code, status });
 }
 
+/**
+ * The wait before `attempt` (2, 3, ...): "full jitter", uniform between 0 and
+ * the capped exponential delay (400 ms, 800 ms, ... at most 5 s). EC2 asks for
+ * exponential back-off when it answers RequestLimitExceeded, and without jitter
+ * the storage functions of many launches throttled together would all retry at
+ * the same instants and be throttled together again.
+ */
+export function retryDelayMs(attempt: number, random: () => number): number {
+  const cap = Math.min(100 * 2 ** attempt, 5000);
+  return Math.floor(Math.min(Math.max(random(), 0), 1) * cap);
+}
+
 /** One signed Query API POST; returns the parsed answer. Retries only what EC2 did not process. */
 export function createEc2Transport(endpoint: Ec2Endpoint, options: Ec2TransportOptions): Ec2Call {
   const url = new URL(endpoint.url);
   const signer = new SignatureV4({ service: 'ec2', region: endpoint.region, credentials: options.credentials, sha256: NodeSha256 });
   const doFetch = options.fetch ?? fetch;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const random = options.random ?? Math.random;
   const timeoutMs = options.timeoutMs ?? 10_000;
 
   return async function call(action, params, opts = {}) {
     const body = encodeQuery([['Action', action], ['Version', EC2_API_VERSION], ...params]);
     let last: AwsCallError | undefined;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt += 1) {
-      if (attempt > 1) await sleep(Math.min(100 * 2 ** attempt, 5000));
+      if (attempt > 1) await sleep(retryDelayMs(attempt, random));
       const signed = await signer.sign({
         method: 'POST',
         protocol: url.protocol,

@@ -1,6 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Error, encodeQuery, NodeSha256 } from '../../../lib/aws/ec2-volumes';
+import { createEc2Transport, createInstanceTagPort, createVolumePort, ec2Error, encodeQuery, NodeSha256, retryDelayMs } from '../../../lib/aws/ec2-volumes';
 import { ec2Endpoint } from '../../../lib/config/ec2-endpoint';
 import type { VolumePort } from '../../../lib/ports/ec2-volumes';
 import { AwsCallError, ConfigurationError } from '../../../lib/errors';
@@ -280,6 +280,26 @@ describe('describeVolume', () => {
     await expect(volumes.describeVolume(VOL)).rejects.toThrow('DescribeVolumes: InternalError: An internal error has occurred');
     expect(seen).toHaveLength(5);
     expect(sleeps).toHaveLength(4);
+  });
+});
+
+describe('retry delays', () => {
+  it('are drawn between 0 and the capped exponential delay (full jitter), so throttled callers do not retry in step', () => {
+    // attempt 2 caps at 400 ms, 3 at 800, 4 at 1600, 5 at 3200, then 5 s
+    expect([2, 3, 4, 5, 6, 9].map((attempt) => retryDelayMs(attempt, () => 0.999999))).toEqual([399, 799, 1599, 3199, 4999, 4999]);
+    expect(retryDelayMs(4, () => 0)).toBe(0);
+    expect(retryDelayMs(4, () => 0.5)).toBe(800);
+  });
+
+  it('two transports throttled together wait different times before their retries', async () => {
+    const draws = [0.1, 0.9];
+    const waits: number[] = [];
+    for (const draw of draws) {
+      answers.push(error(503, 'RequestLimitExceeded', 'Request limit exceeded.'), ok(VOLUMES_XML('')));
+      const call = createEc2Transport({ region: 'eu-west-1', url }, { credentials: CREDS, sleep: async (ms) => { waits.push(ms); }, random: () => draw });
+      await createVolumePort(call, { dryRun: false, log: recordingLog() }).describeVolume(VOL);
+    }
+    expect(waits).toEqual([40, 360]);
   });
 });
 
