@@ -123,3 +123,19 @@ test('the product EC2 transport (createEc2Transport, MAX_ATTEMPTS) reads through
   expect(answers).toHaveLength(3);
   expect(h.cp.throttled.filter((c) => c.service === 'ec2').length - before).toBeGreaterThanOrEqual(2);
 });
+
+test('with no throttle option the front still applies EC2\'s documented buckets: an unfiltered DescribeInstances burst past 50 is RequestLimitExceeded', async () => {
+  const plain = await startHarness(moto);
+  try {
+    const ec2 = new EC2Client(plain.config);
+    // The unfiltered, unpaginated DescribeInstances bucket holds 50 tokens and refills 10 a second.
+    const settled = await Promise.allSettled(Array.from({ length: 80 }, () => ec2.send(new DescribeInstancesCommand({}))));
+    const refused = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as SdkError] : []));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(new Set(refused.map((e) => `${e.name} ${e.$metadata.httpStatusCode ?? ''}`))).toEqual(new Set(['RequestLimitExceeded 503']));
+    expect(plain.cp.throttled.filter((c) => c.service === 'ec2' && c.operation === 'DescribeInstances')).toHaveLength(refused.length);
+    ec2.destroy();
+  } finally {
+    await plain.cp.stop();
+  }
+});

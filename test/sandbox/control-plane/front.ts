@@ -56,9 +56,10 @@ export interface ControlPlaneOptions {
   /** How long an EBS modification stays modifying, then optimizing (default volume-modifications.ts DEFAULT_TIMELINE). */
   readonly volumeModificationTimeline?: ModificationTimeline;
   /**
-   * Request-rate throttling per API (throttle.ts): off when absent. When given, EC2's documented token
-   * buckets apply plus the configured rates; a throttled call is answered here with the service's own
-   * throttling error and never reaches moto or the front's own emulations.
+   * Request-rate throttling per API (throttle.ts): always on with what AWS documents (EC2's token
+   * buckets); these rates are added to it (or replace a default of the same key). A throttled call is
+   * answered here with the service's own throttling error and never reaches moto or the front's own
+   * emulations.
    */
   readonly throttle?: ThrottleSettings;
 }
@@ -97,9 +98,9 @@ export interface ControlPlane {
   readonly iamDecisions: readonly IamDecisionRecord[];
   /** Lambda's Invoke API answers with these functions from now on (before: every function is not found). */
   attachFunctions(functions: InvokableFunctions): void;
-  /** Every call refused by throttling, in order (empty when throttling is off). */
+  /** Every call refused by throttling, in order. */
   readonly throttled: readonly ThrottledCall[];
-  /** Calls admitted per `service:Operation` of the services that can be throttled (empty when throttling is off). */
+  /** Calls admitted per `service:Operation` of the services that can be throttled. */
   admittedCalls(): Record<string, number>;
   stop(): Promise<void>;
 }
@@ -150,7 +151,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
   const now = options.clock ? () => options.clock!.now() : () => Date.now();
   const log: Logger = options.log ?? (() => undefined);
   // Bad settings fail here, before anything starts.
-  const throttle = options.throttle ? new Throttle(options.throttle, now) : undefined;
+  const throttle = new Throttle(options.throttle ?? {}, now);
   const motoClients = clientConfig(options.motoUrl);
   const events = new EventEmitter();
   const journal: JournalEntry[] = [];
@@ -261,7 +262,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     }
     const service = serviceOf(req.headers.authorization);
     // Throttling before any dispatch: the calls the front answers itself are throttled like moto's.
-    if (throttle && isThrottledService(service)) {
+    if (isThrottledService(service)) {
       const { operation, form } = operationOf(service, req, body);
       const throttled = throttle.admit(service, operation, form);
       if (throttled) {
@@ -391,8 +392,8 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     enforceIam: (identities) => iam.enforce(identities),
     iamDecisions: iam.decisions,
     attachFunctions: (functions) => lambdaApi.attach(functions),
-    throttled: throttle?.throttled ?? [],
-    admittedCalls: () => throttle?.admittedCalls() ?? {},
+    throttled: throttle.throttled,
+    admittedCalls: () => throttle.admittedCalls(),
     async stop() {
       lifecycle.stop();
       await lambdaApi.settled();

@@ -7,7 +7,7 @@
  * (lifecycle actions, Run Command, target health) are throttled like those
  * moto answers; a refused call never reaches moto.
  *
- * Off unless the front is given `throttle` (ControlPlaneOptions). When on:
+ * Always on: a sandbox is never more lenient than AWS where AWS publishes its rates.
  * - EC2 has the token buckets AWS documents (EC2_DEFAULTS below, "Request throttling for the Amazon EC2
  *   API"): per action, sized by the action's category; a configured rate replaces them.
  * - Auto Scaling, Elastic Load Balancing v2 and Systems Manager publish no request rate that this
