@@ -3,7 +3,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
 import { child, childrenNamed, optionalChild, parseXml, type XmlElement } from '../core/storage/xml';
 import { AwsCallError, MalformedEventError } from '../errors';
-import { MAX_ATTEMPTS, MAX_PAGES, logDryRun, type AdapterOptions } from './call';
+import { MAX_ATTEMPTS, MAX_PAGES, isThrottlingError, logDryRun, type AdapterOptions } from './call';
 import type { EbsVolume, InstanceTagPort, ModificationState, VolumeModification, VolumePort } from '../ports/ec2-volumes';
 import type { Ec2Endpoint } from '../config/ec2-endpoint';
 
@@ -85,7 +85,7 @@ export function ec2Error(action: string, status: number, body: string): AwsCallE
   } catch {
     // Not XML (a proxy's HTML page): keep the raw text.
   }
-  return Object.assign(new AwsCallError(action, `${code}: ${message}`), { code, status });
+  return Object.assign(new AwsCallError(action, `${code}: ${message}`, { throttled: isThrottlingError({ code, status }) }), { code, status });
 }
 
 /** One signed Query API POST; returns the parsed answer. Retries only what EC2 did not process. */
