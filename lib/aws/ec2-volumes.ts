@@ -29,8 +29,8 @@ export const EC2_API_VERSION = '2016-11-15';
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const DEVICE = /^\/dev\/[a-z0-9]{2,16}$/;
-/** Codes EC2 answers when the request was not processed: safe to send again, even ModifyVolume. */
-const THROTTLED = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'ServiceUnavailable', 'Unavailable']);
+/** Codes EC2 answers when the request was not processed (besides throttling, see isThrottlingError): safe to send again, even ModifyVolume. */
+const UNAVAILABLE = new Set(['ServiceUnavailable', 'Unavailable']);
 
 /** sha256 / HMAC-sha256 in the shape @smithy/signature-v4 expects, from node:crypto. */
 export class NodeSha256 implements Checksum {
@@ -125,7 +125,7 @@ export function createEc2Transport(endpoint: Ec2Endpoint, options: Ec2TransportO
       if (response.ok) return parseXml(text, `${action} answer`);
       last = ec2Error(action, response.status, text);
       const code = (last as AwsCallError & { code: string }).code;
-      const retry = THROTTLED.has(code) || (response.status >= 500 && opts.retryServerErrors !== false);
+      const retry = last.throttled || UNAVAILABLE.has(code) || (response.status >= 500 && opts.retryServerErrors !== false);
       if (!retry) throw last;
     }
     throw last ?? new AwsCallError(action, 'no attempt made');
