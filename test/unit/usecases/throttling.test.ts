@@ -7,7 +7,7 @@
  */
 import { wrapError } from '../../../lib/aws/call';
 import { decodeContinuation, isContinuation, type FlowState } from '../../../lib/core/compute-flow';
-import { decodeIntakeRetry, isIntakeRetry } from '../../../lib/core/flow';
+import { decodeIntakeRetry, encodeIntakeRetry, isIntakeRetry, MAX_INTAKE_RETRIES } from '../../../lib/core/flow';
 import { AwsCallError } from '../../../lib/errors';
 import type { LifecycleDeps } from '../../../lib/usecases/compute/common';
 import type { MessageOutcome } from '../../../lib/usecases/flow-runner';
@@ -193,6 +193,17 @@ describe('a throttled first delivery (no flow state yet)', () => {
     expect(queuedState(cloud).owner).toBe('msg-1');
     await drain(cloud, deps);
     expect(cloud.completed).toBe('CONTINUE');
+  });
+
+  it('is re-sent at most MAX_INTAKE_RETRIES times: throttled past that, it is thrown for the queue (an outage, not a burst)', async () => {
+    const cloud = new FakeCloud();
+    cloud.autoScaling.describeInstance = failNext(cloud.autoScaling.describeInstance, 2, () => throttled('DescribeAutoScalingInstances'));
+    const retry = (attempt: number) => encodeIntakeRetry({ owner: 'msg-1', attempt, body: JSON.parse(lifecycleEvent('launch')) });
+    const lastResend = await handleLifecycleMessage({ messageId: 'r-1', body: retry(MAX_INTAKE_RETRIES - 1) }, depsWith(cloud));
+    const beyond = handleLifecycleMessage({ messageId: 'r-2', body: retry(MAX_INTAKE_RETRIES) }, depsWith(cloud));
+    expect(lastResend).toBe('waiting');
+    await expect(beyond).rejects.toThrow(/DescribeAutoScalingInstances: ThrottlingException/);
+    expect(cloud.queued).toHaveLength(1);
   });
 
   it('a first delivery that fails for another reason is still thrown, not re-sent', async () => {
