@@ -225,7 +225,11 @@ function throttledWait<S extends FlowStateBase, D extends EngineDeps>(driver: Fl
  * EventBridge delivery (another message id): while the claim is held by the
  * original id, the duplicate is skipped; when the throttled call was the take
  * itself (no claim yet), whichever takes the claim first starts the one flow
- * and the other is skipped as a duplicate. Any other error is thrown (the queue
+ * and the other is skipped as a duplicate; a duplicate that comes after the
+ * claim expired (re-send delayed past claimTtlSeconds) takes it over and the
+ * re-sent message is then the one skipped. One flow either way; what remains is
+ * SQS's own at-least-once delivery of one message id, as for every
+ * continuation. Any other error is thrown (the queue
  * re-delivers the same message, same id); so is throttling past
  * MAX_INTAKE_RETRIES re-sends.
  */
