@@ -33,8 +33,8 @@ function failNext<A extends unknown[], R>(call: (...args: A) => Promise<R>, time
   };
 }
 
-function depsWith(cloud: FakeCloud, random: () => number = () => 0.5): LifecycleDeps {
-  return { ...cloud.deps(), random };
+function depsWith(cloud: FakeCloud, random: () => number = () => 0.5, env: Record<string, string> = {}): LifecycleDeps {
+  return { ...cloud.deps(env), random };
 }
 
 /** Deliver every queued message in order (the clock advanced by each delay), up to `max`. */
@@ -175,6 +175,23 @@ describe('a throttled first delivery (no flow state yet)', () => {
     expect(first).toBe('waiting');
     expect(duplicate).toBe('waiting');
     expect(retried).toBe('skipped');
+    expect(started(cloud)).toBe(1);
+    expect(cloud.completed).toBe('CONTINUE');
+  });
+
+  it('a duplicate that comes after the claim expired takes it over; the re-sent message that comes later is the one skipped', async () => {
+    const cloud = new FakeCloud();
+    const deps = depsWith(cloud, () => 0.5, { CLAIM_TTL_SECONDS: '130' });
+    cloud.autoScaling.describeInstance = failNext(cloud.autoScaling.describeInstance, 1, () => throttled('DescribeAutoScalingInstances'));
+    await handleLifecycleMessage({ messageId: 'msg-1', body: lifecycleEvent('launch') }, deps);
+    const resent = cloud.queued.shift()!;
+    cloud.now = new Date(cloud.now.getTime() + 200 * 1000);
+    const duplicate = await handleLifecycleMessage({ messageId: 'msg-2', body: lifecycleEvent('launch') }, deps);
+    const retried = await handleLifecycleMessage({ messageId: resent.id, body: resent.body }, deps);
+    expect(duplicate).toBe('waiting');
+    expect(retried).toBe('skipped');
+    expect(queuedState(cloud).owner).toBe('msg-2');
+    await drain(cloud, deps);
     expect(started(cloud)).toBe(1);
     expect(cloud.completed).toBe('CONTINUE');
   });
