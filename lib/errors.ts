@@ -26,14 +26,25 @@ export class MalformedEventError extends AutoscalerError {
   }
 }
 
-/** An AWS call failed in a way the flow cannot absorb. */
+/**
+ * An AWS call failed (after the SDK's own retries). `throttled`: AWS refused it
+ * for its request rate (decided once, in lib/aws/call.ts): the flow engine
+ * waits and tries again instead of failing the message.
+ */
 export class AwsCallError extends AutoscalerError {
   public readonly operation: string;
-  public constructor(operation: string, message: string, options?: { cause?: unknown }) {
+  public readonly throttled: boolean;
+  public constructor(operation: string, message: string, options?: { cause?: unknown; throttled?: boolean }) {
     super(`${operation}: ${message}`, options);
     this.name = 'AwsCallError';
     this.operation = operation;
+    this.throttled = options?.throttled === true;
   }
+}
+
+/** True for an AwsCallError whose cause was AWS throttling the call. */
+export function isThrottledCall(error: unknown): error is AwsCallError {
+  return error instanceof AwsCallError && error.throttled;
 }
 
 /** A lifecycle step failed for good: the flow must end (ABANDON for launches). */

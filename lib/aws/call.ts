@@ -20,12 +20,45 @@ export function isAwsError(error: unknown, ...names: readonly string[]): boolean
   return names.includes(errorName(error));
 }
 
-/** Wraps anything an SDK call threw into the project's AwsCallError, keeping the cause. */
+/**
+ * The error codes AWS answers when it throttles a caller, as SDK v3 classifies
+ * them (@smithy/service-error-classification THROTTLING_ERROR_CODES, pinned by
+ * test/unit/aws/call.test.ts; test/contracts/catalogue/throttling.yml).
+ */
+export const THROTTLING_ERROR_CODES: readonly string[] = [
+  'BandwidthLimitExceeded',
+  'EC2ThrottledException',
+  'LimitExceededException',
+  'PriorRequestNotComplete',
+  'ProvisionedThroughputExceededException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'RequestThrottledException',
+  'SlowDown',
+  'ThrottledException',
+  'Throttling',
+  'ThrottlingException',
+  'TooManyRequestsException',
+  'TransactionInProgressException',
+];
+
+/**
+ * The one place that decides whether AWS throttled a call, as the SDK's
+ * isThrottlingError does: HTTP 429, a throttling error code, or the model's
+ * `$retryable.throttling` trait.
+ */
+export function isThrottlingError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const sdk = error as { $metadata?: { httpStatusCode?: unknown }; $retryable?: { throttling?: unknown }; status?: unknown };
+  return sdk.$metadata?.httpStatusCode === 429 || sdk.status === 429 || THROTTLING_ERROR_CODES.includes(errorName(error)) || sdk.$retryable?.throttling === true;
+}
+
+/** Wraps anything an SDK call threw into the project's AwsCallError, keeping the cause and whether it was throttling. */
 export function wrapError(operation: string, error: unknown): AwsCallError {
   if (error instanceof AwsCallError) return error;
   const name = errorName(error);
   const message = errorMessage(error);
-  return new AwsCallError(operation, name && !message.startsWith(name) ? `${name}: ${message}` : message, { cause: error });
+  return new AwsCallError(operation, name && !message.startsWith(name) ? `${name}: ${message}` : message, { cause: error, throttled: isThrottlingError(error) });
 }
 
 /**

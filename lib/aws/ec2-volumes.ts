@@ -3,7 +3,7 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import type { AwsCredentialIdentity, AwsCredentialIdentityProvider, Checksum, SourceData } from '@smithy/types';
 import { child, childrenNamed, optionalChild, parseXml, type XmlElement } from '../core/storage/xml';
 import { AwsCallError, MalformedEventError } from '../errors';
-import { MAX_ATTEMPTS, MAX_PAGES, logDryRun, type AdapterOptions } from './call';
+import { MAX_ATTEMPTS, MAX_PAGES, isThrottlingError, logDryRun, type AdapterOptions } from './call';
 import type { EbsVolume, InstanceTagPort, ModificationState, VolumeModification, VolumePort } from '../ports/ec2-volumes';
 import type { Ec2Endpoint } from '../config/ec2-endpoint';
 
@@ -31,8 +31,8 @@ export const EC2_API_VERSION = '2016-11-15';
 const VOLUME_ID = /^vol-[0-9a-f]{8,17}$/;
 const INSTANCE_ID = /^i-[0-9a-f]{8,17}$/;
 const DEVICE = /^\/dev\/[a-z0-9]{2,16}$/;
-/** Codes EC2 answers when the request was not processed: safe to send again, even ModifyVolume. */
-const THROTTLED = new Set(['RequestLimitExceeded', 'Throttling', 'ThrottlingException', 'ServiceUnavailable', 'Unavailable']);
+/** Codes EC2 answers when the request was not processed (besides throttling, see isThrottlingError): safe to send again, even ModifyVolume. */
+const UNAVAILABLE = new Set(['ServiceUnavailable', 'Unavailable']);
 
 /** sha256 / HMAC-sha256 in the shape @smithy/signature-v4 expects, from node:crypto. */
 export class NodeSha256 implements Checksum {
@@ -87,7 +87,7 @@ export function ec2Error(action: string, status: number, body: string): AwsCallE
   } catch {
     // Not XML (a proxy's HTML page): keep the raw text.
   }
-  return Object.assign(new AwsCallError(action, `${code}: ${message}`), { code, status });
+  return Object.assign(new AwsCallError(action, `${code}: ${message}`, { throttled: isThrottlingError({ code, status }) }), { code, status });
 }
 
 /**
@@ -140,7 +140,7 @@ export function createEc2Transport(endpoint: Ec2Endpoint, options: Ec2TransportO
       if (response.ok) return parseXml(text, `${action} answer`);
       last = ec2Error(action, response.status, text);
       const code = (last as AwsCallError & { code: string }).code;
-      const retry = THROTTLED.has(code) || (response.status >= 500 && opts.retryServerErrors !== false);
+      const retry = last.throttled || UNAVAILABLE.has(code) || (response.status >= 500 && opts.retryServerErrors !== false);
       if (!retry) throw last;
     }
     throw last ?? new AwsCallError(action, 'no attempt made');

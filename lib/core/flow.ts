@@ -100,6 +100,22 @@ export function backoffSeconds(attempt: number, baseSeconds: number, maxSeconds:
   return Math.round(Math.min(raw, maxSeconds));
 }
 
+/** A source of uniform random numbers in [0, 1) (Math.random; a fixed sequence in tests). */
+export type RandomSource = () => number;
+
+/**
+ * AWS's "full jitter" backoff: a random whole number of seconds between 0 and
+ * the capped exponential delay (min(max, base * 2^attempt)), never under 1 s
+ * (the shortest wait a continuation can ask SQS for). Used where many flows may
+ * retry together (a throttled call): spread out, they stop throttling each other.
+ */
+export function jitteredBackoffSeconds(attempt: number, baseSeconds: number, maxSeconds: number, random: RandomSource = Math.random): number {
+  const cap = Math.max(1, Math.min(maxSeconds, baseSeconds * 2 ** Math.min(Math.max(attempt, 0), 20)));
+  const draw = random();
+  if (!(draw >= 0 && draw < 1)) throw new RangeError(`a random source must return a number in [0, 1), got ${draw}`);
+  return Math.min(Math.floor(cap), Math.max(1, Math.floor(draw * (cap + 1))));
+}
+
 /**
  * Record a heartbeat now when, by the time the next delivery arrives, more
  * than half the hook's heartbeat timeout would have passed since the last one.
@@ -116,6 +132,36 @@ export function heartbeatWarning(heartbeatTimeoutSeconds: number, maxDelaySecond
     return `RETRY_MAX_SECONDS (${maxDelaySeconds}s) is at least half the hook's heartbeat timeout (${heartbeatTimeoutSeconds}s): the hook may expire between deliveries`;
   }
   return undefined;
+}
+
+/** Marks a first delivery put back on its queue because AWS throttled it (a message format: keep it). */
+export const INTAKE_RETRY_MARK = 'pydio-autoscaler/intake-retry';
+
+/** A throttled first delivery, re-sent: the original body, the message id that owns its claim, its throttled attempts so far. */
+export interface IntakeRetry {
+  readonly owner: string;
+  readonly attempt: number;
+  readonly body: unknown;
+}
+
+/** A throttled first delivery given up after this many re-sends is no longer throttling but an outage: it is thrown (SQS re-delivers, then dead-letters). */
+export const MAX_INTAKE_RETRIES = 50;
+
+export function encodeIntakeRetry(retry: IntakeRetry): string {
+  return JSON.stringify({ [INTAKE_RETRY_MARK]: 1, owner: retry.owner, attempt: retry.attempt, body: retry.body });
+}
+
+export function isIntakeRetry(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && INTAKE_RETRY_MARK in body;
+}
+
+/** Validate a re-sent first delivery read back from the queue (MalformedEventError). */
+export function decodeIntakeRetry(body: Record<string, unknown>): IntakeRetry {
+  const { owner, attempt, body: inner } = body;
+  if (typeof owner !== 'string' || owner === '') throw new MalformedEventError('throttled first delivery: owner is missing');
+  if (typeof attempt !== 'number' || !Number.isInteger(attempt) || attempt < 1) throw new MalformedEventError(`throttled first delivery: attempt ${JSON.stringify(attempt)} is not a positive whole number`);
+  if (typeof inner !== 'object' || inner === null || isIntakeRetry(inner)) throw new MalformedEventError('throttled first delivery: the original message is missing');
+  return { owner, attempt, body: inner };
 }
 
 export function encodeFlow<S extends FlowStateBase>(family: FlowFamily<S>, state: S): string {

@@ -8,24 +8,30 @@ import {
   advanceFlow,
   backoffSeconds,
   encodeFlow,
+  encodeIntakeRetry,
   heartbeatWarning,
+  jitteredBackoffSeconds,
+  MAX_INTAKE_RETRIES,
   needsHeartbeat,
   waitingFlow,
   type FlowFamily,
   type FlowStateBase,
+  type RandomSource,
   type StepOutcome,
 } from '../core/flow';
 import type { LifecycleEvent } from '../core/lifecycle-event';
 import type { Notification } from '../core/notification';
-import { MalformedEventError, StepFailedError } from '../errors';
+import { isThrottledCall, MalformedEventError, StepFailedError, type AwsCallError } from '../errors';
 import type { Log } from '../logger';
 
 /**
  * One engine for every flow. A flow is a table of step handlers
  * (lib/usecases/compute/*-flow.ts, lib/usecases/storage/*-flow.ts); the queue
  * its continuations travel on gives the engine a FlowDriver (lifecycle.ts,
- * storage/flows.ts). Transient AWS errors are thrown, so the queue re-delivers
- * the message (and, after maxReceiveCount, dead-letters it).
+ * storage/flows.ts). A call AWS throttled (after the SDK's own retries) is a
+ * wait: the flow goes back to its queue after a jittered delay and tries the
+ * same step again. Other transient AWS errors are thrown, so the queue
+ * re-delivers the message (and, after maxReceiveCount, dead-letters it).
  */
 
 export type MessageOutcome = 'completed' | 'waiting' | 'skipped' | 'failed' | 'rejected';
@@ -43,6 +49,8 @@ export interface EngineDeps {
   readonly queue: QueuePort;
   readonly log: Log;
   readonly now: () => Date;
+  /** The jitter of throttled waits (Math.random when absent). */
+  readonly random?: RandomSource;
 }
 
 export type StepHandler<S extends FlowStateBase, D> = (state: S, deps: D) => Promise<StepOutcome<S>>;
@@ -139,11 +147,18 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
   const { log } = deps;
   let state = initial;
 
-  if (redelivered && state.event) {
-    if (!(await keepClaim(driver, deps, state, state.event))) return 'skipped';
-    if (!(await stillPending(driver, deps, state, state.event))) return 'skipped';
+  let lost: string | undefined;
+  try {
+    if (redelivered && state.event) {
+      if (!(await keepClaim(driver, deps, state, state.event))) return 'skipped';
+      if (!(await stillPending(driver, deps, state, state.event))) return 'skipped';
+    }
+    lost = await driver.beforeSteps?.(state, deps);
+  } catch (error) {
+    if (!isThrottledCall(error)) throw error;
+    await waitFlow(driver, deps, state, throttledWait(driver, deps, state, error));
+    return 'waiting';
   }
-  const lost = await driver.beforeSteps?.(state, deps);
   if (lost !== undefined) return failFlow(driver, deps, state, lost, undefined);
 
   for (let count = 0; count < MAX_STEPS_PER_DELIVERY; count += 1) {
@@ -153,6 +168,7 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
     } catch (error) {
       if (error instanceof StepFailedError) outcome = { kind: 'fail', reason: error.message, output: error.output };
       else if (error instanceof MalformedEventError) outcome = { kind: 'fail', reason: error.message };
+      else if (isThrottledCall(error)) outcome = throttledWait(driver, deps, state, error);
       else throw error;
     }
     log.info('step outcome', { ...driver.logKeys(state), outcome: outcome.kind, ...('reason' in outcome ? { reason: outcome.reason } : {}) });
@@ -181,6 +197,54 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
     }
   }
   throw new StepFailedError(state.step, `more than ${MAX_STEPS_PER_DELIVERY} steps in one delivery: a step loops without waiting`);
+}
+
+/**
+ * The wait of a step whose call AWS throttled: the same step again after a
+ * full-jitter delay (random up to the capped exponential one, at least 1 s),
+ * keeping the step's command in flight (the step did not get to restate it).
+ */
+function throttledWait<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, error: AwsCallError): Extract<StepOutcome<S>, { kind: 'wait' }> {
+  const { timing } = deps.config;
+  const kept: Partial<S> = {};
+  for (const key of driver.family.stepScoped) if (state[key] !== undefined) kept[key] = state[key];
+  return {
+    kind: 'wait',
+    reason: `AWS throttled ${error.operation}: trying ${state.step} again after a jittered delay`,
+    delaySeconds: jitteredBackoffSeconds(state.attempt, timing.retryBaseSeconds, timing.retryMaxSeconds, deps.random),
+    patch: kept,
+  };
+}
+
+/**
+ * A first delivery (no flow state yet) whose claim, checks or start AWS
+ * throttled goes back to its queue after a full-jitter delay, wrapped with the
+ * message id it arrived with: that id stays the owner of the lifecycle claim
+ * and of the flow that finally starts (a re-sent message gets a new id, which
+ * the claim would refuse as a duplicate). Safe against a genuine duplicate
+ * EventBridge delivery (another message id): while the claim is held by the
+ * original id, the duplicate is skipped; when the throttled call was the take
+ * itself (no claim yet), whichever takes the claim first starts the one flow
+ * and the other is skipped as a duplicate; a duplicate that comes after the
+ * claim expired (re-send delayed past claimTtlSeconds) takes it over and the
+ * re-sent message is then the one skipped. One flow either way; what remains is
+ * SQS's own at-least-once delivery of one message id, as for every
+ * continuation. Any other error is thrown (the queue
+ * re-delivers the same message, same id); so is throttling past
+ * MAX_INTAKE_RETRIES re-sends.
+ */
+export async function deferThrottledIntake<S extends FlowStateBase, D extends EngineDeps>(
+  driver: FlowDriver<S, D>,
+  deps: D,
+  error: unknown,
+  intake: { readonly body: unknown; readonly owner: string; readonly attempt: number },
+): Promise<MessageOutcome> {
+  if (!isThrottledCall(error) || intake.attempt >= MAX_INTAKE_RETRIES) throw error;
+  const { timing } = deps.config;
+  const delay = jitteredBackoffSeconds(intake.attempt, timing.retryBaseSeconds, timing.retryMaxSeconds, deps.random);
+  await deps.queue.send(driver.queueUrl(deps), encodeIntakeRetry({ owner: intake.owner, attempt: intake.attempt + 1, body: intake.body }), delay);
+  deps.log.warn('first delivery throttled: sent back to the queue', { owner: intake.owner, attempt: intake.attempt + 1, delaySeconds: delay, reason: error.message });
+  return 'waiting';
 }
 
 function runStep<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S): Promise<StepOutcome<S>> {

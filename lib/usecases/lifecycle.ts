@@ -7,7 +7,7 @@ import {
   startFlow,
   type FlowState,
 } from '../core/compute-flow';
-import { secondsSince } from '../core/flow';
+import { decodeIntakeRetry, isIntakeRetry, secondsSince } from '../core/flow';
 import { parseLifecycleSource } from '../core/lifecycle-event';
 import * as messages from '../core/messages';
 import { lifecycleClaimKey } from '../core/records';
@@ -16,7 +16,7 @@ import type { LifecycleDeps } from './compute/common';
 import { COMPUTE_LAUNCH } from './compute/launch-flow';
 import { COMPUTE_TERMINATE } from './compute/terminate-flow';
 import type { QueueMessage } from '../ports/sqs';
-import { claimAction, runFlow, type FlowDriver, type MessageOutcome } from './flow-runner';
+import { claimAction, deferThrottledIntake, runFlow, type FlowDriver, type MessageOutcome } from './flow-runner';
 import { parseJsonBody, rejectMalformed } from './intake';
 
 /** The compute flows as the engine runs them: their tables, and what a failure or the end does. */
@@ -53,8 +53,10 @@ const COMPUTE: FlowDriver<FlowState, LifecycleDeps> = {
 
 /**
  * Handle one queue message: a lifecycle event (first delivery) or a
- * continuation of a flow. Transient AWS errors are thrown so the queue
- * re-delivers the same message (and, after maxReceiveCount, dead-letters it).
+ * continuation of a flow (or a first delivery AWS throttled, re-sent).
+ * Throttled calls wait (flow-runner.ts); other transient AWS errors are thrown
+ * so the queue re-delivers the same message (and, after maxReceiveCount,
+ * dead-letters it).
  */
 export async function handleLifecycleMessage(message: QueueMessage, deps: LifecycleDeps): Promise<MessageOutcome> {
   const { config, log } = deps;
@@ -76,9 +78,19 @@ export async function handleLifecycleMessage(message: QueueMessage, deps: Lifecy
     return runFlow(COMPUTE, deps, state, true);
   }
 
+  // A first delivery AWS throttled comes back wrapped with the id that owns its claim.
+  let intake = { body: parsed, owner: message.messageId, attempt: 0 };
+  if (isIntakeRetry(parsed)) {
+    try {
+      intake = decodeIntakeRetry(parsed);
+    } catch (error) {
+      return reject(deps, error, message.body);
+    }
+  }
+
   let source;
   try {
-    source = parseLifecycleSource(parsed);
+    source = parseLifecycleSource(intake.body);
   } catch (error) {
     return reject(deps, error, message.body);
   }
@@ -92,11 +104,16 @@ export async function handleLifecycleMessage(message: QueueMessage, deps: Lifecy
     return 'skipped';
   }
 
-  const claimed = await claimAction(COMPUTE, deps, event, message.messageId);
-  if (!claimed) return 'skipped';
-  const state = startFlow(event, message.messageId, claimed.heartbeatTimeoutSeconds, deps.now());
+  let state: FlowState;
+  try {
+    const claimed = await claimAction(COMPUTE, deps, event, intake.owner);
+    if (!claimed) return 'skipped';
+    state = startFlow(event, intake.owner, claimed.heartbeatTimeoutSeconds, deps.now());
+    await deps.notifier.publish(messages.flowStarted(config.stage, state, config.dryRun));
+  } catch (error) {
+    return deferThrottledIntake(COMPUTE, deps, error, intake);
+  }
   log.info('flow started', logKeys(state));
-  await deps.notifier.publish(messages.flowStarted(config.stage, state, config.dryRun));
   return runFlow(COMPUTE, deps, state, false);
 }
 

@@ -8,7 +8,7 @@ import type { SsmPort } from '../../ports/ssm';
 import type { Config } from '../../config/compute';
 import { logKeys, type ComputeOutcome, type FlowState } from '../../core/compute-flow';
 import { decideInvocation } from '../../core/decisions';
-import { secondsSince } from '../../core/flow';
+import { secondsSince, type RandomSource } from '../../core/flow';
 import * as messages from '../../core/messages';
 import { lifecycleClaimKey } from '../../core/records';
 import type { Log } from '../../logger';
@@ -28,6 +28,8 @@ export interface LifecycleDeps {
   readonly metrics: MetricsSink;
   readonly log: Log;
   readonly now: () => Date;
+  /** The jitter of throttled waits (Math.random when absent; a fixed source in tests). */
+  readonly random?: RandomSource;
 }
 
 /**

@@ -1,6 +1,6 @@
 /** Launch steps that install and configure the CloudWatch agent on a new storage member (a failure is a warning, not an ABANDON). */
 import { secondsSince } from '../../core/flow';
-import { AwsCallError, errorName } from '../../errors';
+import { AwsCallError } from '../../errors';
 import type { StorageFlowState, StorageOutcome } from '../../core/storage/flow-state';
 import type { StorageDeps } from './cluster';
 import { AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, AGENT_PACKAGE } from '../../config/storage';
@@ -27,11 +27,11 @@ export function configureAgentParameters(parameter: string): Record<string, stri
   return { action: 'configure', mode: 'ec2', optionalConfigurationSource: 'ssm', optionalConfigurationLocation: parameter, optionalRestart: 'yes' };
 }
 
-/** An AWS error that a later try would meet again: a client fault other than throttling. */
+/** An AWS error that a later try would meet again: a client fault other than throttling (a throttled call waits: flow-runner.ts). */
 function isRefusal(error: unknown): boolean {
   if (!(error instanceof AwsCallError)) return false;
   const cause = error.cause as { $fault?: unknown } | undefined;
-  return cause?.$fault === 'client' && !/Throttl|TooManyRequests|RequestLimitExceeded/i.test(errorName(cause));
+  return cause?.$fault === 'client' && !error.throttled;
 }
 
 export async function cloudWatchAgentStep(state: StorageFlowState, deps: StorageDeps, node: { instanceId: string; host: string }): Promise<StorageOutcome> {

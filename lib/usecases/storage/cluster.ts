@@ -1,4 +1,5 @@
 /** What the storage use cases touch (StorageDeps), the storage group as they see it, and the members' records. */
+import type { RandomSource } from '../../core/flow';
 import type { AutoScalingPort, ScalingPort, TerminationPort } from '../../ports/autoscaling';
 import type { CoordinationPort } from '../../ports/coordination';
 import type { InstanceTagPort, VolumePort } from '../../ports/ec2-volumes';
@@ -35,6 +36,8 @@ export interface StorageDeps {
   readonly tags?: InstanceTagPort;
   readonly log: Log;
   readonly now: () => Date;
+  /** The jitter of throttled waits (Math.random when absent; a fixed source in tests). */
+  readonly random?: RandomSource;
   readonly sleep: (ms: number) => Promise<void>;
 }
 

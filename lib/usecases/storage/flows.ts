@@ -1,5 +1,5 @@
 /** The StorageQueue: a storage lifecycle event, an operation request or a continuation in, the storage flow it starts or continues. */
-import { isFlowContinuation, decodeFlow } from '../../core/flow';
+import { decodeFlow, decodeIntakeRetry, isFlowContinuation, isIntakeRetry } from '../../core/flow';
 import { parseLifecycleSource, type LifecycleEvent } from '../../core/lifecycle-event';
 import { BOOTSTRAP_KEY, storageClaimKey } from '../../core/records';
 import {
@@ -13,7 +13,7 @@ import {
 } from '../../core/storage/flow-state';
 import * as storageMessages from '../../core/storage/messages';
 import type { QueueMessage } from '../../ports/sqs';
-import { claimAction, runFlow, type FlowDriver, type MessageOutcome } from '../flow-runner';
+import { claimAction, deferThrottledIntake, runFlow, type FlowDriver, type MessageOutcome } from '../flow-runner';
 import { parseJsonBody, rejectMalformed } from '../intake';
 import type { StorageDeps } from './cluster';
 import { EXPAND } from './expand-flow';
@@ -81,8 +81,10 @@ const STORAGE: FlowDriver<StorageFlowState, StorageDeps> = {
 /**
  * One message of the StorageQueue: a storage-group lifecycle event, an
  * expansion/shrink request (alarm function or manual invoke), a health
- * check (the watch, every period), or the continuation of a storage flow. Transient AWS errors are thrown so the
- * queue re-delivers the message.
+ * check (the watch, every period), the continuation of a storage flow, or a
+ * storage lifecycle event AWS throttled, re-sent. Throttled calls wait
+ * (flow-runner.ts); other transient AWS errors are thrown so the queue
+ * re-delivers the message.
  */
 export async function handleStorageMessage(message: QueueMessage, deps: StorageDeps): Promise<MessageOutcome> {
   let parsed: unknown;
@@ -127,9 +129,19 @@ export async function handleStorageMessage(message: QueueMessage, deps: StorageD
     return runFlow(STORAGE, deps, state, false);
   }
 
+  // A lifecycle event AWS throttled comes back wrapped with the id that owns its claim.
+  let intake = { body: parsed, owner: message.messageId, attempt: 0 };
+  if (isIntakeRetry(parsed)) {
+    try {
+      intake = decodeIntakeRetry(parsed);
+    } catch (error) {
+      return reject(deps, error, message.body);
+    }
+  }
+
   let source;
   try {
-    source = parseLifecycleSource(parsed);
+    source = parseLifecycleSource(intake.body);
   } catch (error) {
     return reject(deps, error, message.body);
   }
@@ -137,22 +149,27 @@ export async function handleStorageMessage(message: QueueMessage, deps: StorageD
     deps.log.info('skipped event', { reason: source.reason, asgName: source.groupName });
     return 'skipped';
   }
-  return startLifecycleFlow(source, message.messageId, deps);
+  return startLifecycleFlow(source, intake, deps);
 }
 
 function reject(deps: StorageDeps, error: unknown, body: string): Promise<MessageOutcome> {
   return rejectMalformed(deps, error, body, 'storage message');
 }
 
-async function startLifecycleFlow(event: LifecycleEvent, messageId: string, deps: StorageDeps): Promise<MessageOutcome> {
+async function startLifecycleFlow(event: LifecycleEvent, intake: { readonly body: unknown; readonly owner: string; readonly attempt: number }, deps: StorageDeps): Promise<MessageOutcome> {
   if (event.groupName !== deps.storage.groupName) {
     deps.log.info('skipped event for a group the storage function does not manage', { asgName: event.groupName, instanceId: event.instanceId });
     return 'skipped';
   }
-  const claimed = await claimAction(STORAGE, deps, event, messageId);
+  let claimed;
+  try {
+    claimed = await claimAction(STORAGE, deps, event, intake.owner);
+  } catch (error) {
+    return deferThrottledIntake(STORAGE, deps, error, intake);
+  }
   if (!claimed) return 'skipped';
   const now = deps.now();
-  const state = startStorageFlow(event.transition === 'launch' ? 'storage-launch' : 'storage-terminate', messageId, now, {
+  const state = startStorageFlow(event.transition === 'launch' ? 'storage-launch' : 'storage-terminate', intake.owner, now, {
     event,
     lastHeartbeatAt: now.toISOString(),
     heartbeatTimeoutSeconds: claimed.heartbeatTimeoutSeconds,

@@ -1,4 +1,7 @@
-import { callAws, chunk, isAwsError, logDryRun, wrapError } from '../../../lib/aws/call';
+import { readFileSync } from 'node:fs';
+import { isThrottlingError as sdkIsThrottlingError } from '@smithy/core/retry';
+import { callAws, chunk, isAwsError, isThrottlingError, logDryRun, THROTTLING_ERROR_CODES, wrapError } from '../../../lib/aws/call';
+import { ec2Error } from '../../../lib/aws/ec2-volumes';
 import { errorName } from '../../../lib/errors';
 import { AwsCallError } from '../../../lib/errors';
 import { awsError, recordingLog } from './helpers';
@@ -33,6 +36,41 @@ describe('wrapError', () => {
   it('does not wrap twice', () => {
     const inner = new AwsCallError('X', 'y');
     expect(wrapError('Z', inner)).toBe(inner);
+  });
+});
+
+describe('throttling, as the SDK classifies it', () => {
+  it.each([...THROTTLING_ERROR_CODES])('wraps %s as throttled', (code) => {
+    const wrapped = wrapError('DescribeAutoScalingInstances', awsError(code, 'Rate exceeded'));
+    expect(wrapped.throttled).toBe(true);
+  });
+
+  it.each([
+    ['HTTP 429 whatever the code', Object.assign(awsError('SomeNewCode', 'x'), { $metadata: { httpStatusCode: 429 } }), true],
+    ['the model trait $retryable.throttling', Object.assign(awsError('CodedThrottlingError', 'x'), { $retryable: { throttling: true } }), true],
+    ['a retryable error that is not throttling', Object.assign(awsError('InternalFailure', 'x'), { $retryable: {}, $metadata: { httpStatusCode: 500 } }), false],
+    ['AccessDeniedException', awsError('AccessDeniedException', 'not authorized'), false],
+    ['ValidationError', awsError('ValidationError', 'bad'), false],
+    ['a network error', Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }), false],
+    ['a string', 'Throttling', false],
+  ])('classifies %s as the SDK does', (_case, error, expected) => {
+    expect(isThrottlingError(error)).toBe(expected);
+    expect(wrapError('Op', error).throttled).toBe(expected);
+    if (typeof error === 'object') expect(sdkIsThrottlingError(error as never)).toBe(expected);
+  });
+
+  it('lists exactly the codes of the installed SDK (THROTTLING_ERROR_CODES in @smithy/core/retry)', () => {
+    const source = readFileSync(require.resolve('@smithy/core/retry'), 'utf8');
+    const literal = /THROTTLING_ERROR_CODES\s*=\s*\[([^\]]*)\]/.exec(source);
+    expect(literal).not.toBeNull();
+    const sdkCodes = [...literal![1].matchAll(/"([^"]+)"/g)].map((m) => m[1]).sort();
+    expect([...THROTTLING_ERROR_CODES].sort()).toEqual(sdkCodes);
+  });
+
+  it('marks an EC2 RequestLimitExceeded answer (our own Query transport) as throttled, an auth failure not', () => {
+    const xml = (code: string) => `<Response><Errors><Error><Code>${code}</Code><Message>m</Message></Error></Errors></Response>`;
+    expect(ec2Error('DescribeVolumes', 503, xml('RequestLimitExceeded')).throttled).toBe(true);
+    expect(ec2Error('DescribeVolumes', 403, xml('AuthFailure')).throttled).toBe(false);
   });
 });
 

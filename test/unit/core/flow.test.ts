@@ -6,7 +6,15 @@ import {
   startFlow,
   type FlowState,
 } from '../../../lib/core/compute-flow';
-import { backoffSeconds, heartbeatWarning, needsHeartbeat } from '../../../lib/core/flow';
+import {
+  backoffSeconds,
+  decodeIntakeRetry,
+  encodeIntakeRetry,
+  heartbeatWarning,
+  isIntakeRetry,
+  jitteredBackoffSeconds,
+  needsHeartbeat,
+} from '../../../lib/core/flow';
 import type { LifecycleEvent } from '../../../lib/core/lifecycle-event';
 import { MalformedEventError } from '../../../lib/errors';
 
@@ -65,6 +73,70 @@ describe('backoffSeconds', () => {
     [3, 0, 0, 0],
   ])('attempt %i with base %i and cap %i waits %is', (attempt, base, max, expected) => {
     expect(backoffSeconds(attempt, base, max)).toBe(expected);
+  });
+});
+
+/** A seeded uniform source in [0, 1) (mulberry32): many draws, the same every run. */
+function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe('jitteredBackoffSeconds (full jitter)', () => {
+  it.each([
+    [0, 10, 120, 10],
+    [1, 10, 120, 20],
+    [3, 10, 120, 80],
+    [4, 10, 120, 120],
+    [50, 10, 120, 120],
+    [2, 1, 2, 2],
+  ])('attempt %i, base %i, cap %i: 10,000 draws stay in [1, %i] and reach both ends', (attempt, base, max, cap) => {
+    const random = seeded(attempt * 1000 + base);
+    const draws = Array.from({ length: 10_000 }, () => jitteredBackoffSeconds(attempt, base, max, random));
+    expect(draws.every((d) => Number.isInteger(d) && d >= 1 && d <= cap)).toBe(true);
+    expect(Math.min(...draws)).toBe(1);
+    expect(Math.max(...draws)).toBe(cap);
+    // Spread over the whole range, not piled at the cap: the mean is near the middle.
+    const mean = draws.reduce((sum, d) => sum + d, 0) / draws.length;
+    expect(mean).toBeGreaterThan(cap / 2 - cap / 10);
+    expect(mean).toBeLessThan(cap / 2 + cap / 10 + 1);
+  });
+
+  it('maps the random draw onto 0..cap, never under the 1 s floor', () => {
+    expect(jitteredBackoffSeconds(2, 10, 120, () => 0)).toBe(1);
+    expect(jitteredBackoffSeconds(2, 10, 120, () => 0.5)).toBe(20);
+    expect(jitteredBackoffSeconds(2, 10, 120, () => 0.999999)).toBe(40);
+    expect(jitteredBackoffSeconds(0, 0, 0, () => 0.7)).toBe(1);
+  });
+
+  it.each([[1], [-0.1], [Number.NaN]])('refuses a random source that returned %p', (value) => {
+    expect(() => jitteredBackoffSeconds(1, 10, 120, () => value)).toThrow(/random source must return a number in \[0, 1\)/);
+  });
+});
+
+describe('intake retries (a throttled first delivery, re-sent)', () => {
+  it('round-trips the original body with the owner and attempt, and is not a continuation', () => {
+    const body = JSON.parse(encodeIntakeRetry({ owner: 'msg-1', attempt: 2, body: { source: 'aws.autoscaling' } })) as Record<string, unknown>;
+    expect(isIntakeRetry(body)).toBe(true);
+    expect(isContinuation(body)).toBe(false);
+    expect(isIntakeRetry({ source: 'aws.autoscaling' })).toBe(false);
+    expect(decodeIntakeRetry(body)).toEqual({ owner: 'msg-1', attempt: 2, body: { source: 'aws.autoscaling' } });
+  });
+
+  it.each([
+    ['no owner', { attempt: 1, body: {} }, /owner is missing/],
+    ['attempt 0', { owner: 'm', attempt: 0, body: {} }, /attempt 0 is not a positive whole number/],
+    ['no original message', { owner: 'm', attempt: 1 }, /original message is missing/],
+    ['a retry inside a retry', { owner: 'm', attempt: 1, body: { 'pydio-autoscaler/intake-retry': 1 } }, /original message is missing/],
+  ])('rejects %s', (_name, fields, message) => {
+    expect(() => decodeIntakeRetry({ 'pydio-autoscaler/intake-retry': 1, ...fields })).toThrow(MalformedEventError);
+    expect(() => decodeIntakeRetry({ 'pydio-autoscaler/intake-retry': 1, ...fields })).toThrow(message);
   });
 });
 

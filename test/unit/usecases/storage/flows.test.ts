@@ -1,3 +1,4 @@
+import { wrapError } from '../../../../lib/aws/call';
 import { AwsCallError } from '../../../../lib/errors';
 import { parseStatusBundle } from '../../../../lib/core/storage/gluster-parse';
 import { SSM_STDOUT_LIMIT, STATUS_PART_CHARS } from '../../../../lib/core/storage/status-frame';
@@ -117,14 +118,51 @@ describe('storage-launch', () => {
     expect(cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!.body).toContain(`CloudWatch agent not installed on ${node.instanceId}`);
   });
 
-  it('a throttled agent document is left to the queue to try again (thrown), not turned into a warning', async () => {
+  it('a throttled agent document waits and is sent again once AWS answers, not turned into a warning', async () => {
     const cloud = new FakeStorage();
     const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
     cloud.cluster([m1!, m2!]);
-    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client' });
-    cloud.refuseSend['AWS-ConfigureAWSPackage'] = new AwsCallError('SendCommand', throttled.message, { cause: throttled });
-    cloud.launch(B);
-    await expect(cloud.drain()).rejects.toThrow(/Rate exceeded/);
+    const throttled = Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException', $fault: 'client', $metadata: { httpStatusCode: 400 } });
+    cloud.refuseSend['AWS-ConfigureAWSPackage'] = wrapError('SendCommand', throttled);
+    const node = cloud.launch(B);
+    const deps = { ...cloud.deps(), random: () => 0.5 };
+    const throttledDeliveries = await cloud.deliver(deps, 12);
+    const waitingAt = cloud.queue.map((q) => (JSON.parse(q.body) as { state?: { step?: string; attempt?: number } }).state);
+    delete cloud.refuseSend['AWS-ConfigureAWSPackage'];
+    const outcomes = await cloud.drain(deps);
+    expect(throttledDeliveries.at(-1)).toBe('waiting');
+    expect(waitingAt).toEqual([expect.objectContaining({ step: 'install-cloudwatch-agent', attempt: expect.any(Number) })]);
+    expect(waitingAt[0]!.attempt).toBeGreaterThan(1);
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.sent('AWS-ConfigureAWSPackage')).toEqual([expect.objectContaining({ instanceId: node.instanceId })]);
+    expect(cloud.notifications.find((n) => n.eventType === 'lifecycle.succeeded')!.body).not.toContain('CloudWatch agent not installed');
+  });
+
+  it('a lifecycle event throttled on its first delivery is re-sent owning its claim: a genuine duplicate is skipped, one flow joins the node', async () => {
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!]);
+    const node = cloud.launch(B);
+    const firstId = cloud.queue[0]!.id;
+    const describe = cloud.autoScaling.describeInstance;
+    let throttle = 1;
+    cloud.autoScaling.describeInstance = async (id) => {
+      if (throttle-- > 0) throw wrapError('DescribeAutoScalingInstances', Object.assign(new Error('Rate exceeded'), { name: 'Throttling', $metadata: { httpStatusCode: 400 } }));
+      return describe(id);
+    };
+    const deps = { ...cloud.deps(), random: () => 0.5 };
+    const [first] = await cloud.deliver(deps, 1);
+    cloud.enqueue(cloud.event('launch', node), 0); // EventBridge's duplicate: another message id
+    const [duplicate] = await cloud.deliver(deps, 1);
+    const outcomes = await cloud.drain(deps);
+    expect([first, duplicate]).toEqual(['waiting', 'skipped']);
+    expect(outcomes.at(-1)).toBe('completed');
+    expect(cloud.calls.filter((c) => c.op === 'completeLifecycleAction').map((c) => c.args)).toEqual([expect.objectContaining({ instanceId: node.instanceId, result: 'CONTINUE' })]);
+    const claimKey = `storage/lifecycle/${node.instanceId}/launch`;
+    const owners = cloud.coordination.log.filter((l) => l.startsWith(`take ${claimKey} `)).map((l) => l.split(' ')[2]);
+    expect(owners.filter((o) => o !== firstId)).toHaveLength(1); // the duplicate's one try
+    expect(owners.filter((o) => o === firstId).length).toBeGreaterThan(2); // first delivery, re-sent one, every continuation
+    expect(cloud.coordination.items.has(claimKey)).toBe(false);
   });
 
   it('a stage without an agent configuration parameter leaves the agent alone', async () => {
