@@ -133,3 +133,10 @@ test('a command no agent receives: its invocation and the command end TimedOut, 
   await eventually(async () => (journalOf(commandId).length >= 2 ? true : undefined), 'the delivery timeout events', 40_000);
   expect(journalOf(commandId).map((e) => label(e.event))).toEqual([`${failing} TimedOut`, 'command TimedOut']);
 });
+
+test('the emulator stopping is no status change: a command still waiting for its agent sends nothing on the way out', async () => {
+  h.executor.setOffline(failing);
+  const sent = await ssm.send(new SendCommandCommand({ DocumentName: DOC, InstanceIds: [failing], Parameters: { Volume: ['pydio-data'] } }));
+  await h.cp.stop();
+  expect(journalOf(sent.Command?.CommandId ?? '')).toEqual([]);
+});

@@ -430,6 +430,8 @@ export class RunCommandService {
   private changeStatus(command: Command, inv: Invocation, status: Status, statusDetails: string): void {
     inv.status = status;
     inv.statusDetails = statusDetails;
+    // The emulator stopping is no change AWS would make: what it ends on the way out sends nothing.
+    if (this.stopped) return;
     const at = this.now();
     if (EVENT_STATUSES.has(status)) this.announce((origin) => invocationStatusEvent(this.factsOf(command), inv.instanceId, status, at, origin));
     const overall = this.commandStatus(command).status;
