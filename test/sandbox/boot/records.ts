@@ -106,7 +106,11 @@ export function openRecords({ front, ops, recording, recorder, scheduler, marks 
     for (const { at, entry } of cpEvents) {
       const d = entry.event.detail;
       const fate = entry.dropped !== undefined ? `DROPPED before any queue (fault: ${entry.dropped})` : `-> ${entry.deliveries.length} delivery(ies)`;
-      entries.push({ at, kind: 'event', text: `${entry.event['detail-type']} ${String(d.EC2InstanceId ?? '')} (hook ${String(d.LifecycleHookName ?? '')}) ${fate}` });
+      // Run Command's status changes: which document, on which instance (or the command as a whole), which status.
+      const text = entry.event.source === 'aws.ssm'
+        ? `Run Command ${String(d.status ?? '')}: ${String(d['document-name'] ?? '')} ${d['instance-id'] !== undefined ? `on ${String(d['instance-id'])}` : '(command)'} ${fate}`
+        : `${entry.event['detail-type']} ${String(d.EC2InstanceId ?? '')} (hook ${String(d.LifecycleHookName ?? '')}) ${fate}`;
+      entries.push({ at, kind: 'event', text });
     }
     for (const r of scheduler.runs) {
       entries.push({ at: r.at, kind: 'event', text: `Scheduled Event ${r.ruleName} -> ${r.functionKey}${r.attempt > 0 ? ` (retry ${r.attempt})` : ''}: ${r.outcome}${r.error ? ` (${r.error})` : ''}` });

@@ -226,11 +226,17 @@ export async function routeLifecycleEventsToQueue(
   endpoint: string,
   opts: { ruleName: string; groupName: string; queueArn: string },
 ): Promise<void> {
+  await routeEventsToQueue(endpoint, { ruleName: opts.ruleName, pattern: lifecycleEventPattern(opts.groupName), queueArn: opts.queueArn, targetId: 'lifecycle-queue' });
+}
+
+/** An EventBridge rule with `pattern` whose target is the queue, and the queue policy that lets the rule send. */
+export async function routeEventsToQueue(
+  endpoint: string,
+  opts: { ruleName: string; pattern: Record<string, unknown>; queueArn: string; targetId?: string },
+): Promise<void> {
   const events = new EventBridgeClient(clientConfig(endpoint));
-  const rule = await events.send(
-    new PutRuleCommand({ Name: opts.ruleName, EventPattern: JSON.stringify(lifecycleEventPattern(opts.groupName)), State: 'ENABLED' }),
-  );
-  await events.send(new PutTargetsCommand({ Rule: opts.ruleName, Targets: [{ Id: 'lifecycle-queue', Arn: opts.queueArn }] }));
+  const rule = await events.send(new PutRuleCommand({ Name: opts.ruleName, EventPattern: JSON.stringify(opts.pattern), State: 'ENABLED' }));
+  await events.send(new PutTargetsCommand({ Rule: opts.ruleName, Targets: [{ Id: opts.targetId ?? 'queue', Arn: opts.queueArn }] }));
   await letRuleSendTo(endpoint, opts.queueArn, required(rule.RuleArn, 'PutRule returned no RuleArn'));
 }
 

@@ -73,9 +73,12 @@ export interface JournalEntry {
 
 export interface ControlPlane {
   readonly url: string;
-  /** 'event' (JournalEntry) for each emitted event, 'step' (StepRun) for each Run Command step started. */
+  /**
+   * 'event' (JournalEntry) for each emitted event (lifecycle actions, Run Command's command and invocation
+   * status changes), 'step' (StepRun) for each Run Command step started.
+   */
   readonly events: EventEmitter;
-  /** Every event emitted, in order. */
+  /** Every event emitted, in order (filter on `detail-type` to count one kind). */
   readonly journal: readonly JournalEntry[];
   /** Every Run Command step started, in order. */
   readonly steps: readonly StepRun[];
@@ -84,7 +87,7 @@ export interface ControlPlane {
   /** The instance failed its EC2 status checks: its group marks it Unhealthy, terminates it through its hooks and replaces it. */
   instanceFailed(instanceId: string): Promise<void>;
   /**
-   * Fault injection: the next event the front emits that `match` accepts (a lifecycle action) is
+   * Fault injection: the next event the front emits that `match` accepts (a lifecycle action, a Run Command status change) is
    * lost before it reaches any queue, as best-effort delivery allows; its journal entry says so.
    */
   dropNextEvent(what: string, match: (event: AwsEvent) => boolean): void;
@@ -162,7 +165,7 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
     const { deliveries, dropped } = await bus.deliver(event);
     const entry: JournalEntry = { event, deliveries, ...(dropped !== undefined ? { dropped } : {}) };
     journal.push(entry);
-    log(dropped !== undefined ? 'event dropped (fault injected)' : 'event emitted', { detailType: event['detail-type'], instanceId: event.detail.EC2InstanceId, deliveries: deliveries.length, ...(dropped !== undefined ? { dropped } : {}) });
+    log(dropped !== undefined ? 'event dropped (fault injected)' : 'event emitted', { detailType: event['detail-type'], instanceId: event.detail.EC2InstanceId ?? event.detail['instance-id'], ...(event.detail.status !== undefined ? { status: event.detail.status } : {}), deliveries: deliveries.length, ...(dropped !== undefined ? { dropped } : {}) });
     events.emit('event', entry);
   };
 
@@ -176,6 +179,12 @@ export async function startControlPlane(options: ControlPlaneOptions): Promise<C
       events.emit('step', run);
     },
     options.agentPollMs,
+    // Run Command's status-change events go out through the same bus, journal and 'event' emitter.
+    {
+      publish: emit,
+      origin: { account: ACCOUNT_ID, region: motoClients.region },
+      onError: (event, error) => log('run command event not delivered', { detailType: event['detail-type'], error: error instanceof Error ? error.message : String(error) }),
+    },
   );
   const targets = new TargetHealthService(motoClients, options.dataPlane);
 

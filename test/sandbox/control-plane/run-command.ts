@@ -8,6 +8,8 @@ import { randomUUID } from 'node:crypto';
 import { DescribeInstancesCommand, EC2Client } from '@aws-sdk/client-ec2';
 import { GetDocumentCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { load as loadYaml } from 'js-yaml';
+import { commandStatusEvent, EVENT_STATUSES, invocationStatusEvent, type CommandFacts, type EventOrigin } from './command-events';
+import type { AwsEvent } from './event-bus';
 import type { HostExecutor } from './types';
 import { ApiError } from './wire';
 
@@ -66,6 +68,19 @@ interface Command {
   readonly requested: number;
   readonly timeoutSeconds: number;
   readonly invocations: Map<string, Invocation>;
+  /** The overall status last announced (an event goes out when it changes). */
+  announced: Status;
+}
+
+/**
+ * Where Run Command's status-change events go (the front: its EventBus, journal and 'event'
+ * emitter). They leave one at a time, in the order of the changes; a failed delivery is
+ * reported to `onError` and does not hold up the next.
+ */
+export interface CommandEventSink {
+  readonly publish: (event: AwsEvent) => Promise<void>;
+  readonly origin: EventOrigin;
+  readonly onError?: (event: AwsEvent, error: unknown) => void;
 }
 
 /** What the journal sees for each step actually executed. */
@@ -214,6 +229,7 @@ export class RunCommandService {
   private readonly running = new Set<Promise<void>>();
   private readonly agentVersions = new Map<string, string>();
   private stopped = false;
+  private outbox: Promise<void> = Promise.resolve();
   /**
    * A new command's invocations are not readable at once (Run Command is
    * eventually consistent): GetCommandInvocation answers InvocationDoesNotExist
@@ -227,6 +243,7 @@ export class RunCommandService {
     private readonly now: () => number,
     private readonly onStep: (run: StepRun) => void,
     private readonly deliveryPollMs = 250,
+    private readonly events?: CommandEventSink,
   ) {
     this.ssm = new SSMClient(clientConfig);
     this.ec2 = new EC2Client(clientConfig);
@@ -299,6 +316,7 @@ export class RunCommandService {
       requested: this.now(),
       timeoutSeconds,
       invocations: new Map(),
+      announced: 'Pending',
     };
     for (const instanceId of command.instanceIds) {
       const invocation: Invocation = {
@@ -324,20 +342,18 @@ export class RunCommandService {
     const deliveryDeadline = command.requested + command.timeoutSeconds * 1000;
     for (let i = 0; !(await this.executor.isAgentOnline(inv.instanceId)); i += 1) {
       if (this.stopped || this.now() >= deliveryDeadline || i > 1_000_000) {
-        inv.status = 'TimedOut';
-        inv.statusDetails = 'DeliveryTimedOut';
         for (const p of inv.plugins) {
           p.status = 'TimedOut';
           p.statusDetails = 'DeliveryTimedOut';
         }
+        this.changeStatus(command, inv, 'TimedOut', 'DeliveryTimedOut');
         return;
       }
       await new Promise((r) => setTimeout(r, this.deliveryPollMs));
     }
     this.seenOnline.add(inv.instanceId);
-    inv.status = 'InProgress';
-    inv.statusDetails = 'InProgress';
     inv.start = this.now();
+    this.changeStatus(command, inv, 'InProgress', 'InProgress');
     // A failed step stops the document only when it says `onFailure: exit`;
     // otherwise the agent goes on with the next step (the invocation still fails).
     let failedAt: number | undefined;
@@ -404,8 +420,36 @@ export class RunCommandService {
     }
     inv.end = this.now();
     const failed = failedAt === undefined ? undefined : inv.plugins[failedAt];
-    inv.status = failed?.status ?? 'Success';
-    inv.statusDetails = failed?.statusDetails ?? 'Success';
+    this.changeStatus(command, inv, failed?.status ?? 'Success', failed?.statusDetails ?? 'Success');
+  }
+
+  /**
+   * An invocation's status changes: its event, then the command's if its overall status changed
+   * with it (so a command's terminal event follows its last invocation's). Pending sends nothing.
+   */
+  private changeStatus(command: Command, inv: Invocation, status: Status, statusDetails: string): void {
+    inv.status = status;
+    inv.statusDetails = statusDetails;
+    // The emulator stopping is no change AWS would make: what it ends on the way out sends nothing.
+    if (this.stopped) return;
+    const at = this.now();
+    if (EVENT_STATUSES.has(status)) this.announce((origin) => invocationStatusEvent(this.factsOf(command), inv.instanceId, status, at, origin));
+    const overall = this.commandStatus(command).status;
+    if (overall === command.announced) return;
+    command.announced = overall;
+    if (EVENT_STATUSES.has(overall)) this.announce((origin) => commandStatusEvent(this.factsOf(command), overall, at, origin));
+  }
+
+  private factsOf(c: Command): CommandFacts {
+    return { commandId: c.commandId, documentName: c.documentName, parameters: c.parameters, instanceIds: c.instanceIds, requestedMs: c.requested, expiresMs: c.requested + c.timeoutSeconds * 1000 };
+  }
+
+  /** Queue an event behind the ones already announced. */
+  private announce(build: (origin: EventOrigin) => AwsEvent): void {
+    const sink = this.events;
+    if (sink === undefined) return;
+    const event = build(sink.origin);
+    this.outbox = this.outbox.then(() => sink.publish(event)).catch((error: unknown) => sink.onError?.(event, error));
   }
 
   private commandStatus(c: Command): { status: Status; completed: number; errors: number } {
@@ -425,7 +469,7 @@ export class RunCommandService {
       DocumentName: c.documentName,
       DocumentVersion: c.documentVersion,
       Comment: c.comment,
-      ExpiresAfter: (c.requested + c.timeoutSeconds * 1000) / 1000,
+      ExpiresAfter: this.factsOf(c).expiresMs / 1000,
       Parameters: c.parameters,
       InstanceIds: c.instanceIds,
       Targets: [],
@@ -590,5 +634,7 @@ export class RunCommandService {
   async stop(): Promise<void> {
     this.stopped = true;
     await Promise.race([Promise.allSettled([...this.running]), new Promise((r) => setTimeout(r, 5000).unref())]);
+    // The events of what finished go out before the front closes (bounded as above).
+    await Promise.race([this.outbox, new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 }

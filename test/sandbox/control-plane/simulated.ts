@@ -13,10 +13,13 @@ export interface RecordedRun {
   readonly at: number;
 }
 
+/** How a step ends; `instanceId`: on that instance only (default: on every instance). */
+export type StepOutcome = Partial<CommandResult> & { readonly delayMs?: number; readonly instanceId?: string };
+
 interface StepRule {
   readonly documentSubstring: string;
   readonly stepName: string;
-  readonly result: Partial<CommandResult> & { readonly delayMs?: number };
+  readonly result: StepOutcome;
 }
 
 export interface SimulatedExecutorOptions {
@@ -54,12 +57,12 @@ export class SimulatedExecutor implements HostExecutor {
   }
 
   /** Make step `stepName` of documents whose name contains `documentSubstring` end this way. */
-  failStep(documentSubstring: string, stepName: string, result: Partial<CommandResult> & { delayMs?: number }): void {
+  failStep(documentSubstring: string, stepName: string, result: StepOutcome): void {
     this.rules.push({ documentSubstring, stepName, result: { exitCode: 1, ...result } });
   }
 
   /** Same as failStep, for any outcome (e.g. `{ timedOut: true }`, or a slow success). */
-  setStepResult(documentSubstring: string, stepName: string, result: Partial<CommandResult> & { delayMs?: number }): void {
+  setStepResult(documentSubstring: string, stepName: string, result: StepOutcome): void {
     this.rules.push({ documentSubstring, stepName, result });
   }
 
@@ -83,7 +86,7 @@ export class SimulatedExecutor implements HostExecutor {
     if (!this.known.has(instanceId)) return { exitCode: 255, stdout: '', stderr: `no host for ${instanceId}`, timedOut: false };
     const index = this.pendingSteps.findIndex((s) => s.instanceId === instanceId && s.script === script);
     const step = index >= 0 ? this.pendingSteps.splice(index, 1)[0] : this.options.stepOf?.(instanceId, script);
-    const rule = step === undefined ? undefined : [...this.rules].reverse().find((r) => step.documentName.includes(r.documentSubstring) && r.stepName === step.stepName);
+    const rule = step === undefined ? undefined : [...this.rules].reverse().find((r) => step.documentName.includes(r.documentSubstring) && r.stepName === step.stepName && (r.result.instanceId === undefined || r.result.instanceId === instanceId));
     const delay = rule?.result.delayMs ?? 0;
     if (delay > 0) await new Promise((r) => setTimeout(r, Math.min(delay, timeoutSeconds * 1000)));
     if (rule?.result.timedOut === true || delay > timeoutSeconds * 1000) {
