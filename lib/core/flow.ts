@@ -29,7 +29,20 @@ export interface FlowStateBase {
   readonly heartbeatTimeoutSeconds?: number;
   /** Warnings gathered on the way, reported with the outcome. */
   readonly warnings: readonly string[];
+  /**
+   * Waits in a row of the current step because AWS throttled it (forgotten when the step changes
+   * or waits for another reason). Past MAX_THROTTLED_WAITS the error is thrown to the queue.
+   */
+  readonly throttledWaits?: number;
 }
+
+/**
+ * Throttled waits in a row after which a step stops waiting and throws: the queue re-delivers the
+ * message and, after its maxReceiveCount, dead-letters it. With the production retry settings
+ * (10 s base, 120 s cap, full jitter) that is about half an hour of AWS refusing one step, and no
+ * flow holds the cluster lock or a lifecycle action for ever under throttling.
+ */
+export const MAX_THROTTLED_WAITS = 30;
 
 /**
  * What a step decided. `StepOutcome` with no argument carries no state change:
@@ -65,6 +78,7 @@ export function flowStart<S extends FlowStateBase>(family: FlowFamily<S>, flow: 
 function withoutScoped<S extends FlowStateBase>(family: FlowFamily<S>, state: S): S {
   const copy: Record<string, unknown> = { ...(state as object) };
   for (const key of family.stepScoped) delete copy[key as string];
+  delete copy.throttledWaits;
   return copy as unknown as S;
 }
 
@@ -186,6 +200,9 @@ export function decodeFlow<S extends FlowStateBase>(family: FlowFamily<S>, body:
   }
   for (const key of ['startedAt', 'stepStartedAt'] as const) {
     if (typeof s[key] !== 'string') throw new MalformedEventError(`${where}: ${key} is missing`);
+  }
+  if (s.throttledWaits !== undefined && !(Number.isInteger(s.throttledWaits) && (s.throttledWaits as number) >= 0)) {
+    throw new MalformedEventError(`${where}: throttledWaits must be a whole number of waits, got ${JSON.stringify(s.throttledWaits)}`);
   }
   family.validate(s, where);
   return { ...(s as unknown as S), warnings: Array.isArray(s.warnings) ? s.warnings : [] };

@@ -12,6 +12,7 @@ import {
   heartbeatWarning,
   jitteredBackoffSeconds,
   MAX_INTAKE_RETRIES,
+  MAX_THROTTLED_WAITS,
   needsHeartbeat,
   waitingFlow,
   type FlowFamily,
@@ -206,11 +207,14 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
  */
 function throttledWait<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, error: AwsCallError): Extract<StepOutcome<S>, { kind: 'wait' }> {
   const { timing } = deps.config;
-  const kept: Partial<S> = {};
+  const waits = state.throttledWaits ?? 0;
+  // Bounded: past MAX_THROTTLED_WAITS in a row the error goes to the queue (re-delivery, then dead letter).
+  if (waits >= MAX_THROTTLED_WAITS) throw error;
+  const kept: Partial<S> = { throttledWaits: waits + 1 } as Partial<S>;
   for (const key of driver.family.stepScoped) if (state[key] !== undefined) kept[key] = state[key];
   return {
     kind: 'wait',
-    reason: `AWS throttled ${error.operation}: trying ${state.step} again after a jittered delay`,
+    reason: `AWS throttled ${error.operation}: trying ${state.step} again after a jittered delay (${waits + 1} of at most ${MAX_THROTTLED_WAITS} in a row)`,
     delaySeconds: jitteredBackoffSeconds(state.attempt, timing.retryBaseSeconds, timing.retryMaxSeconds, deps.random),
     patch: kept,
   };
@@ -284,12 +288,22 @@ async function stillPending<S extends FlowStateBase, D extends EngineDeps>(drive
 /** Back to the queue with a delay; a heartbeat first when the hook could expire before the next delivery. */
 async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, outcome: Extract<StepOutcome<S>, { kind: 'wait' }>): Promise<void> {
   const { timing } = deps.config;
-  const delay = outcome.delaySeconds ?? backoffSeconds(state.attempt, timing.retryBaseSeconds, timing.retryMaxSeconds);
+  let delay = outcome.delaySeconds ?? backoffSeconds(state.attempt, timing.retryBaseSeconds, timing.retryMaxSeconds);
   let next = waitingFlow(driver.family, state, outcome);
   if (next.event && needsHeartbeat(next, delay, deps.now())) {
-    await deps.autoScaling.recordHeartbeat(actionRef(next.event));
-    next = { ...next, lastHeartbeatAt: deps.now().toISOString() };
-    deps.log.info('lifecycle heartbeat recorded', driver.logKeys(next));
+    try {
+      await deps.autoScaling.recordHeartbeat(actionRef(next.event));
+      next = { ...next, lastHeartbeatAt: deps.now().toISOString() };
+      deps.log.info('lifecycle heartbeat recorded', driver.logKeys(next));
+    } catch (error) {
+      if (!isThrottledCall(error)) throw error;
+      // Thrown, the queue would re-deliver the previous message, which lacks what this delivery
+      // did (a command just sent would be sent again). Go back now with this state, sooner (the
+      // shortest jittered delay), the heartbeat still due (lastHeartbeatAt unchanged): the next
+      // delivery records it, well inside the half of the hook's timeout that needsHeartbeat keeps.
+      delay = Math.min(delay, jitteredBackoffSeconds(0, timing.retryBaseSeconds, timing.retryMaxSeconds, deps.random));
+      deps.log.warn('lifecycle heartbeat throttled: it is recorded on the next delivery', { ...driver.logKeys(next), delaySeconds: delay });
+    }
   }
   await deps.queue.send(driver.queueUrl(deps), encodeFlow(driver.family, next), delay);
   deps.log.info('waiting', { ...driver.logKeys(next), delaySeconds: delay, reason: outcome.reason });

@@ -184,6 +184,11 @@ describe('continuations', () => {
     expect(() => decodeContinuation(body as { state: unknown })).toThrow(message);
   });
 
+  it.each([[-1], [1.5], ['3']])('rejects a throttledWaits of %j, naming it', (value) => {
+    const state = { ...startFlow(launch, 'm', 900, t0), throttledWaits: value };
+    expect(() => decodeContinuation({ state })).toThrow(/throttledWaits must be a whole number of waits/);
+  });
+
   it('rejects an incomplete event inside the state', () => {
     const state = { ...startFlow(launch, 'm', 900, t0), event: { kind: 'lifecycle' } };
     expect(() => decodeContinuation({ state })).toThrow(/lifecycle event is incomplete/);

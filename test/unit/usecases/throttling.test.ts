@@ -7,7 +7,7 @@
  */
 import { wrapError } from '../../../lib/aws/call';
 import { decodeContinuation, isContinuation, type FlowState } from '../../../lib/core/compute-flow';
-import { decodeIntakeRetry, encodeIntakeRetry, isIntakeRetry, MAX_INTAKE_RETRIES } from '../../../lib/core/flow';
+import { decodeIntakeRetry, encodeIntakeRetry, isIntakeRetry, MAX_INTAKE_RETRIES, MAX_THROTTLED_WAITS } from '../../../lib/core/flow';
 import { AwsCallError } from '../../../lib/errors';
 import type { LifecycleDeps } from '../../../lib/usecases/compute/common';
 import type { MessageOutcome } from '../../../lib/usecases/flow-runner';
@@ -120,6 +120,60 @@ describe('a throttled step', () => {
     expect(queuedState(cloud)).toMatchObject({ step: 'await-agent', attempt: 2 });
     await drain(cloud, deps);
     expect(cloud.completed).toBe('CONTINUE');
+  });
+
+  it('a throttled heartbeat does not lose the wait: the command just sent is kept (not sent again), the heartbeat is recorded on the next delivery', async () => {
+    // Prepare: a 10 s hook timeout makes every wait need a heartbeat; the first one is throttled.
+    const cloud = new FakeCloud();
+    cloud.heartbeatTimeout = 10;
+    cloud.commandScript['doc-mount'] = { polls: 2, result: { status: 'Success', exitCode: 0, stdout: 'ok', stderr: '' } };
+    cloud.autoScaling.recordHeartbeat = failNext(cloud.autoScaling.recordHeartbeat, 1, () => throttled('RecordLifecycleActionHeartbeat'));
+    const deps = depsWith(cloud);
+    // Act
+    const first = await handleLifecycleMessage({ messageId: 'msg-1', body: lifecycleEvent('launch') }, deps);
+    const waiting = queuedState(cloud);
+    const rest = await drain(cloud, deps);
+    // Assess
+    expect(first).toBe('waiting');
+    expect(waiting).toMatchObject({ step: 'mount-volumes', commandId: 'cmd-1' });
+    expect(rest.at(-1)).toBe('completed');
+    expect(cloud.completed).toBe('CONTINUE');
+    expect(cloud.mutatingCalls().filter((op) => op === 'sendCommand')).toHaveLength(2);
+    expect(cloud.calls.filter((c) => c.op === 'recordHeartbeat').length).toBeGreaterThan(0);
+  });
+
+  it(`waits at most ${MAX_THROTTLED_WAITS} times in a row, then throws to the queue (re-delivery, dead letter): a flow never waits for ever`, async () => {
+    const cloud = new FakeCloud();
+    cloud.ssm.describeManagedInstances = failNext(cloud.ssm.describeManagedInstances, 1000, () => throttled('DescribeInstanceInformation'));
+    const deps = depsWith(cloud);
+    const outcomes: string[] = [await handleLifecycleMessage({ messageId: 'msg-1', body: lifecycleEvent('launch') }, deps)];
+    let thrown: unknown;
+    for (let i = 0; i < MAX_THROTTLED_WAITS + 5 && thrown === undefined; i += 1) {
+      const next = cloud.queued.shift()!;
+      try {
+        outcomes.push(await handleLifecycleMessage({ messageId: next.id, body: next.body }, deps));
+      } catch (error) {
+        thrown = error;
+        // What the queue re-delivers is the message that threw: put it back as SQS would.
+        cloud.queued.unshift(next);
+      }
+    }
+    expect(outcomes).toEqual(Array.from({ length: MAX_THROTTLED_WAITS }, () => 'waiting'));
+    expect(thrown).toBeInstanceOf(AwsCallError);
+    expect(queuedState(cloud)).toMatchObject({ step: 'await-agent', throttledWaits: MAX_THROTTLED_WAITS });
+  });
+
+  it('a wait for another reason ends the run of throttled waits (the count is of waits in a row)', async () => {
+    const cloud = new FakeCloud();
+    cloud.agentOnlineAfter = 3;
+    cloud.ssm.describeManagedInstances = failNext(cloud.ssm.describeManagedInstances, 1, () => throttled('DescribeInstanceInformation'));
+    const deps = depsWith(cloud);
+    await handleLifecycleMessage({ messageId: 'msg-1', body: lifecycleEvent('launch') }, deps);
+    expect(queuedState(cloud)).toMatchObject({ step: 'await-agent', throttledWaits: 1 });
+    const next = cloud.queued.shift()!;
+    await handleLifecycleMessage({ messageId: next.id, body: next.body }, deps);
+    expect(queuedState(cloud).step).toBe('await-agent');
+    expect(queuedState(cloud).throttledWaits).toBeUndefined();
   });
 
   it('an AwsCallError that is not throttling still throws (the queue re-delivers the message)', async () => {
