@@ -57,7 +57,7 @@ export interface ControlPlaneOptions {
   readonly volumeModificationTimeline?: ModificationTimeline;
   /**
    * Request-rate throttling per API (throttle.ts): always on with what AWS documents (EC2's token
-   * buckets); these rates are added to it (or replace a default of the same key). A throttled call is
+   * buckets); these rates are added to it (a call draws from every bucket that applies). A throttled call is
    * answered here with the service's own throttling error and never reaches moto or the front's own
    * emulations.
    */

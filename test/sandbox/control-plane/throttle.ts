@@ -9,7 +9,7 @@
  *
  * Always on: a sandbox is never more lenient than AWS where AWS publishes its rates.
  * - EC2 has the token buckets AWS documents (EC2_DEFAULTS below, "Request throttling for the Amazon EC2
- *   API"): per action, sized by the action's category; a configured rate replaces them.
+ *   API"): per action, sized by the action's category; configured rates add to them, never replace them.
  * - Auto Scaling, Elastic Load Balancing v2 and Systems Manager publish no request rate that this
  *   sandbox has looked up (Auto Scaling: "all Amazon EC2 Auto Scaling API calls have a single, shared
  *   API limit", its value unpublished), so they have NO default rate: only what is configured applies.
@@ -17,7 +17,8 @@
  *   error shape written from memory would make the sandbox disagree with AWS unnoticed.
  *
  * Bucket keys: `service:Operation` (one API), or `service` (one bucket shared by every call to the
- * service, the shape AWS describes for Auto Scaling). The most specific key configured wins.
+ * service, the shape AWS describes for Auto Scaling). A call takes a token from each bucket that
+ * applies, and is refused when any of them is empty.
  */
 import { ApiError, ec2QueryError, jsonError, NS, queryError, type Reply } from './wire';
 
@@ -31,7 +32,7 @@ export interface ThrottleSettings {
   /**
    * Configured buckets by key (`service:Operation` or `service`), e.g.
    * `{ 'ssm:SendCommand': { burst: 5, refillPerSecond: 2 }, autoscaling: { burst: 20, refillPerSecond: 10 } }`.
-   * They override (same key) or extend the documented defaults.
+   * A call draws from every bucket that applies (its operation's, its service's, EC2's documented one).
    */
   readonly rates?: Readonly<Record<string, BucketSettings>>;
 }
@@ -171,39 +172,51 @@ export class Throttle {
     this.rates = parseThrottleSettings(settings);
   }
 
-  /** The bucket this call draws from, or undefined when no rate applies to it. */
-  private bucketFor(service: ThrottledService, operation: string, form: URLSearchParams | undefined): { key: string; settings: BucketSettings } | undefined {
+  /**
+   * Every bucket this call draws from: the configured ones (its operation's, its service's) AND, for
+   * EC2, the documented one. Configured rates add to what AWS documents and never replace it, so no
+   * setting makes the sandbox more lenient than AWS.
+   */
+  private bucketsFor(service: ThrottledService, operation: string, form: URLSearchParams | undefined): { key: string; settings: BucketSettings }[] {
+    const found: { key: string; settings: BucketSettings }[] = [];
     const exact = this.rates.get(`${service}:${operation}`);
-    if (exact) return { key: `${service}:${operation}`, settings: exact };
+    if (exact) found.push({ key: `configured ${service}:${operation}`, settings: exact });
     const whole = this.rates.get(service);
-    if (whole) return { key: service, settings: whole };
-    if (service === 'ec2') return ec2DefaultBucket(operation, form ?? new URLSearchParams());
-    return undefined;
+    if (whole) found.push({ key: `configured ${service}`, settings: whole });
+    if (service === 'ec2') {
+      const documented = ec2DefaultBucket(operation, form ?? new URLSearchParams());
+      found.push({ key: `documented ${documented.key}`, settings: documented.settings });
+    }
+    return found;
+  }
+
+  /** The bucket's tokens now (refilled since its last use). */
+  private refilled(key: string, settings: BucketSettings, now: number): Bucket {
+    let bucket = this.buckets.get(key);
+    if (!bucket) {
+      bucket = { settings, tokens: settings.burst, at: now };
+      this.buckets.set(key, bucket);
+    }
+    const elapsedMs = Math.max(0, now - bucket.at);
+    bucket.tokens = Math.min(bucket.settings.burst, bucket.tokens + (elapsedMs * bucket.settings.refillPerSecond) / 1000);
+    bucket.at = now;
+    return bucket;
   }
 
   /**
-   * Takes a token for this call: undefined when admitted, else the service's throttling answer (and the
-   * call is recorded in `throttled`). `form`: the Query request's parameters (EC2's unfiltered bucket).
+   * Takes a token for this call from each of its buckets: undefined when admitted, else the service's
+   * throttling answer (and the call is recorded in `throttled`); a refused call takes no token.
+   * `form`: the Query request's parameters (EC2's unfiltered bucket).
    */
   admit(service: string | undefined, operation: string, form?: URLSearchParams): Reply | undefined {
     if (!isThrottledService(service) || operation === '') return undefined;
-    const found = this.bucketFor(service, operation, form);
-    if (found) {
-      const now = this.now();
-      let bucket = this.buckets.get(found.key);
-      if (!bucket) {
-        bucket = { settings: found.settings, tokens: found.settings.burst, at: now };
-        this.buckets.set(found.key, bucket);
-      }
-      const elapsedMs = Math.max(0, now - bucket.at);
-      bucket.tokens = Math.min(bucket.settings.burst, bucket.tokens + (elapsedMs * bucket.settings.refillPerSecond) / 1000);
-      bucket.at = now;
-      if (bucket.tokens < 1) {
-        this.throttled.push({ service, operation, at: now });
-        return throttlingReply(service);
-      }
-      bucket.tokens -= 1;
+    const now = this.now();
+    const buckets = this.bucketsFor(service, operation, form).map((b) => this.refilled(b.key, b.settings, now));
+    if (buckets.some((bucket) => bucket.tokens < 1)) {
+      this.throttled.push({ service, operation, at: now });
+      return throttlingReply(service);
     }
+    for (const bucket of buckets) bucket.tokens -= 1;
     const key = `${service}:${operation}`;
     this.admitted.set(key, (this.admitted.get(key) ?? 0) + 1);
     return undefined;

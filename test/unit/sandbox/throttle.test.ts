@@ -49,12 +49,21 @@ describe('Throttle: token buckets per API at the front, on an injected clock', (
     expect(t.throttled.map((c) => `${c.service}:${c.operation}`)).toEqual(['ssm:SendCommand', 'autoscaling:DescribeAutoScalingInstances']);
   });
 
-  it('prefers the configured service:Operation bucket over the whole-service one', () => {
-    const t = throttle({ rates: { elasticloadbalancing: { burst: 1, refillPerSecond: 1 }, 'elasticloadbalancing:DescribeTargetHealth': { burst: 3, refillPerSecond: 1 } } });
-    for (let i = 0; i < 3; i += 1) expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')).toBeUndefined();
+  it('draws from every bucket that applies, the operation\'s and the service\'s (AWS\'s shape: an account-level bucket beside per-category ones); a refused call takes no token', () => {
+    const t = throttle({ rates: { elasticloadbalancing: { burst: 2, refillPerSecond: 1 }, 'elasticloadbalancing:DescribeTargetHealth': { burst: 1, refillPerSecond: 1 } } });
+    expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')).toBeUndefined();
+    // Its own bucket is empty: refused, and the service bucket keeps its last token for another call.
     expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')?.body).toContain('<Code>Throttling</Code>');
     expect(t.admit('elasticloadbalancing', 'RegisterTargets')).toBeUndefined();
+    // Now the service bucket is empty too.
     expect(t.admit('elasticloadbalancing', 'DeregisterTargets')).toBeDefined();
+  });
+
+  it('a configured EC2 rate adds to the documented bucket and cannot lift it', () => {
+    const t = throttle({ rates: { 'ec2:DescribeInstances': { burst: 1000, refillPerSecond: 1000 }, ec2: { burst: 1000, refillPerSecond: 1000 } } });
+    const unfiltered = new URLSearchParams('Action=DescribeInstances&Version=2016-11-15');
+    for (let i = 0; i < 50; i += 1) expect(t.admit('ec2', 'DescribeInstances', unfiltered)).toBeUndefined();
+    expect(t.admit('ec2', 'DescribeInstances', unfiltered)?.status).toBe(503);
   });
 
   it('throttles EC2 at its documented buckets by default: RequestLimitExceeded, HTTP 503, in the EC2 Query error shape', () => {
