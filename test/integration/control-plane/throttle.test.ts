@@ -139,3 +139,23 @@ test('with no throttle option the front still applies EC2\'s documented buckets:
     await plain.cp.stop();
   }
 });
+
+test('with no throttle option the front applies ELBv2\'s documented buckets: a DescribeTargetHealth burst past the account-level 40 is Throttling, HTTP 400', async () => {
+  const plain = await startHarness(moto);
+  try {
+    const elb = new ElasticLoadBalancingV2Client(plain.config);
+    const arn = `arn:aws:elasticloadbalancing:${REGION}:123456789012:targetgroup/absent/0123456789abcdef`;
+    // The account-level bucket (and the non-mutating one) hold 40 tokens and refill 10 a second.
+    const settled = await Promise.allSettled(Array.from({ length: 70 }, () => elb.send(new DescribeTargetHealthCommand({ TargetGroupArn: arn }))));
+    const errors = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as SdkError] : []));
+    const throttled = errors.filter((e) => e.name === 'Throttling');
+    expect(throttled.length).toBeGreaterThan(0);
+    expect(new Set(throttled.map((e) => `${e.message} ${e.$metadata.httpStatusCode ?? ''}`))).toEqual(new Set(['Rate exceeded 400']));
+    // The admitted calls reached the emulation, which does not know the group.
+    expect(errors.filter((e) => e.name !== 'Throttling').every((e) => e.name === 'TargetGroupNotFoundException' || e.name === 'TargetGroupNotFound')).toBe(true);
+    expect(plain.cp.throttled.filter((c) => c.service === 'elasticloadbalancing' && c.operation === 'DescribeTargetHealth')).toHaveLength(throttled.length);
+    elb.destroy();
+  } finally {
+    await plain.cp.stop();
+  }
+});

@@ -56,8 +56,8 @@ export interface ControlPlaneOptions {
   /** How long an EBS modification stays modifying, then optimizing (default volume-modifications.ts DEFAULT_TIMELINE). */
   readonly volumeModificationTimeline?: ModificationTimeline;
   /**
-   * Request-rate throttling per API (throttle.ts): always on with what AWS documents (EC2's token
-   * buckets); these rates are added to it (a call draws from every bucket that applies). A throttled call is
+   * Request-rate throttling per API (throttle.ts): always on with what AWS documents (EC2's and
+   * ELBv2's token buckets); these rates are added to it (a call draws from every bucket that applies). A throttled call is
    * answered here with the service's own throttling error and never reaches moto or the front's own
    * emulations.
    */

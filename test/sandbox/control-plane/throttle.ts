@@ -10,9 +10,12 @@
  * Always on: a sandbox is never more lenient than AWS where AWS publishes its rates.
  * - EC2 has the token buckets AWS documents (EC2_DEFAULTS below, "Request throttling for the Amazon EC2
  *   API"): per action, sized by the action's category; configured rates add to them, never replace them.
- * - Auto Scaling, Elastic Load Balancing v2 and Systems Manager publish no request rate that this
- *   sandbox has looked up (Auto Scaling: "all Amazon EC2 Auto Scaling API calls have a single, shared
- *   API limit", its value unpublished), so they have NO default rate: only what is configured applies.
+ * - Elastic Load Balancing v2 has the token buckets AWS documents (ELBV2_* below, "Request throttling for
+ *   the Elastic Load Balancing API"): an account-level bucket shared by every ELBv2 action AND a bucket per
+ *   category; a call draws from both. Configured rates add to them, never replace them.
+ * - Auto Scaling and Systems Manager publish no request rate that this sandbox has looked up (Auto
+ *   Scaling: "all Amazon EC2 Auto Scaling API calls have a single, shared API limit", its value
+ *   unpublished), so they have NO default rate: only what is configured applies.
  * - Other services are refused in the settings: their throttling answer has not been looked up, and an
  *   error shape written from memory would make the sandbox disagree with AWS unnoticed.
  *
@@ -120,6 +123,55 @@ export function ec2DefaultBucket(action: string, form: URLSearchParams): { key: 
   return { key: `ec2:${action}`, settings: EC2_MUTATING };
 }
 
+/*
+ * Elastic Load Balancing's documented request token buckets for API version 2 ("Request token bucket sizes
+ * and refill rates"; version 1, Classic Load Balancers, has buckets of its own and is not emulated here).
+ * "There is an account-level throttling limit that is shared across all Elastic Load Balancing API
+ * actions": 40 tokens, 10 a second. Beside it, each category has its own limits: one bucket per category
+ * (the page's example counts "Describe*" requests together), shared by the category's actions.
+ */
+/** The account-level bucket every ELBv2 call draws from. */
+export const ELBV2_ACCOUNT: BucketSettings = { burst: 40, refillPerSecond: 10 };
+/** Resource-intensive actions: "even lower throttling limit than mutating actions"; 0.2 a second, one token every 5 s. */
+export const ELBV2_RESOURCE_INTENSIVE: BucketSettings = { burst: 10, refillPerSecond: 0.2 };
+/** Registration actions (register or deregister targets), throttled separately from other mutating actions. */
+export const ELBV2_REGISTRATION: BucketSettings = { burst: 20, refillPerSecond: 4 };
+/** Non-mutating actions. */
+export const ELBV2_NON_MUTATING: BucketSettings = { burst: 40, refillPerSecond: 10 };
+/** Mutating actions: the listed ones and, as the page says, "generally ... all API actions that are not categorized as non-mutating". */
+export const ELBV2_MUTATING: BucketSettings = { burst: 20, refillPerSecond: 3 };
+
+/** The ELBv2 actions of each category, as the page's table lists them; an unlisted action is mutating. */
+export const ELBV2_CATEGORIES: Readonly<Record<string, { readonly settings: BucketSettings; readonly actions: ReadonlySet<string> }>> = {
+  'resource-intensive': { settings: ELBV2_RESOURCE_INTENSIVE, actions: new Set(['CreateLoadBalancer', 'SetSubnets']) },
+  registration: { settings: ELBV2_REGISTRATION, actions: new Set(['RegisterTargets', 'DeregisterTargets']) },
+  'non-mutating': {
+    settings: ELBV2_NON_MUTATING,
+    actions: new Set([
+      'DescribeAccountLimits', 'DescribeCapacityReservation', 'DescribeListenerAttributes', 'DescribeListenerCertificates', 'DescribeListeners',
+      'DescribeLoadBalancerAttributes', 'DescribeLoadBalancers', 'DescribeRules', 'DescribeSSLPolicies', 'DescribeTags',
+      'DescribeTargetGroupAttributes', 'DescribeTargetGroups', 'DescribeTargetHealth',
+    ]),
+  },
+  // The uncategorized actions (trust stores, resource policies), one bucket per row of the page's second table.
+  'uncategorized CreateTrustStore': { settings: { burst: 10, refillPerSecond: 0.2 }, actions: new Set(['CreateTrustStore']) },
+  'uncategorized trust store changes': {
+    settings: { burst: 10, refillPerSecond: 0.2 },
+    actions: new Set(['AddTrustStoreRevocations', 'DeleteSharedTrustStoreAssociation', 'DeleteTrustStore', 'ModifyTrustStore', 'RemoveTrustStoreRevocations']),
+  },
+  'uncategorized Get*': { settings: { burst: 20, refillPerSecond: 4 }, actions: new Set(['GetResourcePolicy', 'GetTrustStoreCaCertificatesBundle', 'GetTrustStoreRevocationContent']) },
+  'uncategorized trust store reads': { settings: { burst: 40, refillPerSecond: 10 }, actions: new Set(['DescribeTrustStoreAssociations', 'DescribeTrustStoreRevocations', 'DescribeTrustStores']) },
+};
+
+/** The documented ELBv2 buckets of this call: the account-level one and its category's, with their keys. */
+export function elbv2DefaultBuckets(action: string): { key: string; settings: BucketSettings }[] {
+  const account = { key: 'elasticloadbalancing (account-level)', settings: ELBV2_ACCOUNT };
+  for (const [category, { settings, actions }] of Object.entries(ELBV2_CATEGORIES)) {
+    if (actions.has(action)) return [account, { key: `elasticloadbalancing (${category})`, settings }];
+  }
+  return [account, { key: 'elasticloadbalancing (mutating)', settings: ELBV2_MUTATING }];
+}
+
 const KEY = /^([a-z0-9-]+)(?::([A-Za-z0-9]+))?$/;
 
 function checkBucket(key: string, value: unknown): BucketSettings {
@@ -174,7 +226,7 @@ export class Throttle {
 
   /**
    * Every bucket this call draws from: the configured ones (its operation's, its service's) AND, for
-   * EC2, the documented one. Configured rates add to what AWS documents and never replace it, so no
+   * EC2 and ELBv2, the documented ones. Configured rates add to what AWS documents and never replace it, so no
    * setting makes the sandbox more lenient than AWS.
    */
   private bucketsFor(service: ThrottledService, operation: string, form: URLSearchParams | undefined): { key: string; settings: BucketSettings }[] {
@@ -186,6 +238,9 @@ export class Throttle {
     if (service === 'ec2') {
       const documented = ec2DefaultBucket(operation, form ?? new URLSearchParams());
       found.push({ key: `documented ${documented.key}`, settings: documented.settings });
+    }
+    if (service === 'elasticloadbalancing') {
+      for (const documented of elbv2DefaultBuckets(operation)) found.push({ key: `documented ${documented.key}`, settings: documented.settings });
     }
     return found;
   }

@@ -1,4 +1,18 @@
-import { ec2DefaultBucket, EC2_MUTATING, EC2_NON_MUTATING, EC2_UNFILTERED, Throttle, ThrottleSettingsError, type ThrottleSettings } from '../../sandbox/control-plane/throttle';
+import {
+  ec2DefaultBucket,
+  EC2_MUTATING,
+  EC2_NON_MUTATING,
+  EC2_UNFILTERED,
+  elbv2DefaultBuckets,
+  ELBV2_ACCOUNT,
+  ELBV2_MUTATING,
+  ELBV2_NON_MUTATING,
+  ELBV2_REGISTRATION,
+  ELBV2_RESOURCE_INTENSIVE,
+  Throttle,
+  ThrottleSettingsError,
+  type ThrottleSettings,
+} from '../../sandbox/control-plane/throttle';
 
 describe('Throttle: token buckets per API at the front, on an injected clock', () => {
   let clock = 0;
@@ -98,6 +112,81 @@ describe('Throttle: token buckets per API at the front, on an injected clock', (
     const t = throttle({ rates: { 'ec2:DescribeInstances': { burst: 1, refillPerSecond: 1 } } });
     expect(t.admit('ec2', 'DescribeInstances', new URLSearchParams('Filter.1.Name=x'))).toBeUndefined();
     expect(t.admit('ec2', 'DescribeInstances', new URLSearchParams('Filter.1.Name=x'))?.status).toBe(503);
+  });
+
+  it('throttles ELBv2 by default at its documented account-level bucket (40, 10 a second), shared by every category: Throttling, HTTP 400, awsQuery', () => {
+    const t = throttle({});
+    // 20 registrations empty the registration bucket and take 20 of the account's 40 tokens.
+    for (let i = 0; i < 20; i += 1) expect(t.admit('elasticloadbalancing', i % 2 === 0 ? 'RegisterTargets' : 'DeregisterTargets')).toBeUndefined();
+    // 20 Describe* calls take the account's last 20, though the non-mutating bucket still holds 20.
+    for (let i = 0; i < 20; i += 1) expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')).toBeUndefined();
+    const refused = t.admit('elasticloadbalancing', 'DescribeTargetHealth');
+    expect(refused?.status).toBe(400);
+    expect(refused?.body).toMatch(/^<ErrorResponse xmlns="http:\/\/elasticloadbalancing\.amazonaws\.com\/doc\/2015-12-01\/"><Error><Type>Sender<\/Type><Code>Throttling<\/Code><Message>Rate exceeded<\/Message><\/Error>/);
+    // Every category is refused while the account bucket is empty, the mutating one too.
+    expect(t.admit('elasticloadbalancing', 'ModifyTargetGroup')).toBeDefined();
+    expect(t.throttled.map((c) => c.operation)).toEqual(['DescribeTargetHealth', 'ModifyTargetGroup']);
+    clock += 100; // 10 a second: one token in the account bucket
+    expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')).toBeUndefined();
+    expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')).toBeDefined();
+    // Other services' buckets are not ELB's.
+    expect(t.admit('autoscaling', 'DescribeAutoScalingGroups')).toBeUndefined();
+  });
+
+  it.each([
+    ['DescribeTargetHealth', ELBV2_NON_MUTATING, 40, 10],
+    ['DescribeLoadBalancers', ELBV2_NON_MUTATING, 40, 10],
+    ['RegisterTargets', ELBV2_REGISTRATION, 20, 4],
+    ['DeregisterTargets', ELBV2_REGISTRATION, 20, 4],
+    ['ModifyTargetGroupAttributes', ELBV2_MUTATING, 20, 3],
+    ['CreateTargetGroup', ELBV2_MUTATING, 20, 3],
+    ['CreateLoadBalancer', ELBV2_RESOURCE_INTENSIVE, 10, 0.2],
+    ['SetSubnets', ELBV2_RESOURCE_INTENSIVE, 10, 0.2],
+    ['AnActionNotOnThePage', ELBV2_MUTATING, 20, 3],
+  ])('ELBv2 %s draws from the account bucket and its category bucket %p (burst %d, %d a second)', (action, category, burst, refill) => {
+    expect(ELBV2_ACCOUNT).toEqual({ burst: 40, refillPerSecond: 10 });
+    expect(category).toEqual({ burst, refillPerSecond: refill });
+    expect(elbv2DefaultBuckets(action).map((b) => b.settings)).toEqual([ELBV2_ACCOUNT, category]);
+  });
+
+  it.each([
+    ['RegisterTargets', 20, 4],
+    ['ModifyTargetGroup', 20, 3],
+    ['CreateLoadBalancer', 10, 0.2],
+  ])('ELBv2 %s: a burst of %d, then one call per 1/%d s (below the account bucket, which refills faster)', (action, burst, refill) => {
+    const t = throttle({});
+    for (let i = 0; i < burst; i += 1) expect(t.admit('elasticloadbalancing', action)).toBeUndefined();
+    expect(t.admit('elasticloadbalancing', action)).toBeDefined();
+    const perToken = 1000 / refill;
+    clock += perToken - 1; // just short of one token
+    expect(t.admit('elasticloadbalancing', action)).toBeDefined();
+    clock += 1;
+    expect(t.admit('elasticloadbalancing', action)).toBeUndefined();
+    expect(t.admit('elasticloadbalancing', action)).toBeDefined();
+  });
+
+  it('ELBv2 resource-intensive refill is fractional: 0.2 a second needs 5 s for one token, and the category bucket is shared by its actions', () => {
+    const t = throttle({});
+    for (let i = 0; i < 10; i += 1) expect(t.admit('elasticloadbalancing', i < 5 ? 'CreateLoadBalancer' : 'SetSubnets')).toBeUndefined();
+    expect(t.admit('elasticloadbalancing', 'CreateLoadBalancer')).toBeDefined();
+    clock += 1000;
+    expect(t.admit('elasticloadbalancing', 'SetSubnets')).toBeDefined(); // 0.2 of a token
+    clock += 3999; // 0.9998 of a token
+    expect(t.admit('elasticloadbalancing', 'CreateLoadBalancer')).toBeDefined();
+    clock += 1; // 5 s since the bucket emptied: one token
+    expect(t.admit('elasticloadbalancing', 'CreateLoadBalancer')).toBeUndefined();
+    expect(t.admit('elasticloadbalancing', 'SetSubnets')).toBeDefined();
+    // Other categories were never short of tokens meanwhile.
+    expect(t.admit('elasticloadbalancing', 'DescribeLoadBalancers')).toBeUndefined();
+  });
+
+  it('a configured ELBv2 rate adds to the documented buckets and cannot lift them', () => {
+    const t = throttle({ rates: { elasticloadbalancing: { burst: 1000, refillPerSecond: 1000 }, 'elasticloadbalancing:DescribeTargetHealth': { burst: 1000, refillPerSecond: 1000 } } });
+    for (let i = 0; i < 40; i += 1) expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')).toBeUndefined();
+    expect(t.admit('elasticloadbalancing', 'DescribeTargetHealth')?.status).toBe(400);
+    const registrations = throttle({ rates: { 'elasticloadbalancing:RegisterTargets': { burst: 1000, refillPerSecond: 1000 } } });
+    for (let i = 0; i < 20; i += 1) expect(registrations.admit('elasticloadbalancing', 'RegisterTargets')).toBeUndefined();
+    expect(registrations.admit('elasticloadbalancing', 'RegisterTargets')?.status).toBe(400);
   });
 
   it.each([
