@@ -61,11 +61,14 @@ else
   # dir), and most of their time is spent waiting on hosts, not on the CPU. Jest starts the
   # largest files first (partition, expand), so the long ones do not end up last.
   echo "== jest: e2e, two files at a time" >&2
-  run_jest --selectProjects e2e --maxWorkers=2 --testPathIgnorePatterns 'test/e2e/storage/large\.test\.ts$'
-  # The 8-member storage file alone: beside the expansion file it lost a race between its
-  # status read and the group's states (see NOTES in test/e2e/storage).
-  echo "== jest: e2e, the 8-member storage file alone" >&2
-  run_jest test/e2e/storage/large.test.ts --selectProjects e2e --maxWorkers=1
+  run_jest --selectProjects e2e --maxWorkers=2 --testPathIgnorePatterns 'test/e2e/storage/(large|partition)\.test\.ts$'
+  # Two files alone, one after the other. The 8-member storage file: beside the expansion file
+  # it lost a race between its status read and the group's states (see NOTES in test/e2e/storage).
+  # The partition file: beside another sandbox, its member-loss replacement once found the
+  # survivor's self-heal daemon not yet running through all of heal-full's retries (27 s); alone,
+  # it has passed every run (see NOTES in test/e2e/storage).
+  echo "== jest: e2e, the partition and 8-member storage files alone" >&2
+  run_jest test/e2e/storage/partition.test.ts test/e2e/storage/large.test.ts --selectProjects e2e --maxWorkers=1
 fi
 
 echo "${passed} passed, ${failed} failed, ${skipped} skipped"
