@@ -170,6 +170,15 @@ export function isIntakeRetry(body: unknown): body is Record<string, unknown> {
 }
 
 /** Validate a re-sent first delivery read back from the queue (MalformedEventError). */
+/**
+ * What a first delivery carries: the body as it came, owned by its own message id; or, for a first
+ * delivery AWS throttled and the queue brings back, the wrapped body with the id that owns its claim.
+ * Throws MalformedEventError for a wrapped body that does not decode.
+ */
+export function intakeOf(parsed: unknown, messageId: string): IntakeRetry {
+  return isIntakeRetry(parsed) ? decodeIntakeRetry(parsed) : { body: parsed, owner: messageId, attempt: 0 };
+}
+
 export function decodeIntakeRetry(body: Record<string, unknown>): IntakeRetry {
   const { owner, attempt, body: inner } = body;
   if (typeof owner !== 'string' || owner === '') throw new MalformedEventError('throttled first delivery: owner is missing');

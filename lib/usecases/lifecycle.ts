@@ -7,7 +7,7 @@ import {
   startFlow,
   type FlowState,
 } from '../core/compute-flow';
-import { decodeIntakeRetry, isIntakeRetry, secondsSince } from '../core/flow';
+import { intakeOf, secondsSince } from '../core/flow';
 import { parseLifecycleSource } from '../core/lifecycle-event';
 import * as messages from '../core/messages';
 import { lifecycleClaimKey } from '../core/records';
@@ -79,13 +79,11 @@ export async function handleLifecycleMessage(message: QueueMessage, deps: Lifecy
   }
 
   // A first delivery AWS throttled comes back wrapped with the id that owns its claim.
-  let intake = { body: parsed, owner: message.messageId, attempt: 0 };
-  if (isIntakeRetry(parsed)) {
-    try {
-      intake = decodeIntakeRetry(parsed);
-    } catch (error) {
-      return reject(deps, error, message.body);
-    }
+  let intake;
+  try {
+    intake = intakeOf(parsed, message.messageId);
+  } catch (error) {
+    return reject(deps, error, message.body);
   }
 
   let source;

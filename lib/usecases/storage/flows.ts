@@ -1,5 +1,5 @@
 /** The StorageQueue: a storage lifecycle event, an operation request or a continuation in, the storage flow it starts or continues. */
-import { decodeFlow, decodeIntakeRetry, isFlowContinuation, isIntakeRetry } from '../../core/flow';
+import { decodeFlow, intakeOf, isFlowContinuation } from '../../core/flow';
 import { parseLifecycleSource, type LifecycleEvent } from '../../core/lifecycle-event';
 import { BOOTSTRAP_KEY, storageClaimKey } from '../../core/records';
 import {
@@ -130,13 +130,11 @@ export async function handleStorageMessage(message: QueueMessage, deps: StorageD
   }
 
   // A lifecycle event AWS throttled comes back wrapped with the id that owns its claim.
-  let intake = { body: parsed, owner: message.messageId, attempt: 0 };
-  if (isIntakeRetry(parsed)) {
-    try {
-      intake = decodeIntakeRetry(parsed);
-    } catch (error) {
-      return reject(deps, error, message.body);
-    }
+  let intake;
+  try {
+    intake = intakeOf(parsed, message.messageId);
+  } catch (error) {
+    return reject(deps, error, message.body);
   }
 
   let source;
