@@ -202,6 +202,29 @@ export function createCoordinationPort(client: DynamoDBClient, tableName: string
     );
   }
 
+  async function consume(key: string): Promise<Hold | undefined> {
+    const at = now();
+    return callAws(
+      'DeleteItem',
+      async () => {
+        const output = await client.send(
+          new DeleteItemCommand({
+            TableName: tableName,
+            Key: { key: { S: key } },
+            // A live hold only: an expired one is absent to every reader (its flow died), and a plain record is not a hold.
+            ConditionExpression: 'attribute_exists(#o) AND #e >= :now',
+            ExpressionAttributeNames: names('#o', '#e'),
+            ExpressionAttributeValues: { ':now': { N: String(at) } },
+            // "ALL_OLD - The content of the old item is returned" (DeleteItem, ReturnValues), in the same request.
+            ReturnValues: 'ALL_OLD',
+          }),
+        );
+        return holdOf(output.Attributes);
+      },
+      (error) => (isAwsError(error, 'ConditionalCheckFailedException') ? { value: undefined } : undefined),
+    );
+  }
+
   /**
    * A Scan of the whole (small) table, filtered to the prefix's live holds,
    * strongly consistent, page by page: a page stops at 1 MB read (or earlier)
@@ -247,5 +270,5 @@ export function createCoordinationPort(client: DynamoDBClient, tableName: string
     });
   }
 
-  return { acquire, take, holder, renew, release, holds, read, write };
+  return { acquire, take, holder, renew, release, consume, holds, read, write };
 }

@@ -11,6 +11,7 @@ import {
   type StepOutcome,
 } from './flow';
 import type { LifecycleEvent } from './lifecycle-event';
+import { lifecycleCommandKey } from './records';
 
 /**
  * A compute node's lifecycle action, carried out as a short list of steps by
@@ -51,6 +52,7 @@ export const COMPUTE_FLOWS: FlowFamily<FlowState> = {
   what: 'continuation message',
   steps: FLOW_STEPS,
   stepScoped: ['commandId'],
+  commandKey: lifecycleCommandKey,
   validate(s, where) {
     for (const key of ['lastHeartbeatAt', 'owner'] as const) {
       if (typeof s[key] !== 'string') throw new MalformedEventError(`${where}: ${key} is missing`);

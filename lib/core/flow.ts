@@ -34,6 +34,13 @@ export interface FlowStateBase {
    * or waits for another reason). Past MAX_THROTTLED_WAITS the error is thrown to the queue.
    */
   readonly throttledWaits?: number;
+  /**
+   * The command this flow is parked on (a Run Command command id): the state was also left in the
+   * coordination table under the family's command key, for the command's status-change event to
+   * resume. Whichever comes first, that event or the continuation sent as a safety net, consumes
+   * the record and runs the flow; the other finds it gone and stops (lib/usecases/flow-runner.ts).
+   */
+  readonly awaiting?: string;
 }
 
 /**
@@ -50,7 +57,11 @@ export const MAX_THROTTLED_WAITS = 30;
  */
 export type StepOutcome<S extends FlowStateBase = never> =
   | { readonly kind: 'next'; readonly patch?: Partial<S>; readonly skipTo?: S['step']; readonly warning?: string }
-  | { readonly kind: 'wait'; readonly reason: string; readonly delaySeconds?: number; readonly patch?: Partial<S> }
+  /**
+   * `resumeOn`: the wait ends when that Run Command command ends; its status-change event resumes
+   * the flow, and a continuation sent after a long delay (the safety net) polls it if no event came.
+   */
+  | { readonly kind: 'wait'; readonly reason: string; readonly delaySeconds?: number; readonly patch?: Partial<S>; readonly resumeOn?: string }
   | { readonly kind: 'fail'; readonly reason: string; readonly output?: string }
   /** The flow ends here on purpose (dry run answered, refusal notified). */
   | { readonly kind: 'done'; readonly patch?: Partial<S> };
@@ -64,6 +75,8 @@ export interface FlowFamily<S extends FlowStateBase> {
   readonly steps: { readonly [F in S['flow']]: readonly S['step'][] };
   /** Fields that belong to the current step (the command in flight): forgotten when the step changes, and by a wait that does not restate them. */
   readonly stepScoped: readonly (keyof S)[];
+  /** The coordination key under which a flow parked on command `commandId` waits (lib/core/records.ts). */
+  commandKey(commandId: string): string;
   /** Checks the family's own fields of a state read back from the queue (throws MalformedEventError). */
   validate(state: Readonly<Record<string, unknown>>, where: string): void;
 }
@@ -209,6 +222,9 @@ export function decodeFlow<S extends FlowStateBase>(family: FlowFamily<S>, body:
   }
   for (const key of ['startedAt', 'stepStartedAt'] as const) {
     if (typeof s[key] !== 'string') throw new MalformedEventError(`${where}: ${key} is missing`);
+  }
+  if (s.awaiting !== undefined && (typeof s.awaiting !== 'string' || s.awaiting === '')) {
+    throw new MalformedEventError(`${where}: awaiting must be a command id, got ${JSON.stringify(s.awaiting)}`);
   }
   if (s.throttledWaits !== undefined && !(Number.isInteger(s.throttledWaits) && (s.throttledWaits as number) >= 0)) {
     throw new MalformedEventError(`${where}: throttledWaits must be a whole number of waits, got ${JSON.stringify(s.throttledWaits)}`);

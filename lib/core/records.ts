@@ -18,11 +18,21 @@ export interface ActionKey {
 /** The claim that makes one flow own a compute lifecycle action. */
 export const lifecycleClaimKey = (action: ActionKey) => `lifecycle/${action.instanceId}/${action.transition}`;
 
+/**
+ * A compute flow parked on a Run Command command: held by the flow's owner, its value the
+ * continuation that resumes the flow. Consumed once: by the command's status-change event or by
+ * the flow's safety-net continuation (lib/usecases/flow-runner.ts).
+ */
+export const lifecycleCommandKey = (commandId: string) => `lifecycle/command/${commandId}`;
+
 /** Every key of the storage function starts with this. */
 export const STORAGE_KEY_PREFIX = 'storage/';
 
 /** The claim that makes one flow own a storage lifecycle action. */
 export const storageClaimKey = (action: ActionKey) => `${STORAGE_KEY_PREFIX}lifecycle/${action.instanceId}/${action.transition}`;
+
+/** A storage flow parked on a Run Command command (as lifecycleCommandKey). */
+export const storageCommandKey = (commandId: string) => `${STORAGE_KEY_PREFIX}command/${commandId}`;
 
 /** One storage operation at a time: held by the operation's id, its value the ISO time of the holder's last renewal. */
 export const LOCK_KEY = `${STORAGE_KEY_PREFIX}lock`;

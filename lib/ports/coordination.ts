@@ -54,6 +54,15 @@ export interface CoordinationPort {
   renew(key: string, owner: string, ttlSeconds: number, value?: string): Promise<boolean>;
   /** Gives the hold back when `owner` holds it; does nothing otherwise. */
   release(key: string, owner: string): Promise<void>;
+  /**
+   * One conditional delete of the live hold on `key`, whoever holds it, and
+   * what it held, read atomically with the delete: of two callers consuming the
+   * same hold at once exactly one gets it; the other (and any caller after it,
+   * or when the hold is absent or expired) gets undefined. This is how a flow
+   * parked on a command is resumed once, by its command's event or by its
+   * safety-net continuation, never by both.
+   */
+  consume(key: string): Promise<Hold | undefined>;
   /** Live holds whose key starts with `prefix` (for the watch and the status function). */
   holds(prefix: string): Promise<Hold[]>;
   /** A plain record (no owner): undefined when absent or expired. */

@@ -7,9 +7,11 @@ import { waitingState } from '../core/decisions';
 import {
   advanceFlow,
   backoffSeconds,
+  decodeFlow,
   encodeFlow,
   encodeIntakeRetry,
   heartbeatWarning,
+  isFlowContinuation,
   jitteredBackoffSeconds,
   MAX_INTAKE_RETRIES,
   MAX_THROTTLED_WAITS,
@@ -20,6 +22,7 @@ import {
   type RandomSource,
   type StepOutcome,
 } from '../core/flow';
+import { parseCommandEvent } from '../core/command-event';
 import type { LifecycleEvent } from '../core/lifecycle-event';
 import type { Notification } from '../core/notification';
 import { isThrottledCall, MalformedEventError, StepFailedError, type AwsCallError } from '../errors';
@@ -45,7 +48,7 @@ export interface EngineDeps {
   };
   readonly autoScaling: Pick<AutoScalingPort, 'describeInstance' | 'describeLifecycleHook' | 'completeLifecycleAction' | 'recordHeartbeat'>;
   /** Lifecycle claims (and, for the drivers, what else a flow holds). */
-  readonly coordination: Pick<CoordinationPort, 'take' | 'release'>;
+  readonly coordination: Pick<CoordinationPort, 'take' | 'release' | 'consume'>;
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
   readonly log: Log;
@@ -150,6 +153,16 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
 
   let lost: string | undefined;
   try {
+    if (redelivered && state.awaiting) {
+      // The safety net of a flow parked on a command: the flow runs on only if its command's
+      // event has not resumed it already (the record is still there to consume).
+      const parked = await deps.coordination.consume(driver.family.commandKey(state.awaiting));
+      if (!parked) {
+        log.info('superseded: the command\'s status-change event resumed this flow already', { ...driver.logKeys(state), awaiting: state.awaiting });
+        return 'skipped';
+      }
+      state = { ...state, awaiting: undefined };
+    }
     if (redelivered && state.event) {
       if (!(await keepClaim(driver, deps, state, state.event))) return 'skipped';
       if (!(await stillPending(driver, deps, state, state.event))) return 'skipped';
@@ -285,11 +298,21 @@ async function stillPending<S extends FlowStateBase, D extends EngineDeps>(drive
   return false;
 }
 
-/** Back to the queue with a delay; a heartbeat first when the hook could expire before the next delivery. */
+/**
+ * Back to the queue with a delay; a heartbeat first when the hook could expire before the next
+ * delivery. A wait on a command (`resumeOn`) also parks the flow: the same state is held under the
+ * command's key for its status-change event to resume (resumeOnCommand), and the continuation sent
+ * now is only the safety net, after RETRY_MAX_SECONDS (events from AWS services may be lost:
+ * "in some rare cases an event might not be delivered", EventBridge, event delivery level).
+ */
 async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, outcome: Extract<StepOutcome<S>, { kind: 'wait' }>): Promise<void> {
   const { timing } = deps.config;
-  let delay = outcome.delaySeconds ?? backoffSeconds(state.attempt, timing.retryBaseSeconds, timing.retryMaxSeconds);
-  let next = waitingFlow(driver.family, state, outcome);
+  const backoff = outcome.delaySeconds ?? backoffSeconds(state.attempt, timing.retryBaseSeconds, timing.retryMaxSeconds);
+  let delay = outcome.resumeOn ? Math.max(backoff, timing.retryMaxSeconds) : backoff;
+  // Parked on a command: this wait's, or (a throttled consume of the safety net) the one still held.
+  const awaiting = outcome.resumeOn ?? state.awaiting;
+  let next: S = { ...waitingFlow(driver.family, state, outcome), awaiting };
+  if (awaiting === undefined) delete (next as { awaiting?: string }).awaiting;
   if (next.event && needsHeartbeat(next, delay, deps.now())) {
     try {
       await deps.autoScaling.recordHeartbeat(actionRef(next.event));
@@ -305,8 +328,66 @@ async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: F
       deps.log.warn('lifecycle heartbeat throttled: it is recorded on the next delivery', { ...driver.logKeys(next), delaySeconds: delay });
     }
   }
+  if (outcome.resumeOn) {
+    // Held before the safety net is sent: an event that comes in between finds the flow to resume.
+    await deps.coordination.take(driver.family.commandKey(outcome.resumeOn), driver.ownerOf(next), timing.claimTtlSeconds, encodeFlow(driver.family, next));
+  }
   await deps.queue.send(driver.queueUrl(deps), encodeFlow(driver.family, next), delay);
-  deps.log.info('waiting', { ...driver.logKeys(next), delaySeconds: delay, reason: outcome.reason });
+  deps.log.info('waiting', { ...driver.logKeys(next), delaySeconds: delay, reason: outcome.reason, ...(outcome.resumeOn ? { resumeOn: outcome.resumeOn } : {}) });
+}
+
+/**
+ * A Run Command status-change event (a command ended): the flow parked on that command, if any,
+ * runs on now. The record is consumed in one conditional delete, so the event and the flow's
+ * safety-net continuation never both run it; an event nobody waits for (no record: the safety net
+ * came first, or the command is not a flow's) is skipped. The flow then runs as a re-delivery:
+ * claim kept, action still pending, lock still held.
+ */
+export async function resumeOnCommand<S extends FlowStateBase, D extends EngineDeps>(
+  driver: FlowDriver<S, D>,
+  deps: D,
+  command: { readonly commandId: string; readonly status: string },
+): Promise<MessageOutcome> {
+  const parked = await deps.coordination.consume(driver.family.commandKey(command.commandId));
+  if (!parked?.value) {
+    deps.log.info('command event: no flow waits for this command (resumed already, or not a flow\'s)', { commandId: command.commandId, status: command.status });
+    return 'skipped';
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(parked.value);
+  } catch (error) {
+    throw new MalformedEventError(`the flow parked on command ${command.commandId} is not JSON`, { cause: error });
+  }
+  if (!isFlowContinuation(driver.family, body)) throw new MalformedEventError(`the record parked on command ${command.commandId} is not a ${driver.family.what}`);
+  const state = { ...decodeFlow(driver.family, body), awaiting: undefined };
+  deps.log.info('resumed by its command\'s status-change event', { ...driver.logKeys(state), commandId: command.commandId, status: command.status });
+  return runFlow(driver, deps, state, true);
+}
+
+/**
+ * A queue message that is a Run Command status-change event: the flow parked on the command that
+ * ended runs on (resumeOnCommand); an event of a command that has not ended resumes nothing. A
+ * malformed event, or a malformed parked record, goes to `reject` (ops are told, the message is
+ * consumed); any other error is thrown (the queue re-delivers the event).
+ */
+export async function commandEventIntake<S extends FlowStateBase, D extends EngineDeps>(
+  driver: FlowDriver<S, D>,
+  deps: D,
+  event: Record<string, unknown>,
+  reject: (error: unknown) => Promise<MessageOutcome>,
+): Promise<MessageOutcome> {
+  try {
+    const ended = parseCommandEvent(event);
+    if (!ended) {
+      deps.log.info('command event: the command has not ended, nothing to resume', { status: (event.detail as Record<string, unknown>).status });
+      return 'skipped';
+    }
+    return await resumeOnCommand(driver, deps, ended);
+  } catch (error) {
+    if (error instanceof MalformedEventError) return reject(error);
+    throw error;
+  }
 }
 
 /** A failed flow completes its lifecycle action (ABANDON a launch, CONTINUE a termination), tells ops, gives back what it holds. */

@@ -7,6 +7,7 @@ import {
   startFlow,
   type FlowState,
 } from '../core/compute-flow';
+import { isCommandEvent } from '../core/command-event';
 import { intakeOf, secondsSince } from '../core/flow';
 import { parseLifecycleSource } from '../core/lifecycle-event';
 import * as messages from '../core/messages';
@@ -16,7 +17,7 @@ import type { LifecycleDeps } from './compute/common';
 import { COMPUTE_LAUNCH } from './compute/launch-flow';
 import { COMPUTE_TERMINATE } from './compute/terminate-flow';
 import type { QueueMessage } from '../ports/sqs';
-import { claimAction, deferThrottledIntake, runFlow, type FlowDriver, type MessageOutcome } from './flow-runner';
+import { claimAction, commandEventIntake, deferThrottledIntake, runFlow, type FlowDriver, type MessageOutcome } from './flow-runner';
 import { parseJsonBody, rejectMalformed } from './intake';
 
 /** The compute flows as the engine runs them: their tables, and what a failure or the end does. */
@@ -77,6 +78,8 @@ export async function handleLifecycleMessage(message: QueueMessage, deps: Lifecy
     log.info('continuing flow', logKeys(state));
     return runFlow(COMPUTE, deps, state, true);
   }
+
+  if (isCommandEvent(parsed)) return commandEventIntake(COMPUTE, deps, parsed, (error) => reject(deps, error, message.body));
 
   // A first delivery AWS throttled comes back wrapped with the id that owns its claim.
   let intake;

@@ -2,6 +2,7 @@
 import { MalformedEventError, StepFailedError } from '../../errors';
 import { flowStart, type FlowFamily, type FlowStateBase, type StepOutcome } from '../flow';
 import type { LifecycleEvent } from '../lifecycle-event';
+import { storageCommandKey } from '../records';
 import type { ExpansionPlan, Strategy } from './expand';
 import type { GlusterStep } from './gluster-actions';
 import type { BrickRef } from './health';
@@ -107,6 +108,7 @@ export const STORAGE_FLOWS: FlowFamily<StorageFlowState> = {
   what: 'storage continuation message',
   steps: STORAGE_STEPS,
   stepScoped: ['command'],
+  commandKey: storageCommandKey,
   validate(s, where) {
     if (typeof s.operationId !== 'string') throw new MalformedEventError(`${where}: operationId is missing`);
     if (typeof s.attempt !== 'number') throw new MalformedEventError(`${where}: attempt is not a number`);

@@ -33,9 +33,10 @@ export interface LifecycleDeps {
 }
 
 /**
- * A document step: the first delivery sends the command and waits; later
- * deliveries read its invocation (keeping the command while it runs) until
- * it ended.
+ * A document step: the first delivery sends the command and parks the flow
+ * on it; the command's status-change event (or, if none came, the safety-net
+ * continuation) reads its invocation, keeping the command while it runs,
+ * until it ended.
  */
 export async function runDocument(
   state: FlowState,
@@ -53,11 +54,12 @@ export async function runDocument(
       comment: `pydio-autoscaler ${state.flow} ${state.step} ${state.event.instanceId}`,
     });
     deps.log.info('command sent', { ...logKeys(state), commandId, documentName });
-    return { kind: 'wait', reason: `${documentName} sent`, delaySeconds: Math.max(1, config.timing.retryBaseSeconds), patch: { commandId } };
+    // Resumed by the command's status-change event; the continuation is the safety net.
+    return { kind: 'wait', reason: `${documentName} sent`, patch: { commandId }, resumeOn: commandId };
   }
   const invocation = await deps.ssm.getInvocation(state.commandId, state.event.instanceId);
   const decided = decideInvocation(invocation, documentName, secondsSince(state.stepStartedAt, deps.now()), config.timing.commandTimeoutSeconds);
-  return decided.kind === 'wait' ? { ...decided, patch: { commandId: state.commandId } } : decided;
+  return decided.kind === 'wait' ? { ...decided, patch: { commandId: state.commandId }, resumeOn: state.commandId } : decided;
 }
 
 /** The last step of both compute flows: CONTINUE, tell ops, give the claim back. */

@@ -10,8 +10,9 @@ import type { StorageDeps } from './cluster';
 export type DocumentResult = { readonly kind: 'result'; readonly stdout: string } | Exclude<StorageOutcome, { kind: 'next' } | { kind: 'done' }>;
 
 /**
- * One document run as part of a step: the first call sends it and asks to
- * wait; later calls read the invocation until it ended.
+ * One document run as part of a step: the first call sends it and parks the
+ * flow on it (resumed by the command's status-change event, or by the
+ * safety-net continuation); later calls read the invocation until it ended.
  */
 export async function runDocumentStep(
   state: StorageFlowState,
@@ -33,11 +34,12 @@ export async function runDocumentStep(
       comment: `pydio-autoscaler ${state.flow} ${state.step} ${on.instanceId}`,
     });
     deps.log.info('command sent', { flow: state.flow, step: state.step, instanceId: on.instanceId, commandId, documentName, what });
+    // Resumed by the command's status-change event; the continuation is the safety net.
     return {
       kind: 'wait',
       reason: `${what} sent to ${on.instanceId}`,
-      delaySeconds: Math.max(1, config.timing.retryBaseSeconds),
       patch: { command: { id: commandId, instanceId: on.instanceId, host: on.host, sentAt: deps.now().toISOString() } },
+      resumeOn: commandId,
     };
   }
   const invocation = await deps.ssm.getInvocation(state.command.id, state.command.instanceId, report);
@@ -62,7 +64,7 @@ export function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: 
 function readInvocation(invocation: CommandInvocation, state: StorageFlowState, deps: StorageDeps, what: string): DocumentResult {
   const elapsed = secondsSince(state.command?.sentAt ?? state.stepStartedAt, deps.now());
   const decided = decideInvocation(invocation, what, elapsed, deps.config.timing.commandTimeoutSeconds);
-  if (decided.kind === 'wait') return { kind: 'wait', reason: decided.reason, patch: { command: state.command } };
+  if (decided.kind === 'wait') return { kind: 'wait', reason: decided.reason, patch: { command: state.command }, ...(state.command ? { resumeOn: state.command.id } : {}) };
   if (decided.kind !== 'fail') return { kind: 'result', stdout: invocation.stdout };
   // Gluster explains a refusal in its XML answer: say that, not only the exit code.
   const gluster = glusterMessage(invocation.stdout);

@@ -5,10 +5,12 @@ import {
   BOOTSTRAP_KEY,
   healthName,
   lifecycleClaimKey,
+  lifecycleCommandKey,
   LOCK_KEY,
   memberName,
   membersPath,
   storageClaimKey,
+  storageCommandKey,
   summaryName,
   WATCH_RUN_KEY,
   WATCH_STATE_KEY,
@@ -27,6 +29,8 @@ describe('coordination table keys', () => {
     ['compute terminate claim', lifecycleClaimKey(terminate), `lifecycle/${instanceId}/terminate`],
     ['storage launch claim', storageClaimKey(launch), `storage/lifecycle/${instanceId}/launch`],
     ['storage terminate claim', storageClaimKey(terminate), `storage/lifecycle/${instanceId}/terminate`],
+    ['compute flow parked on a command', lifecycleCommandKey('cmd-1'), 'lifecycle/command/cmd-1'],
+    ['storage flow parked on a command', storageCommandKey('cmd-1'), 'storage/command/cmd-1'],
     ['lock', LOCK_KEY, 'storage/lock'],
     ['bootstrap claim', BOOTSTRAP_KEY, 'storage/bootstrap'],
     ['watch state', WATCH_STATE_KEY, 'watch/state'],
@@ -112,8 +116,8 @@ const CFN_SCHEMA = yaml.DEFAULT_SCHEMA.extend(
 );
 
 describe('every coordination key is granted to the role that uses it, and to no other (serverless.yml, dynamodb:LeadingKeys)', () => {
-  const computeKeys = [lifecycleClaimKey(launch), lifecycleClaimKey(terminate)];
-  const storageKeys = [storageClaimKey(launch), storageClaimKey(terminate), LOCK_KEY, BOOTSTRAP_KEY];
+  const computeKeys = [lifecycleClaimKey(launch), lifecycleClaimKey(terminate), lifecycleCommandKey('cmd-1')];
+  const storageKeys = [storageClaimKey(launch), storageClaimKey(terminate), storageCommandKey('cmd-1'), LOCK_KEY, BOOTSTRAP_KEY];
   const granted = (role: string, key: string) => tableGrants(role).some((g) => g.keys.some((k) => k.test(key)));
 
   it.each([
@@ -128,7 +132,7 @@ describe('every coordination key is granted to the role that uses it, and to no 
 
   it('WatchFunctionRole writes only its own keys and only reads the flows\' claims (never the lock or the bootstrap record)', () => {
     const watchKeys = [WATCH_STATE_KEY, WATCH_RUN_KEY];
-    const claims = [...computeKeys, storageClaimKey(launch), storageClaimKey(terminate)];
+    const claims = [lifecycleClaimKey(launch), lifecycleClaimKey(terminate), storageClaimKey(launch), storageClaimKey(terminate)];
     const grantedFor = (key: string, action: string) => tableGrants('WatchFunctionRole').some((g) => g.actions.includes(action) && g.keys.some((k) => k.test(key)));
     for (const key of watchKeys) for (const action of ['dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem']) expect([key, action, grantedFor(key, action)]).toEqual([key, action, true]);
     for (const key of claims) {

@@ -68,6 +68,14 @@ export class FakeCoordination implements CoordinationPort {
     if (this.items.get(key)?.owner === owner) this.items.delete(key);
   }
 
+  public async consume(key: string): Promise<Hold | undefined> {
+    this.log.push(`consume ${key}`);
+    const entry = this.items.get(key);
+    const hold = this.live(entry) ? this.hold(key, entry) : undefined;
+    if (hold) this.items.delete(key);
+    return hold;
+  }
+
   public async holds(prefix: string): Promise<Hold[]> {
     return [...this.items.entries()]
       .filter(([key, entry]) => key.startsWith(prefix) && this.live(entry))

@@ -222,7 +222,8 @@ describe('scale-in (terminate hook)', () => {
     await deliverAll(cloud, lifecycleEvent('terminate'));
     const waited = (cloud.now.getTime() - start) / 1000;
     expect(waited).toBeGreaterThanOrEqual(45);
-    expect(waited).toBeLessThan(45 + 30 + 60);
+    // The drain document, with no status-change event here, is read by its safety net: RETRY_MAX_SECONDS (60).
+    expect(waited).toBeLessThanOrEqual(45 + 30 + 60);
     expect(subjects(cloud)).toContain('lifecycle.warning');
     expect(cloud.completed).toBe('CONTINUE');
   });
