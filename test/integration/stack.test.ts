@@ -8,6 +8,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { COMMAND_END_STATUSES } from '../../lib/core/command-event';
 import { APP_PROFILES, COMPUTE_VARIABLES, COOKIE_NAME, parseConfig } from '../../lib/config/compute';
 import { parseScalingConfig, SCALING_VARIABLES } from '../../lib/config/scaling';
 import { POWERTOOLS_VARIABLES } from '../../lib/config/shared';
@@ -372,7 +373,21 @@ describe('lifecycle events', () => {
     expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] } })]);
   });
 
-  it('lets only that rule send to the queue', () => {
+  it('routes the end of a command of the compute documents only to LifecycleQueue (the flow parked on it resumes)', () => {
+    const rule = resources.ComputeCommandRule;
+    expect(rule.Type).toBe('AWS::Events::Rule');
+    expect(rule.Properties.EventPattern).toEqual({
+      source: ['aws.ssm'],
+      'detail-type': ['EC2 Command Status-change Notification'],
+      detail: {
+        status: [...COMMAND_END_STATUSES],
+        'document-name': [{ Ref: 'MountVolumesDocument' }, { Ref: 'ConfigureAppDocument' }, { Ref: 'DrainNodeDocument' }],
+      },
+    });
+    expect(rule.Properties.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] } })]);
+  });
+
+  it('lets only those two rules send to the queue', () => {
     const policy = resources.LifecycleQueuePolicy.Properties;
     expect(policy.Queues).toEqual([{ Ref: 'LifecycleQueue' }]);
     expect(policy.PolicyDocument.Statement).toEqual([
@@ -381,7 +396,7 @@ describe('lifecycle events', () => {
         Principal: { Service: 'events.amazonaws.com' },
         Action: 'sqs:SendMessage',
         Resource: { 'Fn::GetAtt': ['LifecycleQueue', 'Arn'] },
-        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['ComputeLifecycleRule', 'Arn'] } } },
+        Condition: { ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['ComputeLifecycleRule', 'Arn'] }, { 'Fn::GetAtt': ['ComputeCommandRule', 'Arn'] }] } },
       }),
     ]);
   });
@@ -959,7 +974,7 @@ describe('storage tier', () => {
     expect(published).toContainEqual(watched);
   });
 
-  it('routes lifecycle actions of the storage group only to StorageQueue, and only that rule may send', () => {
+  it('routes lifecycle actions of the storage group and the end of its documents\' commands only to StorageQueue, and only those rules may send', () => {
     const rule = storageDeployed.StorageLifecycleRule.Properties;
     expect(rule.EventPattern).toEqual({
       source: ['aws.autoscaling'],
@@ -967,12 +982,22 @@ describe('storage tier', () => {
       detail: { AutoScalingGroupName: [STORAGE_GROUP] },
     });
     expect(rule.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['StorageQueue', 'Arn'] } })]);
+    const commands = storageDeployed.StorageCommandRule.Properties;
+    expect(commands.EventPattern).toEqual({
+      source: ['aws.ssm'],
+      'detail-type': ['EC2 Command Status-change Notification'],
+      detail: {
+        status: [...COMMAND_END_STATUSES],
+        'document-name': ['StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument', 'StorageGrowBrickDocument'].map((d) => ({ Ref: d })),
+      },
+    });
+    expect(commands.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['StorageQueue', 'Arn'] } })]);
     expect(storageDeployed.StorageQueuePolicy.Properties.PolicyDocument.Statement).toEqual([
       expect.objectContaining({
         Principal: { Service: 'events.amazonaws.com' },
         Action: 'sqs:SendMessage',
         Resource: { 'Fn::GetAtt': ['StorageQueue', 'Arn'] },
-        Condition: { ArnEquals: { 'aws:SourceArn': { 'Fn::GetAtt': ['StorageLifecycleRule', 'Arn'] } } },
+        Condition: { ArnEquals: { 'aws:SourceArn': [{ 'Fn::GetAtt': ['StorageLifecycleRule', 'Arn'] }, { 'Fn::GetAtt': ['StorageCommandRule', 'Arn'] }] } },
       }),
     ]);
   });

@@ -7,10 +7,17 @@
  * ops receive, and the mutating API calls the handler made.
  */
 import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
 import type { JournalEntry } from '../../sandbox/control-plane/front';
 import { eventually, GLUSTER_SERVERS, GROUP, OTHER_GROUP, STAGE, startFlowsEnvironment, type FlowsEnvironment, type Notification } from './harness';
 
 jest.setTimeout(180_000);
+
+
+/** The functions' log lines so far (one JSON object a line). */
+function functionLog(): Record<string, unknown>[] {
+  return fs.readFileSync(env.logFile, 'utf8').split('\n').filter((line) => line.startsWith('{')).map((line) => JSON.parse(line) as Record<string, unknown>);
+}
 
 let env: FlowsEnvironment;
 const inbox: Notification[] = [];
@@ -205,12 +212,22 @@ test('scale-out 0 -> 1: prepared on the instance, registered healthy, in service
   // Waits are continuation messages put back on the queue with a delay.
   expect(mutating['sqs:SendMessage']).toBeGreaterThanOrEqual(2);
   expect(env.runner.journal.every((i) => i.outcome === 'success')).toBe(true);
+  // A document's end resumes the flow: its command's status-change event reached the queue and ran
+  // the next step (at least one of the two here: a loaded machine may let a 2 s safety net come first).
+  // Either way each command was acted on once: two commands sent, above.
+  const resumed = functionLog().filter((line) => line.message === "resumed by its command's status-change event" && line.instanceId === id);
+  expect(resumed.length).toBeGreaterThanOrEqual(1);
+  expect(resumed.every((line) => line.status === 'Success')).toBe(true);
 });
 
 test('scale-in 1 -> 0: deregistered and drained, drain document run, instance gone', async () => {
   expect(servedBy).not.toBe('');
   const id = servedBy;
   const callsBefore = env.recorder.calls.length;
+  // Systems Manager's events are best effort: the drain command's end is lost, and the flow's safety net finds it.
+  const lost = (event: { 'detail-type': string; detail: Record<string, unknown> }) =>
+    event['detail-type'] === 'EC2 Command Status-change Notification' && String(event.detail['document-name']).endsWith('-drain-node') && event.detail.status === 'Success';
+  env.cp.dropNextEvent('the drain command\'s end event', lost);
   await env.setDesired(GROUP, 0);
   await awaitGroup((list) => list.length === 0, 'the group to be empty');
 
@@ -231,6 +248,9 @@ test('scale-in 1 -> 0: deregistered and drained, drain document run, instance go
   const mutating = mutatingCallsSince(callsBefore);
   expect(mutating['elasticloadbalancing:DeregisterTargets']).toBe(1);
   expect(mutating['autoscaling:CompleteLifecycleAction']).toBe(1);
+  expect(mutating['ssm:SendCommand']).toBe(1);
+  expect(env.cp.journal.filter((entry) => entry.dropped !== undefined && lost(entry.event))).toHaveLength(1);
+  expect(functionLog().filter((line) => line.message === "resumed by its command's status-change event" && line.instanceId === id && line.flow === 'compute-terminate')).toEqual([]);
 });
 
 test('a duplicate EventBridge delivery of the same event changes nothing twice', async () => {
