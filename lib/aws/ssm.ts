@@ -131,7 +131,7 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
    * (PluginName) or fails with InvalidPluginName. While the command runs only
    * the first read is made.
    */
-  async function getInvocation(commandId: string, instanceId: string, report?: string): Promise<CommandInvocation> {
+  async function getInvocation(commandId: string, instanceId: string, report?: string, outputOnSuccess = true): Promise<CommandInvocation> {
     if (commandId.startsWith(DRY_RUN_COMMAND_PREFIX)) {
       return { status: 'Success', exitCode: 0, stdout: '', stderr: '' };
     }
@@ -154,6 +154,7 @@ export function createSsmPort(client: SSMClient, opts: AdapterOptions, readOnlyD
     const noStep: CommandInvocation = { status, exitCode: -1, stdout: '', stderr: `no step ran (${invocation.StatusDetails ?? status})` };
     if (!reported?.Name) return noStep;
     const step = reported.Name;
+    if (status === 'Success' && !outputOnSuccess) return { status, exitCode: reported.ResponseCode ?? 0, stdout: '', stderr: '', step };
     const output = await callAws(
       'GetCommandInvocation',
       () => client.send(new GetCommandInvocationCommand({ CommandId: commandId, InstanceId: instanceId, PluginName: step })),

@@ -41,6 +41,11 @@ export interface FlowStateBase {
    * the record and runs the flow; the other finds it gone and stops (lib/usecases/flow-runner.ts).
    */
   readonly awaiting?: string;
+  /**
+   * When a delivery last checked that the lifecycle action still waits (absent: when the flow
+   * started, whose claim checked it). Checked again at most once per RETRY_MAX_SECONDS.
+   */
+  readonly pendingCheckedAt?: string;
 }
 
 /**
@@ -222,6 +227,9 @@ export function decodeFlow<S extends FlowStateBase>(family: FlowFamily<S>, body:
   }
   for (const key of ['startedAt', 'stepStartedAt'] as const) {
     if (typeof s[key] !== 'string') throw new MalformedEventError(`${where}: ${key} is missing`);
+  }
+  if (s.pendingCheckedAt !== undefined && (typeof s.pendingCheckedAt !== 'string' || Number.isNaN(Date.parse(s.pendingCheckedAt)))) {
+    throw new MalformedEventError(`${where}: pendingCheckedAt must be an ISO time, got ${JSON.stringify(s.pendingCheckedAt)}`);
   }
   if (s.awaiting !== undefined && (typeof s.awaiting !== 'string' || s.awaiting === '')) {
     throw new MalformedEventError(`${where}: awaiting must be a command id, got ${JSON.stringify(s.awaiting)}`);

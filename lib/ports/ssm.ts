@@ -42,9 +42,11 @@ export interface SsmPort {
    * The command's status on the instance (all its steps), with the output of
    * the step that decided it: the first that failed, timed out or was
    * cancelled, else `report` when named, else the last one. Unknown
-   * invocation (not yet visible) reads as Pending.
+   * invocation (not yet visible) reads as Pending. `outputOnSuccess` false:
+   * a successful invocation is read without its output (one call instead of
+   * two), for a step that acts only on a failure's output.
    */
-  getInvocation(commandId: string, instanceId: string, report?: string): Promise<CommandInvocation>;
+  getInvocation(commandId: string, instanceId: string, report?: string, outputOnSuccess?: boolean): Promise<CommandInvocation>;
   /** The stdout of one step of a finished command ('' when the step printed nothing or is not listed). */
   getStepOutput(commandId: string, instanceId: string, step: string): Promise<string>;
 }

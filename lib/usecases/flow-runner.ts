@@ -16,6 +16,7 @@ import {
   MAX_INTAKE_RETRIES,
   MAX_THROTTLED_WAITS,
   needsHeartbeat,
+  secondsSince,
   waitingFlow,
   type FlowFamily,
   type FlowStateBase,
@@ -165,7 +166,10 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
     }
     if (redelivered && state.event) {
       if (!(await keepClaim(driver, deps, state, state.event))) return 'skipped';
-      if (!(await stillPending(driver, deps, state, state.event))) return 'skipped';
+      if (pendingCheckDue(state, deps)) {
+        if (!(await stillPending(driver, deps, state, state.event))) return 'skipped';
+        state = { ...state, pendingCheckedAt: deps.now().toISOString() };
+      }
     }
     lost = await driver.beforeSteps?.(state, deps);
   } catch (error) {
@@ -287,7 +291,18 @@ async function keepClaim<S extends FlowStateBase, D extends EngineDeps>(driver: 
   return false;
 }
 
-/** Every re-delivery re-checks that the hook still waits for this flow. */
+/**
+ * Whether this delivery re-checks that the hook still waits: when RETRY_MAX_SECONDS passed since
+ * the last check (the claim's, when the flow started). A flow that moves on events makes several
+ * deliveries a minute; one DescribeAutoScalingInstances each would be most of its calls, and an
+ * action ended outside the flow (timed out, completed by hand) is rare: it is found within
+ * RETRY_MAX_SECONDS, and the flow's last step, CompleteLifecycleAction, finds it in any case.
+ */
+function pendingCheckDue(state: FlowStateBase, deps: EngineDeps): boolean {
+  return secondsSince(state.pendingCheckedAt ?? state.startedAt, deps.now()) >= deps.config.timing.retryMaxSeconds;
+}
+
+/** A re-delivery's check that the hook still waits for this flow. */
 async function stillPending<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, event: LifecycleEvent): Promise<boolean> {
   const instance = await deps.autoScaling.describeInstance(event.instanceId);
   if (instance && instance.lifecycleState === waitingState(event.transition)) return true;

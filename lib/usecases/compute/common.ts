@@ -57,7 +57,8 @@ export async function runDocument(
     // Resumed by the command's status-change event; the continuation is the safety net.
     return { kind: 'wait', reason: `${documentName} sent`, patch: { commandId }, resumeOn: commandId };
   }
-  const invocation = await deps.ssm.getInvocation(state.commandId, state.event.instanceId);
+  // The compute steps act only on a failure's output: a success is read in one call.
+  const invocation = await deps.ssm.getInvocation(state.commandId, state.event.instanceId, undefined, false);
   const decided = decideInvocation(invocation, documentName, secondsSince(state.stepStartedAt, deps.now()), config.timing.commandTimeoutSeconds);
   return decided.kind === 'wait' ? { ...decided, patch: { commandId: state.commandId }, resumeOn: state.commandId } : decided;
 }

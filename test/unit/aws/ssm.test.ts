@@ -145,6 +145,17 @@ describe('getInvocation', () => {
     expect(ssmMock.commandCalls(GetCommandInvocationCommand)[0].args[0].input).toEqual({ CommandId: 'cmd-1', InstanceId: 'i-0abc', PluginName: 'checkHealth' });
   });
 
+  it('outputOnSuccess false: a success is read in one call (no GetCommandInvocation); a failure still with its output', async () => {
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ CommandId: 'cmd-1', InstanceId: 'i-0abc', Status: 'Success', CommandPlugins: twoSteps('Success', 'Success') }] });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc', undefined, false)).resolves.toEqual({ status: 'Success', exitCode: 0, stdout: '', stderr: '', step: 'checkHealth' });
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)).toHaveLength(0);
+    ssmMock.reset();
+    ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ CommandId: 'cmd-1', InstanceId: 'i-0abc', Status: 'Failed', CommandPlugins: twoSteps('Success', 'Failed', [0, 2]) }] });
+    ssmMock.on(GetCommandInvocationCommand).resolves({ Status: 'Failed', ResponseCode: 2, StandardErrorContent: 'no mount' });
+    await expect(port().ssm.getInvocation('cmd-1', 'i-0abc', undefined, false)).resolves.toMatchObject({ status: 'Failed', exitCode: 2, stderr: 'no mount' });
+    expect(ssmMock.commandCalls(GetCommandInvocationCommand)).toHaveLength(1);
+  });
+
   it('names the step in every GetCommandInvocation: a document with two steps is refused without it (InvalidPluginName)', async () => {
     ssmMock.on(ListCommandInvocationsCommand).resolves({ CommandInvocations: [{ InstanceId: 'i-0abc', Status: 'Failed', CommandPlugins: twoSteps('Failed', 'Success', [1, 0]) }] });
     ssmMock.on(GetCommandInvocationCommand).rejects(awsError('InvalidPluginName', 'PluginName is required for a document with more than one step'));

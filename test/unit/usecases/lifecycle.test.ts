@@ -282,8 +282,34 @@ describe('duplicates, late events and foreign events', () => {
     const deps = cloud.deps();
     await handleLifecycleMessage({ messageId: 'm', body: lifecycleEvent('launch') }, deps);
     cloud.lifecycleState = 'Terminated';
+    cloud.now = new Date(cloud.now.getTime() + 60_000);
     expect(await handleLifecycleMessage({ messageId: 'c', body: cloud.queued[0]!.body }, deps)).toBe('skipped');
     expect(cloud.calls).toEqual([]);
+  });
+
+  it('checks that the hook still waits at most once per RETRY_MAX_SECONDS (60 s here), not on every delivery', async () => {
+    // Prepare
+    const cloud = new FakeCloud();
+    cloud.agentOnlineAfter = 100;
+    const deps = cloud.deps();
+    let reads = 0;
+    const describe = cloud.autoScaling.describeInstance.bind(cloud.autoScaling);
+    (cloud.autoScaling as { describeInstance: typeof describe }).describeInstance = async (id) => {
+      reads += 1;
+      return describe(id);
+    };
+    await handleLifecycleMessage({ messageId: 'm', body: lifecycleEvent('launch') }, deps);
+    expect(reads).toBe(1);
+    // Act: deliveries 10 s apart (agent still offline)
+    const at = (seconds: number) => new Date(Date.parse('2026-11-21T10:00:00Z') + seconds * 1000);
+    const readsAt: number[] = [];
+    for (const seconds of [10, 20, 50, 61, 70, 100, 125]) {
+      cloud.now = at(seconds);
+      expect(await handleLifecycleMessage({ messageId: `c${seconds}`, body: cloud.queued.pop()!.body }, deps)).toBe('waiting');
+      readsAt.push(reads);
+    }
+    // Assess: re-read at 61 s (60 s after the claim's check), then at 125 s (64 s after that)
+    expect(readsAt).toEqual([1, 1, 1, 2, 2, 2, 3]);
   });
 
   it('the Auto Scaling test notification is skipped quietly', async () => {
