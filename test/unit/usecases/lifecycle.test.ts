@@ -42,13 +42,21 @@ describe('scale-out (launch hook)', () => {
   it('never asks the queue for a delay beyond the configured maximum', async () => {
     const cloud = new FakeCloud();
     cloud.commandScript['doc-mount'] = { polls: 7, result: { status: 'Success', exitCode: 0, stdout: 'mounted', stderr: '' } };
-    const delays: number[] = [];
+    // ELB's longest interval (300 s): the timed waits for the target are capped at RETRY_MAX_SECONDS too.
+    cloud.healthCheck = { intervalSeconds: 300, healthyThreshold: 2 };
+    cloud.healthyAfter = 2;
+    const delays: Array<{ step: string; delay: number }> = [];
     const send = cloud.queue.send;
-    cloud.queue.send = async (url, body, delay) => { delays.push(delay); return send(url, body, delay); };
-    await deliverAll(cloud, lifecycleEvent('launch'));
-    expect(Math.max(...delays)).toBeLessThanOrEqual(60);
-    // The mount command: sent (RETRY_BASE_SECONDS), then the engine's backoff up to RETRY_MAX_SECONDS.
-    expect(delays.slice(0, 6)).toEqual([5, 10, 20, 40, 60, 60]);
+    cloud.queue.send = async (url, body, delay) => {
+      delays.push({ step: (JSON.parse(body) as { state: { step: string } }).state.step, delay });
+      return send(url, body, delay);
+    };
+    await deliverAll(cloud, lifecycleEvent('launch'), { HEALTHY_TIMEOUT_SECONDS: '1200' });
+    expect(cloud.completed).toBe('CONTINUE');
+    expect(Math.max(...delays.map((d) => d.delay))).toBeLessThanOrEqual(60);
+    // 301 s to the first look in waits of at most 60 s, then a look every 60 s (not 300): initial, initial, healthy.
+    expect(delays.filter((d) => d.step === 'await-healthy').map((d) => d.delay)).toEqual([60, 60, 60, 60, 60, 1, 60, 60]);
+    expect(cloud.healthReads).toBe(3);
   });
 
   it('looks for the SSM agent every RETRY_BASE_SECONDS, without a growing backoff', async () => {
