@@ -1,13 +1,14 @@
 import {
   DeregisterTargetsCommand,
   DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   RegisterTargetsCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { AwsCallError } from '../errors';
 import { MAX_ATTEMPTS, callAws, isAwsError, logDryRun, type AdapterOptions } from './call';
-import type { RegisteredTarget, TargetGroupPort, TargetGroupSettings, TargetHealth, TargetListPort, TargetState } from '../ports/elbv2';
+import type { HealthCheckRhythm, RegisteredTarget, TargetGroupPort, TargetGroupSettings, TargetHealth, TargetListPort, TargetState } from '../ports/elbv2';
 
 
 /** Builds the client once per cold start: region and AWS_ENDPOINT_URL come from the standard environment. */
@@ -17,6 +18,14 @@ export function createElbv2Client(): ElasticLoadBalancingV2Client {
 
 /** AWS's default deregistration delay when the attribute is not reported. */
 export const DEFAULT_DEREGISTRATION_DELAY_SECONDS = 300;
+
+/**
+ * ELB's defaults for an instance target group over HTTP, when DescribeTargetGroups leaves a field out
+ * (CreateTargetGroup: HealthCheckIntervalSeconds "If the target group protocol is TCP, TLS, UDP, TCP_UDP,
+ * HTTP or HTTPS, the default is 30 seconds"; HealthyThresholdCount "the default is 5").
+ */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS = 30;
+export const DEFAULT_HEALTHY_THRESHOLD_COUNT = 5;
 
 /** The wire code is InvalidTarget; the SDK names the exception InvalidTargetException. */
 const INVALID_TARGET = ['InvalidTargetException', 'InvalidTarget'];
@@ -119,6 +128,22 @@ export function createTargetGroupPort(client: ElasticLoadBalancingV2Client, opts
     };
   }
 
+  async function describeHealthCheck(targetGroupArn: string): Promise<HealthCheckRhythm> {
+    const operation = 'DescribeTargetGroups';
+    const output = await callAws(operation, () => client.send(new DescribeTargetGroupsCommand({ TargetGroupArns: [targetGroupArn] })));
+    const group = output.TargetGroups?.find((candidate) => candidate.TargetGroupArn === targetGroupArn) ?? output.TargetGroups?.[0];
+    if (!group) throw new AwsCallError(operation, `target group ${targetGroupArn} is not in the answer`);
+    const whole = (name: string, value: number | undefined, fallback: number): number => {
+      if (value === undefined) return fallback;
+      if (!Number.isInteger(value) || value < 1) throw new AwsCallError(operation, `${name} of ${targetGroupArn} is not a positive whole number: ${JSON.stringify(value)}`);
+      return value;
+    };
+    return {
+      intervalSeconds: whole('HealthCheckIntervalSeconds', group.HealthCheckIntervalSeconds, DEFAULT_HEALTH_CHECK_INTERVAL_SECONDS),
+      healthyThreshold: whole('HealthyThresholdCount', group.HealthyThresholdCount, DEFAULT_HEALTHY_THRESHOLD_COUNT),
+    };
+  }
+
   async function describeTargets(targetGroupArn: string): Promise<RegisteredTarget[]> {
     const operation = 'DescribeTargetHealth';
     const output = await callAws(operation, () => client.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })));
@@ -139,5 +164,5 @@ export function createTargetGroupPort(client: ElasticLoadBalancingV2Client, opts
     });
   }
 
-  return { registerTarget, deregisterTarget, describeTargetHealth, describeSettings, describeTargets };
+  return { registerTarget, deregisterTarget, describeTargetHealth, describeSettings, describeHealthCheck, describeTargets };
 }

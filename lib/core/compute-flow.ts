@@ -12,6 +12,7 @@ import {
 } from './flow';
 import type { LifecycleEvent } from './lifecycle-event';
 import { lifecycleCommandKey } from './records';
+import type { HealthCheckRhythm } from '../ports/elbv2';
 
 /**
  * A compute node's lifecycle action, carried out as a short list of steps by
@@ -42,6 +43,8 @@ export interface FlowState extends FlowStateBase {
   readonly registered?: boolean;
   /** Deregistration delay of the target group, read when the drain began. */
   readonly drainDelaySeconds?: number;
+  /** The target group's health check (interval, healthy threshold), read when the launch flow registered the target. */
+  readonly healthCheck?: HealthCheckRhythm;
 }
 
 export type ComputeOutcome = StepOutcome<FlowState>;
@@ -64,6 +67,11 @@ export const COMPUTE_FLOWS: FlowFamily<FlowState> = {
     if (!e || e.kind !== 'lifecycle' || typeof e.instanceId !== 'string' || typeof e.groupName !== 'string'
       || typeof e.hookName !== 'string' || (e.token !== undefined && typeof e.token !== 'string')) {
       throw new MalformedEventError(`${where}: lifecycle event is incomplete`);
+    }
+    const check = s.healthCheck as Partial<HealthCheckRhythm> | undefined;
+    const positive = (n: unknown) => typeof n === 'number' && Number.isInteger(n) && n >= 1;
+    if (check !== undefined && (typeof check !== 'object' || check === null || !positive(check.intervalSeconds) || !positive(check.healthyThreshold))) {
+      throw new MalformedEventError(`${where}: healthCheck must hold whole positive intervalSeconds and healthyThreshold, got ${JSON.stringify(check)}`);
     }
   },
 };

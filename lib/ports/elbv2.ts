@@ -18,12 +18,21 @@ export interface TargetGroupSettings {
   readonly deregistrationDelaySeconds: number;
 }
 
+/** The target group's health check rhythm (DescribeTargetGroups), what the launch flow times its checks by. */
+export interface HealthCheckRhythm {
+  /** HealthCheckIntervalSeconds: each load balancer node checks each target this often. */
+  readonly intervalSeconds: number;
+  /** HealthyThresholdCount: consecutive successes that bring an unhealthy target back. */
+  readonly healthyThreshold: number;
+}
+
 export interface TargetGroupPort {
   registerTarget(targetGroupArn: string, instanceId: string, port: number): Promise<void>;
   deregisterTarget(targetGroupArn: string, instanceId: string, port: number): Promise<void>;
   /** 'absent' when the target is not registered at all. */
   describeTargetHealth(targetGroupArn: string, instanceId: string, port: number): Promise<TargetHealth>;
   describeSettings(targetGroupArn: string): Promise<TargetGroupSettings>;
+  describeHealthCheck(targetGroupArn: string): Promise<HealthCheckRhythm>;
 }
 
 export interface RegisteredTarget extends TargetHealth {

@@ -1,6 +1,6 @@
 /** The compute launch flow's steps: agent online, mount the volumes, configure the app, register, healthy, complete. */
 import { logKeys, type ComputeOutcome, type FlowState, type StepOf } from '../../core/compute-flow';
-import { agentTooOld, attachmentWarnings, decideHealthy, stickinessWarnings } from '../../core/decisions';
+import { agentTooOld, attachmentWarnings, decideHealthy, firstHealthyCheckSeconds, healthCheckWarnings, stickinessWarnings, waitUntil } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
 import * as messages from '../../core/messages';
 import { StepFailedError } from '../../errors';
@@ -19,7 +19,12 @@ async function awaitAgent(state: FlowState, deps: LifecycleDeps): Promise<Comput
   if (inStep > deps.config.timing.ssmOnlineTimeoutSeconds) {
     return { kind: 'fail', reason: `SSM agent not online after ${Math.round(inStep)}s (${agent ? 'connection lost' : 'instance not registered with SSM'}); check the instance profile and the agent` };
   }
-  return { kind: 'wait', reason: 'SSM agent not online yet' };
+  // No event and no documented time tells when a new instance's agent registers: expected seconds to a
+  // minute after boot, so a short look every RETRY_BASE_SECONDS rather than a backoff growing to
+  // RETRY_MAX_SECONDS that would find it minutes late. Bounded by SSM_ONLINE_TIMEOUT_SECONDS above
+  // (600 s: 60 looks at the 10 s base), and within RETRY_MAX_SECONDS like every wait (decisions.ts).
+  const { retryBaseSeconds, retryMaxSeconds } = deps.config.timing;
+  return { kind: 'wait', reason: 'SSM agent not online yet', delaySeconds: Math.max(1, Math.min(retryBaseSeconds, retryMaxSeconds)) };
 }
 
 async function mountVolumes(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
@@ -62,22 +67,31 @@ function configureApp(state: FlowState, deps: LifecycleDeps): Promise<ComputeOut
 async function registerTarget(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
   const { config } = deps;
   const settings = await deps.targets.describeSettings(config.targetGroupArn);
+  const healthCheck = await deps.targets.describeHealthCheck(config.targetGroupArn);
   const group = await deps.autoScaling.describeGroup(state.event.groupName);
-  const warnings = [...stickinessWarnings(settings, config.app.sessionCookie), ...attachmentWarnings(group?.targetGroupArns ?? [], config.targetGroupArn)];
+  const warnings = [
+    ...stickinessWarnings(settings, config.app.sessionCookie),
+    ...attachmentWarnings(group?.targetGroupArns ?? [], config.targetGroupArn),
+    ...healthCheckWarnings(healthCheck, config.timing.healthyTimeoutSeconds),
+  ];
   for (const warning of warnings) {
     deps.log.warn(warning, logKeys(state));
     await deps.notifier.publish(messages.flowWarning(config.stage, state, warning));
   }
   await deps.targets.registerTarget(config.targetGroupArn, state.event.instanceId, config.appPort);
-  return { kind: 'next', patch: { registered: true, warnings: [...state.warnings, ...warnings] } };
+  return { kind: 'next', patch: { registered: true, healthCheck, warnings: [...state.warnings, ...warnings] } };
 }
 
 async function awaitHealthy(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {
   const { config } = deps;
   const inStep = secondsSince(state.stepStartedAt, deps.now());
   if (config.dryRun) return { kind: 'next' };
+  const maxDelaySeconds = config.timing.retryMaxSeconds;
+  // The step starts as the target is registered: no look before its first health check can have passed.
+  const first = state.healthCheck && waitUntil(inStep, firstHealthyCheckSeconds(state.healthCheck), maxDelaySeconds);
+  if (first !== undefined) return { kind: 'wait', reason: 'target registered: not checked by the load balancer yet', delaySeconds: first };
   const health = await deps.targets.describeTargetHealth(config.targetGroupArn, state.event.instanceId, config.appPort);
-  return decideHealthy(health, inStep, config.timing.healthyTimeoutSeconds);
+  return decideHealthy(health, inStep, config.timing.healthyTimeoutSeconds, state.healthCheck && { check: state.healthCheck, maxDelaySeconds });
 }
 
 /** The Gluster servers a client mounts from: configured, or the storage group's in-service members (none yet: say why). */

@@ -1,6 +1,6 @@
 /** The compute terminate flow's steps: deregister, wait for the drain, stop the node cleanly, complete. */
 import type { ComputeOutcome, FlowState, StepOf } from '../../core/compute-flow';
-import { decideDrained } from '../../core/decisions';
+import { decideDrained, firstDrainedCheckSeconds, waitUntil } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
 import type { StepTable } from '../flow-runner';
 import { completeAction, runDocument, type LifecycleDeps } from './common';
@@ -21,8 +21,14 @@ async function awaitDrained(state: FlowState, deps: LifecycleDeps): Promise<Comp
   const { config } = deps;
   const inStep = secondsSince(state.stepStartedAt, deps.now());
   if (config.dryRun) return { kind: 'next' };
+  const { drainMaxSeconds, retryBaseSeconds, retryMaxSeconds } = config.timing;
+  const delaySeconds = state.drainDelaySeconds ?? 300;
+  // The step starts as the target is deregistered: it shows draining until the delay is over, so no look before.
+  const first = waitUntil(inStep, firstDrainedCheckSeconds(delaySeconds, drainMaxSeconds), retryMaxSeconds);
+  if (first !== undefined) return { kind: 'wait', reason: 'target is draining (deregistration delay)', delaySeconds: first };
   const health = await deps.targets.describeTargetHealth(config.targetGroupArn, state.event.instanceId, config.appPort);
-  return decideDrained(health, inStep, state.drainDelaySeconds ?? 300, config.timing.drainMaxSeconds, config.timing.retryMaxSeconds);
+  // After the delay the target is gone within moments: short looks, every RETRY_BASE_SECONDS.
+  return decideDrained(health, inStep, delaySeconds, drainMaxSeconds, retryMaxSeconds, Math.max(1, retryBaseSeconds));
 }
 
 async function drainNode(state: FlowState, deps: LifecycleDeps): Promise<ComputeOutcome> {

@@ -1,6 +1,7 @@
 import {
   DeregisterTargetsCommand,
   DescribeTargetGroupAttributesCommand,
+  DescribeTargetGroupsCommand,
   DescribeTargetHealthCommand,
   ElasticLoadBalancingV2Client,
   InvalidTargetException,
@@ -148,6 +149,30 @@ describe('describeSettings', () => {
   it('reads a zero delay as zero, not the default', async () => {
     elbMock.on(DescribeTargetGroupAttributesCommand).resolves(attrs({ 'deregistration_delay.timeout_seconds': '0', 'stickiness.enabled': 'false' }));
     await expect(port().targets.describeSettings(TG)).resolves.toMatchObject({ deregistrationDelaySeconds: 0, stickinessEnabled: false });
+  });
+});
+
+describe('describeHealthCheck', () => {
+  it('reads the health check interval and healthy threshold of the one target group', async () => {
+    elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG, HealthCheckIntervalSeconds: 10, HealthyThresholdCount: 3 }] });
+    await expect(port().targets.describeHealthCheck(TG)).resolves.toEqual({ intervalSeconds: 10, healthyThreshold: 3 });
+    expect(elbMock.commandCalls(DescribeTargetGroupsCommand)[0].args[0].input).toEqual({ TargetGroupArns: [TG] });
+  });
+
+  it('takes ELB\'s HTTP defaults (30 s, 5 successes) for what is not reported', async () => {
+    elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG }] });
+    await expect(port().targets.describeHealthCheck(TG)).resolves.toEqual({ intervalSeconds: 30, healthyThreshold: 5 });
+  });
+
+  it.each([0, -5, 1.5])('refuses an interval of %p', async (value) => {
+    elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [{ TargetGroupArn: TG, HealthCheckIntervalSeconds: value }] });
+    await expect(port().targets.describeHealthCheck(TG)).rejects.toThrow(/HealthCheckIntervalSeconds .* is not a positive whole number/);
+  });
+
+  it('fails naming the target group when the answer has none', async () => {
+    elbMock.on(DescribeTargetGroupsCommand).resolves({ TargetGroups: [] });
+    await expect(port().targets.describeHealthCheck(TG)).rejects.toThrow(AwsCallError);
+    await expect(port().targets.describeHealthCheck(TG)).rejects.toThrow(/is not in the answer/);
   });
 });
 

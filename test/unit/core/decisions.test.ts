@@ -5,9 +5,13 @@ import {
   decideDrained,
   decideHealthy,
   decideInvocation,
+  firstDrainedCheckSeconds,
+  firstHealthyCheckSeconds,
+  healthCheckWarnings,
   outputTail,
   stickinessWarnings,
   waitingState,
+  waitUntil,
 } from '../../../lib/core/decisions';
 
 const inv = (status: CommandInvocation['status'], exitCode = -1, stdout = '', stderr = ''): CommandInvocation => ({ status, exitCode, stdout, stderr });
@@ -69,18 +73,66 @@ describe('decideDrained', () => {
   it.each([
     ['gone', 'absent', 10, 300, 900, 'next', undefined],
     ['unused', 'unused', 10, 300, 900, 'next', undefined],
-    ['draining early: waits the remaining delay, capped by the retry max', 'draining', 10, 300, 900, 'wait', 120],
-    ['draining near the end: waits only what remains', 'draining', 300, 300, 900, 'wait', 30],
+    ['draining early: waits for the end of the delay, capped by the retry max', 'draining', 10, 300, 900, 'wait', 120],
+    ['draining near the end of the delay: waits until just past it', 'draining', 290, 300, 900, 'wait', 11],
+    ['delay over, still draining: a short check', 'draining', 301, 300, 900, 'wait', 10],
+    ['short checks never pass the limit', 'draining', 325, 300, 900, 'wait', 5],
     ['delay passed (plus margin)', 'draining', 331, 300, 900, 'next', undefined],
     ['bounded by DRAIN_MAX_SECONDS', 'draining', 61, 300, 60, 'next', undefined],
   ] as const)('%s', (_name, state, elapsed, delay, max, kind, waitFor) => {
-    const outcome = decideDrained({ state }, elapsed, delay, max, 120);
+    const outcome = decideDrained({ state }, elapsed, delay, max, 120, 10);
     expect(outcome.kind).toBe(kind);
     if (outcome.kind === 'wait') expect(outcome.delaySeconds).toBe(waitFor);
   });
 
   it('warns when it stops waiting for a drain', () => {
-    expect(decideDrained({ state: 'draining' }, 400, 300, 900, 120)).toMatchObject({ kind: 'next', warning: expect.stringMatching(/still draining/) });
+    expect(decideDrained({ state: 'draining' }, 400, 300, 900, 120, 10)).toMatchObject({ kind: 'next', warning: expect.stringMatching(/still draining/) });
+  });
+});
+
+describe('timed waits', () => {
+  it.each([
+    ['ELB defaults (30 s)', { intervalSeconds: 30, healthyThreshold: 5 }, 31],
+    ['the sandbox target group (5 s)', { intervalSeconds: 5, healthyThreshold: 2 }, 6],
+    ['the longest interval ELB takes (300 s)', { intervalSeconds: 300, healthyThreshold: 10 }, 301],
+  ])('a new target can first be healthy one interval after registration: %s', (_name, check, first) => {
+    expect(firstHealthyCheckSeconds(check)).toBe(first);
+  });
+
+  it.each([
+    ['at the end of the delay', 300, 900, 301],
+    ['a zero delay: at once (the margin)', 0, 900, 1],
+    ['never past DRAIN_MAX_SECONDS', 300, 60, 60],
+  ])('a drained target is first looked at %s', (_name, delay, max, first) => {
+    expect(firstDrainedCheckSeconds(delay, max)).toBe(first);
+  });
+
+  it.each([
+    [0, 31, 120, 31],
+    [0, 301, 120, 120],
+    [30.2, 31, 120, 1],
+    [31, 31, 120, undefined],
+    [40, 31, 120, undefined],
+  ])('waitUntil(%p s in, at %p s, max %p s) = %p', (elapsed, at, max, wait) => {
+    expect(waitUntil(elapsed, at, max)).toBe(wait);
+  });
+
+  it('decideHealthy looks again one interval later once the health check is known, bounded by the retry max', () => {
+    const health = { state: 'initial', reason: 'Elb.InitialHealthChecking' } as const;
+    expect(decideHealthy(health, 31, 600, { check: { intervalSeconds: 30, healthyThreshold: 5 }, maxDelaySeconds: 120 })).toEqual({ kind: 'wait', reason: 'target is initial', delaySeconds: 30 });
+    expect(decideHealthy(health, 301, 600, { check: { intervalSeconds: 300, healthyThreshold: 5 }, maxDelaySeconds: 120 })).toMatchObject({ delaySeconds: 120 });
+    // The last look is at the timeout, not an interval past it.
+    expect(decideHealthy(health, 595, 600, { check: { intervalSeconds: 30, healthyThreshold: 5 }, maxDelaySeconds: 120 })).toMatchObject({ delaySeconds: 6 });
+  });
+
+  it('decideHealthy names the health check when giving up', () => {
+    const outcome = decideHealthy({ state: 'unhealthy' }, 601, 600, { check: { intervalSeconds: 30, healthyThreshold: 5 }, maxDelaySeconds: 120 });
+    expect(outcome).toMatchObject({ kind: 'fail', reason: expect.stringContaining('checked every 30s, back after 5 passes once unhealthy') });
+  });
+
+  it('warns when the healthy timeout is shorter than an unhealthy target needs to come back', () => {
+    expect(healthCheckWarnings({ intervalSeconds: 30, healthyThreshold: 5 }, 600)).toEqual([]);
+    expect(healthCheckWarnings({ intervalSeconds: 300, healthyThreshold: 5 }, 600)).toEqual([expect.stringContaining('HEALTHY_TIMEOUT_SECONDS (600s) is shorter than the 1500s')]);
   });
 });
 

@@ -193,4 +193,14 @@ describe('continuations', () => {
     const state = { ...startFlow(launch, 'm', 900, t0), event: { kind: 'lifecycle' } };
     expect(() => decodeContinuation({ state })).toThrow(/lifecycle event is incomplete/);
   });
+
+  it.each([[{ intervalSeconds: 0, healthyThreshold: 5 }], [{ intervalSeconds: 30 }], ['30']])('rejects a healthCheck of %j, naming it', (value) => {
+    const state = { ...startFlow(launch, 'm', 900, t0), healthCheck: value };
+    expect(() => decodeContinuation({ state })).toThrow(/healthCheck must hold whole positive intervalSeconds and healthyThreshold/);
+  });
+
+  it('carries the health check through a continuation', () => {
+    const state = { ...startFlow(launch, 'm', 900, t0), healthCheck: { intervalSeconds: 30, healthyThreshold: 5 } };
+    expect(decodeContinuation(JSON.parse(encodeContinuation(state)) as { state: unknown })).toEqual(state);
+  });
 });

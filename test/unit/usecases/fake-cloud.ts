@@ -4,7 +4,7 @@
  * every mutating call so tests assert effects, not implementation details.
  */
 import type { AutoScalingPort, GroupDescription, LifecycleActionRef, LifecycleResult } from '../../../lib/ports/autoscaling';
-import type { TargetGroupPort, TargetGroupSettings, TargetHealth } from '../../../lib/ports/elbv2';
+import type { HealthCheckRhythm, TargetGroupPort, TargetGroupSettings, TargetHealth } from '../../../lib/ports/elbv2';
 import type { NotifierPort } from '../../../lib/ports/sns';
 import type { QueuePort } from '../../../lib/ports/sqs';
 import type { CommandInvocation, ManagedInstance, SendCommandInput, SsmPort } from '../../../lib/ports/ssm';
@@ -54,6 +54,7 @@ export class FakeCloud {
   /** Health reads while draining before it is gone. */
   public drainReads = 2;
   public settings: TargetGroupSettings = { stickinessEnabled: true, stickinessType: 'app_cookie', cookieName: 'AjaXplorer', deregistrationDelaySeconds: 30 };
+  public healthCheck: HealthCheckRhythm = { intervalSeconds: 30, healthyThreshold: 5 };
   /** The coordination table (claims), on this cloud's clock. */
   public readonly coordination = new FakeCoordination(() => this.now);
   public storageGroup: GroupDescription | undefined;
@@ -128,6 +129,7 @@ export class FakeCloud {
       return { state: this.targetState };
     },
     describeSettings: async () => this.settings,
+    describeHealthCheck: async () => this.healthCheck,
   };
 
   public readonly notifier: NotifierPort = {

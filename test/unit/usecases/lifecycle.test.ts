@@ -41,13 +41,54 @@ describe('scale-out (launch hook)', () => {
 
   it('never asks the queue for a delay beyond the configured maximum', async () => {
     const cloud = new FakeCloud();
+    cloud.commandScript['doc-mount'] = { polls: 7, result: { status: 'Success', exitCode: 0, stdout: 'mounted', stderr: '' } };
+    // ELB's longest interval (300 s): the timed waits for the target are capped at RETRY_MAX_SECONDS too.
+    cloud.healthCheck = { intervalSeconds: 300, healthyThreshold: 2 };
+    cloud.healthyAfter = 2;
+    const delays: Array<{ step: string; delay: number }> = [];
+    const send = cloud.queue.send;
+    cloud.queue.send = async (url, body, delay) => {
+      delays.push({ step: (JSON.parse(body) as { state: { step: string } }).state.step, delay });
+      return send(url, body, delay);
+    };
+    await deliverAll(cloud, lifecycleEvent('launch'), { HEALTHY_TIMEOUT_SECONDS: '1200' });
+    expect(cloud.completed).toBe('CONTINUE');
+    expect(Math.max(...delays.map((d) => d.delay))).toBeLessThanOrEqual(60);
+    // 301 s to the first look in waits of at most 60 s, then a look every 60 s (not 300): initial, initial, healthy.
+    expect(delays.filter((d) => d.step === 'await-healthy').map((d) => d.delay)).toEqual([60, 60, 60, 60, 60, 1, 60, 60]);
+    expect(cloud.healthReads).toBe(3);
+  });
+
+  it('looks for the SSM agent every RETRY_BASE_SECONDS, without a growing backoff', async () => {
+    const cloud = new FakeCloud();
     cloud.agentOnlineAfter = 6;
     const delays: number[] = [];
     const send = cloud.queue.send;
     cloud.queue.send = async (url, body, delay) => { delays.push(delay); return send(url, body, delay); };
     await deliverAll(cloud, lifecycleEvent('launch'));
-    expect(Math.max(...delays)).toBeLessThanOrEqual(60);
-    expect(delays.slice(0, 5)).toEqual([5, 10, 20, 40, 60]);
+    expect(delays.slice(0, 6)).toEqual([5, 5, 5, 5, 5, 5]);
+    expect(cloud.agentPolls).toBe(7);
+  });
+
+  it('reads the health check once, first looks at the target one interval after registration, then every interval', async () => {
+    const cloud = new FakeCloud();
+    cloud.healthCheck = { intervalSeconds: 20, healthyThreshold: 3 };
+    cloud.healthyAfter = 2;
+    const waits: Array<{ step: string; delay: number }> = [];
+    const send = cloud.queue.send;
+    cloud.queue.send = async (url, body, delay) => {
+      waits.push({ step: (JSON.parse(body) as { state: { step: string } }).state.step, delay });
+      return send(url, body, delay);
+    };
+    let reads = 0;
+    const describeHealthCheck = cloud.targets.describeHealthCheck;
+    cloud.targets.describeHealthCheck = async (arn) => { reads += 1; return describeHealthCheck(arn); };
+    await deliverAll(cloud, lifecycleEvent('launch'));
+    expect(cloud.completed).toBe('CONTINUE');
+    expect(reads).toBe(1);
+    // 21 s (interval + 1 s margin) with no look at the target, then looks 20 s apart: initial, initial, healthy.
+    expect(waits.filter((w) => w.step === 'await-healthy').map((w) => w.delay)).toEqual([21, 20, 20]);
+    expect(cloud.healthReads).toBe(3);
   });
 
   it('records a lifecycle heartbeat when a wait could outlast half the hook timeout', async () => {
@@ -226,6 +267,25 @@ describe('scale-in (terminate hook)', () => {
     expect(waited).toBeLessThanOrEqual(45 + 30 + 60);
     expect(subjects(cloud)).toContain('lifecycle.warning');
     expect(cloud.completed).toBe('CONTINUE');
+  });
+
+  it('first looks at a drained target at the end of the deregistration delay, then at short intervals', async () => {
+    const cloud = new FakeCloud();
+    cloud.lifecycleState = 'Terminating:Wait';
+    cloud.targetState = 'healthy';
+    cloud.drainReads = 1;
+    cloud.settings = { ...cloud.settings, deregistrationDelaySeconds: 45 };
+    const waits: Array<{ step: string; delay: number }> = [];
+    const send = cloud.queue.send;
+    cloud.queue.send = async (url, body, delay) => {
+      waits.push({ step: (JSON.parse(body) as { state: { step: string } }).state.step, delay });
+      return send(url, body, delay);
+    };
+    await deliverAll(cloud, lifecycleEvent('terminate'));
+    expect(cloud.completed).toBe('CONTINUE');
+    // 46 s (the delay and 1 s) without a look, then RETRY_BASE_SECONDS (5): draining, then gone.
+    expect(waits.filter((w) => w.step === 'await-drained').map((w) => w.delay)).toEqual([46, 5]);
+    expect(cloud.healthReads).toBe(2);
   });
 
   it('does not block termination when the agent is gone', async () => {
