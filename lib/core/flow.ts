@@ -46,6 +46,12 @@ export interface FlowStateBase {
    * started, whose claim checked it). Checked again at most once per RETRY_MAX_SECONDS.
    */
   readonly pendingCheckedAt?: string;
+  /**
+   * The status the current step's command ended with, as its status-change event said. Run
+   * Command's reads may lag its events (a new command's invocation is not listed at once): a read
+   * that still says Pending or InProgress is then retried within seconds, not left to the safety net.
+   */
+  readonly ended?: string;
 }
 
 /**
@@ -97,6 +103,7 @@ function withoutScoped<S extends FlowStateBase>(family: FlowFamily<S>, state: S)
   const copy: Record<string, unknown> = { ...(state as object) };
   for (const key of family.stepScoped) delete copy[key as string];
   delete copy.throttledWaits;
+  delete copy.ended;
   return copy as unknown as S;
 }
 
@@ -119,6 +126,15 @@ export function advanceFlow<S extends FlowStateBase>(
 /** The state a waiting step leaves for its next delivery: one attempt more; the command in flight only when the step restated it. */
 export function waitingFlow<S extends FlowStateBase>(family: FlowFamily<S>, state: S, outcome: Extract<StepOutcome<S>, { kind: 'wait' }>): S {
   return { ...withoutScoped(family, state), ...outcome.patch, attempt: state.attempt + 1 };
+}
+
+/**
+ * The wait of a step whose command ended (its event said so) while the read still lags: doubling
+ * from 1 s with the step's attempts, at most RETRY_BASE_SECONDS: a short look again instead of the
+ * safety net's long delay.
+ */
+export function readLagSeconds(attempt: number, retryBaseSeconds: number): number {
+  return Math.max(1, Math.min(retryBaseSeconds, 2 ** Math.min(Math.max(attempt, 0), 10)));
 }
 
 /** Seconds since an ISO time. */
@@ -230,6 +246,9 @@ export function decodeFlow<S extends FlowStateBase>(family: FlowFamily<S>, body:
   }
   if (s.pendingCheckedAt !== undefined && (typeof s.pendingCheckedAt !== 'string' || Number.isNaN(Date.parse(s.pendingCheckedAt)))) {
     throw new MalformedEventError(`${where}: pendingCheckedAt must be an ISO time, got ${JSON.stringify(s.pendingCheckedAt)}`);
+  }
+  if (s.ended !== undefined && (typeof s.ended !== 'string' || s.ended === '')) {
+    throw new MalformedEventError(`${where}: ended must be a command status, got ${JSON.stringify(s.ended)}`);
   }
   if (s.awaiting !== undefined && (typeof s.awaiting !== 'string' || s.awaiting === '')) {
     throw new MalformedEventError(`${where}: awaiting must be a command id, got ${JSON.stringify(s.awaiting)}`);

@@ -375,7 +375,7 @@ export async function resumeOnCommand<S extends FlowStateBase, D extends EngineD
     throw new MalformedEventError(`the flow parked on command ${command.commandId} is not JSON`, { cause: error });
   }
   if (!isFlowContinuation(driver.family, body)) throw new MalformedEventError(`the record parked on command ${command.commandId} is not a ${driver.family.what}`);
-  const state = { ...decodeFlow(driver.family, body), awaiting: undefined };
+  const state = { ...decodeFlow(driver.family, body), awaiting: undefined, ended: command.status };
   deps.log.info('resumed by its command\'s status-change event', { ...driver.logKeys(state), commandId: command.commandId, status: command.status });
   return runFlow(driver, deps, state, true);
 }

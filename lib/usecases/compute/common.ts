@@ -8,7 +8,7 @@ import type { SsmPort } from '../../ports/ssm';
 import type { Config } from '../../config/compute';
 import { logKeys, type ComputeOutcome, type FlowState } from '../../core/compute-flow';
 import { decideInvocation } from '../../core/decisions';
-import { secondsSince, type RandomSource } from '../../core/flow';
+import { readLagSeconds, secondsSince, type RandomSource } from '../../core/flow';
 import * as messages from '../../core/messages';
 import { lifecycleClaimKey } from '../../core/records';
 import type { Log } from '../../logger';
@@ -60,7 +60,13 @@ export async function runDocument(
   // The compute steps act only on a failure's output: a success is read in one call.
   const invocation = await deps.ssm.getInvocation(state.commandId, state.event.instanceId, undefined, false);
   const decided = decideInvocation(invocation, documentName, secondsSince(state.stepStartedAt, deps.now()), config.timing.commandTimeoutSeconds);
-  return decided.kind === 'wait' ? { ...decided, patch: { commandId: state.commandId }, resumeOn: state.commandId } : decided;
+  if (decided.kind !== 'wait') return decided;
+  if (state.ended) {
+    // The event said it ended; the read lags it: look again within seconds.
+    const reason = `${documentName} ended (${state.ended}) but still reads ${invocation.status}: Run Command's reads lag its events`;
+    return { kind: 'wait', reason, delaySeconds: readLagSeconds(state.attempt, config.timing.retryBaseSeconds), patch: { commandId: state.commandId, ended: state.ended } };
+  }
+  return { ...decided, patch: { commandId: state.commandId }, resumeOn: state.commandId };
 }
 
 /** The last step of both compute flows: CONTINUE, tell ops, give the claim back. */

@@ -1,7 +1,7 @@
 /** Documents as storage steps: send, wait, read the invocation; Gluster commands (one allow-listed command, or the pending ones one per pass). */
 import type { CommandInvocation } from '../../ports/ssm';
 import { decideInvocation, outputTail } from '../../core/decisions';
-import { secondsSince } from '../../core/flow';
+import { readLagSeconds, secondsSince } from '../../core/flow';
 import { logKeys, viaOf, type Node, type StorageFlowState, type StorageOutcome } from '../../core/storage/flow-state';
 import { commandLine, commandParameters, type GlusterStep } from '../../core/storage/gluster-actions';
 import { parseCommandResult } from '../../core/storage/gluster-parse';
@@ -64,6 +64,11 @@ export function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: 
 function readInvocation(invocation: CommandInvocation, state: StorageFlowState, deps: StorageDeps, what: string): DocumentResult {
   const elapsed = secondsSince(state.command?.sentAt ?? state.stepStartedAt, deps.now());
   const decided = decideInvocation(invocation, what, elapsed, deps.config.timing.commandTimeoutSeconds);
+  if (decided.kind === 'wait' && state.ended) {
+    // The event said it ended; the read lags it: look again within seconds.
+    const reason = `${what} ended (${state.ended}) but still reads ${invocation.status}: Run Command's reads lag its events`;
+    return { kind: 'wait', reason, delaySeconds: readLagSeconds(state.attempt, deps.config.timing.retryBaseSeconds), patch: { command: state.command, ended: state.ended } };
+  }
   if (decided.kind === 'wait') return { kind: 'wait', reason: decided.reason, patch: { command: state.command }, ...(state.command ? { resumeOn: state.command.id } : {}) };
   if (decided.kind !== 'fail') return { kind: 'result', stdout: invocation.stdout };
   // Gluster explains a refusal in its XML answer: say that, not only the exit code.

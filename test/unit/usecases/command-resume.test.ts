@@ -121,6 +121,34 @@ describe('the command event resumes the flow', () => {
   });
 });
 
+describe('a read that lags the event', () => {
+  it('is looked at again within seconds (doubling from 1 s with the step\'s waits, at most RETRY_BASE_SECONDS), not parked for the safety net; the flow then goes on', async () => {
+    // Prepare: the invocation still reads InProgress twice after the event said it ended
+    const cloud = new FakeCloud();
+    cloud.commandScript['doc-mount'] = { polls: 3, result: { status: 'Success', exitCode: 0, stdout: '', stderr: '' } };
+    const deps = cloud.deps();
+    await handleLifecycleMessage({ messageId: 'msg-1', body: lifecycleEvent('launch') }, deps);
+    const [mount] = sentCommands(cloud);
+    const safetyNet = cloud.queued.shift()!;
+    // Act
+    expect(await handleLifecycleMessage({ messageId: 'evt', body: commandEvent(mount!) }, deps)).toBe('waiting');
+    // Assess: a short wait, the event's status carried, nothing parked
+    const lag1 = cloud.queued.shift()!;
+    expect(lag1.delaySeconds).toBe(2); // the step's second wait
+    expect((JSON.parse(lag1.body) as { state: Record<string, unknown> }).state).toMatchObject({ step: 'mount-volumes', commandId: mount, ended: 'Success' });
+    expect(await cloud.coordination.holder(RECORD(mount!))).toBeUndefined();
+    expect(await handleLifecycleMessage({ messageId: lag1.id, body: lag1.body }, deps)).toBe('waiting');
+    const lag2 = cloud.queued.shift()!;
+    expect(lag2.delaySeconds).toBe(4);
+    expect(await handleLifecycleMessage({ messageId: lag2.id, body: lag2.body }, deps)).toBe('waiting');
+    // The read caught up: configure-app sent and parked; the first safety net stops
+    expect(queuedState(cloud)).toMatchObject({ step: 'configure-app', awaiting: sentCommands(cloud)[1] });
+    expect((JSON.parse(cloud.queued.at(-1)!.body) as { state: Record<string, unknown> }).state.ended).toBeUndefined();
+    expect(await handleLifecycleMessage({ messageId: safetyNet.id, body: safetyNet.body }, deps)).toBe('skipped');
+    expect(sentCommands(cloud)).toHaveLength(2);
+  });
+});
+
 describe('the safety net when no event comes (events are best effort)', () => {
   it('polls the command, consumes the record, and a late event then resumes nothing', async () => {
     // Prepare
