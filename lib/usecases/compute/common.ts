@@ -54,7 +54,9 @@ export async function runDocument(
       comment: `pydio-autoscaler ${state.flow} ${state.step} ${state.event.instanceId}`,
     });
     deps.log.info('command sent', { ...logKeys(state), commandId, documentName });
-    // Resumed by the command's status-change event; the continuation is the safety net.
+    // Resumed by the command's status-change event; the continuation is the safety net. A dry run
+    // sends no command, so no event comes: its continuation reads the pretended success at once.
+    if (config.dryRun) return { kind: 'wait', reason: `${documentName} sent (dry run)`, delaySeconds: 1, patch: { commandId } };
     return { kind: 'wait', reason: `${documentName} sent`, patch: { commandId }, resumeOn: commandId };
   }
   // The compute steps act only on a failure's output: a success is read in one call.

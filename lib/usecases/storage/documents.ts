@@ -34,13 +34,11 @@ export async function runDocumentStep(
       comment: `pydio-autoscaler ${state.flow} ${state.step} ${on.instanceId}`,
     });
     deps.log.info('command sent', { flow: state.flow, step: state.step, instanceId: on.instanceId, commandId, documentName, what });
-    // Resumed by the command's status-change event; the continuation is the safety net.
-    return {
-      kind: 'wait',
-      reason: `${what} sent to ${on.instanceId}`,
-      patch: { command: { id: commandId, instanceId: on.instanceId, host: on.host, sentAt: deps.now().toISOString() } },
-      resumeOn: commandId,
-    };
+    // Resumed by the command's status-change event; the continuation is the safety net. A dry run
+    // sends no command, so no event comes: its continuation reads the pretended success at once.
+    const command = { id: commandId, instanceId: on.instanceId, host: on.host, sentAt: deps.now().toISOString() };
+    if (config.dryRun) return { kind: 'wait', reason: `${what} sent to ${on.instanceId} (dry run)`, delaySeconds: 1, patch: { command } };
+    return { kind: 'wait', reason: `${what} sent to ${on.instanceId}`, patch: { command }, resumeOn: commandId };
   }
   const invocation = await deps.ssm.getInvocation(state.command.id, state.command.instanceId, report);
   return readInvocation(invocation, state, deps, what);

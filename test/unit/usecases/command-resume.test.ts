@@ -58,6 +58,16 @@ describe('a document step parks the flow on its command', () => {
   });
 });
 
+describe('a dry run', () => {
+  it('sends no command, so parks nothing: its next look is 1 s later, not the safety net\'s', async () => {
+    const cloud = new FakeCloud();
+    await handleLifecycleMessage({ messageId: 'msg-1', body: lifecycleEvent('launch') }, cloud.deps({ DRY_RUN: 'true' }));
+    expect(cloud.queued[0]!.delaySeconds).toBe(1);
+    expect(queuedState(cloud).awaiting).toBeUndefined();
+    expect([...cloud.coordination.items.keys()].filter((key) => key.startsWith('lifecycle/command/'))).toEqual([]);
+  });
+});
+
 describe('the command event resumes the flow', () => {
   it('runs the step on at once; the safety net of the same wait then stops without a call', async () => {
     // Prepare
