@@ -6,7 +6,7 @@
  * overhead (definitions in control-plane-figures.ts, printed too), AWS API calls and throttled calls
  * per flow, dead letters and ABANDON results. No timed assertion: exits non-zero only when setup fails.
  *
- *   npx tsx test/bench/control-plane.ts [--sizes 1,10,50]
+ *   npx tsx test/bench/control-plane.ts [--sizes 1,10,50] [--batches 5]
  *   npm run bench:control-plane -- --sizes 1,10
  */
 import os from 'node:os';
@@ -58,6 +58,13 @@ const DURATIONS = {
   deregistrationDelaySeconds: 6,
   drainNodeMs: 4_200,
 };
+
+/**
+ * Concurrent batches per queue: Lambda "starts processing five batches at a time with five concurrent
+ * invocations of your function" (Lambda Developer Guide, "Configuring scaling behavior for SQS event source
+ * mappings"), then adds more while messages wait; the runner keeps five (--batches 1: one at a time).
+ */
+const DEFAULT_BATCHES = 5;
 
 /** Bounds of each wait: a launch's flows are given 900 s plus 6 s per launch, the runner 120 s to be idle. */
 const SCALE_WAIT_MS = (n: number) => 900_000 + 6_000 * n;
@@ -238,8 +245,9 @@ function print(f: PhaseFigures): void {
   console.log(`  ABANDON results      ${f.abandons}`);
 }
 
-function parseArgs(argv: readonly string[]): number[] {
+function parseArgs(argv: readonly string[]): { sizes: number[]; batches: number } {
   let sizes = [1, 10, 50];
+  let batches = DEFAULT_BATCHES;
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i]!;
     if (arg === '--sizes') {
@@ -249,15 +257,20 @@ function parseArgs(argv: readonly string[]): number[] {
       i += 1;
     } else if (arg.startsWith('--sizes=')) {
       sizes = parseSizes(arg.slice('--sizes='.length), MAX_SIZE);
+    } else if (arg === '--batches') {
+      const value = argv[i + 1] ?? '';
+      if (!/^\d+$/.test(value) || Number(value) < 1 || Number(value) > 10) throw new Error(`--batches takes an integer from 1 to 10, got '${value}'`);
+      batches = Number(value);
+      i += 1;
     } else {
-      throw new Error(`unknown argument '${arg}' (usage: control-plane.ts [--sizes 1,10,50])`);
+      throw new Error(`unknown argument '${arg}' (usage: control-plane.ts [--sizes 1,10,50] [--batches 5])`);
     }
   }
-  return sizes;
+  return { sizes, batches };
 }
 
 async function main(): Promise<number> {
-  const sizes = parseArgs(process.argv.slice(2));
+  const { sizes, batches } = parseArgs(process.argv.slice(2));
   const t0 = Date.now();
   const completions: Completion[] = [];
   const executor = new TimedExecutor({ agentDelayMs: DURATIONS.agentMs });
@@ -274,18 +287,27 @@ async function main(): Promise<number> {
     executor,
     dataPlane,
     deregistrationDelaySeconds: DURATIONS.deregistrationDelaySeconds,
+    concurrentBatches: batches,
     frontLog: (message, fields) => {
       if (message === 'lifecycle action completed' && fields !== undefined) {
         completions.push({ instanceId: String(fields.instanceId), hookName: String(fields.hookName), result: String(fields.result), at: Date.now() });
       }
     },
   });
+  // A timeout's SIGTERM (bench.cjs) or a ^C tears the emulator down (moto is a child process) before exiting.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      console.log(`${signal}: stopping the emulator`);
+      void env.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    });
+  }
   const params = { ...STAGE_PARAMS, ...PRODUCTION_PARAMS };
   console.log(`setup: ${seconds(Date.now() - t0)}${env.packaged.packagedNow ? ' (packaged now)' : ' (package from cache)'}; functions' logs: ${env.logFile}`);
   console.log(`machine: ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`stage: retryBaseSeconds ${params.retryBaseSeconds}, retryMaxSeconds ${params.retryMaxSeconds}, healthyTimeoutSeconds ${params.healthyTimeoutSeconds}, drainMaxSeconds ${params.drainMaxSeconds}`);
   console.log(`throttling: ${JSON.stringify(THROTTLE.rates)} (assumed) + EC2's and ELBv2's documented buckets`);
   console.log(`hosts: ${JSON.stringify(DURATIONS)}`);
+  console.log(`Lambda: ${batches} concurrent batch(es) per queue, batch size as packaged`);
   console.log('completion: lifecycle action start (launched / termination began) to its end (InService / terminated)');
   console.log('busy: union of agent registration wait, document steps, health checks until healthy, deregistration delay; overhead = completion - busy');
   let failedSetup = false;

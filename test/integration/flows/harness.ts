@@ -110,6 +110,8 @@ export interface FlowsOptions {
   readonly dataPlane?: SimulatedDataPlane;
   /** The front's log (e.g. to count lifecycle completions by result). */
   readonly frontLog?: Logger;
+  /** Batches each queue's function runs at once (LambdaRunner concurrentBatches; default 1). */
+  readonly concurrentBatches?: number;
 }
 
 /** Poll `probe` until it returns something other than undefined (bounded). */
@@ -178,7 +180,14 @@ export async function startFlowsEnvironment(opts: FlowsOptions = {}): Promise<Fl
     const ops = await createQueue(endpoint, 'h6-ops-reader');
     await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
 
-    const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: endpoint, logFile });
+    const runner = await LambdaRunner.start({
+      packageDir: packaged.dir,
+      stack,
+      functionEndpoint: recorder.url,
+      pollEndpoint: endpoint,
+      logFile,
+      ...(opts.concurrentBatches !== undefined ? { concurrentBatches: opts.concurrentBatches } : {}),
+    });
     stoppers.push(() => runner.stop());
 
     const asg = new AutoScalingClient(config);
