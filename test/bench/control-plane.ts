@@ -245,6 +245,20 @@ function print(f: PhaseFigures): void {
   console.log(`  ABANDON results      ${f.abandons}`);
 }
 
+/**
+ * env.stop(), holding the event loop open meanwhile: moto's process and its stop timers are unref'd
+ * (moto.ts), so while stop() waits for moto to exit nothing else may keep node running, and node would
+ * exit with stop() pending (moto signalled but not seen gone, the last lines never printed).
+ */
+async function stopHeld(env: FlowsEnvironment): Promise<void> {
+  const hold = setInterval(() => undefined, 1000);
+  try {
+    await env.stop();
+  } finally {
+    clearInterval(hold);
+  }
+}
+
 function parseArgs(argv: readonly string[]): { sizes: number[]; batches: number } {
   let sizes = [1, 10, 50];
   let batches = DEFAULT_BATCHES;
@@ -298,7 +312,7 @@ async function main(): Promise<number> {
   for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     process.once(signal, () => {
       console.log(`${signal}: stopping the emulator`);
-      void env.stop().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      void stopHeld(env).finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
     });
   }
   const params = { ...STAGE_PARAMS, ...PRODUCTION_PARAMS };
@@ -328,14 +342,19 @@ async function main(): Promise<number> {
     failedSetup = true;
     console.error(error instanceof Error ? error.stack : String(error));
   } finally {
-    await env.stop();
+    await stopHeld(env);
   }
   console.log(`total: ${seconds(Date.now() - t0)}`);
   return failedSetup ? 2 : 0;
 }
 
+// Exit once stdout has drained (tsx relays it through a pipe, and process.exit can cut a pipe's last lines);
+// the unref'd timer ends the process anyway should a handle outlive env.stop().
 main().then(
-  (code) => process.exit(code),
+  (code) => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), 5000).unref();
+  },
   (error: unknown) => {
     console.error(error instanceof Error ? error.stack : String(error));
     process.exit(2);
