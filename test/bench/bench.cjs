@@ -9,7 +9,11 @@
  * test/bench/expansion.ts: one storage expansion in a real sandbox, its time
  * split into Gluster's own work and our control plane's overhead (skipped with
  * the reason printed when the machine cannot run the sandbox, or with
- * PAS_BENCH_EXPANSION=0; about 2 minutes otherwise).
+ * PAS_BENCH_EXPANSION=0; about 2 minutes otherwise). Only when asked
+ * (PAS_BENCH_CONTROL_PLANE=1, or the sizes, e.g. PAS_BENCH_CONTROL_PLANE=1,10):
+ * test/bench/control-plane.ts, N simultaneous launches and scale-ins with
+ * throttling on and production retry delays (minutes per size; also
+ * `npm run bench:control-plane -- --sizes 1,10,50`).
  *
  * Figures only: nothing here asserts on time. Exit code is non-zero only when
  * the package cannot be built or read.
@@ -241,6 +245,24 @@ function main() {
       if (r.status !== 0) {
         const tail = (r.stderr ?? '').trim().split('\n').slice(-5).join('\n');
         console.log(`expansion bench FAILED (${r.error ? r.error.message : `exit ${r.status}`}):\n${tail}`);
+      }
+    }
+  }
+
+  const controlPlane = path.join(__dirname, 'control-plane.ts');
+  if (fs.existsSync(controlPlane)) {
+    console.log('\nControl plane at 1, 10 and 50 simultaneous launches, throttling on (test/bench/control-plane.ts):');
+    const asked = process.env.PAS_BENCH_CONTROL_PLANE ?? '';
+    if (asked === '' || asked === '0') {
+      console.log('skipped: takes minutes per size; run it with PAS_BENCH_CONTROL_PLANE=1 (all sizes) or =1,10 (those sizes), or npm run bench:control-plane');
+    } else {
+      const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+      const sizes = asked === '1' ? [] : ['--sizes', asked];
+      const r = spawnSync(tsx, [controlPlane, ...sizes], { cwd: ROOT, encoding: 'utf8', timeout: 3_600_000, killSignal: 'SIGTERM' });
+      process.stdout.write(r.stdout ?? '');
+      if (r.status !== 0) {
+        const tail = (r.stderr ?? '').trim().split('\n').slice(-5).join('\n');
+        console.log(`control-plane bench FAILED (${r.error ? r.error.message : `exit ${r.status}`}):\n${tail}`);
       }
     }
   }

@@ -27,7 +27,8 @@ import {
   putLifecycleHook,
   type NetworkSetup,
 } from '../../sandbox/control-plane/aws-setup';
-import { startControlPlane, type ControlPlane } from '../../sandbox/control-plane/front';
+import { startControlPlane, type ControlPlane, type Logger } from '../../sandbox/control-plane/front';
+import type { ThrottleSettings } from '../../sandbox/control-plane/throttle';
 import { startMoto, type MotoServer } from '../../sandbox/control-plane/moto';
 import { SimulatedDataPlane, SimulatedExecutor, SimulatedHosts } from '../../sandbox/control-plane/simulated';
 import { LambdaRunner, type Invocation } from '../../sandbox/lambda/runner';
@@ -98,6 +99,19 @@ export interface FlowsOptions {
   readonly deregistrationDelaySeconds?: number;
   /** Where the functions' logs go (default: a temp file). */
   readonly logFile?: string;
+  /** Stage params replacing STAGE_PARAMS' (e.g. the production retry delays); packaged as a stage of its own. */
+  readonly stageParams?: Readonly<Record<string, string>>;
+  /** The compute group's MaxSize (default 3). */
+  readonly groupMax?: number;
+  /** Request rates the front throttles at, beside the documented EC2 and ELB ones (throttle.ts). */
+  readonly throttle?: ThrottleSettings;
+  /** The seams, when the caller times them (default: plain simulated ones; agentDelayMs 0, healthyAfterMs as above). */
+  readonly executor?: SimulatedExecutor;
+  readonly dataPlane?: SimulatedDataPlane;
+  /** The front's log (e.g. to count lifecycle completions by result). */
+  readonly frontLog?: Logger;
+  /** Batches each queue's function runs at once (LambdaRunner concurrentBatches; default 1). */
+  readonly concurrentBatches?: number;
 }
 
 /** Poll `probe` until it returns something other than undefined (bounded). */
@@ -119,7 +133,7 @@ export async function eventually<T>(probe: () => Promise<T | undefined>, what: s
 }
 
 export async function startFlowsEnvironment(opts: FlowsOptions = {}): Promise<FlowsEnvironment> {
-  const packaged = await packageStack({ stage: STAGE, params: STAGE_PARAMS });
+  const packaged = await packageStack({ stage: STAGE, params: { ...STAGE_PARAMS, ...opts.stageParams } });
   const logFile = opts.logFile ?? path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'h6-flows-')), 'functions.log');
   const moto = await startMoto();
   const stoppers: (() => Promise<void>)[] = [() => moto.stop()];
@@ -127,10 +141,18 @@ export async function startFlowsEnvironment(opts: FlowsOptions = {}): Promise<Fl
     for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
   };
   try {
-    const executor = new SimulatedExecutor({ agentDelayMs: 0 });
-    const dataPlane = new SimulatedDataPlane({ healthyAfterMs: opts.healthyAfterMs ?? 300 });
+    const executor = opts.executor ?? new SimulatedExecutor({ agentDelayMs: 0 });
+    const dataPlane = opts.dataPlane ?? new SimulatedDataPlane({ healthyAfterMs: opts.healthyAfterMs ?? 300 });
     const hosts = new SimulatedHosts(executor);
-    const cp = await startControlPlane({ motoUrl: moto.url, executor, dataPlane, hosts, agentPollMs: 50 });
+    const cp = await startControlPlane({
+      motoUrl: moto.url,
+      executor,
+      dataPlane,
+      hosts,
+      agentPollMs: 50,
+      ...(opts.throttle ? { throttle: opts.throttle } : {}),
+      ...(opts.frontLog ? { log: opts.frontLog } : {}),
+    });
     stoppers.push(() => cp.stop());
     cp.events.on('step', (s: { instanceId: string; script: string; documentName: string; stepName: string }) => executor.noteStep(s));
     const endpoint = cp.url;
@@ -141,7 +163,7 @@ export async function startFlowsEnvironment(opts: FlowsOptions = {}): Promise<Fl
     const launchTemplateId = await createLaunchTemplate(endpoint, 'h6-lt');
     const targetGroupArn = await createTargetGroup(endpoint, { name: 'h6-tg', vpcId: network.vpcId, deregistrationDelaySeconds: opts.deregistrationDelaySeconds ?? 1 });
     const subnetIds = network.subnets.map((s) => s.subnetId);
-    await createComputeGroup(endpoint, { name: GROUP, launchTemplateId, subnetIds, min: 0, max: 3, desired: 0 });
+    await createComputeGroup(endpoint, { name: GROUP, launchTemplateId, subnetIds, min: 0, max: opts.groupMax ?? 3, desired: 0 });
     // Another group in the same account, with its own launch hook nobody of ours answers.
     await createComputeGroup(endpoint, { name: OTHER_GROUP, launchTemplateId, subnetIds, min: 0, max: 2, desired: 0 });
     await putLifecycleHook(endpoint, { groupName: OTHER_GROUP, hookName: 'h6-other-launch', transition: 'autoscaling:EC2_INSTANCE_LAUNCHING', heartbeatTimeoutSeconds: 600 });
@@ -158,7 +180,14 @@ export async function startFlowsEnvironment(opts: FlowsOptions = {}): Promise<Fl
     const ops = await createQueue(endpoint, 'h6-ops-reader');
     await new SNSClient(config).send(new SubscribeCommand({ TopicArn: stack.physicalId('NotificationsTopic'), Protocol: 'sqs', Endpoint: ops.queueArn }));
 
-    const runner = await LambdaRunner.start({ packageDir: packaged.dir, stack, functionEndpoint: recorder.url, pollEndpoint: endpoint, logFile });
+    const runner = await LambdaRunner.start({
+      packageDir: packaged.dir,
+      stack,
+      functionEndpoint: recorder.url,
+      pollEndpoint: endpoint,
+      logFile,
+      ...(opts.concurrentBatches !== undefined ? { concurrentBatches: opts.concurrentBatches } : {}),
+    });
     stoppers.push(() => runner.stop());
 
     const asg = new AutoScalingClient(config);

@@ -30,6 +30,7 @@ exports.handler = async (event, context) => {
   const bodies = event.Records.map((r) => r.body);
   console.log(JSON.stringify({ level: 'INFO', message: 'batch', bodies }));
   if (bodies.includes('throw')) throw new Error('boom');
+  if (bodies.includes('slow')) await new Promise((r) => setTimeout(r, 800));
   if (bodies.includes('bad-response')) return { batchItemFailures: [{ itemIdentifier: 'not-in-this-batch' }] };
   return { batchItemFailures: event.Records.filter((r) => r.body === 'fail').map((r) => ({ itemIdentifier: r.messageId })) };
 };
@@ -227,4 +228,34 @@ test('dropNext: the poller deletes the next matching message without invoking, a
   // Deleted, not merely hidden: past the queue's visibility timeout (2 s) it is still never delivered.
   await new Promise((r) => setTimeout(r, 3500));
   expect(runner.journal.filter((i) => i.messageIds?.includes(lost))).toEqual([]);
+});
+
+test('concurrentBatches: an SQS event source runs that many batches at once, each in an environment of its own', async () => {
+  // A stack of its own (batch size 1, so each message is a batch) run by a second runner with 3 slots.
+  const template = JSON.parse(JSON.stringify(TEMPLATE)) as typeof TEMPLATE;
+  const resources = template.Resources as Record<string, { Properties: Record<string, unknown> }>;
+  resources.Dlq!.Properties.QueueName = 'h6rt-concurrent-dlq';
+  resources.Queue!.Properties = { ...resources.Queue!.Properties, QueueName: 'h6rt-concurrent', VisibilityTimeout: 10 };
+  resources.Fn!.Properties = { ...resources.Fn!.Properties, FunctionName: 'h6rt-concurrent-fn', Timeout: 5 };
+  resources.Mapping!.Properties = { ...resources.Mapping!.Properties, BatchSize: 1 };
+  delete (resources as Record<string, unknown>).FancyTopic;
+  const concurrentStack = await deployStack({ endpoint: moto.url, template });
+  const concurrent = await LambdaRunner.start({ packageDir: dir, stack: concurrentStack, functionEndpoint: moto.url, logFile: path.join(dir, 'concurrent.log'), concurrentBatches: 3 });
+  try {
+    const queueUrl = concurrentStack.physicalId('Queue');
+    const ids = await Promise.all([1, 2, 3].map(async () => (await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'slow' }))).MessageId ?? ''));
+    const runs = await eventually(async () => {
+      const done = concurrent.journal.filter((i) => i.messageIds?.some((m) => ids.includes(m)));
+      return done.length === 3 ? done : undefined;
+    }, 'the three slow messages processed', 30_000, 50);
+    expect(runs.map((r) => r.outcome)).toEqual(['success', 'success', 'success']);
+    // One environment would run the three 800 ms batches one after the other; with three slots some overlap.
+    const spans = runs.map((r) => ({ start: r.startedAt, end: r.startedAt + r.durationMs })).sort((a, b) => a.start - b.start);
+    expect(spans.some((s, i) => i > 0 && s.start < spans[i - 1]!.end)).toBe(true);
+  } finally {
+    await concurrent.stop();
+  }
+  await expect(LambdaRunner.start({ packageDir: dir, stack: concurrentStack, functionEndpoint: moto.url, logFile: path.join(dir, 'bad.log'), concurrentBatches: 0 })).rejects.toThrow(
+    'concurrentBatches must be a positive integer, got 0',
+  );
 });

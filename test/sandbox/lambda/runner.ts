@@ -51,6 +51,13 @@ export interface RunnerOptions {
   /** Start the event source pollers (default true). */
   readonly startPollers?: boolean;
   /**
+   * Batches each SQS event source processes at once, each in an execution environment of its own
+   * (default 1). Lambda "starts processing five batches at a time with five concurrent invocations of
+   * your function" and scales up from there (Lambda Developer Guide, "Configuring scaling behavior for
+   * SQS event source mappings"); 1 keeps the older tests' one-at-a-time order, 5 is Lambda's start.
+   */
+  readonly concurrentBatches?: number;
+  /**
    * Put each function's log lines into CloudWatch Logs as Lambda does (its group
    * /aws/lambda/<name>, one stream per execution environment, signed with the
    * function's role), through pollEndpoint (default false).
@@ -435,7 +442,11 @@ export class LambdaRunner {
         runner.sandboxes.set(key, new Sandbox(key, fn, codeDir, runner.environment(key, fn, codeDir), arn, log, opts.shipLogs ? runner.logsClientOf(fn) : undefined, opts.onStdoutLine));
       }
       if (opts.startPollers !== false) {
-        for (const [key, fn] of functions) for (const mapping of fn.eventSources) if (mapping.enabled) runner.pollers.push(runner.poll(key, mapping));
+        const batches = opts.concurrentBatches ?? 1;
+        if (!Number.isInteger(batches) || batches < 1) throw new RunnerError(`concurrentBatches must be a positive integer, got ${String(batches)}`);
+        for (const [key, fn] of functions) {
+          for (const mapping of fn.eventSources) if (mapping.enabled) for (let slot = 0; slot < batches; slot += 1) runner.pollers.push(runner.poll(key, mapping, slot));
+        }
       }
     } catch (error) {
       await runner.stop();
@@ -496,7 +507,22 @@ export class LambdaRunner {
 
   private sandbox(key: string): Sandbox {
     const s = this.sandboxes.get(key);
-    if (s === undefined) throw new RunnerError(`no function ${JSON.stringify(key)} in the stack (have: ${[...this.sandboxes.keys()].join(', ')})`);
+    if (s === undefined) throw new RunnerError(`no function ${JSON.stringify(key)} in the stack (have: ${[...this.sandboxes.keys()].filter((k) => !k.includes('#')).join(', ')})`);
+    return s;
+  }
+
+  /** The execution environment of one concurrent batch slot of `key`'s pollers: slot 0 is the function's own; the others are made on first use. */
+  private slotSandbox(key: string, slot: number): Sandbox {
+    if (slot === 0) return this.sandbox(key);
+    const slotKey = `${key}#${slot}`;
+    let s = this.sandboxes.get(slotKey);
+    if (s === undefined) {
+      const fn = this.functionOf(key);
+      const codeDir = path.join(this.workDir, key);
+      const arn = `arn:aws:lambda:${this.region}:${this.opts.stack.accountId}:function:${fn.functionName}`;
+      s = new Sandbox(key, fn, codeDir, this.environment(key, fn, codeDir), arn, this.log, this.opts.shipLogs ? this.logsClientOf(fn) : undefined, this.opts.onStdoutLine);
+      this.sandboxes.set(slotKey, s);
+    }
     return s;
   }
 
@@ -578,7 +604,7 @@ export class LambdaRunner {
     return this.inFlight === 0;
   }
 
-  private async poll(key: string, mapping: EventSourceMapping): Promise<void> {
+  private async poll(key: string, mapping: EventSourceMapping, slot = 0): Promise<void> {
     const sqs = new SQSClient({
       region: this.region,
       endpoint: this.opts.pollEndpoint ?? this.opts.functionEndpoint,
@@ -617,7 +643,7 @@ export class LambdaRunner {
       const ids = messages.map((m) => m.MessageId ?? '');
       let r: RanInvocation;
       try {
-        r = await this.tracked(() => this.sandbox(key).invoke({ Records: records }));
+        r = await this.tracked(() => this.slotSandbox(key, slot).invoke({ Records: records }));
       } catch (error) {
         if (this.stopped) return;
         // The environment could not start: an invocation error, the batch stays for re-delivery.
