@@ -2,6 +2,7 @@
 import type { SandboxAlarmOptions, SandboxAlarms } from './alarms';
 import type { ControlPlane } from './control-plane/front';
 import type { HaproxyDataPlane, NamespaceHosts } from './hosts';
+import type { RecordedCall } from './lambda/recorder';
 import type { InvokeResult } from './lambda/runner';
 import type { ScheduledRun } from './lambda/scheduler';
 import type { DeployedStack } from './stack/deploy';
@@ -82,6 +83,21 @@ export interface StartSandboxOptions {
    * (nothing to mount yet); excludes storageBootDisks (no boot members).
    */
   readonly storageStartsEmpty?: boolean;
+  /**
+   * How long things take (default 'sandbox'). 'sandbox': the stage's waits are 1-2 s (retryBaseSeconds 1,
+   * retryMaxSeconds 2, short timeouts) and an instance's SSM agent answers as soon as its host is up.
+   * 'realistic': the stage keeps serverless.yml's production defaults (retryBaseSeconds 10,
+   * retryMaxSeconds 120, ssmOnlineTimeoutSeconds 600, commandTimeoutSeconds 600, healthyTimeoutSeconds 600,
+   * drainMaxSeconds 900, heartbeat timeouts 900) and every instance's agent registers
+   * `agentRegistrationSeconds` after its host is up (default 30 there). Documents run for real in both;
+   * health checks are the target group's own (interval, thresholds) in both.
+   */
+  readonly timings?: 'sandbox' | 'realistic';
+  /**
+   * Seconds from a host being up to its SSM agent being registered (Online, taking commands), 0-600.
+   * Default: 0 with timings 'sandbox', 30 with 'realistic' (boot/settings.ts says why 30).
+   */
+  readonly agentRegistrationSeconds?: number;
 }
 
 export interface InstanceStatus {
@@ -204,6 +220,8 @@ export interface Sandbox {
   phase<T>(name: string, work: () => Promise<T>): Promise<T>;
   phases(): Promise<PhaseReport[]>;
   stepTimings(): Promise<StepTiming[]>;
+  /** Every AWS API call the deployed functions made so far (service, operation, HTTP status, when, how long), in order. */
+  apiCalls(): readonly RecordedCall[];
   /** Host-level fault: the next compute host launched loses the file `pathInHost` before any document runs. */
   injectFaultOnNextLaunch(fault: { removeFile: string }): void;
   /**

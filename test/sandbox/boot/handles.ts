@@ -187,6 +187,7 @@ export function makeHandles(settings: SandboxSettings, booted: Booted): Started 
     phase: records.phase,
     phases: records.phases,
     stepTimings: records.stepTimings,
+    apiCalls: records.apiCalls,
     injectFaultOnNextLaunch: (fault) => recording.injectOnNextLaunch(fault),
     killStorageHost,
     preformatNextStorageDisk: (marker) => scripts.preformatNext(marker),

@@ -60,7 +60,7 @@ export async function startLoadBalancer(settings: SandboxSettings): Promise<Star
  * a launch still in flight must not recreate its host and the bridge after teardown.
  */
 export function createHosts(settings: SandboxSettings, dataPlane: HaproxyDataPlane, scripts: HostScripts): Started & { hosts: NamespaceHosts; recording: RecordingHosts } {
-  const hosts = new NamespaceHosts({ [settings.computeGroup]: 'compute', [settings.storageGroup]: 'storage' }, settings.hostOptions, dataPlane);
+  const hosts = new NamespaceHosts({ [settings.computeGroup]: 'compute', [settings.storageGroup]: 'storage' }, { ...settings.hostOptions, agentRegistrationSeconds: settings.agentRegistrationSeconds }, dataPlane);
   const recording = new RecordingHosts(hosts, settings.computeGroup, scripts.hasDataDisks ? (instance) => scripts.attachDataDisk(instance) : undefined);
   return { hosts, recording, teardowns: [{ what: 'host operations in flight', stop: () => hosts.close() }] };
 }

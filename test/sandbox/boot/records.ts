@@ -1,7 +1,7 @@
 /** The sandbox's records read back: ops notifications, Run Command step timings, measured phases, and the timeline that merges them. */
 import { DeleteMessageCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { ListCommandInvocationsCommand } from '@aws-sdk/client-ssm';
-import type { Recorder } from '../lambda/recorder';
+import type { RecordedCall, Recorder } from '../lambda/recorder';
 import type { Scheduler } from '../lambda/scheduler';
 import { readOpsMessage } from '../ops-message';
 import { measurePhase } from '../status';
@@ -32,6 +32,8 @@ export interface Records {
   phase<T>(name: string, work: () => Promise<T>): Promise<T>;
   phases(): Promise<PhaseReport[]>;
   timeline(): Promise<TimelineEntry[]>;
+  /** Every AWS API call the functions made so far (the call recorder's log), in order. */
+  apiCalls(): readonly RecordedCall[];
 }
 
 export interface RecordSources {
@@ -131,5 +133,5 @@ export function openRecords({ front, ops, recording, recorder, scheduler, marks 
     return entries.sort((a, b) => a.at - b.at);
   };
 
-  return { notifications, stepTimings, phase, phases, timeline };
+  return { notifications, stepTimings, phase, phases, timeline, apiCalls: () => recorder.calls };
 }

@@ -15,6 +15,20 @@ export const STORAGE_EBS_DEVICE = '/dev/sdf';
 /** Where a storage host's data disk appears inside the host (bin/storage-disk.sh). */
 export const STORAGE_DATA_DEVICE = '/dev/shm/pas-brick';
 const NAME = /^[a-z0-9]{1,8}$/;
+/** serverless.yml's production RETRY_MAX_SECONDS: the stack refuses a lock TTL under twice it. */
+const PRODUCTION_RETRY_MAX_SECONDS = 120;
+/**
+ * The realistic default of agentRegistrationSeconds: from a host being up to its SSM agent taking commands.
+ * Not a documented figure (AWS publishes none); chosen on the conservative side of what is known:
+ * amazon-ssm-agent 3.3.987.0 and later wait for cloud-init to finish (`cloud-init status --wait`, up to
+ * 10 minutes) before they start (amazonlinux/amazon-linux-2023#397, the agent's release notes), so the
+ * user data's own run and the agent's registration (an EC2 identity key pair, RegisterManagedInstance
+ * / UpdateInstanceInformation) come after the OS boot; an Amazon Linux 2 boot log shows cloud-init's
+ * first stage starting 13 s after power-on (DataBiosphere/azul#5671). The sandbox's host is "up" once
+ * its namespace exists, which is earlier than an EC2 instance's cloud-init: 30 s covers the boot to
+ * cloud-init plus a short user data and the registration, and is not shorter than what is reported.
+ */
+export const REALISTIC_AGENT_REGISTRATION_SECONDS = 30;
 
 /** Where the host scripts record what they create, and the bridge they put the hosts on. */
 export interface HostOptions {
@@ -40,6 +54,10 @@ export interface SandboxSettings {
   readonly lbPort: number | undefined;
   readonly handleSignals: boolean;
   readonly skipInitialScaleOut: boolean;
+  /** 'realistic': the stage keeps serverless.yml's production waits (retries 10-120 s, the long timeouts). */
+  readonly timings: 'sandbox' | 'realistic';
+  /** Seconds from a host being up to its SSM agent taking commands. */
+  readonly agentRegistrationSeconds: number;
   /** The compute group's HealthCheckGracePeriod. */
   readonly computeGracePeriodSeconds: number;
   /** Real milliseconds one minute of an EventBridge schedule lasts (the scheduler's compressed clock). */
@@ -83,6 +101,15 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
   if (lockStaleSeconds !== undefined && !(Number.isInteger(lockStaleSeconds) && lockStaleSeconds >= 10 && lockStaleSeconds <= 86400)) {
     throw new SandboxError(`storageLockStaleSeconds must be an integer 10-86400, got ${lockStaleSeconds}`);
   }
+  const timings = options.timings ?? 'sandbox';
+  if (timings !== 'sandbox' && timings !== 'realistic') throw new SandboxError(`timings must be 'sandbox' or 'realistic', got ${JSON.stringify(timings)}`);
+  const agentRegistrationSeconds = options.agentRegistrationSeconds ?? (timings === 'realistic' ? REALISTIC_AGENT_REGISTRATION_SECONDS : 0);
+  if (!(Number.isInteger(agentRegistrationSeconds) && agentRegistrationSeconds >= 0 && agentRegistrationSeconds <= 600)) {
+    throw new SandboxError(`agentRegistrationSeconds must be a whole number 0-600, got ${agentRegistrationSeconds}`);
+  }
+  if (timings === 'realistic' && lockStaleSeconds !== undefined && lockStaleSeconds < 2 * PRODUCTION_RETRY_MAX_SECONDS) {
+    throw new SandboxError(`storageLockStaleSeconds ${lockStaleSeconds} is under twice the production retryMaxSeconds (${PRODUCTION_RETRY_MAX_SECONDS}) that timings 'realistic' keeps: the stack would refuse it`);
+  }
   if (bootDisks && dataDiskMiB === undefined) throw new SandboxError('storageBootDisks needs storageDataDiskMiB (the size of every storage host\'s data disk)');
   const storageStartsEmpty = options.storageStartsEmpty === true;
   if (storageStartsEmpty) {
@@ -110,6 +137,8 @@ export function resolveSettings(options: StartSandboxOptions): SandboxSettings {
     lbPort: options.lbPort,
     handleSignals: options.handleSignals !== false,
     skipInitialScaleOut: options.skipInitialScaleOut === true,
+    timings,
+    agentRegistrationSeconds,
     scheduleMinuteMs: minuteSeconds * 1000,
     computeGracePeriodSeconds: grace,
     say: options.log ?? (() => undefined),

@@ -12,7 +12,19 @@ import type { Front } from './emulator';
 import { STAGE, STORAGE_DATA_DEVICE, STORAGE_EBS_DEVICE, TARGET_GROUP_PLACEHOLDER, type SandboxSettings } from './settings';
 import type { Started } from './teardown';
 
-/** Phase "package": `sls package` of the stage the sandbox runs (short waits), cached per source state. */
+/** The sandbox's own short waits (timings 'sandbox'): every wait found within 1-2 s, timeouts in minutes. */
+const SANDBOX_WAITS: Readonly<Record<string, string>> = {
+  retryBaseSeconds: '1',
+  retryMaxSeconds: '2',
+  ssmOnlineTimeoutSeconds: '120',
+  commandTimeoutSeconds: '300',
+  healthyTimeoutSeconds: '120',
+  drainMaxSeconds: '120',
+  launchHeartbeatTimeout: '600',
+  terminateHeartbeatTimeout: '600',
+};
+
+/** Phase "package": `sls package` of the stage the sandbox runs (short waits, or production's with timings 'realistic'), cached per source state. */
 export async function packageSandboxStack(settings: SandboxSettings, marks: TimelineEntry[]): Promise<PackagedStack> {
   const { alarms, dataDiskMiB, growInPlace, lockStaleSeconds } = settings;
   settings.say('packaging the stack (sls package, cached per source state)...');
@@ -22,17 +34,11 @@ export async function packageSandboxStack(settings: SandboxSettings, marks: Time
       computeGroupName: settings.computeGroup,
       storageGroupName: settings.storageGroup,
       targetGroupArn: TARGET_GROUP_PLACEHOLDER,
-      retryBaseSeconds: '1',
-      retryMaxSeconds: '2',
-      ssmOnlineTimeoutSeconds: '120',
-      commandTimeoutSeconds: '300',
-      healthyTimeoutSeconds: '120',
-      drainMaxSeconds: '120',
-      launchHeartbeatTimeout: '600',
+      // timings 'realistic': serverless.yml's production waits and timeouts, as deployed.
+      ...(settings.timings === 'sandbox' ? SANDBOX_WAITS : {}),
       // The front records scaling activities, so the alarm function's cooldown applies here as on AWS: short, like every sandbox wait.
       scaleCooldownSeconds: '30',
       ...(alarms !== undefined ? alarmStageParams(alarms) : {}),
-      terminateHeartbeatTimeout: '600',
       ...(dataDiskMiB !== undefined ? { storageBrickDevice: STORAGE_DATA_DEVICE } : {}),
       ...(growInPlace !== undefined ? { storageGrowInPlace: growInPlace.mode, storageGrowToGib: String(growInPlace.toGiB), storageBrickEbsDevice: STORAGE_EBS_DEVICE } : {}),
       ...(lockStaleSeconds !== undefined ? { storageLockStaleSeconds: String(lockStaleSeconds) } : {}),

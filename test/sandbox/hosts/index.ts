@@ -195,11 +195,22 @@ interface HostRecord {
 const INSTANCE_ID = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/;
 
+export interface NamespaceHostsOptions extends SandboxOptions {
+  /**
+   * Seconds from a host being up to its SSM agent being registered (default 0): until then the
+   * agent is not online (no command is delivered, DescribeInstanceInformation does not list it).
+   */
+  readonly agentRegistrationSeconds?: number;
+}
+
 /** Instances' real hosts, and the executor of Run Command steps on them. */
 export class NamespaceHosts implements HostProvider, HostExecutor {
   private readonly options: ResolvedOptions;
   private readonly scripts: Scripts;
   private readonly records = new Map<string, HostRecord>();
+  /** When each host created here was up (ms since the epoch): its agent registers agentRegistrationSeconds later. */
+  private readonly upAt = new Map<string, number>();
+  private readonly agentRegistrationMs: number;
   /** Host creation and removal are serialized (bridge creation, ids). */
   private queue: Promise<unknown> = Promise.resolve();
   private closed = false;
@@ -210,12 +221,15 @@ export class NamespaceHosts implements HostProvider, HostExecutor {
    */
   constructor(
     private readonly roles: Readonly<Record<string, HostRole>>,
-    options: SandboxOptions = {},
+    options: NamespaceHostsOptions = {},
     private readonly dataPlane?: HaproxyDataPlane,
   ) {
     for (const [group, role] of Object.entries(roles)) {
       if (role !== 'compute' && role !== 'storage') throw new SandboxHostError(`group '${group}': role must be 'compute' or 'storage', got '${String(role)}'`);
     }
+    const delay = options.agentRegistrationSeconds ?? 0;
+    if (!(Number.isFinite(delay) && delay >= 0 && delay <= 600)) throw new SandboxHostError(`agentRegistrationSeconds must be 0-600, got ${delay}`);
+    this.agentRegistrationMs = delay * 1000;
     this.options = resolveOptions(options);
     this.scripts = new Scripts(this.options);
   }
@@ -240,6 +254,7 @@ export class NamespaceHosts implements HostProvider, HostExecutor {
     return this.serialized(async () => {
       if (this.closed) throw new SandboxHostError(`instance ${instanceId}: the sandbox is stopping, no new host is created`);
       await this.scripts.run('host-create.sh', [instanceId, privateIp, role], 120);
+      this.upAt.set(instanceId, Date.now());
       this.records.set(instanceId, { instanceId, ip: privateIp, role, availabilityZone });
     });
   }
@@ -262,8 +277,16 @@ export class NamespaceHosts implements HostProvider, HostExecutor {
     await this.scripts.run('storage-boot.sh', [...instanceIds], 180);
   }
 
+  /** When this host's SSM agent registers (ms since the epoch), for a host created here; undefined otherwise. */
+  agentOnlineAt(instanceId: string): number | undefined {
+    const up = this.upAt.get(instanceId);
+    return up === undefined ? undefined : up + this.agentRegistrationMs;
+  }
+
   async isAgentOnline(instanceId: string): Promise<boolean> {
     if (!INSTANCE_ID.test(instanceId)) return false;
+    const registers = this.agentOnlineAt(instanceId);
+    if (registers !== undefined && Date.now() < registers) return false;
     const result = await this.scripts.attempt('hostexec.sh', [instanceId, 'true'], 10);
     return result.exitCode === 0;
   }

@@ -6,6 +6,7 @@
  */
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { accessKeyIdOfRequest } from '../iam/identity';
 
 export interface RecordedCall {
   readonly service: string;
@@ -13,6 +14,8 @@ export interface RecordedCall {
   readonly status: number;
   readonly at: number;
   readonly durationMs: number;
+  /** The caller's access key id (each deployed function signs with its own: iam/identity.ts). */
+  readonly accessKeyId?: string;
 }
 
 export interface Recorder {
@@ -68,7 +71,8 @@ export async function startRecorder(targetUrl: string): Promise<Recorder> {
           res.writeHead(upstream.statusCode ?? 502, outHeaders);
           upstream.pipe(res);
           upstream.on('end', () => {
-            calls.push({ service: serviceOf(req.headers.authorization), operation: operationOf(req, body), status: upstream.statusCode ?? 0, at: started, durationMs: Date.now() - started });
+            const accessKeyId = accessKeyIdOfRequest(req.headers.authorization);
+            calls.push({ service: serviceOf(req.headers.authorization), operation: operationOf(req, body), status: upstream.statusCode ?? 0, at: started, durationMs: Date.now() - started, ...(accessKeyId !== undefined ? { accessKeyId } : {}) });
           });
         });
         out.on('timeout', () => out.destroy(new Error('emulator did not answer within 120 s')));
