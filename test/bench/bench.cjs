@@ -9,7 +9,13 @@
  * test/bench/expansion.ts: one storage expansion in a real sandbox, its time
  * split into Gluster's own work and our control plane's overhead (skipped with
  * the reason printed when the machine cannot run the sandbox, or with
- * PAS_BENCH_EXPANSION=0; about 2 minutes otherwise). Only when asked
+ * PAS_BENCH_EXPANSION=0; about 2 minutes otherwise). Then test/bench/compute.ts: one
+ * compute scale-out (0 -> 1) and scale-in (1 -> 0) in a real sandbox, each flow's wall time
+ * split into what was running (launch + agent registration, documents, health checks, drain)
+ * and the control plane's overhead, with the lifecycle function's AWS API calls
+ * (PAS_BENCH_COMPUTE=0 skips it; PAS_BENCH_TIMINGS=realistic, the default, runs it with the
+ * production waits and a 30 s agent registration, =sandbox with the sandbox's 1-2 s waits;
+ * the expansion bench takes the same switch). Only when asked
  * (PAS_BENCH_CONTROL_PLANE=1, or the sizes, e.g. PAS_BENCH_CONTROL_PLANE=1,10):
  * test/bench/control-plane.ts, N simultaneous launches and scale-ins with
  * throttling on and production retry delays (minutes per size; also
@@ -245,6 +251,22 @@ function main() {
       if (r.status !== 0) {
         const tail = (r.stderr ?? '').trim().split('\n').slice(-5).join('\n');
         console.log(`expansion bench FAILED (${r.error ? r.error.message : `exit ${r.status}`}):\n${tail}`);
+      }
+    }
+  }
+
+  const compute = path.join(__dirname, 'compute.ts');
+  if (fs.existsSync(compute)) {
+    console.log('\nCompute scale-out and scale-in in the sandbox, running vs control plane (test/bench/compute.ts):');
+    if (process.env.PAS_BENCH_COMPUTE === '0') {
+      console.log('skipped: PAS_BENCH_COMPUTE=0');
+    } else {
+      const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
+      const r = spawnSync(tsx, [compute], { cwd: ROOT, encoding: 'utf8', timeout: 1_800_000, killSignal: 'SIGTERM' });
+      process.stdout.write(r.stdout ?? '');
+      if (r.status !== 0) {
+        const tail = (r.stderr ?? '').trim().split('\n').slice(-5).join('\n');
+        console.log(`compute bench FAILED (${r.error ? r.error.message : `exit ${r.status}`}):\n${tail}`);
       }
     }
   }

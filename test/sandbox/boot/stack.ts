@@ -24,26 +24,28 @@ const SANDBOX_WAITS: Readonly<Record<string, string>> = {
   terminateHeartbeatTimeout: '600',
 };
 
-/** Phase "package": `sls package` of the stage the sandbox runs (short waits, or production's with timings 'realistic'), cached per source state. */
-export async function packageSandboxStack(settings: SandboxSettings, marks: TimelineEntry[]): Promise<PackagedStack> {
+/** The stage params the sandbox packages with: its groups, the placeholder target group, its waits (short, or production's with timings 'realistic'), the options' storage settings. */
+export function sandboxStageParams(settings: SandboxSettings): Record<string, string> {
   const { alarms, dataDiskMiB, growInPlace, lockStaleSeconds } = settings;
+  return {
+    computeGroupName: settings.computeGroup,
+    storageGroupName: settings.storageGroup,
+    targetGroupArn: TARGET_GROUP_PLACEHOLDER,
+    // timings 'realistic': serverless.yml's production waits and timeouts, as deployed.
+    ...(settings.timings === 'sandbox' ? SANDBOX_WAITS : {}),
+    // The front records scaling activities, so the alarm function's cooldown applies here as on AWS: short, like every sandbox wait.
+    scaleCooldownSeconds: '30',
+    ...(alarms !== undefined ? alarmStageParams(alarms) : {}),
+    ...(dataDiskMiB !== undefined ? { storageBrickDevice: STORAGE_DATA_DEVICE } : {}),
+    ...(growInPlace !== undefined ? { storageGrowInPlace: growInPlace.mode, storageGrowToGib: String(growInPlace.toGiB), storageBrickEbsDevice: STORAGE_EBS_DEVICE } : {}),
+    ...(lockStaleSeconds !== undefined ? { storageLockStaleSeconds: String(lockStaleSeconds) } : {}),
+  };
+}
+
+/** Phase "package": `sls package` of the stage the sandbox runs (sandboxStageParams), cached per source state and params. */
+export async function packageSandboxStack(settings: SandboxSettings, marks: TimelineEntry[]): Promise<PackagedStack> {
   settings.say('packaging the stack (sls package, cached per source state)...');
-  const packaged = await packageStack({
-    stage: STAGE,
-    params: {
-      computeGroupName: settings.computeGroup,
-      storageGroupName: settings.storageGroup,
-      targetGroupArn: TARGET_GROUP_PLACEHOLDER,
-      // timings 'realistic': serverless.yml's production waits and timeouts, as deployed.
-      ...(settings.timings === 'sandbox' ? SANDBOX_WAITS : {}),
-      // The front records scaling activities, so the alarm function's cooldown applies here as on AWS: short, like every sandbox wait.
-      scaleCooldownSeconds: '30',
-      ...(alarms !== undefined ? alarmStageParams(alarms) : {}),
-      ...(dataDiskMiB !== undefined ? { storageBrickDevice: STORAGE_DATA_DEVICE } : {}),
-      ...(growInPlace !== undefined ? { storageGrowInPlace: growInPlace.mode, storageGrowToGib: String(growInPlace.toGiB), storageBrickEbsDevice: STORAGE_EBS_DEVICE } : {}),
-      ...(lockStaleSeconds !== undefined ? { storageLockStaleSeconds: String(lockStaleSeconds) } : {}),
-    },
-  });
+  const packaged = await packageStack({ stage: STAGE, params: sandboxStageParams(settings) });
   marks.push({ at: Date.now(), kind: 'phase', text: `stack packaged (${packaged.packagedNow ? 'sls package ran' : 'from cache'})` });
   return packaged;
 }
