@@ -246,7 +246,7 @@ function main() {
     } else {
       // tsx relays a timeout's SIGTERM to the bench, whose sandbox stops on it (handleSignals).
       const tsx = path.join(ROOT, 'node_modules', '.bin', 'tsx');
-      const r = spawnSync(tsx, [expansion], { cwd: ROOT, encoding: 'utf8', timeout: 900_000, killSignal: 'SIGTERM' });
+      const r = spawnSync(tsx, [expansion], { cwd: ROOT, encoding: 'utf8', timeout: 1_800_000, killSignal: 'SIGTERM' });
       process.stdout.write(r.stdout ?? '');
       if (r.status !== 0) {
         const tail = (r.stderr ?? '').trim().split('\n').slice(-5).join('\n');

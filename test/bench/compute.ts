@@ -102,7 +102,7 @@ async function runFlow(sb: Sandbox, desired: number, lifecycleKey: string, known
     for (let i = 0; i < (FLOW_TIMEOUT_S * 1000) / POLL_MS; i += 1) {
       const done = sb.apiCalls().find((c) => c.at >= start && c.accessKeyId === lifecycleKey && c.operation === 'CompleteLifecycleAction' && c.status === 200);
       if (done !== undefined) {
-        // A scale-in's draining target is gone only after the deregistration delay; the flow waited for it.
+        // One more second for the watch (0.2 s polls) to see the target's state as the flow left it.
         await sleep(1000);
         const end = done.at + done.durationMs;
         if (watch.instanceId === undefined) throw new Error('the flow completed a lifecycle action for an instance the bench never saw launch');
