@@ -53,6 +53,8 @@ export interface FlowSplit {
   readonly apiCallsNotOk: number;
   /** `service:Operation` -> count. */
   readonly apiCallsByOperation: Readonly<Record<string, number>>;
+  /** `service:Operation HTTP status` -> count, for the calls not answered 200. */
+  readonly apiCallsNotOkByAnswer: Readonly<Record<string, number>>;
 }
 
 function checkedTime(what: string, value: number): number {
@@ -103,7 +105,11 @@ export function splitFlow(name: string, window: { readonly start: number; readon
   const runningMs = unionLengthMs([...clipped.values()].flat());
   const inWindow = calls.filter((c) => c.at >= start && c.at <= end);
   const byOperation: Record<string, number> = {};
-  for (const c of inWindow) byOperation[`${c.service}:${c.operation}`] = (byOperation[`${c.service}:${c.operation}`] ?? 0) + 1;
+  const notOk: Record<string, number> = {};
+  for (const c of inWindow) {
+    byOperation[`${c.service}:${c.operation}`] = (byOperation[`${c.service}:${c.operation}`] ?? 0) + 1;
+    if (c.status !== 200) notOk[`${c.service}:${c.operation} ${c.status}`] = (notOk[`${c.service}:${c.operation} ${c.status}`] ?? 0) + 1;
+  }
   return {
     name,
     wallSeconds: wallMs / 1000,
@@ -114,6 +120,7 @@ export function splitFlow(name: string, window: { readonly start: number; readon
     apiCalls: inWindow.length,
     apiCallsNotOk: inWindow.filter((c) => c.status !== 200).length,
     apiCallsByOperation: byOperation,
+    apiCallsNotOkByAnswer: notOk,
   };
 }
 
@@ -133,5 +140,6 @@ export function formatFlowSplit(split: FlowSplit, notes: { readonly window: stri
     `AWS API calls        ${split.apiCalls} (by the flow's function, requests started within the wall time; ${split.apiCallsNotOk} not answered 200)`,
   ];
   for (const [op, n] of Object.entries(split.apiCallsByOperation).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${op.padEnd(52)} ${n}`);
+  for (const [answer, n] of Object.entries(split.apiCallsNotOkByAnswer).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  not 200: ${answer.padEnd(43)} ${n}`);
   return lines;
 }

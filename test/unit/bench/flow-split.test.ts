@@ -60,6 +60,8 @@ describe('splitFlow', () => {
     expect(split.apiCalls).toBe(3);
     expect(split.apiCallsNotOk).toBe(1);
     expect(split.apiCallsByOperation).toEqual({ 'autoscaling:CompleteLifecycleAction': 1, 'autoscaling:DescribeAutoScalingInstances': 2 });
+    expect(split.apiCallsNotOkByAnswer).toEqual({ 'autoscaling:DescribeAutoScalingInstances 400': 1 });
+    expect(formatFlowSplit(split, { window: 'w' }).at(-1)).toMatch(/^ {2}not 200: autoscaling:DescribeAutoScalingInstances 400 +1$/);
   });
 
   it.each([
