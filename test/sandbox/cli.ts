@@ -13,8 +13,10 @@
  * Every command takes `--name <n>` (default pas), `--octet <n>` (10.<n>.0.0/16,
  * default 71), `--lb-port <n>` (default 18080, 0 = any free port) and
  * `--state-dir <dir>` (default <repo>/.sandbox for pas, $TMPDIR/pas-cli-<name>
- * otherwise); `up` also takes `--timeout <s>` (default 600) and `--storage-max <n>`
- * (the storage group's MaxSize, default 2: room for storage expansions).
+ * otherwise); `up` also takes `--timeout <s>` (default 600), `--storage-max <n>`
+ * (the storage group's MaxSize, default 2: room for storage expansions) and
+ * `--timings <sandbox|realistic>` (default sandbox; realistic: the production waits and an
+ * SSM agent registering 30 s after boot, startSandbox's `timings`).
  *
  * `up` starts a daemon (this file, command `serve`) that owns the sandbox and
  * answers the other commands on a loopback-only control port.
@@ -123,9 +125,11 @@ export interface CliOptions {
   readonly value?: number;
   /** `up --storage-max`: the storage group's MaxSize (default 2), room for storage expansions. */
   readonly storageMax?: number;
+  /** `up --timings`: startSandbox's timings (default sandbox). */
+  readonly timings?: 'sandbox' | 'realistic';
 }
 
-const VALUE_FLAGS = new Set(['--name', '--octet', '--lb-port', '--state-dir', '--timeout', '--value', '--storage-max']);
+const VALUE_FLAGS = new Set(['--name', '--octet', '--lb-port', '--state-dir', '--timeout', '--value', '--storage-max', '--timings']);
 const BOOLEAN_FLAGS = new Set(['--json', '--wait']);
 
 function intOption(flag: string, raw: string, min: number, max: number): number {
@@ -157,6 +161,8 @@ export function parseCli(argv: readonly string[]): { cmd: string | undefined; ar
   const rawValue = values.get('--value');
   const value = rawValue === undefined ? undefined : Number(rawValue);
   if (value !== undefined && (rawValue?.trim() === '' || !Number.isFinite(value))) throw new SandboxError(`--value must be a number, got '${rawValue ?? ''}'`);
+  const timings = values.get('--timings');
+  if (timings !== undefined && timings !== 'sandbox' && timings !== 'realistic') throw new SandboxError(`--timings must be sandbox or realistic, got '${timings}'`);
   return {
     cmd,
     args,
@@ -170,6 +176,7 @@ export function parseCli(argv: readonly string[]): { cmd: string | undefined; ar
       wait: flags.has('--wait'),
       ...(value !== undefined ? { value } : {}),
       ...(values.has('--storage-max') ? { storageMax: intOption('--storage-max', values.get('--storage-max') ?? '', 2, 12) } : {}),
+      ...(timings !== undefined ? { timings } : {}),
     },
   };
 }
@@ -189,7 +196,7 @@ function daemonPidFileOf(o: CliOptions): string {
 }
 
 function optionArgs(o: CliOptions): string[] {
-  return ['--name', o.name, '--octet', String(o.octet), '--lb-port', String(o.lbPort), '--state-dir', o.stateDir, ...(o.storageMax !== undefined ? ['--storage-max', String(o.storageMax)] : [])];
+  return ['--name', o.name, '--octet', String(o.octet), '--lb-port', String(o.lbPort), '--state-dir', o.stateDir, ...(o.storageMax !== undefined ? ['--storage-max', String(o.storageMax)] : []), ...(o.timings !== undefined ? ['--timings', o.timings] : [])];
 }
 
 // ---------------------------------------------------------------- daemon access
@@ -322,7 +329,7 @@ function printStatus(s: SandboxStatus): void {
 }
 
 const USAGE =
-  "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] [--storage-max <n>] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> [--value <n>] | timeline | lb | down" +
+  "usage: npx tsx test/sandbox/cli.ts up [--timeout <s>] [--storage-max <n>] [--timings sandbox|realistic] | status [--json] | scale <n> [--wait] | invoke <function> '<json>' | alarm <name> <OK|ALARM|INSUFFICIENT_DATA> [--value <n>] | timeline | lb | down" +
   ' [--name <n>] [--octet <n>] [--lb-port <n>] [--state-dir <dir>]';
 
 // ---------------------------------------------------------------- progress
@@ -434,7 +441,7 @@ async function up(o: CliOptions): Promise<void> {
 
 async function serve(o: CliOptions): Promise<void> {
   const stamp = (l: string) => process.stdout.write(`${new Date().toISOString()} ${l}\n`);
-  const sb = await startSandbox({ name: o.name, networkOctet: o.octet, lbPort: o.lbPort, stateDir: o.stateDir, log: stamp, ...(o.storageMax !== undefined ? { storageMax: o.storageMax } : {}) });
+  const sb = await startSandbox({ name: o.name, networkOctet: o.octet, lbPort: o.lbPort, stateDir: o.stateDir, log: stamp, ...(o.storageMax !== undefined ? { storageMax: o.storageMax } : {}), ...(o.timings !== undefined ? { timings: o.timings } : {}) });
   await serveControl(sb, stateFileOf(o));
   stamp(`ready: ${sb.lbUrl}`);
   await new Promise<void>(() => undefined); // until SIGTERM/SIGINT: the sandbox's handler tears down and exits
