@@ -137,15 +137,24 @@ export function readLagSeconds(attempt: number, retryBaseSeconds: number): numbe
   return Math.max(1, Math.min(retryBaseSeconds, 2 ** Math.min(Math.max(attempt, 0), 10)));
 }
 
+/**
+ * The share of a wait that may pass between the moment its state came true and the look that sees
+ * it: a wait with no event and no known end looks again after this share of the time it has
+ * waited so far (never sooner than the base delay, never later than the maximum), so the
+ * control plane's lateness stays within a tenth of every wait. An exponential backoff (base,
+ * 2 x base, 4 x base ...) could look up to the whole wait so far too late.
+ */
+export const LATE_SHARE = 0.1;
+
+/** The delay of a wait `waitedSeconds` into its step: LATE_SHARE of that, between base and max. */
+export function waitDelaySeconds(waitedSeconds: number, baseSeconds: number, maxSeconds: number): number {
+  const share = Math.ceil(Math.max(0, waitedSeconds) * LATE_SHARE);
+  return Math.round(Math.min(maxSeconds, Math.max(baseSeconds, share)));
+}
+
 /** Seconds since an ISO time. */
 export function secondsSince(iso: string, now: Date): number {
   return Math.max(0, (now.getTime() - Date.parse(iso)) / 1000);
-}
-
-/** Exponential backoff: base, 2*base, 4*base ... capped; never negative. */
-export function backoffSeconds(attempt: number, baseSeconds: number, maxSeconds: number): number {
-  const raw = baseSeconds * 2 ** Math.min(Math.max(attempt, 0), 20);
-  return Math.round(Math.min(raw, maxSeconds));
 }
 
 /** A source of uniform random numbers in [0, 1) (Math.random; a fixed sequence in tests). */

@@ -6,7 +6,6 @@ import type { QueuePort } from '../ports/sqs';
 import { waitingState } from '../core/decisions';
 import {
   advanceFlow,
-  backoffSeconds,
   decodeFlow,
   encodeFlow,
   encodeIntakeRetry,
@@ -17,6 +16,7 @@ import {
   MAX_THROTTLED_WAITS,
   needsHeartbeat,
   secondsSince,
+  waitDelaySeconds,
   waitingFlow,
   type FlowFamily,
   type FlowStateBase,
@@ -322,7 +322,7 @@ async function stillPending<S extends FlowStateBase, D extends EngineDeps>(drive
  */
 async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, outcome: Extract<StepOutcome<S>, { kind: 'wait' }>): Promise<void> {
   const { timing } = deps.config;
-  const backoff = outcome.delaySeconds ?? backoffSeconds(state.attempt, timing.retryBaseSeconds, timing.retryMaxSeconds);
+  const backoff = outcome.delaySeconds ?? waitDelaySeconds(secondsSince(state.stepStartedAt, deps.now()), timing.retryBaseSeconds, timing.retryMaxSeconds);
   let delay = outcome.resumeOn ? Math.max(backoff, timing.retryMaxSeconds) : backoff;
   // Parked on a command: this wait's, or (a throttled consume of the safety net) the one still held.
   const awaiting = outcome.resumeOn ?? state.awaiting;

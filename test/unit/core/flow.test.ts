@@ -7,13 +7,14 @@ import {
   type FlowState,
 } from '../../../lib/core/compute-flow';
 import {
-  backoffSeconds,
   decodeIntakeRetry,
   encodeIntakeRetry,
   heartbeatWarning,
   isIntakeRetry,
   jitteredBackoffSeconds,
+  LATE_SHARE,
   needsHeartbeat,
+  waitDelaySeconds,
 } from '../../../lib/core/flow';
 import type { LifecycleEvent } from '../../../lib/core/lifecycle-event';
 import { MalformedEventError } from '../../../lib/errors';
@@ -61,18 +62,28 @@ describe('startFlow / advance', () => {
   });
 });
 
-describe('backoffSeconds', () => {
+describe('waitDelaySeconds: a tenth of the wait so far, between base and max', () => {
   it.each([
     [0, 10, 120, 10],
-    [1, 10, 120, 20],
-    [2, 10, 120, 40],
-    [3, 10, 120, 80],
-    [4, 10, 120, 120],
-    [50, 10, 120, 120],
+    [30, 10, 120, 10],
+    [100, 10, 120, 10],
+    [101, 10, 120, 11],
+    [250, 10, 120, 25],
+    [1199, 10, 120, 120],
+    [7200, 10, 120, 120],
     [-3, 10, 120, 10],
-    [3, 0, 0, 0],
-  ])('attempt %i with base %i and cap %i waits %is', (attempt, base, max, expected) => {
-    expect(backoffSeconds(attempt, base, max)).toBe(expected);
+    [40, 1, 2, 2],
+    [5, 1, 2, 1],
+  ])('%is into the step with base %i and max %i waits %is', (waited, base, max, expected) => {
+    expect(waitDelaySeconds(waited, base, max)).toBe(expected);
+  });
+
+  it('keeps every look within a tenth of the wait (or the base) of the moment the state came true', () => {
+    for (const trueAt of [3, 17, 95, 240, 1000, 3000]) {
+      let t = 0;
+      while (t < trueAt) t += waitDelaySeconds(t, 10, 120);
+      expect(t - trueAt).toBeLessThanOrEqual(Math.max(10, Math.ceil(trueAt * LATE_SHARE) + 1));
+    }
   });
 });
 

@@ -23,6 +23,30 @@ describe('the fake Gluster answers what the real parsers read', () => {
   });
 });
 
+describe('a wait with no event and no known end (the engine\'s default delay)', () => {
+  it('looks again after a tenth of the time waited so far (at least RETRY_BASE_SECONDS): an agent online at 95 s is seen within 10 s, not at 155 s as with a 5-10-20-40-80 s backoff', async () => {
+    // Prepare: the new node's agent comes online 95 s after the launch
+    const cloud = new FakeStorage();
+    const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
+    cloud.cluster([m1!, m2!], undefined, undefined, 'quorum');
+    const node = cloud.launch(A);
+    node.online = false;
+    const start = cloud.now.getTime();
+    const deps = cloud.deps();
+    // Act: deliver one message at a time until the agent is seen (prepare-brick sent)
+    let seenAt: number | undefined;
+    for (let i = 0; i < 40 && seenAt === undefined; i += 1) {
+      const due = Math.min(...cloud.queue.map((m) => m.due));
+      if ((due - start) / 1000 >= 95) node.online = true;
+      await cloud.deliver(deps, 1);
+      if (cloud.sent('doc-prepare-brick').length > 0) seenAt = (cloud.now.getTime() - start) / 1000;
+    }
+    // Assess
+    expect(seenAt).toBeDefined();
+    expect(seenAt!).toBeLessThanOrEqual(95 + Math.max(5, 0.1 * 95) + 1);
+  });
+});
+
 describe('storage-launch', () => {
   it('joins a new node: prepares its brick, probes it from a healthy member until connected, protects, records and completes', async () => {
     // Prepare: volumes in the layout of two zones already (no quorum option to set)
