@@ -13,7 +13,7 @@ import { APP_PROFILES, COMPUTE_VARIABLES, COOKIE_NAME, parseConfig } from '../..
 import { parseScalingConfig, SCALING_VARIABLES } from '../../lib/config/scaling';
 import { POWERTOOLS_VARIABLES } from '../../lib/config/shared';
 import { parseStatusConfig, STATUS_VARIABLES } from '../../lib/config/status';
-import { AGENT_CONFIG_PARAMETER, parseStorageConfig, STORAGE_VARIABLES } from '../../lib/config/storage';
+import { AGENT_CONFIG_PARAMETER, AGENT_CONFIGURE_DOCUMENT, AGENT_INSTALL_DOCUMENT, parseStorageConfig, STORAGE_VARIABLES } from '../../lib/config/storage';
 import { parseWatchConfig, WATCH_VARIABLES } from '../../lib/config/watch';
 import { AWS_DOCUMENTS, MANAGE_AGENT_DOCUMENT } from '../sandbox/control-plane/aws-documents';
 import { diskDimensionSets, parseDiskCollection } from '../sandbox/control-plane/cloudwatch-agent-config';
@@ -988,7 +988,12 @@ describe('storage tier', () => {
       'detail-type': ['EC2 Command Status-change Notification'],
       detail: {
         status: [...COMMAND_END_STATUSES],
-        'document-name': ['StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument', 'StorageGrowBrickDocument'].map((d) => ({ Ref: d })),
+        'document-name': [
+          ...['StoragePrepareBrickDocument', 'StoragePeerProbeDocument', 'StorageGlusterStatusDocument', 'StorageGlusterCommandDocument', 'StorageGrowBrickDocument'].map((d) => ({ Ref: d })),
+          // The launch flow's CloudWatch agent steps run these AWS-owned documents: their ends resume it too.
+          AGENT_INSTALL_DOCUMENT,
+          AGENT_CONFIGURE_DOCUMENT,
+        ],
       },
     });
     expect(commands.Targets).toEqual([expect.objectContaining({ Arn: { 'Fn::GetAtt': ['StorageQueue', 'Arn'] } })]);
