@@ -40,6 +40,18 @@ function timingsFromEnv(): Timings {
   return value;
 }
 
+/**
+ * The target group's deregistration delay (PAS_BENCH_DEREGISTRATION_DELAY, seconds): 6 by default to keep
+ * the bench short; the reference cluster's target group (serverless.yml ClusterTargetGroup) and ALB's
+ * default are 300.
+ */
+function deregistrationDelayFromEnv(): number {
+  const text = process.env.PAS_BENCH_DEREGISTRATION_DELAY ?? '6';
+  const value = Number(text);
+  if (!/^\d+$/.test(text) || value > 3600) throw new Error(`PAS_BENCH_DEREGISTRATION_DELAY must be a whole number of seconds 0-3600, got '${text}'`);
+  return value;
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** What the bench watches while a flow runs: the compute instance the flow is about, and its target's health as HAProxy sees it (no AWS API call). */
@@ -149,14 +161,15 @@ async function main(): Promise<number> {
     return 0;
   }
   const timings = timingsFromEnv();
+  const delay = deregistrationDelayFromEnv();
   const t0 = Date.now();
   let sb: Sandbox | undefined;
   try {
-    sb = await startSandbox({ name: NAME, networkOctet: OCTET, stateDir: path.join(tmpdir(), `pas-${NAME}-${process.pid}`), lbPort: 0, handleSignals: true, skipInitialScaleOut: true, timings });
+    sb = await startSandbox({ name: NAME, networkOctet: OCTET, stateDir: path.join(tmpdir(), `pas-${NAME}-${process.pid}`), lbPort: 0, handleSignals: true, skipInitialScaleOut: true, timings, deregistrationDelaySeconds: delay });
     const lifecycle = sb.stack.functions.lifecycle;
     if (lifecycle === undefined) throw new Error(`the stack has no lifecycle function (functions: ${Object.keys(sb.stack.functions).join(', ')})`);
     const lifecycleKey = accessKeyIdOf(lifecycle);
-    console.log(`timings ${timings}: ${timings === 'realistic' ? "serverless.yml's production waits (retries 10-120 s), SSM agent registered 30 s after its host is up" : "the sandbox's 1-2 s waits, SSM agent online once its host is up"}; documents run for real; target group checks every 5 s, healthy after 2; deregistration delay 6 s`);
+    console.log(`timings ${timings}: ${timings === 'realistic' ? "serverless.yml's production waits (retries 10-120 s), SSM agent registered 30 s after its host is up" : "the sandbox's 1-2 s waits, SSM agent online once its host is up"}; documents run for real; target group checks every 5 s, healthy after 2; deregistration delay ${delay} s`);
     console.log(`sandbox boot ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
     const out = await runFlow(sb, 1, lifecycleKey, undefined);
