@@ -1,7 +1,7 @@
 /** Documents as storage steps: send, wait, read the invocation; Gluster commands (one allow-listed command, or the pending ones one per pass). */
 import type { CommandInvocation } from '../../ports/ssm';
 import { decideInvocation, outputTail } from '../../core/decisions';
-import { readLagSeconds, secondsSince } from '../../core/flow';
+import { jitteredBackoffSeconds, readLagSeconds, secondsSince } from '../../core/flow';
 import { logKeys, viaOf, type Node, type StorageFlowState, type StorageOutcome } from '../../core/storage/flow-state';
 import { commandLine, commandParameters, type GlusterStep } from '../../core/storage/gluster-actions';
 import { parseCommandResult } from '../../core/storage/gluster-parse';
@@ -49,14 +49,19 @@ export const GLUSTER_BUSY = /Another transaction is in progress|Locking failed o
 
 /**
  * A command refused only because glusterd was busy is sent again on a later
- * delivery (the command is forgotten so the step re-sends it), within the
+ * delivery, after a random delay between 1 s and twice RETRY_BASE_SECONDS
+ * (the command is forgotten so the step re-sends it), within the
  * step's command timeout; after that it is a failure like any other.
  */
 export function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: string, fail: DocumentResult): DocumentResult {
   if (!GLUSTER_BUSY.test(message)) return fail;
   if (secondsSince(state.stepStartedAt, deps.now()) > deps.config.timing.commandTimeoutSeconds) return fail;
-  deps.log.info('glusterd busy with another transaction: retrying', { flow: state.flow, step: state.step });
-  return { kind: 'wait', reason: 'glusterd is busy with another transaction', patch: { command: undefined } };
+  // Jittered: the flows that collided on glusterd's lock (status reads of several flows on one
+  // member) would collide again if they all came back after the same delay.
+  const { retryBaseSeconds, retryMaxSeconds } = deps.config.timing;
+  const delaySeconds = jitteredBackoffSeconds(1, retryBaseSeconds, retryMaxSeconds, deps.random);
+  deps.log.info('glusterd busy with another transaction: retrying', { flow: state.flow, step: state.step, delaySeconds });
+  return { kind: 'wait', reason: 'glusterd is busy with another transaction', delaySeconds, patch: { command: undefined } };
 }
 
 function readInvocation(invocation: CommandInvocation, state: StorageFlowState, deps: StorageDeps, what: string): DocumentResult {

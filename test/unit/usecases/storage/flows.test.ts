@@ -411,6 +411,25 @@ describe('expand', () => {
     expect(cloud.events()).toContain('storage.succeeded');
   });
 
+  it('comes back after a random delay (1 s to twice RETRY_BASE_SECONDS) when glusterd was busy: flows that collided on its lock do not collide again in step', async () => {
+    // Prepare: every busy retry draws from this sequence
+    const { cloud } = twoNodes();
+    cloud.busyRuns = { 'doc-gluster-status': 2 };
+    const draws = [0, 0.99];
+    const deps = { ...cloud.deps(), random: () => draws.shift() ?? 0.5 };
+    const delays: number[] = [];
+    const send = cloud.queuePort.send;
+    cloud.queuePort.send = async (url, body, delaySeconds) => {
+      if (body.includes('"step":"plan"') && !body.includes('"command":{')) delays.push(delaySeconds);
+      return send(url, body, delaySeconds);
+    };
+    cloud.enqueue(request(), 0);
+    // Act
+    await cloud.drain(deps);
+    // Assess: RETRY_BASE_SECONDS 5 here, so between 1 and 10 s, as drawn
+    expect(delays).toEqual([1, 10]);
+  });
+
   it('fails once glusterd stays busy past the command timeout', async () => {
     const { cloud } = twoNodes();
     cloud.busyRuns = { 'doc-gluster-command': 10_000 };
