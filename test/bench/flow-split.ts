@@ -15,6 +15,8 @@
  * - API calls: the calls whose request started within the window.
  */
 
+import { unionMs } from '../sandbox/status';
+
 /** Something the control plane waits on, running from `start` to `end` (ms since the epoch). */
 export interface RunningInterval {
   readonly kind: string;
@@ -62,22 +64,8 @@ function checkedTime(what: string, value: number): number {
   return value;
 }
 
-/** Total length (ms) of the union of [start, end) intervals; empty and reversed ones add nothing. */
-export function unionLengthMs(intervals: readonly (readonly [number, number])[]): number {
-  const sorted = intervals.filter(([a, b]) => b > a).sort((x, y) => x[0] - y[0]);
-  let total = 0;
-  let curStart = 0;
-  let curEnd = Number.NEGATIVE_INFINITY;
-  for (const [a, b] of sorted) {
-    if (a > curEnd) {
-      if (curEnd > curStart) total += curEnd - curStart;
-      curStart = a;
-      curEnd = b;
-    } else if (b > curEnd) curEnd = b;
-  }
-  if (curEnd > curStart) total += curEnd - curStart;
-  return total;
-}
+/** Total length (ms) of the union of [start, end) intervals; empty and reversed ones add nothing (the sandbox's own union). */
+export const unionLengthMs = unionMs;
 
 /** The split of one flow (definitions in the file comment). Refuses a reversed window or interval. */
 export function splitFlow(name: string, window: { readonly start: number; readonly end: number }, intervals: readonly RunningInterval[], calls: readonly FlowCall[]): FlowSplit {
