@@ -35,7 +35,7 @@ export const MAX_VALUE_BYTES = 350 * 1024;
 type Item = Record<string, AttributeValue>;
 
 /** Placeholders for every attribute name (KEY, OWNER and VALUE are reserved words in expressions). */
-const NAMES = { '#k': 'key', '#o': 'owner', '#e': 'expiresAt', '#v': 'value' } as const;
+const NAMES = { '#k': 'key', '#o': 'owner', '#e': 'expiresAt', '#v': 'value', '#c': 'consumedBy' } as const;
 type Name = keyof typeof NAMES;
 
 function names(...used: Name[]): Record<string, string> {
@@ -202,21 +202,23 @@ export function createCoordinationPort(client: DynamoDBClient, tableName: string
     );
   }
 
-  async function consume(key: string): Promise<Hold | undefined> {
+  async function consume(key: string, by: string): Promise<Hold | undefined> {
     const at = now();
     return callAws(
-      'DeleteItem',
+      'UpdateItem',
       async () => {
         const output = await client.send(
-          new DeleteItemCommand({
+          new UpdateItemCommand({
             TableName: tableName,
             Key: { key: { S: key } },
-            // A live hold only: an expired one is absent to every reader (its flow died), and a plain record is not a hold.
-            ConditionExpression: 'attribute_exists(#o) AND #e >= :now',
-            ExpressionAttributeNames: names('#o', '#e'),
-            ExpressionAttributeValues: { ':now': { N: String(at) } },
-            // "ALL_OLD - The content of the old item is returned" (DeleteItem, ReturnValues), in the same request.
-            ReturnValues: 'ALL_OLD',
+            UpdateExpression: 'SET #c = :by',
+            // A live hold only (an expired one is absent to every reader: its flow died; a plain
+            // record is not a hold), not consumed yet or consumed by this same message.
+            ConditionExpression: 'attribute_exists(#o) AND #e >= :now AND (attribute_not_exists(#c) OR #c = :by)',
+            ExpressionAttributeNames: names('#o', '#e', '#c'),
+            ExpressionAttributeValues: { ':now': { N: String(at) }, ':by': { S: by } },
+            // "ALL_NEW - Returns all of the attributes of the item, as they appear after the UpdateItem operation" (UpdateItem, ReturnValues).
+            ReturnValues: 'ALL_NEW',
           }),
         );
         return holdOf(output.Attributes);
@@ -224,6 +226,7 @@ export function createCoordinationPort(client: DynamoDBClient, tableName: string
       (error) => (isAwsError(error, 'ConditionalCheckFailedException') ? { value: undefined } : undefined),
     );
   }
+
 
   /**
    * A Scan of the whole (small) table, filtered to the prefix's live holds,

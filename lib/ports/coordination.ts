@@ -55,14 +55,17 @@ export interface CoordinationPort {
   /** Gives the hold back when `owner` holds it; does nothing otherwise. */
   release(key: string, owner: string): Promise<void>;
   /**
-   * One conditional delete of the live hold on `key`, whoever holds it, and
-   * what it held, read atomically with the delete: of two callers consuming the
-   * same hold at once exactly one gets it; the other (and any caller after it,
-   * or when the hold is absent or expired) gets undefined. This is how a flow
-   * parked on a command is resumed once, by its command's event or by its
-   * safety-net continuation, never by both.
+   * One conditional write that marks the live hold on `key` consumed by `by`
+   * (a queue message's id), and what it holds, read atomically with the write:
+   * of two messages consuming the same hold exactly one gets it; the other
+   * (and any message after it, or when the hold is absent or expired) gets
+   * undefined. The message that consumed it gets it again (a re-delivery of
+   * that message, after an error, runs the flow again instead of losing it).
+   * A later take by the holder's owner (the flow parked again) makes it
+   * unconsumed. This is how a flow parked on a command is resumed once, by its
+   * command's event or by its safety-net continuation, never by both.
    */
-  consume(key: string): Promise<Hold | undefined>;
+  consume(key: string, by: string): Promise<Hold | undefined>;
   /** Live holds whose key starts with `prefix` (for the watch and the status function). */
   holds(prefix: string): Promise<Hold[]>;
   /** A plain record (no owner): undefined when absent or expired. */

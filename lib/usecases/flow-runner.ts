@@ -148,6 +148,8 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
   deps: D,
   initial: S,
   redelivered: boolean,
+  /** The queue message this delivery is (a parked flow's safety net consumes its record by it). */
+  deliveryId?: string,
 ): Promise<MessageOutcome> {
   const { log } = deps;
   let state = initial;
@@ -156,8 +158,9 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
   try {
     if (redelivered && state.awaiting) {
       // The safety net of a flow parked on a command: the flow runs on only if its command's
-      // event has not resumed it already (the record is still there to consume).
-      const parked = await deps.coordination.consume(driver.family.commandKey(state.awaiting));
+      // event has not resumed it already (the record is not consumed by another message).
+      if (deliveryId === undefined) throw new Error(`a continuation parked on command ${state.awaiting} needs its message id to consume its record`);
+      const parked = await deps.coordination.consume(driver.family.commandKey(state.awaiting), deliveryId);
       if (!parked) {
         log.info('superseded: the command\'s status-change event resumed this flow already', { ...driver.logKeys(state), awaiting: state.awaiting });
         return 'skipped';
@@ -353,17 +356,19 @@ async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: F
 
 /**
  * A Run Command status-change event (a command ended): the flow parked on that command, if any,
- * runs on now. The record is consumed in one conditional delete, so the event and the flow's
- * safety-net continuation never both run it; an event nobody waits for (no record: the safety net
- * came first, or the command is not a flow's) is skipped. The flow then runs as a re-delivery:
- * claim kept, action still pending, lock still held.
+ * runs on now. The record is consumed by this message in one conditional write, so the event and
+ * the flow's safety-net continuation never both run it; an event nobody waits for (no record, or
+ * consumed by the safety net) is skipped. A re-delivery of this same message (the first attempt
+ * threw) consumes it again and runs the flow again: an error does not lose the flow. The flow
+ * runs as a re-delivery: claim kept, action still pending, lock still held.
  */
 export async function resumeOnCommand<S extends FlowStateBase, D extends EngineDeps>(
   driver: FlowDriver<S, D>,
   deps: D,
   command: { readonly commandId: string; readonly status: string },
+  deliveryId: string,
 ): Promise<MessageOutcome> {
-  const parked = await deps.coordination.consume(driver.family.commandKey(command.commandId));
+  const parked = await deps.coordination.consume(driver.family.commandKey(command.commandId), deliveryId);
   if (!parked?.value) {
     deps.log.info('command event: no flow waits for this command (resumed already, or not a flow\'s)', { commandId: command.commandId, status: command.status });
     return 'skipped';
@@ -377,7 +382,7 @@ export async function resumeOnCommand<S extends FlowStateBase, D extends EngineD
   if (!isFlowContinuation(driver.family, body)) throw new MalformedEventError(`the record parked on command ${command.commandId} is not a ${driver.family.what}`);
   const state = { ...decodeFlow(driver.family, body), awaiting: undefined, ended: command.status };
   deps.log.info('resumed by its command\'s status-change event', { ...driver.logKeys(state), commandId: command.commandId, status: command.status });
-  return runFlow(driver, deps, state, true);
+  return runFlow(driver, deps, state, true, deliveryId);
 }
 
 /**
@@ -390,6 +395,7 @@ export async function commandEventIntake<S extends FlowStateBase, D extends Engi
   driver: FlowDriver<S, D>,
   deps: D,
   event: Record<string, unknown>,
+  deliveryId: string,
   reject: (error: unknown) => Promise<MessageOutcome>,
 ): Promise<MessageOutcome> {
   try {
@@ -398,7 +404,7 @@ export async function commandEventIntake<S extends FlowStateBase, D extends Engi
       deps.log.info('command event: the command has not ended, nothing to resume', { status: (event.detail as Record<string, unknown>).status });
       return 'skipped';
     }
-    return await resumeOnCommand(driver, deps, ended);
+    return await resumeOnCommand(driver, deps, ended, deliveryId);
   } catch (error) {
     if (error instanceof MalformedEventError) return reject(error);
     throw error;

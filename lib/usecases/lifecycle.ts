@@ -76,10 +76,10 @@ export async function handleLifecycleMessage(message: QueueMessage, deps: Lifecy
       return reject(deps, error, message.body);
     }
     log.info('continuing flow', logKeys(state));
-    return runFlow(COMPUTE, deps, state, true);
+    return runFlow(COMPUTE, deps, state, true, message.messageId);
   }
 
-  if (isCommandEvent(parsed)) return commandEventIntake(COMPUTE, deps, parsed, (error) => reject(deps, error, message.body));
+  if (isCommandEvent(parsed)) return commandEventIntake(COMPUTE, deps, parsed, message.messageId, (error) => reject(deps, error, message.body));
 
   // A first delivery AWS throttled comes back wrapped with the id that owns its claim.
   let intake;

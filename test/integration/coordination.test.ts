@@ -111,6 +111,32 @@ test('renew: only by the live owner; release: only by the owner', async () => {
   expect(await raw.send(new GetItemCommand({ TableName: TABLE, Key: { key: { S: key } }, ConsistentRead: true }))).not.toHaveProperty('Item');
 });
 
+test('consume: of two messages racing for a parked flow exactly one gets it; the same message gets it again; the holder\'s take parks it anew; an expired one is nobody\'s - 10 rounds', async () => {
+  for (let round = 0; round < 10; round += 1) {
+    const key = `lifecycle/command/cmd-${round}`;
+    expect(await caller().acquire(key, 'flow-1', 60, `state-${round}`)).toBe(true);
+    // Act: the event and the safety net at once, each from its own caller
+    const [event, net] = await Promise.all([caller().consume(key, 'evt'), caller().consume(key, 'net')]);
+    // Assess
+    const winners = [event, net].filter((x) => x !== undefined);
+    expect(winners).toEqual([{ key, owner: 'flow-1', expiresAt: Math.floor(clock.getTime() / 1000) + 60, value: `state-${round}` }]);
+    const winner = event ? 'evt' : 'net';
+    expect((await caller().consume(key, winner))?.value).toBe(`state-${round}`);
+    expect(await caller().consume(key, winner === 'evt' ? 'net' : 'evt')).toBeUndefined();
+    // Parked again by its owner (the flow waits on the same command): consumable again, once
+    expect(await caller().acquire(key, 'flow-1', 60, `again-${round}`)).toBe(true);
+    expect((await caller().consume(key, 'net-2'))?.value).toBe(`again-${round}`);
+    expect(await caller().consume(key, 'evt')).toBeUndefined();
+  }
+  const expired = 'lifecycle/command/cmd-expired';
+  await caller().acquire(expired, 'flow-1', 10, 'old');
+  later(11);
+  expect(await caller().consume(expired, 'evt')).toBeUndefined();
+  await caller().write('lifecycle/command/plain', 'not a hold', 600);
+  expect(await caller().consume('lifecycle/command/plain', 'evt')).toBeUndefined();
+  expect(await caller().consume('lifecycle/command/absent', 'evt')).toBeUndefined();
+});
+
 test('a record written without a TTL is permanent: nobody takes it, however late, and it reads back', async () => {
   const port = caller();
   await port.write('storage/bootstrap-it', '{"createdBy":"op-1"}');

@@ -511,16 +511,16 @@ describe('least privilege', () => {
     expect(allowed).toEqual([EXAMPLE.computeGroup]);
   });
 
-  it('takes and gives back its claims only: items of the coordination table under lifecycle/, no Parameter Store record', () => {
+  it('takes and gives back its claims, and consumes its parked flows, only: items of the coordination table under lifecycle/, no Parameter Store record', () => {
     const claims = granting('dynamodb:PutItem', 'LifecycleFunctionRole');
     expect(claims).toHaveLength(1);
     expect(claims[0]).toMatchObject({
-      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem'],
+      Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem'],
       Resource: { 'Fn::GetAtt': ['CoordinationTable', 'Arn'] },
       Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['lifecycle/*'] } },
     });
     expect(statements('LifecycleFunctionRole').flatMap(actionsOf).filter((a) => a.startsWith('ssm:') && a.includes('Parameter'))).toEqual([]);
-    expect(statements('LifecycleFunctionRole').flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem']);
+    expect(statements('LifecycleFunctionRole').flatMap(actionsOf).filter((a) => a.startsWith('dynamodb:'))).toEqual(['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem']);
   });
 
   it('registers targets only in the configured target group', () => {
@@ -565,11 +565,11 @@ describe('coordination table', () => {
     expect(template.Outputs.CoordinationTableName).toEqual({ Value: { Ref: 'CoordinationTable' } });
   });
 
-  it('the storage role takes, reads and gives back only keys under storage/; the alarm and status roles have nothing on it', () => {
+  it('the storage role takes, reads, consumes and gives back only keys under storage/; the alarm and status roles have nothing on it', () => {
     const grants = statements('StorageFunctionRole', storageDeployed).filter((s) => JSON.stringify(s.Resource).includes('CoordinationTable'));
     expect(grants).toEqual([
       expect.objectContaining({
-        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem'],
+        Action: ['dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:UpdateItem'],
         Resource: { 'Fn::GetAtt': ['CoordinationTable', 'Arn'] },
         Condition: { 'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['storage/*'] } },
       }),

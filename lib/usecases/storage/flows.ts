@@ -103,7 +103,7 @@ export async function handleStorageMessage(message: QueueMessage, deps: StorageD
       return reject(deps, error, message.body);
     }
     deps.log.info('continuing storage flow', logKeys(state));
-    return runFlow(STORAGE, deps, state, true);
+    return runFlow(STORAGE, deps, state, true, message.messageId);
   }
 
   if (isHealthCheckMessage(parsed)) {
@@ -130,7 +130,7 @@ export async function handleStorageMessage(message: QueueMessage, deps: StorageD
     return runFlow(STORAGE, deps, state, false);
   }
 
-  if (isCommandEvent(parsed)) return commandEventIntake(STORAGE, deps, parsed, (error) => reject(deps, error, message.body));
+  if (isCommandEvent(parsed)) return commandEventIntake(STORAGE, deps, parsed, message.messageId, (error) => reject(deps, error, message.body));
 
   // A lifecycle event AWS throttled comes back wrapped with the id that owns its claim.
   let intake;

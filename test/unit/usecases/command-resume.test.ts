@@ -82,7 +82,7 @@ describe('the command event resumes the flow', () => {
     expect(resumed).toBe('waiting');
     const [, configure] = sentCommands(cloud);
     expect(configure).toBeDefined();
-    expect(await cloud.coordination.holder(RECORD(mount!))).toBeUndefined();
+    expect(cloud.coordination.keptKeys()).not.toContain(RECORD(mount!)); // consumed by the event
     expect((await cloud.coordination.holder(RECORD(configure!)))?.owner).toBe('msg-1');
     expect(queuedState(cloud)).toMatchObject({ step: 'configure-app', awaiting: configure });
 
@@ -96,6 +96,28 @@ describe('the command event resumes the flow', () => {
     expect(cloud.commands.get(mount!)!.polls).toBe(polls);
     expect(sentCommands(cloud)).toHaveLength(2);
     expect(await cloud.coordination.holder(RECORD(configure!))).toBeDefined();
+  });
+
+  it('an error after the event resumed the flow loses nothing: the queue re-delivers the same event (same message id), which resumes it again; the safety net still stops', async () => {
+    // Prepare: configure-app's send fails once with an error that is not throttling
+    const cloud = new FakeCloud();
+    const deps = cloud.deps();
+    await handleLifecycleMessage({ messageId: 'msg-1', body: lifecycleEvent('launch') }, deps);
+    const [mount] = sentCommands(cloud);
+    const safetyNet = cloud.queued.shift()!;
+    const send = cloud.ssm.sendCommand;
+    cloud.ssm.sendCommand = async () => {
+      cloud.ssm.sendCommand = send;
+      throw new Error('socket hang up');
+    };
+    // Act
+    await expect(handleLifecycleMessage({ messageId: 'evt', body: commandEvent(mount!) }, deps)).rejects.toThrow('socket hang up');
+    const again = await handleLifecycleMessage({ messageId: 'evt', body: commandEvent(mount!) }, deps);
+    // Assess
+    expect(again).toBe('waiting');
+    expect(queuedState(cloud)).toMatchObject({ step: 'configure-app', awaiting: sentCommands(cloud)[1] });
+    expect(await handleLifecycleMessage({ messageId: safetyNet.id, body: safetyNet.body }, deps)).toBe('skipped');
+    expect(sentCommands(cloud)).toHaveLength(2);
   });
 
   it('a second delivery of the same event resumes nothing (the record was consumed once)', async () => {
@@ -127,7 +149,7 @@ describe('the command event resumes the flow', () => {
     expect(cloud.completed).toBe('CONTINUE');
     expect(outcomes.filter((o) => o === 'skipped')).toHaveLength(2);
     expect(outcomes.at(-1)).toBe('completed');
-    expect(cloud.coordination.items.size).toBe(0);
+    expect(cloud.coordination.keptKeys()).toEqual([]);
   });
 });
 
@@ -146,7 +168,7 @@ describe('a read that lags the event', () => {
     const lag1 = cloud.queued.shift()!;
     expect(lag1.delaySeconds).toBe(2); // the step's second wait
     expect((JSON.parse(lag1.body) as { state: Record<string, unknown> }).state).toMatchObject({ step: 'mount-volumes', commandId: mount, ended: 'Success' });
-    expect(await cloud.coordination.holder(RECORD(mount!))).toBeUndefined();
+    expect(cloud.coordination.keptKeys()).not.toContain(RECORD(mount!)); // consumed, not parked again
     expect(await handleLifecycleMessage({ messageId: lag1.id, body: lag1.body }, deps)).toBe('waiting');
     const lag2 = cloud.queued.shift()!;
     expect(lag2.delaySeconds).toBe(4);

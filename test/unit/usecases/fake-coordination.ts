@@ -11,6 +11,8 @@ interface Entry {
   readonly owner?: string;
   readonly expiresAt?: number;
   readonly value?: string;
+  /** The message that consumed this hold (consume), until its owner takes it again. */
+  readonly consumedBy?: string;
 }
 
 export class FakeCoordination implements CoordinationPort {
@@ -68,13 +70,15 @@ export class FakeCoordination implements CoordinationPort {
     if (this.items.get(key)?.owner === owner) this.items.delete(key);
   }
 
-  public async consume(key: string): Promise<Hold | undefined> {
-    this.log.push(`consume ${key}`);
+  public async consume(key: string, by: string): Promise<Hold | undefined> {
+    this.log.push(`consume ${key} ${by}`);
     const entry = this.items.get(key);
     const hold = this.live(entry) ? this.hold(key, entry) : undefined;
-    if (hold) this.items.delete(key);
+    if (!hold || (entry?.consumedBy !== undefined && entry.consumedBy !== by)) return undefined;
+    this.items.set(key, { ...entry, consumedBy: by });
     return hold;
   }
+
 
   public async holds(prefix: string): Promise<Hold[]> {
     return [...this.items.entries()]
@@ -92,6 +96,11 @@ export class FakeCoordination implements CoordinationPort {
   public async write(key: string, value: string, ttlSeconds?: number): Promise<void> {
     this.log.push(`write ${key}`);
     this.items.set(key, { value, ...(ttlSeconds !== undefined ? { expiresAt: this.now() + ttlSeconds } : {}) });
+  }
+
+  /** Every key but the consumed records of flows that moved on (they stay until their TTL, as in DynamoDB). */
+  public keptKeys(): string[] {
+    return [...this.items.entries()].filter(([, entry]) => entry.consumedBy === undefined).map(([key]) => key);
   }
 
   /** The hold on `key` as another, live flow would leave it (for tests that set the scene). */
