@@ -79,13 +79,21 @@ describeWithSandbox('storage/lock.test.ts')('storage lock in the coordination ta
   }, 200_000);
 
   test('an expansion whose flow dies after taking the lock leaves the lock held in the table, and nothing else done', async () => {
-    // The flow's first continuation (its status read under way) is lost before delivery: the flow is dead.
+    // The flow is parked on its first status read: both what would resume it are lost before delivery,
+    // the command's end event and the safety-net continuation. The flow is dead. The event is matched
+    // by its document (its id is not known yet): two drops, so that a health read's event taken first
+    // still leaves one for the expansion's; a drop left over only sends a later read to its safety net.
+    const statusEnded = (body: string) => body.includes('"detail-type":"EC2 Command Status-change Notification"') && body.includes('-storage-gluster-status"') && body.includes('"status":"Success"');
+    const droppedEvents = [sb.dropNextMessage('storage', statusEnded), sb.dropNextMessage('storage', statusEnded)];
     const lost = sb.dropNextMessage('storage', (body) => body.includes('"pydio-autoscaler/storage-flow"') && body.includes('"flow":"expand"'));
     const answer = await sb.invoke('storage', { volume: VOLUME, sets: 1 });
     expect((answer as { result?: { outcome: string } }).result?.outcome).toBe('accepted');
     const body = await Promise.race([lost, new Promise<never>((_, reject) => setTimeout(() => reject(new Error('the expansion never sent a continuation')), 60_000))]);
-    const state = (JSON.parse(body) as { state: { operationId: string; step: string; lockHeld: boolean } }).state;
+    const state = (JSON.parse(body) as { state: { operationId: string; step: string; lockHeld: boolean; command?: { id: string } } }).state;
     expect(state).toMatchObject({ step: 'plan', lockHeld: true });
+    const within = (p: Promise<string>) => Promise.race([p, new Promise<string>((resolve) => setTimeout(() => resolve(''), 30_000))]);
+    const events = await within(droppedEvents[0]!).then(async (first) => (first.includes(state.command?.id ?? '?') ? [first] : [first, await within(droppedEvents[1]!)]));
+    expect(events.some((event) => event.includes(`"command-id":"${state.command?.id ?? '?'}"`))).toBe(true);
 
     const item = await lockItem();
     expect(item?.owner?.S).toBe(state.operationId);
