@@ -327,10 +327,8 @@ async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: F
   const { timing } = deps.config;
   const backoff = outcome.delaySeconds ?? waitDelaySeconds(secondsSince(state.stepStartedAt, deps.now()), timing.retryBaseSeconds, timing.retryMaxSeconds);
   let delay = outcome.resumeOn ? Math.max(backoff, timing.retryMaxSeconds) : backoff;
-  // Parked on a command: this wait's, or (a throttled consume of the safety net) the one still held.
-  const awaiting = outcome.resumeOn ?? state.awaiting;
-  let next: S = { ...waitingFlow(driver.family, state, outcome), awaiting };
-  if (awaiting === undefined) delete (next as { awaiting?: string }).awaiting;
+  // Parked on this wait's command; otherwise waitingFlow keeps the one still held (a throttled consume of the safety net).
+  let next: S = outcome.resumeOn ? { ...waitingFlow(driver.family, state, outcome), awaiting: outcome.resumeOn } : waitingFlow(driver.family, state, outcome);
   if (next.event && needsHeartbeat(next, delay, deps.now())) {
     try {
       await deps.autoScaling.recordHeartbeat(actionRef(next.event));
