@@ -22,7 +22,7 @@ import { sandboxSkipReason } from '../e2e/sandbox/prerequisites';
 import { startSandbox, type Sandbox } from '../sandbox/sandbox';
 import { formatSplit, measureExpansionSplit, watchGlusterActions } from './expansion-split';
 import { accessKeyIdOf } from '../sandbox/iam/identity';
-import { formatFlowSplit, splitFlow } from './flow-split';
+import { formatFlowSplit, splitFlow, type RunningInterval } from './flow-split';
 
 const NAME = 'bench';
 const OCTET = 84;
@@ -75,7 +75,12 @@ async function main(): Promise<number> {
     if (phase === undefined || storageFn === undefined || lifecycleFn === undefined) throw new Error('the expansion phase, the storage or the lifecycle function is missing');
     const window = { start: phase.start, end: phase.start + phase.seconds * 1000 };
     const steps = (await sb.stepTimings()).filter((t) => t.end !== undefined && t.start >= window.start && t.start <= window.end);
-    const intervals = steps.map((t) => ({ kind: t.documentName.includes('gluster-command') ? 'Gluster' : 'other documents', start: t.start, end: t.end ?? t.start }));
+    const intervals: RunningInterval[] = steps.map((t) => ({
+      kind: t.documentName.includes('gluster-command') ? 'Gluster' : 'other documents',
+      label: `${t.documentName.replace(/^.*?-(storage-|compute-)/, '$1')}${watch.actions.get(t.commandId) !== undefined ? ` ${watch.actions.get(t.commandId)}` : ''} on ${t.instanceId}`,
+      start: t.start,
+      end: t.end ?? t.start,
+    }));
     // The flow's functions: the storage request's and the lifecycle hooks' of the members it launches.
     const keys = new Set([accessKeyIdOf(storageFn), accessKeyIdOf(lifecycleFn)]);
     const calls = sb.apiCalls().filter((c) => c.accessKeyId !== undefined && keys.has(c.accessKeyId));
@@ -83,7 +88,7 @@ async function main(): Promise<number> {
     const grown = calls.find((c) => c.at >= window.start && c.operation === 'SetDesiredCapacity' && c.status === 200);
     for (const id of new Set(steps.map((t) => t.instanceId))) {
       const online = sb.hosts.agentOnlineAt(id);
-      if (grown !== undefined && online !== undefined && online > grown.at) intervals.push({ kind: 'launch + agent registration', start: grown.at, end: online });
+      if (grown !== undefined && online !== undefined && online > grown.at) intervals.push({ kind: 'launch + agent registration', label: `launch + agent of ${id}`, start: grown.at, end: online });
     }
     const split = splitFlow('expansion by one replica set', window, intervals, calls);
     const kinds = {

@@ -22,6 +22,17 @@ export interface RunningInterval {
   readonly kind: string;
   readonly start: number;
   readonly end: number;
+  /** What exactly ran (a document and its host), for the idle gaps' neighbours. */
+  readonly label?: string;
+}
+
+/** A stretch of the window with nothing running: what ended last before it and what started first after it. */
+export interface IdleGap {
+  /** Seconds from the window's start. */
+  readonly fromSeconds: number;
+  readonly seconds: number;
+  readonly after?: string;
+  readonly before?: string;
 }
 
 /** One AWS API call the flow's functions made. */
@@ -57,6 +68,8 @@ export interface FlowSplit {
   readonly apiCallsByOperation: Readonly<Record<string, number>>;
   /** `service:Operation HTTP status` -> count, for the calls not answered 200. */
   readonly apiCallsNotOkByAnswer: Readonly<Record<string, number>>;
+  /** Every stretch of the window with nothing running, in time order (they sum to the overhead). */
+  readonly gaps: readonly IdleGap[];
 }
 
 function checkedTime(what: string, value: number): number {
@@ -109,11 +122,33 @@ export function splitFlow(name: string, window: { readonly start: number; readon
     apiCallsNotOk: inWindow.filter((c) => c.status !== 200).length,
     apiCallsByOperation: byOperation,
     apiCallsNotOkByAnswer: notOk,
+    gaps: idleGaps(start, end, intervals),
   };
 }
 
+const nameOf = (i: RunningInterval) => i.label ?? i.kind;
+
+/** The stretches of [start, end] no interval covers, each with its neighbours (the interval that ended last before it, the first that started after it). */
+function idleGaps(start: number, end: number, intervals: readonly RunningInterval[]): IdleGap[] {
+  const sorted = intervals.filter((i) => i.end > start && i.start < end).sort((a, b) => a.start - b.start);
+  const gaps: IdleGap[] = [];
+  let cursor = start;
+  let last: RunningInterval | undefined;
+  for (const i of sorted) {
+    if (i.start > cursor) {
+      gaps.push({ fromSeconds: (cursor - start) / 1000, seconds: (i.start - cursor) / 1000, ...(last ? { after: nameOf(last) } : {}), before: nameOf(i) });
+    }
+    if (i.end > cursor) {
+      cursor = i.end;
+      last = i;
+    }
+  }
+  if (cursor < end) gaps.push({ fromSeconds: (cursor - start) / 1000, seconds: (end - cursor) / 1000, ...(last ? { after: nameOf(last) } : {}) });
+  return gaps;
+}
+
 /** One line per figure, with the definitions, for the bench's output. */
-export function formatFlowSplit(split: FlowSplit, notes: { readonly window: string; readonly kinds?: Readonly<Record<string, string>> }): string[] {
+export function formatFlowSplit(split: FlowSplit, notes: { readonly window: string; readonly kinds?: Readonly<Record<string, string>>; readonly gapSeconds?: number }): string[] {
   const s = (n: number) => `${n.toFixed(1)} s`;
   const lines = [
     `== ${split.name}`,
@@ -129,5 +164,8 @@ export function formatFlowSplit(split: FlowSplit, notes: { readonly window: stri
   ];
   for (const [op, n] of Object.entries(split.apiCallsByOperation).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  ${op.padEnd(52)} ${n}`);
   for (const [answer, n] of Object.entries(split.apiCallsNotOkByAnswer).sort(([a], [b]) => a.localeCompare(b))) lines.push(`  not 200: ${answer.padEnd(43)} ${n}`);
+  const shown = split.gaps.filter((g) => g.seconds >= (notes.gapSeconds ?? 0.5));
+  if (shown.length > 0) lines.push(`idle gaps of ${(notes.gapSeconds ?? 0.5).toFixed(1)} s or more (${shown.length} of ${split.gaps.length}; seconds from the start of the wall time):`);
+  for (const g of shown) lines.push(`  at ${s(g.fromSeconds).padStart(8)}  ${s(g.seconds).padStart(7)}  after ${g.after ?? 'the start'} -> before ${g.before ?? 'the end'}`);
   return lines;
 }

@@ -43,6 +43,20 @@ describe('splitFlow', () => {
     expect(split.overheadSeconds).toBe(6);
   });
 
+  it('lists every idle stretch with its neighbours, summing to the overhead', () => {
+    // Wall 0-10 s: a 0-2, b 1-3 (overlap), gap 3-5, c 5-6, gap 6-10 (to the end); d outside the window.
+    const intervals: RunningInterval[] = [{ ...run('documents', 0, 2_000), label: 'a' }, { ...run('documents', 1_000, 3_000), label: 'b' }, run('health', 5_000, 6_000), run('drain', 12_000, 13_000)];
+    const split = splitFlow('flow', { start: 0, end: 10_000 }, intervals, []);
+    expect(split.gaps).toEqual([
+      { fromSeconds: 3, seconds: 2, after: 'b', before: 'health' },
+      { fromSeconds: 6, seconds: 4, after: 'health' },
+    ]);
+    expect(split.gaps.reduce((sum, g) => sum + g.seconds, 0)).toBe(split.overheadSeconds);
+    expect(splitFlow('late start', { start: 0, end: 4_000 }, [run('x', 1_000, 4_000)], []).gaps).toEqual([{ fromSeconds: 0, seconds: 1, before: 'x' }]);
+    const lines = formatFlowSplit(split, { window: 'w', gapSeconds: 3 });
+    expect(lines.filter((l) => l.includes('after'))).toEqual(['  at    6.0 s    4.0 s  after health -> before the end']);
+  });
+
   it('an interval covering the whole window leaves no overhead', () => {
     const split = splitFlow('expansion', { start: 0, end: 5_000 }, [run('Gluster', -1_000, 9_000)], []);
     expect(split.overheadSeconds).toBe(0);
@@ -61,7 +75,7 @@ describe('splitFlow', () => {
     expect(split.apiCallsNotOk).toBe(1);
     expect(split.apiCallsByOperation).toEqual({ 'autoscaling:CompleteLifecycleAction': 1, 'autoscaling:DescribeAutoScalingInstances': 2 });
     expect(split.apiCallsNotOkByAnswer).toEqual({ 'autoscaling:DescribeAutoScalingInstances 400': 1 });
-    expect(formatFlowSplit(split, { window: 'w' }).at(-1)).toMatch(/^ {2}not 200: autoscaling:DescribeAutoScalingInstances 400 +1$/);
+    expect(formatFlowSplit(split, { window: 'w' }).find((l) => l.includes('not 200:'))).toMatch(/^ {2}not 200: autoscaling:DescribeAutoScalingInstances 400 +1$/);
   });
 
   it.each([
