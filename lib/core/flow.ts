@@ -42,6 +42,13 @@ export interface FlowStateBase {
    */
   readonly awaiting?: string;
   /**
+   * The wake key this flow is parked under (a coordination key): another flow signals it when
+   * what this one waits for happened (a new storage member joined), and the signal's message runs
+   * the parked state at once; a continuation sent as a safety net runs it otherwise. The key is
+   * the same for every such wait of the flow, so whichever resumes it runs the state parked last.
+   */
+  readonly awaitingWake?: string;
+  /**
    * When a delivery last checked that the lifecycle action still waits (absent: when the flow
    * started, whose claim checked it). Checked again at most once per RETRY_MAX_SECONDS.
    */
@@ -72,7 +79,21 @@ export type StepOutcome<S extends FlowStateBase = never> =
    * `resumeOn`: the wait ends when that Run Command command ends; its status-change event resumes
    * the flow, and a continuation sent after a long delay (the safety net) polls it if no event came.
    */
-  | { readonly kind: 'wait'; readonly reason: string; readonly delaySeconds?: number; readonly patch?: Partial<S>; readonly resumeOn?: string }
+  /**
+   * `wakeOn`: the wait ends when another flow signals that coordination key (signalFlow in
+   * lib/usecases/flow-runner.ts); `wakeSince` is when what the step looked at was read: a signal
+   * recorded before it was seen by that read, one after it (or within the clocks' skew) was maybe
+   * not, and the flow looks again at once.
+   */
+  | {
+      readonly kind: 'wait';
+      readonly reason: string;
+      readonly delaySeconds?: number;
+      readonly patch?: Partial<S>;
+      readonly resumeOn?: string;
+      readonly wakeOn?: string;
+      readonly wakeSince?: string;
+    }
   | { readonly kind: 'fail'; readonly reason: string; readonly output?: string }
   /** The flow ends here on purpose (dry run answered, refusal notified). */
   | { readonly kind: 'done'; readonly patch?: Partial<S> };
@@ -238,6 +259,46 @@ export function isFlowContinuation<S extends FlowStateBase>(family: FlowFamily<S
   return typeof body === 'object' && body !== null && family.mark in body;
 }
 
+/** The key that marks a wake message (part of the message format: keep it). */
+export const WAKE_MARK = 'pydio-autoscaler/wake';
+
+/**
+ * How far apart two Lambda clocks may be when a signal's recorded time is compared with the time a
+ * step read what it looked at (both written by functions of one region): a signal this close
+ * before the read counts as maybe missed by it.
+ */
+export const SIGNAL_SKEW_MS = 1000;
+
+/** The message that wakes the flow parked under `key`, if any (signalFlow). */
+export function encodeWake(key: string): string {
+  return JSON.stringify({ [WAKE_MARK]: key });
+}
+
+export function isWakeMessage(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && WAKE_MARK in body;
+}
+
+/** The wake key a wake message names (MalformedEventError when it names none). */
+export function wakeKeyOf(body: Record<string, unknown>): string {
+  const key = body[WAKE_MARK];
+  if (typeof key !== 'string' || key === '') throw new MalformedEventError(`a wake message must name the key to wake, got ${JSON.stringify(key)}`);
+  return key;
+}
+
+/** The record next to a wake key that holds when it was last signalled (an ISO time). */
+export const signalKey = (wakeKey: string) => `${wakeKey}/signalled`;
+
+/**
+ * Whether a signal recorded at `signalledAt` may have been missed by a read made at `readAt`
+ * (undefined: unknown, so maybe missed): it came after the read, or within the clocks' skew of it.
+ */
+export function signalMaybeMissed(signalledAt: string, readAt: string | undefined): boolean {
+  const signalled = Date.parse(signalledAt);
+  if (readAt === undefined || Number.isNaN(signalled)) return true;
+  const read = Date.parse(readAt);
+  return Number.isNaN(read) || signalled >= read - SIGNAL_SKEW_MS;
+}
+
 /** Validate a continuation read back from the queue. */
 export function decodeFlow<S extends FlowStateBase>(family: FlowFamily<S>, body: { state: unknown }): S {
   const s = body.state as Record<string, unknown> | undefined;
@@ -261,6 +322,9 @@ export function decodeFlow<S extends FlowStateBase>(family: FlowFamily<S>, body:
   }
   if (s.awaiting !== undefined && (typeof s.awaiting !== 'string' || s.awaiting === '')) {
     throw new MalformedEventError(`${where}: awaiting must be a command id, got ${JSON.stringify(s.awaiting)}`);
+  }
+  if (s.awaitingWake !== undefined && (typeof s.awaitingWake !== 'string' || s.awaitingWake === '')) {
+    throw new MalformedEventError(`${where}: awaitingWake must be a coordination key, got ${JSON.stringify(s.awaitingWake)}`);
   }
   if (s.throttledWaits !== undefined && !(Number.isInteger(s.throttledWaits) && (s.throttledWaits as number) >= 0)) {
     throw new MalformedEventError(`${where}: throttledWaits must be a whole number of waits, got ${JSON.stringify(s.throttledWaits)}`);

@@ -37,6 +37,9 @@ export const storageCommandKey = (commandId: string) => `${STORAGE_KEY_PREFIX}co
 /** One storage operation at a time: held by the operation's id, its value the ISO time of the holder's last renewal. */
 export const LOCK_KEY = `${STORAGE_KEY_PREFIX}lock`;
 
+/** Where an expansion waiting for its new members to join is parked: a member that joined wakes it (launch-flow.ts complete). */
+export const storageJoinsKey = (operationId: string) => `${STORAGE_KEY_PREFIX}joins/${operationId}`;
+
 /** Held while a member creates the volumes; a permanent record (no owner, no expiry) once they are created. */
 export const BOOTSTRAP_KEY = `${STORAGE_KEY_PREFIX}bootstrap`;
 

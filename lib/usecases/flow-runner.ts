@@ -9,6 +9,7 @@ import {
   decodeFlow,
   encodeFlow,
   encodeIntakeRetry,
+  encodeWake,
   heartbeatWarning,
   isFlowContinuation,
   jitteredBackoffSeconds,
@@ -16,7 +17,10 @@ import {
   MAX_THROTTLED_WAITS,
   needsHeartbeat,
   secondsSince,
+  signalKey,
+  signalMaybeMissed,
   waitDelaySeconds,
+  wakeKeyOf,
   waitingFlow,
   type FlowFamily,
   type FlowStateBase,
@@ -49,7 +53,7 @@ export interface EngineDeps {
   };
   readonly autoScaling: Pick<AutoScalingPort, 'describeInstance' | 'describeLifecycleHook' | 'completeLifecycleAction' | 'recordHeartbeat'>;
   /** Lifecycle claims (and, for the drivers, what else a flow holds). */
-  readonly coordination: Pick<CoordinationPort, 'take' | 'release' | 'consume'>;
+  readonly coordination: Pick<CoordinationPort, 'take' | 'release' | 'consume' | 'read' | 'write'>;
   readonly notifier: NotifierPort;
   readonly queue: QueuePort;
   readonly log: Log;
@@ -166,6 +170,17 @@ export async function runFlow<S extends FlowStateBase, D extends EngineDeps>(
         return 'skipped';
       }
       state = { ...state, awaiting: undefined };
+    } else if (redelivered && state.awaitingWake) {
+      // The safety net of a flow parked on a wake key: it runs the state parked there last, if no
+      // signal (or an earlier safety net of the same key) consumed it; the flow may have been woken
+      // and parked again since this continuation was sent.
+      if (deliveryId === undefined) throw new Error(`a continuation parked on ${state.awaitingWake} needs its message id to consume its record`);
+      const parked = await consumeParked(driver, deps, state.awaitingWake, deliveryId);
+      if (!parked) {
+        log.info('superseded: a signal resumed this flow already', { ...driver.logKeys(state), awaitingWake: state.awaitingWake });
+        return 'skipped';
+      }
+      state = parked;
     }
     if (redelivered && state.event) {
       if (!(await keepClaim(driver, deps, state, state.event))) return 'skipped';
@@ -326,9 +341,12 @@ async function stillPending<S extends FlowStateBase, D extends EngineDeps>(drive
 async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, state: S, outcome: Extract<StepOutcome<S>, { kind: 'wait' }>): Promise<void> {
   const { timing } = deps.config;
   const backoff = outcome.delaySeconds ?? waitDelaySeconds(secondsSince(state.stepStartedAt, deps.now()), timing.retryBaseSeconds, timing.retryMaxSeconds);
-  let delay = outcome.resumeOn ? Math.max(backoff, timing.retryMaxSeconds) : backoff;
-  // Parked on this wait's command; otherwise waitingFlow keeps the one still held (a throttled consume of the safety net).
-  let next: S = outcome.resumeOn ? { ...waitingFlow(driver.family, state, outcome), awaiting: outcome.resumeOn } : waitingFlow(driver.family, state, outcome);
+  const parks = outcome.resumeOn !== undefined || outcome.wakeOn !== undefined;
+  let delay = parks ? Math.max(backoff, timing.retryMaxSeconds) : backoff;
+  // Parked on this wait's command or wake key; otherwise waitingFlow keeps the one still held (a throttled consume of the safety net).
+  let next: S = waitingFlow(driver.family, state, outcome);
+  if (outcome.resumeOn) next = { ...next, awaiting: outcome.resumeOn };
+  else if (outcome.wakeOn) next = { ...next, awaitingWake: outcome.wakeOn };
   if (next.event && needsHeartbeat(next, delay, deps.now())) {
     try {
       await deps.autoScaling.recordHeartbeat(actionRef(next.event));
@@ -347,9 +365,79 @@ async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: F
   if (outcome.resumeOn) {
     // Held before the safety net is sent: an event that comes in between finds the flow to resume.
     await deps.coordination.take(driver.family.commandKey(outcome.resumeOn), driver.ownerOf(next), timing.claimTtlSeconds, encodeFlow(driver.family, next));
+  } else if (outcome.wakeOn) {
+    // Parked first, then the last signal read: a signal after the park finds the flow to resume; one
+    // before it that the step's read may have missed sends the safety net at once instead.
+    await deps.coordination.take(outcome.wakeOn, driver.ownerOf(next), timing.claimTtlSeconds, encodeFlow(driver.family, next));
+    const signalled = await deps.coordination.read(signalKey(outcome.wakeOn));
+    if (signalled !== undefined && signalMaybeMissed(signalled, outcome.wakeSince)) {
+      deps.log.info('signalled while the step looked: looking again now', { ...driver.logKeys(next), signalledAt: signalled, readAt: outcome.wakeSince });
+      delay = 0;
+    }
   }
   await deps.queue.send(driver.queueUrl(deps), encodeFlow(driver.family, next), delay);
-  deps.log.info('waiting', { ...driver.logKeys(next), delaySeconds: delay, reason: outcome.reason, ...(outcome.resumeOn ? { resumeOn: outcome.resumeOn } : {}) });
+  deps.log.info('waiting', {
+    ...driver.logKeys(next),
+    delaySeconds: delay,
+    reason: outcome.reason,
+    ...(outcome.resumeOn ? { resumeOn: outcome.resumeOn } : {}),
+    ...(outcome.wakeOn ? { wakeOn: outcome.wakeOn } : {}),
+  });
+}
+
+/** Consumes the record parked under wake key `key` by message `deliveryId`: the state parked there, or undefined when none waits (or another message consumed it). */
+async function consumeParked<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, key: string, deliveryId: string): Promise<S | undefined> {
+  const parked = await deps.coordination.consume(key, deliveryId);
+  if (!parked?.value) return undefined;
+  let body: unknown;
+  try {
+    body = JSON.parse(parked.value);
+  } catch (error) {
+    throw new MalformedEventError(`the flow parked on ${key} is not JSON`, { cause: error });
+  }
+  if (!isFlowContinuation(driver.family, body)) throw new MalformedEventError(`the record parked on ${key} is not a ${driver.family.what}`);
+  return { ...decodeFlow(driver.family, body), awaitingWake: undefined };
+}
+
+/**
+ * Tells the flow parked (or about to park) under wake key `key`, on the queue `queueUrl`, that what it waits for happened:
+ * the time is recorded next to the key first (a flow that parks after this message was handled
+ * finds it and looks again at once), then a wake message goes to the queue, whose delivery runs
+ * the parked flow (wakeIntake). Costs one write and one message; nothing waits on it.
+ */
+export async function signalFlow(deps: EngineDeps, queueUrl: string, key: string): Promise<void> {
+  await deps.coordination.write(signalKey(key), deps.now().toISOString(), deps.config.timing.claimTtlSeconds);
+  await deps.queue.send(queueUrl, encodeWake(key), 0);
+}
+
+/**
+ * A wake message (signalFlow): the flow parked under its key runs on now, from the state parked
+ * there; consumed by this message in one conditional write, so a wake and the flow's safety net
+ * never both run it. Nothing parked (the flow is between looks, or ended): skipped, the recorded
+ * signal makes its next park look again. A malformed message or record goes to `reject`.
+ */
+export async function wakeIntake<S extends FlowStateBase, D extends EngineDeps>(
+  driver: FlowDriver<S, D>,
+  deps: D,
+  message: Record<string, unknown>,
+  deliveryId: string,
+  reject: (error: unknown) => Promise<MessageOutcome>,
+): Promise<MessageOutcome> {
+  let state: S | undefined;
+  let key: string;
+  try {
+    key = wakeKeyOf(message);
+    state = await consumeParked(driver, deps, key, deliveryId);
+  } catch (error) {
+    if (error instanceof MalformedEventError) return reject(error);
+    throw error;
+  }
+  if (!state) {
+    deps.log.info('wake: no flow is parked on this key now (between looks, resumed already, or ended)', { wakeKey: key });
+    return 'skipped';
+  }
+  deps.log.info('resumed by a signal', { ...driver.logKeys(state), wakeKey: key });
+  return runFlow(driver, deps, state, true, deliveryId);
 }
 
 /**

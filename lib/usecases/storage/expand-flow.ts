@@ -1,5 +1,6 @@
 /** The expand flow's steps: lock, plan, then grow in place or launch members, add bricks and rebalance; finish. */
-import { secondsSince } from '../../core/flow';
+import { readLagSeconds, secondsSince } from '../../core/flow';
+import { storageJoinsKey } from '../../core/records';
 import { planExpansion, type ExpansionPlanRequest } from '../../core/storage/expand';
 import { requestOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
 import { commandLine, type GlusterStep } from '../../core/storage/gluster-actions';
@@ -59,17 +60,28 @@ async function launchMembers(state: StorageFlowState, deps: StorageDeps): Promis
   return { kind: 'next' };
 }
 
-/** New members join through their own storage-launch flows; re-plan until none is awaited. */
+/**
+ * New members join through their own storage-launch flows; re-plan until none is awaited. Between
+ * looks the flow is parked under its joins key: each member that joins wakes it (launch-flow.ts
+ * complete), the safety net looks after RETRY_MAX_SECONDS. A member whose lifecycle action is
+ * completed but that Auto Scaling has not put InService yet (Pending:Proceed) is looked at again
+ * within seconds: its own wake has come already.
+ */
 async function awaitMembers(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const { storage } = deps;
   const inStep = secondsSince(state.stepStartedAt, deps.now());
+  const readAt = state.command?.sentAt;
   const read = await readSnapshotStep(state, deps, viaOf(state));
   if (read.kind !== 'snapshot') return read;
   const planned = planExpansion(read.snapshot, expansionRequest(state), storage.settings);
   if (planned.kind === 'plan' && !planned.awaitsLaunch) return { kind: 'next', patch: { expansion: planned } };
   const why = planned.kind === 'refused' ? planned.reason : `${planned.launchZones.length} new member(s) not joined yet`;
   if (inStep > storage.timing.joinTimeoutSeconds) return { kind: 'fail', reason: `new members did not join within ${storage.timing.joinTimeoutSeconds}s: ${why}` };
-  return { kind: 'wait', reason: why };
+  const proceeding = read.snapshot.members.filter((m) => m.peerState === 'connected' && m.lifecycleState.endsWith(':Proceed') && !m.lifecycleState.startsWith('Terminating'));
+  if (proceeding.length > 0) {
+    return { kind: 'wait', reason: `${why}: ${proceeding.map((m) => m.instanceId).join(', ')} joined, not InService yet`, delaySeconds: readLagSeconds(state.attempt, deps.config.timing.retryBaseSeconds) };
+  }
+  return { kind: 'wait', reason: why, wakeOn: storageJoinsKey(state.operationId), ...(readAt !== undefined ? { wakeSince: readAt } : {}) };
 }
 
 async function addBrick(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {

@@ -1,6 +1,6 @@
 /** The StorageQueue: a storage lifecycle event, an operation request or a continuation in, the storage flow it starts or continues. */
 import { isCommandEvent } from '../../core/command-event';
-import { decodeFlow, intakeOf, isFlowContinuation } from '../../core/flow';
+import { decodeFlow, intakeOf, isFlowContinuation, isWakeMessage } from '../../core/flow';
 import { parseLifecycleSource, type LifecycleEvent } from '../../core/lifecycle-event';
 import { BOOTSTRAP_KEY, storageClaimKey } from '../../core/records';
 import {
@@ -14,7 +14,7 @@ import {
 } from '../../core/storage/flow-state';
 import * as storageMessages from '../../core/storage/messages';
 import type { QueueMessage } from '../../ports/sqs';
-import { claimAction, commandEventIntake, deferThrottledIntake, runFlow, type FlowDriver, type MessageOutcome } from '../flow-runner';
+import { claimAction, commandEventIntake, deferThrottledIntake, runFlow, wakeIntake, type FlowDriver, type MessageOutcome } from '../flow-runner';
 import { parseJsonBody, rejectMalformed } from '../intake';
 import type { StorageDeps } from './cluster';
 import { EXPAND } from './expand-flow';
@@ -131,6 +131,9 @@ export async function handleStorageMessage(message: QueueMessage, deps: StorageD
   }
 
   if (isCommandEvent(parsed)) return commandEventIntake(STORAGE, deps, parsed, message.messageId, (error) => reject(deps, error, message.body));
+
+  // A member joined: the expansion waiting for it runs on (launch-flow.ts signals it).
+  if (isWakeMessage(parsed)) return wakeIntake(STORAGE, deps, parsed, message.messageId, (error) => reject(deps, error, message.body));
 
   // A lifecycle event AWS throttled comes back wrapped with the id that owns its claim.
   let intake;

@@ -1,13 +1,14 @@
 /** The storage launch flow's steps: a new member prepares its brick, joins the pool, takes over a dead member's bricks or creates the volumes, and is protected. */
 import { agentTooOld } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
-import { BOOTSTRAP_KEY, storageClaimKey } from '../../core/records';
+import { BOOTSTRAP_KEY, LOCK_KEY, storageClaimKey, storageJoinsKey } from '../../core/records';
 import { bootstrapPlan, poolStart } from '../../core/storage/bootstrap';
 import { describeLayout, layoutForZones } from '../../core/storage/layout';
-import { eventOf, selfOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
+import { eventOf, logKeys, selfOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
 import * as storageMessages from '../../core/storage/messages';
 import type { StorageMember } from '../../core/storage/snapshot';
-import { actionRef, type StepTable } from '../flow-runner';
+import { actionRef, signalFlow, type StepTable } from '../flow-runner';
+import { AwsCallError } from '../../errors';
 import { cloudWatchAgentStep } from './cloudwatch-agent';
 import { pickMember, recordMember, type StorageDeps } from './cluster';
 import { runDocumentStep, runPending } from './documents';
@@ -144,12 +145,29 @@ async function protect(state: StorageFlowState, deps: StorageDeps): Promise<Stor
   return { kind: 'next' };
 }
 
+/**
+ * The operation holding the storage lock (an expansion waiting for its new members) is told that
+ * this member joined: it looks at once instead of at its safety net. Best effort: the member has
+ * joined whatever this says, so a refused call is only logged (the safety net looks anyway).
+ */
+async function wakeExpansion(state: StorageFlowState, deps: StorageDeps): Promise<void> {
+  try {
+    const lock = await deps.coordination.holder(LOCK_KEY);
+    if (lock === undefined || lock.owner === state.operationId) return;
+    await signalFlow(deps, deps.storage.queueUrl, storageJoinsKey(lock.owner));
+  } catch (error) {
+    if (!(error instanceof AwsCallError)) throw error;
+    deps.log.warn('could not wake the storage operation waiting for this member; it looks again on its own', { ...logKeys(state), error: error.message });
+  }
+}
+
 async function complete(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const { config } = deps;
   const now = deps.now();
   const self = selfOf(state);
   const event = eventOf(state);
   await deps.autoScaling.completeLifecycleAction(actionRef(event), 'CONTINUE');
+  await wakeExpansion(state, deps);
   await deps.notifier.publish(notices.memberJoined(config.stage, self.instanceId, self.host, self.zone, secondsSince(state.startedAt, now), state.warnings));
   await deps.coordination.release(storageClaimKey(event), state.operationId);
   return { kind: 'next' };

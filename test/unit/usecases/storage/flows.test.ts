@@ -4,6 +4,8 @@ import { parseStatusBundle } from '../../../../lib/core/storage/gluster-parse';
 import { SSM_STDOUT_LIMIT, STATUS_PART_CHARS } from '../../../../lib/core/storage/status-frame';
 import { encodeStorageRequest } from '../../../../lib/core/storage/flow-state';
 import { A, B, FakeStorage, GiB, frameStatus } from './fake-storage';
+import { isWakeMessage, wakeKeyOf } from '../../../../lib/core/flow';
+import { handleStorageMessage } from '../../../../lib/usecases/storage/flows';
 
 const request = (over: Record<string, unknown> = {}) =>
   encodeStorageRequest({ action: 'expand', volume: 'pydio-data', sets: 1, allowSameZone: false, dryRun: false, reason: 'test', ...over });
@@ -398,6 +400,78 @@ describe('expand', () => {
     expect(subjectsOf(cloud, 'storage.progress')[0]).toMatch(/rebalance of pydio-data: in progress, \d+ files moved/);
     expect(subjectsOf(cloud, 'storage.succeeded').at(-1)).toMatch(/expand of pydio-data done/);
     expect(cloud.coordination.items.has('storage/lock')).toBe(false);
+  });
+
+  it('waits for its new members parked under its joins key, and each member that joins wakes it (a wake message naming that key)', async () => {
+    const { cloud } = twoNodes();
+    cloud.enqueue(request(), 0);
+    const deps = cloud.deps();
+    const wakes: string[] = [];
+    for (let i = 0; i < 400 && cloud.queue.length > 0; i += 1) {
+      cloud.queue.sort((a, b) => a.due - b.due);
+      const next = cloud.queue.shift()!;
+      if (next.due > cloud.now.getTime()) cloud.now = new Date(next.due);
+      const body = JSON.parse(next.body) as Record<string, unknown>;
+      if (isWakeMessage(body)) wakes.push(wakeKeyOf(body));
+      await handleStorageMessage({ messageId: next.id, body: next.body }, deps);
+    }
+    expect(cloud.events()).toContain('storage.succeeded');
+    const expansion = cloud.coordination.log.find((l) => l.startsWith('take storage/lock '))!.split(' ')[2]!;
+    const key = `storage/joins/${expansion}`;
+    expect(cloud.coordination.log).toContain(`take ${key} ${expansion}`);
+    expect(wakes).toEqual([key, key]);
+    expect(await cloud.coordination.read(`${key}/signalled`)).toBeDefined();
+  });
+
+  it('a member that joins while no operation holds the lock wakes nothing', async () => {
+    const { cloud } = twoNodes();
+    cloud.launch(A);
+    const deps = cloud.deps();
+    const wakes: string[] = [];
+    for (let i = 0; i < 400 && cloud.queue.length > 0; i += 1) {
+      cloud.queue.sort((a, b) => a.due - b.due);
+      const next = cloud.queue.shift()!;
+      if (next.due > cloud.now.getTime()) cloud.now = new Date(next.due);
+      if (isWakeMessage(JSON.parse(next.body))) wakes.push(next.body);
+      await handleStorageMessage({ messageId: next.id, body: next.body }, deps);
+    }
+    expect(cloud.events()).toContain('lifecycle.succeeded');
+    expect(wakes).toEqual([]);
+  });
+
+  it('a joined member that Auto Scaling has not put InService yet (Pending:Proceed) is looked at again within seconds, not parked', async () => {
+    const { cloud } = twoNodes();
+    const deps = cloud.deps();
+    const complete = deps.autoScaling.completeLifecycleAction;
+    // Auto Scaling moves a completed launch through Pending:Proceed to InService a little later.
+    deps.autoScaling.completeLifecycleAction = async (ref, result) => {
+      const answer = await complete(ref, result);
+      const node = cloud.node(ref.instanceId);
+      if (node.lifecycleState === 'InService') node.lifecycleState = 'Pending:Proceed';
+      cloud.enqueue(JSON.stringify({ inService: ref.instanceId }), 90);
+      return answer;
+    };
+    cloud.enqueue(request(), 0);
+    const waits: { reason?: string; delaySeconds: number }[] = [];
+    for (let i = 0; i < 400 && cloud.queue.length > 0; i += 1) {
+      cloud.queue.sort((a, b) => a.due - b.due);
+      const next = cloud.queue.shift()!;
+      if (next.due > cloud.now.getTime()) cloud.now = new Date(next.due);
+      const marker = JSON.parse(next.body) as { inService?: string };
+      if (marker.inService !== undefined) {
+        cloud.node(marker.inService).lifecycleState = 'InService';
+        continue;
+      }
+      const before = cloud.queue.length;
+      await handleStorageMessage({ messageId: next.id, body: next.body }, deps);
+      for (const queued of cloud.queue.slice(before)) {
+        const state = (JSON.parse(queued.body) as { state?: { step?: string } }).state;
+        if (state?.step === 'await-members') waits.push({ delaySeconds: Math.round((queued.due - cloud.now.getTime()) / 1000) });
+      }
+    }
+    expect(cloud.events()).toContain('storage.succeeded');
+    // A look that found a member joined but not InService came back within RETRY_BASE_SECONDS.
+    expect(waits.some((w) => w.delaySeconds > 0 && w.delaySeconds <= 10)).toBe(true);
   });
 
   it('retries a Gluster command and a status read that found glusterd busy with another transaction', async () => {
