@@ -385,7 +385,11 @@ async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: F
   });
 }
 
-/** Consumes the record parked under wake key `key` by message `deliveryId`: the state parked there, or undefined when none waits (or another message consumed it). */
+/**
+ * Consumes the record parked under `key` (a command's or a wake key) by message `deliveryId`: the
+ * state parked there, no longer awaiting a wake, or undefined when none waits (or another message
+ * consumed it). A record that is not a continuation of the driver's flows is MalformedEventError.
+ */
 async function consumeParked<S extends FlowStateBase, D extends EngineDeps>(driver: FlowDriver<S, D>, deps: D, key: string, deliveryId: string): Promise<S | undefined> {
   const parked = await deps.coordination.consume(key, deliveryId);
   if (!parked?.value) return undefined;
@@ -454,19 +458,12 @@ export async function resumeOnCommand<S extends FlowStateBase, D extends EngineD
   command: { readonly commandId: string; readonly status: string },
   deliveryId: string,
 ): Promise<MessageOutcome> {
-  const parked = await deps.coordination.consume(driver.family.commandKey(command.commandId), deliveryId);
-  if (!parked?.value) {
+  const parked = await consumeParked(driver, deps, driver.family.commandKey(command.commandId), deliveryId);
+  if (!parked) {
     deps.log.info('command event: no flow waits for this command (resumed already, or not a flow\'s)', { commandId: command.commandId, status: command.status });
     return 'skipped';
   }
-  let body: unknown;
-  try {
-    body = JSON.parse(parked.value);
-  } catch (error) {
-    throw new MalformedEventError(`the flow parked on command ${command.commandId} is not JSON`, { cause: error });
-  }
-  if (!isFlowContinuation(driver.family, body)) throw new MalformedEventError(`the record parked on command ${command.commandId} is not a ${driver.family.what}`);
-  const state = { ...decodeFlow(driver.family, body), awaiting: undefined, ended: command.status };
+  const state = { ...parked, awaiting: undefined, ended: command.status };
   deps.log.info('resumed by its command\'s status-change event', { ...driver.logKeys(state), commandId: command.commandId, status: command.status });
   return runFlow(driver, deps, state, true, deliveryId);
 }
