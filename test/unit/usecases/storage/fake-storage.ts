@@ -346,20 +346,24 @@ export class FakeStorage {
     };
   }
 
-  /** Delivers queued messages in due order (the clock jumps to each), at most `max`. */
-  public async drain(deps: StorageDeps = this.deps(), max = 400): Promise<StorageMessageOutcome[]> {
-    const outcomes = await this.deliver(deps, max);
+  /**
+   * Delivers queued messages in due order (the clock jumps to each), at most `max`. `seen` looks at
+   * each message first; when it answers false the message was the test's own and is not delivered.
+   */
+  public async drain(deps: StorageDeps = this.deps(), max = 400, seen?: (message: { id: string; body: string }) => boolean | void): Promise<StorageMessageOutcome[]> {
+    const outcomes = await this.deliver(deps, max, seen);
     if (this.queue.length > 0) throw new Error(`queue not drained after ${max} deliveries`);
     return outcomes;
   }
 
-  /** Delivers at most `max` queued messages in due order. */
-  public async deliver(deps: StorageDeps, max: number): Promise<StorageMessageOutcome[]> {
+  /** Delivers at most `max` queued messages in due order (`seen` as for drain). */
+  public async deliver(deps: StorageDeps, max: number, seen?: (message: { id: string; body: string }) => boolean | void): Promise<StorageMessageOutcome[]> {
     const outcomes: StorageMessageOutcome[] = [];
     for (let i = 0; i < max && this.queue.length > 0; i += 1) {
       this.queue.sort((a, b) => a.due - b.due);
       const next = this.queue.shift()!;
       if (next.due > this.now.getTime()) this.now = new Date(next.due);
+      if (seen?.(next) === false) continue;
       outcomes.push(await handleStorageMessage({ messageId: next.id, body: next.body }, deps));
     }
     return outcomes;

@@ -5,7 +5,6 @@ import { SSM_STDOUT_LIMIT, STATUS_PART_CHARS } from '../../../../lib/core/storag
 import { encodeStorageRequest } from '../../../../lib/core/storage/flow-state';
 import { A, B, FakeStorage, GiB, frameStatus } from './fake-storage';
 import { isWakeMessage, wakeKeyOf } from '../../../../lib/core/flow';
-import { handleStorageMessage } from '../../../../lib/usecases/storage/flows';
 
 const request = (over: Record<string, unknown> = {}) =>
   encodeStorageRequest({ action: 'expand', volume: 'pydio-data', sets: 1, allowSameZone: false, dryRun: false, reason: 'test', ...over });
@@ -402,19 +401,17 @@ describe('expand', () => {
     expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
+  /** The keys of the wake messages among the ones `drain` delivers. */
+  const wakesOf = (wakes: string[]) => (message: { body: string }) => {
+    const body = JSON.parse(message.body) as Record<string, unknown>;
+    if (isWakeMessage(body)) wakes.push(wakeKeyOf(body));
+  };
+
   it('waits for its new members parked under its joins key, and each member that joins wakes it (a wake message naming that key)', async () => {
     const { cloud } = twoNodes();
     cloud.enqueue(request(), 0);
-    const deps = cloud.deps();
     const wakes: string[] = [];
-    for (let i = 0; i < 400 && cloud.queue.length > 0; i += 1) {
-      cloud.queue.sort((a, b) => a.due - b.due);
-      const next = cloud.queue.shift()!;
-      if (next.due > cloud.now.getTime()) cloud.now = new Date(next.due);
-      const body = JSON.parse(next.body) as Record<string, unknown>;
-      if (isWakeMessage(body)) wakes.push(wakeKeyOf(body));
-      await handleStorageMessage({ messageId: next.id, body: next.body }, deps);
-    }
+    await cloud.drain(cloud.deps(), 400, wakesOf(wakes));
     expect(cloud.events()).toContain('storage.succeeded');
     const expansion = cloud.coordination.log.find((l) => l.startsWith('take storage/lock '))!.split(' ')[2]!;
     const key = `storage/joins/${expansion}`;
@@ -426,15 +423,8 @@ describe('expand', () => {
   it('a member that joins while no operation holds the lock wakes nothing', async () => {
     const { cloud } = twoNodes();
     cloud.launch(A);
-    const deps = cloud.deps();
     const wakes: string[] = [];
-    for (let i = 0; i < 400 && cloud.queue.length > 0; i += 1) {
-      cloud.queue.sort((a, b) => a.due - b.due);
-      const next = cloud.queue.shift()!;
-      if (next.due > cloud.now.getTime()) cloud.now = new Date(next.due);
-      if (isWakeMessage(JSON.parse(next.body))) wakes.push(next.body);
-      await handleStorageMessage({ messageId: next.id, body: next.body }, deps);
-    }
+    await cloud.drain(cloud.deps(), 400, wakesOf(wakes));
     expect(cloud.events()).toContain('lifecycle.succeeded');
     expect(wakes).toEqual([]);
   });
@@ -451,27 +441,23 @@ describe('expand', () => {
       cloud.enqueue(JSON.stringify({ inService: ref.instanceId }), 90);
       return answer;
     };
+    // The delays the expansion's looks at await-members went back to the queue with.
+    const waits: number[] = [];
+    const send = deps.queue.send;
+    const watched = { ...deps, queue: { send: async (url: string, body: string, delaySeconds: number) => {
+      if ((JSON.parse(body) as { state?: { step?: string } }).state?.step === 'await-members') waits.push(delaySeconds);
+      return send(url, body, delaySeconds);
+    } } };
     cloud.enqueue(request(), 0);
-    const waits: { reason?: string; delaySeconds: number }[] = [];
-    for (let i = 0; i < 400 && cloud.queue.length > 0; i += 1) {
-      cloud.queue.sort((a, b) => a.due - b.due);
-      const next = cloud.queue.shift()!;
-      if (next.due > cloud.now.getTime()) cloud.now = new Date(next.due);
-      const marker = JSON.parse(next.body) as { inService?: string };
-      if (marker.inService !== undefined) {
-        cloud.node(marker.inService).lifecycleState = 'InService';
-        continue;
-      }
-      const before = cloud.queue.length;
-      await handleStorageMessage({ messageId: next.id, body: next.body }, deps);
-      for (const queued of cloud.queue.slice(before)) {
-        const state = (JSON.parse(queued.body) as { state?: { step?: string } }).state;
-        if (state?.step === 'await-members') waits.push({ delaySeconds: Math.round((queued.due - cloud.now.getTime()) / 1000) });
-      }
-    }
+    await cloud.drain(watched, 400, (message) => {
+      const marker = JSON.parse(message.body) as { inService?: string };
+      if (marker.inService === undefined) return true;
+      cloud.node(marker.inService).lifecycleState = 'InService';
+      return false;
+    });
     expect(cloud.events()).toContain('storage.succeeded');
     // A look that found a member joined but not InService came back within RETRY_BASE_SECONDS.
-    expect(waits.some((w) => w.delaySeconds > 0 && w.delaySeconds <= 10)).toBe(true);
+    expect(waits.some((delay) => delay > 0 && delay <= 10)).toBe(true);
   });
 
   it('retries a Gluster command and a status read that found glusterd busy with another transaction', async () => {
