@@ -32,7 +32,7 @@ export const REPLACE_STEPS = ['replace-bricks', 'await-healed', 'detach-dead-pee
 export const STORAGE_STEPS = {
   'storage-launch': ['await-agent', 'prepare-brick', 'install-cloudwatch-agent', 'configure-cloudwatch-agent', 'peer-probe', 'lift-server-quorum', 'await-connected', ...REPLACE_STEPS, 'bootstrap', 'create-volumes', 'apply-layout', 'protect', 'complete'],
   'storage-terminate': ['inspect', 'complete'],
-  expand: ['lock', 'plan', 'apply-layout', ...GROW_STEPS, 'launch-members', 'await-members', 'add-brick', 'rebalance-start', 'await-rebalanced', 'finish'],
+  expand: ['lock', 'plan', 'launch-members', 'apply-layout', ...GROW_STEPS, 'await-members', 'add-brick', 'rebalance-start', 'await-rebalanced', 'finish'],
   shrink: ['lock', 'plan', 'apply-layout', 'remove-brick-start', 'await-migrated', 'remove-brick-commit', 'release-members', 'finish'],
   layout: ['lock', 'plan', 'apply-layout', 'finish'],
   // Read-only up to the repair, which alone takes the lock (lib/usecases/storage/health-flow.ts).
@@ -79,6 +79,8 @@ export interface StorageFlowState extends FlowStateBase {
   /** Gluster commands still to run, in order. */
   readonly pending?: readonly GlusterStep[];
   readonly expansion?: ExpansionPlan;
+  /** Expand: the storage group was asked for the plan's new members ('launch-members'). */
+  readonly membersLaunched?: boolean;
   /** Grow in place: each brick's volume, modification and file system. */
   readonly grow?: GrowProgress;
   readonly shrinkPlan?: ShrinkPlan;

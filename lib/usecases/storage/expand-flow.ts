@@ -37,14 +37,22 @@ async function plan(state: StorageFlowState, deps: StorageDeps): Promise<Storage
   await deps.notifier.publish(storageMessages.expansionPlanned(config.stage, planned, request.dryRun, fix));
   if (request.dryRun) return { kind: 'done' };
   const patch = { expansion: planned, via: ready.via, ...layoutPatch(fix) };
-  return { kind: 'next', patch: planned.strategy === 'grow-in-place' ? { ...patch, grow: startGrowProgress(planned) } : patch };
+  if (planned.strategy === 'grow-in-place') return { kind: 'next', skipTo: 'apply-layout', patch: { ...patch, grow: startGrowProgress(planned) } };
+  // New members are launched first: the quorum options are set while they boot (their join takes
+  // far longer), before any Gluster command of the expansion's own (add-brick).
+  return planned.awaitsLaunch ? { kind: 'next', patch } : { kind: 'next', skipTo: 'apply-layout', patch };
 }
 
-/** apply-layout, then the expansion's own way: grow in place, launch members first, or add bricks on spares. */
+/**
+ * apply-layout, then the expansion's own way: grow in place, wait for the members launched, or add
+ * bricks on spares. A plan that awaits members not launched yet (a flow that was at apply-layout
+ * when the order was the other way round) launches them first.
+ */
 function applyLayout(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const planned = state.expansion;
   if (!planned) throw new StepFailedError(state.step, 'no expansion plan');
-  return applyLayoutStep(state, deps, planned.strategy === 'grow-in-place' ? 'grow-volumes' : planned.awaitsLaunch ? 'launch-members' : 'add-brick');
+  if (planned.awaitsLaunch && !state.membersLaunched) return Promise.resolve({ kind: 'next', skipTo: 'launch-members' });
+  return applyLayoutStep(state, deps, planned.strategy === 'grow-in-place' ? 'grow-volumes' : planned.awaitsLaunch ? 'await-members' : 'add-brick');
 }
 
 async function launchMembers(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
@@ -57,7 +65,7 @@ async function launchMembers(state: StorageFlowState, deps: StorageDeps): Promis
     if (inStep > storage.timing.joinTimeoutSeconds) return { kind: 'fail', reason: `the storage group kept refusing desired ${planned.desiredAfter}: a scaling activity is in progress` };
     return { kind: 'wait', reason: 'a scaling activity of the storage group is in progress' };
   }
-  return { kind: 'next' };
+  return { kind: 'next', skipTo: 'apply-layout', patch: { membersLaunched: true } };
 }
 
 /**

@@ -114,6 +114,42 @@ describe('replica 2 volumes older than their layout get the quorum options from 
     expect(told(cloud, 'storage.layout')).toHaveLength(1);
   });
 
+  it('an expansion that launches members asks for them before it sets the options: they boot meanwhile', async () => {
+    const cloud = older();
+    cloud.enqueue(expand(), 0);
+    await cloud.drain();
+    const order = cloud.calls.filter((c) => c.op === 'setDesiredCapacity' || (c.op === 'sendCommand' && (c.args as { parameters: Record<string, string> }).parameters.Action === 'volume-set'));
+    expect(order.map((c) => c.op)).toEqual(['setDesiredCapacity', 'sendCommand', 'sendCommand', 'sendCommand', 'sendCommand', 'sendCommand']);
+  });
+
+  it('an expansion that was at apply-layout before its members were launched (the order of an earlier version) launches them, then sets the options', async () => {
+    const cloud = older();
+    const deps = cloud.deps();
+    // The group refuses the first capacity change (a scaling activity in progress): the flow waits at launch-members.
+    const setDesired = deps.autoScaling.setDesiredCapacity;
+    deps.autoScaling.setDesiredCapacity = async () => {
+      deps.autoScaling.setDesiredCapacity = setDesired;
+      return 'in-progress';
+    };
+    cloud.enqueue(expand(), 0);
+    let parked: { body: string } | undefined;
+    await cloud.drain(deps, 400, (message) => {
+      const state = (JSON.parse(message.body) as { state?: { step?: string } }).state;
+      if (state?.step !== 'launch-members' || parked) return true;
+      parked = message;
+      return false;
+    });
+    const body = JSON.parse(parked!.body) as { state: Record<string, unknown> };
+    expect(cloud.calls.some((c) => c.op === 'setDesiredCapacity')).toBe(false);
+    expect(cloud.glusterActions()).toEqual([]);
+    // The same state at apply-layout, as the earlier order left it.
+    cloud.enqueue(JSON.stringify({ ...body, state: { ...body.state, step: 'apply-layout' } }), 0);
+    expect(await cloud.drain(deps)).not.toContain('failed');
+    expect(cloud.calls.filter((c) => c.op === 'setDesiredCapacity')).toHaveLength(1);
+    expect(cloud.glusterActions().filter((a) => a.startsWith('volume-set'))).toHaveLength(5);
+    expect(cloud.events()).toContain('storage.succeeded');
+  });
+
   it('a dry run shows them and sets nothing', async () => {
     const cloud = older();
     const answer = await handleStorageInvoke({ volume: 'pydio-data', sets: 1, dryRun: true }, cloud.deps(), 'req-1');
