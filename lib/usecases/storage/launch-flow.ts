@@ -33,7 +33,15 @@ async function awaitAgent(state: StorageFlowState, deps: StorageDeps): Promise<S
   if (inStep > deps.config.timing.ssmOnlineTimeoutSeconds) {
     return { kind: 'fail', reason: `SSM agent not online (or without an IP address) after ${Math.round(inStep)}s` };
   }
-  return { kind: 'wait', reason: 'SSM agent not online yet' };
+  // No event tells when the agent registers. Storage members launch a few at a time and an
+  // expansion waits on their joins, so a look every half RETRY_BASE_SECONDS (one call each): the
+  // agent is seen on average a quarter of the base late, not half of it.
+  return { kind: 'wait', reason: 'SSM agent not online yet', delaySeconds: storageAgentLookSeconds(deps.config.timing) };
+}
+
+/** How often a storage launch looks for its SSM agent: half RETRY_BASE_SECONDS (at least 1 s, at most RETRY_MAX_SECONDS). */
+export function storageAgentLookSeconds(timing: { readonly retryBaseSeconds: number; readonly retryMaxSeconds: number }): number {
+  return Math.max(1, Math.min(Math.ceil(timing.retryBaseSeconds / 2), timing.retryMaxSeconds));
 }
 
 async function prepareBrick(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
