@@ -30,7 +30,7 @@ import {
 import { parseCommandEvent } from '../core/command-event';
 import type { LifecycleEvent } from '../core/lifecycle-event';
 import type { Notification } from '../core/notification';
-import { isThrottledCall, MalformedEventError, StepFailedError, type AwsCallError } from '../errors';
+import { AwsCallError, isThrottledCall, MalformedEventError, StepFailedError } from '../errors';
 import type { Log } from '../logger';
 
 /**
@@ -369,7 +369,16 @@ async function waitFlow<S extends FlowStateBase, D extends EngineDeps>(driver: F
     // Parked first, then the last signal read: a signal after the park finds the flow to resume; one
     // before it that the step's read may have missed sends the safety net at once instead.
     await deps.coordination.take(outcome.wakeOn, driver.ownerOf(next), timing.claimTtlSeconds, encodeFlow(driver.family, next));
-    const signalled = await deps.coordination.read(signalKey(outcome.wakeOn));
+    // The flow is parked now: a read AWS refused is not thrown (a re-delivery would run the step
+    // again beside a wake of this park), it counts as a signal maybe missed.
+    let signalled: string | undefined;
+    try {
+      signalled = await deps.coordination.read(signalKey(outcome.wakeOn));
+    } catch (error) {
+      if (!(error instanceof AwsCallError)) throw error;
+      deps.log.warn('could not read the last signal: looking again now', { ...driver.logKeys(next), error: error.message });
+      delay = 0;
+    }
     if (signalled !== undefined && signalMaybeMissed(signalled, outcome.wakeSince)) {
       deps.log.info('signalled while the step looked: looking again now', { ...driver.logKeys(next), signalledAt: signalled, readAt: outcome.wakeSince });
       delay = 0;

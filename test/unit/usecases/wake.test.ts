@@ -6,6 +6,7 @@
  * engine: `look` waits until the world is ready, then `finish` ends it.
  */
 import { flowStart, isFlowContinuation, isWakeMessage, type FlowFamily, type FlowStateBase } from '../../../lib/core/flow';
+import { AwsCallError } from '../../../lib/errors';
 import type { Log } from '../../../lib/logger';
 import { runFlow, signalFlow, wakeIntake, type EngineDeps, type FlowDriver, type MessageOutcome } from '../../../lib/usecases/flow-runner';
 import { FakeCoordination } from './fake-coordination';
@@ -211,6 +212,21 @@ describe('a signal', () => {
     world.take('wake');
     world.tick(0.5);
     await start(world);
+    expect(world.queued[0]!.delaySeconds).toBe(0);
+  });
+});
+
+describe('a park whose read of the last signal AWS refuses', () => {
+  it('is not thrown (the flow is parked already): its safety net goes at once, as for a signal maybe missed', async () => {
+    const world = new World();
+    const read = world.coordination.read.bind(world.coordination);
+    world.coordination.read = async () => {
+      throw new AwsCallError('GetItem', 'Rate exceeded', { throttled: true });
+    };
+    await start(world);
+    world.coordination.read = read;
+    expect(await world.coordination.holder(KEY)).toBeDefined();
+    expect(world.queued).toHaveLength(1);
     expect(world.queued[0]!.delaySeconds).toBe(0);
   });
 });
