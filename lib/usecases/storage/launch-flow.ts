@@ -35,7 +35,10 @@ async function awaitAgent(state: StorageFlowState, deps: StorageDeps): Promise<S
   }
   // No event tells when the agent registers. Storage members launch a few at a time and an
   // expansion waits on their joins, so a look every half RETRY_BASE_SECONDS (one call each): the
-  // agent is seen on average a quarter of the base late, not half of it.
+  // agent is seen on average a quarter of the base late, not half of it. Only for the first
+  // RETRY_MAX_SECONDS, within which agents register: an agent that never comes is then looked for
+  // after a tenth of the wait (the engine's default), not every few seconds up to the timeout.
+  if (inStep >= deps.config.timing.retryMaxSeconds) return { kind: 'wait', reason: 'SSM agent not online yet' };
   return { kind: 'wait', reason: 'SSM agent not online yet', delaySeconds: storageAgentLookSeconds(deps.config.timing) };
 }
 

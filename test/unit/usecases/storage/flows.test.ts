@@ -25,8 +25,8 @@ describe('the fake Gluster answers what the real parsers read', () => {
 });
 
 describe('a storage launch waiting for its SSM agent', () => {
-  it('looks every half RETRY_BASE_SECONDS: an agent online at 95 s is seen within 3 s, not at 155 s as with a 5-10-20-40-80 s backoff nor up to 5 s late as with the base', async () => {
-    // Prepare: the new node's agent comes online 95 s after the launch
+  /** When the launching node's agent, online `onlineAt` s after the launch, is seen (prepare-brick sent), and how many looks it took. */
+  async function agentSeen(onlineAt: number): Promise<{ seenAt: number; looks: number }> {
     const cloud = new FakeStorage();
     const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
     cloud.cluster([m1!, m2!], undefined, undefined, 'quorum');
@@ -34,18 +34,24 @@ describe('a storage launch waiting for its SSM agent', () => {
     node.online = false;
     const start = cloud.now.getTime();
     const deps = cloud.deps();
-    // Act: deliver one message at a time until the agent is seen (prepare-brick sent)
-    let seenAt: number | undefined;
-    for (let i = 0; i < 40 && seenAt === undefined; i += 1) {
+    for (let i = 0; i < 200; i += 1) {
       const due = Math.min(...cloud.queue.map((m) => m.due));
-      if ((due - start) / 1000 >= 95) node.online = true;
+      if ((due - start) / 1000 >= onlineAt) node.online = true;
       await cloud.deliver(deps, 1);
-      if (cloud.sent('doc-prepare-brick').length > 0) seenAt = (cloud.now.getTime() - start) / 1000;
+      if (cloud.sent('doc-prepare-brick').length > 0) return { seenAt: (cloud.now.getTime() - start) / 1000, looks: i + 1 };
     }
-    // Assess
-    expect(seenAt).toBeDefined();
-    // RETRY_BASE_SECONDS is 5 here: a look every 3 s.
-    expect(seenAt!).toBeLessThanOrEqual(95 + 3);
+    throw new Error(`the agent online at ${onlineAt} s was not seen`);
+  }
+
+  // RETRY_BASE_SECONDS is 5 and RETRY_MAX_SECONDS 60 here.
+  it('looks every half RETRY_BASE_SECONDS within RETRY_MAX_SECONDS: an agent online at 45 s is seen within 3 s, not up to 5 s late as with the base', async () => {
+    expect((await agentSeen(45)).seenAt).toBeLessThanOrEqual(45 + 3);
+  });
+
+  it('past RETRY_MAX_SECONDS looks after a tenth of the wait: an agent online at 400 s is seen within 10 % of it, in far fewer looks than every 3 s', async () => {
+    const { seenAt, looks } = await agentSeen(400);
+    expect(seenAt).toBeLessThanOrEqual(400 * 1.1 + 1);
+    expect(looks).toBeLessThan(60 / 3 + (400 - 60) / 6);
   });
 });
 
