@@ -85,7 +85,7 @@ async function awaitMembers(state: StorageFlowState, deps: StorageDeps): Promise
   if (planned.kind === 'plan' && !planned.awaitsLaunch) return { kind: 'next', patch: { expansion: planned } };
   const why = planned.kind === 'refused' ? planned.reason : `${planned.launchZones.length} new member(s) not joined yet`;
   if (inStep > storage.timing.joinTimeoutSeconds) return { kind: 'fail', reason: `new members did not join within ${storage.timing.joinTimeoutSeconds}s: ${why}` };
-  const proceeding = read.snapshot.members.filter((m) => m.peerState === 'connected' && m.lifecycleState.endsWith(':Proceed') && !m.lifecycleState.startsWith('Terminating'));
+  const proceeding = read.snapshot.members.filter((m) => m.peerState === 'connected' && m.lifecycleState === 'Pending:Proceed');
   if (proceeding.length > 0) {
     return { kind: 'wait', reason: `${why}: ${proceeding.map((m) => m.instanceId).join(', ')} joined, not InService yet`, delaySeconds: readLagSeconds(state.attempt, deps.config.timing.retryBaseSeconds) };
   }
