@@ -207,7 +207,7 @@ site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
   run bash "$SCRIPTS/configure-app.sh"
   [ "$status" -eq 0 ]
   calls_of systemctl | grep -qx 'systemctl reload apache2'
-  ! calls_of apachectl | grep -q -- '-k' || false
+  ! calls_of apachectl | grep -q '^apachectl -k ' || false
 }
 
 @test "leaves a running Apache alone when the new configuration does not pass configtest" {
@@ -215,7 +215,7 @@ site() { cat "$APACHE_CONF_DIR/sites-available/pydio-autoscaler.conf"; }
   FAKE_CONFIGTEST_RC=1 run bash "$SCRIPTS/configure-app.sh"
   [ "$status" -ne 0 ]
   [[ $output == *"apachectl configtest failed"* ]]
-  ! calls_of apachectl | grep -q -- '-k' || false
+  ! calls_of apachectl | grep -q '^apachectl -k ' || false
 }
 
 @test "the health check's directories default to where install-health-check.sh puts them" {
