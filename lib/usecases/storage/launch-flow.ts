@@ -1,7 +1,7 @@
 /** The storage launch flow's steps: a new member prepares its brick, joins the pool, takes over a dead member's bricks or creates the volumes, and is protected. */
 import { agentTooOld } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
-import { BOOTSTRAP_KEY, LOCK_KEY, storageClaimKey, storageJoinsKey } from '../../core/records';
+import { BOOTSTRAP_KEY, storageClaimKey, storageJoinsKey } from '../../core/records';
 import { bootstrapPlan, poolStart } from '../../core/storage/bootstrap';
 import { describeLayout, layoutForZones } from '../../core/storage/layout';
 import { eventOf, logKeys, selfOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
@@ -14,6 +14,7 @@ import { pickMember, recordMember, type StorageDeps } from './cluster';
 import { runDocumentStep, runPending } from './documents';
 import * as notices from '../../core/storage/notices';
 import { applyLayoutStep, layoutAtJoin, liftServerQuorum, PROBE_QUORUM_NOT_MET } from './layout-steps';
+import { lockHolder } from './lock';
 import { REPLACE, replacementCheck } from './replace-steps';
 import { readSnapshotStep } from './status-read';
 
@@ -163,9 +164,9 @@ async function protect(state: StorageFlowState, deps: StorageDeps): Promise<Stor
  */
 async function wakeExpansion(state: StorageFlowState, deps: StorageDeps): Promise<void> {
   try {
-    const lock = await deps.coordination.holder(LOCK_KEY);
-    if (lock === undefined || lock.owner === state.operationId) return;
-    await signalFlow(deps, deps.storage.queueUrl, storageJoinsKey(lock.owner));
+    const lock = await lockHolder(deps, state.operationId);
+    if (lock?.kind !== 'held') return;
+    await signalFlow(deps, deps.storage.queueUrl, storageJoinsKey(lock.holder));
   } catch (error) {
     if (!(error instanceof AwsCallError)) throw error;
     deps.log.warn('could not wake the storage operation waiting for this member; it looks again on its own', { ...logKeys(state), error: error.message });
