@@ -40,6 +40,15 @@ export const LOCK_KEY = `${STORAGE_KEY_PREFIX}lock`;
 /** Where an expansion waiting for its new members to join is parked: a member that joined wakes it (launch-flow.ts complete). */
 export const storageJoinsKey = (operationId: string) => `${STORAGE_KEY_PREFIX}joins/${operationId}`;
 
+/**
+ * Written by an expansion that launches members while it sets the volumes' missing quorum options:
+ * 'applying' until the last option is set, then 'applied'. A member joining while the storage
+ * lock's holder says 'applying' does not peer-probe yet (launch-flow.ts peer-probe): a volume set
+ * that ran beside a probe hung glusterd until the CLI gave up ("Error : Request timed out", CI on
+ * ac1d6ba), and the member would find the options unset and set them a second time.
+ */
+export const storageLayoutGateKey = (operationId: string) => `${STORAGE_KEY_PREFIX}layout-gate/${operationId}`;
+
 /** Held while a member creates the volumes; a permanent record (no owner, no expiry) once they are created. */
 export const BOOTSTRAP_KEY = `${STORAGE_KEY_PREFIX}bootstrap`;
 

@@ -1,6 +1,6 @@
 /** The expand flow's steps: lock, plan, then grow in place or launch members, add bricks and rebalance; finish. */
 import { readLagSeconds, secondsSince } from '../../core/flow';
-import { storageJoinsKey } from '../../core/records';
+import { storageJoinsKey, storageLayoutGateKey } from '../../core/records';
 import { planExpansion, type ExpansionPlanRequest } from '../../core/storage/expand';
 import { requestOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
 import { commandLine, type GlusterStep } from '../../core/storage/gluster-actions';
@@ -48,11 +48,16 @@ async function plan(state: StorageFlowState, deps: StorageDeps): Promise<Storage
  * bricks on spares. A plan that awaits members not launched yet (a flow that was at apply-layout
  * when the order was the other way round) launches them first.
  */
-function applyLayout(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
+async function applyLayout(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const planned = state.expansion;
   if (!planned) throw new StepFailedError(state.step, 'no expansion plan');
-  if (planned.awaitsLaunch && !state.membersLaunched) return Promise.resolve({ kind: 'next', skipTo: 'launch-members' });
-  return applyLayoutStep(state, deps, planned.strategy === 'grow-in-place' ? 'grow-volumes' : planned.awaitsLaunch ? 'await-members' : 'add-brick');
+  if (planned.awaitsLaunch && !state.membersLaunched) return { kind: 'next', skipTo: 'launch-members' };
+  const outcome = await applyLayoutStep(state, deps, planned.strategy === 'grow-in-place' ? 'grow-volumes' : planned.awaitsLaunch ? 'await-members' : 'add-brick');
+  // The options are set: the members launched meanwhile may probe (launch-members closed the gate).
+  if (state.membersLaunched && state.layout?.changes.length && outcome.kind === 'next' && outcome.skipTo !== state.step) {
+    await deps.coordination.write(storageLayoutGateKey(state.operationId), 'applied', deps.storage.timing.lockStaleSeconds);
+  }
+  return outcome;
 }
 
 async function launchMembers(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
@@ -60,6 +65,9 @@ async function launchMembers(state: StorageFlowState, deps: StorageDeps): Promis
   const inStep = secondsSince(state.stepStartedAt, deps.now());
   const planned = state.expansion;
   if (!planned) throw new StepFailedError(state.step, 'no expansion plan');
+  // Options to set while the members boot: they do not peer-probe until apply-layout says
+  // 'applied' (records.ts storageLayoutGateKey): glusterd can hang a volume set beside a probe.
+  if (state.layout?.pending.length) await deps.coordination.write(storageLayoutGateKey(state.operationId), 'applying', storage.timing.lockStaleSeconds);
   const answer = await deps.autoScaling.setDesiredCapacity(storage.groupName, planned.desiredAfter, false);
   if (answer === 'in-progress') {
     if (inStep > storage.timing.joinTimeoutSeconds) return { kind: 'fail', reason: `the storage group kept refusing desired ${planned.desiredAfter}: a scaling activity is in progress` };

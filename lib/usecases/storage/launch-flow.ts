@@ -1,7 +1,7 @@
 /** The storage launch flow's steps: a new member prepares its brick, joins the pool, takes over a dead member's bricks or creates the volumes, and is protected. */
 import { agentTooOld } from '../../core/decisions';
 import { secondsSince } from '../../core/flow';
-import { BOOTSTRAP_KEY, storageClaimKey, storageJoinsKey } from '../../core/records';
+import { BOOTSTRAP_KEY, storageClaimKey, storageJoinsKey, storageLayoutGateKey } from '../../core/records';
 import { bootstrapPlan, poolStart } from '../../core/storage/bootstrap';
 import { describeLayout, layoutForZones } from '../../core/storage/layout';
 import { eventOf, logKeys, selfOf, viaOf, type StorageFlowState, type StorageOutcome, type StorageStepOf } from '../../core/storage/flow-state';
@@ -62,8 +62,28 @@ function cloudWatchAgent(state: StorageFlowState, deps: StorageDeps): Promise<St
   return cloudWatchAgentStep(state, deps, nodeOf(selfOf(state)));
 }
 
+/**
+ * The storage operation that holds the lock while it sets the volumes' quorum options for the
+ * members it launched (its gate says 'applying'), or undefined: a probe waits for it. A volume set
+ * that ran beside a probe hung glusterd until the CLI gave up ("Error : Request timed out", CI on
+ * ac1d6ba); the member would also find the options unset and set them again.
+ */
+async function layoutBeingSet(state: StorageFlowState, deps: StorageDeps): Promise<string | undefined> {
+  const lock = await lockHolder(deps, state.operationId);
+  if (lock?.kind !== 'held') return undefined;
+  return (await deps.coordination.read(storageLayoutGateKey(lock.holder))) === 'applying' ? lock.holder : undefined;
+}
+
 async function peerProbe(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const self = selfOf(state);
+  const setter = state.command ? undefined : await layoutBeingSet(state, deps);
+  if (setter !== undefined) {
+    const inStep = secondsSince(state.stepStartedAt, deps.now());
+    const reason = `${setter} is setting the volumes' quorum options; no peer probe beside a volume set`;
+    if (inStep > deps.storage.timing.joinTimeoutSeconds) return { kind: 'fail', reason: `${reason}, still after ${Math.round(inStep)}s` };
+    // Set while this member booted, usually done before it gets here: a few seconds between looks.
+    return { kind: 'wait', reason, delaySeconds: storageAgentLookSeconds(deps.config.timing) };
+  }
   let via = state.command ? { instanceId: state.command.instanceId, host: state.command.host } : await pickMember(deps, [self.instanceId]);
   if (!via) {
     const group = await deps.autoScaling.describeGroup(deps.storage.groupName);

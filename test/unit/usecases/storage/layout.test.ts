@@ -122,6 +122,42 @@ describe('replica 2 volumes older than their layout get the quorum options from 
     expect(order.map((c) => c.op)).toEqual(['setDesiredCapacity', 'sendCommand', 'sendCommand', 'sendCommand', 'sendCommand', 'sendCommand']);
   });
 
+  it('its members do not peer-probe while it sets the options: glusterd hung a volume set that ran beside a probe (CI on ac1d6ba)', async () => {
+    const cloud = older();
+    cloud.enqueue(expand(), 0);
+    expect(await cloud.drain()).not.toContain('failed');
+    const sent = cloud.calls.filter((c) => c.op === 'sendCommand').map((c) => c.args as { documentName: string; parameters: Record<string, string> });
+    const kinds = sent.map((i) => (i.documentName === 'doc-peer-probe' ? 'probe' : i.parameters.Action === 'volume-set' ? 'set' : 'other'));
+    const lastSet = kinds.lastIndexOf('set');
+    expect(lastSet).toBeGreaterThan(0);
+    // Every probe comes after the last volume set, and both members were probed.
+    expect(kinds.slice(0, lastSet)).not.toContain('probe');
+    expect(kinds.filter((k) => k === 'probe')).toHaveLength(2);
+    // The members found the options set: the expansion told ops once, no join set them again.
+    expect(cloud.glusterActions().filter((a) => a.startsWith('volume-set'))).toHaveLength(5);
+    expect(told(cloud, 'storage.layout')).toHaveLength(1);
+  });
+
+  it('a member waits at peer-probe only while the lock\'s holder says it is setting them, and gives up at the join timeout naming it', async () => {
+    const cloud = older();
+    const deps = cloud.deps({ STORAGE_JOIN_TIMEOUT_SECONDS: '60' });
+    // A gate left 'applying' by an operation that no longer holds the lock stops nothing.
+    await cloud.coordination.write('storage/layout-gate/expand-gone', 'applying', 3600);
+    const free = cloud.launch(A);
+    await cloud.drain(deps);
+    expect(cloud.sent('doc-peer-probe').map((i) => i.parameters.Peers)).toEqual([free.ip]);
+    // The holder's gate says applying: no probe, and the join fails at its timeout saying why.
+    await cloud.coordination.take('storage/lock', 'expand-busy', 3600, cloud.now.toISOString());
+    await cloud.coordination.write('storage/layout-gate/expand-busy', 'applying', 3600);
+    const held = cloud.launch(B);
+    await cloud.drain(deps, 400);
+    expect(cloud.sent('doc-peer-probe')).toHaveLength(1);
+    const failed = cloud.notifications.find((n) => n.eventType === 'lifecycle.failed')!;
+    expect(failed.subject).toContain('FAILED at peer-probe');
+    expect(failed.body).toContain('expand-busy is setting the volumes\' quorum options; no peer probe beside a volume set, still after');
+    expect(cloud.calls.find((c) => c.op === 'completeLifecycleAction' && (c.args as { instanceId: string }).instanceId === held.instanceId)!.args).toMatchObject({ result: 'ABANDON' });
+  });
+
   it('an expansion that was at apply-layout before its members were launched (the order of an earlier version) launches them, then sets the options', async () => {
     const cloud = older();
     const deps = cloud.deps();
