@@ -92,6 +92,8 @@ export interface StorageFlowState extends FlowStateBase {
   /** The layout the bootstrap creates the volumes in (describeLayout), for its notice. */
   readonly bootstrapLayout?: string;
   readonly lastProgressAt?: string;
+  /** When the status reads of the step began to be refused one after the other (GATHER_FAILED); forgotten by the next read that answers. */
+  readonly statusRefusedSince?: string;
   /** Health flow: the watch's request. */
   readonly healthCheck?: HealthCheckRequest;
   /** Health flow: the offline bricks being restarted. */
@@ -109,7 +111,7 @@ export const STORAGE_FLOWS: FlowFamily<StorageFlowState> = {
   mark: 'pydio-autoscaler/storage-flow',
   what: 'storage continuation message',
   steps: STORAGE_STEPS,
-  stepScoped: ['command'],
+  stepScoped: ['command', 'statusRefusedSince'],
   commandKey: storageCommandKey,
   validate(s, where) {
     if (typeof s.operationId !== 'string') throw new MalformedEventError(`${where}: operationId is missing`);

@@ -64,6 +64,31 @@ export function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: 
   return { kind: 'wait', reason: 'glusterd is busy with another transaction', delaySeconds, patch: { command: undefined } };
 }
 
+/**
+ * glusterd could not gather one node's part of a rebalance or remove-brick status: that node's
+ * rebalance process did not answer (starting, or exiting once its migration ended; glusterd then
+ * says "Brick ops failed on <host>. Glusterd Syncop Mgmt brick op 'Rebalance' failed"). Seen on a
+ * remove-brick status read in the sandbox (real glusterd 10), with the migration itself fine.
+ */
+export const GATHER_FAILED = /Brick ops failed on .*brick op 'Rebalance' failed/s;
+
+/**
+ * A status read refused with GATHER_FAILED: read again after a jittered delay (as busyOrFail),
+ * while the refusals in a row have lasted at most the command timeout; then the flow fails with
+ * the last refusal. The first refusal of a run is kept in statusRefusedSince, which the next read
+ * that answers forgets (a step-scoped field).
+ */
+export function statusRefused(state: StorageFlowState, deps: StorageDeps, reason: string): StorageOutcome {
+  const now = deps.now();
+  const since = state.statusRefusedSince ?? now.toISOString();
+  const refusedFor = secondsSince(since, now);
+  const { retryBaseSeconds, retryMaxSeconds, commandTimeoutSeconds } = deps.config.timing;
+  if (refusedFor > commandTimeoutSeconds) return { kind: 'fail', reason: `${reason}; refused for ${Math.round(refusedFor)}s` };
+  const delaySeconds = jitteredBackoffSeconds(1, retryBaseSeconds, retryMaxSeconds, deps.random);
+  deps.log.info('glusterd could not gather the status from a node: reading again', { ...logKeys(state), delaySeconds, reason });
+  return { kind: 'wait', reason: `glusterd could not gather the status from a node: ${reason}`, delaySeconds, patch: { statusRefusedSince: since } };
+}
+
 function readInvocation(invocation: CommandInvocation, state: StorageFlowState, deps: StorageDeps, what: string): DocumentResult {
   const elapsed = secondsSince(state.command?.sentAt ?? state.stepStartedAt, deps.now());
   const decided = decideInvocation(invocation, what, elapsed, deps.config.timing.commandTimeoutSeconds);

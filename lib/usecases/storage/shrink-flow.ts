@@ -7,7 +7,7 @@ import { planShrink } from '../../core/storage/shrink';
 import { StepFailedError } from '../../errors';
 import type { StepTable } from '../flow-runner';
 import { pickMember, type StorageDeps } from './cluster';
-import { runGlusterStep, runPending } from './documents';
+import { GATHER_FAILED, runGlusterStep, runPending, statusRefused } from './documents';
 import { applyLayoutStep, layoutPatch, stageLayoutFix } from './layout-steps';
 import { decideTask, finishStep, lockStep, planSnapshot } from './operation-steps';
 
@@ -52,9 +52,16 @@ async function removeBrickStart(state: StorageFlowState, deps: StorageDeps): Pro
   return { kind: 'next', patch: { lastProgressAt: deps.now().toISOString() } };
 }
 
-/** Commit comes only after this step saw the migration completed without failures. */
+/**
+ * Commit comes only after this step saw the migration completed without failures. A status read
+ * that glusterd could not gather from a node (GATHER_FAILED) is no verdict on the migration: read
+ * again, for at most the command timeout of refusals in a row; never a commit on it.
+ */
 async function awaitMigrated(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const result = await runGlusterStep(state, deps, glusterOf(state, 'remove-brick-status'), viaOf(state));
+  if (result.kind === 'fail' && GATHER_FAILED.test(`${result.reason}\n${result.output ?? ''}`)) return statusRefused(state, deps, result.reason);
+  // A read in flight keeps the refusals' start; the read that answers forgets it.
+  if (result.kind === 'wait' && state.statusRefusedSince) return { ...result, patch: { ...result.patch, statusRefusedSince: state.statusRefusedSince } };
   if (result.kind !== 'result') return result;
   return decideTask(state, deps, parseRemoveBrickStatus(result.stdout), 'remove-brick migration', 'shrink');
 }

@@ -112,6 +112,8 @@ export class FakeStorage {
   public busyRuns: Record<string, number> = {};
   public rebalanceReads = 3;
   public removeReads = 3;
+  /** The next N remove-brick status reads find a node's rebalance process not answering glusterd (as glusterd words it). */
+  public removeStatusGatherFailures = 0;
   public healEntries = 30;
   /** Per document name: the error SendCommand throws (AWS refusing the call). */
   public refuseSend: Record<string, Error> = {};
@@ -555,6 +557,10 @@ export class FakeStorage {
         return done('volRemoveBrick');
       case 'remove-brick-status': {
         if (!volume?.removing) return refused('remove-brick not started');
+        if (this.removeStatusGatherFailures > 0) {
+          this.removeStatusGatherFailures -= 1;
+          return refused(`Brick ops failed on ${volume.removing.bricks[0]!.split(':')[0]}. Glusterd Syncop Mgmt brick op 'Rebalance' failed. Please check brick log file for details.`);
+        }
         volume.removing.reads += 1;
         const complete = volume.removing.reads >= volume.removing.until;
         return this.taskXml('volRemoveBrick', volume, complete ? 3 : 1, complete ? 'completed' : 'in progress', volume.removing.reads * 7, 0);

@@ -732,6 +732,31 @@ describe('shrink', () => {
     expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
+  it('reads the migration again when glusterd could not gather a node\'s status (its rebalance process starting or exiting), and commits once it reads completed', async () => {
+    const { cloud } = fourNodes(40);
+    cloud.removeStatusGatherFailures = 2;
+    cloud.enqueue(shrink(), 0);
+    await cloud.drain();
+    expect(cloud.events()).not.toContain('storage.failed');
+    expect(subjectsOf(cloud, 'storage.succeeded').at(-1)).toMatch(/shrink of pydio-data done/);
+    // Two refused reads, then the three that watched the migration to completed.
+    expect(cloud.glusterActions().filter((a) => a.startsWith('remove-brick-status'))).toHaveLength(5);
+    expect(cloud.volumes[1]!.bricks).toHaveLength(2);
+  });
+
+  it('fails, without a commit, when glusterd cannot gather the status for longer than the command timeout', async () => {
+    const { cloud } = fourNodes(40);
+    cloud.removeStatusGatherFailures = 10_000;
+    cloud.enqueue(shrink(), 0);
+    await cloud.drain(cloud.deps({ COMMAND_TIMEOUT_SECONDS: '60' }), 2000);
+    const failed = cloud.notifications.find((n) => n.eventType === 'storage.failed')!;
+    expect(failed.subject).toContain('shrink of pydio-data FAILED');
+    expect(failed.body).toMatch(/Glusterd Syncop Mgmt brick op 'Rebalance' failed.*; refused for \d+s/s);
+    expect(cloud.glusterActions().some((a) => a.startsWith('remove-brick-commit'))).toBe(false);
+    expect(cloud.ops()).not.toContain('terminateInstance');
+    expect(cloud.coordination.items.has('storage/lock')).toBe(false);
+  });
+
   it('refuses without headroom: the remaining bricks could not hold the data', async () => {
     const { cloud } = fourNodes(150);
     cloud.enqueue(shrink(), 0);
