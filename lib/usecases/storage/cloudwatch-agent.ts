@@ -41,8 +41,8 @@ export async function cloudWatchAgentStep(state: StorageFlowState, deps: Storage
   let result;
   try {
     result = install
-      ? await runDocumentStep(state, deps, AGENT_INSTALL_DOCUMENT, node, installAgentParameters(), 'CloudWatch agent install')
-      : await runDocumentStep(state, deps, AGENT_CONFIGURE_DOCUMENT, node, configureAgentParameters(parameter), `CloudWatch agent configuration from ${parameter}`);
+      ? await runDocumentStep(state, deps, AGENT_INSTALL_DOCUMENT, node, installAgentParameters(), 'CloudWatch agent install', { successOnly: true })
+      : await runDocumentStep(state, deps, AGENT_CONFIGURE_DOCUMENT, node, configureAgentParameters(parameter), `CloudWatch agent configuration from ${parameter}`, { successOnly: true });
   } catch (error) {
     // AWS refusing the call (access denied, a document it does not know) would refuse every
     // re-delivery too: a warning like a failed document. Anything else is retried by the queue.

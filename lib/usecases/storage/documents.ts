@@ -9,6 +9,19 @@ import type { StorageDeps } from './cluster';
 
 export type DocumentResult = { readonly kind: 'result'; readonly stdout: string } | Exclude<StorageOutcome, { kind: 'next' } | { kind: 'done' }>;
 
+/** How a step reads its document's run. */
+export interface DocumentRead {
+  /** The step whose output a successful run returns (default: the last). */
+  readonly report?: string;
+  /**
+   * The step uses nothing of a successful run but its success (stdout is never read): when the
+   * command's status-change event said Success ("The command successfully ran on all
+   * invocations"), that is the result, with no read of the invocation, which Run Command's
+   * eventual consistency can still show Pending or InProgress for a moment after the event.
+   */
+  readonly successOnly?: boolean;
+}
+
 /**
  * One document run as part of a step: the first call sends it and parks the
  * flow on it (resumed by the command's status-change event, or by the
@@ -21,8 +34,7 @@ export async function runDocumentStep(
   on: Node,
   parameters: Record<string, string>,
   what: string,
-  /** The step whose output a successful run returns (default: the last). */
-  report?: string,
+  read: DocumentRead = {},
 ): Promise<DocumentResult> {
   const { config } = deps;
   if (!state.command) {
@@ -40,7 +52,9 @@ export async function runDocumentStep(
     if (config.dryRun) return { kind: 'wait', reason: `${what} sent to ${on.instanceId} (dry run)`, delaySeconds: 1, patch: { command } };
     return { kind: 'wait', reason: `${what} sent to ${on.instanceId}`, patch: { command }, resumeOn: commandId };
   }
-  const invocation = await deps.ssm.getInvocation(state.command.id, state.command.instanceId, report);
+  // The event's word on a command of one instance; any other end is read for its reason and output.
+  if (read.successOnly && state.ended === 'Success') return { kind: 'result', stdout: '' };
+  const invocation = await deps.ssm.getInvocation(state.command.id, state.command.instanceId, read.report);
   return readInvocation(invocation, state, deps, what);
 }
 

@@ -54,7 +54,7 @@ async function prepareBrick(state: StorageFlowState, deps: StorageDeps): Promise
     Device: storage.brickDevice,
     BrickRoot: storage.settings.brickRoot,
     Volumes: storage.volumes.join(','),
-  }, storage.documents.prepareBrick);
+  }, storage.documents.prepareBrick, { successOnly: true });
   return result.kind === 'result' ? { kind: 'next' } : result;
 }
 
@@ -97,7 +97,7 @@ async function peerProbe(state: StorageFlowState, deps: StorageDeps): Promise<St
     return { kind: 'next', skipTo: 'bootstrap', patch: { via: nodeOf(self) }, warning: 'no other healthy storage member: this node starts the pool' };
   }
   via = { instanceId: via.instanceId, host: via.host };
-  const result = await runDocumentStep(state, deps, deps.storage.documents.peerProbe, via, { Peers: self.host }, `peer probe of ${self.host} from ${via.instanceId}`);
+  const result = await runDocumentStep(state, deps, deps.storage.documents.peerProbe, via, { Peers: self.host }, `peer probe of ${self.host} from ${via.instanceId}`, { successOnly: true });
   if (result.kind === 'result') return { kind: 'next', skipTo: 'await-connected', patch: { via } };
   // Server quorum lost: the pool takes no new peer. Lifted once, when that is safe (lift-server-quorum).
   if (result.kind === 'fail' && PROBE_QUORUM_NOT_MET.test(`${result.reason}\n${result.output ?? ''}`) && !state.quorumLift) {

@@ -35,7 +35,7 @@ export async function readStatusParts(deps: StorageDeps, commandId: string, inst
 /** Runs storage-gluster-status on `on` (send -> wait -> read -> parse) and joins it with the group. */
 export async function readSnapshotStep(state: StorageFlowState, deps: StorageDeps, on: Node): Promise<SnapshotResult> {
   const command = state.command;
-  const result = await runDocumentStep(state, deps, deps.storage.documents.glusterStatus, on, statusParameters(deps), 'gluster status', STATUS_STEPS[0]);
+  const result = await runDocumentStep(state, deps, deps.storage.documents.glusterStatus, on, statusParameters(deps), 'gluster status', { report: STATUS_STEPS[0] });
   if (result.kind !== 'result') return result;
   try {
     const stdout = command ? await readStatusParts(deps, command.id, command.instanceId, result.stdout) : result.stdout;
