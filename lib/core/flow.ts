@@ -150,14 +150,16 @@ export function waitingFlow<S extends FlowStateBase>(family: FlowFamily<S>, stat
 }
 
 /**
- * The wait of a step whose command ended (its event said so) while the read still lags: 1 s at the
- * step's second attempt (its first wait was the send's, so that is the first lag seen), doubling
- * with each attempt after it, at most RETRY_BASE_SECONDS: a short look again instead of the safety
- * net's long delay. A document that ends within Run Command's read lag (a short one: the sandbox
- * keeps a new invocation unreadable for 500 ms) lost 2 s on every hop when the first look waited 2 s.
+ * The wait of a step whose command ended (its event said so) while the read still lags: none at
+ * the step's second attempt (its first wait was the send's, so that is the first lag seen: the
+ * queue's own hop is the wait), then 1 s doubling with each attempt, at most RETRY_BASE_SECONDS: a
+ * short look again instead of the safety net's long delay. A document that ends within Run
+ * Command's read lag (a short one: the sandbox keeps a new invocation unreadable for 500 ms after
+ * SendCommand) lost 2 s on every hop when the first look waited 2 s.
  */
 export function readLagSeconds(attempt: number, retryBaseSeconds: number): number {
-  return Math.max(1, Math.min(retryBaseSeconds, 2 ** Math.min(Math.max(attempt - 1, 0), 10)));
+  if (attempt <= 1) return 0;
+  return Math.max(1, Math.min(retryBaseSeconds, 2 ** Math.min(attempt - 2, 10)));
 }
 
 /**

@@ -154,7 +154,7 @@ describe('the command event resumes the flow', () => {
 });
 
 describe('a read that lags the event', () => {
-  it('is looked at again within seconds (doubling from 1 s with the step\'s waits, at most RETRY_BASE_SECONDS), not parked for the safety net; the flow then goes on', async () => {
+  it('is looked at again at once, then within seconds (doubling from 1 s with the step\'s waits, at most RETRY_BASE_SECONDS), not parked for the safety net; the flow then goes on', async () => {
     // Prepare: the invocation still reads InProgress twice after the event said it ended
     const cloud = new FakeCloud();
     cloud.commandScript['doc-mount'] = { polls: 3, result: { status: 'Success', exitCode: 0, stdout: '', stderr: '' } };
@@ -166,12 +166,12 @@ describe('a read that lags the event', () => {
     expect(await handleLifecycleMessage({ messageId: 'evt', body: commandEvent(mount!) }, deps)).toBe('waiting');
     // Assess: a short wait, the event's status carried, nothing parked
     const lag1 = cloud.queued.shift()!;
-    expect(lag1.delaySeconds).toBe(1); // the first lag seen (the step's second wait): 1 s, not 2
+    expect(lag1.delaySeconds).toBe(0); // the first lag seen (the step's second wait): the queue's hop only, not 2 s
     expect((JSON.parse(lag1.body) as { state: Record<string, unknown> }).state).toMatchObject({ step: 'mount-volumes', commandId: mount, ended: 'Success' });
     expect(cloud.coordination.keptKeys()).not.toContain(RECORD(mount!)); // consumed, not parked again
     expect(await handleLifecycleMessage({ messageId: lag1.id, body: lag1.body }, deps)).toBe('waiting');
     const lag2 = cloud.queued.shift()!;
-    expect(lag2.delaySeconds).toBe(2);
+    expect(lag2.delaySeconds).toBe(1);
     expect(await handleLifecycleMessage({ messageId: lag2.id, body: lag2.body }, deps)).toBe('waiting');
     // The read caught up: configure-app sent and parked; the first safety net stops
     expect(queuedState(cloud)).toMatchObject({ step: 'configure-app', awaiting: sentCommands(cloud)[1] });
