@@ -80,11 +80,12 @@ export function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: 
 
 /**
  * glusterd could not gather one node's part of a rebalance or remove-brick status: that node's
- * rebalance process did not answer (starting, or exiting once its migration ended; glusterd then
- * says "Brick ops failed on <host>. Glusterd Syncop Mgmt brick op 'Rebalance' failed"). Seen on a
- * remove-brick status read in the sandbox (real glusterd 10), with the migration itself fine.
+ * rebalance process did not answer (starting, or exiting once its migration ended). A peer's is
+ * reported as "Brick ops failed on <host>. Glusterd Syncop Mgmt brick op 'Rebalance' failed ..."
+ * (seen on a remove-brick status read in the sandbox, real glusterd 10, the migration itself
+ * fine); the member's own as the second sentence alone (glusterd-syncop.c).
  */
-export const GATHER_FAILED = /Brick ops failed on .*brick op 'Rebalance' failed/s;
+export const GATHER_FAILED = /Glusterd Syncop Mgmt brick op 'Rebalance' failed/;
 
 /**
  * A status read refused with GATHER_FAILED: read again after a jittered delay (as busyOrFail),
@@ -92,15 +93,21 @@ export const GATHER_FAILED = /Brick ops failed on .*brick op 'Rebalance' failed/
  * the last refusal. The first refusal of a run is kept in statusRefusedSince, which the next read
  * that answers forgets (a step-scoped field).
  */
-export function statusRefused(state: StorageFlowState, deps: StorageDeps, reason: string): StorageOutcome {
+export function statusRefused(state: StorageFlowState, deps: StorageDeps, reason: string, output?: string): Extract<StorageOutcome, { kind: 'wait' | 'fail' }> {
   const now = deps.now();
   const since = state.statusRefusedSince ?? now.toISOString();
   const refusedFor = secondsSince(since, now);
   const { retryBaseSeconds, retryMaxSeconds, commandTimeoutSeconds } = deps.config.timing;
-  if (refusedFor > commandTimeoutSeconds) return { kind: 'fail', reason: `${reason}; refused for ${Math.round(refusedFor)}s` };
+  if (refusedFor > commandTimeoutSeconds) return { kind: 'fail', reason: `${reason}; refused for ${Math.round(refusedFor)}s`, ...(output !== undefined ? { output } : {}) };
   const delaySeconds = jitteredBackoffSeconds(1, retryBaseSeconds, retryMaxSeconds, deps.random);
   deps.log.info('glusterd could not gather the status from a node: reading again', { ...logKeys(state), delaySeconds, reason });
   return { kind: 'wait', reason: `glusterd could not gather the status from a node: ${reason}`, delaySeconds, patch: { statusRefusedSince: since } };
+}
+
+/** A status read in flight (sent, or its read lagging) keeps the start of the refusals before it; the read that answers forgets it. */
+export function keepRefusals<R extends DocumentResult>(state: StorageFlowState, result: R): R {
+  if (result.kind !== 'wait' || state.statusRefusedSince === undefined) return result;
+  return { ...result, patch: { ...result.patch, statusRefusedSince: state.statusRefusedSince } };
 }
 
 function readInvocation(invocation: CommandInvocation, state: StorageFlowState, deps: StorageDeps, what: string): DocumentResult {

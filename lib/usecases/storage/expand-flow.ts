@@ -95,7 +95,7 @@ async function awaitMembers(state: StorageFlowState, deps: StorageDeps): Promise
   if (inStep > storage.timing.joinTimeoutSeconds) return { kind: 'fail', reason: `new members did not join within ${storage.timing.joinTimeoutSeconds}s: ${why}` };
   const proceeding = read.snapshot.members.filter((m) => m.peerState === 'connected' && m.lifecycleState === 'Pending:Proceed');
   if (proceeding.length > 0) {
-    return { kind: 'wait', reason: `${why}: ${proceeding.map((m) => m.instanceId).join(', ')} joined, not InService yet`, delaySeconds: readLagSeconds(state.attempt, deps.config.timing.retryBaseSeconds) };
+    return { kind: 'wait', reason: `${why}: ${proceeding.map((m) => m.instanceId).join(', ')} joined, not InService yet`, delaySeconds: Math.max(1, readLagSeconds(state.attempt, deps.config.timing.retryBaseSeconds)) };
   }
   return { kind: 'wait', reason: why, wakeOn: storageJoinsKey(state.operationId), ...(readAt !== undefined ? { wakeSince: readAt } : {}) };
 }

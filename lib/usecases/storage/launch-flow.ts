@@ -71,6 +71,10 @@ function cloudWatchAgent(state: StorageFlowState, deps: StorageDeps): Promise<St
 async function layoutBeingSet(state: StorageFlowState, deps: StorageDeps): Promise<string | undefined> {
   const lock = await lockHolder(deps, state.operationId);
   if (lock?.kind !== 'held') return undefined;
+  // A live holder renews its lock on every delivery, at least once per RETRY_MAX_SECONDS (its
+  // commands' safety nets): one silent for twice that is dead, and its gate stops no join (its
+  // lock only expires after lockStaleSeconds, longer than the join timeout).
+  if (lock.ageSeconds > 2 * deps.config.timing.retryMaxSeconds) return undefined;
   return (await deps.coordination.read(storageLayoutGateKey(lock.holder))) === 'applying' ? lock.holder : undefined;
 }
 

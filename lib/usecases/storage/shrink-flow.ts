@@ -7,7 +7,7 @@ import { planShrink } from '../../core/storage/shrink';
 import { StepFailedError } from '../../errors';
 import type { StepTable } from '../flow-runner';
 import { pickMember, type StorageDeps } from './cluster';
-import { GATHER_FAILED, runGlusterStep, runPending, statusRefused } from './documents';
+import { GATHER_FAILED, keepRefusals, runGlusterStep, runPending, statusRefused } from './documents';
 import { applyLayoutStep, layoutPatch, stageLayoutFix } from './layout-steps';
 import { decideTask, finishStep, lockStep, planSnapshot } from './operation-steps';
 
@@ -59,10 +59,8 @@ async function removeBrickStart(state: StorageFlowState, deps: StorageDeps): Pro
  */
 async function awaitMigrated(state: StorageFlowState, deps: StorageDeps): Promise<StorageOutcome> {
   const result = await runGlusterStep(state, deps, glusterOf(state, 'remove-brick-status'), viaOf(state));
-  if (result.kind === 'fail' && GATHER_FAILED.test(`${result.reason}\n${result.output ?? ''}`)) return statusRefused(state, deps, result.reason);
-  // A read in flight keeps the refusals' start; the read that answers forgets it.
-  if (result.kind === 'wait' && state.statusRefusedSince) return { ...result, patch: { ...result.patch, statusRefusedSince: state.statusRefusedSince } };
-  if (result.kind !== 'result') return result;
+  if (result.kind === 'fail' && GATHER_FAILED.test(`${result.reason}\n${result.output ?? ''}`)) return statusRefused(state, deps, result.reason, result.output);
+  if (result.kind !== 'result') return keepRefusals(state, result);
   return decideTask(state, deps, parseRemoveBrickStatus(result.stdout), 'remove-brick migration', 'shrink');
 }
 

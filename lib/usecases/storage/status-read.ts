@@ -7,7 +7,7 @@ import { buildClusterSnapshot, type ClusterSnapshot } from '../../core/storage/s
 import { continuesInNextPart, STATUS_STEPS } from '../../core/storage/status-frame';
 import { StepFailedError } from '../../errors';
 import { describeStorageGroup, type GroupView, type StorageDeps } from './cluster';
-import { busyOrFail, runDocumentStep } from './documents';
+import { busyOrFail, GATHER_FAILED, keepRefusals, runDocumentStep, statusRefused } from './documents';
 import { encodeSummary, summarizeSnapshot } from './status';
 
 export type SnapshotResult =
@@ -36,12 +36,18 @@ export async function readStatusParts(deps: StorageDeps, commandId: string, inst
 export async function readSnapshotStep(state: StorageFlowState, deps: StorageDeps, on: Node): Promise<SnapshotResult> {
   const command = state.command;
   const result = await runDocumentStep(state, deps, deps.storage.documents.glusterStatus, on, statusParameters(deps), 'gluster status', { report: STATUS_STEPS[0] });
-  if (result.kind !== 'result') return result;
+  if (result.kind !== 'result') return keepRefusals(state, result);
   try {
     const stdout = command ? await readStatusParts(deps, command.id, command.instanceId, result.stdout) : result.stdout;
     return await snapshotFromStatus(deps, stdout, on);
   } catch (error) {
     if (!(error instanceof StepFailedError)) throw error;
+    // A rebalance status glusterd could not gather from a node says nothing of the volumes: read again (bounded).
+    if (GATHER_FAILED.test(error.message)) {
+      const refused = statusRefused(state, deps, error.message);
+      if (refused.kind === 'wait') return refused;
+      throw new StepFailedError(state.step, refused.reason);
+    }
     const busy = busyOrFail(state, deps, error.message, { kind: 'fail', reason: error.message });
     if (busy.kind === 'wait') return busy;
     throw error;

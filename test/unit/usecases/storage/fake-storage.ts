@@ -112,8 +112,10 @@ export class FakeStorage {
   public busyRuns: Record<string, number> = {};
   public rebalanceReads = 3;
   public removeReads = 3;
-  /** The next N remove-brick status reads find a node's rebalance process not answering glusterd (as glusterd words it). */
+  /** The next N remove-brick status reads find a peer's rebalance process not answering glusterd (as glusterd words it). */
   public removeStatusGatherFailures = 0;
+  /** The next N status documents find the member's own rebalance process not answering (glusterd's words, no "Brick ops failed on" for its own). */
+  public statusRebalanceGatherFailures = 0;
   public healEntries = 30;
   /** Per document name: the error SendCommand throws (AWS refusing the call). */
   public refuseSend: Record<string, Error> = {};
@@ -624,7 +626,10 @@ export class FakeStorage {
         continue;
       }
       parts.push(`### gluster-status volume-status-detail ${v.name} rc=0 ###`, xml(`  <volStatus>\n    <volumes>\n      <volume>\n        <volName>${v.name}</volName>\n        <nodeCount>${nodes.length}</nodeCount>\n${nodes.join('\n')}\n      </volume>\n    </volumes>\n  </volStatus>`));
-      if (v.rebalance) {
+      if (v.rebalance && this.statusRebalanceGatherFailures > 0) {
+        this.statusRebalanceGatherFailures -= 1;
+        parts.push(`### gluster-status rebalance-status ${v.name} rc=1 ###`, refused("Glusterd Syncop Mgmt brick op 'Rebalance' failed. Please check brick log file for details."));
+      } else if (v.rebalance) {
         // As `gluster volume rebalance <v> status` (the rebalance-status action): each read moves it on.
         v.rebalance.reads += 1;
         const complete = v.rebalance.reads >= v.rebalance.until;

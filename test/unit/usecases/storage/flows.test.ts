@@ -447,6 +447,28 @@ describe('expand', () => {
     expect(cloud.coordination.items.has('storage/lock')).toBe(false);
   });
 
+  it('watches the rebalance on when a status read finds glusterd unable to gather it from a node, and gives up past the command timeout', async () => {
+    const { cloud } = twoNodes();
+    cloud.enqueue(request(), 0);
+    // Until the rebalance started: then two status reads are refused (the fake sends no command events: each read comes with its safety net).
+    let deps = cloud.deps();
+    for (let i = 0; i < 400 && !cloud.volumes.find((v) => v.name === 'pydio-data')!.rebalance; i += 1) await cloud.deliver(deps, 1);
+    cloud.statusRebalanceGatherFailures = 2;
+    await cloud.drain(deps);
+    expect(cloud.events()).not.toContain('storage.failed');
+    expect(subjectsOf(cloud, 'storage.succeeded').at(-1)).toMatch(/expand of pydio-data done/);
+    // Refused on every read: the expansion fails, saying so, and unlocks.
+    const again = twoNodes().cloud;
+    deps = again.deps({ COMMAND_TIMEOUT_SECONDS: '60' });
+    again.enqueue(request(), 0);
+    for (let i = 0; i < 400 && !again.volumes.find((v) => v.name === 'pydio-data')!.rebalance; i += 1) await again.deliver(deps, 1);
+    again.statusRebalanceGatherFailures = 10_000;
+    await again.drain(deps, 2000);
+    const failed = again.notifications.find((n) => n.eventType === 'storage.failed')!;
+    expect(failed.body).toMatch(/Glusterd Syncop Mgmt brick op 'Rebalance' failed.*; refused for \d+s/s);
+    expect(again.coordination.items.has('storage/lock')).toBe(false);
+  });
+
   /** The keys of the wake messages among the ones `drain` delivers. */
   const wakesOf = (wakes: string[]) => (message: { body: string }) => {
     const body = JSON.parse(message.body) as Record<string, unknown>;
@@ -781,6 +803,20 @@ describe('shrink', () => {
     // Two refused reads, then the three that watched the migration to completed.
     expect(cloud.glusterActions().filter((a) => a.startsWith('remove-brick-status'))).toHaveLength(5);
     expect(cloud.volumes[1]!.bricks).toHaveLength(2);
+  });
+
+  it('reads its own node\'s refusal too (glusterd words it without "Brick ops failed on")', async () => {
+    const { cloud } = fourNodes(40);
+    cloud.removeStatusGatherFailures = 1;
+    const status = cloud.ssm.getInvocation;
+    cloud.ssm.getInvocation = async (id, instanceId, report) => {
+      const answer = await status(id, instanceId, report);
+      return { ...answer, stdout: answer.stdout.replace(/Brick ops failed on [0-9.]+\. /, '') };
+    };
+    cloud.enqueue(shrink(), 0);
+    await cloud.drain();
+    expect(cloud.events()).not.toContain('storage.failed');
+    expect(subjectsOf(cloud, 'storage.succeeded').at(-1)).toMatch(/shrink of pydio-data done/);
   });
 
   it('fails, without a commit, when glusterd cannot gather the status for longer than the command timeout', async () => {

@@ -146,12 +146,20 @@ describe('replica 2 volumes older than their layout get the quorum options from 
     const free = cloud.launch(A);
     await cloud.drain(deps);
     expect(cloud.sent('doc-peer-probe').map((i) => i.parameters.Peers)).toEqual([free.ip]);
+    // A holder silent for more than twice RETRY_MAX_SECONDS (60 s here) is dead: its gate stops nothing either.
+    await cloud.coordination.take('storage/lock', 'expand-dead', 3600, new Date(cloud.now.getTime() - 121_000).toISOString());
+    await cloud.coordination.write('storage/layout-gate/expand-dead', 'applying', 3600);
+    const afterDead = cloud.launch(B);
+    await cloud.drain(deps);
+    expect(cloud.sent('doc-peer-probe').map((i) => i.parameters.Peers)).toEqual([free.ip, afterDead.ip]);
+    await cloud.coordination.release('storage/lock', 'expand-dead');
     // The holder's gate says applying: no probe, and the join fails at its timeout saying why.
     await cloud.coordination.take('storage/lock', 'expand-busy', 3600, cloud.now.toISOString());
     await cloud.coordination.write('storage/layout-gate/expand-busy', 'applying', 3600);
-    const held = cloud.launch(B);
-    await cloud.drain(deps, 400);
-    expect(cloud.sent('doc-peer-probe')).toHaveLength(1);
+    const held = cloud.launch(A);
+    // A live holder renews its lock on each of its deliveries: here, before each of the member's.
+    await cloud.drain(deps, 400, () => void cloud.coordination.take('storage/lock', 'expand-busy', 3600, cloud.now.toISOString()));
+    expect(cloud.sent('doc-peer-probe')).toHaveLength(2);
     const failed = cloud.notifications.find((n) => n.eventType === 'lifecycle.failed')!;
     expect(failed.subject).toContain('FAILED at peer-probe');
     expect(failed.body).toContain('expand-busy is setting the volumes\' quorum options; no peer probe beside a volume set, still after');
