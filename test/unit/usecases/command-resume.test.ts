@@ -6,28 +6,7 @@
  */
 import { AwsCallError } from '../../../lib/errors';
 import { handleLifecycleMessage } from '../../../lib/usecases/lifecycle';
-import { FakeCloud, INSTANCE, lifecycleEvent } from './fake-cloud';
-
-function commandEvent(commandId: string, status = 'Success', documentName = 'doc-mount'): string {
-  return JSON.stringify({
-    version: '0',
-    id: `evt-${commandId}-${status}`,
-    'detail-type': 'EC2 Command Status-change Notification',
-    source: 'aws.ssm',
-    account: '123456789012',
-    time: '2026-11-21T10:00:01Z',
-    region: 'eu-west-1',
-    resources: [`arn:aws:ec2:eu-west-1:123456789012:instance/${INSTANCE}`],
-    detail: {
-      'command-id': commandId,
-      'document-name': documentName,
-      'expire-after': '2026-11-21T12:00:00.000Z',
-      parameters: {},
-      'requested-date-time': '2026-11-21T10:00:00.000Z',
-      status,
-    },
-  });
-}
+import { commandEvent, FakeCloud, lifecycleEvent } from './fake-cloud';
 
 /** The command ids sent so far, in order. */
 function sentCommands(cloud: FakeCloud): string[] {

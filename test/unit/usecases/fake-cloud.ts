@@ -194,3 +194,25 @@ export function lifecycleEvent(transition: 'launch' | 'terminate', over: Record<
     },
   });
 }
+
+/** Run Command's `EC2 Command Status-change Notification` of `commandId` on `instanceId`, as EventBridge delivers it to a flow's queue. */
+export function commandEvent(commandId: string, status = 'Success', documentName = 'doc-mount', instanceId = INSTANCE): string {
+  return JSON.stringify({
+    version: '0',
+    id: `evt-${commandId}-${status}`,
+    'detail-type': 'EC2 Command Status-change Notification',
+    source: 'aws.ssm',
+    account: '123456789012',
+    time: '2026-11-21T10:00:01Z',
+    region: 'eu-west-1',
+    resources: [`arn:aws:ec2:eu-west-1:123456789012:instance/${instanceId}`],
+    detail: {
+      'command-id': commandId,
+      'document-name': documentName,
+      'expire-after': '2026-11-21T12:00:00.000Z',
+      parameters: {},
+      'requested-date-time': '2026-11-21T10:00:00.000Z',
+      status,
+    },
+  });
+}

@@ -5,6 +5,7 @@ import { SSM_STDOUT_LIMIT, STATUS_PART_CHARS } from '../../../../lib/core/storag
 import { encodeStorageRequest } from '../../../../lib/core/storage/flow-state';
 import { A, B, FakeStorage, GiB, frameStatus } from './fake-storage';
 import { isWakeMessage, wakeKeyOf } from '../../../../lib/core/flow';
+import { commandEvent } from '../fake-cloud';
 
 const request = (over: Record<string, unknown> = {}) =>
   encodeStorageRequest({ action: 'expand', volume: 'pydio-data', sets: 1, allowSameZone: false, dryRun: false, reason: 'test', ...over });
@@ -55,30 +56,23 @@ describe('a storage launch waiting for its SSM agent', () => {
   });
 });
 
-/** A Run Command status-change event of `commandId` (as EventBridge routes it to the storage queue). */
-const commandEvent = (commandId: string, documentName: string, status: string) => JSON.stringify({
-  version: '0', id: `evt-${commandId}-${status}`, 'detail-type': 'EC2 Command Status-change Notification', source: 'aws.ssm', account: '123456789012',
-  time: '2026-11-21T10:00:01Z', region: 'eu-west-1', resources: [],
-  detail: { 'command-id': commandId, 'document-name': documentName, 'expire-after': '2026-11-21T12:00:00.000Z', parameters: {}, 'requested-date-time': '2026-11-21T10:00:00.000Z', status },
-});
-
 describe('a document whose success is all its step uses', () => {
   /** A join up to its prepare-brick command sent and parked; the invocation then reads InProgress whatever the event says (Run Command's reads lag). */
   async function prepareBrickParked() {
     const cloud = new FakeStorage();
     const [m1, m2] = [cloud.addNode(A), cloud.addNode(B)];
     cloud.cluster([m1!, m2!], undefined, undefined, 'quorum');
-    cloud.launch(A);
+    const node = cloud.launch(A);
     const deps = cloud.deps();
     for (let i = 0; i < 20 && cloud.sent('doc-prepare-brick').length === 0; i += 1) await cloud.deliver(deps, 1);
     const [id, command] = [...cloud.commands.entries()].find(([, c]) => c.input.documentName === 'doc-prepare-brick')!;
     cloud.commandPolls = 1000;
-    return { cloud, deps, id, command };
+    return { cloud, deps, id, command, node };
   }
 
   it('goes on when its command\'s event says Success, without reading the invocation that still lags it', async () => {
-    const { cloud, deps, id, command } = await prepareBrickParked();
-    cloud.enqueue(commandEvent(id, 'doc-prepare-brick', 'Success'), 0);
+    const { cloud, deps, id, command, node } = await prepareBrickParked();
+    cloud.enqueue(commandEvent(id, 'Success', 'doc-prepare-brick', node.instanceId), 0);
     // The event is due first; the next command (the agent install) follows within the same delivery.
     await cloud.deliver(deps, 1);
     expect(command.polls).toBe(0);
@@ -86,8 +80,8 @@ describe('a document whose success is all its step uses', () => {
   });
 
   it('reads the invocation when the event says it failed: the reason and output come from there', async () => {
-    const { cloud, deps, id, command } = await prepareBrickParked();
-    cloud.enqueue(commandEvent(id, 'doc-prepare-brick', 'Failed'), 0);
+    const { cloud, deps, id, command, node } = await prepareBrickParked();
+    cloud.enqueue(commandEvent(id, 'Failed', 'doc-prepare-brick', node.instanceId), 0);
     await cloud.deliver(deps, 1);
     expect(command.polls).toBe(1);
     expect(cloud.sent('AWS-ConfigureAWSPackage')).toHaveLength(0);
