@@ -62,6 +62,16 @@ export async function runDocumentStep(
 export const GLUSTER_BUSY = /Another transaction is in progress|Locking failed on|has been locked by another/i;
 
 /**
+ * When a command glusterd turned away for the moment comes back: a random delay between 1 s and
+ * twice RETRY_BASE_SECONDS. Jittered: the flows that collided on glusterd (status reads of several
+ * flows on one member) would collide again if they all came back after the same delay.
+ */
+function glusterRetrySeconds(deps: StorageDeps): number {
+  const { retryBaseSeconds, retryMaxSeconds } = deps.config.timing;
+  return jitteredBackoffSeconds(1, retryBaseSeconds, retryMaxSeconds, deps.random);
+}
+
+/**
  * A command refused only because glusterd was busy is sent again on a later
  * delivery, after a random delay between 1 s and twice RETRY_BASE_SECONDS
  * (the command is forgotten so the step re-sends it), within the
@@ -70,10 +80,7 @@ export const GLUSTER_BUSY = /Another transaction is in progress|Locking failed o
 export function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: string, fail: DocumentResult): DocumentResult {
   if (!GLUSTER_BUSY.test(message)) return fail;
   if (secondsSince(state.stepStartedAt, deps.now()) > deps.config.timing.commandTimeoutSeconds) return fail;
-  // Jittered: the flows that collided on glusterd's lock (status reads of several flows on one
-  // member) would collide again if they all came back after the same delay.
-  const { retryBaseSeconds, retryMaxSeconds } = deps.config.timing;
-  const delaySeconds = jitteredBackoffSeconds(1, retryBaseSeconds, retryMaxSeconds, deps.random);
+  const delaySeconds = glusterRetrySeconds(deps);
   deps.log.info('glusterd busy with another transaction: retrying', { flow: state.flow, step: state.step, delaySeconds });
   return { kind: 'wait', reason: 'glusterd is busy with another transaction', delaySeconds, patch: { command: undefined } };
 }
@@ -88,7 +95,7 @@ export function busyOrFail(state: StorageFlowState, deps: StorageDeps, message: 
 export const GATHER_FAILED = /Glusterd Syncop Mgmt brick op 'Rebalance' failed/;
 
 /**
- * A status read refused with GATHER_FAILED: read again after a jittered delay (as busyOrFail),
+ * A status read refused with GATHER_FAILED: read again after glusterRetrySeconds (as busyOrFail),
  * while the refusals in a row have lasted at most the command timeout; then the flow fails with
  * the last refusal. The first refusal of a run is kept in statusRefusedSince, which the next read
  * that answers forgets (a step-scoped field).
@@ -97,9 +104,8 @@ export function statusRefused(state: StorageFlowState, deps: StorageDeps, reason
   const now = deps.now();
   const since = state.statusRefusedSince ?? now.toISOString();
   const refusedFor = secondsSince(since, now);
-  const { retryBaseSeconds, retryMaxSeconds, commandTimeoutSeconds } = deps.config.timing;
-  if (refusedFor > commandTimeoutSeconds) return { kind: 'fail', reason: `${reason}; refused for ${Math.round(refusedFor)}s`, ...(output !== undefined ? { output } : {}) };
-  const delaySeconds = jitteredBackoffSeconds(1, retryBaseSeconds, retryMaxSeconds, deps.random);
+  if (refusedFor > deps.config.timing.commandTimeoutSeconds) return { kind: 'fail', reason: `${reason}; refused for ${Math.round(refusedFor)}s`, ...(output !== undefined ? { output } : {}) };
+  const delaySeconds = glusterRetrySeconds(deps);
   deps.log.info('glusterd could not gather the status from a node: reading again', { ...logKeys(state), delaySeconds, reason });
   return { kind: 'wait', reason: `glusterd could not gather the status from a node: ${reason}`, delaySeconds, patch: { statusRefusedSince: since } };
 }
